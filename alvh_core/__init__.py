@@ -1,0 +1,1 @@
+"""ALVH Studio engine: SPX iron condors and the Adaptive Layered VIX Hedge."""

@@ -1,0 +1,249 @@
+"""European option pricing: Black–Scholes–Merton (spot) and Black-76 (futures).
+
+Every function is vectorised: arguments broadcast against each other like
+numpy arrays, and the result has the broadcast shape.  Units throughout:
+
+* time to expiry ``years`` in years (calendar days / 365),
+* ``rate`` and ``div`` continuously compounded decimals (0.04 = 4 %),
+* ``vol`` a decimal (0.20 = 20 %),
+* ``vega`` in price units per 1 vol point (0.01 of vol),
+* ``theta`` in price units per calendar day (the change as one day passes).
+
+Edge cases have finite limits rather than NaN: at or past expiry, or when
+``vol * sqrt(years)`` is negligible, the price is the discounted intrinsic
+value on the forward, gamma and vega are zero, and delta is the step
+function (one half exactly at the money).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+DAYS_PER_YEAR = 365.0
+# Below this total standard deviation the option is treated as deterministic.
+_MIN_STDDEV = 1e-10
+# Bounds for implied volatility (decimals).
+MIN_VOL = 0.0
+MAX_VOL = 10.0
+_SQRT_2PI = np.sqrt(2.0 * np.pi)
+
+
+def _npdf(x: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * x * x) / _SQRT_2PI
+
+
+def _is_call(kind) -> np.ndarray:
+    """Turn 'call'/'put' strings, booleans or +1/-1 into a boolean array."""
+    arr = np.asarray(kind)
+    if arr.dtype.kind in "USO":
+        lowered = np.char.lower(arr.astype(str))
+        ok = np.isin(lowered, ["call", "put", "c", "p"])
+        if not np.all(ok):
+            raise ValueError("option kind must be 'call' or 'put'")
+        return np.isin(lowered, ["call", "c"])
+    if arr.dtype == bool:
+        return arr
+    return arr > 0
+
+
+@dataclass(frozen=True)
+class Greeks:
+    """Price and first-order sensitivities, arrays of one broadcast shape."""
+
+    price: np.ndarray
+    delta: np.ndarray
+    gamma: np.ndarray
+    vega: np.ndarray
+    theta: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in ("price", "delta", "gamma", "vega", "theta"):
+            # "+ 0.0" turns -0.0 into 0.0 so printed results stay tidy.
+            object.__setattr__(self, name, np.asarray(getattr(self, name), float) + 0.0)
+
+
+@dataclass(frozen=True)
+class _Black:
+    """Intermediate terms of the Black formula, all of one broadcast shape."""
+
+    price: np.ndarray      # discounted option value
+    n_d1: np.ndarray       # sign * N(sign * d1): undiscounted delta to the forward
+    n_d2: np.ndarray       # sign * N(sign * d2): undiscounted minus d(price)/dK
+    pdf_d1: np.ndarray     # standard normal density at d1 (0 when degenerate)
+    stddev: np.ndarray     # vol * sqrt(years) (1 where degenerate, never 0)
+    live: np.ndarray       # False where the option is deterministic
+    years: np.ndarray
+    forward: np.ndarray
+    strike: np.ndarray
+    vol: np.ndarray
+    discount: np.ndarray
+
+
+def _black_core(forward, strike, years, vol, discount, is_call) -> _Black:
+    """Black formula on a forward; ``discount`` multiplies the expectation.
+
+    Where the total standard deviation is negligible (expiry, zero vol) the
+    discounted forward intrinsic value is used, with step-function deltas.
+    """
+    forward, strike, years, vol, discount, is_call = np.broadcast_arrays(
+        np.asarray(forward, float),
+        np.asarray(strike, float),
+        np.maximum(np.asarray(years, float), 0.0),
+        np.maximum(np.asarray(vol, float), 0.0),
+        np.asarray(discount, float),
+        is_call,
+    )
+    stddev = vol * np.sqrt(years)
+    live = (stddev > _MIN_STDDEV) & (forward > 0) & (strike > 0)
+    safe_sd = np.where(live, stddev, 1.0)
+    safe_f = np.where(forward > 0, forward, 1.0)
+    safe_k = np.where(strike > 0, strike, 1.0)
+    d1 = np.log(safe_f / safe_k) / safe_sd + 0.5 * safe_sd
+    d2 = d1 - safe_sd
+    sign = np.where(is_call, 1.0, -1.0)
+    moneyness = np.sign(forward - strike)
+    step = np.where(moneyness == 0, 0.5, (sign * moneyness > 0).astype(float))
+    n_d1 = sign * np.where(live, ndtr(sign * d1), step)
+    n_d2 = sign * np.where(live, ndtr(sign * d2), step)
+    live_price = discount * (forward * n_d1 - strike * n_d2)
+    intrinsic = discount * np.maximum(sign * (forward - strike), 0.0)
+    price = np.where(live, np.maximum(live_price, 0.0), intrinsic)
+    pdf_d1 = np.where(live, _npdf(d1), 0.0)
+    return _Black(price, n_d1, n_d2, pdf_d1, safe_sd, live, years, forward, strike, vol, discount)
+
+
+def _time_decay_diffusion(b: _Black) -> np.ndarray:
+    """discount * F * n(d1) * vol / (2 sqrt(T)): the diffusion part of dV/dT."""
+    safe_t = np.where(b.years > 0, b.years, 1.0)
+    return np.where(b.live, b.discount * b.forward * b.pdf_d1 * b.vol / (2.0 * np.sqrt(safe_t)), 0.0)
+
+
+def bsm(spot, strike, years, rate, div, vol, kind) -> Greeks:
+    """Black–Scholes–Merton price and greeks of European options on a spot.
+
+    ``spot``, ``strike`` in index points; ``kind`` is 'call'/'put' (or a
+    boolean array, True for calls).  Delta and gamma are with respect to
+    spot; vega per vol point; theta per calendar day.
+    """
+    years = np.maximum(np.asarray(years, float), 0.0)
+    spot, rate, div = (np.asarray(x, float) for x in (spot, rate, div))
+    forward = spot * np.exp((rate - div) * years)
+    b = _black_core(forward, strike, years, vol, np.exp(-rate * years), _is_call(kind))
+    spot, rate, div = (np.broadcast_to(x, b.price.shape) for x in (spot, rate, div))
+    carry = np.exp(-div * b.years)
+    safe_spot = np.where(spot > 0, spot, 1.0)
+    delta = carry * b.n_d1
+    gamma = np.where(b.live, carry * b.pdf_d1 / (safe_spot * b.stddev), 0.0)
+    vega = np.where(b.live, spot * carry * b.pdf_d1 * np.sqrt(b.years), 0.0) / 100.0
+    # dV/dT: diffusion, minus the dividend carry on the spot leg, plus the
+    # discounting of the strike leg.  Theta is minus that, per day.
+    d_value_d_t = _time_decay_diffusion(b) - div * spot * carry * b.n_d1 + rate * b.strike * b.discount * b.n_d2
+    theta = np.where(b.years > 0, -d_value_d_t / DAYS_PER_YEAR, 0.0)
+    return Greeks(b.price, delta, gamma, vega, theta)
+
+
+def black76(forward, strike, years, rate, vol, kind) -> Greeks:
+    """Black-76 price and greeks of European options on a futures price.
+
+    Delta and gamma are with respect to the futures price; the premium is
+    discounted at ``rate``; vega per vol point; theta per calendar day with
+    the futures price held fixed.
+    """
+    years = np.maximum(np.asarray(years, float), 0.0)
+    rate = np.asarray(rate, float)
+    b = _black_core(forward, strike, years, vol, np.exp(-rate * years), _is_call(kind))
+    rate = np.broadcast_to(rate, b.price.shape)
+    safe_f = np.where(b.forward > 0, b.forward, 1.0)
+    delta = b.discount * b.n_d1
+    gamma = np.where(b.live, b.discount * b.pdf_d1 / (safe_f * b.stddev), 0.0)
+    vega = np.where(b.live, b.discount * b.forward * b.pdf_d1 * np.sqrt(b.years), 0.0) / 100.0
+    d_value_d_t = _time_decay_diffusion(b) - rate * b.price
+    theta = np.where(b.years > 0, -d_value_d_t / DAYS_PER_YEAR, 0.0)
+    return Greeks(b.price, delta, gamma, vega, theta)
+
+
+def bsm_price(spot, strike, years, rate, div, vol, kind) -> np.ndarray:
+    """Black–Scholes–Merton price only (cheaper than :func:`bsm`)."""
+    years_arr = np.maximum(np.asarray(years, float), 0.0)
+    rate = np.asarray(rate, float)
+    forward = np.asarray(spot, float) * np.exp((rate - np.asarray(div, float)) * years_arr)
+    return _black_core(forward, strike, years_arr, vol, np.exp(-rate * years_arr), _is_call(kind)).price
+
+
+def black76_price(forward, strike, years, rate, vol, kind) -> np.ndarray:
+    """Black-76 price only."""
+    years_arr = np.maximum(np.asarray(years, float), 0.0)
+    discount = np.exp(-np.asarray(rate, float) * years_arr)
+    return _black_core(forward, strike, years_arr, vol, discount, _is_call(kind)).price
+
+
+def price_bounds(forward, strike, discount, kind) -> tuple[np.ndarray, np.ndarray]:
+    """No-arbitrage (lower, upper) bounds of a European option on a forward."""
+    is_call = _is_call(kind)
+    forward, strike, discount = (np.asarray(x, float) for x in (forward, strike, discount))
+    lower = discount * np.maximum(np.where(is_call, forward - strike, strike - forward), 0.0)
+    upper = discount * np.where(is_call, forward, strike)
+    return lower, upper
+
+
+def implied_vol_black(price, forward, strike, years, discount, kind, tol=1e-12, max_iter=100) -> np.ndarray:
+    """Implied vol from a Black (forward) price, vectorised.
+
+    A safeguarded Newton iteration: each step stays inside a bracket that
+    always contains the root, falling back to bisection when Newton would
+    leave it.  Prices at or below the no-arbitrage lower bound give 0;
+    prices at or above the upper bound (or beyond ``MAX_VOL``) give
+    ``MAX_VOL``.  Use :func:`price_bounds` to tell those cases apart.
+    """
+    is_call = _is_call(kind)
+    price, forward, strike, years, discount, is_call = np.broadcast_arrays(
+        np.asarray(price, float), np.asarray(forward, float), np.asarray(strike, float),
+        np.maximum(np.asarray(years, float), 0.0), np.asarray(discount, float), is_call,
+    )
+    lower, upper = price_bounds(forward, strike, discount, is_call)
+    valid_t = years > 0
+    lo = np.full(price.shape, MIN_VOL)
+    hi = np.full(price.shape, MAX_VOL)
+    at_hi = _black_core(forward, strike, years, hi, discount, is_call).price
+    target = np.clip(price, lower, upper)
+    below = (target <= lower * (1 + 1e-14) + 1e-300) | ~valid_t
+    above = (target >= at_hi) & ~below
+    solve = ~(below | above)
+    # Brenner–Subrahmanyam start, clipped into the bracket.
+    safe_fd = np.where(forward * discount > 0, forward * discount, 1.0)
+    guess = np.sqrt(2 * np.pi / np.where(valid_t, years, 1.0)) * target / safe_fd
+    sigma = np.clip(np.where(np.isfinite(guess), guess, 0.2), 0.01, 3.0)
+    for _ in range(max_iter):
+        b = _black_core(forward, strike, years, sigma, discount, is_call)
+        diff = b.price - target
+        lo = np.where(diff < 0, sigma, lo)
+        hi = np.where(diff > 0, sigma, hi)
+        vega = discount * forward * b.pdf_d1 * np.sqrt(years)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(vega > 1e-300, diff / vega, np.inf)
+        candidate = sigma - step
+        inside = np.isfinite(candidate) & (candidate > lo) & (candidate < hi)
+        new_sigma = np.where(inside, candidate, 0.5 * (lo + hi))
+        done = np.abs(new_sigma - sigma) < tol
+        sigma = np.where(solve, new_sigma, sigma)
+        if np.all(done | ~solve):
+            break
+    out = np.where(below, MIN_VOL, np.where(above, MAX_VOL, sigma))
+    return np.nan_to_num(out, nan=MIN_VOL, posinf=MAX_VOL, neginf=MIN_VOL)
+
+
+def implied_vol_bsm(price, spot, strike, years, rate, div, kind, **kwargs) -> np.ndarray:
+    """Implied vol of a Black–Scholes–Merton price (spot, rate, dividend yield)."""
+    years_arr = np.maximum(np.asarray(years, float), 0.0)
+    rate = np.asarray(rate, float)
+    forward = np.asarray(spot, float) * np.exp((rate - np.asarray(div, float)) * years_arr)
+    return implied_vol_black(price, forward, strike, years_arr, np.exp(-rate * years_arr), kind, **kwargs)
+
+
+def implied_vol_black76(price, forward, strike, years, rate, kind, **kwargs) -> np.ndarray:
+    """Implied vol of a Black-76 price on a futures price."""
+    years_arr = np.maximum(np.asarray(years, float), 0.0)
+    return implied_vol_black(price, forward, strike, years_arr, np.exp(-np.asarray(rate, float) * years_arr), kind, **kwargs)
