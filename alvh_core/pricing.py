@@ -222,7 +222,7 @@ def implied_vol_black(price, forward, strike, years, discount, kind, tol=1e-12, 
         lo = np.where(diff < 0, sigma, lo)
         hi = np.where(diff > 0, sigma, hi)
         vega = discount * forward * b.pdf_d1 * np.sqrt(years)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             step = np.where(vega > 1e-300, diff / vega, np.inf)
         candidate = sigma - step
         inside = np.isfinite(candidate) & (candidate > lo) & (candidate < hi)

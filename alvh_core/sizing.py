@@ -1,0 +1,225 @@
+"""Position sizing: contracts from a risk budget, the 2 % gate, slippage.
+
+Contracts = floor(budget / risk per contract), where the risk per contract
+is one of three measures of the condor's loss at expiry:
+
+* ``max_loss``: (widest wing − credit) × 100, the classic defined risk;
+* ``expected_loss``: E[max(−P/L, 0)] under the chosen distribution;
+* ``cvar95``: the mean loss in the worst 5 % of outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .condor import CondorMetrics, build_condor, condor_metrics
+from .fitted import HALF_SPREAD_REFERENCE_VIX, SPX_MEDIAN_HALF_SPREAD
+from .legs import MULTIPLIER
+from .market import MarketState
+from .probability import TerminalDistribution
+from .tiers import Tier
+
+MEASURES = ("max_loss", "expected_loss", "cvar95")
+MEASURE_LABELS = {"max_loss": "max loss", "expected_loss": "expected loss", "cvar95": "CVaR 95 %"}
+#: A sizing never returns more than this many contracts (a typo guard).
+MAX_CONTRACTS = 100_000
+#: Default strategy notional and risk per trade (seeds 000–002).
+DEFAULT_NOTIONAL = 100_000.0
+DEFAULT_RISK_PCT = 1.0
+
+
+@dataclass(frozen=True)
+class RiskBudget:
+    """Dollars at risk per trade, given directly or as % of notional."""
+
+    notional: float = DEFAULT_NOTIONAL
+    risk_pct: float | None = DEFAULT_RISK_PCT
+    dollars: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.notional) and self.notional > 0):
+            raise ValueError("notional must be a positive number of dollars")
+        if self.dollars is None and self.risk_pct is None:
+            raise ValueError("give the risk budget in dollars or as % of notional")
+        if self.dollars is not None and not (np.isfinite(self.dollars) and self.dollars > 0):
+            raise ValueError("the risk budget must be a positive number of dollars")
+        if self.dollars is None and not (np.isfinite(self.risk_pct) and 0 < self.risk_pct <= 100):
+            raise ValueError("risk % must be between 0 and 100")
+
+    @property
+    def amount(self) -> float:
+        """The budget in dollars."""
+        return float(self.dollars) if self.dollars is not None else self.notional * self.risk_pct / 100.0
+
+    @property
+    def pct_of_notional(self) -> float:
+        return 100.0 * self.amount / self.notional
+
+
+@dataclass(frozen=True)
+class Sizing:
+    measure: str
+    budget: float                 # dollars
+    risk_per_contract: float      # dollars, under ``measure``
+    contracts: int
+    position_max_loss: float      # contracts × max loss, dollars
+    position_credit: float        # contracts × credit, dollars
+    note: str = ""
+
+
+def risk_per_contract(metrics: CondorMetrics, measure: str) -> float:
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}")
+    return float({"max_loss": metrics.max_loss, "expected_loss": metrics.expected_loss,
+                  "cvar95": metrics.cvar95}[measure])
+
+
+def size_position(metrics: CondorMetrics, budget: float, measure: str = "max_loss") -> Sizing:
+    """Contracts that fit ``budget`` dollars under ``measure``."""
+    risk = risk_per_contract(metrics, measure)
+    if not np.isfinite(budget) or budget <= 0:
+        raise ValueError("the risk budget must be a positive number of dollars")
+    if risk <= 0.01:
+        return Sizing(measure, budget, risk, 0, 0.0, 0.0,
+                      note=f"{MEASURE_LABELS[measure]} per contract is zero: this measure cannot size the trade")
+    contracts = int(min(MAX_CONTRACTS, np.floor(budget / risk)))
+    note = "" if contracts > 0 else f"the budget is below one contract's {MEASURE_LABELS[measure]} (${risk:,.0f})"
+    return Sizing(measure, budget, risk, contracts, contracts * metrics.max_loss, contracts * metrics.credit, note)
+
+
+# --- The 2 % gate (seed 002) -------------------------------------------------
+
+@dataclass(frozen=True)
+class GateCheck:
+    name: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class TwoPercentGate:
+    """Whether risk above 1 % (up to 2 %) of notional is unlocked."""
+
+    requested_pct: float
+    allowed_pct: float
+    unlocked: bool
+    checks: tuple[GateCheck, ...]
+
+
+def two_percent_gate(requested_pct: float, regime: str, rsi_vix: float, breadth_falling: bool,
+                     expected_pl_after_hedge: float) -> TwoPercentGate:
+    """The checklist: regime not High, RSI(14) of VIX < 70, breadth proxy
+    not falling, expected P/L after hedge cost > 0.  Risk up to 1 % needs
+    none of it; above 1 % needs all four; above 2 % is never allowed."""
+    checks = (
+        GateCheck("Regime is not High", regime.lower() != "high", f"regime: {regime}"),
+        GateCheck("RSI(14) of VIX below 70", bool(np.isfinite(rsi_vix) and rsi_vix < 70), f"RSI {rsi_vix:.1f}"),
+        GateCheck("Breadth proxy not falling", not breadth_falling, "falling" if breadth_falling else "flat or rising"),
+        GateCheck("Expected P/L after hedge cost is positive", bool(expected_pl_after_hedge > 0),
+                  f"${expected_pl_after_hedge:,.0f}"),
+    )
+    unlocked = all(c.passed for c in checks)
+    cap = 2.0 if unlocked else 1.0
+    return TwoPercentGate(float(requested_pct), float(min(requested_pct, cap)), unlocked, checks)
+
+
+# --- Slippage that grows with size (seed 003) --------------------------------
+
+@dataclass(frozen=True)
+class SlippageModel:
+    """Half bid/ask spread per leg, widening with VIX and with size.
+
+    ``half_spread(vix, n) = base · (vix / reference_vix) · (1 + n / depth)``
+    index points per option; ``base`` and ``reference_vix`` from the chains
+    (see :mod:`alvh_core.fitted`); ``depth`` contracts is how much size the
+    quoted spread absorbs before it doubles (an assumption to edit).
+    """
+
+    base_half_spread: float = SPX_MEDIAN_HALF_SPREAD
+    reference_vix: float = HALF_SPREAD_REFERENCE_VIX
+    depth: float = 50.0
+    stress_vix_multiple: float = 2.0  # VIX when the position is closed in a loss
+
+    def half_spread(self, vix, contracts) -> np.ndarray:
+        return self.base_half_spread * (np.asarray(vix, float) / self.reference_vix) * (
+            1.0 + np.asarray(contracts, float) / self.depth)
+
+
+@dataclass(frozen=True)
+class ScaleTable:
+    """Net credit and worst-case drawdown from 1 to N contracts."""
+
+    contracts: np.ndarray
+    entry_cost: np.ndarray          # $ total, crossing half the spread on 4 legs
+    net_credit: np.ndarray          # $ total after entry slippage
+    net_credit_per_contract: np.ndarray
+    drawdown: np.ndarray            # $ total: max loss + entry and stressed exit slippage
+
+
+def scale_table(metrics: CondorMetrics, vix: float, model: SlippageModel | None = None,
+                max_contracts: int = 200, legs: int = 4) -> ScaleTable:
+    model = model or SlippageModel()
+    n = np.arange(1, max_contracts + 1, dtype=float)
+    entry = n * legs * model.half_spread(vix, n) * MULTIPLIER
+    stressed_exit = n * legs * model.half_spread(vix * model.stress_vix_multiple, n) * MULTIPLIER
+    net = n * metrics.credit - entry
+    return ScaleTable(n.astype(int), entry, net, net / n, n * metrics.max_loss + entry + stressed_exit)
+
+
+# --- Tiers side by side (seed 000's claim) -----------------------------------
+
+@dataclass(frozen=True)
+class TierSizing:
+    tier: Tier
+    metrics: CondorMetrics
+    strikes: tuple[float, float, float, float]
+    sizing: dict  # measure -> Sizing
+
+
+@dataclass(frozen=True)
+class TierComparison:
+    budget: float
+    rows: tuple[TierSizing, ...]
+    ratio: dict              # measure -> Conservative contracts / Aggressive contracts (None if undefined)
+    claim_low: float = 1.8
+    claim_high: float = 2.2
+
+    def claim_holds(self, measure: str) -> bool:
+        r = self.ratio.get(measure)
+        return r is not None and self.claim_low <= r <= self.claim_high
+
+    def verdict(self) -> str:
+        held = [MEASURE_LABELS[m] for m in MEASURES if self.claim_holds(m)]
+        parts = ", ".join(f"{MEASURE_LABELS[m]} {self.ratio[m]:.2f}×" if self.ratio[m] is not None
+                          else f"{MEASURE_LABELS[m]} undefined" for m in MEASURES)
+        if held:
+            return f"Conservative/Aggressive contracts: {parts}. The 1.8–2.2× claim holds under {', '.join(held)}."
+        return f"Conservative/Aggressive contracts: {parts}. The 1.8–2.2× claim holds under none of the measures today."
+
+
+def compare_tiers(market: MarketState, tiers: tuple[Tier, ...], budget: float, selection: str = "pop",
+                  distribution_for=None) -> TierComparison:
+    """Each tier's condor and its contracts under every measure.
+
+    ``distribution_for(tier, condor)`` may supply a distribution (e.g. the
+    empirical one); by default each condor uses its lognormal.
+    """
+    vol_model = market.vol_model()
+    rows = []
+    for tier in tiers:
+        condor = build_condor(market, tier, selection, vol_model=vol_model)
+        dist: TerminalDistribution | None = distribution_for(tier, condor) if distribution_for else None
+        metrics = condor_metrics(condor, dist)
+        rows.append(TierSizing(tier, metrics, tuple(leg.strike for leg in condor.legs),
+                               {m: size_position(metrics, budget, m) for m in MEASURES}))
+    by_key = {r.tier.key: r for r in rows}
+    ratio = {}
+    for m in MEASURES:
+        cons, aggr = by_key.get("conservative"), by_key.get("aggressive")
+        if cons is None or aggr is None or aggr.sizing[m].contracts == 0:
+            ratio[m] = None
+        else:
+            ratio[m] = cons.sizing[m].contracts / aggr.sizing[m].contracts
+    return TierComparison(budget, tuple(rows), ratio)

@@ -1,0 +1,165 @@
+"""SPX implied volatility for any strike and tenor, built on the VIX family.
+
+Two pieces:
+
+1. **Term structure.**  VIX9D, VIX, VIX3M and VIX6M are variance-swap vols
+   for 9, 30, 93 and 183 calendar days.  Total variance ``vol² · T`` is
+   interpolated linearly in ``T`` between the quoted nodes (kept
+   non-decreasing, so forward variance is never negative) and held at a
+   flat vol outside them.  Missing indexes are simply left out.
+
+2. **Smile.**  A parametric skew in standardised log-moneyness
+   ``z = ln(K/F) / (σ_atm · √T)``::
+
+       σ(K)/σ_atm = 1 + slope·τ^p·z + curvature·z² + call_curvature·max(z, 0)²
+
+   with ``τ = T / 30 days``.  ``z`` is clamped to ``[z_min, z_max]`` and the
+   ratio floored, so far wings stay finite and positive; the shape stops
+   steepening past 70 days (the fitted range).
+
+VIX is not at-the-money vol: it prices the whole smile.  The ATM vol at a
+tenor is therefore the level whose smile has the variance-swap vol that the
+(scaled) VIX term structure gives::
+
+       varswap(σ_atm, smile, T) = vix_scale · VIX_interp(T)
+
+where ``varswap`` is the log-contract replication integral
+``(2/T)·∫ OTM(K)/K² dK`` on the smile.  The shape and ``vix_scale`` are
+calibrated on real SPX chains (see :mod:`alvh_core.calibration`); the
+fitted numbers live in :mod:`alvh_core.fitted`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .pricing import DAYS_PER_YEAR, _black_core
+
+# Tenors (calendar days) of the Cboe volatility indexes.
+VIX_TENOR_DAYS = {"vix9d": 9.0, "vix": 30.0, "vix3m": 93.0, "vix6m": 183.0}
+
+
+@dataclass(frozen=True)
+class SkewParams:
+    """Shape of the smile relative to ATM vol (see the module docstring)."""
+
+    slope: float
+    slope_tenor_power: float
+    curvature: float
+    call_curvature: float
+    vix_scale: float
+    z_min: float = -5.0
+    z_max: float = 3.0
+    floor: float = 0.25
+    #: The tenor scaling is held beyond this many days (the fit's range).
+    max_tenor_days: float = 70.0
+
+    def ratio(self, z, days) -> np.ndarray:
+        """σ(K)/σ_atm at standardised moneyness ``z`` and ``days`` to expiry."""
+        z = np.clip(np.asarray(z, float), self.z_min, self.z_max)
+        tau = np.clip(np.asarray(days, float), 0.25, self.max_tenor_days) / 30.0
+        out = (1.0 + self.slope * tau ** self.slope_tenor_power * z
+               + self.curvature * z * z + self.call_curvature * np.maximum(z, 0.0) ** 2)
+        return np.maximum(out, self.floor)
+
+
+@dataclass(frozen=True)
+class VixTermStructure:
+    """The Cboe vol indexes in vol points (e.g. 16.5); any may be None."""
+
+    vix: float
+    vix9d: float | None = None
+    vix3m: float | None = None
+    vix6m: float | None = None
+
+    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Tenors (days) and total variances (decimal² · years), increasing."""
+        days, var = [], []
+        for name, tenor in VIX_TENOR_DAYS.items():
+            value = getattr(self, name)
+            if value is not None and np.isfinite(value) and value > 0:
+                days.append(tenor)
+                var.append((value / 100.0) ** 2 * tenor / DAYS_PER_YEAR)
+        if not days:
+            raise ValueError("the VIX term structure needs at least one positive index level")
+        return np.array(days), np.maximum.accumulate(np.array(var))
+
+    def variance_swap_vol(self, days) -> np.ndarray:
+        """Variance-swap vol (decimal) for ``days`` to expiry, by total variance."""
+        node_days, node_var = self.nodes()
+        days = np.maximum(np.asarray(days, float), 1e-6)
+        first_vol2 = node_var[0] / (node_days[0] / DAYS_PER_YEAR)
+        last_vol2 = node_var[-1] / (node_days[-1] / DAYS_PER_YEAR)
+        years = days / DAYS_PER_YEAR
+        inside = np.interp(days, node_days, node_var)
+        total = np.where(days < node_days[0], first_vol2 * years,
+                         np.where(days > node_days[-1], last_vol2 * years, inside))
+        return np.sqrt(total / years)
+
+
+# Gauss–Legendre nodes on [-1, 1] for the replication integral in z.
+_GL_Z, _GL_W = np.polynomial.legendre.leggauss(96)
+
+
+def variance_swap_ratio(atm_stddev, days, skew: SkewParams) -> np.ndarray:
+    """varswap vol / ATM vol for a smile with ATM total stddev ``atm_stddev``.
+
+    Integrates the normalised OTM price over ``k = z·σ_atm·√T`` for z in
+    ``[-12, 10]``: ``σ²_VS · T = 2 ∫ otm(k) e^{-k} dk`` (forward = 1).
+    """
+    atm_stddev = np.asarray(atm_stddev, float)[..., None]
+    days_b = np.asarray(days, float)[..., None]
+    lo, hi = -12.0, 10.0
+    z = 0.5 * (hi - lo) * _GL_Z + 0.5 * (hi + lo)
+    weight = 0.5 * (hi - lo) * _GL_W
+    k = z * atm_stddev
+    strikes = np.exp(k)
+    stddev = atm_stddev * skew.ratio(z, days_b)
+    otm = _black_core(1.0, strikes, 1.0, stddev, 1.0, z >= 0).price
+    total_var = 2.0 * np.sum(weight * otm * np.exp(-k) * atm_stddev, axis=-1)
+    return np.sqrt(np.maximum(total_var, 0.0)) / atm_stddev[..., 0]
+
+
+@dataclass(frozen=True)
+class VolModel:
+    """Implied vol for SPX from the VIX family plus a calibrated skew."""
+
+    term: VixTermStructure
+    skew: SkewParams = field(default_factory=lambda: _default_skew())
+
+    def atm_vol(self, days) -> np.ndarray:
+        """ATM (forward) implied vol, decimal, for ``days`` to expiry."""
+        days = np.maximum(np.asarray(days, float), 1e-6)
+        target = self.skew.vix_scale * self.term.variance_swap_vol(days)
+        sqrt_years = np.sqrt(days / DAYS_PER_YEAR)
+        atm = target / 1.15
+        # Fixed point: the varswap/ATM ratio barely depends on the level, so
+        # this converges to 1e-10 in three or four steps.
+        for _ in range(8):
+            new = target / variance_swap_ratio(atm * sqrt_years, days, self.skew)
+            converged = np.all(np.abs(new - atm) < 1e-10)
+            atm = new
+            if converged:
+                break
+        return atm
+
+    def implied_vol(self, strikes, forward, days) -> np.ndarray:
+        """Model IV (decimal) for ``strikes`` on ``forward`` at ``days``.
+
+        ``days`` may be an array broadcasting with ``strikes``.
+        """
+        days = np.maximum(np.asarray(days, float), 1e-6)
+        # Solve the ATM level once per distinct tenor, not once per strike.
+        unique_days, inverse = np.unique(days, return_inverse=True)
+        atm = self.atm_vol(unique_days)[inverse].reshape(days.shape)
+        stddev = atm * np.sqrt(days / DAYS_PER_YEAR)
+        z = np.log(np.asarray(strikes, float) / np.asarray(forward, float)) / stddev
+        return atm * self.skew.ratio(z, days)
+
+
+def _default_skew() -> SkewParams:
+    from .fitted import SPX_SKEW
+
+    return SPX_SKEW
