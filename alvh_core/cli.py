@@ -1,0 +1,311 @@
+"""The JSON command line: ``python -m alvh_core <command> [options] --json``.
+
+Every command prints one JSON object on stdout and exits 0.  Bad input exits
+2 with one line on stderr; no traceback ever reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .calibration import calibrate_skew
+from .condor import SELECTIONS
+from .history import HistoryFormatError, closes_on, load_history_folder
+from .market import DEFAULT_MARKET, MarketState
+from .pricing import bsm, black76
+from .plan import plan_condor
+from .sizing import MEASURES, RiskBudget, compare_tiers
+from .tiers import TierTableError, find_tier, load_tiers
+
+
+class UsageError(Exception):
+    """Bad input: reported on one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would print usage and exit 2
+        raise UsageError(message)
+
+
+def _positive(name):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive number, got {text!r}")
+        return value
+    return parse
+
+
+def _number(name):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{name} must be finite, got {text!r}")
+        return value
+    return parse
+
+
+def _strike_list(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"strikes must be numbers separated by commas, got {text!r}") from None
+    if not values or not all(math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError("strikes must be positive numbers")
+    if len(values) > 10_000:
+        raise argparse.ArgumentTypeError("at most 10,000 strikes")
+    return values
+
+
+def _add_market_args(p: argparse.ArgumentParser, need_spot: bool = True) -> None:
+    p.add_argument("--spx", type=_positive("--spx"), help="SPX spot (index points)")
+    p.add_argument("--vix", type=_positive("--vix"), help="VIX (vol points, e.g. 16.5)")
+    for name in ("vix9d", "vix3m", "vix6m", "vvix"):
+        p.add_argument(f"--{name}", type=_positive(f"--{name}"))
+    p.add_argument("--rate", type=_number("--rate"), default=None, help="risk-free rate, decimal (0.04)")
+    p.add_argument("--div", type=_number("--div"), default=None, help="SPX dividend yield, decimal (0.013)")
+    p.add_argument("--data-dir", type=Path, help="folder of Cboe *_History.csv files for the market")
+    p.add_argument("--asof", help="date (YYYY-MM-DD) of the market in --data-dir (default: last)")
+
+
+def _market(args) -> tuple[MarketState, object]:
+    """The market from --data-dir/--asof, else from --spx/--vix; history too."""
+    history = None
+    rate = DEFAULT_MARKET.rate if args.rate is None else args.rate
+    div = DEFAULT_MARKET.div if args.div is None else args.div
+    if args.data_dir is not None:
+        history = load_history_folder(args.data_dir)
+        when = args.asof or history.last.strftime("%Y-%m-%d")
+        try:
+            row = closes_on(history, when)
+        except (KeyError, ValueError) as exc:
+            raise UsageError(f"--asof: {exc}") from None
+        if not np.isfinite(row.get("spx", np.nan)):
+            raise UsageError(f"{args.data_dir}: no SPX close on or before {when}")
+        get = lambda k: float(row[k]) if k in row and np.isfinite(row[k]) else None  # noqa: E731
+        market = MarketState(spot=float(row["spx"]), vix=float(row["vix"]), vix9d=get("vix9d"), vix3m=get("vix3m"),
+                             vix6m=get("vix6m"), vvix=get("vvix"), rate=rate, div=div, asof=str(row.name.date()),
+                             source="file")
+        overrides = {k: getattr(args, k) for k in ("vix9d", "vix3m", "vix6m", "vvix") if getattr(args, k) is not None}
+        if args.spx is not None:
+            overrides["spot"] = args.spx
+        if args.vix is not None:
+            overrides["vix"] = args.vix
+        return (market.with_changes(**overrides, source="manual") if overrides else market), history
+    if args.spx is None or args.vix is None:
+        raise UsageError("give --spx and --vix, or --data-dir")
+    return MarketState(spot=args.spx, vix=args.vix, vix9d=args.vix9d, vix3m=args.vix3m, vix6m=args.vix6m,
+                       vvix=args.vvix, rate=rate, div=div, source="manual"), history
+
+
+def _clean(value):
+    """JSON-safe: numpy to Python, rounded floats, no NaN or inf."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return round(v, 6) if math.isfinite(v) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    return value
+
+
+# --- commands ----------------------------------------------------------------
+
+def cmd_price(args) -> dict:
+    if args.years is None and args.days is None:
+        raise UsageError("give --days or --years")
+    years = args.years if args.years is not None else args.days / 365.0
+    if years < 0 or years > 100:
+        raise UsageError("time to expiry must be between 0 and 100 years")
+    if not 0 <= args.vol <= 10:
+        raise UsageError("--vol is a decimal between 0 and 10 (0.2 = 20 %)")
+    if args.model == "bsm":
+        if args.spot is None:
+            raise UsageError("--model bsm needs --spot")
+        g = bsm(args.spot, args.strike, years, args.rate, args.div, args.vol, args.kind)
+    else:
+        if args.forward is None:
+            raise UsageError("--model black76 needs --forward")
+        g = black76(args.forward, args.strike, years, args.rate, args.vol, args.kind)
+    return {"model": args.model, "kind": args.kind, "years": years, "price": g.price, "delta": g.delta,
+            "gamma": g.gamma, "vega": g.vega, "theta": g.theta,
+            "units": {"vega": "per 1 vol point", "theta": "per calendar day"}}
+
+
+def cmd_vol(args) -> dict:
+    market, _ = _market(args)
+    model = market.vol_model()
+    forward = float(market.forward(args.days))
+    ivs = model.implied_vol(np.array(args.strikes), forward, args.days)
+    return {"spx": market.spot, "forward": forward, "days": args.days, "atm": model.atm_vol(args.days),
+            "variance_swap_vol": market.term.variance_swap_vol(args.days) * model.skew.vix_scale,
+            "strikes": args.strikes, "ivs": ivs, "model": "VIX-family term structure + fitted skew (model-based)"}
+
+
+def _budget(args) -> RiskBudget:
+    if args.risk_budget is not None:
+        return RiskBudget(notional=args.notional, risk_pct=None, dollars=args.risk_budget)
+    return RiskBudget(notional=args.notional, risk_pct=args.risk_pct if args.risk_pct is not None else 1.0)
+
+
+def cmd_plan(args) -> dict:
+    market, history = _market(args)
+    tier = find_tier(load_tiers(args.tiers), args.tier)
+    budget = _budget(args)
+    plan = plan_condor(market, tier, budget, args.measure, args.selection, days=args.days, history=history)
+    condor, metrics, sizing = plan.condor, plan.metrics, plan.chosen
+    out = {
+        "market": asdict(market),
+        "tier": asdict(tier),
+        "selection": args.selection,
+        "condor": {
+            "legs": [leg.as_dict() for leg in condor.legs],
+            "credit": metrics.credit, "max_profit": metrics.max_profit, "max_loss": metrics.max_loss,
+            "breakevens": metrics.breakevens, "pop": metrics.pop,
+            "touch": {"short_put": metrics.touch_short_put, "short_call": metrics.touch_short_call},
+            "expected_pl": metrics.expected_pl, "expected_loss": metrics.expected_loss, "cvar95": metrics.cvar95,
+            "greeks": metrics.greeks,
+            "expected_move": {"1sd": metrics.expected_move_1sd, "2sd": metrics.expected_move_2sd},
+            "atm_vol": condor.atm_vol, "pop_convention": metrics.distribution,
+        },
+        "risk_budget": {"dollars": budget.amount, "pct_of_notional": budget.pct_of_notional, "notional": budget.notional},
+        "measure": args.measure,
+        "contracts": sizing.contracts,
+        "risk_per_contract": sizing.risk_per_contract,
+        "contracts_by_measure": {m: s.contracts for m, s in plan.sizing.items()},
+        "position": {"max_loss": sizing.position_max_loss, "credit": sizing.position_credit},
+        "hedge": {"included": False, "requested": args.hedge,
+                  "reason": "the layered VIX hedge is not part of this version's plan command"},
+        "units": {"money": "dollars per contract unless 'position'", "strikes": "SPX points",
+                  "prices": "SPX points per option", "probabilities": "decimals"},
+        "model_based": True,
+    }
+    if sizing.note:
+        out["note"] = sizing.note
+    if history is not None:
+        emp = plan.empirical_metrics
+        out["condor"]["empirical"] = ({"pop": emp.pop, "expected_pl": emp.expected_pl,
+                                       "expected_loss": emp.expected_loss, "cvar95": emp.cvar95,
+                                       "distribution": emp.distribution}
+                                      if emp is not None else {"unavailable": plan.empirical_note})
+    return out
+
+
+def cmd_tiers(args) -> dict:
+    market, _ = _market(args)
+    tiers = load_tiers(args.tiers)
+    budget = args.risk_budget if args.risk_budget is not None else 50_000.0
+    comparison = compare_tiers(market, tiers, budget, args.selection)
+    rows = []
+    for row in comparison.rows:
+        rows.append({
+            "tier": row.tier.name, "days": row.tier.days, "strikes": row.strikes,
+            "contracts": {m: s.contracts for m, s in row.sizing.items()},
+            "risk_per_contract": {m: s.risk_per_contract for m, s in row.sizing.items()},
+            "pop": row.metrics.pop, "expected_pl": row.metrics.expected_pl, "cvar95": row.metrics.cvar95,
+            "credit": row.metrics.credit, "max_loss": row.metrics.max_loss,
+        })
+    return {"market": asdict(market), "risk_budget": budget, "tiers": rows,
+            "conservative_to_aggressive_ratio": comparison.ratio,
+            "claim_1_8_to_2_2_holds": {m: comparison.claim_holds(m) for m in MEASURES},
+            "verdict": comparison.verdict(), "model_based": True}
+
+
+def cmd_calibrate(args) -> dict:
+    if args.data_dir is None:
+        raise UsageError("calibrate needs --data-dir")
+    result = calibrate_skew(args.data_dir)
+    return {"skew": asdict(result.params),
+            "skew_fit_error_vol_points": asdict(result.overall),
+            "skew_fit_error_by_date": {k: asdict(v) for k, v in result.by_date.items()},
+            "atm_fit_error_vol_points": asdict(result.atm),
+            "median_half_spread_points": result.median_half_spread,
+            "chains": list(result.chains),
+            "population": "OTM options of 5-50 delta, 7-70 days, IVs from bid/ask mids"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m alvh_core", description="ALVH Studio engine: JSON on stdout.")
+    parser.add_argument("--version", action="version", version=f"alvh_core {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("price", help="price and greeks of one option")
+    p.add_argument("--model", choices=("bsm", "black76"), default="bsm")
+    p.add_argument("--kind", choices=("call", "put"), required=True)
+    p.add_argument("--spot", type=_positive("--spot"))
+    p.add_argument("--forward", type=_positive("--forward"))
+    p.add_argument("--strike", type=_positive("--strike"), required=True)
+    p.add_argument("--days", type=_number("--days"))
+    p.add_argument("--years", type=_number("--years"))
+    p.add_argument("--rate", type=_number("--rate"), default=0.0)
+    p.add_argument("--div", type=_number("--div"), default=0.0)
+    p.add_argument("--vol", type=_number("--vol"), required=True)
+    p.set_defaults(run=cmd_price)
+
+    p = sub.add_parser("vol", help="model implied vols for strikes")
+    _add_market_args(p)
+    p.add_argument("--days", type=_positive("--days"), required=True)
+    p.add_argument("--strikes", type=_strike_list, required=True)
+    p.set_defaults(run=cmd_vol)
+
+    for name, run, help_text in (("plan", cmd_plan, "one tier's condor, sized"),
+                                 ("tiers", cmd_tiers, "all tiers side by side")):
+        p = sub.add_parser(name, help=help_text)
+        _add_market_args(p)
+        p.add_argument("--tiers", type=Path, help="CSV tier table (default: the built-in one)")
+        p.add_argument("--selection", choices=SELECTIONS, default="pop")
+        p.add_argument("--risk-budget", type=_positive("--risk-budget"), help="dollars")
+        if name == "plan":
+            p.add_argument("--tier", required=True)
+            p.add_argument("--notional", type=_positive("--notional"), default=100_000.0)
+            p.add_argument("--risk-pct", type=_positive("--risk-pct"))
+            p.add_argument("--measure", choices=MEASURES, default="max_loss")
+            p.add_argument("--days", type=_positive("--days"), help="override the tier's days to expiry")
+            p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
+        p.set_defaults(run=run)
+
+    p = sub.add_parser("calibrate", help="re-derive the fitted constants")
+    p.add_argument("--data-dir", type=Path)
+    p.set_defaults(run=cmd_calibrate)
+
+    for action in sub.choices.values():
+        action.add_argument("--json", action="store_true", help="JSON output (the only format)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        result = args.run(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, HistoryFormatError, TierTableError, FileNotFoundError) as exc:
+        message = exc.args[0] if exc.args else exc.__class__.__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # never a traceback on the terminal
+        print(f"error: internal error ({exc.__class__.__name__}: {exc})", file=sys.stderr)
+        return 1
+    json.dump(_clean(result), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0

@@ -1,0 +1,15 @@
+"""ALVH Studio: the router. Page config, navigation and the shared sidebar."""
+
+import streamlit as st
+
+from pages.common import DISCLAIMER, market_sidebar
+
+st.set_page_config(page_title="ALVH Studio", page_icon=":material/shield:", layout="wide")
+
+pages = [
+    st.Page("pages/builder.py", title="Builder", icon=":material/construction:", url_path="builder", default=True),
+]
+page = st.navigation(pages)
+market_sidebar()
+st.caption(DISCLAIMER)
+page.run()

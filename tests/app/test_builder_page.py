@@ -1,0 +1,70 @@
+"""The Builder page through Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.plan import plan_condor
+from alvh_core.sizing import RiskBudget
+from alvh_core.tiers import find_tier, load_tiers
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def app(monkeypatch) -> AppTest:
+    monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at: AppTest, label_start: str) -> str:
+    for m in at.metric:
+        if m.label.startswith(label_start):
+            return m.value
+    raise AssertionError(f"no metric {label_start!r}: {[m.label for m in at.metric]}")
+
+
+def test_builder_renders_offline_with_the_engine_numbers(app):
+    expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Conservative"), RiskBudget())
+    assert _metric(app, "Credit / contract") == f"${expected.metrics.credit:,.0f}"
+    assert _metric(app, "POP (lognormal)") == f"{expected.metrics.pop:.1%}"
+    assert _metric(app, "Contracts") == f"{expected.chosen.contracts:,}"
+    assert _metric(app, "POP (empirical)") == "n/a"
+    assert not app.error
+    assert any("Educational software" in c.value for c in app.caption)
+
+
+def test_changing_tier_and_budget_changes_the_numbers(app):
+    before = (_metric(app, "Credit / contract"), _metric(app, "Contracts"))
+    app.selectbox(key="b_tier").select("Aggressive").run()
+    assert not app.exception
+    after_tier = (_metric(app, "Credit / contract"), _metric(app, "Contracts"))
+    assert after_tier != before
+    app.number_input(key="b_risk_pct").set_value(2.0).run()
+    assert not app.exception
+    contracts_2pct = int(_metric(app, "Contracts").replace(",", ""))
+    assert contracts_2pct >= 2 * int(after_tier[1].replace(",", ""))
+
+
+def test_market_inputs_reprice_and_mark_the_source_manual(app):
+    app.number_input(key="mkt_vix").set_value(30.0).run()
+    assert not app.exception
+    high = plan_condor(DEFAULT_MARKET.with_changes(vix=30.0, source="manual"),
+                       find_tier(load_tiers(), "Conservative"), RiskBudget())
+    assert _metric(app, "Credit / contract") == f"${high.metrics.credit:,.0f}"
+
+
+def test_empirical_pop_appears_with_a_history_folder(monkeypatch, data_dir):
+    monkeypatch.setenv("ALVH_DATA_DIR", str(data_dir))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert _metric(at, "POP (empirical)").endswith("%")
