@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pages.common import DISCLAIMER, market_sidebar
+from pages.common import DISCLAIMER, ensure_router, market_sidebar
+
+ensure_router()
 
 st.set_page_config(page_title="ALVH Studio", page_icon=":material/shield:", layout="wide")
 

@@ -99,21 +99,28 @@ class VixTermStructure:
         return np.sqrt(total / years)
 
 
-# Gauss–Legendre nodes on [-1, 1] for the replication integral in z.
-_GL_Z, _GL_W = np.polynomial.legendre.leggauss(96)
+def _gauss_legendre_halves(points: int, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights on [low, 0] and [0, high]: the OTM price has a kink
+    at the money (put side to call side), which one rule across it smears."""
+    x, w = np.polynomial.legendre.leggauss(points)
+    z = np.concatenate([0.5 * low * (x + 1.0) - 0.0, 0.5 * high * (x + 1.0)])
+    weight = np.concatenate([0.5 * -low * w, 0.5 * high * w])
+    return z, weight
+
+
+# Nodes in z for the replication integral.
+_REPLICATION_Z, _REPLICATION_W = _gauss_legendre_halves(48, -12.0, 10.0)
 
 
 def variance_swap_ratio(atm_stddev, days, skew: SkewParams) -> np.ndarray:
     """varswap vol / ATM vol for a smile with ATM total stddev ``atm_stddev``.
 
     Integrates the normalised OTM price over ``k = z·σ_atm·√T`` for z in
-    ``[-12, 10]``: ``σ²_VS · T = 2 ∫ otm(k) e^{-k} dk`` (forward = 1).
+    ``[-12, 10]``, split at the money: ``σ²_VS · T = 2 ∫ otm(k) e^{-k} dk`` (forward = 1).
     """
     atm_stddev = np.asarray(atm_stddev, float)[..., None]
     days_b = np.asarray(days, float)[..., None]
-    lo, hi = -12.0, 10.0
-    z = 0.5 * (hi - lo) * _GL_Z + 0.5 * (hi + lo)
-    weight = 0.5 * (hi - lo) * _GL_W
+    z, weight = _REPLICATION_Z, _REPLICATION_W
     k = z * atm_stddev
     strikes = np.exp(k)
     stddev = atm_stddev * skew.ratio(z, days_b)

@@ -11,7 +11,9 @@ from alvh_core.plan import plan_condor, value_at_horizon
 from alvh_core.regime import classify_regime
 from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, scale_table, two_percent_gate
 from alvh_core.tiers import load_tiers
-from pages.common import current_market, history_folder_history
+from pages.common import current_market, ensure_router, history_folder_history
+
+ensure_router()
 
 st.title("Builder")
 st.caption("An SPX iron condor for your tier and risk budget, priced with the VIX-based vol model "

@@ -26,6 +26,23 @@ _MARKET_FIELDS = (
 )
 
 
+def ensure_router() -> None:
+    """Route every run through ``app.py``'s ``st.navigation``.
+
+    Streamlit decides once per process, before any script runs, that an app
+    with a folder named ``pages/`` is a legacy multipage app; until some run
+    calls ``st.navigation`` a deep link (``/builder``) would execute the page
+    file alone, without the shared sidebar.  Clearing that decision and
+    rerunning sends the same URL through the router (page identity is the
+    URL path, so the rerun lands on the same page).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def data_badge(market: MarketState) -> None:
     """The provenance badge: source and as-of."""
     when = f" · {market.asof}" if market.asof else ""

@@ -1,0 +1,57 @@
+"""The Builder in a real browser: renders offline, reacts to input, no errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.plan import plan_condor
+from alvh_core.sizing import RiskBudget
+from alvh_core.tiers import find_tier, load_tiers
+
+pytestmark = pytest.mark.e2e
+
+
+def _wait_for_app(page):
+    page.wait_for_selector("[data-testid='stMetric']", timeout=60_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def _metric(page, label: str) -> str:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_builder_renders_offline_in_chromium(browser, app_url, artifacts):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(app_url)  # the default page is served at the root
+    _wait_for_app(page)
+    expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Conservative"), RiskBudget())
+    assert _metric(page, "Credit / contract") == f"${expected.metrics.credit:,.0f}"
+    assert _metric(page, "POP (lognormal)") == f"{expected.metrics.pop:.1%}"
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    assert "Data: default" in page.locator("[data-testid='stSidebar']").inner_text()
+    page.screenshot(path=str(artifacts / "builder_offline.png"), full_page=True)
+    page.close()
+
+
+def test_changing_the_tier_updates_the_numbers(browser, app_url, artifacts):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(app_url)  # the default page is served at the root
+    _wait_for_app(page)
+    before = _metric(page, "Credit / contract")
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Tier").click()
+    page.get_by_role("option", name="Aggressive").click()
+    expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Aggressive"), RiskBudget())
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.trim() === t)",
+        arg=f"${expected.metrics.credit:,.0f}", timeout=30_000)
+    assert _metric(page, "Credit / contract") != before
+    assert re.fullmatch(r"\d[\d,]*", _metric(page, "Contracts"))
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(artifacts / "builder_aggressive.png"), full_page=True)
+    page.close()

@@ -1,0 +1,74 @@
+"""The command line as a user runs it: JSON out, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "YF_DISABLE_CURL_CFFI": "1"}
+    return subprocess.run([sys.executable, "-m", "alvh_core", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_plan_prints_legs_metrics_and_contracts():
+    out = run("plan", "--spx", "6000", "--vix", "16", "--tier", "conservative", "--notional", "100000",
+              "--risk-pct", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    legs = plan["condor"]["legs"]
+    assert [leg["side"] for leg in legs] == ["long", "short", "short", "long"]
+    assert legs[0]["strike"] < legs[1]["strike"] < 6000 < legs[2]["strike"] < legs[3]["strike"]
+    assert 0.78 <= plan["condor"]["pop"] <= 0.86
+    assert plan["contracts"] == int(1000 // plan["condor"]["max_loss"])
+    assert plan["hedge"]["included"] is False and plan["hedge"]["reason"]
+
+
+def test_tiers_reports_the_ratio_under_each_measure():
+    out = run("tiers", "--spx", "6000", "--vix", "16", "--risk-budget", "50000", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert [t["tier"] for t in result["tiers"]] == ["Conservative", "Moderate", "Aggressive"]
+    assert set(result["conservative_to_aggressive_ratio"]) == {"max_loss", "expected_loss", "cvar95"}
+
+
+def test_price_matches_the_textbook_value():
+    out = run("price", "--model", "bsm", "--kind", "call", "--spot", "42", "--strike", "40", "--years", "0.5",
+              "--rate", "0.1", "--vol", "0.2", "--json")
+    assert json.loads(out.stdout)["price"] == pytest.approx(4.7594, abs=1e-3)
+
+
+@pytest.mark.parametrize("args", [
+    ("plan", "--spx", "abc", "--vix", "16", "--tier", "conservative"),
+    ("plan", "--spx", "6000", "--vix", "16", "--tier", "nope"),
+    ("plan", "--spx", "6000", "--tier", "moderate"),
+    ("plan", "--spx", "6000", "--vix", "-3", "--tier", "moderate"),
+    ("vol", "--spx", "6000", "--vix", "16", "--days", "30", "--strikes", "a,b"),
+    ("price", "--kind", "call", "--spot", "1", "--strike", "1", "--vol", "0.2"),
+    ("price", "--kind", "call", "--spot", "1", "--strike", "1", "--vol", "inf", "--days", "3"),
+    ("frobnicate",),
+    (),
+    ("plan", "--data-dir", "/nonexistent", "--tier", "moderate"),
+])
+def test_bad_input_exits_2_with_one_line(args):
+    out = run(*args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+@pytest.mark.data
+def test_plan_from_the_data_folder_on_a_known_day(data_dir):
+    out = run("plan", "--data-dir", str(data_dir), "--asof", "2020-03-16", "--tier", "moderate", "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    assert plan["market"]["vix"] == 82.69 and plan["market"]["spot"] == 2386.13
+    assert 0 < plan["condor"]["empirical"]["pop"] < 1

@@ -1,0 +1,90 @@
+"""Sizing, the 2 % gate, slippage and the tier comparison (seed 000)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from alvh_core.condor import build_condor, condor_metrics
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.sizing import (MEASURES, RiskBudget, SlippageModel, compare_tiers, scale_table, size_position,
+                              two_percent_gate)
+from alvh_core.tiers import TierTableError, find_tier, load_tiers
+
+TIERS = load_tiers()
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    return condor_metrics(build_condor(DEFAULT_MARKET, find_tier(TIERS, "moderate")))
+
+
+def test_budget_in_dollars_or_percent():
+    assert RiskBudget(notional=100_000, risk_pct=1).amount == 1_000
+    assert RiskBudget(notional=100_000, risk_pct=None, dollars=2_500).pct_of_notional == 2.5
+    with pytest.raises(ValueError):
+        RiskBudget(notional=-1)
+    with pytest.raises(ValueError):
+        RiskBudget(risk_pct=None, dollars=None)
+
+
+@pytest.mark.parametrize("measure", MEASURES)
+def test_contracts_are_the_floor_of_budget_over_risk(metrics, measure):
+    sized = size_position(metrics, 50_000, measure)
+    risk = {"max_loss": metrics.max_loss, "expected_loss": metrics.expected_loss, "cvar95": metrics.cvar95}[measure]
+    assert sized.contracts == math.floor(50_000 / risk)
+    assert sized.contracts * risk <= 50_000 < (sized.contracts + 1) * risk
+    assert sized.position_max_loss == pytest.approx(sized.contracts * metrics.max_loss)
+
+
+def test_a_budget_below_one_contract_says_so(metrics):
+    sized = size_position(metrics, 10.0, "max_loss")
+    assert sized.contracts == 0 and "below one contract" in sized.note
+
+
+def test_two_percent_gate_checklist():
+    open_gate = two_percent_gate(2.0, "Moderate", 55.0, False, 120.0)
+    assert open_gate.unlocked and open_gate.allowed_pct == 2.0
+    for args in (("High", 55.0, False, 120.0), ("Low", 75.0, False, 120.0),
+                 ("Low", 55.0, True, 120.0), ("Low", 55.0, False, -1.0)):
+        gate = two_percent_gate(1.8, *args)
+        assert not gate.unlocked and gate.allowed_pct == 1.0
+        assert sum(not c.passed for c in gate.checks) == 1
+    assert two_percent_gate(3.0, "Low", 50, False, 1.0).allowed_pct == 2.0
+    assert two_percent_gate(0.5, "High", 90, True, -5).allowed_pct == 0.5
+
+
+def test_slippage_grows_with_size_and_vix(metrics):
+    model = SlippageModel()
+    assert model.half_spread(model.reference_vix, 0) == pytest.approx(model.base_half_spread)
+    assert model.half_spread(40, 100) > model.half_spread(20, 100) > model.half_spread(20, 1)
+    table = scale_table(metrics, 20.0)
+    assert table.contracts[0] == 1 and table.contracts[-1] == 200
+    per_contract_cost = table.entry_cost / table.contracts
+    assert np.all(np.diff(per_contract_cost) > 0)
+    assert np.all(table.drawdown > table.contracts * metrics.max_loss)
+
+
+def test_seed_000_ratio_is_computed_for_every_measure():
+    comparison = compare_tiers(DEFAULT_MARKET, TIERS, 50_000)
+    by_name = {r.tier.key: r for r in comparison.rows}
+    for m in MEASURES:
+        cons, aggr = by_name["conservative"].sizing[m].contracts, by_name["aggressive"].sizing[m].contracts
+        assert comparison.ratio[m] == pytest.approx(cons / aggr)
+    # Wider wings cost more per contract at max loss: fewer Conservative contracts.
+    assert comparison.ratio["max_loss"] < 1.0
+    assert "Conservative/Aggressive" in comparison.verdict()
+
+
+def test_tier_table_validation(tmp_path):
+    bad = tmp_path / "tiers.csv"
+    bad.write_text("name,pop_min,pop_max,short_delta,wing_pct,days\nX,0.9,0.8,0.1,1,7\n")
+    with pytest.raises(TierTableError, match="row 2"):
+        load_tiers(bad)
+    bad.write_text("name,pop_min\nX,0.9\n")
+    with pytest.raises(TierTableError, match="missing column"):
+        load_tiers(bad)
+    with pytest.raises(TierTableError):
+        load_tiers(b"\x00\xff garbage")
