@@ -292,19 +292,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(message: object) -> str:
+    """Error text safe for one terminal line: control characters escaped."""
+    text = str(message)
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         result = args.run(args)
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except (ValueError, KeyError, HistoryFormatError, TierTableError, FileNotFoundError) as exc:
         message = exc.args[0] if exc.args else exc.__class__.__name__
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {_one_line(message)}", file=sys.stderr)
         return 2
     except Exception as exc:  # never a traceback on the terminal
-        print(f"error: internal error ({exc.__class__.__name__}: {exc})", file=sys.stderr)
+        print(f"error: internal error ({exc.__class__.__name__}: {_one_line(exc)})", file=sys.stderr)
         return 1
     json.dump(_clean(result), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

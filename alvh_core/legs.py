@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .pricing import bsm
+from .pricing import bsm, bsm_one
 
 #: Dollars per index point of one SPX (or VIX) option contract.
 MULTIPLIER = 100.0
@@ -70,10 +70,15 @@ class Structure:
     def pnl_at_expiry(self, underlying_at_expiry) -> np.ndarray:
         """P/L at expiry in index points per structure, for any array of prices."""
         s = np.asarray(underlying_at_expiry, float)
-        total = np.full(s.shape, -self.premium)
-        for leg in self.legs:
-            total = total + leg.signed_quantity * leg.payoff(s)
-        return total
+        # All legs at once: intrinsic values of shape (legs, *s.shape), then
+        # the signed sum over legs.
+        table = np.array([(leg.strike, 1.0 if leg.kind == "call" else -1.0, leg.side * leg.quantity,
+                           leg.price) for leg in self.legs])
+        column = (-1,) + (1,) * s.ndim
+        intrinsic = np.maximum(table[:, 1].reshape(column) * (s - table[:, 0].reshape(column)), 0.0)
+        premium = float(table[:, 2] @ table[:, 3])
+        summed = table[:, 2] @ intrinsic if s.ndim == 1 else np.tensordot(table[:, 2], intrinsic, axes=1)
+        return summed - premium
 
     def greeks(self) -> dict[str, float]:
         """Structure greeks in dollars: delta $/point, gamma $/point², vega
@@ -98,7 +103,14 @@ class Structure:
 def price_leg(kind: str, side: int, strike: float, days: float, spot: float, rate: float, div: float,
               iv: float, quantity: int = 1) -> OptionLeg:
     """An SPX leg priced with Black–Scholes–Merton at ``iv``."""
-    g = bsm(spot, strike, days / 365.0, rate, div, iv, kind)
-    return OptionLeg(kind=kind, side=side, strike=float(strike), days=float(days), iv=float(iv),
-                     price=float(g.price), delta=float(g.delta), gamma=float(g.gamma),
-                     vega=float(g.vega), theta=float(g.theta), quantity=quantity)
+    if kind not in ("call", "put"):
+        raise ValueError("option kind must be 'call' or 'put'")
+    strike, days, iv = float(strike), float(days), float(iv)
+    price, delta, gamma, vega, theta = bsm_one(float(spot), strike, days / 365.0, float(rate), float(div), iv,
+                                               kind == "call")
+    # Same object the dataclass __init__ would build, without its per-field
+    # frozen __setattr__ (this runs for every leg of every candidate).
+    leg = object.__new__(OptionLeg)
+    leg.__dict__.update(kind=kind, side=side, strike=strike, days=days, iv=iv, price=price, delta=delta,
+                        gamma=gamma, vega=vega, theta=theta, quantity=quantity)
+    return leg

@@ -17,6 +17,7 @@ function (one half exactly at the money).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,15 +38,20 @@ def _npdf(x: np.ndarray) -> np.ndarray:
 
 def _is_call(kind) -> np.ndarray:
     """Turn 'call'/'put' strings, booleans or +1/-1 into a boolean array."""
-    arr = np.asarray(kind)
-    if arr.dtype.kind in "USO":
-        lowered = np.char.lower(arr.astype(str))
-        ok = np.isin(lowered, ["call", "put", "c", "p"])
-        if not np.all(ok):
+    if isinstance(kind, str):
+        lowered = kind.lower()
+        if lowered not in ("call", "put", "c", "p"):
             raise ValueError("option kind must be 'call' or 'put'")
-        return np.isin(lowered, ["call", "c"])
+        return np.bool_(lowered in ("call", "c"))
+    arr = np.asarray(kind)
     if arr.dtype == bool:
         return arr
+    if arr.dtype.kind in "USO":
+        lowered = np.char.lower(arr.astype(str))
+        calls = (lowered == "call") | (lowered == "c")
+        if not np.all(calls | (lowered == "put") | (lowered == "p")):
+            raise ValueError("option kind must be 'call' or 'put'")
+        return calls
     return arr > 0
 
 
@@ -60,9 +66,11 @@ class Greeks:
     theta: np.ndarray
 
     def __post_init__(self) -> None:
+        shape = np.shape(self.price)
         for name in ("price", "delta", "gamma", "vega", "theta"):
             # "+ 0.0" turns -0.0 into 0.0 so printed results stay tidy.
-            object.__setattr__(self, name, np.asarray(getattr(self, name), float) + 0.0)
+            value = np.asarray(getattr(self, name), float) + 0.0
+            object.__setattr__(self, name, value if value.shape == shape else np.broadcast_to(value, shape).copy())
 
 
 @dataclass(frozen=True)
@@ -87,21 +95,21 @@ def _black_core(forward, strike, years, vol, discount, is_call) -> _Black:
 
     Where the total standard deviation is negligible (expiry, zero vol) the
     discounted forward intrinsic value is used, with step-function deltas.
+    Inputs broadcast naturally; every output has the full broadcast shape.
     """
-    forward, strike, years, vol, discount, is_call = np.broadcast_arrays(
-        np.asarray(forward, float),
-        np.asarray(strike, float),
-        np.maximum(np.asarray(years, float), 0.0),
-        np.maximum(np.asarray(vol, float), 0.0),
-        np.asarray(discount, float),
-        is_call,
-    )
+    forward = np.asarray(forward, float)
+    strike = np.asarray(strike, float)
+    years = np.maximum(np.asarray(years, float), 0.0)
+    vol = np.maximum(np.asarray(vol, float), 0.0)
+    discount = np.asarray(discount, float)
+    shape = np.broadcast_shapes(forward.shape, strike.shape, years.shape, vol.shape, discount.shape,
+                                np.shape(is_call))
     stddev = vol * np.sqrt(years)
-    live = (stddev > _MIN_STDDEV) & (forward > 0) & (strike > 0)
+    live = np.broadcast_to((stddev > _MIN_STDDEV) & (forward > 0) & (strike > 0), shape)
     safe_sd = np.where(live, stddev, 1.0)
-    safe_f = np.where(forward > 0, forward, 1.0)
-    safe_k = np.where(strike > 0, strike, 1.0)
-    d1 = np.log(safe_f / safe_k) / safe_sd + 0.5 * safe_sd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d1 = np.where(live, np.log(np.where(live, forward / np.where(strike > 0, strike, 1.0), 1.0)) / safe_sd
+                      + 0.5 * safe_sd, 0.0)
     d2 = d1 - safe_sd
     sign = np.where(is_call, 1.0, -1.0)
     moneyness = np.sign(forward - strike)
@@ -132,7 +140,6 @@ def bsm(spot, strike, years, rate, div, vol, kind) -> Greeks:
     spot, rate, div = (np.asarray(x, float) for x in (spot, rate, div))
     forward = spot * np.exp((rate - div) * years)
     b = _black_core(forward, strike, years, vol, np.exp(-rate * years), _is_call(kind))
-    spot, rate, div = (np.broadcast_to(x, b.price.shape) for x in (spot, rate, div))
     carry = np.exp(-div * b.years)
     safe_spot = np.where(spot > 0, spot, 1.0)
     delta = carry * b.n_d1
@@ -155,7 +162,6 @@ def black76(forward, strike, years, rate, vol, kind) -> Greeks:
     years = np.maximum(np.asarray(years, float), 0.0)
     rate = np.asarray(rate, float)
     b = _black_core(forward, strike, years, vol, np.exp(-rate * years), _is_call(kind))
-    rate = np.broadcast_to(rate, b.price.shape)
     safe_f = np.where(b.forward > 0, b.forward, 1.0)
     delta = b.discount * b.n_d1
     gamma = np.where(b.live, b.discount * b.pdf_d1 / (safe_f * b.stddev), 0.0)
@@ -247,3 +253,43 @@ def implied_vol_black76(price, forward, strike, years, rate, kind, **kwargs) -> 
     """Implied vol of a Black-76 price on a futures price."""
     years_arr = np.maximum(np.asarray(years, float), 0.0)
     return implied_vol_black(price, forward, strike, years_arr, np.exp(-np.asarray(rate, float) * years_arr), kind, **kwargs)
+
+
+# --- Scalar reference implementation -------------------------------------------
+# One option at a time with the math module: the obvious formulas, kept beside
+# the vectorised ones so tests can compare them, and used where a structure
+# prices a handful of legs (numpy's per-call overhead dominates there).
+
+def _ncdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def bsm_one(spot: float, strike: float, years: float, rate: float, div: float, vol: float,
+            is_call: bool) -> tuple[float, float, float, float, float]:
+    """(price, delta, gamma, vega, theta) of one option; same units and limits as :func:`bsm`."""
+    years = max(years, 0.0)
+    vol = max(vol, 0.0)
+    sign = 1.0 if is_call else -1.0
+    discount = math.exp(-rate * years)
+    carry = math.exp(-div * years)
+    forward = spot * math.exp((rate - div) * years)
+    stddev = vol * math.sqrt(years)
+    if stddev <= _MIN_STDDEV or forward <= 0 or strike <= 0:
+        diff = forward - strike
+        step = 0.5 if diff == 0 else float(sign * diff > 0)
+        price = discount * max(sign * diff, 0.0)
+        theta = 0.0
+        if years > 0:
+            theta = -(-div * spot * carry * sign * step + rate * strike * discount * sign * step) / DAYS_PER_YEAR
+        return price, carry * sign * step + 0.0, 0.0, 0.0, theta
+    d1 = math.log(forward / strike) / stddev + 0.5 * stddev
+    d2 = d1 - stddev
+    n_d1 = sign * _ncdf(sign * d1)
+    n_d2 = sign * _ncdf(sign * d2)
+    price = max(discount * (forward * n_d1 - strike * n_d2), 0.0)
+    pdf = math.exp(-0.5 * d1 * d1) / math.sqrt(2.0 * math.pi)
+    gamma = carry * pdf / (spot * stddev)
+    vega = spot * carry * pdf * math.sqrt(years) / 100.0
+    d_value_d_t = (discount * forward * pdf * vol / (2.0 * math.sqrt(years))
+                   - div * spot * carry * n_d1 + rate * strike * discount * n_d2)
+    return price, carry * n_d1, gamma, vega, -d_value_d_t / DAYS_PER_YEAR

@@ -15,6 +15,7 @@ Both give an equal-weight sample ``spot_at_expiry`` so the P/L measures
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,21 @@ CVAR_LEVEL = 0.95
 def trading_days(calendar_days: float) -> int:
     """Calendar days to expiry as a whole number of trading days (≥ 1)."""
     return max(1, int(round(calendar_days * TRADING_DAYS_PER_YEAR / DAYS_PER_YEAR)))
+
+
+def lognormal_prob_between(spot: float, days: float, rate: float, div: float, vol: float,
+                           low: float, high: float) -> float:
+    """P(low < S_T < high) under the risk-neutral lognormal, closed form (scalar)."""
+    years = max(days, 0.0) / DAYS_PER_YEAR
+    sd = max(vol * math.sqrt(years), 1e-12)
+    mean = (rate - div - 0.5 * vol * vol) * years
+
+    def cdf(level: float) -> float:
+        if level <= 0:
+            return 0.0
+        return 0.5 * math.erfc(-((math.log(level / spot) - mean) / sd) / math.sqrt(2.0))
+
+    return min(max(cdf(high) - cdf(low), 0.0), 1.0)
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,14 @@ fitted numbers live in :mod:`alvh_core.fitted`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+from scipy.special import ndtr
 
-from .pricing import DAYS_PER_YEAR, _black_core
+from .pricing import DAYS_PER_YEAR
 
 # Tenors (calendar days) of the Cboe volatility indexes.
 VIX_TENOR_DAYS = {"vix9d": 9.0, "vix": 30.0, "vix3m": 93.0, "vix6m": 183.0}
@@ -58,10 +61,16 @@ class SkewParams:
 
     def ratio(self, z, days) -> np.ndarray:
         """σ(K)/σ_atm at standardised moneyness ``z`` and ``days`` to expiry."""
-        z = np.clip(np.asarray(z, float), self.z_min, self.z_max)
-        tau = np.clip(np.asarray(days, float), 0.25, self.max_tenor_days) / 30.0
-        out = (1.0 + self.slope * tau ** self.slope_tenor_power * z
-               + self.curvature * z * z + self.call_curvature * np.maximum(z, 0.0) ** 2)
+        # np.minimum/np.maximum rather than np.clip: same result, less overhead
+        # (this sits on every pricing path).
+        z = np.minimum(np.maximum(np.asarray(z, float), self.z_min), self.z_max)
+        if np.ndim(days) == 0:
+            tau = min(max(float(days), 0.25), self.max_tenor_days) / 30.0
+        else:
+            tau = np.minimum(np.maximum(np.asarray(days, float), 0.25), self.max_tenor_days) / 30.0
+        slope = self.slope * tau ** self.slope_tenor_power
+        upside = np.maximum(z, 0.0)
+        out = 1.0 + z * (slope + self.curvature * z) + self.call_curvature * upside * upside
         return np.maximum(out, self.floor)
 
 
@@ -116,17 +125,41 @@ def variance_swap_ratio(atm_stddev, days, skew: SkewParams) -> np.ndarray:
     """varswap vol / ATM vol for a smile with ATM total stddev ``atm_stddev``.
 
     Integrates the normalised OTM price over ``k = z·σ_atm·√T`` for z in
-    ``[-12, 10]``, split at the money: ``σ²_VS · T = 2 ∫ otm(k) e^{-k} dk`` (forward = 1).
+    ``[-12, 10]``, split at the money: ``σ²_VS · T = 2 ∫ otm(k) e^{-k} dk``
+    (forward = 1, undiscounted Black prices).
     """
     atm_stddev = np.asarray(atm_stddev, float)[..., None]
     days_b = np.asarray(days, float)[..., None]
     z, weight = _REPLICATION_Z, _REPLICATION_W
     k = z * atm_stddev
-    strikes = np.exp(k)
-    stddev = atm_stddev * skew.ratio(z, days_b)
-    otm = _black_core(1.0, strikes, 1.0, stddev, 1.0, z >= 0).price
+    sd = atm_stddev * skew.ratio(z, days_b)
+    d1 = -k / sd + 0.5 * sd
+    d2 = d1 - sd
+    # OTM puts below the forward, calls above: sign = -1 / +1.
+    sign = np.where(z >= 0, 1.0, -1.0)
+    otm = np.maximum(sign * (ndtr(sign * d1) - np.exp(k) * ndtr(sign * d2)), 0.0)
     total_var = 2.0 * np.sum(weight * otm * np.exp(-k) * atm_stddev, axis=-1)
     return np.sqrt(np.maximum(total_var, 0.0)) / atm_stddev[..., 0]
+
+
+def _solve_atm(target, days, skew: SkewParams) -> np.ndarray:
+    """ATM vol whose smile has variance-swap vol ``target`` (fixed point)."""
+    sqrt_years = np.sqrt(days / DAYS_PER_YEAR)
+    atm = target / 1.15
+    # The varswap/ATM ratio barely depends on the level: three or four steps.
+    for _ in range(8):
+        new = target / variance_swap_ratio(atm * sqrt_years, days, skew)
+        converged = np.all(np.abs(new - atm) < 1e-10)
+        atm = new
+        if converged:
+            break
+    return atm
+
+
+@lru_cache(maxsize=4096)
+def _atm_vol_cached(term: "VixTermStructure", skew: SkewParams, days: float) -> float:
+    target = skew.vix_scale * term.variance_swap_vol(days)
+    return float(_solve_atm(target, np.float64(days), skew))
 
 
 @dataclass(frozen=True)
@@ -137,30 +170,37 @@ class VolModel:
     skew: SkewParams = field(default_factory=lambda: _default_skew())
 
     def atm_vol(self, days) -> np.ndarray:
-        """ATM (forward) implied vol, decimal, for ``days`` to expiry."""
+        """ATM (forward) implied vol, decimal, for ``days`` to expiry.
+
+        Memoised per (term structure, skew, tenor) for a few tenors at a
+        time, the common case on every page rerun.
+        """
+        if np.ndim(days) == 0:
+            return np.float64(_atm_vol_cached(self.term, self.skew, max(float(days), 1e-6)))
         days = np.maximum(np.asarray(days, float), 1e-6)
+        if days.size <= 16:
+            flat = [_atm_vol_cached(self.term, self.skew, float(d)) for d in days.ravel()]
+            return np.array(flat).reshape(days.shape)
         target = self.skew.vix_scale * self.term.variance_swap_vol(days)
-        sqrt_years = np.sqrt(days / DAYS_PER_YEAR)
-        atm = target / 1.15
-        # Fixed point: the varswap/ATM ratio barely depends on the level, so
-        # this converges to 1e-10 in three or four steps.
-        for _ in range(8):
-            new = target / variance_swap_ratio(atm * sqrt_years, days, self.skew)
-            converged = np.all(np.abs(new - atm) < 1e-10)
-            atm = new
-            if converged:
-                break
-        return atm
+        return _solve_atm(target, days, self.skew)
 
     def implied_vol(self, strikes, forward, days) -> np.ndarray:
         """Model IV (decimal) for ``strikes`` on ``forward`` at ``days``.
 
         ``days`` may be an array broadcasting with ``strikes``.
         """
+        if np.ndim(days) == 0:  # one tenor: the common case, kept lean
+            d = max(float(days), 1e-6)
+            atm = _atm_vol_cached(self.term, self.skew, d)
+            z = np.log(np.asarray(strikes, float) / np.asarray(forward, float)) / (atm * math.sqrt(d / DAYS_PER_YEAR))
+            return atm * self.skew.ratio(z, d)
         days = np.maximum(np.asarray(days, float), 1e-6)
-        # Solve the ATM level once per distinct tenor, not once per strike.
-        unique_days, inverse = np.unique(days, return_inverse=True)
-        atm = self.atm_vol(unique_days)[inverse].reshape(days.shape)
+        if days.size == 1:
+            atm = self.atm_vol(days)
+        else:
+            # Solve the ATM level once per distinct tenor, not once per strike.
+            unique_days, inverse = np.unique(days, return_inverse=True)
+            atm = self.atm_vol(unique_days)[inverse].reshape(days.shape)
         stddev = atm * np.sqrt(days / DAYS_PER_YEAR)
         z = np.log(np.asarray(strikes, float) / np.asarray(forward, float)) / stddev
         return atm * self.skew.ratio(z, days)

@@ -143,3 +143,25 @@ def test_bad_strikes_are_refused():
         condor_from_strikes(DEFAULT_MARKET, 7, 7300, 7250, 7700, 7750)
     with pytest.raises(ValueError):
         build_condor(DEFAULT_MARKET, TIERS[0], "vibes")
+
+
+def test_scalar_lognormal_pop_matches_the_distribution():
+    from alvh_core.probability import lognormal_prob_between
+
+    dist = lognormal(6000.0, 21, 0.04, 0.013, 0.17)
+    for low, high in ((5500, 6400), (0, 6000), (6100, 9e9), (5000, 5001)):
+        assert lognormal_prob_between(6000.0, 21, 0.04, 0.013, 0.17, low, high) == pytest.approx(
+            float(dist.prob_between(low, high)), abs=1e-12)
+
+
+def test_priced_legs_equal_dataclass_built_legs():
+    from alvh_core.legs import OptionLeg, price_leg
+    from alvh_core.pricing import bsm_one
+
+    leg = price_leg("put", -1, 7000.0, 21.0, 7400.0, 0.04, 0.013, 0.2)
+    price, delta, gamma, vega, theta = bsm_one(7400.0, 7000.0, 21 / 365, 0.04, 0.013, 0.2, False)
+    built = OptionLeg(kind="put", side=-1, strike=7000.0, days=21.0, iv=0.2, price=price,
+                      delta=delta, gamma=gamma, vega=vega, theta=theta)
+    assert leg == built and hash(leg) == hash(built)
+    with pytest.raises(AttributeError):
+        leg.strike = 1.0  # still immutable

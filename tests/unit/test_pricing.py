@@ -182,3 +182,15 @@ def test_vectorised_over_any_shape():
 def test_bad_kind_is_refused():
     with pytest.raises(ValueError):
         pricing.bsm(100, 100, 1, 0, 0, 0.2, "straddle")
+
+
+def test_scalar_reference_matches_the_vectorised_pricer():
+    c = _random_cases(600)
+    strike = c["spot"] * c["moneyness"]
+    years = np.concatenate([c["days"][:500] / 365.0, np.zeros(50), np.full(50, 1e-9)])
+    vol = np.concatenate([c["vol"][:550], np.zeros(50)])
+    vec = pricing.bsm(c["spot"], strike, years, c["rate"], c["div"], vol, c["is_call"])
+    for i in range(600):
+        one = pricing.bsm_one(c["spot"][i], strike[i], years[i], c["rate"][i], c["div"][i], vol[i], bool(c["is_call"][i]))
+        for value, field in zip(one, (vec.price, vec.delta, vec.gamma, vec.vega, vec.theta)):
+            assert value == pytest.approx(field[i], rel=1e-9, abs=1e-9 * c["spot"][i])

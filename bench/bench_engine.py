@@ -1,0 +1,136 @@
+"""Engine benchmark: medians, and ratios against optionlab in the same process.
+
+    python bench/bench_engine.py            # prints a Markdown table
+
+Cases
+-----
+* one condor evaluation: legs priced on the vol model, credit, POP,
+  breakevens and a 401-point payoff — against optionlab's ``run_strategy``
+  on the same four legs (its POP, breakevens and payoff array);
+* the same with our lognormal P/L measures (expected P/L, expected loss,
+  CVaR 95 %) and touch probabilities added;
+* 1,000 candidate condors in one vectorised call (credit, POP, breakevens,
+  then expected loss and CVaR on a 4,000-point distribution);
+* the Builder's engine path (plan_condor: condor + metrics + sizing under
+  three measures + payoff at a horizon).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from alvh_core.condor import (build_condor, candidate_measures, candidates,  # noqa: E402
+                              condor_from_strikes, condor_metrics)
+from alvh_core.figures import payoff_grid  # noqa: E402
+from alvh_core.market import DEFAULT_MARKET  # noqa: E402
+from alvh_core.plan import plan_condor, value_at_horizon  # noqa: E402
+from alvh_core.probability import lognormal, lognormal_prob_between  # noqa: E402
+from alvh_core.sizing import RiskBudget  # noqa: E402
+from alvh_core.tiers import find_tier, load_tiers  # noqa: E402
+
+
+def median_ms(fn, repeat: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def paired_median_ms(ours, theirs, rounds: int, inner: int = 5) -> tuple[float, float]:
+    """Medians of two functions timed in alternation, so that drift in the
+    machine's speed affects both alike."""
+    ours(), theirs()
+    a, b = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(inner):
+            ours()
+        a.append((time.perf_counter() - start) / inner)
+        start = time.perf_counter()
+        theirs()
+        b.append(time.perf_counter() - start)
+    return 1000 * statistics.median(a), 1000 * statistics.median(b)
+
+
+def main() -> None:
+    market = DEFAULT_MARKET
+    tier = find_tier(load_tiers(), "Moderate")
+    condor = build_condor(market, tier)
+    strikes = [leg.strike for leg in condor.legs]
+    vol_model = market.vol_model()
+
+    def ours_one():
+        c = condor_from_strikes(market, condor.days, *strikes, vol_model=vol_model)
+        low, high = c.breakevens
+        pop = lognormal_prob_between(c.spot, c.days, c.rate, c.div, c.atm_vol, low, high)
+        grid = np.linspace(c.spot * 0.8, c.spot * 1.2, 401)
+        return c.credit, pop, c.pnl_at_expiry(grid)
+
+    def ours_full():
+        c = condor_from_strikes(market, condor.days, *strikes, vol_model=vol_model)
+        return condor_metrics(c), c.pnl_at_expiry(np.linspace(c.spot * 0.8, c.spot * 1.2, 401))
+
+    try:
+        from optionlab import run_strategy
+    except ImportError:  # the benchmark still runs without the test dependencies
+        run_strategy = None
+    optionlab_inputs = {
+        "stock_price": market.spot, "volatility": condor.atm_vol, "interest_rate": market.rate,
+        "dividend_yield": market.div, "min_stock": market.spot * 0.8, "max_stock": market.spot * 1.2,
+        "price_step": market.spot * 0.4 / 400,
+        "strategy": [{"type": leg.kind, "strike": leg.strike, "premium": leg.price, "n": 100,
+                      "action": "buy" if leg.side > 0 else "sell"} for leg in condor.legs],
+        "days_to_target_date": int(condor.days), "discard_nonbusiness_days": False,
+    }
+
+    deltas = np.linspace(0.02, 0.40, 1000)
+    dist4k = lognormal(market.spot, condor.days, market.rate, market.div, condor.atm_vol)
+
+    def vectorised_1000():
+        cands = candidates(market, condor.days, 40.0, deltas, vol_model)
+        return candidate_measures(cands, dist4k)
+
+    def vectorised_1000_pop_only():
+        return candidates(market, condor.days, 40.0, deltas, vol_model)
+
+    budget = RiskBudget()
+
+    def builder_path():
+        plan = plan_condor(market, tier, budget, "max_loss", "pop", vol_model=vol_model)
+        grid = payoff_grid(plan.condor, plan.metrics)
+        return value_at_horizon(plan.condor, market, vol_model, grid, 5)
+
+    rows = []
+    if run_strategy is not None:
+        ours, theirs = paired_median_ms(ours_one, lambda: run_strategy(optionlab_inputs), 150)
+        rows.append(("One condor: legs, credit, POP, breakevens, 401-pt payoff", ours, f"optionlab {theirs:.2f} ms",
+                     f"{theirs / ours:.1f}× faster"))
+    else:
+        ours = median_ms(ours_one, 300)
+        rows.append(("One condor: legs, credit, POP, breakevens, 401-pt payoff", ours, "optionlab not installed", ""))
+    rows.append(("One condor + expected P/L, expected loss, CVaR 95, touch", median_ms(ours_full, 200), "", ""))
+    rows.append(("1,000 candidate condors: credit, POP, breakevens (one call)", median_ms(vectorised_1000_pop_only, 50),
+                 "", ""))
+    rows.append(("1,000 candidates + expected loss and CVaR on 4,000 outcomes", median_ms(vectorised_1000, 20), "", ""))
+    rows.append(("Builder engine path: tier search + metrics + sizing + horizon curve", median_ms(builder_path, 50),
+                 "", ""))
+
+    print("| case | median | reference | ratio |")
+    print("|---|---|---|---|")
+    for name, ms, ref, ratio in rows:
+        print(f"| {name} | {ms:.2f} ms | {ref} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
