@@ -50,7 +50,7 @@ class FitError:
     bias: float
 
     @staticmethod
-    def of(errors: np.ndarray) -> "FitError":
+    def of(errors: np.ndarray) -> FitError:
         e = np.asarray(errors, float)
         return FitError(int(e.size), float(np.sqrt(np.mean(e**2))), float(np.mean(np.abs(e))),
                         float(np.percentile(np.abs(e), 90)), float(np.max(np.abs(e))), float(np.mean(e)))

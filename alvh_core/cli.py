@@ -20,8 +20,8 @@ from .calibration import calibrate_skew
 from .condor import SELECTIONS
 from .history import HistoryFormatError, closes_on, load_history_folder
 from .market import DEFAULT_MARKET, MarketState
-from .pricing import bsm, black76
 from .plan import plan_condor
+from .pricing import black76, bsm
 from .sizing import MEASURES, RiskBudget, compare_tiers
 from .tiers import TierTableError, find_tier, load_tiers
 

@@ -210,7 +210,7 @@ def condor_from_strikes(market: MarketState, days: float, long_put: float, short
     ivs = vol_model.implied_vol(strikes, market.forward(days), days)
     spec = (("put", 1), ("put", -1), ("call", -1), ("call", 1))
     legs = tuple(price_leg(kind, side, k, days, market.spot, market.rate, market.div, iv)
-                 for (kind, side), k, iv in zip(spec, strikes, ivs))
+                 for (kind, side), k, iv in zip(spec, strikes, ivs, strict=True))
     return IronCondor(legs=legs, spot=market.spot, days=float(days), rate=market.rate, div=market.div,
                       atm_vol=float(vol_model.atm_vol(days)))
 

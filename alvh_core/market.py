@@ -58,7 +58,7 @@ class MarketState:
         """SPX forward for ``days`` calendar days (cost of carry r − q)."""
         return self.spot * np.exp((self.rate - self.div) * np.asarray(days, float) / 365.0)
 
-    def with_changes(self, **changes) -> "MarketState":
+    def with_changes(self, **changes) -> MarketState:
         return replace(self, **changes)
 
 

@@ -157,7 +157,7 @@ def _solve_atm(target, days, skew: SkewParams) -> np.ndarray:
 
 
 @lru_cache(maxsize=4096)
-def _atm_vol_cached(term: "VixTermStructure", skew: SkewParams, days: float) -> float:
+def _atm_vol_cached(term: VixTermStructure, skew: SkewParams, days: float) -> float:
     target = skew.vix_scale * term.variance_swap_vol(days)
     return float(_solve_atm(target, np.float64(days), skew))
 

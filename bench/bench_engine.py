@@ -26,8 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alvh_core.condor import (build_condor, candidate_measures, candidates,  # noqa: E402
-                              condor_from_strikes, condor_metrics)
+from alvh_core.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics  # noqa: E402
 from alvh_core.figures import payoff_grid  # noqa: E402
 from alvh_core.market import DEFAULT_MARKET  # noqa: E402
 from alvh_core.plan import plan_condor, value_at_horizon  # noqa: E402

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from alvh_core.condor import build_condor, candidates, candidate_measures, condor_from_strikes, condor_metrics
+from alvh_core.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics
 from alvh_core.market import DEFAULT_MARKET, MarketState
 from alvh_core.probability import lognormal
 from alvh_core.tiers import find_tier, load_tiers

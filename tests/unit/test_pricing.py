@@ -192,5 +192,5 @@ def test_scalar_reference_matches_the_vectorised_pricer():
     vec = pricing.bsm(c["spot"], strike, years, c["rate"], c["div"], vol, c["is_call"])
     for i in range(600):
         one = pricing.bsm_one(c["spot"][i], strike[i], years[i], c["rate"][i], c["div"][i], vol[i], bool(c["is_call"][i]))
-        for value, field in zip(one, (vec.price, vec.delta, vec.gamma, vec.vega, vec.theta)):
+        for value, field in zip(one, (vec.price, vec.delta, vec.gamma, vec.vega, vec.theta), strict=True):
             assert value == pytest.approx(field[i], rel=1e-9, abs=1e-9 * c["spot"][i])

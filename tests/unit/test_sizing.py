@@ -9,8 +9,15 @@ import pytest
 
 from alvh_core.condor import build_condor, condor_metrics
 from alvh_core.market import DEFAULT_MARKET
-from alvh_core.sizing import (MEASURES, RiskBudget, SlippageModel, compare_tiers, scale_table, size_position,
-                              two_percent_gate)
+from alvh_core.sizing import (
+    MEASURES,
+    RiskBudget,
+    SlippageModel,
+    compare_tiers,
+    scale_table,
+    size_position,
+    two_percent_gate,
+)
 from alvh_core.tiers import TierTableError, find_tier, load_tiers
 
 TIERS = load_tiers()
