@@ -35,28 +35,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive(name):
+def _number(name: str, positive: bool = False):
+    """An argparse type: a finite float (and > 0 when ``positive``)."""
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not math.isfinite(value) or value <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive number, got {text!r}")
+        if not math.isfinite(value) or (positive and value <= 0):
+            kind = "a positive number" if positive else "finite"
+            raise argparse.ArgumentTypeError(f"{name} must be {kind}, got {text!r}")
         return value
     return parse
 
 
-def _number(name):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{name} must be finite, got {text!r}")
-        return value
-    return parse
+def _positive(name: str):
+    return _number(name, positive=True)
 
 
 def _strike_list(text: str) -> list[float]:
@@ -71,7 +65,7 @@ def _strike_list(text: str) -> list[float]:
     return values
 
 
-def _add_market_args(p: argparse.ArgumentParser, need_spot: bool = True) -> None:
+def _add_market_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spx", type=_positive("--spx"), help="SPX spot (index points)")
     p.add_argument("--vix", type=_positive("--vix"), help="VIX (vol points, e.g. 16.5)")
     for name in ("vix9d", "vix3m", "vix6m", "vvix"):

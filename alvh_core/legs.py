@@ -42,13 +42,6 @@ class OptionLeg:
     def signed_quantity(self) -> int:
         return self.side * self.quantity
 
-    def payoff(self, underlying_at_expiry) -> np.ndarray:
-        """Intrinsic value at expiry (points per option), before the side."""
-        s = np.asarray(underlying_at_expiry, float)
-        if self.kind == "call":
-            return np.maximum(s - self.strike, 0.0)
-        return np.maximum(self.strike - s, 0.0)
-
     def as_dict(self) -> dict:
         return {
             "kind": self.kind, "side": "long" if self.side > 0 else "short", "strike": self.strike,

@@ -95,10 +95,6 @@ def load_tiers(source: str | Path | bytes | pd.DataFrame | None = None) -> tuple
     return _validate(frame, label)
 
 
-def tiers_frame(tiers: tuple[Tier, ...]) -> pd.DataFrame:
-    return pd.DataFrame([{c: getattr(t, c) for c in COLUMNS} for t in tiers])
-
-
 def find_tier(tiers: tuple[Tier, ...], name: str) -> Tier:
     for tier in tiers:
         if tier.key == name.strip().lower():

@@ -16,7 +16,9 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# (grep drops pip's notes about unreachable extra index folders some machines configure)
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 \
+  | { grep -v "^WARNING: Location 'file:" || true; }
 
 .venv/bin/ruff check .
 export YF_DISABLE_CURL_CFFI=1

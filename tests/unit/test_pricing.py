@@ -194,3 +194,10 @@ def test_scalar_reference_matches_the_vectorised_pricer():
         one = pricing.bsm_one(c["spot"][i], strike[i], years[i], c["rate"][i], c["div"][i], vol[i], bool(c["is_call"][i]))
         for value, field in zip(one, (vec.price, vec.delta, vec.gamma, vec.vega, vec.theta), strict=True):
             assert value == pytest.approx(field[i], rel=1e-9, abs=1e-9 * c["spot"][i])
+
+
+def test_implied_vol_wrappers_round_trip_both_models():
+    price = pricing.bsm_price(6000.0, 5800.0, 30 / 365, 0.04, 0.013, 0.21, "put")
+    assert float(pricing.implied_vol_bsm(price, 6000.0, 5800.0, 30 / 365, 0.04, 0.013, "put")) == pytest.approx(0.21, abs=1e-10)
+    fut = pricing.black76_price(18.5, 25.0, 40 / 365, 0.04, 1.1, "call")
+    assert float(pricing.implied_vol_black76(fut, 18.5, 25.0, 40 / 365, 0.04, "call")) == pytest.approx(1.1, abs=1e-10)
