@@ -118,7 +118,7 @@ def two_percent_gate(requested_pct: float, regime: str, rsi_vix: float, breadth_
         GateCheck("RSI(14) of VIX below 70", bool(np.isfinite(rsi_vix) and rsi_vix < 70), f"RSI {rsi_vix:.1f}"),
         GateCheck("Breadth proxy not falling", not breadth_falling, "falling" if breadth_falling else "flat or rising"),
         GateCheck("Expected P/L after hedge cost is positive", bool(expected_pl_after_hedge > 0),
-                  f"${expected_pl_after_hedge:,.0f}"),
+                  f"expected P/L {'−' if expected_pl_after_hedge < 0 else ''}${abs(expected_pl_after_hedge):,.0f}"),
     )
     unlocked = all(c.passed for c in checks)
     cap = 2.0 if unlocked else 1.0

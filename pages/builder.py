@@ -11,7 +11,7 @@ from alvh_core.plan import plan_condor, value_at_horizon
 from alvh_core.regime import classify_regime
 from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, scale_table, two_percent_gate
 from alvh_core.tiers import load_tiers
-from pages.common import current_market, ensure_router, history_folder_history
+from pages.common import current_market, ensure_router, history_folder_history, money
 
 ensure_router()
 
@@ -65,8 +65,8 @@ def payoff_section() -> None:
 
 
 cols = st.columns(6)
-cols[0].metric("Credit / contract", f"${metrics.credit:,.0f}", help="Model mid credit, dollars per condor")
-cols[1].metric("Max loss / contract", f"${metrics.max_loss:,.0f}")
+cols[0].metric("Credit / contract", money(metrics.credit), help="Model mid credit, dollars per condor")
+cols[1].metric("Max loss / contract", money(metrics.max_loss))
 cols[2].metric("POP (lognormal)", f"{metrics.pop:.1%}", help=metrics.distribution)
 if plan.empirical_metrics is not None:
     cols[3].metric("POP (empirical)", f"{plan.empirical_metrics.pop:.1%}", help=plan.empirical_metrics.distribution)
@@ -74,7 +74,7 @@ else:
     cols[3].metric("POP (empirical)", "n/a", help=f"Empirical POP {plan.empirical_note}")
 cols[4].metric(f"Contracts ({MEASURE_LABELS[measure]})", f"{chosen.contracts:,}",
                help=f"floor(${budget.amount:,.0f} / ${chosen.risk_per_contract:,.0f} per contract)")
-cols[5].metric("Position max loss", f"${chosen.position_max_loss:,.0f}",
+cols[5].metric("Position max loss", money(chosen.position_max_loss),
                help=f"{chosen.position_max_loss / budget.notional:.1%} of notional")
 if chosen.note:
     st.warning(chosen.note)
@@ -111,19 +111,20 @@ with metrics_tab:
     conventions = {"Lognormal (risk-neutral)": metrics}
     if plan.empirical_metrics is not None:
         conventions["Empirical (VIX-scaled history)"] = plan.empirical_metrics
-    st.dataframe(pd.DataFrame({name: {"POP": f"{m.pop:.1%}", "Expected P/L": f"${m.expected_pl:,.0f}",
-                                      "Expected loss": f"${m.expected_loss:,.0f}", "CVaR 95 %": f"${m.cvar95:,.0f}"}
+    st.dataframe(pd.DataFrame({name: {"POP": f"{m.pop:.1%}", "Expected P/L": money(m.expected_pl),
+                                      "Expected loss": money(m.expected_loss), "CVaR 95 %": money(m.cvar95)}
                                for name, m in conventions.items()}))
     for m in conventions.values():
         st.caption(f"{m.convention}: {m.distribution}")
     if plan.empirical_metrics is None:
         st.caption(f"Empirical view {plan.empirical_note}; set ALVH_DATA_DIR to a folder of Cboe history files.")
     g = metrics.greeks
-    n = max(chosen.contracts, 1)
+    n = chosen.contracts
     st.dataframe(pd.DataFrame({
         "Greek": ["Delta ($ per SPX point)", "Gamma ($ per point²)", "Vega ($ per vol point)", "Theta ($ per day)"],
         "Per contract": [round(g["delta"], 2), round(g["gamma"], 4), round(g["vega"], 2), round(g["theta"], 2)],
-        f"Position ({n})": [round(n * g[k], 2) for k in ("delta", "gamma", "vega", "theta")],
+        f"Position ({n} contract{'s' if n != 1 else ''})": [
+            round(n * g[k], 2) + 0.0 for k in ("delta", "gamma", "vega", "theta")],
     }), hide_index=True)
 
 with sizing_tab:

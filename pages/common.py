@@ -86,6 +86,12 @@ def market_sidebar() -> MarketState:
     return market
 
 
+def money(value: float, decimals: int = 0) -> str:
+    """Dollars as a trader writes them: $1,234 and −$56 (a real minus sign)."""
+    text = f"${abs(value):,.{decimals}f}"
+    return f"−{text}" if value < 0 and round(abs(value), decimals) > 0 else text
+
+
 def current_market() -> MarketState:
     return st.session_state.get("market", DEFAULT_MARKET)
 
