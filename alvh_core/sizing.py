@@ -83,9 +83,9 @@ def size_position(metrics: CondorMetrics, budget: float, measure: str = "max_los
         raise ValueError("the risk budget must be a positive number of dollars")
     if risk <= 0.01:
         return Sizing(measure, budget, risk, 0, 0.0, 0.0,
-                      note=f"{MEASURE_LABELS[measure]} per contract is zero: this measure cannot size the trade")
+                      note=f"{MEASURE_LABELS[measure].capitalize()} per contract is zero: this measure cannot size the trade")
     contracts = int(min(MAX_CONTRACTS, np.floor(budget / risk)))
-    note = "" if contracts > 0 else f"the budget is below one contract's {MEASURE_LABELS[measure]} (${risk:,.0f})"
+    note = "" if contracts > 0 else f"The budget is below one contract's {MEASURE_LABELS[measure]} (${risk:,.0f})"
     return Sizing(measure, budget, risk, contracts, contracts * metrics.max_loss, contracts * metrics.credit, note)
 
 
