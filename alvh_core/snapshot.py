@@ -1,0 +1,106 @@
+"""Choosing the market the app runs on: live, last good copy, files, default.
+
+:func:`choose_snapshot` takes whatever each source produced and returns one
+:class:`MarketSnapshot`: the history panel (when there is one), today's
+:class:`MarketState`, the source and as-of for the badge, and the messages a
+user should read about the sources that failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .history import History
+from .market import DEFAULT_MARKET, MarketState
+from .marketdata import FetchResult
+
+LEVEL_COLUMNS = ("spx", "vix", "vix9d", "vix3m", "vix6m", "vvix")
+#: A level older than this (calendar days before the last VIX close) is not used.
+STALE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class MarketSnapshot:
+    market: MarketState
+    panel: pd.DataFrame | None          # daily closes up to the as-of date, or None
+    source: str
+    messages: tuple[str, ...] = ()
+
+    @property
+    def breadth(self) -> pd.Series | None:
+        """RSP/SPY closes (the breadth proxy) when both are in the panel."""
+        if self.panel is None or "rsp" not in self.panel or "spy" not in self.panel:
+            return None
+        ratio = (self.panel["rsp"] / self.panel["spy"]).dropna()
+        return ratio if len(ratio) else None
+
+
+def market_from_panel(panel: pd.DataFrame, source: str, asof: str | pd.Timestamp | None = None,
+                      fallback: MarketState = DEFAULT_MARKET) -> MarketState:
+    """Today's levels from the last rows of a panel (on or before ``asof``).
+
+    Each level is the last close within ``STALE_DAYS`` of the last VIX close;
+    the rate is ^IRX / 100 when present, else the fallback's.  SPX missing
+    from the panel (e.g. a VIX-only file) falls back too, and the source says
+    which numbers came from where in the caller's messages.
+    """
+    frame = panel.loc[: pd.Timestamp(asof)] if asof is not None else panel
+    vix = frame["vix"].dropna()
+    if vix.empty:
+        raise ValueError("the panel has no VIX close on or before the date")
+    last_day = vix.index[-1]
+    recent = frame.loc[last_day - pd.Timedelta(days=STALE_DAYS): last_day]
+
+    def level(col: str) -> float | None:
+        if col not in recent:
+            return None
+        values = recent[col].dropna()
+        return float(values.iloc[-1]) if len(values) and np.isfinite(values.iloc[-1]) and values.iloc[-1] > 0 else None
+
+    spot = level("spx")
+    irx = level("irx")
+    return MarketState(
+        spot=spot if spot is not None else fallback.spot, vix=float(vix.iloc[-1]),
+        vix9d=level("vix9d"), vix3m=level("vix3m"), vix6m=level("vix6m"), vvix=level("vvix"),
+        rate=irx / 100.0 if irx is not None and irx < 50 else fallback.rate, div=fallback.div,
+        asof=str(last_day.date()), source=source)
+
+
+def choose_snapshot(live: FetchResult | None = None, cached: FetchResult | None = None,
+                    files: History | None = None, asof: str | None = None,
+                    default: MarketState = DEFAULT_MARKET) -> MarketSnapshot:
+    """The first usable source in order live → cache → files → default."""
+    messages: list[str] = []
+    for result, label in ((live, "live"), (cached, "cache")):
+        if result is None:
+            continue
+        if result.ok:
+            panel = result.frame.sort_index()
+            if asof is not None:
+                panel = panel.loc[: pd.Timestamp(asof)]
+            if panel["vix"].dropna().empty if "vix" in panel else True:
+                messages.append(f"{label}: no VIX close on or before {asof}")
+                continue
+            market = market_from_panel(panel, label)
+            if result.message:
+                messages.append(result.message)
+            if "spx" not in panel or panel["spx"].dropna().empty:
+                messages.append(f"No SPX in the {label} data: SPX is the default {default.spot:,.2f}.")
+            if label == "cache" and result.fetched_at:
+                messages.append(f"Live data unavailable: showing the copy saved {result.fetched_at[:16].replace('T', ' ')} UTC.")
+            return MarketSnapshot(market, panel, label, tuple(messages))
+        if result.message and result.status != "empty" or label == "live":
+            messages.append(result.message or f"{label}: {result.status}")
+    if files is not None:
+        panel = files.panel if asof is None else files.panel.loc[: pd.Timestamp(asof)]
+        if not panel.empty and not panel["vix"].dropna().empty:
+            market = market_from_panel(panel, "file")
+            if files.problems:
+                messages.append(f"{len(files.problems)} bad row(s) in the files were skipped; first: {files.problems[0]}")
+            return MarketSnapshot(market, panel, "file", tuple(messages))
+        messages.append(f"The files have no VIX close on or before {asof}.")
+    messages.append(f"No market data reachable: using the last closes the app ships with ({default.asof}).")
+    return MarketSnapshot(default, None, "default", tuple(messages))
