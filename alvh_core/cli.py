@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from . import __version__
-from .calibration import calibrate_skew
+from .calibration import calibrate_skew, fit_futures_proxy, fit_spot_vol
 from .condor import SELECTIONS
 from .history import HistoryFormatError, closes_on, load_history_folder
 from .market import DEFAULT_MARKET, MarketState
@@ -227,14 +229,62 @@ def cmd_tiers(args) -> dict:
 def cmd_calibrate(args) -> dict:
     if args.data_dir is None:
         raise UsageError("calibrate needs --data-dir")
+    history = load_history_folder(args.data_dir)
     result = calibrate_skew(args.data_dir)
-    return {"skew": asdict(result.params),
+    out = {}
+    if (Path(args.data_dir) / "VX1_continuous.csv").is_file() and (Path(args.data_dir) / "VX2_continuous.csv").is_file():
+        out["vix_futures_proxy"] = asdict(fit_futures_proxy(args.data_dir, history))
+    else:
+        out["vix_futures_proxy"] = {"unavailable": "needs VX1_continuous.csv and VX2_continuous.csv"}
+    if "spx" in history.panel:
+        out["spot_vol_link"] = {f"{f.horizon}d": asdict(f) for f in fit_spot_vol(history)}
+    return out | {"skew": asdict(result.params),
             "skew_fit_error_vol_points": asdict(result.overall),
             "skew_fit_error_by_date": {k: asdict(v) for k, v in result.by_date.items()},
             "atm_fit_error_vol_points": asdict(result.atm),
             "median_half_spread_points": result.median_half_spread,
             "chains": list(result.chains),
             "population": "OTM options of 5-50 delta, 7-70 days, IVs from bid/ask mids"}
+
+
+def cmd_regime(args) -> dict:
+    from .events import load_events
+    from .marketdata import fetch_live_panel, load_last_good, save_last_good
+    from .signals import regime_report
+    from .snapshot import choose_snapshot
+
+    if args.asof is not None:
+        try:
+            pd.Timestamp(args.asof)
+        except ValueError:
+            raise UsageError(f"--asof must be a date (YYYY-MM-DD), got {args.asof!r}") from None
+    if args.data_dir is not None:
+        snapshot = choose_snapshot(files=load_history_folder(args.data_dir), asof=args.asof)
+        if snapshot.source != "file":
+            raise UsageError(f"{args.data_dir}: no VIX close on or before {args.asof}")
+    else:
+        live = fetch_live_panel()
+        if live.ok:
+            save_last_good("yahoo", live)
+        snapshot = choose_snapshot(live, load_last_good("yahoo"), None, args.asof)
+    if snapshot.source == "default":
+        print(f"warning: {snapshot.messages[-1]}", file=sys.stderr)
+    market = snapshot.market
+    levels = {k: getattr(market, k) for k in ("vix", "vix9d", "vix3m", "vix6m", "vvix")} | {"spx": market.spot}
+    report = regime_report(snapshot.panel, market.asof, levels, snapshot.source, load_events(),
+                           breadth=snapshot.breadth)
+    return {
+        "asof": report.asof, "source": report.source, **levels,
+        "regime": report.regime.name, "stress_score": report.stress_score,
+        "hedge_budget_pct": report.hedge_budget_pct, "hedge_band_pct": report.hedge_band,
+        "static_hedge_pct": report.static_hedge_pct, "term_structure": report.term_structure,
+        "rebalance_trigger": report.rebalance_trigger,
+        "signals": {s.key: {"label": s.label, "value": s.value, "stress": s.stress, "weight": s.weight,
+                            "contribution": s.contribution, "detail": s.detail} for s in report.signals},
+        "next_events": {e.kind: {"date": e.day.isoformat() if e.day else None, "days_away": e.days_away,
+                                 "note": e.note} for e in report.next_events},
+        "messages": list(snapshot.messages), "model_based": True,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -277,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
         p.set_defaults(run=run)
 
+    p = sub.add_parser("regime", help="today's VIX regime, signals and hedge budget")
+    p.add_argument("--data-dir", type=Path, help="folder of Cboe *_History.csv files (else live, then cache)")
+    p.add_argument("--asof", help="date (YYYY-MM-DD); default the latest")
+    p.set_defaults(run=cmd_regime)
+
     p = sub.add_parser("calibrate", help="re-derive the fitted constants")
     p.add_argument("--data-dir", type=Path)
     p.set_defaults(run=cmd_calibrate)
@@ -306,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a traceback on the terminal
         print(f"error: internal error ({exc.__class__.__name__}: {_one_line(exc)})", file=sys.stderr)
         return 1
-    json.dump(_clean(result), sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    try:
+        json.dump(_clean(result), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (e.g. "| head"): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -39,3 +39,34 @@ SPX_MEDIAN_HALF_SPREAD = 0.30
 #: VIX level on the two chain dates, averaged (23.22 and 18.66): the level
 #: at which ``SPX_MEDIAN_HALF_SPREAD`` was observed.
 HALF_SPREAD_REFERENCE_VIX = 20.94
+
+# --- Spot–vol link ---------------------------------------------------------------
+#: log(VIX_h/VIX_0) = beta_down·r (r < 0) or beta_up·r (r > 0), + gamma·r², with
+#: r = log(SPX_h/SPX_0) over h trading days.  Least squares on overlapping
+#: windows of the real daily closes 1990-01-02..2026-07-08 (about 9,190 per
+#: horizon); residual percentiles in log points.  R² 0.52 / 0.51 / 0.50.
+SPOT_VOL_LINK = {
+    # h: (beta_down, beta_up, gamma, residual p10, residual p90)
+    1: (-4.783, -3.778, -1.34, -0.0526, 0.0490),
+    5: (-4.719, -3.447, -5.84, -0.1054, 0.1037),
+    21: (-4.015, -2.713, -2.12, -0.1731, 0.1891),
+}
+
+# --- VIX futures -----------------------------------------------------------------
+from .vixfutures import FuturesProxyParams  # noqa: E402
+
+#: Proxy of :mod:`alvh_core.vixfutures`, fitted on CFE VX1 and VX2 settlements
+#: 2009-09-18..2020-09-24 (2,758 days each, old 10x scale put right, days to
+#: expiry from the CFE calendar).  Error, VIX points: VX1 median |e| 0.42,
+#: 90th percentile 1.14; VX2 median 0.49, 90th percentile 1.26.  Fitted on
+#: 2009–2015 only, the 2016–2020 errors are 0.48 / 0.43 (out of sample).
+VIX_FUTURES_PROXY = FuturesProxyParams(level=0.972, convexity=0.1582)
+FUTURES_PROXY_MEDIAN_MAX = 0.55
+FUTURES_PROXY_P90_MAX = 1.35
+
+#: How much a VIX future moves per unit move of spot VIX (daily log changes,
+#: same data): 0.634 for the front month (16 days to expiry on average),
+#: 0.433 for the second (46 days).  beta(T) = exp(-(T/62.9)^0.576) passes
+#: through both: about 0.52 at 30 days and 0.19 at 150 days.
+TENOR_BETA_SCALE_DAYS = 62.9
+TENOR_BETA_POWER = 0.576

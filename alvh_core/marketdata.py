@@ -20,7 +20,10 @@ The last good download is kept on disk (``ALVH_CACHE_DIR``, default
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import threading
 import time
@@ -117,7 +120,7 @@ def normalise_yahoo(frame: pd.DataFrame, tickers: dict[str, str] | None = None) 
 def _classify_exception(exc: BaseException) -> tuple[str, str]:
     name = exc.__class__.__name__
     text = str(exc)
-    if name == "YFRateLimitError" or "Too Many Requests" in text or "rate limit" in text.lower():
+    if name == "YFRateLimitError" or "Too Many Requests" in text or "rate limit" in text.lower() or "YFRateLimit" in text:
         return "rate_limited", "Yahoo is rate-limiting requests; using the last good data. Try again in a few minutes."
     if isinstance(exc, TimeoutError) or "timed out" in text.lower() or "Timeout" in name:
         return "timeout", "Yahoo did not answer in time; using the last good data."
@@ -126,12 +129,38 @@ def _classify_exception(exc: BaseException) -> tuple[str, str]:
     return "network", f"Yahoo request failed ({name}); using the last good data."
 
 
+class YahooError(ConnectionError):
+    """yfinance logged failures and returned nothing; the text says why."""
+
+
 def yahoo_download(tickers: list[str], period: str = "2y", timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
-    """The real call: one batched ``yf.download`` (imported here, lazily)."""
+    """The real call: one batched ``yf.download`` (imported here, lazily).
+
+    yfinance reports failures by logging and printing, then returns an empty
+    frame; its output is captured here (so the terminal and the logs stay
+    clean) and an empty result with logged errors becomes a ``YahooError``.
+    """
     import yfinance as yf
 
-    return yf.download(tickers=tickers, period=period, interval="1d", auto_adjust=False, actions=False,
-                       progress=False, threads=False, group_by="column", timeout=timeout)
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    logger = logging.getLogger("yfinance")
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR)
+    logger.propagate = False
+    try:
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            frame = yf.download(tickers=tickers, period=period, interval="1d", auto_adjust=False, actions=False,
+                                progress=False, threads=False, group_by="column", timeout=timeout)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate
+    text = captured.getvalue()
+    if (frame is None or frame.empty or frame.isna().all().all()) and text.strip():
+        raise YahooError(text.strip().splitlines()[-1][:300] + (" (rate limit)" if "Rate" in text else ""))
+    return frame
 
 
 def fetch_yahoo_history(period: str = "2y", downloader: Callable[..., pd.DataFrame] | None = None,
@@ -213,6 +242,21 @@ def fetch_cboe_vix_family(getter=None, timeout: float = DEFAULT_TIMEOUT) -> Fetc
     missing = tuple(CBOE_SYMBOLS[s] for s in ("VIX9D", "VIX3M", "VIX6M", "VVIX") if CBOE_SYMBOLS[s] not in panel)
     return FetchResult("partial" if missing else "ok", panel, "; ".join(f.message for f in failures), "live",
                        _now(), missing)
+
+
+def fetch_live_panel(downloader=None, getter=None, period: str = "2y",
+                     timeout: float = DEFAULT_TIMEOUT) -> FetchResult:
+    """Yahoo first; when it fails, the VIX family from Cboe's CDN (no SPX,
+    rate or breadth there: the result says so in ``missing``)."""
+    yahoo = fetch_yahoo_history(period, downloader, timeout)
+    if yahoo.ok or yahoo.status == "offline":
+        return yahoo
+    cboe = fetch_cboe_vix_family(getter, timeout)
+    if not cboe.ok:
+        return FetchResult(yahoo.status, message=f"{yahoo.message} Cboe: {cboe.message}")
+    missing = tuple(dict.fromkeys(cboe.missing + ("spx", "irx", "rsp", "spy")))
+    return FetchResult("partial", cboe.frame, f"{yahoo.message} VIX family from Cboe instead.", "live",
+                       cboe.fetched_at, missing)
 
 
 # --- option chain ---------------------------------------------------------------

@@ -45,3 +45,48 @@ def test_recalibration_reproduces_the_constants(data_dir):
     assert result.params.slope == pytest.approx(fitted.SPX_SKEW.slope, abs=0.01)
     assert result.params.vix_scale == pytest.approx(fitted.SPX_SKEW.vix_scale, abs=0.01)
     assert result.median_half_spread == pytest.approx(fitted.SPX_MEDIAN_HALF_SPREAD, abs=0.05)
+
+
+@pytest.fixture(scope="module")
+def history(data_dir):
+    return load_history_folder(data_dir)
+
+
+def test_spot_vol_link_matches_the_constants_and_textbook_signs(history):
+    from alvh_core.calibration import fit_spot_vol
+
+    for fit in fit_spot_vol(history):
+        beta_down, beta_up, gamma, p10, p90 = fitted.SPOT_VOL_LINK[fit.horizon]
+        assert fit.beta_down == pytest.approx(beta_down, abs=0.01) and fit.beta_up == pytest.approx(beta_up, abs=0.01)
+        assert fit.beta_down < fit.beta_up < 0  # VIX rises when SPX falls, more on the way down
+        assert fit.residual_p10 == pytest.approx(p10, abs=1e-3) and fit.residual_p90 == pytest.approx(p90, abs=1e-3)
+        assert fit.r_squared > 0.45
+
+
+def test_futures_proxy_error_stays_within_the_documented_figures(data_dir, history):
+    from alvh_core.calibration import fit_futures_proxy
+
+    fit = fit_futures_proxy(data_dir, history)
+    assert fit.level == pytest.approx(fitted.VIX_FUTURES_PROXY.level, abs=0.005)
+    assert fit.convexity == pytest.approx(fitted.VIX_FUTURES_PROXY.convexity, abs=0.01)
+    assert max(fit.vx1_median_abs, fit.vx2_median_abs) <= fitted.FUTURES_PROXY_MEDIAN_MAX
+    assert max(fit.vx1_p90_abs, fit.vx2_p90_abs) <= fitted.FUTURES_PROXY_P90_MAX
+    assert fit.tenor_beta_scale_days == pytest.approx(fitted.TENOR_BETA_SCALE_DAYS, abs=0.5)
+
+
+def test_vx_file_quirks_are_handled(data_dir):
+    from alvh_core.calibration import read_vx_continuous
+
+    vx1 = read_vx_continuous(data_dir / "VX1_continuous.csv")
+    assert vx1.index.is_monotonic_increasing
+    assert vx1.loc["2007-03-23"] < 30 and vx1.loc["2008-11-20"] > 50  # old 10x scale put right
+    assert vx1.loc["2020-09-24"] == pytest.approx(32.225)
+
+
+def test_vix_expiry_calendar_known_dates():
+    from datetime import date
+
+    from alvh_core.vixfutures import expiries_after, vix_expiry
+
+    assert vix_expiry(2020, 3) == date(2020, 3, 18) and vix_expiry(2018, 2) == date(2018, 2, 14)
+    assert expiries_after(date(2020, 3, 18), 1) == [date(2020, 4, 15)]  # on expiry day the front is the next

@@ -13,8 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "YF_DISABLE_CURL_CFFI": "1"}
+def run(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
+    # Subprocesses are outside the socket guard of conftest.py: keep them offline.
+    env = {**os.environ, "YF_DISABLE_CURL_CFFI": "1", "ALVH_OFFLINE": "1",
+           "ALVH_CACHE_DIR": str(cache or ROOT / "test-artifacts" / "no-cache")}
     return subprocess.run([sys.executable, "-m", "alvh_core", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env=env)
 
@@ -57,6 +59,8 @@ def test_price_matches_the_textbook_value():
     ("frobnicate",),
     (),
     ("plan", "--data-dir", "/nonexistent", "--tier", "moderate"),
+    ("regime", "--asof", "garbage"),
+    ("regime", "--data-dir", "/nonexistent"),
 ])
 def test_bad_input_exits_2_with_one_line(args):
     out = run(*args)
@@ -72,3 +76,42 @@ def test_plan_from_the_data_folder_on_a_known_day(data_dir):
     plan = json.loads(out.stdout)
     assert plan["market"]["vix"] == 82.69 and plan["market"]["spot"] == 2386.13
     assert 0 < plan["condor"]["empirical"]["pop"] < 1
+
+
+def test_regime_offline_answers_from_the_default_with_one_warning(tmp_path):
+    out = run("regime", "--json", cache=tmp_path)
+    assert out.returncode == 0
+    report = json.loads(out.stdout)
+    assert report["source"] == "default" and report["asof"] == "2026-07-08"
+    assert report["regime"] in ("Low", "Moderate", "High") and 0 <= report["stress_score"] <= 1
+    assert out.stderr.strip().startswith("warning:") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_regime_reads_a_saved_copy_when_live_is_off(tmp_path):
+    import pandas as pd
+
+    days = pd.bdate_range("2026-01-02", periods=120)
+    frame = pd.DataFrame({"spx": 6000.0, "vix": 30.0, "vix3m": 25.0, "vix9d": 33.0, "vix6m": 24.0}, index=days)
+    frame.to_csv(tmp_path / "yahoo.csv", index_label="date", date_format="%Y-%m-%d")
+    out = run("regime", "--json", cache=tmp_path)
+    report = json.loads(out.stdout)
+    assert report["source"] == "cache" and report["regime"] == "High" and report["term_structure"] == "backwardation"
+    assert report["asof"] == str(days[-1].date())
+
+
+@pytest.mark.data
+def test_regime_on_known_days(data_dir):
+    covid = json.loads(run("regime", "--data-dir", str(data_dir), "--asof", "2020-03-16", "--json").stdout)
+    assert covid["vix"] == 82.69 and covid["regime"] == "High" and covid["term_structure"] == "backwardation"
+    calm = json.loads(run("regime", "--data-dir", str(data_dir), "--asof", "2017-05-09", "--json").stdout)
+    assert calm["regime"] == "Low" and calm["source"] == "file"
+    assert run("regime", "--data-dir", str(data_dir), "--asof", "1900-01-01").returncode == 2
+
+
+@pytest.mark.data
+def test_calibrate_prints_every_fit(data_dir):
+    out = run("calibrate", "--data-dir", str(data_dir), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert {"skew", "spot_vol_link", "vix_futures_proxy", "skew_fit_error_vol_points"} <= set(result)
+    assert set(result["spot_vol_link"]) == {"1d", "5d", "21d"}

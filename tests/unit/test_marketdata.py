@@ -20,6 +20,7 @@ from alvh_core.marketdata import (
     SharedFetch,
     fetch_cboe_series,
     fetch_cboe_vix_family,
+    fetch_live_panel,
     fetch_spx_chain,
     fetch_yahoo_history,
     load_last_good,
@@ -232,3 +233,21 @@ def test_snapshot_prefers_live_then_cache_then_files_then_default(tmp_path, data
     assert snap.source == "default" and snap.market == DEFAULT_MARKET and snap.panel is None
     assert snap.breadth is None
     assert choose_snapshot(live_ok).breadth is not None
+
+
+def test_cboe_stands_in_when_yahoo_fails():
+    def no_yahoo(tickers, **kw):
+        raise YFRateLimitError()
+
+    result = fetch_live_panel(no_yahoo, lambda url, timeout: CBOE_US if "VVIX" in url else CBOE_ISO)
+    assert result.ok and result.status == "partial" and "spx" in result.missing
+    assert "Cboe instead" in result.message
+    snap = choose_snapshot(result)
+    assert snap.source == "live" and snap.market.vix == 16.90 and snap.market.spot == DEFAULT_MARKET.spot
+    assert any("No SPX" in m for m in snap.messages)
+
+    def no_cboe(url, timeout):
+        raise TimeoutError("timed out")
+
+    both = fetch_live_panel(no_yahoo, no_cboe)
+    assert not both.ok and "rate-limiting" in both.message and "Cboe" in both.message

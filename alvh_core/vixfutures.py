@@ -1,0 +1,86 @@
+"""VIX futures: the expiry calendar and a proxy price from the index curve.
+
+The proxy prices the future expiring in ``T`` days from the VIX-family term
+structure: the forward 30-day variance between ``T`` and ``T + 30`` days
+(mean reversion is already in the curve's shape), less a convexity
+adjustment that grows with the vol of VIX and the time to expiry::
+
+    F(T) = sqrt(fwd var(T, T+30)) · (level − convexity · (VVIX/100)² · T/365)
+
+``level`` and ``convexity`` are fitted on CFE settlements (see
+:mod:`alvh_core.fitted`).  VIX options are priced off this proxy, never off
+spot VIX.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from .volmodel import VixTermStructure
+
+#: VVIX used when none is known: its median 2007–2026 (Cboe VVIX history).
+DEFAULT_VVIX = 90.0
+
+
+@dataclass(frozen=True)
+class FuturesProxyParams:
+    level: float
+    convexity: float
+
+
+def third_friday(year: int, month: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def vix_expiry(year: int, month: int) -> date:
+    """Final settlement of the VIX future of ``month``: the Wednesday 30 days
+    before the third Friday of the next month (exchange holidays ignored)."""
+    nxt_year, nxt_month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return third_friday(nxt_year, nxt_month) - timedelta(days=30)
+
+
+def expiries_after(day: date, count: int = 8) -> list[date]:
+    """The next ``count`` VIX expiries strictly after ``day`` (on an expiry
+    day the front contract is already the next one, as in CFE's continuous
+    series)."""
+    out, year, month = [], day.year, day.month - 1
+    if month == 0:
+        year, month = year - 1, 12
+    while len(out) < count:
+        expiry = vix_expiry(year, month)
+        if expiry > day:
+            out.append(expiry)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def forward_vol(term: VixTermStructure, days) -> np.ndarray:
+    """sqrt of the forward 30-day variance from ``days`` to ``days + 30``, vol points."""
+    days = np.maximum(np.asarray(days, float), 0.0)
+    total_now = term.variance_swap_vol(np.maximum(days, 1e-6)) ** 2 * days
+    total_later = term.variance_swap_vol(days + 30.0) ** 2 * (days + 30.0)
+    return 100.0 * np.sqrt(np.maximum(total_later - total_now, 1e-12) / 30.0)
+
+
+def tenor_beta(days) -> np.ndarray:
+    """Move of a VIX future per unit (log) move of spot VIX, by days to expiry."""
+    from .fitted import TENOR_BETA_POWER, TENOR_BETA_SCALE_DAYS
+
+    days = np.maximum(np.asarray(days, float), 0.0)
+    return np.exp(-((days / TENOR_BETA_SCALE_DAYS) ** TENOR_BETA_POWER))
+
+
+def futures_proxy(term: VixTermStructure, days, vvix: float | None = None,
+                  params: FuturesProxyParams | None = None) -> np.ndarray:
+    """Proxy price (VIX points) of the VIX future expiring in ``days``."""
+    if params is None:
+        from .fitted import VIX_FUTURES_PROXY as params
+    vol_of_vix = (vvix if vvix is not None and np.isfinite(vvix) and vvix > 0 else DEFAULT_VVIX) / 100.0
+    days = np.maximum(np.asarray(days, float), 0.0)
+    factor = np.maximum(params.level - params.convexity * vol_of_vix**2 * days / 365.0, 0.5)
+    # At expiry the future settles on (a special quote of) the index itself.
+    return np.where(days <= 0.0, term.vix, forward_vol(term, days) * factor)
