@@ -9,7 +9,8 @@ ensure_router()
 st.set_page_config(page_title="ALVH Studio", page_icon=":material/shield:", layout="wide")
 
 pages = [
-    st.Page("pages/builder.py", title="Builder", icon=":material/construction:", url_path="builder", default=True),
+    st.Page("pages/regime.py", title="Regime", icon=":material/monitoring:", url_path="regime", default=True),
+    st.Page("pages/builder.py", title="Builder", icon=":material/construction:", url_path="builder"),
 ]
 page = st.navigation(pages)
 market_sidebar()

@@ -93,3 +93,56 @@ def scale_figure(table: ScaleTable) -> go.Figure:
     fig.add_trace(go.Scatter(x=table.contracts, y=-table.drawdown, name="Worst case (max loss + slippage)",
                              line=dict(color=LOSS_COLOR, width=2)))
     return _layout(fig, "Scale: credit and drawdown by position size (model-based)", "Contracts", "Dollars")
+
+
+REGIME_COLORS = {"Low": "#10B981", "Moderate": "#F59E0B", "High": "#EF4444"}
+
+
+def vix_history_figure(panel, start, low_max: float, high_min: float) -> go.Figure:
+    """VIX closes since ``start`` over the three regime bands."""
+    vix = panel["vix"].dropna().loc[start:]
+    fig = go.Figure()
+    top = max(float(vix.max()) * 1.1 if len(vix) else 40.0, high_min + 10)
+    for name, (y0, y1) in {"Low": (0, low_max), "Moderate": (low_max, high_min), "High": (high_min, top)}.items():
+        fig.add_hrect(y0=y0, y1=y1, fillcolor=REGIME_COLORS[name], opacity=0.10, line_width=0,
+                      annotation_text=name, annotation_position="top left")
+    fig.add_trace(go.Scatter(x=vix.index, y=vix.to_numpy(), name="VIX", line=dict(color=CONDOR_COLOR, width=1.8),
+                             hovertemplate="%{x|%Y-%m-%d}<br>VIX %{y:.2f}<extra></extra>"))
+    fig = _layout(fig, "VIX with the regime bands", "Date", "VIX (vol points)")
+    fig.update_yaxes(tickformat=".0f", range=[0, top])
+    return fig
+
+
+def term_structure_figure(levels: dict, futures: list[tuple[float, float]] | None = None) -> go.Figure:
+    """VIX9D → VIX6M against tenor, with the futures proxy if given."""
+    tenors = {"vix9d": 9, "vix": 30, "vix3m": 93, "vix6m": 183}
+    points = [(tenors[k], levels[k], k.upper()) for k in tenors if levels.get(k)]
+    fig = go.Figure()
+    if points:
+        fig.add_trace(go.Scatter(x=np.array([p[0] for p in points], float), y=np.array([p[1] for p in points], float),
+                                 text=[p[2] for p in points], mode="lines+markers+text", textposition="top center",
+                                 name="Cboe vol indexes", line=dict(color=CONDOR_COLOR, width=2),
+                                 hovertemplate="%{text}: %{y:.2f} (%{x} days)<extra></extra>"))
+    if futures:
+        fig.add_trace(go.Scatter(x=np.array([f[0] for f in futures], float), y=np.array([f[1] for f in futures], float),
+                                 mode="lines+markers", name="VIX futures (model proxy)",
+                                 line=dict(color=HEDGE_COLOR, width=2, dash="dot"),
+                                 hovertemplate="future expiring in %{x:.0f} days: %{y:.2f}<extra>model</extra>"))
+    fig = _layout(fig, "Term structure", "Days to expiry", "Vol points")
+    fig.update_yaxes(tickformat=".1f")
+    return fig
+
+
+def stress_contributions_figure(report) -> go.Figure:
+    """Each signal's share of the stress score (grey: not available)."""
+    labels = [s.label for s in report.signals]
+    values = np.array([s.contribution for s in report.signals], float)
+    colors = [HEDGE_COLOR if s.stress is not None else NEUTRAL_COLOR for s in report.signals]
+    texts = [f"{s.stress:.2f} × w {s.weight:.2f}" if s.stress is not None else "n/a" for s in report.signals]
+    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colors, text=texts,
+                           textposition="outside", hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig = _layout(fig, f"Stress score {report.stress_score:.2f}: what each signal adds", "Contribution to the score (0–1)", "")
+    fig.update_yaxes(tickformat=None, tickprefix="", autorange="reversed")
+    fig.update_xaxes(range=[0, max(0.3, float(values.max()) * 1.3 if values.size else 0.3)])
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig

@@ -167,13 +167,15 @@ def hedge_budget(regime: Regime, stress_score: float, bands: dict | None = None)
 def regime_report(panel: pd.DataFrame | None, asof: date | str | None, levels: dict, source: str,
                   calendar: EventCalendar, breadth: pd.Series | None = None,
                   weights: SignalWeights | None = None, low_max: float = 15.0, high_min: float = 25.0,
-                  bands: dict | None = None) -> RegimeReport:
+                  bands: dict | None = None, regime_level: float | None = None) -> RegimeReport:
     """Regime, signals and stress score on ``asof``.
 
     ``panel``: daily closes (columns spx, vix, vix3m, vix9d ...) up to and
     including ``asof``, or None when no history is available (then only the
     signals that need no history are read).  ``levels``: today's values.
-    ``breadth``: RSP/SPY closes, optional.
+    ``breadth``: RSP/SPY closes, optional.  ``regime_level``: classify the
+    regime on this level (e.g. the VIX future matching the hedge tenor)
+    instead of spot VIX.
     """
     weights = weights or SignalWeights()
     asof_day = pd.Timestamp(asof).date() if asof else date.today()
@@ -242,7 +244,7 @@ def regime_report(panel: pd.DataFrame | None, asof: date | str | None, levels: d
         SignalReading(k, SIGNAL_LABELS[k], v[0], v[1], getattr(weights, k),
                       (getattr(weights, k) * v[1] / total_weight) if (k in available) else 0.0, v[2])
         for k, v in raw.items())
-    regime = classify_regime(float(vix), low_max, high_min)
+    regime = classify_regime(float(regime_level if regime_level is not None else vix), low_max, high_min)
     budget, band = hedge_budget(regime, score, bands)
     if vix and vix3m:
         ratio = vix / vix3m

@@ -61,6 +61,8 @@ def market_from_panel(panel: pd.DataFrame, source: str, asof: str | pd.Timestamp
         return float(values.iloc[-1]) if len(values) and np.isfinite(values.iloc[-1]) and values.iloc[-1] > 0 else None
 
     spot = level("spx")
+    if spot is None and "spx" in frame and frame["spx"].notna().any():
+        spot = float(frame["spx"].dropna().iloc[-1])  # stale, and the caller says so
     irx = level("irx")
     return MarketState(
         spot=spot if spot is not None else fallback.spot, vix=float(vix.iloc[-1]),
@@ -98,6 +100,12 @@ def choose_snapshot(live: FetchResult | None = None, cached: FetchResult | None 
         panel = files.panel if asof is None else files.panel.loc[: pd.Timestamp(asof)]
         if not panel.empty and not panel["vix"].dropna().empty:
             market = market_from_panel(panel, "file")
+            spx = panel["spx"].dropna() if "spx" in panel else pd.Series(dtype=float)
+            if spx.empty:
+                messages.append(f"No SPX in the files: SPX is the default {default.spot:,.2f}.")
+            elif (pd.Timestamp(market.asof) - spx.index[-1]).days > STALE_DAYS:
+                messages.append(f"The files' SPX ends {spx.index[-1].date()}, before their VIX ({market.asof}): "
+                                f"SPX shown is {market.spot:,.2f}; type today's level to replace it.")
             if files.problems:
                 messages.append(f"{len(files.problems)} bad row(s) in the files were skipped; first: {files.problems[0]}")
             return MarketSnapshot(market, panel, "file", tuple(messages))

@@ -23,6 +23,8 @@ from .volmodel import VixTermStructure
 
 #: VVIX used when none is known: its median 2007–2026 (Cboe VVIX history).
 DEFAULT_VVIX = 90.0
+#: The convexity term is held past the longest tenor it was fitted on (VX2).
+CONVEXITY_MAX_DAYS = 63.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def futures_proxy(term: VixTermStructure, days, vvix: float | None = None,
         from .fitted import VIX_FUTURES_PROXY as params
     vol_of_vix = (vvix if vvix is not None and np.isfinite(vvix) and vvix > 0 else DEFAULT_VVIX) / 100.0
     days = np.maximum(np.asarray(days, float), 0.0)
-    factor = np.maximum(params.level - params.convexity * vol_of_vix**2 * days / 365.0, 0.5)
+    horizon = np.minimum(days, CONVEXITY_MAX_DAYS)
+    factor = np.maximum(params.level - params.convexity * vol_of_vix**2 * horizon / 365.0, 0.5)
     # At expiry the future settles on (a special quote of) the index itself.
     return np.where(days <= 0.0, term.vix, forward_vol(term, days) * factor)

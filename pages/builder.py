@@ -11,7 +11,7 @@ from alvh_core.plan import plan_condor, value_at_horizon
 from alvh_core.regime import classify_regime
 from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, scale_table, two_percent_gate
 from alvh_core.tiers import load_tiers
-from pages.common import current_market, ensure_router, history_folder_history, money
+from pages.common import current_history, current_market, ensure_router, money
 
 ensure_router()
 
@@ -44,7 +44,7 @@ with st.container(border=True):
         budget = RiskBudget(notional=notional, risk_pct=risk_pct)
 
 try:
-    plan = plan_condor(market, tier, budget, measure, selection, days=days, history=history_folder_history())
+    plan = plan_condor(market, tier, budget, measure, selection, days=days, history=current_history())
 except ValueError as exc:
     st.error(f"No condor for these inputs: {exc}")
     st.stop()
@@ -117,7 +117,7 @@ with metrics_tab:
     for m in conventions.values():
         st.caption(f"{m.convention}: {m.distribution}")
     if plan.empirical_metrics is None:
-        st.caption(f"Empirical view {plan.empirical_note}; set ALVH_DATA_DIR to a folder of Cboe history files.")
+        st.caption(f"Empirical view {plan.empirical_note}: load live data or files in the sidebar.")
     g = metrics.greeks
     n = chosen.contracts
     st.dataframe(pd.DataFrame({

@@ -1,17 +1,45 @@
-"""Widgets and helpers shared by every page (not a page itself)."""
+"""Widgets and helpers shared by every page (not a page itself).
+
+The sidebar decides which market the pages see: live data (Yahoo, then
+Cboe) shared by every session through one process-wide fetch and
+``st.cache_data``; else the last good copy on disk; else the user's files;
+else the last closes the app ships with.  Any value typed over it makes the
+source "manual".
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from alvh_core.history import History, HistoryFormatError, load_history_folder
+from alvh_core.history import (
+    SERIES_FILES,
+    History,
+    HistoryFormatError,
+    RowProblem,
+    load_history_folder,
+    read_panel_csv,
+    read_series_csv,
+)
 from alvh_core.market import DEFAULT_MARKET, MarketState
+from alvh_core.marketdata import (
+    HISTORY_TTL,
+    MIN_INTERVAL,
+    FetchResult,
+    SharedFetch,
+    fetch_live_panel,
+    load_last_good,
+    offline_requested,
+    save_last_good,
+)
+from alvh_core.snapshot import MarketSnapshot, choose_snapshot
 
 DISCLAIMER = ("Educational software: ALVH Studio never places orders, and its numbers are models, "
               "not advice. Options can lose more than you expect.")
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 _BADGE_COLORS = {"live": "green", "cache": "blue", "file": "blue", "simulated": "violet",
                  "manual": "orange", "default": "gray"}
@@ -24,6 +52,8 @@ _MARKET_FIELDS = (
     ("vix3m", "VIX3M", 5.0, 150.0, 0.1, "3-month index; leave empty if unknown"),
     ("vix6m", "VIX6M", 5.0, 150.0, 0.1, "6-month index; leave empty if unknown"),
 )
+SOURCE_MODES = {"auto": "Auto: live → saved copy → files → default", "files": "My files only",
+                "default": "Built-in default only"}
 
 
 def ensure_router() -> None:
@@ -43,6 +73,98 @@ def ensure_router() -> None:
         st.rerun()
 
 
+# --- live data, shared by every session of this server ----------------------------
+
+@st.cache_resource(show_spinner=False)
+def _shared_live_fetch() -> SharedFetch:
+    """One process-wide gate: a lock, single flight, a minimum interval."""
+    return SharedFetch(fetch_live_panel, ttl=HISTORY_TTL, min_interval=MIN_INTERVAL)
+
+
+class _LiveFailed(Exception):
+    """Raised inside the cached function so that failures are never cached."""
+
+
+@st.cache_data(ttl=HISTORY_TTL, show_spinner="Fetching market data…", max_entries=2)
+def _live_cached() -> FetchResult:
+    result = _shared_live_fetch().get()
+    if not result.ok:
+        raise _LiveFailed(result)
+    save_last_good("yahoo", result)
+    return result
+
+
+def live_result() -> FetchResult:
+    if offline_requested():
+        return FetchResult("offline", message="Offline mode (ALVH_OFFLINE): live data is off.")
+    try:
+        return _live_cached()
+    except _LiveFailed as failed:
+        return failed.args[0]
+
+
+def refresh_live() -> None:
+    _live_cached.clear()
+    _shared_live_fetch().clear()
+
+
+# --- files: a folder, or uploads ------------------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _folder_history(folder: str, stamp: float) -> History:
+    return load_history_folder(folder)
+
+
+def folder_history(folder: str) -> tuple[History | None, str]:
+    """A folder's history (cached until its files change), or why not."""
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        return None, f"{folder}: not a folder"
+    stamp = max((p.stat().st_mtime for p in path.glob("*.csv")), default=0.0)
+    try:
+        return _folder_history(str(path.resolve()), stamp), ""
+    except HistoryFormatError as exc:
+        return None, str(exc)
+
+
+def uploads_history(files) -> tuple[History | None, list[str]]:
+    """Uploaded CSVs: Cboe ``<SYMBOL>_History.csv`` files by name, or panels."""
+    columns: dict[str, pd.Series] = {}
+    problems: list[RowProblem] = []
+    errors: list[str] = []
+    by_name = {v.lower(): k for k, v in SERIES_FILES.items()}
+    for upload in files:
+        data = upload.getvalue()
+        if len(data) > MAX_UPLOAD_BYTES:
+            errors.append(f"{upload.name}: larger than {MAX_UPLOAD_BYTES // 2**20} MB; ignored")
+            continue
+        try:
+            key = by_name.get(upload.name.lower())
+            if key is not None:
+                series, issues = read_series_csv(data, upload.name)
+                columns[key] = series
+            else:
+                panel, issues = read_panel_csv(data, upload.name)
+                for col in panel.columns:
+                    columns[col] = columns[col].combine_first(panel[col].dropna()) if col in columns else panel[col].dropna()
+            problems += issues
+        except HistoryFormatError as exc:
+            errors.append(str(exc))
+    if "vix" not in columns:
+        if files:
+            errors.append("no VIX history among the uploads (VIX_History.csv or a panel with a 'vix' column)")
+        return None, errors
+    frame = pd.DataFrame(columns).sort_index()
+    if "spx" in frame:
+        frame["spx"] = frame["spx"].round(2)
+    errors += [str(p) for p in problems[:10]]
+    if len(problems) > 10:
+        errors.append(f"… and {len(problems) - 10} more bad rows, all skipped")
+    return History(frame[frame["vix"].notna()], tuple(problems), tuple(f.name for f in files)), errors
+
+
+# --- the sidebar ----------------------------------------------------------------------
+
 def data_badge(market: MarketState) -> None:
     """The provenance badge: source and as-of."""
     when = f" · {market.asof}" if market.asof else ""
@@ -52,38 +174,85 @@ def data_badge(market: MarketState) -> None:
                   "manual = typed in; default = the last closes the app ships with")
 
 
+def _files_ui() -> History | None:
+    """The 'Data files' expander: a folder path and/or uploads."""
+    default_folder = os.environ.get("ALVH_DATA_DIR", "")
+    with st.expander("Data files", expanded=False):
+        folder = st.text_input("Folder of Cboe *_History.csv files", value=default_folder, key="data_folder",
+                               help="e.g. a folder with VIX_History.csv, SPX_History.csv, VIX3M_History.csv …")
+        uploads = st.file_uploader("…or upload CSV files", type=["csv"], accept_multiple_files=True, key="data_uploads",
+                                   help="Cboe <SYMBOL>_History.csv files, or one panel date,spx,vix[,vix9d,vix3m,vix6m,vvix]")
+        history, messages = None, []
+        if uploads:
+            history, messages = uploads_history(uploads)
+        elif folder.strip():
+            history, message = folder_history(folder.strip())
+            messages = [message] if message else [str(p) for p in (history.problems[:5] if history else ())]
+        for message in messages:
+            st.caption(f"⚠ {message}")
+        if history is not None:
+            st.session_state["last_good_files"] = history
+            st.caption(f"Loaded {', '.join(history.files)}: {history.first.date()} to {history.last.date()}.")
+        elif (uploads or folder.strip()) and "last_good_files" in st.session_state:
+            history = st.session_state["last_good_files"]
+            st.caption("Keeping the previous good files.")
+    return history
+
+
 def market_sidebar() -> MarketState:
-    """Market inputs in the sidebar; stores the state for the pages."""
-    base = DEFAULT_MARKET
+    """Data source, market inputs and the badge; stores the state for the pages."""
     with st.sidebar:
         st.subheader("Market")
+        mode = st.selectbox("Data source", list(SOURCE_MODES), format_func=SOURCE_MODES.get, key="data_mode")
+        files = _files_ui()
+        if mode == "auto":
+            live = live_result()
+            snapshot = choose_snapshot(live, load_last_good("yahoo"), files)
+        elif mode == "files":
+            snapshot = choose_snapshot(None, None, files)
+        else:
+            snapshot = choose_snapshot(None, None, None)
+        base = snapshot.market
+        tag = f"{snapshot.source}-{base.asof}"
         values = {}
         cols = st.columns(2)
         for i, (key, label, low, high, step, help_text) in enumerate(_MARKET_FIELDS):
             default = getattr(base, key)
+            if default is not None:
+                default = min(max(float(default), low), high)
             with cols[i % 2]:
                 values[key] = st.number_input(label, min_value=low, max_value=high, value=default, step=step,
-                                              key=f"mkt_{key}", help=help_text, format="%.2f")
+                                              key=f"mkt_{key}_{tag}", help=help_text, format="%.2f")
         cols = st.columns(2)
         with cols[0]:
-            rate_pct = st.number_input("Rate %", min_value=-5.0, max_value=50.0, value=base.rate * 100, step=0.05,
-                                       key="mkt_rate", help="Risk-free rate, % a year (13-week T-bill)")
+            rate_pct = st.number_input("Rate %", min_value=-5.0, max_value=50.0, value=round(base.rate * 100, 3),
+                                       step=0.05, key=f"mkt_rate_{tag}", help="Risk-free rate, % a year (13-week T-bill)")
         with cols[1]:
-            div_pct = st.number_input("Div yield %", min_value=0.0, max_value=20.0, value=base.div * 100,
-                                      step=0.05, key="mkt_div", help="SPX dividend yield, % a year")
+            div_pct = st.number_input("Div yield %", min_value=0.0, max_value=20.0, value=round(base.div * 100, 3),
+                                      step=0.05, key=f"mkt_div_{tag}", help="SPX dividend yield, % a year")
         spot = values["spot"] if values["spot"] is not None else base.spot
         vix = values["vix"] if values["vix"] is not None else base.vix
-        edited = (spot != base.spot or vix != base.vix or rate_pct != base.rate * 100 or div_pct != base.div * 100
-                  or any(values[k] != getattr(base, k) for k in ("vix9d", "vix3m", "vix6m")))
+        edited = (abs(spot - base.spot) > 1e-9 or abs(vix - base.vix) > 1e-9
+                  or abs(rate_pct - round(base.rate * 100, 3)) > 1e-9 or abs(div_pct - round(base.div * 100, 3)) > 1e-9
+                  or any(_differs(values[k], getattr(base, k)) for k in ("vix9d", "vix3m", "vix6m")))
         market = MarketState(spot=spot, vix=vix, vix9d=values["vix9d"], vix3m=values["vix3m"],
                              vix6m=values["vix6m"], vvix=base.vvix, rate=rate_pct / 100, div=div_pct / 100,
                              asof=base.asof, source="manual" if edited else base.source)
         data_badge(market)
-        if market.source == "default":
-            st.caption(f"Offline defaults: the last closes the app knows ({base.asof}). "
-                       "Rate and dividend yield are assumptions; edit any value.")
+        for message in snapshot.messages[-3:]:
+            st.caption(message)
+        if mode == "auto" and not offline_requested():
+            st.button("Refresh live data", key="refresh_live", on_click=refresh_live,
+                      help="Fetch again now (shared by everyone using this server)")
     st.session_state["market"] = market
+    st.session_state["snapshot"] = snapshot
     return market
+
+
+def _differs(a, b) -> bool:
+    if a is None or b is None:
+        return (a is None) != (b is None)
+    return abs(float(a) - float(b)) > 1e-9
 
 
 def money(value: float, decimals: int = 0) -> str:
@@ -96,17 +265,14 @@ def current_market() -> MarketState:
     return st.session_state.get("market", DEFAULT_MARKET)
 
 
-@st.cache_resource(show_spinner=False)
-def _history_from(folder: str) -> History | None:
-    try:
-        return load_history_folder(folder)
-    except (HistoryFormatError, OSError):
-        return None
+def current_snapshot() -> MarketSnapshot:
+    snapshot = st.session_state.get("snapshot")
+    return snapshot if snapshot is not None else choose_snapshot()
 
 
-def history_folder_history() -> History | None:
-    """SPX/VIX history from the folder named by ``ALVH_DATA_DIR``, if any."""
-    folder = os.environ.get("ALVH_DATA_DIR")
-    if not folder or not Path(folder).is_dir():
+def current_history() -> History | None:
+    """The history behind the current market, as a History (None offline)."""
+    snapshot = current_snapshot()
+    if snapshot.panel is None:
         return None
-    return _history_from(str(Path(folder).resolve()))
+    return History(snapshot.panel)

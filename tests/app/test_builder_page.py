@@ -17,10 +17,13 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture
-def app(monkeypatch) -> AppTest:
+def app(monkeypatch, tmp_path) -> AppTest:
     monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
+    monkeypatch.setenv("ALVH_OFFLINE", "1")
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
+    at.switch_page("pages/builder.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -55,16 +58,20 @@ def test_changing_tier_and_budget_changes_the_numbers(app):
 
 
 def test_market_inputs_reprice_and_mark_the_source_manual(app):
-    app.number_input(key="mkt_vix").set_value(30.0).run()
+    key = next(w.key for w in app.number_input if w.key and w.key.startswith("mkt_vix_"))
+    app.number_input(key=key).set_value(30.0).run()
     assert not app.exception
     high = plan_condor(DEFAULT_MARKET.with_changes(vix=30.0, source="manual"),
                        find_tier(load_tiers(), "Conservative"), RiskBudget())
     assert _metric(app, "Credit / contract") == f"${high.metrics.credit:,.0f}"
 
 
-def test_empirical_pop_appears_with_a_history_folder(monkeypatch, data_dir):
+def test_empirical_pop_appears_with_a_history_folder(monkeypatch, tmp_path, data_dir):
     monkeypatch.setenv("ALVH_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ALVH_OFFLINE", "1")
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
+    at.switch_page("pages/builder.py").run()
     assert not at.exception
     assert _metric(at, "POP (empirical)").endswith("%")

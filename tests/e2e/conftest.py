@@ -28,8 +28,10 @@ def _free_port() -> int:
 
 def start_streamlit(script: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
+    # The server is a separate process, outside the socket guard: keep it offline
+    # and give it a cache folder of its own.
     env = {**os.environ, "YF_DISABLE_CURL_CFFI": "1", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-           **(env_extra or {})}
+           "ALVH_OFFLINE": "1", "ALVH_CACHE_DIR": str(ARTIFACTS / f"cache-{port}"), **(env_extra or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -63,6 +65,18 @@ def browser():
 @pytest.fixture(scope="session")
 def app_url():
     proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": ""})
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def files_app_url():
+    """The app reading the real data folder (skipped without ALVH_DATA_DIR)."""
+    folder = os.environ.get("ALVH_DATA_DIR")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("ALVH_DATA_DIR is not set to a folder with the real market data")
+    proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": folder})
     yield url
     proc.terminate()
     proc.wait(timeout=10)

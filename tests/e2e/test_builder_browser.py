@@ -27,7 +27,7 @@ def _metric(page, label: str) -> str:
 
 def test_builder_renders_offline_in_chromium(browser, app_url, artifacts):
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
-    page.goto(app_url)  # the default page is served at the root
+    page.goto(f"{app_url}/builder")
     _wait_for_app(page)
     expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Conservative"), RiskBudget())
     assert _metric(page, "Credit / contract") == f"${expected.metrics.credit:,.0f}"
@@ -41,7 +41,7 @@ def test_builder_renders_offline_in_chromium(browser, app_url, artifacts):
 
 def test_changing_the_tier_updates_the_numbers(browser, app_url, artifacts):
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
-    page.goto(app_url)  # the default page is served at the root
+    page.goto(f"{app_url}/builder")
     _wait_for_app(page)
     before = _metric(page, "Credit / contract")
     page.locator("[data-testid='stSelectbox']").filter(has_text="Tier").click()

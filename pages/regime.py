@@ -1,0 +1,139 @@
+"""Regime: today's VIX regime, the signals behind the stress score, the
+term structure, the event calendar and the hedge budget they imply."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from alvh_core.events import load_events, parse_user_dates
+from alvh_core.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
+from alvh_core.signals import SIGNAL_LABELS, SignalWeights, regime_report
+from alvh_core.vixfutures import expiries_after, futures_proxy
+from pages.common import current_market, current_snapshot, ensure_router, money
+
+ensure_router()
+
+WINDOWS = {"1M": 31, "3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827, "All": None}
+
+st.title("Regime")
+market = current_market()
+snapshot = current_snapshot()
+calendar = load_events()
+
+with st.expander("Settings: regime bands, stress weights, your event dates"):
+    c1, c2, c3 = st.columns(3)
+    low_max = c1.number_input("Low regime below VIX", 5.0, 60.0, 15.0, 0.5, key="r_low")
+    high_min = c2.number_input("High regime above VIX", 5.0, 90.0, 25.0, 0.5, key="r_high")
+    on_future = c3.checkbox("Classify on the 30-day VIX future (model proxy) instead of spot", key="r_future",
+                            help="Cboe's VXTH rule looks at the future that matches the hedge tenor")
+    st.caption("Stress-score weights (renormalised over the signals that are available):")
+    defaults = SignalWeights()
+    cols = st.columns(4)
+    weight_values = {}
+    for i, key in enumerate(SIGNAL_LABELS):
+        weight_values[key] = cols[i % 4].number_input(SIGNAL_LABELS[key], 0.0, 1.0, getattr(defaults, key), 0.05,
+                                                      key=f"r_w_{key}")
+    user_dates_text = st.text_area("Add event dates (YYYY-MM-DD, one per line or comma-separated)", key="r_dates",
+                                   help="Counted as FOMC-like event days for the adaptive layer")
+
+problems = []
+if low_max >= high_min:
+    problems.append("The Low band must end below where the High band starts: using 15 / 25.")
+    low_max, high_min = 15.0, 25.0
+try:
+    weights = SignalWeights(**weight_values)
+except ValueError as exc:
+    problems.append(f"{exc}: using the default weights.")
+    weights = SignalWeights()
+if user_dates_text.strip():
+    added, bad = parse_user_dates(user_dates_text)
+    if bad:
+        problems.append(f"Not dates, ignored: {', '.join(bad[:5])}")
+    if added:
+        calendar = calendar.with_user_dates(added, "FOMC", "added by you")
+for problem in problems:
+    st.warning(problem)
+
+levels = {"spx": market.spot, "vix": market.vix, "vix9d": market.vix9d, "vix3m": market.vix3m,
+          "vix6m": market.vix6m, "vvix": market.vvix}
+asof_day = pd.Timestamp(market.asof).date() if market.asof else date.today()
+future_days = [(e - asof_day).days for e in expiries_after(asof_day, 7)]
+future_levels = futures_proxy(market.term, future_days, market.vvix)
+thirty_day_future = float(futures_proxy(market.term, 30.0, market.vvix))
+report = regime_report(snapshot.panel, asof_day, levels, market.source, calendar, breadth=snapshot.breadth,
+                       weights=weights, low_max=low_max, high_min=high_min,
+                       regime_level=thirty_day_future if on_future else None)
+
+# --- headline ------------------------------------------------------------------------
+c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1.3])
+with c1:
+    color = {"Low": "green", "Moderate": "orange", "High": "red"}[report.regime.name]
+    st.markdown(f"#### Regime: :{color}[{report.regime.name}]")
+    basis = f"30-day VIX future (model) {thirty_day_future:.2f}" if on_future else f"spot VIX {market.vix:.2f}"
+    st.caption(f"On {basis}; bands: Low < {low_max:g} ≤ Moderate ≤ {high_min:g} < High")
+c2.metric("Stress score", f"{report.stress_score:.2f}", help="0 calm … 1 stressed; weighted mean of the signals below")
+c3.metric("Hedge budget", f"{report.hedge_budget_pct:.1f} %",
+          help=f"{report.regime.name} band {report.hedge_band[0]:g}–{report.hedge_band[1]:g} % of notional, "
+               f"placed by the stress score; the static rule is {report.static_hedge_pct:g} %")
+notional = c4.number_input("Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="r_notional")
+st.info(f"Today's hedge budget: **{money(notional * report.hedge_budget_pct / 100)}** of VIX exposure on "
+        f"{money(notional)} notional ({report.hedge_budget_pct:.1f} %, model-based), against "
+        f"{money(notional * report.static_hedge_pct / 100)} under the static 10 % rule."
+        + (" The VIX−VIX3M spread z-score is past ±0.8: rebalance the layers." if report.rebalance_trigger else ""))
+for note in report.notes:
+    st.caption(note)
+
+# --- charts --------------------------------------------------------------------------
+left, right = st.columns([1.5, 1])
+with left:
+    if snapshot.panel is not None and "vix" in snapshot.panel:
+        window = st.segmented_control("Window", list(WINDOWS), default="1Y", key="r_window") or "1Y"
+        end = pd.Timestamp(asof_day)
+        start = snapshot.panel.index[0] if WINDOWS[window] is None else end - pd.Timedelta(days=WINDOWS[window])
+        st.plotly_chart(vix_history_figure(snapshot.panel.loc[:end], start, low_max, high_min), key="r_vix_chart")
+    else:
+        st.info("VIX history needs live data or your files (sidebar → Data files). The regime, term structure, "
+                "events and the signals that need no history still work below.")
+with right:
+    shape = {"contango": "Contango (VIX below VIX3M: calm carry)",
+             "backwardation": "Backwardation (VIX at or above VIX3M: stress)"}.get(report.term_structure,
+                                                                                "Term structure unknown (needs VIX3M)")
+    st.markdown(f"**{shape}**")
+    st.plotly_chart(term_structure_figure(levels, list(zip(future_days, future_levels.tolist(), strict=True))),
+                    key="r_term_chart")
+    st.caption("VIX futures here are the model proxy (forward variance from the index curve, fitted on CFE "
+               "settlements: median error 0.42–0.49 VIX points), not quotes.")
+
+st.plotly_chart(stress_contributions_figure(report), key="r_stress_chart")
+
+# --- signals and events ---------------------------------------------------------------
+sig_col, event_col = st.columns([1.6, 1])
+with sig_col:
+    st.subheader("Signals")
+    st.dataframe(pd.DataFrame([{
+        "Signal": s.label,
+        "Reading": "n/a" if s.value is None else f"{s.value:,.3f}",
+        "Stress (0–1)": "n/a" if s.stress is None else f"{s.stress:.2f}",
+        "Weight": f"{s.weight:.2f}",
+        "Adds to score": f"{s.contribution:.3f}",
+        "Note": s.detail,
+    } for s in report.signals]), hide_index=True)
+    st.caption("The breadth signal uses RSP/SPY (equal- vs cap-weight S&P 500), a proxy for the advance–decline "
+               "line. Stress maps: RSI 30→70, VIX/VIX3M 0.85→1.05, VIX9D/VIX 0.85→1.10 linear; MACD histograms "
+               "and the spread z-score through a logistic; events 7 days → 0 days.")
+with event_col:
+    st.subheader("Events")
+    for nxt in report.next_events:
+        if nxt.day is None:
+            st.write(f"**{nxt.kind}**: {nxt.note}")
+        else:
+            st.write(f"**{nxt.kind}**: {nxt.day:%a %d %b %Y} ({nxt.days_away} days)")
+    upcoming = calendar.within(asof_day, 60)
+    if upcoming:
+        st.dataframe(pd.DataFrame([{"Date": e.day.isoformat(), "Event": e.kind, "Detail": e.detail} for e in upcoming]),
+                     hide_index=True)
+    st.caption("FOMC statement days and CPI/PPI release days (Federal Reserve and BLS schedules). The adaptive "
+               "hedge layer expands within 5 trading days of these.")

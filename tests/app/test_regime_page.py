@@ -1,0 +1,72 @@
+"""The Regime page through AppTest: offline, from files, bad settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("ALVH_OFFLINE", "1")
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
+
+
+def _run(timeout: int = 60) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _badge(at: AppTest) -> str:
+    return " ".join(m.value for m in at.sidebar.markdown if "-badge[" in m.value)
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info])
+
+
+def test_regime_is_the_default_page_and_works_offline(offline):
+    at = _run()
+    assert at.title[0].value == "Regime"
+    assert "Regime: :orange[Moderate]" in _texts(at)  # VIX 16.90 shipped default
+    assert any(m.label == "Hedge budget" for m in at.metric)
+    budget = next(m for m in at.metric if m.label == "Hedge budget").value
+    assert 12.0 <= float(budget.split()[0]) <= 18.0
+    assert "VIX history needs live data" in _texts(at)
+    assert "Data: default · 2026-07-08" in _badge(at)
+
+
+def test_regime_from_the_data_folder(offline, monkeypatch, data_dir):
+    monkeypatch.setenv("ALVH_DATA_DIR", str(data_dir))
+    at = _run(120)
+    labels = _badge(at)
+    assert "Data: file" in labels
+    assert "VIX history needs" not in _texts(at)
+    assert "before their VIX" in _texts(at)  # the files' SPX ends before their VIX
+
+
+def test_typed_vix_moves_the_regime_and_marks_manual(offline):
+    at = _run()
+    key = next(w.key for w in at.number_input if w.key and w.key.startswith("mkt_vix_"))
+    at.number_input(key=key).set_value(40.0).run()
+    assert not at.exception
+    assert "Regime: :red[High]" in _texts(at)
+    assert "Data: manual" in _badge(at)
+    budget = float(next(m for m in at.metric if m.label == "Hedge budget").value.split()[0])
+    assert 25.0 <= budget <= 35.0
+
+
+def test_bad_settings_give_warnings_not_errors(offline):
+    at = _run()
+    at.number_input(key="r_low").set_value(30.0).run()
+    at.text_area(key="r_dates").input("2027-01-13, not-a-date").run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Low band must end below" in warnings and "not-a-date" in warnings
