@@ -70,3 +70,46 @@ def test_bad_settings_give_warnings_not_errors(offline):
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "Low band must end below" in warnings and "not-a-date" in warnings
+
+
+def _clear_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_live_data_through_the_yfinance_seam(monkeypatch, tmp_path):
+    from alvh_core import marketdata
+    from tests.unit.test_marketdata import yahoo_frame
+
+    monkeypatch.delenv("ALVH_OFFLINE", raising=False)
+    monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    def fake_download(tickers, period="2y", timeout=6.0):
+        calls.append(tickers)
+        return yahoo_frame(days=200, tz="America/New_York")
+
+    monkeypatch.setattr(marketdata, "yahoo_download", fake_download)
+    _clear_caches()
+    at = _run()
+    assert "Data: live" in _badge(at)
+    assert (tmp_path / "yahoo.csv").is_file()  # the last good copy was written
+    at.run()
+    assert len(calls) == 1  # the rerun is served from the cache
+
+    def rate_limited(tickers, period="2y", timeout=6.0):
+        from yfinance.exceptions import YFRateLimitError
+
+        raise YFRateLimitError()
+
+    monkeypatch.setattr(marketdata, "yahoo_download", rate_limited)
+    monkeypatch.setattr(marketdata, "cboe_get", lambda url, timeout: b"<html>busy</html>")
+    _clear_caches()
+    at = _run()
+    assert "Data: cache" in _badge(at)
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "rate-limiting" in sidebar and "saved" in sidebar
+    _clear_caches()
