@@ -28,6 +28,7 @@ from alvh_core.market import DEFAULT_MARKET, MarketState
 from alvh_core.marketdata import (
     HISTORY_TTL,
     MIN_INTERVAL,
+    QUOTE_TTL,
     FetchResult,
     SharedFetch,
     fetch_live_panel,
@@ -76,36 +77,58 @@ def ensure_router() -> None:
 # --- live data, shared by every session of this server ----------------------------
 
 @st.cache_resource(show_spinner=False)
-def _shared_live_fetch() -> SharedFetch:
-    """One process-wide gate: a lock, single flight, a minimum interval."""
-    return SharedFetch(fetch_live_panel, ttl=HISTORY_TTL, min_interval=MIN_INTERVAL)
+def _shared_live_fetch() -> dict[str, SharedFetch]:
+    """Process-wide gates (lock, single flight, minimum interval): the long
+    history every 6 hours, the last few days' quotes every 15 minutes."""
+    return {
+        "history": SharedFetch(lambda: fetch_live_panel(period="max", timeout=10.0), ttl=HISTORY_TTL,
+                               min_interval=MIN_INTERVAL),
+        "quotes": SharedFetch(lambda: fetch_live_panel(period="5d"), ttl=QUOTE_TTL, min_interval=MIN_INTERVAL),
+    }
 
 
 class _LiveFailed(Exception):
-    """Raised inside the cached function so that failures are never cached."""
+    """Raised inside the cached functions so that failures are never cached."""
 
 
-@st.cache_data(ttl=HISTORY_TTL, show_spinner="Fetching market data…", max_entries=2)
-def _live_cached() -> FetchResult:
-    result = _shared_live_fetch().get()
+@st.cache_data(ttl=HISTORY_TTL, show_spinner="Fetching market history…", max_entries=2)
+def _history_cached() -> FetchResult:
+    result = _shared_live_fetch()["history"].get()
     if not result.ok:
         raise _LiveFailed(result)
     save_last_good("yahoo", result)
     return result
 
 
+@st.cache_data(ttl=QUOTE_TTL, show_spinner=False, max_entries=2)
+def _quotes_cached() -> FetchResult:
+    result = _shared_live_fetch()["quotes"].get()
+    if not result.ok:
+        raise _LiveFailed(result)
+    return result
+
+
 def live_result() -> FetchResult:
+    """Long history with the latest quotes laid over it (quotes win)."""
     if offline_requested():
         return FetchResult("offline", message="Offline mode (ALVH_OFFLINE): live data is off.")
     try:
-        return _live_cached()
+        history = _history_cached()
     except _LiveFailed as failed:
         return failed.args[0]
+    try:
+        quotes = _quotes_cached()
+    except _LiveFailed:
+        return history
+    merged = quotes.frame.combine_first(history.frame).sort_index()
+    return FetchResult(history.status, merged, history.message, "live", quotes.fetched_at, history.missing)
 
 
 def refresh_live() -> None:
-    _live_cached.clear()
-    _shared_live_fetch().clear()
+    _history_cached.clear()
+    _quotes_cached.clear()
+    for gate in _shared_live_fetch().values():
+        gate.clear()
 
 
 # --- files: a folder, or uploads ------------------------------------------------------

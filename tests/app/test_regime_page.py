@@ -89,8 +89,8 @@ def test_live_data_through_the_yfinance_seam(monkeypatch, tmp_path):
     calls = []
 
     def fake_download(tickers, period="2y", timeout=6.0):
-        calls.append(tickers)
-        return yahoo_frame(days=200, tz="America/New_York")
+        calls.append(period)
+        return yahoo_frame(days=200 if period == "max" else 5, tz="America/New_York")
 
     monkeypatch.setattr(marketdata, "yahoo_download", fake_download)
     _clear_caches()
@@ -98,7 +98,7 @@ def test_live_data_through_the_yfinance_seam(monkeypatch, tmp_path):
     assert "Data: live" in _badge(at)
     assert (tmp_path / "yahoo.csv").is_file()  # the last good copy was written
     at.run()
-    assert len(calls) == 1  # the rerun is served from the cache
+    assert sorted(calls) == ["5d", "max"]  # history and quotes once each; the rerun is served from the cache
 
     def rate_limited(tickers, period="2y", timeout=6.0):
         from yfinance.exceptions import YFRateLimitError
