@@ -146,3 +146,93 @@ def stress_contributions_figure(report) -> go.Figure:
     fig.update_xaxes(range=[0, max(0.3, float(values.max()) * 1.3 if values.size else 0.3)])
     fig.update_layout(hovermode="closest", showlegend=False)
     return fig
+
+
+def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, title: str,
+                           horizon_curves=None) -> go.Figure:
+    """Condor, hedge and combined P/L against SPX, with the hedge's VIX band.
+
+    The band is the hedge (and so the combined line) at the 10th and 90th
+    percentile of the VIX response to each SPX level.
+    """
+    x = curves.spx
+    fig = go.Figure()
+    one, two = metrics.expected_move_1sd, metrics.expected_move_2sd
+    for width, alpha, label in ((two, 0.10, "±2σ"), (one, 0.18, "±1σ")):
+        fig.add_vrect(x0=condor.spot - width, x1=condor.spot + width, fillcolor=NEUTRAL_COLOR, opacity=alpha, line_width=0)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{label} expected move ({width:,.0f} pts)",
+                                 marker=dict(symbol="square", size=12, color=NEUTRAL_COLOR, opacity=alpha * 3),
+                                 hoverinfo="skip"))
+    low = curves.condor + np.minimum(curves.hedge_p10, curves.hedge_p90)
+    high = curves.condor + np.maximum(curves.hedge_p10, curves.hedge_p90)
+    fig.add_trace(go.Scatter(x=x, y=high, line=dict(width=0), hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=x, y=low, line=dict(width=0), fill="tonexty", fillcolor="rgba(16,185,129,0.18)",
+                             name="Combined, VIX response 10th–90th pct", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=curves.condor, name="Condor", line=dict(color=CONDOR_COLOR, width=2),
+                             hovertemplate="SPX %{x:,.0f}<br>condor %{y:$,.0f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=curves.hedge, name="Hedge", line=dict(color=HEDGE_COLOR, width=2),
+                             customdata=curves.vix_median,
+                             hovertemplate="SPX %{x:,.0f} (VIX %{customdata:.1f})<br>hedge %{y:$,.0f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=curves.combined, name="Combined", line=dict(color=COMBINED_COLOR, width=3),
+                             hovertemplate="SPX %{x:,.0f}<br>combined %{y:$,.0f}<extra></extra>"))
+    if horizon_curves is not None:
+        fig.add_trace(go.Scatter(x=x, y=horizon_curves.combined, name=f"Combined after {horizon_curves.days_elapsed:g} d",
+                                 line=dict(color=COMBINED_COLOR, width=2, dash="dot"),
+                                 hovertemplate="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>horizon</extra>"))
+    for be, side in zip(metrics.breakevens, ("bottom left", "bottom right"), strict=True):
+        fig.add_vline(x=be, line=dict(color=LOSS_COLOR, dash="dash", width=1), annotation_text=f"BE {be:,.0f}",
+                      annotation_position=side)
+    for leg in (condor.short_put, condor.short_call):
+        fig.add_vline(x=leg.strike, line=dict(color=CONDOR_COLOR, dash="dot", width=1),
+                      annotation_text=f"short {leg.kind} {leg.strike:,.0f}",
+                      annotation_position="top right" if leg.kind == "call" else "top left")
+    fig.add_vline(x=condor.spot, line=dict(color=NEUTRAL_COLOR, width=1), annotation_text=f"spot {condor.spot:,.0f}",
+                  annotation_position="top")
+    return _layout(fig, title, "SPX (index points)", "P/L (dollars)")
+
+
+def heat_map_figure(heat) -> go.Figure:
+    """Combined P/L over SPX move (x) and VIX level (y), zero in white."""
+    z = heat.combined
+    bound = float(np.max(np.abs(z))) or 1.0
+    fig = go.Figure(go.Heatmap(
+        x=100 * heat.spx_moves, y=heat.vix_levels, z=z, zmid=0.0, zmin=-bound, zmax=bound,
+        colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]],
+        colorbar=dict(title="P/L ($)", tickformat="$,.0f"),
+        hovertemplate="SPX %{x:+.1f} %<br>VIX %{y:.1f}<br>combined %{z:$,.0f}<extra></extra>"))
+    fig = _layout(fig, f"Combined P/L by SPX move and VIX level, after {heat.days_elapsed:g} days (model)",
+                  "SPX move (%)", "VIX (vol points)")
+    fig.update_yaxes(tickprefix="", tickformat=".0f", zeroline=False)
+    fig.update_xaxes(ticksuffix=" %")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def surface_figure(heat) -> go.Figure:
+    """The heat map as a 3-D surface (drawn only on request: it is heavy)."""
+    fig = go.Figure(go.Surface(x=100 * heat.spx_moves, y=heat.vix_levels, z=heat.combined,
+                               colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]], cmid=0.0))
+    fig.update_layout(title="Combined P/L surface (model)", paper_bgcolor="rgba(0,0,0,0)",
+                      scene=dict(xaxis_title="SPX move (%)", yaxis_title="VIX", zaxis_title="P/L ($)"),
+                      margin=dict(l=0, r=0, t=40, b=0))
+    return fig
+
+
+LAYER_COLORS = {"Base": "#F59E0B", "Adaptive": "#D97706", "Tail": "#B45309", "Single call": "#F59E0B",
+                "VXTH": "#F59E0B"}
+
+
+def layers_vs_vix_figure(levels: np.ndarray, layer_pnl: dict, vix_now: float, days: float) -> go.Figure:
+    """Each layer's P/L against spot VIX at the horizon."""
+    fig = go.Figure()
+    total = np.zeros_like(levels)
+    for name, pnl in layer_pnl.items():
+        total = total + pnl
+        fig.add_trace(go.Scatter(x=levels, y=pnl, name=name, line=dict(color=LAYER_COLORS.get(name, HEDGE_COLOR), width=2),
+                                 hovertemplate="VIX %{x:.1f}<br>%{y:$,.0f}<extra>" + name + "</extra>"))
+    if len(layer_pnl) > 1:
+        fig.add_trace(go.Scatter(x=levels, y=total, name="All layers", line=dict(color=HEDGE_COLOR, width=3, dash="dot")))
+    fig.add_vline(x=vix_now, line=dict(color=NEUTRAL_COLOR, width=1), annotation_text=f"VIX {vix_now:.1f}",
+                  annotation_position="top")
+    return _layout(fig, f"Hedge layers' P/L against VIX, after {days:g} days (model)", "Spot VIX (vol points)",
+                   "P/L (dollars)")

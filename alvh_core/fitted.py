@@ -70,3 +70,16 @@ FUTURES_PROXY_P90_MAX = 1.35
 #: through both: about 0.52 at 30 days and 0.19 at 150 days.
 TENOR_BETA_SCALE_DAYS = 62.9
 TENOR_BETA_POWER = 0.576
+
+# --- Vol of VIX (for VIX options) ----------------------------------------------------
+#: ATM implied vol of a VIX option on the future expiring in T days:
+#: VVIX/100 · (T/30)^-0.31, with T floored at 7 days.  The decay exponent is
+#: the ratio of realized vols of the CFE front and second months (daily log
+#: changes within a contract, 2009–2020: 0.91 at 16 days, 0.65 at 46 days,
+#: log-ratio / log-tenor-ratio = 0.31).  VVIX itself is a 30-day implied vol.
+VIX_VOL_DECAY = 0.31
+VIX_VOL_MIN_DAYS = 7.0
+#: Upward call skew: vol · (1 + slope · ln(K/F)), floored at 0.7 · ATM.  An
+#: assumption, not a fit: the project has no VIX option quotes; 0.35 per unit
+#: of log-moneyness is a typical VIX smile slope.  Editable in the Builder.
+VIX_CALL_SKEW = 0.35

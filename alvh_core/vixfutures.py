@@ -21,8 +21,8 @@ import numpy as np
 
 from .volmodel import VixTermStructure
 
-#: VVIX used when none is known: its median 2007–2026 (Cboe VVIX history).
-DEFAULT_VVIX = 90.0
+#: VVIX used when none is known: its median 2007-01-03..2026-08-20 (Cboe VVIX).
+DEFAULT_VVIX = 91.25
 #: The convexity term is held past the longest tenor it was fitted on (VX2).
 CONVEXITY_MAX_DAYS = 63.0
 

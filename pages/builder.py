@@ -1,69 +1,140 @@
-"""Builder: the tier's iron condor for the sidebar's market, sized to a budget."""
+"""Builder: the tier's SPX iron condor and its layered VIX hedge on one chart.
+
+Every input lives in the URL (short keys, defaults left out), so the page's
+address is a share link; "pin market data" in the sidebar adds the market.
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from alvh_core.condor import SELECTIONS
-from alvh_core.figures import condor_payoff_figure, payoff_grid, scale_figure
-from alvh_core.plan import plan_condor, value_at_horizon
-from alvh_core.regime import classify_regime
+from alvh_core.events import load_events
+from alvh_core.figures import combined_payoff_figure, heat_map_figure, layers_vs_vix_figure, scale_figure, surface_figure
+from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
+from alvh_core.position import HedgeContext, Scenario, build_position, horizon_view
+from alvh_core.sharelink import BUILDER_KEYS, read_link
+from alvh_core.signals import regime_report
 from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, scale_table, two_percent_gate
-from alvh_core.tiers import load_tiers
-from pages.common import current_history, current_market, ensure_router, money
+from alvh_core.tiers import find_tier, load_tiers
+from pages.common import current_history, current_market, current_snapshot, ensure_router, money
 
 ensure_router()
 
 st.title("Builder")
-st.caption("An SPX iron condor for your tier and risk budget, priced with the VIX-based vol model "
-           "(model-based: the vol model is calibrated on real Cboe chains, see the Method notes below).")
+st.caption("An SPX iron condor for your tier and risk budget with its layered VIX hedge, priced on the VIX-based "
+           "vol model and linked by the fitted spot–vol model. Every number is model-based. The page's address "
+           "is a share link for this exact scenario.")
+
+# --- the link: check it before any widget reads it ----------------------------------------
+builder_keys = {k.key for k in BUILDER_KEYS}
+reading = read_link({name: st.query_params.get_all(name) for name in st.query_params.keys()})
+for alias, key in reading.renamed.items():
+    if key in builder_keys and key in reading.values and key not in st.session_state:
+        st.session_state[key] = reading.values[key]
+    if alias in st.query_params:
+        del st.query_params[alias]
+for key, value in reading.values.items():
+    if key in builder_keys and key not in st.session_state:
+        st.session_state[key] = value  # our parser is the authority (e.g. t=aggressive)
+if reading.notices:
+    st.warning("This link had parameters the page could not use; it shows the rest:\n\n"
+               + "\n".join(f"- {n}" for n in reading.notices), icon=":material/link_off:")
 
 market = current_market()
+snapshot = current_snapshot()
 tiers = load_tiers()
-tier_names = [t.name for t in tiers]
 
+# --- inputs ------------------------------------------------------------------------------
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns(4)
-    tier_name = c1.selectbox("Tier", tier_names, key="b_tier")
-    tier = tiers[tier_names.index(tier_name)]
-    selection = c2.radio("Short strikes by", SELECTIONS, key="b_sel", horizontal=True,
-                         format_func=lambda s: {"pop": f"POP target {tier.pop_min:.0%}–{tier.pop_max:.0%}",
+    tier_name = c1.selectbox("Tier", [t.name for t in tiers], key="t", bind="query-params")
+    tier = find_tier(tiers, tier_name)
+    selection = c2.radio("Short strikes by", ("pop", "delta"), key="sel", bind="query-params", horizontal=True,
+                         format_func=lambda s: {"pop": f"POP {tier.pop_min:.0%}–{tier.pop_max:.0%}",
                                                 "delta": f"delta {tier.short_delta:.2f}"}[s])
-    days = c3.slider("Days to expiry", 1, 90, int(tier.days), key=f"b_days_{tier.key}",
-                     help=f"The {tier.name} tier's default is {tier.days} days")
-    measure = c4.selectbox("Risk measure", MEASURES, key="b_measure", format_func=MEASURE_LABELS.get)
+    days_choice = c3.slider("Days to expiry (0 = the tier's)", 0, 90, 0, key="d", bind="query-params",
+                            help=f"The {tier.name} tier's default is {tier.days} days")
+    measure = c4.selectbox("Risk measure", MEASURES, key="m", bind="query-params", format_func=MEASURE_LABELS.get)
     c1, c2, c3, c4 = st.columns(4)
-    notional = c1.number_input("Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="b_notional")
-    budget_mode = c2.radio("Risk budget in", ("% of notional", "dollars"), key="b_budget_mode", horizontal=True)
-    if budget_mode == "dollars":
-        budget_dollars = c3.number_input("Risk budget ($)", 1.0, 1e9, 1_000.0, 100.0, key="b_budget_usd")
-        budget = RiskBudget(notional=notional, risk_pct=None, dollars=budget_dollars)
+    notional = c1.number_input("Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="n",
+                               bind="query-params", format="%.0f")
+    budget_mode = c2.radio("Risk budget in", ("pct", "usd"), key="bm", bind="query-params", horizontal=True,
+                           format_func={"pct": "% of notional", "usd": "dollars"}.get)
+    if budget_mode == "usd":
+        dollars = c3.number_input("Risk budget ($)", 1.0, 1e9, 1_000.0, 100.0, key="b", bind="query-params",
+                                  format="%.0f")
+        budget = RiskBudget(notional=notional, risk_pct=None, dollars=dollars)
     else:
-        risk_pct = c3.number_input("Risk budget (% of notional)", 0.05, 100.0, 1.0, 0.05, key="b_risk_pct")
+        risk_pct = c3.number_input("Risk budget (% of notional)", 0.05, 100.0, 1.0, 0.05, key="r",
+                                   bind="query-params")
         budget = RiskBudget(notional=notional, risk_pct=risk_pct)
+    scheme = c4.selectbox("Hedge scheme", list(SCHEME_LABELS), key="h", bind="query-params",
+                          format_func=SCHEME_LABELS.get)
+    with st.expander("Hedge settings: layer split, tail layer, custom budget, VIX option skew",
+                     expanded=scheme in ("alvh", "custom") and False):
+        c1, c2, c3 = st.columns(3)
+        split = (c1.number_input("Base layer %", 0, 100, 40, 5, key="sb", bind="query-params"),
+                 c2.number_input("Adaptive layer %", 0, 100, 40, 5, key="sa", bind="query-params"),
+                 c3.number_input("Tail layer %", 0, 100, 20, 5, key="st", bind="query-params"))
+        c1, c2, c3 = st.columns(3)
+        contingent = c1.radio("Tail layer", ("always", "stress"), key="c", bind="query-params",
+                              format_func={"always": "always on", "stress": "only on the stress trigger"}.get)
+        tail_instrument = c2.radio("Tail instrument", ("vix_calls", "spx_put_fly"), key="ti", bind="query-params",
+                                   format_func={"vix_calls": "deep OTM VIX calls",
+                                                "spx_put_fly": "SPX put butterflies"}.get)
+        custom_pct = c3.number_input("Custom budget (% of notional)", 0.0, 100.0, 10.0, 0.5, key="cb",
+                                     bind="query-params", help="Used by the Custom scheme")
+        c1, c2, _ = st.columns(3)
+        event_multiplier = c1.number_input("Adaptive layer × near events", 1.0, 5.0, 1.5, 0.1, key="em",
+                                           bind="query-params")
+        call_skew = c2.number_input("VIX call skew (per unit log-moneyness)", -1.0, 2.0, 0.35, 0.05, key="sk",
+                                    bind="query-params", help="An assumption: the project has no VIX option quotes")
 
+problems = []
+if sum(split) == 0:
+    problems.append("The layer split is all zero: using 40/40/20.")
+    split = (40, 40, 20)
 try:
-    plan = plan_condor(market, tier, budget, measure, selection, days=days, history=current_history())
+    settings = HedgeSettings(scheme=scheme, split=split, contingent=contingent, tail_instrument=tail_instrument,
+                             custom_budget_pct=custom_pct, event_multiplier=event_multiplier, call_skew=call_skew)
 except ValueError as exc:
-    st.error(f"No condor for these inputs: {exc}")
+    problems.append(f"{exc}: using the default hedge settings.")
+    settings = HedgeSettings(scheme=scheme)
+for problem in problems:
+    st.warning(problem)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _context(market_key: tuple, source: str, has_panel: bool, _panel, _breadth) -> HedgeContext:
+    """Regime, stress score and events for the market (cached: history-based)."""
+    spot, vix, vix9d, vix3m, vix6m, vvix, asof = market_key
+    levels = {"spx": spot, "vix": vix, "vix9d": vix9d, "vix3m": vix3m, "vix6m": vix6m, "vvix": vvix}
+    asof_day = pd.Timestamp(asof).date() if asof else date.today()
+    report = regime_report(_panel, asof_day, levels, source, load_events(), breadth=_breadth)
+    nxt = load_events().next_any(asof_day)
+    return HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
+                        nxt.days_away), report
+
+
+market_key = (market.spot, market.vix, market.vix9d, market.vix3m, market.vix6m, market.vvix, market.asof)
+context, report = _context(market_key, market.source, snapshot.panel is not None, snapshot.panel, snapshot.breadth)
+scenario = Scenario(tier=tier, budget=budget, measure=measure, selection=selection,
+                    days=None if days_choice == 0 else float(days_choice), hedge=settings,
+                    horizon_days=float(st.session_state.get("hz", 0)))
+vol_model = market.vol_model()
+try:
+    position = build_position(market, scenario, context, current_history(), vol_model, with_heat_map=False)
+except ValueError as exc:
+    st.error(f"No position for these inputs: {exc}")
     st.stop()
 
-condor, metrics, chosen = plan.condor, plan.metrics, plan.chosen
+plan, hedge, condor, metrics, chosen = position.plan, position.hedge, position.condor, position.plan.metrics, position.plan.chosen
+n = chosen.contracts
 
-
-@st.fragment
-def payoff_section() -> None:
-    """The horizon slider and the chart redraw without rerunning the page."""
-    horizon = st.slider("Show the model value after this many days (0 = now)", 0, max(int(condor.days) - 1, 0),
-                        0, key="b_horizon", disabled=condor.days <= 1)
-    grid = payoff_grid(condor, metrics)
-    values = value_at_horizon(condor, market, market.vol_model(), grid, horizon)
-    label = "now" if horizon == 0 else f"after {horizon} day{'s' if horizon != 1 else ''}"
-    fig = condor_payoff_figure(condor, metrics, chosen.contracts, values, label, grid)
-    st.plotly_chart(fig, key="b_payoff_chart")
-
-
+# --- headline numbers -------------------------------------------------------------------------
 cols = st.columns(6)
 cols[0].metric("Credit / contract", money(metrics.credit), help="Model mid credit, dollars per condor")
 cols[1].metric("Max loss / contract", money(metrics.max_loss))
@@ -72,42 +143,119 @@ if plan.empirical_metrics is not None:
     cols[3].metric("POP (empirical)", f"{plan.empirical_metrics.pop:.1%}", help=plan.empirical_metrics.distribution)
 else:
     cols[3].metric("POP (empirical)", "n/a", help=f"Empirical POP {plan.empirical_note}")
-cols[4].metric(f"Contracts ({MEASURE_LABELS[measure]})", f"{chosen.contracts:,}",
-               help=f"floor(${budget.amount:,.0f} / ${chosen.risk_per_contract:,.0f} per contract)")
+cols[4].metric(f"Contracts ({MEASURE_LABELS[measure]})", f"{n:,}",
+               help=f"floor({money(budget.amount)} / {money(chosen.risk_per_contract)} per contract)")
 cols[5].metric("Position max loss", money(chosen.position_max_loss),
                help=f"{chosen.position_max_loss / budget.notional:.1%} of notional")
+cols = st.columns(6)
+cols[0].metric("Regime", f"{context.regime.name}", help=f"VIX {market.vix:.2f}; stress score {context.stress_score:.2f}")
+cols[1].metric("Hedge budget", f"{hedge.budget_pct:.1f} %", help=SCHEME_LABELS[hedge.scheme])
+cols[2].metric("VIX notional", money(hedge.total_vix_notional),
+               help=f"target {money(hedge.target_vix_notional)}; contracts × 100 × the VIX future of each expiry")
+cols[3].metric("Hedge premium", money(hedge.total_cost), help="paid today for all active layers (model)")
+cols[4].metric("CVaR 95 % hedged", money(position.book.cvar95_combined),
+               delta=f"{-100 * position.book.cvar_reduction:+.0f} % vs condor alone", delta_color="inverse",
+               help="Mean loss of the worst 5 % of outcomes at the condor's expiry, VIX from the spot–vol link")
+cols[5].metric("Hedge breakeven VIX", "n/a" if position.metrics.breakeven_vix is None else
+               f"{position.metrics.breakeven_vix:.1f}", help="Spot VIX at which the layers' P/L reaches zero")
 if chosen.note:
     st.warning(chosen.note)
 elif chosen.position_max_loss > 2 * budget.amount:
-    st.info(f"Sized by {MEASURE_LABELS[measure]}, the position can still lose ${chosen.position_max_loss:,.0f} "
-            f"at worst, {chosen.position_max_loss / budget.amount:.1f}× the risk budget.")
+    st.info(f"Sized by {MEASURE_LABELS[measure]}, the position can still lose {money(chosen.position_max_loss)} at "
+            f"worst, {chosen.position_max_loss / budget.amount:.1f}× the risk budget.")
+
+
+@st.fragment
+def payoff_section() -> None:
+    """The horizon slider and what depends on it, redrawn without the page."""
+    horizon = st.slider("Horizon: days from now (0 = today; the solid lines are at expiry)", 0,
+                        max(int(condor.days), 1), 0, key="hz", bind="query-params")
+    view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map=True, grid=position.at_expiry.spx)
+    label = "now" if horizon == 0 else f"after {horizon} day{'s' if horizon != 1 else ''}"
+    sized = f"{n} contract{'s' if n != 1 else ''}" if n else "1 contract: the budget allows none"
+    title = f"Condor ({sized}), hedge and combined at expiry ({condor.days:g} days); dotted: combined {label}"
+    st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, view.curves),
+                    key="b_payoff_chart")
+    st.caption("Hedge on the SPX axis through the fitted spot–vol link: each SPX level maps to a VIX level (median), "
+               "the green band is the combined P/L at the 10th–90th percentile VIX response. VIX futures move by "
+               "their tenor beta. Model-based.")
+    heat_col, layer_col = st.columns([1.3, 1])
+    with heat_col:
+        st.plotly_chart(heat_map_figure(view.heat), key="b_heat_chart")
+        if st.toggle("Show as a 3-D surface", key="b_surface"):
+            st.plotly_chart(surface_figure(view.heat), key="b_surface_chart")
+    with layer_col:
+        if view.layer_pnl:
+            st.plotly_chart(layers_vs_vix_figure(view.layer_vix_levels, view.layer_pnl, market.vix, view.days),
+                            key="b_layers_chart")
+        else:
+            st.info("No active hedge layer: nothing to draw against VIX.")
+    st.dataframe(pd.DataFrame([{
+        "Scenario": f"SPX {100 * r.move:+.0f} %", "VIX (fitted response)": round(r.vix, 1),
+        "Condor": money(r.condor), "Hedge": money(r.hedge), "Combined": money(r.combined),
+    } for r in view.stress]), hide_index=True)
+    st.caption(f"Stress scenarios {label if horizon else 'after 1 day'}: the SPX move with the median VIX response "
+               "of the spot–vol link. Model-based.")
+
 
 payoff_section()
 
-legs_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = st.tabs(
-    ["Legs (trade ticket)", "Metrics & greeks", "Sizing by measure", "2 % gate", "Scale & slippage"])
+hedge_tab, legs_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = st.tabs(
+    ["Hedge layers", "Legs (trade ticket)", "Metrics & greeks", "Sizing by measure", "2 % gate", "Scale & slippage"])
+
+with hedge_tab:
+    if hedge.layers:
+        st.dataframe(pd.DataFrame([{
+            "Layer": layer.name, "Instrument": layer.instrument, "Roll": layer.roll,
+            "Contracts": layer.contracts, "Exact (before rounding)": round(layer.exact_contracts, 2),
+            "VIX notional": money(layer.vix_notional), "Target notional": money(layer.target_vix_notional),
+            "Premium": money(layer.cost), "Status": ("active" if layer.active else "waiting")
+            + (f" — {layer.note}" if layer.note else ""),
+        } for layer in hedge.layers]), hide_index=True)
+    for note in hedge.notes:
+        st.caption(note)
+    hm = position.metrics
+    st.dataframe(pd.DataFrame([
+        ("Premium today", money(hm.premium)),
+        ("Carry per roll (model)", money(hm.cost_per_roll)),
+        ("Carry per year (model)", money(hm.cost_per_year)),
+        ("Premium as % of the condor credit", f"{hm.cost_pct_of_credit:.1f} %"),
+        ("Yearly carry as % of yearly condor credit", f"{hm.carry_pct_of_credit:.1f} %"),
+        ("Hedge P/L per $ of premium, SPX −10 % in a week", f"{hm.spike_payoff_per_dollar:.2f}"),
+        ("Expected P/L at expiry: condor alone → with hedge", f"{money(position.book.expected_pl_condor)} → "
+                                                              f"{money(position.book.expected_pl_combined)}"),
+        ("Worst case at expiry: condor alone → with hedge", f"{money(-position.book.worst_condor)} → "
+                                                            f"{money(-position.book.worst_combined)}"),
+    ], columns=["Hedge metric", "Value"]), hide_index=True)
+    st.caption("VIX options are priced with Black-76 on the model VIX futures (never on spot VIX), vol of VIX = "
+               "VVIX decaying as (days/30)^−0.31 (fitted on VX1/VX2 realized vols) with the call skew above.")
 
 with legs_tab:
-    legs = pd.DataFrame([{
-        "Side": "Buy" if leg.side > 0 else "Sell", "Type": leg.kind.title(), "Strike": leg.strike,
-        "Days": int(leg.days), "Model IV %": round(100 * leg.iv, 2), "Model price (pts)": round(leg.price, 2),
-        "Delta": round(leg.delta, 3), "Contracts": chosen.contracts,
-    } for leg in condor.legs])
+    rows = [{"Position": "Condor", "Side": "Buy" if leg.side > 0 else "Sell", "Underlying": "SPX",
+             "Type": leg.kind.title(), "Strike": leg.strike, "Expiry (days)": int(leg.days),
+             "Model IV %": round(100 * leg.iv, 2), "Model price": round(leg.price, 2), "Quantity": n}
+            for leg in condor.legs]
+    for layer in hedge.active_layers:
+        rows += [{"Position": f"Hedge: {layer.name}", "Side": "Buy" if leg.side > 0 else "Sell",
+                  "Underlying": leg.underlying, "Type": leg.kind.title(), "Strike": leg.strike,
+                  "Expiry (days)": int(leg.days), "Model IV %": round(100 * leg.iv, 2),
+                  "Model price": round(leg.price, 2), "Quantity": layer.contracts * leg.quantity}
+                 for leg in layer.legs]
+    legs = pd.DataFrame(rows)
     st.dataframe(legs, hide_index=True)
-    st.download_button("Download legs (CSV)", legs.to_csv(index=False).encode(), file_name="alvh_condor_legs.csv",
+    st.download_button("Download legs (CSV)", legs.to_csv(index=False).encode(), file_name="alvh_legs.csv",
                        mime="text/csv", key="b_legs_csv")
-    st.caption("Prices are model mids (BSM on the VIX-based smile), not quotes.")
+    st.caption("Prices are model mids in index points (VIX legs: Black-76 on the model future), not quotes.")
 
 with metrics_tab:
     low, high = metrics.breakevens
-    rows = [
-        ("Credit", f"${metrics.credit:,.2f}"), ("Max profit", f"${metrics.max_profit:,.2f}"),
-        ("Max loss", f"${metrics.max_loss:,.2f}"), ("Breakevens", f"{low:,.1f} / {high:,.1f}"),
+    st.dataframe(pd.DataFrame([
+        ("Credit", money(metrics.credit, 2)), ("Max profit", money(metrics.max_profit, 2)),
+        ("Max loss", money(metrics.max_loss, 2)), ("Breakevens", f"{low:,.1f} / {high:,.1f}"),
         ("Touch short put", f"{metrics.touch_short_put:.1%}"), ("Touch short call", f"{metrics.touch_short_call:.1%}"),
         ("Expected move ±1σ / ±2σ", f"{metrics.expected_move_1sd:,.0f} / {metrics.expected_move_2sd:,.0f} pts"),
         ("ATM vol at tenor (model)", f"{condor.atm_vol:.2%}"),
-    ]
-    st.dataframe(pd.DataFrame(rows, columns=["Per contract", "Value"]), hide_index=True)
+    ], columns=["Per condor contract", "Value"]), hide_index=True)
     conventions = {"Lognormal (risk-neutral)": metrics}
     if plan.empirical_metrics is not None:
         conventions["Empirical (VIX-scaled history)"] = plan.empirical_metrics
@@ -119,40 +267,57 @@ with metrics_tab:
     if plan.empirical_metrics is None:
         st.caption(f"Empirical view {plan.empirical_note}: load live data or files in the sidebar.")
     g = metrics.greeks
-    n = chosen.contracts
+    hedge_greeks = {k: sum(100 * layer.contracts * leg.signed_quantity * getattr(leg, k)
+                           for layer in hedge.active_layers for leg in layer.legs if leg.underlying == "VIX")
+                    for k in ("delta", "vega", "theta")}
     st.dataframe(pd.DataFrame({
-        "Greek": ["Delta ($ per SPX point)", "Gamma ($ per point²)", "Vega ($ per vol point)", "Theta ($ per day)"],
-        "Per contract": [round(g["delta"], 2), round(g["gamma"], 4), round(g["vega"], 2), round(g["theta"], 2)],
-        f"Position ({n} contract{'s' if n != 1 else ''})": [
-            round(n * g[k], 2) + 0.0 for k in ("delta", "gamma", "vega", "theta")],
+        "Greek": ["Delta ($ per SPX point)", "Gamma ($ per point²)", "Vega ($ per SPX vol point)", "Theta ($ per day)",
+                  "Hedge delta ($ per VIX-future point)", "Hedge vega ($ per VIX-option vol point)",
+                  "Hedge theta ($ per day)"],
+        "Per condor": [round(g["delta"], 2), round(g["gamma"], 4), round(g["vega"], 2), round(g["theta"], 2),
+                       None, None, None],
+        f"Position ({n} condor{'s' if n != 1 else ''} + hedge)": [
+            round(n * g["delta"], 2) + 0.0, round(n * g["gamma"], 4) + 0.0, round(n * g["vega"], 2) + 0.0,
+            round(n * g["theta"] + hedge_greeks["theta"], 2) + 0.0, round(hedge_greeks["delta"], 2) + 0.0,
+            round(hedge_greeks["vega"], 2) + 0.0, round(hedge_greeks["theta"], 2) + 0.0],
     }), hide_index=True)
 
 with sizing_tab:
     st.dataframe(pd.DataFrame([{
-        "Measure": MEASURE_LABELS[m], "Risk per contract": f"${s.risk_per_contract:,.0f}",
-        "Contracts": s.contracts, "Position max loss": f"${s.position_max_loss:,.0f}",
-        "Position credit": f"${s.position_credit:,.0f}",
+        "Measure": MEASURE_LABELS[m], "Risk per contract": money(s.risk_per_contract), "Contracts": s.contracts,
+        "Position max loss": money(s.position_max_loss), "Position credit": money(s.position_credit),
     } for m, s in plan.sizing.items()]), hide_index=True)
-    st.caption(f"Budget ${budget.amount:,.0f} ({budget.pct_of_notional:.2f} % of ${budget.notional:,.0f}). "
+    st.caption(f"Budget {money(budget.amount)} ({budget.pct_of_notional:.2f} % of {money(budget.notional)}). "
                "Contracts = floor(budget / risk per contract).")
 
 with gate_tab:
     st.write("Risk above 1 % (up to 2 %) per trade is unlocked only when all four checks pass.")
+    rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
+    breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
     c1, c2 = st.columns(2)
-    rsi = c1.number_input("RSI(14) of VIX", 0.0, 100.0, 50.0, 1.0, key="b_gate_rsi",
-                          help="Type today's reading; the Regime page computes it from history")
-    breadth_falling = c2.checkbox("Breadth proxy (RSP/SPY) falling", key="b_gate_breadth")
-    regime = classify_regime(market.vix)
-    gate = two_percent_gate(budget.pct_of_notional, regime.name, rsi, breadth_falling,
-                            chosen.contracts * (plan.empirical_metrics or metrics).expected_pl)
+    if rsi_reading is not None and rsi_reading.value is not None:
+        rsi = float(rsi_reading.value)
+        c1.write(f"RSI(14) of VIX from history: **{rsi:.1f}**")
+    else:
+        rsi = c1.number_input("RSI(14) of VIX (no history: type today's reading)", 0.0, 100.0, 50.0, 1.0,
+                              key="b_gate_rsi")
+    if breadth_reading is not None and breadth_reading.value is not None:
+        breadth_falling = breadth_reading.value < 0
+        c2.write(f"Breadth proxy RSP/SPY 20-day change: **{breadth_reading.value:+.2%}**")
+    else:
+        breadth_falling = c2.checkbox("Breadth proxy (RSP/SPY) falling (no live data: your call)", key="b_gate_breadth")
+    condor_pl = n * (plan.empirical_metrics or metrics).expected_pl
+    hedge_drag = position.metrics.cost_per_year * condor.days / 365.0
+    gate = two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, breadth_falling, condor_pl - hedge_drag)
     for check in gate.checks:
         st.write(f"{'✅' if check.passed else '❌'} {check.name} — {check.detail}")
-    st.caption("Expected P/L uses the empirical convention when history is loaded, else the lognormal one; "
-               "hedge cost is not yet deducted.")
-    if budget.pct_of_notional > 1.0 and not gate.unlocked:
-        st.warning(f"Requested {budget.pct_of_notional:.2f} % but the gate is closed: the method allows 1 %.")
-    elif budget.pct_of_notional > 2.0:
+    st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(condor_pl)}, "
+               f"{'empirical' if plan.empirical_metrics else 'lognormal'}) − hedge carry over the condor's "
+               f"{condor.days:g} days ({money(hedge_drag)}).")
+    if budget.pct_of_notional > 2.0:
         st.warning(f"Requested {budget.pct_of_notional:.2f} %: the method never allows more than 2 %.")
+    elif budget.pct_of_notional > 1.0 and not gate.unlocked:
+        st.warning(f"Requested {budget.pct_of_notional:.2f} % but the gate is closed: the method allows 1 %.")
     else:
         st.success(f"Allowed risk: {gate.allowed_pct:.2f} % of notional.")
 
@@ -162,12 +327,3 @@ with scale_tab:
     st.caption("Slippage model: half-spread per leg = 0.30 pts × (VIX / 20.94) × (1 + contracts / 50); 0.30 pts is "
                "the median half-spread of 5–50-delta SPX options on the calibration chains. Worst case adds closing "
                "at twice today's VIX. Model-based.")
-
-with st.expander("Method notes"):
-    st.markdown(
-        "- **Vol model**: ATM vol by tenor comes from VIX9D/VIX/VIX3M/VIX6M (total-variance interpolation), "
-        "converted from variance-swap vol to ATM through a fitted skew; fit error on real chains 0.89 vol "
-        "points RMSE (5–50 delta, 7–70 days).\n"
-        "- **Strikes**: 5-point grid; short strikes at the same |delta| on both sides, chosen to hit the POP "
-        "target (richest credit inside the range) or the tier's delta.\n"
-        "- **POP**: lognormal at the model ATM vol (risk-neutral), and empirical when history is loaded.")

@@ -52,6 +52,7 @@ _MARKET_FIELDS = (
     ("vix9d", "VIX9D", 5.0, 200.0, 0.1, "9-day index; leave empty if unknown"),
     ("vix3m", "VIX3M", 5.0, 150.0, 0.1, "3-month index; leave empty if unknown"),
     ("vix6m", "VIX6M", 5.0, 150.0, 0.1, "6-month index; leave empty if unknown"),
+    ("vvix", "VVIX", 20.0, 300.0, 0.5, "Vol of VIX index: prices the VIX options of the hedge"),
 )
 SOURCE_MODES = {"auto": "Auto: live → saved copy → files → default", "files": "My files only",
                 "default": "Built-in default only"}
@@ -236,31 +237,15 @@ def market_sidebar() -> MarketState:
         else:
             snapshot = choose_snapshot(None, None, None)
         base = snapshot.market
-        tag = f"{snapshot.source}-{base.asof}"
-        values = {}
-        cols = st.columns(2)
-        for i, (key, label, low, high, step, help_text) in enumerate(_MARKET_FIELDS):
-            default = getattr(base, key)
-            if default is not None:
-                default = min(max(float(default), low), high)
-            with cols[i % 2]:
-                values[key] = st.number_input(label, min_value=low, max_value=high, value=default, step=step,
-                                              key=f"mkt_{key}_{tag}", help=help_text, format="%.2f")
-        cols = st.columns(2)
-        with cols[0]:
-            rate_pct = st.number_input("Rate %", min_value=-5.0, max_value=50.0, value=round(base.rate * 100, 3),
-                                       step=0.05, key=f"mkt_rate_{tag}", help="Risk-free rate, % a year (13-week T-bill)")
-        with cols[1]:
-            div_pct = st.number_input("Div yield %", min_value=0.0, max_value=20.0, value=round(base.div * 100, 3),
-                                      step=0.05, key=f"mkt_div_{tag}", help="SPX dividend yield, % a year")
-        spot = values["spot"] if values["spot"] is not None else base.spot
-        vix = values["vix"] if values["vix"] is not None else base.vix
-        edited = (abs(spot - base.spot) > 1e-9 or abs(vix - base.vix) > 1e-9
-                  or abs(rate_pct - round(base.rate * 100, 3)) > 1e-9 or abs(div_pct - round(base.div * 100, 3)) > 1e-9
-                  or any(_differs(values[k], getattr(base, k)) for k in ("vix9d", "vix3m", "vix6m")))
-        market = MarketState(spot=spot, vix=vix, vix9d=values["vix9d"], vix3m=values["vix3m"],
-                             vix6m=values["vix6m"], vvix=base.vvix, rate=rate_pct / 100, div=div_pct / 100,
-                             asof=base.asof, source="manual" if edited else base.source)
+        pinned = st.checkbox("Pin market data in the link", key="pin", bind="query-params",
+                             help="Writes these market inputs into the page's URL, so a shared link shows the same "
+                                  "numbers whatever the live data does later")
+        if pinned:
+            market = _pinned_market(base)
+        else:
+            if "asof" in st.query_params:
+                del st.query_params["asof"]
+            market = _market_inputs(base, f"{snapshot.source}-{base.asof}")
         data_badge(market)
         for message in snapshot.messages[-3:]:
             st.caption(message)
@@ -270,6 +255,73 @@ def market_sidebar() -> MarketState:
     st.session_state["market"] = market
     st.session_state["snapshot"] = snapshot
     return market
+
+
+def _market_inputs(base: MarketState, tag: str) -> MarketState:
+    """Market inputs prefilled from the data; widgets renew when the data does."""
+    values = {}
+    cols = st.columns(2)
+    for i, (key, label, low, high, step, help_text) in enumerate(_MARKET_FIELDS):
+        default = getattr(base, key)
+        if default is not None:
+            default = min(max(float(default), low), high)
+        with cols[i % 2]:
+            values[key] = st.number_input(label, min_value=low, max_value=high, value=default, step=step,
+                                          key=f"mkt_{key}_{tag}", help=help_text, format="%.2f")
+    cols = st.columns(2)
+    with cols[0]:
+        rate_pct = st.number_input("Rate %", min_value=-5.0, max_value=50.0, value=round(base.rate * 100, 3),
+                                   step=0.05, key=f"mkt_rate_{tag}", help="Risk-free rate, % a year (13-week T-bill)")
+    with cols[1]:
+        div_pct = st.number_input("Div yield %", min_value=0.0, max_value=20.0, value=round(base.div * 100, 3),
+                                  step=0.05, key=f"mkt_div_{tag}", help="SPX dividend yield, % a year")
+    return _market_from_inputs(base, values, rate_pct, div_pct, base.asof)
+
+
+#: Sidebar market field -> share-link key when pinned.
+PIN_KEYS = {"spot": "spx", "vix": "vix", "vix9d": "v9", "vix3m": "v3", "vix6m": "v6", "vvix": "vv"}
+
+
+def _pinned_market(base: MarketState) -> MarketState:
+    """Market inputs bound to the URL (short keys), prefilled once from the data."""
+    presets = {PIN_KEYS[k]: getattr(base, k) for k in PIN_KEYS} | {"rate": round(base.rate * 100, 3),
+                                                                   "div": round(base.div * 100, 3)}
+    for key, value in presets.items():
+        if key not in st.session_state and key not in st.query_params and value is not None:
+            st.session_state[key] = float(value)
+    if "asof" not in st.query_params:
+        st.query_params["asof"] = base.asof or "unknown"
+    values = {}
+    cols = st.columns(2)
+    for i, (field_name, label, low, high, step, help_text) in enumerate(_MARKET_FIELDS):
+        with cols[i % 2]:
+            values[field_name] = st.number_input(label, min_value=low, max_value=high, value=None, step=step,
+                                                 key=PIN_KEYS[field_name], bind="query-params", help=help_text,
+                                                 format="%.2f")
+    cols = st.columns(2)
+    with cols[0]:
+        rate_pct = st.number_input("Rate %", min_value=-5.0, max_value=50.0, value=None, step=0.05, key="rate",
+                                   bind="query-params", format="%.3f")
+    with cols[1]:
+        div_pct = st.number_input("Div yield %", min_value=0.0, max_value=20.0, value=None, step=0.05, key="div",
+                                  bind="query-params", format="%.3f")
+    asof = str(st.query_params.get("asof", base.asof))[:20]
+    market = _market_from_inputs(base, values, base.rate * 100 if rate_pct is None else rate_pct,
+                                 base.div * 100 if div_pct is None else div_pct, asof)
+    st.caption(f"Pinned: these values travel in the link (as of {asof}).")
+    return market
+
+
+def _market_from_inputs(base: MarketState, values: dict, rate_pct: float, div_pct: float, asof: str) -> MarketState:
+    spot = values["spot"] if values["spot"] is not None else base.spot
+    vix = values["vix"] if values["vix"] is not None else base.vix
+    edited = (abs(spot - base.spot) > 1e-9 or abs(vix - base.vix) > 1e-9
+              or abs(rate_pct - round(base.rate * 100, 3)) > 1e-9 or abs(div_pct - round(base.div * 100, 3)) > 1e-9
+              or any(_differs(values[k], getattr(base, k)) for k in ("vix9d", "vix3m", "vix6m", "vvix"))
+              or asof != base.asof)
+    return MarketState(spot=spot, vix=vix, vix9d=values["vix9d"], vix3m=values["vix3m"], vix6m=values["vix6m"],
+                       vvix=values["vvix"], rate=rate_pct / 100, div=div_pct / 100, asof=asof,
+                       source="manual" if edited else base.source)
 
 
 def _differs(a, b) -> bool:

@@ -1,0 +1,387 @@
+"""The Adaptive Layered VIX Hedge: budget, layers, comparators, valuation.
+
+Budget (seed 001): VIX exposure as a % of strategy notional, by regime band,
+placed in the band by the stress score.  Exposure is **VIX notional**:
+contracts × 100 × the VIX future of the option's expiry.
+
+Layers (seeds 003, 004), split 40/40/20 by default:
+
+* **Base**: long ~30-delta VIX calls, first expiry 14–35 days out (the next
+  one when VIX/VIX3M ≥ 1: time-shifting), rolled weekly;
+* **Adaptive**: VIX call spread (long ~40-delta, short ~15-delta), first
+  expiry 30–95 days out, rolled monthly, × 1.5 within 5 trading days of an
+  FOMC/CPI/PPI day;
+* **Tail**: deep OTM (~10-delta) VIX calls 90–185 days out, or SPX put
+  butterflies, rolled quarterly; always on, or only when the stress trigger
+  fires (user's choice).
+
+VIX options are priced with Black-76 on the futures proxy (never on spot
+VIX) with the vol of VIX from VVIX decaying with tenor and an upward call
+skew (:mod:`alvh_core.fitted`).  Contracts are whole numbers; the exact
+figure is kept beside the rounded one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS
+from .legs import MULTIPLIER, OptionLeg
+from .market import MarketState
+from .pricing import black76, bsm
+from .regime import Regime
+from .vixfutures import DEFAULT_VVIX, expiries_after, futures_proxy, tenor_beta
+
+SCHEMES = ("alvh", "static10", "single", "vxth", "none", "custom")
+SCHEME_LABELS = {"alvh": "ALVH 40/40/20", "static10": "Static 10 %", "single": "Single VIX call",
+                 "vxth": "Cboe VXTH rule", "none": "No hedge", "custom": "Custom"}
+CONTINGENT_MODES = ("always", "stress")
+TAIL_INSTRUMENTS = ("vix_calls", "spx_put_fly")
+ROLLS_PER_YEAR = {"weekly": 52, "monthly": 12, "quarterly": 4}
+ROLL_DAYS = {"weekly": 7, "monthly": 30, "quarterly": 91}
+EVENT_WINDOW_DAYS = 7          # about 5 trading days
+STATIC_BUDGET_PCT = 10.0
+
+
+@dataclass(frozen=True)
+class HedgeSettings:
+    """The user's hedge choices (every one editable on the Builder)."""
+
+    scheme: str = "alvh"
+    split: tuple[float, float, float] = (0.4, 0.4, 0.2)
+    contingent: str = "always"
+    stress_trigger: float = 0.6
+    tail_instrument: str = "vix_calls"
+    event_multiplier: float = 1.5
+    custom_budget_pct: float = 10.0
+    call_skew: float = VIX_CALL_SKEW
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"hedge scheme must be one of {SCHEMES}")
+        if self.contingent not in CONTINGENT_MODES:
+            raise ValueError(f"contingent mode must be one of {CONTINGENT_MODES}")
+        if self.tail_instrument not in TAIL_INSTRUMENTS:
+            raise ValueError(f"tail instrument must be one of {TAIL_INSTRUMENTS}")
+        split = tuple(float(x) for x in self.split)
+        if len(split) != 3 or any(not np.isfinite(x) or x < 0 for x in split) or sum(split) <= 0:
+            raise ValueError("the layer split needs three non-negative shares")
+        object.__setattr__(self, "split", tuple(x / sum(split) for x in split))
+        if not 0 <= self.custom_budget_pct <= 100:
+            raise ValueError("the custom budget must be between 0 and 100 % of notional")
+        if not 1.0 <= self.event_multiplier <= 5.0:
+            raise ValueError("the event multiplier must be between 1 and 5")
+        if not -1.0 <= self.call_skew <= 2.0:
+            raise ValueError("the VIX call skew must be between -1 and 2")
+
+
+@dataclass(frozen=True)
+class HedgeLeg(OptionLeg):
+    """An option leg of a hedge: on VIX (priced off its future) or SPX."""
+
+    underlying: str = "VIX"
+    forward: float = 0.0   # the VIX future (or SPX forward) it is priced on
+    expiry: str = ""       # ISO date
+
+
+@dataclass(frozen=True)
+class HedgeLayer:
+    name: str
+    instrument: str
+    roll: str
+    legs: tuple[HedgeLeg, ...]
+    contracts: int
+    exact_contracts: float
+    target_vix_notional: float   # dollars this layer was sized to
+    active: bool
+    note: str = ""
+
+    @property
+    def days(self) -> float:
+        return self.legs[0].days if self.legs else 0.0
+
+    @property
+    def premium_per_contract(self) -> float:
+        """Net premium of one contract of the layer, dollars."""
+        return MULTIPLIER * sum(leg.signed_quantity * leg.price for leg in self.legs)
+
+    @property
+    def cost(self) -> float:
+        return self.contracts * self.premium_per_contract
+
+    @property
+    def vix_notional(self) -> float:
+        """contracts × 100 × the future of the layer's (long) VIX leg."""
+        vix_legs = [leg for leg in self.legs if leg.underlying == "VIX" and leg.side > 0]
+        return self.contracts * MULTIPLIER * vix_legs[0].forward if vix_legs else 0.0
+
+    @property
+    def rolls_per_year(self) -> int:
+        return ROLLS_PER_YEAR[self.roll]
+
+
+@dataclass(frozen=True)
+class HedgePlan:
+    scheme: str
+    regime: str
+    budget_pct: float                  # % of notional
+    target_vix_notional: float         # dollars
+    layers: tuple[HedgeLayer, ...]
+    notional: float
+    asof: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def active_layers(self) -> tuple[HedgeLayer, ...]:
+        return tuple(layer for layer in self.layers if layer.active and layer.contracts > 0)
+
+    @property
+    def total_cost(self) -> float:
+        return float(sum(layer.cost for layer in self.active_layers))
+
+    @property
+    def total_vix_notional(self) -> float:
+        return float(sum(layer.vix_notional for layer in self.active_layers))
+
+
+# --- VIX option pricing -------------------------------------------------------------
+
+def vix_option_vol(strike, future, days, vvix: float | None, call_skew: float = VIX_CALL_SKEW) -> np.ndarray:
+    """Implied vol (decimal) of a VIX option: VVIX decaying with tenor, with call skew."""
+    level = (vvix if vvix is not None and np.isfinite(vvix) and vvix > 0 else DEFAULT_VVIX) / 100.0
+    tenor = np.maximum(np.asarray(days, float), VIX_VOL_MIN_DAYS)
+    atm = level * (tenor / 30.0) ** (-VIX_VOL_DECAY)
+    moneyness = np.log(np.asarray(strike, float) / np.maximum(np.asarray(future, float), 1e-6))
+    return atm * np.maximum(1.0 + call_skew * moneyness, 0.7)
+
+
+def vix_strike_grid(future: float) -> np.ndarray:
+    """Listed-style VIX strikes around a future: 1-point to 50, then 5-point."""
+    low = max(1.0, np.floor(future * 0.6))
+    return np.concatenate([np.arange(low, 50.0 + 1e-9, 1.0), np.arange(55.0, max(60.0, future * 4) + 1e-9, 5.0)])
+
+
+def vix_call_leg(side: int, strike: float, expiry: date, asof: date, market: MarketState, future: float,
+                 call_skew: float = VIX_CALL_SKEW, quantity: int = 1) -> HedgeLeg:
+    days = float((expiry - asof).days)
+    vol = float(vix_option_vol(strike, future, days, market.vvix, call_skew))
+    g = black76(future, strike, days / 365.0, market.rate, vol, "call")
+    return HedgeLeg(kind="call", side=side, strike=float(strike), days=days, iv=vol, price=float(g.price),
+                    delta=float(g.delta), gamma=float(g.gamma), vega=float(g.vega), theta=float(g.theta),
+                    quantity=quantity, underlying="VIX", forward=float(future), expiry=expiry.isoformat())
+
+
+def strike_at_delta(target: float, future: float, days: float, market: MarketState, call_skew: float) -> float:
+    """The grid strike whose call delta (on the future) is nearest ``target``."""
+    strikes = vix_strike_grid(future)
+    vols = vix_option_vol(strikes, future, days, market.vvix, call_skew)
+    deltas = black76(future, strikes, days / 365.0, market.rate, vols, "call").delta
+    return float(strikes[int(np.argmin(np.abs(deltas - target)))])
+
+
+def pick_expiry(asof: date, low_days: int, high_days: int, skip: int = 0) -> date:
+    """The first VIX expiry ``low_days``–``high_days`` out (``skip`` more if asked)."""
+    candidates = expiries_after(asof, 10)
+    inside = [e for e in candidates if low_days <= (e - asof).days <= high_days]
+    chosen = inside[0] if inside else min(candidates, key=lambda e: abs((e - asof).days - low_days))
+    index = candidates.index(chosen) + skip
+    return candidates[min(index, len(candidates) - 1)]
+
+
+# --- building the plan --------------------------------------------------------------
+
+def hedge_budget_pct(settings: HedgeSettings, regime_budget_pct: float) -> float:
+    """The exposure budget for a scheme (VXTH is sized by premium, not here)."""
+    return {"alvh": regime_budget_pct, "single": regime_budget_pct, "static10": STATIC_BUDGET_PCT,
+            "custom": settings.custom_budget_pct, "none": 0.0, "vxth": 0.0}[settings.scheme]
+
+
+def vxth_weight_pct(future_30d: float) -> float:
+    """Cboe VXTH: % of portfolio value in 1-month 30-delta VIX calls by the future's level."""
+    if future_30d <= 15:
+        return 0.0
+    if future_30d <= 30:
+        return 1.0
+    if future_30d <= 50:
+        return 0.5
+    return 0.0
+
+
+def _sized(name, instrument, roll, legs, target_notional, note="", active=True) -> HedgeLayer:
+    long_vix = [leg for leg in legs if leg.underlying == "VIX" and leg.side > 0]
+    per_contract = MULTIPLIER * long_vix[0].forward if long_vix else 0.0
+    exact = target_notional / per_contract if per_contract > 0 else 0.0
+    contracts = int(np.floor(exact + 0.5)) if active else 0
+    return HedgeLayer(name, instrument, roll, tuple(legs), contracts, float(exact), float(target_notional), active, note)
+
+
+def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, notional: float,
+                settings: HedgeSettings | None = None, stress_score: float = 0.0, rebalance_trigger: bool = False,
+                next_event_days: int | None = None, asof: date | None = None) -> HedgePlan:
+    """The hedge for a scheme: layers, strikes, expiries and whole contracts."""
+    settings = settings or HedgeSettings()
+    asof = asof or (pd.Timestamp(market.asof).date() if market.asof else date.today())
+    if not np.isfinite(notional) or notional <= 0:
+        raise ValueError("notional must be a positive number of dollars")
+    budget_pct = hedge_budget_pct(settings, regime_budget_pct)
+    target = notional * budget_pct / 100.0
+    term = market.term
+    notes: list[str] = []
+
+    def future_for(expiry: date) -> float:
+        return float(futures_proxy(term, (expiry - asof).days, market.vvix))
+
+    def one_call_layer(name, roll, low, high, delta, target_notional, skip=0, note="", active=True):
+        expiry = pick_expiry(asof, low, high, skip)
+        future = future_for(expiry)
+        strike = strike_at_delta(delta, future, (expiry - asof).days, market, settings.call_skew)
+        leg = vix_call_leg(1, strike, expiry, asof, market, future, settings.call_skew)
+        return _sized(name, f"Long VIX {strike:g} call, {expiry:%d %b %Y}", roll, [leg], target_notional, note, active)
+
+    layers: list[HedgeLayer] = []
+    if settings.scheme == "none":
+        notes.append("No hedge: the condor alone.")
+    elif settings.scheme == "vxth":
+        expiry = pick_expiry(asof, 21, 45)
+        future = future_for(expiry)
+        weight = vxth_weight_pct(future)
+        days = (expiry - asof).days
+        strike = strike_at_delta(0.30, future, days, market, settings.call_skew)
+        leg = vix_call_leg(1, strike, expiry, asof, market, future, settings.call_skew)
+        spend = notional * weight / 100.0
+        exact = spend / (MULTIPLIER * leg.price) if leg.price > 0 else 0.0
+        contracts = int(np.floor(exact + 0.5))
+        note = f"VXTH weight {weight:g} % of notional in calls (future {future:.2f})"
+        layers.append(HedgeLayer("VXTH", f"Long VIX {strike:g} call, {expiry:%d %b %Y}", "monthly", (leg,), contracts,
+                                 float(exact), contracts * MULTIPLIER * future, True, note))
+        budget_pct = weight
+    elif settings.scheme in ("single", "static10"):
+        layers.append(one_call_layer("Single call", "monthly", 14, 35, 0.30, target))
+    else:
+        base_share, adaptive_share, tail_share = settings.split
+        inverted = market.vix3m is not None and market.vix / market.vix3m >= 1.0
+        shift_note = "time-shifted to the next expiry (VIX/VIX3M ≥ 1)" if inverted else ""
+        layers.append(one_call_layer("Base", "weekly", 14, 35, 0.30, target * base_share,
+                                     skip=1 if inverted else 0, note=shift_note))
+        near_event = next_event_days is not None and next_event_days <= EVENT_WINDOW_DAYS
+        multiplier = settings.event_multiplier if near_event else 1.0
+        expiry = pick_expiry(asof, 30, 95)
+        future = future_for(expiry)
+        days = (expiry - asof).days
+        long_k = strike_at_delta(0.40, future, days, market, settings.call_skew)
+        short_k = max(strike_at_delta(0.15, future, days, market, settings.call_skew), long_k + 1.0)
+        legs = [vix_call_leg(1, long_k, expiry, asof, market, future, settings.call_skew),
+                vix_call_leg(-1, short_k, expiry, asof, market, future, settings.call_skew)]
+        note = f"× {multiplier:g} within 5 trading days of an event" if near_event else ""
+        layers.append(_sized("Adaptive", f"VIX {long_k:g}/{short_k:g} call spread, {expiry:%d %b %Y}", "monthly",
+                             legs, target * adaptive_share * multiplier, note))
+        triggered = stress_score >= settings.stress_trigger or rebalance_trigger
+        tail_active = settings.contingent == "always" or triggered
+        tail_note = ("" if settings.contingent == "always" else
+                     ("stress trigger fired" if triggered else
+                      f"contingent: waits for stress ≥ {settings.stress_trigger:g} or the rebalance trigger"))
+        if settings.tail_instrument == "vix_calls":
+            layers.append(one_call_layer("Tail", "quarterly", 90, 185, 0.10, target * tail_share, note=tail_note,
+                                         active=tail_active))
+        else:
+            layers.append(_spx_fly_layer(market, asof, target * tail_share, settings, tail_note, tail_active,
+                                         future_for(pick_expiry(asof, 90, 185))))
+    return HedgePlan(settings.scheme, regime.name, float(budget_pct), float(target if settings.scheme != "vxth"
+                     else sum(layer.vix_notional for layer in layers)), tuple(layers), float(notional),
+                     asof.isoformat(), tuple(notes))
+
+
+def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, settings: HedgeSettings,
+                   note: str, active: bool, tail_future: float) -> HedgeLayer:
+    """SPX put butterflies 10/15/20 % below spot, ~91 days, costing what the
+    VIX tail calls for the same budget would cost."""
+    days = 91.0
+    vol_model = market.vol_model()
+    forward = float(market.forward(days))
+    step = 5.0 if market.spot >= 1000 else 1.0
+    strikes = [round(market.spot * (1 - x) / step) * step for x in (0.10, 0.15, 0.20)]
+    ivs = vol_model.implied_vol(np.array(strikes), forward, days)
+    legs = []
+    for (side, qty), k, iv in zip(((1, 1), (-1, 2), (1, 1)), strikes, ivs, strict=True):
+        g = bsm(market.spot, k, days / 365.0, market.rate, market.div, iv, "put")
+        legs.append(HedgeLeg(kind="put", side=side, strike=float(k), days=days, iv=float(iv), price=float(g.price),
+                             delta=float(g.delta), gamma=float(g.gamma), vega=float(g.vega), theta=float(g.theta),
+                             quantity=qty, underlying="SPX", forward=forward,
+                             expiry=(pd.Timestamp(asof) + pd.Timedelta(days=days)).date().isoformat()))
+    fly_cost = MULTIPLIER * sum(leg.signed_quantity * leg.price for leg in legs)
+    # Premium the VIX tail calls would spend on this budget, at a 10-delta call.
+    expiry = pick_expiry(asof, 90, 185)
+    k = strike_at_delta(0.10, tail_future, (expiry - asof).days, market, settings.call_skew)
+    call = vix_call_leg(1, k, expiry, asof, market, tail_future, settings.call_skew)
+    budget_premium = target_notional / (MULTIPLIER * tail_future) * MULTIPLIER * call.price
+    exact = budget_premium / fly_cost if fly_cost > 0 else 0.0
+    contracts = int(np.floor(exact + 0.5)) if active else 0
+    label = f"SPX {strikes[0]:g}/{strikes[1]:g}/{strikes[2]:g} put fly, 91 days"
+    return HedgeLayer("Tail", label, "quarterly", tuple(legs), contracts, float(exact), float(target_notional),
+                      active, (note + "; " if note else "") + "sized to the VIX tail calls' premium")
+
+
+# --- valuing the hedge under scenarios -----------------------------------------------------
+
+def layer_value(layer: HedgeLayer, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
+    """Value (dollars, all contracts) of a layer after ``days_elapsed`` with spot
+    VIX at ``vix_level`` and SPX at ``spx_level`` (arrays broadcast).
+
+    VIX futures move with spot VIX by the tenor beta of their remaining days
+    (``F = F0 · (VIX/VIX0)^beta``); an option past its expiry is worth its
+    payoff on the VIX level given.  SPX legs reprice on the vol model with
+    the surface scaled by VIX/VIX0.  The vol of VIX is held at its value
+    when the leg was priced.
+    """
+    vix_level = np.asarray(vix_level, float)
+    spx_level = np.asarray(spx_level, float)
+    total = np.zeros(np.broadcast_shapes(vix_level.shape, spx_level.shape))
+    ratio = np.maximum(vix_level, 1e-6) / market.vix
+    for leg in layer.legs:
+        left = leg.days - days_elapsed
+        if leg.underlying == "VIX":
+            if left <= 0:
+                value = np.maximum(vix_level - leg.strike, 0.0)
+            else:
+                future = leg.forward * ratio ** float(tenor_beta(left))
+                # The option's own vol is held: a scenario moves VIX, not VVIX.
+                value = black76(future, leg.strike, left / 365.0, market.rate, leg.iv, "call").price
+        else:
+            if left <= 0:
+                value = np.maximum(leg.strike - spx_level, 0.0)
+            else:
+                vol = leg.iv * ratio
+                value = bsm(spx_level, leg.strike, left / 365.0, market.rate, market.div, vol, "put").price
+        total = total + leg.signed_quantity * value
+    return np.broadcast_to(total * MULTIPLIER * layer.contracts, total.shape)
+
+
+def hedge_pnl(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
+    """P/L (dollars) of every active layer together: value then − premium paid."""
+    vix_level = np.asarray(vix_level, float)
+    spx_level = np.asarray(spx_level, float)
+    total = np.zeros(np.broadcast_shapes(vix_level.shape, spx_level.shape))
+    for layer in plan.active_layers:
+        total = total + layer_value(layer, market, vix_level, spx_level, days_elapsed) - layer.cost
+    return total
+
+
+def roll_cost(layer: HedgeLayer, market: MarketState) -> float:
+    """Model carry of one roll: the value lost over one roll period, market unchanged."""
+    elapsed = min(ROLL_DAYS[layer.roll], max(layer.days - 1.0, 0.0))
+    later = float(layer_value(layer, market, market.vix, market.spot, elapsed))
+    return max(layer.cost - later, 0.0)
+
+
+def breakeven_vix(plan: HedgePlan, market: MarketState, days_elapsed: float) -> float | None:
+    """Lowest spot VIX at which the hedge's P/L is ≥ 0 after ``days_elapsed`` (None if never below 150)."""
+    if not plan.active_layers:
+        return None
+    levels = np.linspace(max(market.vix * 0.5, 5.0), 150.0, 2000)
+    pnl = hedge_pnl(plan, market, levels, market.spot, days_elapsed)
+    above = np.flatnonzero(pnl >= 0)
+    return float(levels[above[0]]) if above.size else None

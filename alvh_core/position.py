@@ -1,0 +1,164 @@
+"""One call from the Builder's inputs to everything it shows.
+
+:func:`build_position` runs the whole recompute: the tier's condor and its
+sizing, the hedge layers, the payoff curves at expiry and at the horizon,
+the (SPX move × VIX) heat map, the stress table and the hedged book.  The
+regime and stress score come in as a :class:`HedgeContext` (they depend on
+history, not on the Builder's sliders, and are computed once per market).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .condor import IronCondor
+from .figures import payoff_grid
+from .hedge import HedgePlan, HedgeSettings, breakeven_vix, build_hedge, hedge_pnl, layer_value, roll_cost
+from .history import History
+from .market import MarketState
+from .payoff import (
+    HeatMap,
+    HedgedBook,
+    PayoffCurves,
+    StressRow,
+    heat_map,
+    hedged_book,
+    payoff_curves,
+    stress_table,
+    trading_days_between,
+    vix_after_move,
+)
+from .plan import CondorPlan, plan_condor
+from .probability import lognormal
+from .regime import Regime, classify_regime
+from .signals import hedge_budget
+from .sizing import RiskBudget
+from .tiers import Tier
+
+
+@dataclass(frozen=True)
+class HedgeContext:
+    """What the regime page knows that the hedge needs."""
+
+    regime: Regime
+    budget_pct: float
+    stress_score: float = 0.0
+    rebalance_trigger: bool = False
+    next_event_days: int | None = None
+
+    @staticmethod
+    def from_vix(vix: float, stress_score: float = 0.0, next_event_days: int | None = None) -> HedgeContext:
+        regime = classify_regime(vix)
+        return HedgeContext(regime, hedge_budget(regime, stress_score)[0], stress_score, False, next_event_days)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The Builder's inputs (everything a share link carries)."""
+
+    tier: Tier
+    budget: RiskBudget
+    measure: str = "max_loss"
+    selection: str = "pop"
+    days: float | None = None
+    hedge: HedgeSettings = field(default_factory=HedgeSettings)
+    horizon_days: float = 0.0
+
+
+@dataclass(frozen=True)
+class HedgeMetrics:
+    premium: float                 # dollars paid today for all layers
+    cost_per_roll: float           # model carry of one roll of each layer, summed
+    cost_per_year: float           # carry × rolls a year, summed
+    cost_pct_of_credit: float      # premium / position credit (%)
+    carry_pct_of_credit: float     # yearly carry / yearly condor credit at this size and tenor (%)
+    spike_payoff_per_dollar: float  # hedge P/L per $ of premium if SPX falls 10 % in 5 trading days
+    breakeven_vix: float | None    # spot VIX at which the hedge breaks even at the horizon
+    vix_notional_by_layer: dict
+
+
+@dataclass(frozen=True)
+class HorizonView:
+    """Everything that depends on the horizon date (the slider's part)."""
+
+    days: float
+    curves: PayoffCurves
+    heat: HeatMap | None
+    stress: tuple[StressRow, ...]
+    layer_vix_levels: np.ndarray
+    layer_pnl: dict                # layer name -> P/L array against layer_vix_levels
+
+
+@dataclass(frozen=True)
+class Position:
+    scenario: Scenario
+    plan: CondorPlan
+    hedge: HedgePlan
+    metrics: HedgeMetrics
+    at_expiry: PayoffCurves
+    book: HedgedBook
+    view: HorizonView
+
+    @property
+    def condor(self) -> IronCondor:
+        return self.plan.condor
+
+    @property
+    def contracts(self) -> int:
+        return self.plan.chosen.contracts
+
+
+def build_position(market: MarketState, scenario: Scenario, context: HedgeContext, history: History | None = None,
+                   vol_model=None, with_heat_map: bool = True) -> Position:
+    """The whole Builder recompute for one scenario (all arrays numpy)."""
+    vol_model = vol_model or market.vol_model()
+    plan = plan_condor(market, scenario.tier, scenario.budget, scenario.measure, scenario.selection,
+                       days=scenario.days, history=history, vol_model=vol_model)
+    condor = plan.condor
+    contracts = max(plan.chosen.contracts, 1)
+    hedge = build_hedge(market, context.regime, context.budget_pct, scenario.budget.notional, scenario.hedge,
+                        context.stress_score, context.rebalance_trigger, context.next_event_days)
+    grid = payoff_grid(condor, plan.metrics)
+    at_expiry = payoff_curves(condor, contracts, hedge, market, vol_model, grid, condor.days)
+    book = hedged_book(condor, plan.chosen.contracts, hedge, market,
+                       lognormal(market.spot, condor.days, market.rate, market.div, condor.atm_vol))
+    horizon = float(np.clip(scenario.horizon_days, 0.0, condor.days))
+    view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map, grid)
+    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market, horizon), at_expiry, book, view)
+
+
+def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_model, days: float,
+                 with_heat_map: bool = True, grid: np.ndarray | None = None) -> HorizonView:
+    """Curves, heat map, stress table and layer P/L after ``days``."""
+    condor = plan.condor
+    contracts = max(plan.chosen.contracts, 1)
+    days = float(np.clip(days, 0.0, condor.days))
+    grid = payoff_grid(condor, plan.metrics) if grid is None else grid
+    curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days)
+    heat = heat_map(condor, contracts, hedge, market, vol_model, days) if with_heat_map else None
+    stress = stress_table(condor, contracts, hedge, market, vol_model, max(days, 1.0))
+    levels = np.linspace(9.0, 90.0, 82)
+    layer_pnl = {layer.name: layer_value(layer, market, levels, market.spot, days) - layer.cost
+                 for layer in hedge.active_layers}
+    return HorizonView(days, curves, heat, stress, levels, layer_pnl)
+
+
+def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState, horizon: float) -> HedgeMetrics:
+    layers = hedge.active_layers
+    premium = hedge.total_cost
+    per_roll = {layer.name: roll_cost(layer, market) for layer in layers}
+    per_year = sum(per_roll[layer.name] * layer.rolls_per_year for layer in layers)
+    contracts = max(plan.chosen.contracts, 1)
+    credit = plan.metrics.credit * contracts
+    yearly_credit = credit * 365.0 / max(plan.condor.days, 1.0)
+    spike_vix = float(vix_after_move(market.vix, np.log(0.9), trading_days_between(7)))
+    spike = float(hedge_pnl(hedge, market, spike_vix, market.spot * 0.9, 7.0)) if layers else 0.0
+    return HedgeMetrics(
+        premium=premium, cost_per_roll=float(sum(per_roll.values())), cost_per_year=float(per_year),
+        cost_pct_of_credit=100.0 * premium / credit if credit > 0 else 0.0,
+        carry_pct_of_credit=100.0 * per_year / yearly_credit if yearly_credit > 0 else 0.0,
+        spike_payoff_per_dollar=spike / premium if premium > 0 else 0.0,
+        breakeven_vix=breakeven_vix(hedge, market, max(horizon, 1.0)),
+        vix_notional_by_layer={layer.name: layer.vix_notional for layer in hedge.layers})
