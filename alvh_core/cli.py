@@ -189,8 +189,7 @@ def cmd_plan(args) -> dict:
         "risk_per_contract": sizing.risk_per_contract,
         "contracts_by_measure": {m: s.contracts for m, s in plan.sizing.items()},
         "position": {"max_loss": sizing.position_max_loss, "credit": sizing.position_credit},
-        "hedge": {"included": False, "requested": args.hedge,
-                  "reason": "the layered VIX hedge is not part of this version's plan command"},
+        "hedge": _hedge_json(market, history, args, budget, tier, plan),
         "units": {"money": "dollars per contract unless 'position'", "strikes": "SPX points",
                   "prices": "SPX points per option", "probabilities": "decimals"},
         "model_based": True,
@@ -204,6 +203,44 @@ def cmd_plan(args) -> dict:
                                        "distribution": emp.distribution}
                                       if emp is not None else {"unavailable": plan.empirical_note})
     return out
+
+
+def _hedge_json(market, history, args, budget, tier, plan) -> dict:
+    """The hedge layers for ``plan --hedge`` (regime and stress from history when given)."""
+    from .events import load_events
+    from .hedge import SCHEME_LABELS, HedgeSettings
+    from .position import HedgeContext, Scenario, build_position
+    from .signals import regime_report
+
+    calendar = load_events()
+    asof = pd.Timestamp(market.asof).date() if market.asof else None
+    levels = {"spx": market.spot, "vix": market.vix, "vix9d": market.vix9d, "vix3m": market.vix3m,
+              "vix6m": market.vix6m, "vvix": market.vvix}
+    report = regime_report(history.panel if history is not None else None, asof, levels, market.source, calendar)
+    context = HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
+                           calendar.next_any(pd.Timestamp(report.asof).date()).days_away)
+    scenario = Scenario(tier=tier, budget=budget, measure=args.measure, selection=args.selection, days=args.days,
+                        hedge=HedgeSettings(scheme=args.hedge, contingent=args.contingent))
+    position = build_position(market, scenario, context, history, with_heat_map=False)
+    hedge, book = position.hedge, position.book
+    return {
+        "scheme": hedge.scheme, "label": SCHEME_LABELS[hedge.scheme], "regime": hedge.regime,
+        "stress_score": context.stress_score, "budget_pct": hedge.budget_pct,
+        "target_vix_notional": hedge.target_vix_notional,
+        "layers": [{"name": layer.name, "instrument": layer.instrument, "roll": layer.roll,
+                    "strikes": [leg.strike for leg in layer.legs], "days": layer.days,
+                    "expiry": layer.legs[0].expiry if layer.legs else None,
+                    "legs": [leg.as_dict() | {"underlying": leg.underlying, "forward": round(leg.forward, 4)}
+                             for leg in layer.legs],
+                    "contracts": layer.contracts, "exact_contracts": layer.exact_contracts,
+                    "cost": layer.cost, "vix_notional": layer.vix_notional, "active": layer.active,
+                    "note": layer.note} for layer in hedge.layers],
+        "total_cost": hedge.total_cost, "total_vix_notional": hedge.total_vix_notional,
+        "cost_per_year": position.metrics.cost_per_year, "breakeven_vix": position.metrics.breakeven_vix,
+        "cvar95": {"condor": book.cvar95_condor, "combined": book.cvar95_combined},
+        "worst_case": {"condor": book.worst_condor, "combined": book.worst_combined},
+        "model_based": True,
+    }
 
 
 def cmd_tiers(args) -> dict:
@@ -325,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--measure", choices=MEASURES, default="max_loss")
             p.add_argument("--days", type=_positive("--days"), help="override the tier's days to expiry")
             p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
+            p.add_argument("--contingent", choices=("always", "stress"), default="always",
+                           help="tail layer always on, or only when the stress trigger fires")
         p.set_defaults(run=run)
 
     p = sub.add_parser("regime", help="today's VIX regime, signals and hedge budget")

@@ -47,11 +47,11 @@ def test_builder_renders_offline_with_the_engine_numbers(app):
 
 def test_changing_tier_and_budget_changes_the_numbers(app):
     before = (_metric(app, "Credit / contract"), _metric(app, "Contracts"))
-    app.selectbox(key="b_tier").select("Aggressive").run()
+    app.selectbox(key="t").select("Aggressive").run()
     assert not app.exception
     after_tier = (_metric(app, "Credit / contract"), _metric(app, "Contracts"))
     assert after_tier != before
-    app.number_input(key="b_risk_pct").set_value(2.0).run()
+    app.number_input(key="r").set_value(2.0).run()
     assert not app.exception
     contracts_2pct = int(_metric(app, "Contracts").replace(",", ""))
     assert contracts_2pct >= 2 * int(after_tier[1].replace(",", ""))
@@ -75,3 +75,44 @@ def test_empirical_pop_appears_with_a_history_folder(monkeypatch, tmp_path, data
     at.switch_page("pages/builder.py").run()
     assert not at.exception
     assert _metric(at, "POP (empirical)").endswith("%")
+
+
+def _builder_with(monkeypatch, tmp_path, params: dict) -> AppTest:
+    monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
+    monkeypatch.setenv("ALVH_OFFLINE", "1")
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/builder.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_query_parameters_seed_the_scenario(monkeypatch, tmp_path):
+    at = _builder_with(monkeypatch, tmp_path, {"t": "aggressive", "r": "5", "h": "single", "d": "30"})
+    assert at.selectbox(key="t").value == "Aggressive"
+    assert at.number_input(key="r").value == 5.0 and at.selectbox(key="h").value == "single"
+    expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Aggressive"), RiskBudget(risk_pct=5.0), days=30.0)
+    assert _metric(at, "Credit / contract") == f"${expected.metrics.credit:,.0f}"
+    assert _metric(at, "Contracts") == f"{expected.chosen.contracts:,}"
+    assert not at.warning or all("link" not in w.value for w in at.warning)
+
+
+def test_garbage_parameters_show_a_notice_and_keep_the_rest(monkeypatch, tmp_path):
+    at = _builder_with(monkeypatch, tmp_path, {"t": "moderate", "r": "-7", "d": "banana", "zzz": "1",
+                                               "h": "<script>", "days": "14"})
+    notice = " ".join(w.value for w in at.warning)
+    assert "could not use" in notice and "zzz" in notice and "r='-7'" in notice and "banana" in notice
+    assert at.selectbox(key="t").value == "Moderate" and at.slider(key="d").value == 14  # the alias 'days' works
+    assert not at.error
+
+
+def test_hedge_scheme_changes_the_hedge_numbers(app):
+    premium = _metric(app, "Hedge premium")
+    app.selectbox(key="h").select("none").run()
+    assert not app.exception
+    assert _metric(app, "Hedge premium") == "$0" != premium
+    app.selectbox(key="h").select("vxth").run()
+    assert _metric(app, "Hedge budget") == "1.0 %"  # VIX 16.90: the 30-day future sits in 15-30

@@ -1,0 +1,115 @@
+"""The hedge's rules, its pricing against QuantLib, and seed 001's example."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+import QuantLib as ql
+
+from alvh_core.hedge import HedgeSettings, breakeven_vix, build_hedge, hedge_pnl, pick_expiry, vix_option_vol, vxth_weight_pct
+from alvh_core.market import DEFAULT_MARKET, MarketState
+from alvh_core.payoff import link_coefficients, vix_after_move
+from alvh_core.regime import classify_regime
+from alvh_core.vixfutures import futures_proxy
+
+CALM = MarketState(spot=6000.0, vix=13.0, vix9d=12.0, vix3m=15.5, vix6m=17.0, vvix=85.0, asof="2026-03-02")
+INVERTED = MarketState(spot=5000.0, vix=35.0, vix9d=40.0, vix3m=30.0, vix6m=28.0, vvix=140.0, asof="2026-03-02")
+
+
+def _plan(market, budget_pct=7.0, **settings):
+    stress = settings.pop("stress", 0.0)
+    event = settings.pop("event_days", None)
+    return build_hedge(market, classify_regime(market.vix), budget_pct, 100_000.0, HedgeSettings(**settings),
+                       stress_score=stress, next_event_days=event)
+
+
+def test_seed_001_worked_example_low_regime_exposure():
+    # A condor risking $5,000 on $100,000 notional in the Low regime starts
+    # with $6,000-$10,000 of VIX exposure (seed 001): the Low band is 6-8 %.
+    for budget_pct in (6.0, 7.0, 8.0):
+        plan = _plan(CALM, budget_pct)
+        assert plan.regime == "Low"
+        assert 6_000 <= plan.total_vix_notional <= 10_000, plan.total_vix_notional
+
+
+def test_vix_notional_is_contracts_times_100_times_the_future_of_the_expiry():
+    plan = _plan(CALM)
+    for layer in plan.active_layers:
+        leg = next(leg for leg in layer.legs if leg.side > 0)
+        expected_future = float(futures_proxy(CALM.term, leg.days, CALM.vvix))
+        assert leg.forward == pytest.approx(expected_future)
+        assert layer.vix_notional == pytest.approx(layer.contracts * 100 * expected_future)
+        assert layer.contracts == int(np.floor(layer.exact_contracts + 0.5))
+
+
+def test_layers_follow_the_split_tenors_and_deltas():
+    plan = _plan(CALM)
+    base, adaptive, tail = plan.layers
+    assert 14 <= base.days <= 35 and 30 <= adaptive.days <= 95 and 90 <= tail.days <= 185
+    assert base.target_vix_notional == pytest.approx(0.4 * 7_000) and tail.target_vix_notional == pytest.approx(0.2 * 7_000)
+    # Base strike near 30 delta on its future, checked with QuantLib's Black calculator.
+    leg = base.legs[0]
+    payoff = ql.PlainVanillaPayoff(ql.Option.Call, leg.strike)
+    calc = ql.BlackCalculator(payoff, leg.forward, leg.iv * np.sqrt(leg.days / 365), np.exp(-CALM.rate * leg.days / 365))
+    assert calc.value() == pytest.approx(leg.price, rel=1e-9)
+    assert abs(calc.deltaForward() - 0.30) < 0.06  # nearest 1-point strike
+    long_k, short_k = (leg.strike for leg in adaptive.legs)
+    assert short_k > long_k and [leg.side for leg in adaptive.legs] == [1, -1]
+
+
+def test_time_shifting_when_the_curve_inverts():
+    asof = date(2026, 3, 2)
+    calm_base, inverted_base = _plan(CALM).layers[0], _plan(INVERTED, 30.0).layers[0]
+    assert calm_base.legs[0].expiry == pick_expiry(asof, 14, 35).isoformat()
+    assert inverted_base.legs[0].expiry == pick_expiry(asof, 14, 35, skip=1).isoformat()
+    assert "time-shifted" in inverted_base.note
+
+
+def test_adaptive_layer_expands_near_events_and_tail_waits_for_stress():
+    quiet = _plan(CALM).layers[1]
+    busy = _plan(CALM, event_days=3).layers[1]
+    assert busy.target_vix_notional == pytest.approx(1.5 * quiet.target_vix_notional)
+    waiting = _plan(CALM, contingent="stress", stress=0.2).layers[2]
+    fired = _plan(CALM, contingent="stress", stress=0.8).layers[2]
+    assert not waiting.active and waiting.contracts == 0 and "waits" in waiting.note
+    assert fired.active and fired.contracts >= 0
+
+
+def test_comparators_on_the_same_budget():
+    single = _plan(CALM, scheme="single")
+    assert len(single.layers) == 1 and single.target_vix_notional == pytest.approx(7_000)
+    assert _plan(CALM, scheme="static10").target_vix_notional == pytest.approx(10_000)
+    assert _plan(CALM, scheme="none").layers == ()
+    assert _plan(CALM, scheme="custom", custom_budget_pct=4.0).target_vix_notional == pytest.approx(4_000)
+    assert [vxth_weight_pct(v) for v in (12, 15, 15.01, 30, 45, 50.5)] == [0, 0, 1, 1, 0.5, 0]
+
+
+def test_vix_option_vol_decays_with_tenor_and_has_call_skew():
+    vols = vix_option_vol(20.0, 20.0, np.array([7.0, 30.0, 90.0]), 100.0)
+    assert vols[1] == pytest.approx(1.0) and vols[0] > vols[1] > vols[2]
+    assert vix_option_vol(30.0, 20.0, 30.0, 100.0) > vix_option_vol(20.0, 20.0, 30.0, 100.0)
+
+
+def test_spot_vol_link_by_hand():
+    beta_down, beta_up, gamma, p10, p90 = link_coefficients(5)
+    r = np.log(0.95)
+    assert float(vix_after_move(20.0, r, 5)) == pytest.approx(20.0 * np.exp(beta_down * r + gamma * r * r))
+    assert float(vix_after_move(20.0, r, 5, "p90")) > float(vix_after_move(20.0, r, 5)) > float(vix_after_move(20.0, r, 5, "p10"))
+    assert link_coefficients(3)[0] == pytest.approx(np.interp(3, [1, 5], [link_coefficients(1)[0], beta_down]))
+
+
+def test_breakeven_vix_is_where_the_hedge_pays_for_itself():
+    plan = _plan(DEFAULT_MARKET)
+    level = breakeven_vix(plan, DEFAULT_MARKET, 5.0)
+    assert level is not None and level > DEFAULT_MARKET.vix * 0.5
+    assert float(hedge_pnl(plan, DEFAULT_MARKET, level, DEFAULT_MARKET.spot, 5.0)) >= 0
+    assert float(hedge_pnl(plan, DEFAULT_MARKET, level - 0.2, DEFAULT_MARKET.spot, 5.0)) < 0
+
+
+def test_bad_settings_are_refused():
+    for bad in ({"scheme": "yolo"}, {"split": (0, 0, 0)}, {"contingent": "maybe"}, {"event_multiplier": 9.0}):
+        with pytest.raises(ValueError):
+            HedgeSettings(**bad)
+    assert HedgeSettings(split=(2, 2, 1)).split == pytest.approx((0.4, 0.4, 0.2))
