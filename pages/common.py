@@ -289,6 +289,8 @@ def _pinned_market(base: MarketState) -> MarketState:
     for key, value in presets.items():
         if key not in st.session_state and key not in st.query_params and value is not None:
             st.session_state[key] = float(value)
+            # Into the link at once: the browser writes a bound value only when it changes.
+            st.query_params[key] = repr(float(value))
     if "asof" not in st.query_params:
         st.query_params["asof"] = base.asof or "unknown"
     values = {}
