@@ -17,7 +17,7 @@ import numpy as np
 
 from .legs import MULTIPLIER, OptionLeg, Structure, price_leg
 from .market import MarketState, strike_step
-from .pricing import DAYS_PER_YEAR, bsm
+from .pricing import DAYS_PER_YEAR, Greeks, bsm
 from .probability import PnlMeasures, TerminalDistribution, lognormal, pnl_measures
 from .tiers import Tier
 from .volmodel import VolModel
@@ -130,8 +130,12 @@ class _StrikeGrid:
         high = np.ceil(market.spot * np.exp(5 * sd + 0.02) / self.step) * self.step + wing
         self.strikes = np.arange(low, high + self.step / 2, self.step)
         self.iv = vol_model.implied_vol(self.strikes, self.forward, days)
-        self.put = bsm(market.spot, self.strikes, years, market.rate, market.div, self.iv, "put")
-        self.call = bsm(market.spot, self.strikes, years, market.rate, market.div, self.iv, "call")
+        put = bsm(market.spot, self.strikes, years, market.rate, market.div, self.iv, "put")
+        # Calls by put–call parity: C = P + e^{-qT}S − e^{-rT}K, delta_C = delta_P + e^{-qT}.
+        carry, discount = np.exp(-market.div * years), np.exp(-market.rate * years)
+        call_price = np.maximum(put.price + carry * market.spot - discount * self.strikes, 0.0)
+        self.put = put
+        self.call = Greeks(call_price, put.delta + carry, put.gamma, put.vega, put.theta)
         self.atm = atm
 
     def index(self, strikes) -> np.ndarray:

@@ -32,7 +32,7 @@ import pandas as pd
 from .fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS
 from .legs import MULTIPLIER, OptionLeg
 from .market import MarketState
-from .pricing import black76, bsm
+from .pricing import black76, black76_price, black_call_delta, bsm, bsm_price
 from .regime import Regime
 from .vixfutures import DEFAULT_VVIX, expiries_after, futures_proxy, tenor_beta
 
@@ -179,7 +179,7 @@ def strike_at_delta(target: float, future: float, days: float, market: MarketSta
     """The grid strike whose call delta (on the future) is nearest ``target``."""
     strikes = vix_strike_grid(future)
     vols = vix_option_vol(strikes, future, days, market.vvix, call_skew)
-    deltas = black76(future, strikes, days / 365.0, market.rate, vols, "call").delta
+    deltas = black_call_delta(future, strikes, days / 365.0, vols, float(np.exp(-market.rate * days / 365.0)))
     return float(strikes[int(np.argmin(np.abs(deltas - target)))])
 
 
@@ -349,25 +349,49 @@ def layer_value(layer: HedgeLayer, market: MarketState, vix_level, spx_level, da
             else:
                 future = leg.forward * ratio ** float(tenor_beta(left))
                 # The option's own vol is held: a scenario moves VIX, not VVIX.
-                value = black76(future, leg.strike, left / 365.0, market.rate, leg.iv, "call").price
+                value = black76_price(future, leg.strike, left / 365.0, market.rate, leg.iv, True)
         else:
             if left <= 0:
                 value = np.maximum(leg.strike - spx_level, 0.0)
             else:
                 vol = leg.iv * ratio
-                value = bsm(spx_level, leg.strike, left / 365.0, market.rate, market.div, vol, "put").price
+                value = bsm_price(spx_level, leg.strike, left / 365.0, market.rate, market.div, vol, False)
         total = total + leg.signed_quantity * value
     return np.broadcast_to(total * MULTIPLIER * layer.contracts, total.shape)
 
 
 def hedge_pnl(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
-    """P/L (dollars) of every active layer together: value then − premium paid."""
+    """P/L (dollars) of every active layer together: value then − premium paid.
+
+    The same valuation as :func:`layer_value`, with every VIX leg of every
+    layer priced in one call (a leading axis of legs).
+    """
     vix_level = np.asarray(vix_level, float)
     spx_level = np.asarray(spx_level, float)
-    total = np.zeros(np.broadcast_shapes(vix_level.shape, spx_level.shape))
+    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape)
+    total = np.zeros(shape)
+    vix_legs = [(layer.contracts, leg) for layer in plan.active_layers for leg in layer.legs if leg.underlying == "VIX"]
+    if vix_legs:
+        lead = (-1,) + (1,) * vix_level.ndim
+        strike = np.array([leg.strike for _, leg in vix_legs]).reshape(lead)
+        forward0 = np.array([leg.forward for _, leg in vix_legs]).reshape(lead)
+        vol = np.array([leg.iv for _, leg in vix_legs]).reshape(lead)
+        left = np.array([leg.days for _, leg in vix_legs]) - days_elapsed
+        weight = np.array([n * leg.signed_quantity for n, leg in vix_legs], float) * MULTIPLIER
+        beta = tenor_beta(np.maximum(left, 0.0)).reshape(lead)
+        ratio = (np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
+        # Expired legs settle on the VIX level itself (zero time left: intrinsic value).
+        future = np.where(left.reshape(lead) > 0, forward0 * ratio ** beta, vix_level[None, ...])
+        years = np.maximum(left, 0.0).reshape(lead) / 365.0
+        prices = black76_price(future, strike, years, market.rate, vol, True)
+        total = total + np.tensordot(weight, np.broadcast_to(prices, (len(vix_legs),) + prices.shape[1:]), axes=1)
     for layer in plan.active_layers:
-        total = total + layer_value(layer, market, vix_level, spx_level, days_elapsed) - layer.cost
-    return total
+        spx_legs = tuple(leg for leg in layer.legs if leg.underlying != "VIX")
+        if spx_legs:
+            part = HedgeLayer(layer.name, layer.instrument, layer.roll, spx_legs, layer.contracts, layer.exact_contracts,
+                              layer.target_vix_notional, True)
+            total = total + layer_value(part, market, vix_level, spx_level, days_elapsed)
+    return np.broadcast_to(total - plan.total_cost, shape)
 
 
 def roll_cost(layer: HedgeLayer, market: MarketState) -> float:
@@ -381,7 +405,13 @@ def breakeven_vix(plan: HedgePlan, market: MarketState, days_elapsed: float) -> 
     """Lowest spot VIX at which the hedge's P/L is ≥ 0 after ``days_elapsed`` (None if never below 150)."""
     if not plan.active_layers:
         return None
-    levels = np.linspace(max(market.vix * 0.5, 5.0), 150.0, 2000)
-    pnl = hedge_pnl(plan, market, levels, market.spot, days_elapsed)
-    above = np.flatnonzero(pnl >= 0)
-    return float(levels[above[0]]) if above.size else None
+    # Coarse grid, then a fine one inside the first bracket (P/L rises with VIX).
+    coarse = np.linspace(max(market.vix * 0.5, 5.0), 150.0, 146)
+    above = np.flatnonzero(hedge_pnl(plan, market, coarse, market.spot, days_elapsed) >= 0)
+    if not above.size:
+        return None
+    if above[0] == 0:
+        return float(coarse[0])
+    fine = np.linspace(coarse[above[0] - 1], coarse[above[0]], 101)
+    inside = np.flatnonzero(hedge_pnl(plan, market, fine, market.spot, days_elapsed) >= 0)
+    return float(fine[inside[0]])

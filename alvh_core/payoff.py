@@ -18,7 +18,7 @@ from .fitted import SPOT_VOL_LINK
 from .hedge import HedgePlan, hedge_pnl
 from .legs import MULTIPLIER
 from .market import MarketState
-from .pricing import bsm
+from .pricing import bsm_price
 from .probability import TRADING_DAYS_PER_YEAR, TerminalDistribution, pnl_measures
 from .volmodel import VolModel
 
@@ -62,12 +62,16 @@ def condor_value_grid(condor: IronCondor, market: MarketState, vol_model: VolMod
     if left <= 0:
         return np.broadcast_to(condor.pnl_at_expiry(spx) * MULTIPLIER, np.broadcast_shapes(spx.shape, vix.shape))
     years = left / 365.0
+    shape = np.broadcast_shapes(spx.shape, vix.shape)
+    # All legs in one call: a leading axis of legs over the (SPX, VIX) grid.
+    lead = (-1,) + (1,) * len(shape)
+    strikes = np.array([leg.strike for leg in condor.legs]).reshape(lead)
+    is_call = np.array([leg.kind == "call" for leg in condor.legs]).reshape(lead)
+    weights = np.array([leg.signed_quantity for leg in condor.legs], float)
     forward = spx * np.exp((market.rate - market.div) * years)
-    scale = vix / market.vix
-    total = np.zeros(np.broadcast_shapes(spx.shape, vix.shape))
-    for leg in condor.legs:
-        iv = vol_model.implied_vol(leg.strike, forward, left) * scale
-        total = total + leg.signed_quantity * bsm(spx, leg.strike, years, market.rate, market.div, iv, leg.kind).price
+    iv = vol_model.implied_vol(strikes, forward[None, ...], left) * (vix / market.vix)[None, ...]
+    prices = bsm_price(spx[None, ...], strikes, years, market.rate, market.div, iv, is_call)
+    total = np.tensordot(weights, np.broadcast_to(prices, (len(weights),) + shape), axes=1)
     return (total - condor.premium) * MULTIPLIER
 
 
@@ -92,13 +96,11 @@ def payoff_curves(condor: IronCondor, contracts: int, plan: HedgePlan, market: M
     spx = np.asarray(spx, float)
     days = trading_days_between(max(days_elapsed, 1.0))
     r = np.log(spx / market.spot)
-    vix_mid, vix_lo, vix_hi = (vix_after_move(market.vix, r, days, b) for b in ("median", "p10", "p90"))
-    condor_pl = condor_value_grid(condor, market, vol_model, spx, vix_mid, days_elapsed) * contracts
-    hedge_mid = hedge_pnl(plan, market, vix_mid, spx, days_elapsed)
-    hedge_lo = hedge_pnl(plan, market, vix_lo, spx, days_elapsed)
-    hedge_hi = hedge_pnl(plan, market, vix_hi, spx, days_elapsed)
-    return PayoffCurves(spx, vix_mid, vix_lo, vix_hi, condor_pl, hedge_mid, hedge_lo, hedge_hi,
-                        condor_pl + hedge_mid, float(days_elapsed))
+    vix = np.stack([vix_after_move(market.vix, r, days, b) for b in ("median", "p10", "p90")])
+    condor_pl = condor_value_grid(condor, market, vol_model, spx, vix[0], days_elapsed) * contracts
+    hedge = hedge_pnl(plan, market, vix, spx[None, :], days_elapsed)  # the three responses in one call
+    return PayoffCurves(spx, vix[0], vix[1], vix[2], condor_pl, hedge[0], hedge[1], hedge[2],
+                        condor_pl + hedge[0], float(days_elapsed))
 
 
 @dataclass(frozen=True)
@@ -133,14 +135,13 @@ def stress_table(condor: IronCondor, contracts: int, plan: HedgePlan, market: Ma
                  days_elapsed: float, moves=STRESS_MOVES) -> tuple[StressRow, ...]:
     """SPX shocks by the horizon with the fitted VIX response (median)."""
     days = trading_days_between(max(days_elapsed, 1.0))
-    rows = []
-    for move in moves:
-        spx = market.spot * (1.0 + move)
-        vix = float(vix_after_move(market.vix, np.log1p(move), days))
-        c = float(condor_value_grid(condor, market, vol_model, spx, vix, days_elapsed)) * contracts
-        h = float(hedge_pnl(plan, market, vix, spx, days_elapsed))
-        rows.append(StressRow(float(move), vix, c, h, c + h))
-    return tuple(rows)
+    moves = np.asarray(moves, float)
+    spx = market.spot * (1.0 + moves)
+    vix = vix_after_move(market.vix, np.log1p(moves), days)
+    condor_pl = condor_value_grid(condor, market, vol_model, spx, vix, days_elapsed) * contracts
+    hedge = hedge_pnl(plan, market, vix, spx, days_elapsed)
+    return tuple(StressRow(float(m), float(v), float(c), float(h), float(c + h))
+                 for m, v, c, h in zip(moves, vix, condor_pl, hedge, strict=True))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pandas as pd
 from .condor import CondorMetrics, IronCondor, build_condor, condor_metrics
 from .history import History
 from .market import MarketState
-from .probability import empirical
+from .probability import TerminalDistribution, empirical, lognormal
 from .sizing import MEASURES, RiskBudget, Sizing, size_position
 from .tiers import Tier
 from .volmodel import VolModel
@@ -23,6 +23,7 @@ class CondorPlan:
     selection: str
     condor: IronCondor
     metrics: CondorMetrics                 # lognormal convention
+    distribution: TerminalDistribution     # the lognormal outcomes behind ``metrics``
     empirical_metrics: CondorMetrics | None
     empirical_note: str                    # why the empirical view is missing, if it is
     budget: RiskBudget
@@ -42,7 +43,8 @@ def plan_condor(market: MarketState, tier: Tier, budget: RiskBudget, measure: st
         raise ValueError(f"measure must be one of {MEASURES}")
     vol_model = vol_model or market.vol_model()
     condor = build_condor(market, tier, selection, days=days, vol_model=vol_model)
-    metrics = condor_metrics(condor)
+    distribution = lognormal(market.spot, condor.days, market.rate, market.div, condor.atm_vol)
+    metrics = condor_metrics(condor, distribution)
     empirical_metrics, note = None, ""
     if history is None or "spx" not in history.panel:
         note = "needs SPX and VIX history (a data folder)"
@@ -55,7 +57,8 @@ def plan_condor(market: MarketState, tier: Tier, budget: RiskBudget, measure: st
         except ValueError as exc:
             note = str(exc)
     sizing = {m: size_position(metrics, budget.amount, m) for m in MEASURES}
-    return CondorPlan(market, tier, selection, condor, metrics, empirical_metrics, note, budget, measure, sizing)
+    return CondorPlan(market, tier, selection, condor, metrics, distribution, empirical_metrics, note, budget, measure,
+                      sizing)
 
 
 def value_at_horizon(condor: IronCondor, market: MarketState, vol_model: VolModel, spx, days_elapsed: float) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .condor import IronCondor
 from .figures import payoff_grid
-from .hedge import HedgePlan, HedgeSettings, breakeven_vix, build_hedge, hedge_pnl, layer_value, roll_cost
+from .hedge import HedgePlan, HedgeSettings, build_hedge, hedge_pnl, layer_value, roll_cost
 from .history import History
 from .market import MarketState
 from .payoff import (
@@ -31,7 +31,6 @@ from .payoff import (
     vix_after_move,
 )
 from .plan import CondorPlan, plan_condor
-from .probability import lognormal
 from .regime import Regime, classify_regime
 from .signals import hedge_budget
 from .sizing import RiskBudget
@@ -122,11 +121,10 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
                         context.stress_score, context.rebalance_trigger, context.next_event_days)
     grid = payoff_grid(condor, plan.metrics)
     at_expiry = payoff_curves(condor, contracts, hedge, market, vol_model, grid, condor.days)
-    book = hedged_book(condor, plan.chosen.contracts, hedge, market,
-                       lognormal(market.spot, condor.days, market.rate, market.div, condor.atm_vol))
+    book = hedged_book(condor, plan.chosen.contracts, hedge, market, plan.distribution)
     horizon = float(np.clip(scenario.horizon_days, 0.0, condor.days))
     view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map, grid)
-    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market, horizon), at_expiry, book, view)
+    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market, view), at_expiry, book, view)
 
 
 def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_model, days: float,
@@ -139,13 +137,25 @@ def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_mo
     curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days)
     heat = heat_map(condor, contracts, hedge, market, vol_model, days) if with_heat_map else None
     stress = stress_table(condor, contracts, hedge, market, vol_model, max(days, 1.0))
-    levels = np.linspace(9.0, 90.0, 82)
+    levels = np.linspace(5.0, 150.0, 291)  # 0.5-point steps: the breakeven is read off this curve
     layer_pnl = {layer.name: layer_value(layer, market, levels, market.spot, days) - layer.cost
                  for layer in hedge.active_layers}
     return HorizonView(days, curves, heat, stress, levels, layer_pnl)
 
 
-def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState, horizon: float) -> HedgeMetrics:
+def _breakeven_from_curve(levels: np.ndarray, pnl: np.ndarray) -> float | None:
+    """First VIX level where the summed layer P/L crosses zero (linear between points)."""
+    above = np.flatnonzero(pnl >= 0)
+    if not above.size:
+        return None
+    i = int(above[0])
+    if i == 0:
+        return float(levels[0])
+    x0, x1, y0, y1 = levels[i - 1], levels[i], pnl[i - 1], pnl[i]
+    return float(x0 + (x1 - x0) * (-y0) / (y1 - y0))
+
+
+def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState, view: HorizonView) -> HedgeMetrics:
     layers = hedge.active_layers
     premium = hedge.total_cost
     per_roll = {layer.name: roll_cost(layer, market) for layer in layers}
@@ -160,5 +170,6 @@ def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState, hori
         cost_pct_of_credit=100.0 * premium / credit if credit > 0 else 0.0,
         carry_pct_of_credit=100.0 * per_year / yearly_credit if yearly_credit > 0 else 0.0,
         spike_payoff_per_dollar=spike / premium if premium > 0 else 0.0,
-        breakeven_vix=breakeven_vix(hedge, market, max(horizon, 1.0)),
+        breakeven_vix=(_breakeven_from_curve(view.layer_vix_levels, sum(view.layer_pnl.values()))
+                       if view.layer_pnl else None),
         vix_notional_by_layer={layer.name: layer.vix_notional for layer in hedge.layers})

@@ -171,19 +171,50 @@ def black76(forward, strike, years, rate, vol, kind) -> Greeks:
     return Greeks(b.price, delta, gamma, vega, theta)
 
 
+def _black_price(forward, strike, years, vol, discount, is_call) -> np.ndarray:
+    """Price only, with as few array operations as possible (scenario grids).
+
+    Same limits as :func:`_black_core`: the discounted forward intrinsic value
+    where the total standard deviation is negligible or an input is not
+    positive.
+    """
+    forward = np.asarray(forward, float)
+    strike = np.asarray(strike, float)
+    stddev = np.maximum(np.asarray(vol, float), 0.0) * np.sqrt(np.maximum(np.asarray(years, float), 0.0))
+    sign = np.where(is_call, 1.0, -1.0)
+    if stddev.min() > _MIN_STDDEV and forward.min() > 0 and strike.min() > 0:
+        # The usual scenario grid: nothing degenerate to mask, fewest operations.
+        d1 = np.log(forward / strike) / stddev + 0.5 * stddev
+        value = sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * (d1 - stddev)))
+        return np.asarray(discount, float) * np.maximum(value, 0.0)
+    live = (stddev > _MIN_STDDEV) & (forward > 0) & (strike > 0)
+    safe_sd = np.where(live, stddev, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d1 = np.log(np.where(live, forward / np.where(live, strike, 1.0), 1.0)) / safe_sd + 0.5 * safe_sd
+    value = sign * (forward * ndtr(sign * d1) - strike * ndtr(sign * (d1 - safe_sd)))
+    return np.asarray(discount, float) * np.where(live, np.maximum(value, 0.0), np.maximum(sign * (forward - strike), 0.0))
+
+
 def bsm_price(spot, strike, years, rate, div, vol, kind) -> np.ndarray:
     """Black–Scholes–Merton price only (cheaper than :func:`bsm`)."""
     years_arr = np.maximum(np.asarray(years, float), 0.0)
     rate = np.asarray(rate, float)
     forward = np.asarray(spot, float) * np.exp((rate - np.asarray(div, float)) * years_arr)
-    return _black_core(forward, strike, years_arr, vol, np.exp(-rate * years_arr), _is_call(kind)).price
+    return _black_price(forward, strike, years_arr, vol, np.exp(-rate * years_arr), _is_call(kind))
 
 
 def black76_price(forward, strike, years, rate, vol, kind) -> np.ndarray:
     """Black-76 price only."""
     years_arr = np.maximum(np.asarray(years, float), 0.0)
     discount = np.exp(-np.asarray(rate, float) * years_arr)
-    return _black_core(forward, strike, years_arr, vol, discount, _is_call(kind)).price
+    return _black_price(forward, strike, years_arr, vol, discount, _is_call(kind))
+
+
+def black_call_delta(forward, strike, years, vol, discount=1.0) -> np.ndarray:
+    """Call delta on a forward, discount · N(d1) (for strike searches)."""
+    stddev = np.maximum(np.asarray(vol, float) * np.sqrt(max(float(years), 0.0)), _MIN_STDDEV)
+    d1 = np.log(np.asarray(forward, float) / np.asarray(strike, float)) / stddev + 0.5 * stddev
+    return discount * ndtr(d1)
 
 
 def price_bounds(forward, strike, discount, kind) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -49,6 +50,11 @@ def expiries_after(day: date, count: int = 8) -> list[date]:
     """The next ``count`` VIX expiries strictly after ``day`` (on an expiry
     day the front contract is already the next one, as in CFE's continuous
     series)."""
+    return list(_expiries_after(day, count))
+
+
+@lru_cache(maxsize=1024)
+def _expiries_after(day: date, count: int) -> tuple[date, ...]:
     out, year, month = [], day.year, day.month - 1
     if month == 0:
         year, month = year - 1, 12
@@ -57,7 +63,7 @@ def expiries_after(day: date, count: int = 8) -> list[date]:
         if expiry > day:
             out.append(expiry)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
+    return tuple(out)
 
 
 def forward_vol(term: VixTermStructure, days) -> np.ndarray:

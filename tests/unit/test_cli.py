@@ -31,7 +31,20 @@ def test_plan_prints_legs_metrics_and_contracts():
     assert legs[0]["strike"] < legs[1]["strike"] < 6000 < legs[2]["strike"] < legs[3]["strike"]
     assert 0.78 <= plan["condor"]["pop"] <= 0.86
     assert plan["contracts"] == int(1000 // plan["condor"]["max_loss"])
-    assert plan["hedge"]["included"] is False and plan["hedge"]["reason"]
+    hedge = plan["hedge"]
+    assert hedge["scheme"] == "alvh" and hedge["regime"] == "Moderate" and 12 <= hedge["budget_pct"] <= 18
+    assert [layer["name"] for layer in hedge["layers"]] == ["Base", "Adaptive", "Tail"]
+    for layer in hedge["layers"]:
+        assert {"instrument", "strikes", "days", "contracts", "cost", "vix_notional"} <= set(layer)
+        assert layer["contracts"] == round(layer["exact_contracts"])
+    assert hedge["total_cost"] == pytest.approx(sum(layer["cost"] for layer in hedge["layers"] if layer["active"]))
+
+
+@pytest.mark.parametrize("scheme, layers", [("none", 0), ("single", 1), ("static10", 1), ("vxth", 1)])
+def test_plan_hedge_comparators(scheme, layers):
+    out = run("plan", "--spx", "6000", "--vix", "16", "--tier", "moderate", "--risk-pct", "2", "--hedge", scheme)
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["hedge"]["layers"]) == layers
 
 
 def test_tiers_reports_the_ratio_under_each_measure():
