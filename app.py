@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from alvh_core.runtime import freeze_startup_objects
 from pages.common import DISCLAIMER, ensure_router, market_sidebar
 
 ensure_router()
+freeze_startup_objects()  # once per process: the imports above live as long as the server
 
 st.set_page_config(page_title="ALVH Studio", page_icon=":material/shield:", layout="wide")
 

@@ -3,6 +3,12 @@
 Pure functions (no Streamlit), so they can be tested without a browser.
 Colors are the same everywhere: condor blue, hedge orange, combined green.
 Figures use transparent backgrounds so they read on dark and light themes.
+
+Traces and layouts are written as plain dicts and the figure is created once
+without Plotly's property validation: building figures through Plotly's
+object model (``add_vline``, ``update_layout`` …) costs tens of milliseconds
+each, which a slider cannot afford.  The unit tests validate every builder's
+output fully instead.
 """
 
 from __future__ import annotations
@@ -19,20 +25,75 @@ HEDGE_COLOR = "#F59E0B"
 COMBINED_COLOR = "#10B981"
 LOSS_COLOR = "#EF4444"
 NEUTRAL_COLOR = "#9CA3AF"
+GRID_COLOR = "rgba(128,128,128,0.2)"
+REGIME_COLORS = {"Low": "#10B981", "Moderate": "#F59E0B", "High": "#EF4444"}
+LAYER_COLORS = {"Base": "#F59E0B", "Adaptive": "#D97706", "Tail": "#B45309", "Single call": "#F59E0B",
+                "VXTH": "#F59E0B"}
+DOLLARS = "$,.0f"
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
-    fig.update_layout(
+def _figure(traces: list[dict], title: str, x_title: str, y_title: str, shapes=(), annotations=(),
+            xaxis: dict | None = None, yaxis: dict | None = None, **layout) -> go.Figure:
+    """One figure in the house style, created once and unvalidated (see above)."""
+    base = dict(
         title=dict(text=title, x=0.0, xanchor="left"),
-        xaxis_title=x_title, yaxis_title=y_title,
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         margin=dict(l=60, r=20, t=60, b=40), hovermode="x unified",
         legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0.0),
+        xaxis=dict(title=dict(text=x_title), showgrid=True, gridcolor=GRID_COLOR, zeroline=False) | (xaxis or {}),
+        yaxis=dict(title=dict(text=y_title), showgrid=True, gridcolor=GRID_COLOR, zeroline=True,
+                   zerolinecolor="rgba(128,128,128,0.6)", tickformat=DOLLARS) | (yaxis or {}),
+        shapes=list(shapes), annotations=list(annotations),
     )
-    fig.update_xaxes(showgrid=True, gridcolor="rgba(128,128,128,0.2)", zeroline=False)
-    fig.update_yaxes(showgrid=True, gridcolor="rgba(128,128,128,0.2)", zeroline=True,
-                     zerolinecolor="rgba(128,128,128,0.6)", tickformat="$,.0f")
-    return fig
+    return go.Figure(data=traces, layout=base | layout, _validate=False)
+
+
+def _line(x, y, name: str, color: str, width: float = 2, dash: str = "solid", hover: str | None = None, **extra) -> dict:
+    trace = dict(type="scatter", mode="lines", x=np.asarray(x, float), y=np.asarray(y, float), name=name,
+                 line=dict(color=color, width=width, dash=dash))
+    if hover is not None:
+        trace["hovertemplate"] = hover
+    return trace | extra
+
+
+def _legend_swatch(name: str, alpha: float) -> dict:
+    return dict(type="scatter", x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+                marker=dict(symbol="square", size=12, color=NEUTRAL_COLOR, opacity=alpha * 3))
+
+
+def _vline(x: float, color: str, dash: str, text: str, position: str) -> tuple[dict, dict]:
+    """A vertical line across the plot and its label."""
+    shape = dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=dict(color=color, dash=dash, width=1))
+    top = position.startswith("top")
+    anchor = "right" if position.endswith("left") else ("left" if position.endswith("right") else "center")
+    note = dict(x=x, xref="x", yref="paper", y=1.0 if top else 0.0, yanchor="bottom", text=text, showarrow=False,
+                xanchor=anchor, font=dict(size=11), yshift=0 if top else 2)
+    return shape, note
+
+
+def _band(x0: float, x1: float, alpha: float) -> dict:
+    return dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=NEUTRAL_COLOR, opacity=alpha,
+                line=dict(width=0), layer="below")
+
+
+def _condor_marks(condor: IronCondor, metrics: CondorMetrics) -> tuple[list, list, list]:
+    """±1σ/±2σ bands (with legend swatches), breakevens, short strikes, spot."""
+    shapes, notes, swatches = [], [], []
+    one, two = metrics.expected_move_1sd, metrics.expected_move_2sd
+    for width, alpha, label in ((two, 0.10, "±2σ"), (one, 0.18, "±1σ")):
+        shapes.append(_band(condor.spot - width, condor.spot + width, alpha))
+        # The shaded ranges are named in the legend, where no label can collide.
+        swatches.append(_legend_swatch(f"{label} expected move ({width:,.0f} pts)", alpha))
+    marks = [(be, LOSS_COLOR, "dash", f"BE {be:,.0f}", side)
+             for be, side in zip(metrics.breakevens, ("bottom left", "bottom right"), strict=True)]
+    marks += [(leg.strike, CONDOR_COLOR, "dot", f"short {leg.kind} {leg.strike:,.0f}",
+               "top right" if leg.kind == "call" else "top left") for leg in (condor.short_put, condor.short_call)]
+    marks.append((condor.spot, NEUTRAL_COLOR, "solid", f"spot {condor.spot:,.0f}", "top"))
+    for mark in marks:
+        shape, note = _vline(*mark)
+        shapes.append(shape)
+        notes.append(note)
+    return shapes, notes, swatches
 
 
 def payoff_grid(condor: IronCondor, metrics: CondorMetrics, points: int = 401) -> np.ndarray:
@@ -46,106 +107,21 @@ def payoff_grid(condor: IronCondor, metrics: CondorMetrics, points: int = 401) -
 def condor_payoff_figure(condor: IronCondor, metrics: CondorMetrics, contracts: int,
                          horizon_values: np.ndarray | None = None, horizon_label: str = "",
                          spx_grid: np.ndarray | None = None) -> go.Figure:
-    """Position P/L ($) against SPX: at expiry, and at a horizon if given.
-
-    Breakevens, short strikes, spot and the ±1σ/±2σ expected moves are marked.
-    """
+    """Position P/L ($) against SPX: at expiry, and at a horizon if given."""
     n = max(contracts, 1)
     x = payoff_grid(condor, metrics) if spx_grid is None else np.asarray(spx_grid, float)
-    at_expiry = condor.pnl_at_expiry(x) * MULTIPLIER * n
-    fig = go.Figure()
-    one, two = metrics.expected_move_1sd, metrics.expected_move_2sd
-    for width, alpha, label in ((two, 0.10, "±2σ"), (one, 0.18, "±1σ")):
-        fig.add_vrect(x0=condor.spot - width, x1=condor.spot + width, fillcolor=NEUTRAL_COLOR,
-                      opacity=alpha, line_width=0)
-        # The shaded ranges are named in the legend, where no label can collide.
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{label} expected move ({width:,.0f} pts)",
-                                 marker=dict(symbol="square", size=12, color=NEUTRAL_COLOR, opacity=alpha * 3),
-                                 hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=at_expiry, name="Condor at expiry", line=dict(color=CONDOR_COLOR, width=3),
-                             hovertemplate="SPX %{x:,.0f}<br>P/L %{y:$,.0f}<extra>at expiry</extra>"))
+    shapes, notes, traces = _condor_marks(condor, metrics)
+    traces.append(_line(x, condor.pnl_at_expiry(x) * MULTIPLIER * n, "Condor at expiry", CONDOR_COLOR, 3,
+                        hover="SPX %{x:,.0f}<br>P/L %{y:$,.0f}<extra>at expiry</extra>"))
     if horizon_values is not None:
-        fig.add_trace(go.Scatter(x=x, y=np.asarray(horizon_values, float) * MULTIPLIER * n,
-                                 name=f"Condor {horizon_label} (model)",
-                                 line=dict(color=CONDOR_COLOR, width=2, dash="dot"),
-                                 hovertemplate="SPX %{x:,.0f}<br>P/L %{y:$,.0f}<extra>" + horizon_label + "</extra>"))
-    for be, side in zip(metrics.breakevens, ("bottom left", "bottom right"), strict=True):
-        fig.add_vline(x=be, line=dict(color=LOSS_COLOR, dash="dash", width=1),
-                      annotation_text=f"BE {be:,.0f}", annotation_position=side)
-    for leg in (condor.short_put, condor.short_call):
-        fig.add_vline(x=leg.strike, line=dict(color=CONDOR_COLOR, dash="dot", width=1),
-                      annotation_text=f"short {leg.kind} {leg.strike:,.0f}",
-                      annotation_position="top right" if leg.kind == "call" else "top left")
-    fig.add_vline(x=condor.spot, line=dict(color=NEUTRAL_COLOR, width=1),
-                  annotation_text=f"spot {condor.spot:,.0f}", annotation_position="top")
+        traces.append(_line(x, np.asarray(horizon_values, float) * MULTIPLIER * n, f"Condor {horizon_label} (model)",
+                            CONDOR_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>P/L %{y:$,.0f}<extra>" + horizon_label
+                            + "</extra>"))
     if contracts <= 0:
         title = f"Iron condor P/L per contract: the budget allows none ({condor.days:g} days to expiry)"
     else:
         title = f"Iron condor P/L, {n} contract{'s' if n != 1 else ''} ({condor.days:g} days to expiry)"
-    return _layout(fig, title, "SPX at expiry (index points)", "P/L (dollars)")
-
-
-def scale_figure(table: ScaleTable) -> go.Figure:
-    """Net credit after slippage and worst-case drawdown, 1 to N contracts."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=table.contracts, y=table.net_credit, name="Net credit after entry slippage",
-                             line=dict(color=CONDOR_COLOR, width=2)))
-    fig.add_trace(go.Scatter(x=table.contracts, y=-table.drawdown, name="Worst case (max loss + slippage)",
-                             line=dict(color=LOSS_COLOR, width=2)))
-    return _layout(fig, "Scale: credit and drawdown by position size (model-based)", "Contracts", "Dollars")
-
-
-REGIME_COLORS = {"Low": "#10B981", "Moderate": "#F59E0B", "High": "#EF4444"}
-
-
-def vix_history_figure(panel, start, low_max: float, high_min: float) -> go.Figure:
-    """VIX closes since ``start`` over the three regime bands."""
-    vix = panel["vix"].dropna().loc[start:]
-    fig = go.Figure()
-    top = max(float(vix.max()) * 1.1 if len(vix) else 40.0, high_min + 10)
-    for name, (y0, y1) in {"Low": (0, low_max), "Moderate": (low_max, high_min), "High": (high_min, top)}.items():
-        fig.add_hrect(y0=y0, y1=y1, fillcolor=REGIME_COLORS[name], opacity=0.10, line_width=0,
-                      annotation_text=name, annotation_position="top left")
-    fig.add_trace(go.Scatter(x=vix.index, y=vix.to_numpy(), name="VIX", line=dict(color=CONDOR_COLOR, width=1.8),
-                             hovertemplate="%{x|%Y-%m-%d}<br>VIX %{y:.2f}<extra></extra>"))
-    fig = _layout(fig, "VIX with the regime bands", "Date", "VIX (vol points)")
-    fig.update_yaxes(tickformat=".0f", range=[0, top])
-    return fig
-
-
-def term_structure_figure(levels: dict, futures: list[tuple[float, float]] | None = None) -> go.Figure:
-    """VIX9D → VIX6M against tenor, with the futures proxy if given."""
-    tenors = {"vix9d": 9, "vix": 30, "vix3m": 93, "vix6m": 183}
-    points = [(tenors[k], levels[k], k.upper()) for k in tenors if levels.get(k)]
-    fig = go.Figure()
-    if points:
-        fig.add_trace(go.Scatter(x=np.array([p[0] for p in points], float), y=np.array([p[1] for p in points], float),
-                                 text=[p[2] for p in points], mode="lines+markers+text", textposition="top center",
-                                 name="Cboe vol indexes", line=dict(color=CONDOR_COLOR, width=2),
-                                 hovertemplate="%{text}: %{y:.2f} (%{x} days)<extra></extra>"))
-    if futures:
-        fig.add_trace(go.Scatter(x=np.array([f[0] for f in futures], float), y=np.array([f[1] for f in futures], float),
-                                 mode="lines+markers", name="VIX futures (model proxy)",
-                                 line=dict(color=HEDGE_COLOR, width=2, dash="dot"),
-                                 hovertemplate="future expiring in %{x:.0f} days: %{y:.2f}<extra>model</extra>"))
-    fig = _layout(fig, "Term structure", "Days to expiry", "Vol points")
-    fig.update_yaxes(tickformat=".1f")
-    return fig
-
-
-def stress_contributions_figure(report) -> go.Figure:
-    """Each signal's share of the stress score (grey: not available)."""
-    labels = [s.label for s in report.signals]
-    values = np.array([s.contribution for s in report.signals], float)
-    colors = [HEDGE_COLOR if s.stress is not None else NEUTRAL_COLOR for s in report.signals]
-    texts = [f"{s.stress:.2f} × w {s.weight:.2f}" if s.stress is not None else "n/a" for s in report.signals]
-    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colors, text=texts,
-                           textposition="outside", hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    fig = _layout(fig, f"Stress score {report.stress_score:.2f}: what each signal adds", "Contribution to the score (0–1)", "")
-    fig.update_yaxes(tickformat=None, tickprefix="", autorange="reversed")
-    fig.update_xaxes(range=[0, max(0.3, float(values.max()) * 1.3 if values.size else 0.3)])
-    fig.update_layout(hovermode="closest", showlegend=False)
-    return fig
+    return _figure(traces, title, "SPX at expiry (index points)", "P/L (dollars)", shapes, notes)
 
 
 def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, title: str,
@@ -155,84 +131,119 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
     The band is the hedge (and so the combined line) at the 10th and 90th
     percentile of the VIX response to each SPX level.
     """
-    x = curves.spx
-    fig = go.Figure()
-    one, two = metrics.expected_move_1sd, metrics.expected_move_2sd
-    for width, alpha, label in ((two, 0.10, "±2σ"), (one, 0.18, "±1σ")):
-        fig.add_vrect(x0=condor.spot - width, x1=condor.spot + width, fillcolor=NEUTRAL_COLOR, opacity=alpha, line_width=0)
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{label} expected move ({width:,.0f} pts)",
-                                 marker=dict(symbol="square", size=12, color=NEUTRAL_COLOR, opacity=alpha * 3),
-                                 hoverinfo="skip"))
-    low = curves.condor + np.minimum(curves.hedge_p10, curves.hedge_p90)
-    high = curves.condor + np.maximum(curves.hedge_p10, curves.hedge_p90)
-    fig.add_trace(go.Scatter(x=x, y=high, line=dict(width=0), hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=x, y=low, line=dict(width=0), fill="tonexty", fillcolor="rgba(16,185,129,0.18)",
-                             name="Combined, VIX response 10th–90th pct", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=curves.condor, name="Condor", line=dict(color=CONDOR_COLOR, width=2),
-                             hovertemplate="SPX %{x:,.0f}<br>condor %{y:$,.0f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=curves.hedge, name="Hedge", line=dict(color=HEDGE_COLOR, width=2),
-                             customdata=curves.vix_median,
-                             hovertemplate="SPX %{x:,.0f} (VIX %{customdata:.1f})<br>hedge %{y:$,.0f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=curves.combined, name="Combined", line=dict(color=COMBINED_COLOR, width=3),
-                             hovertemplate="SPX %{x:,.0f}<br>combined %{y:$,.0f}<extra></extra>"))
+    # Every other point is plenty for the eye (and halves what the browser draws).
+    pick = slice(None, None, 2) if len(curves.spx) > 250 else slice(None)
+    x = curves.spx[pick]
+    shapes, notes, traces = _condor_marks(condor, metrics)
+    low = (curves.condor + np.minimum(curves.hedge_p10, curves.hedge_p90))[pick]
+    high = (curves.condor + np.maximum(curves.hedge_p10, curves.hedge_p90))[pick]
+    traces += [
+        # The band as one closed polygon: along the top, back along the bottom.
+        _line(np.concatenate([x, x[::-1]]), np.concatenate([high, low[::-1]]), "Combined, VIX response 10th–90th pct",
+              COMBINED_COLOR, 0, fill="toself", fillcolor="rgba(16,185,129,0.18)", hoverinfo="skip"),
+        _line(x, curves.condor[pick], "Condor", CONDOR_COLOR, hover="SPX %{x:,.0f}<br>condor %{y:$,.0f}<extra></extra>"),
+        _line(x, curves.hedge[pick], "Hedge", HEDGE_COLOR, customdata=np.asarray(curves.vix_median, float)[pick],
+              hover="SPX %{x:,.0f} (VIX %{customdata:.1f})<br>hedge %{y:$,.0f}<extra></extra>"),
+        _line(x, curves.combined[pick], "Combined", COMBINED_COLOR, 3,
+              hover="SPX %{x:,.0f}<br>combined %{y:$,.0f}<extra></extra>"),
+    ]
     if horizon_curves is not None:
-        fig.add_trace(go.Scatter(x=x, y=horizon_curves.combined, name=f"Combined after {horizon_curves.days_elapsed:g} d",
-                                 line=dict(color=COMBINED_COLOR, width=2, dash="dot"),
-                                 hovertemplate="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>horizon</extra>"))
-    for be, side in zip(metrics.breakevens, ("bottom left", "bottom right"), strict=True):
-        fig.add_vline(x=be, line=dict(color=LOSS_COLOR, dash="dash", width=1), annotation_text=f"BE {be:,.0f}",
-                      annotation_position=side)
-    for leg in (condor.short_put, condor.short_call):
-        fig.add_vline(x=leg.strike, line=dict(color=CONDOR_COLOR, dash="dot", width=1),
-                      annotation_text=f"short {leg.kind} {leg.strike:,.0f}",
-                      annotation_position="top right" if leg.kind == "call" else "top left")
-    fig.add_vline(x=condor.spot, line=dict(color=NEUTRAL_COLOR, width=1), annotation_text=f"spot {condor.spot:,.0f}",
-                  annotation_position="top")
-    return _layout(fig, title, "SPX (index points)", "P/L (dollars)")
+        traces.append(_line(x, horizon_curves.combined[pick], f"Combined after {horizon_curves.days_elapsed:g} d",
+                            COMBINED_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>horizon</extra>"))
+    return _figure(traces, title, "SPX (index points)", "P/L (dollars)", shapes, notes)
 
 
 def heat_map_figure(heat) -> go.Figure:
     """Combined P/L over SPX move (x) and VIX level (y), zero in white."""
-    z = heat.combined
+    z = np.asarray(heat.combined, float)
     bound = float(np.max(np.abs(z))) or 1.0
-    fig = go.Figure(go.Heatmap(
-        x=100 * heat.spx_moves, y=heat.vix_levels, z=z, zmid=0.0, zmin=-bound, zmax=bound,
-        colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]],
-        colorbar=dict(title="P/L ($)", tickformat="$,.0f"),
-        hovertemplate="SPX %{x:+.1f} %<br>VIX %{y:.1f}<br>combined %{z:$,.0f}<extra></extra>"))
-    fig = _layout(fig, f"Combined P/L by SPX move and VIX level, after {heat.days_elapsed:g} days (model)",
-                  "SPX move (%)", "VIX (vol points)")
-    fig.update_yaxes(tickprefix="", tickformat=".0f", zeroline=False)
-    fig.update_xaxes(ticksuffix=" %")
-    fig.update_layout(hovermode="closest")
-    return fig
+    trace = dict(type="heatmap", x=100 * np.asarray(heat.spx_moves, float), y=np.asarray(heat.vix_levels, float), z=z,
+                 zmid=0.0, zmin=-bound, zmax=bound,
+                 colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]],
+                 colorbar=dict(title=dict(text="P/L ($)"), tickformat=DOLLARS),
+                 hovertemplate="SPX %{x:+.1f} %<br>VIX %{y:.1f}<br>combined %{z:$,.0f}<extra></extra>")
+    return _figure([trace], f"Combined P/L by SPX move and VIX level, after {heat.days_elapsed:g} days (model)",
+                   "SPX move (%)", "VIX (vol points)", xaxis=dict(ticksuffix=" %", showgrid=False),
+                   yaxis=dict(tickformat=".0f", zeroline=False, showgrid=False), hovermode="closest")
 
 
 def surface_figure(heat) -> go.Figure:
     """The heat map as a 3-D surface (drawn only on request: it is heavy)."""
-    fig = go.Figure(go.Surface(x=100 * heat.spx_moves, y=heat.vix_levels, z=heat.combined,
-                               colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]], cmid=0.0))
-    fig.update_layout(title="Combined P/L surface (model)", paper_bgcolor="rgba(0,0,0,0)",
-                      scene=dict(xaxis_title="SPX move (%)", yaxis_title="VIX", zaxis_title="P/L ($)"),
-                      margin=dict(l=0, r=0, t=40, b=0))
-    return fig
-
-
-LAYER_COLORS = {"Base": "#F59E0B", "Adaptive": "#D97706", "Tail": "#B45309", "Single call": "#F59E0B",
-                "VXTH": "#F59E0B"}
+    trace = dict(type="surface", x=100 * np.asarray(heat.spx_moves, float), y=np.asarray(heat.vix_levels, float),
+                 z=np.asarray(heat.combined, float), cmid=0.0,
+                 colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]])
+    return go.Figure(data=[trace], layout=dict(
+        title=dict(text="Combined P/L surface (model)"), paper_bgcolor="rgba(0,0,0,0)", margin=dict(l=0, r=0, t=40, b=0),
+        scene=dict(xaxis=dict(title=dict(text="SPX move (%)")), yaxis=dict(title=dict(text="VIX")),
+                   zaxis=dict(title=dict(text="P/L ($)")))), _validate=False)
 
 
 def layers_vs_vix_figure(levels: np.ndarray, layer_pnl: dict, vix_now: float, days: float) -> go.Figure:
     """Each layer's P/L against spot VIX at the horizon."""
-    fig = go.Figure()
-    total = np.zeros_like(levels)
+    traces = []
+    total = np.zeros_like(np.asarray(levels, float))
     for name, pnl in layer_pnl.items():
         total = total + pnl
-        fig.add_trace(go.Scatter(x=levels, y=pnl, name=name, line=dict(color=LAYER_COLORS.get(name, HEDGE_COLOR), width=2),
-                                 hovertemplate="VIX %{x:.1f}<br>%{y:$,.0f}<extra>" + name + "</extra>"))
+        traces.append(_line(levels, pnl, name, LAYER_COLORS.get(name, HEDGE_COLOR),
+                            hover="VIX %{x:.1f}<br>%{y:$,.0f}<extra>" + name + "</extra>"))
     if len(layer_pnl) > 1:
-        fig.add_trace(go.Scatter(x=levels, y=total, name="All layers", line=dict(color=HEDGE_COLOR, width=3, dash="dot")))
-    fig.add_vline(x=vix_now, line=dict(color=NEUTRAL_COLOR, width=1), annotation_text=f"VIX {vix_now:.1f}",
-                  annotation_position="top")
-    return _layout(fig, f"Hedge layers' P/L against VIX, after {days:g} days (model)", "Spot VIX (vol points)",
-                   "P/L (dollars)")
+        traces.append(_line(levels, total, "All layers", HEDGE_COLOR, 3, "dot"))
+    shape, note = _vline(vix_now, NEUTRAL_COLOR, "solid", f"VIX {vix_now:.1f}", "top")
+    return _figure(traces, f"Hedge layers' P/L against VIX, after {days:g} days (model)", "Spot VIX (vol points)",
+                   "P/L (dollars)", [shape], [note])
+
+
+def scale_figure(table: ScaleTable) -> go.Figure:
+    """Net credit after slippage and worst-case drawdown, 1 to N contracts."""
+    traces = [_line(table.contracts, table.net_credit, "Net credit after entry slippage", CONDOR_COLOR),
+              _line(table.contracts, -table.drawdown, "Worst case (max loss + slippage)", LOSS_COLOR)]
+    return _figure(traces, "Scale: credit and drawdown by position size (model-based)", "Contracts", "Dollars")
+
+
+def vix_history_figure(panel, start, low_max: float, high_min: float) -> go.Figure:
+    """VIX closes since ``start`` over the three regime bands."""
+    vix = panel["vix"].dropna().loc[start:]
+    top = max(float(vix.max()) * 1.1 if len(vix) else 40.0, high_min + 10)
+    shapes, notes = [], []
+    for name, (y0, y1) in {"Low": (0, low_max), "Moderate": (low_max, high_min), "High": (high_min, top)}.items():
+        shapes.append(dict(type="rect", xref="paper", yref="y", x0=0, x1=1, y0=y0, y1=y1,
+                           fillcolor=REGIME_COLORS[name], opacity=0.10, line=dict(width=0), layer="below"))
+        notes.append(dict(xref="paper", yref="y", x=0.0, y=y1, yanchor="top", xanchor="left", text=name,
+                          showarrow=False, font=dict(size=11)))
+    trace = dict(type="scatter", mode="lines", x=vix.index, y=vix.to_numpy(float), name="VIX",
+                 line=dict(color=CONDOR_COLOR, width=1.8), hovertemplate="%{x|%Y-%m-%d}<br>VIX %{y:.2f}<extra></extra>")
+    return _figure([trace], "VIX with the regime bands", "Date", "VIX (vol points)", shapes, notes,
+                   yaxis=dict(tickformat=".0f", range=[0, top]))
+
+
+def term_structure_figure(levels: dict, futures: list[tuple[float, float]] | None = None) -> go.Figure:
+    """VIX9D → VIX6M against tenor, with the futures proxy if given."""
+    tenors = {"vix9d": 9, "vix": 30, "vix3m": 93, "vix6m": 183}
+    points = [(tenors[k], levels[k], k.upper()) for k in tenors if levels.get(k)]
+    traces = []
+    if points:
+        traces.append(dict(type="scatter", x=np.array([p[0] for p in points], float),
+                           y=np.array([p[1] for p in points], float), text=[p[2] for p in points],
+                           mode="lines+markers+text", textposition="top center", name="Cboe vol indexes",
+                           line=dict(color=CONDOR_COLOR, width=2),
+                           hovertemplate="%{text}: %{y:.2f} (%{x} days)<extra></extra>"))
+    if futures:
+        traces.append(dict(type="scatter", x=np.array([f[0] for f in futures], float),
+                           y=np.array([f[1] for f in futures], float), mode="lines+markers",
+                           name="VIX futures (model proxy)", line=dict(color=HEDGE_COLOR, width=2, dash="dot"),
+                           hovertemplate="future expiring in %{x:.0f} days: %{y:.2f}<extra>model</extra>"))
+    return _figure(traces, "Term structure", "Days to expiry", "Vol points", yaxis=dict(tickformat=".1f"))
+
+
+def stress_contributions_figure(report) -> go.Figure:
+    """Each signal's share of the stress score (grey: not available)."""
+    values = np.array([s.contribution for s in report.signals], float)
+    trace = dict(type="bar", orientation="h", x=values, y=[s.label for s in report.signals],
+                 marker=dict(color=[HEDGE_COLOR if s.stress is not None else NEUTRAL_COLOR for s in report.signals]),
+                 text=[f"{s.stress:.2f} × w {s.weight:.2f}" if s.stress is not None else "n/a" for s in report.signals],
+                 textposition="outside", hovertemplate="%{y}: %{x:.3f}<extra></extra>")
+    return _figure([trace], f"Stress score {report.stress_score:.2f}: what each signal adds",
+                   "Contribution to the score (0–1)", "",
+                   xaxis=dict(range=[0, max(0.3, float(values.max()) * 1.3 if values.size else 0.3)]),
+                   yaxis=dict(tickformat="", autorange="reversed", zeroline=False), hovermode="closest",
+                   showlegend=False)

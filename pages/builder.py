@@ -14,6 +14,7 @@ import streamlit as st
 from alvh_core.events import load_events
 from alvh_core.figures import combined_payoff_figure, heat_map_figure, layers_vs_vix_figure, scale_figure, surface_figure
 from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
+from alvh_core.payoff import payoff_curves
 from alvh_core.position import HedgeContext, Scenario, build_position, horizon_view
 from alvh_core.sharelink import BUILDER_KEYS, read_link
 from alvh_core.signals import regime_report
@@ -167,18 +168,22 @@ elif chosen.position_max_loss > 2 * budget.amount:
 
 @st.fragment
 def payoff_section() -> None:
-    """The horizon slider and what depends on it, redrawn without the page."""
+    """The horizon slider and what depends on it, redrawn without the page.
+
+    The payoff chart is computed and sent first; the heat map, the layers and
+    the stress table follow (Streamlit shows each element as it arrives).
+    """
     horizon = st.slider("Horizon: days from now (0 = today; the solid lines are at expiry)", 0,
                         max(int(condor.days), 1), 0, key="hz", bind="query-params")
-    view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map=True, grid=position.at_expiry.spx)
+    curves = payoff_curves(condor, max(n, 1), hedge, market, vol_model, position.at_expiry.spx, horizon)
     label = "now" if horizon == 0 else f"after {horizon} day{'s' if horizon != 1 else ''}"
     sized = f"{n} contract{'s' if n != 1 else ''}" if n else "1 contract: the budget allows none"
     title = f"Condor ({sized}), hedge and combined at expiry ({condor.days:g} days); dotted: combined {label}"
-    st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, view.curves),
-                    key="b_payoff_chart")
+    st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves), key="b_payoff_chart")
     st.caption("Hedge on the SPX axis through the fitted spot–vol link: each SPX level maps to a VIX level (median), "
                "the green band is the combined P/L at the 10th–90th percentile VIX response. VIX futures move by "
                "their tenor beta. Model-based.")
+    view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map=True, grid=position.at_expiry.spx)
     heat_col, layer_col = st.columns([1.3, 1])
     with heat_col:
         st.plotly_chart(heat_map_figure(view.heat), key="b_heat_chart")
@@ -186,8 +191,10 @@ def payoff_section() -> None:
             st.plotly_chart(surface_figure(view.heat), key="b_surface_chart")
     with layer_col:
         if view.layer_pnl:
-            st.plotly_chart(layers_vs_vix_figure(view.layer_vix_levels, view.layer_pnl, market.vix, view.days),
-                            key="b_layers_chart")
+            shown = view.layer_vix_levels <= 90.0
+            st.plotly_chart(layers_vs_vix_figure(view.layer_vix_levels[shown],
+                                                 {k: v[shown] for k, v in view.layer_pnl.items()}, market.vix,
+                                                 view.days), key="b_layers_chart")
         else:
             st.info("No active hedge layer: nothing to draw against VIX.")
     st.dataframe(pd.DataFrame([{

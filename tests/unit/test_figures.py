@@ -1,39 +1,103 @@
-"""Figure builders: labeled axes with units, finite data, the house colors."""
+"""Figure builders: valid Plotly (validated here, since the builders skip
+validation for speed), labeled axes with units, finite data, house colors."""
 
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
+import pytest
 
+from alvh_core import figures
 from alvh_core.condor import build_condor, condor_metrics
-from alvh_core.figures import CONDOR_COLOR, condor_payoff_figure, payoff_grid, scale_figure
+from alvh_core.events import load_events
 from alvh_core.market import DEFAULT_MARKET
-from alvh_core.sizing import scale_table
+from alvh_core.position import HedgeContext, Scenario, build_position
+from alvh_core.signals import regime_report
+from alvh_core.sizing import RiskBudget, scale_table
 from alvh_core.tiers import find_tier, load_tiers
 
 
-def _condor():
-    condor = build_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Moderate"))
-    return condor, condor_metrics(condor)
+@pytest.fixture(scope="module")
+def position():
+    scenario = Scenario(tier=find_tier(load_tiers(), "Moderate"), budget=RiskBudget(risk_pct=5.0), horizon_days=3)
+    return build_position(DEFAULT_MARKET, scenario, HedgeContext.from_vix(DEFAULT_MARKET.vix, 0.3, 6))
 
 
-def test_payoff_figure_is_labeled_and_finite():
-    condor, metrics = _condor()
-    grid = payoff_grid(condor, metrics)
-    assert grid.size == 401 and grid[0] < condor.long_put.strike and grid[-1] > condor.long_call.strike
-    fig = condor_payoff_figure(condor, metrics, 3, np.zeros_like(grid), "now", grid)
-    assert "index points" in fig.layout.xaxis.title.text and "dollars" in fig.layout.yaxis.title.text
-    expiry = next(t for t in fig.data if t.name == "Condor at expiry")
-    assert expiry.line.color == CONDOR_COLOR
-    y = np.asarray(expiry.y, float)
-    assert np.all(np.isfinite(y))
-    assert abs(y.max() - 3 * metrics.max_profit) < 1e-6 and abs(y.min() + 3 * metrics.max_loss) < 1e-6
+def _validated(fig: go.Figure) -> go.Figure:
+    """Plotly's full validation of what the builder produced (raises if invalid)."""
+    return go.Figure(fig.to_dict())
+
+
+def _all_figures(position):
+    condor, metrics = position.condor, position.plan.metrics
+    view = position.view
+    levels = {"spx": 7482.71, "vix": 16.9, "vix9d": 14.41, "vix3m": 19.46, "vix6m": 21.56}
+    report = regime_report(None, "2026-07-08", levels, "default", load_events())
+    import pandas as pd
+
+    panel = pd.DataFrame({"vix": np.linspace(12, 30, 300)}, index=pd.bdate_range("2025-01-01", periods=300))
+    return {
+        "condor": figures.condor_payoff_figure(condor, metrics, 2, np.zeros(401), "now"),
+        "combined": figures.combined_payoff_figure(position.at_expiry, condor, metrics, "t", view.curves),
+        "heat": figures.heat_map_figure(view.heat),
+        "surface": figures.surface_figure(view.heat),
+        "layers": figures.layers_vs_vix_figure(view.layer_vix_levels, view.layer_pnl, 16.9, view.days),
+        "scale": figures.scale_figure(scale_table(metrics, 18.0)),
+        "history": figures.vix_history_figure(panel, panel.index[0], 15, 25),
+        "term": figures.term_structure_figure(levels, [(10, 18.0), (40, 19.5)]),
+        "stress": figures.stress_contributions_figure(report),
+    }
+
+
+def _numbers(values) -> np.ndarray | None:
+    if values is None:
+        return None
+    array = np.asarray(values, dtype=object).ravel()
+    kept = [v for v in array if v is not None and not isinstance(v, str)]
+    try:
+        return np.asarray(kept, float)
+    except (TypeError, ValueError):  # dates
+        return None
+
+
+def test_every_figure_is_valid_plotly_with_labeled_axes(position):
+    for name, fig in _all_figures(position).items():
+        valid = _validated(fig)  # raises on any invalid property
+        if name != "surface":
+            assert valid.layout.xaxis.title.text, name
+        for trace in fig.data:
+            for attr in ("x", "y", "z"):
+                numbers = _numbers(getattr(trace, attr, None))
+                if numbers is not None:
+                    assert np.all(np.isfinite(numbers)), (name, attr)
+
+
+def test_payoff_figure_lines_and_marks(position):
+    condor, metrics = position.condor, position.plan.metrics
+    fig = figures.combined_payoff_figure(position.at_expiry, condor, metrics, "t", position.view.curves)
+    _validated(fig)
+    names = [t.name for t in fig.data]
+    assert {"Condor", "Hedge", "Combined", "Combined after 3 d"} <= set(names)
+    colors = {t.name: t.line.color for t in fig.data if t.name in ("Condor", "Hedge", "Combined")}
+    assert colors == {"Condor": figures.CONDOR_COLOR, "Hedge": figures.HEDGE_COLOR, "Combined": figures.COMBINED_COLOR}
     labels = " ".join(a.text for a in fig.layout.annotations)
-    assert "BE" in labels and f"{condor.short_put.strike:,.0f}" in labels
-    assert "budget allows none" in condor_payoff_figure(condor, metrics, 0).layout.title.text
+    assert "BE" in labels and f"{condor.short_put.strike:,.0f}" in labels and "spot" in labels
+    assert "index points" in fig.layout.xaxis.title.text and "dollars" in fig.layout.yaxis.title.text
 
 
-def test_scale_figure_has_both_series():
-    _, metrics = _condor()
-    fig = scale_figure(scale_table(metrics, 18.0))
-    assert len(fig.data) == 2 and fig.layout.xaxis.title.text == "Contracts"
-    assert all(np.all(np.isfinite(np.asarray(t.y, float))) for t in fig.data)
+def test_condor_only_figure_bounds_and_zero_contracts():
+    condor = build_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Moderate"))
+    metrics = condor_metrics(condor)
+    fig = figures.condor_payoff_figure(condor, metrics, 3)
+    _validated(fig)
+    y = np.asarray(next(t for t in fig.data if t.name == "Condor at expiry").y, float)
+    assert abs(y.max() - 3 * metrics.max_profit) < 1e-6 and abs(y.min() + 3 * metrics.max_loss) < 1e-6
+    assert "budget allows none" in figures.condor_payoff_figure(condor, metrics, 0).layout.title.text
+
+
+def test_heat_map_is_centered_on_zero(position):
+    fig = figures.heat_map_figure(position.view.heat)
+    _validated(fig)
+    heat = fig.data[0]
+    assert heat.zmid == 0 and heat.zmin == -heat.zmax
+    assert np.asarray(heat.z).shape == (61, 101)
