@@ -26,6 +26,16 @@ def _metrics(page) -> dict:
     return out
 
 
+def _open_fresh(browser, url: str, **context_args):
+    """The link in a new browser context (no shared session), ready."""
+    context = browser.new_context(**context_args)
+    page = context.new_page()
+    page.goto(url)
+    _ready(page)
+    page.wait_for_timeout(500)
+    return context, page
+
+
 def _wait_for_url(page, pattern: str):
     page.wait_for_function("p => new RegExp(p).test(window.location.search)", arg=pattern, timeout=30_000)
 
@@ -58,11 +68,7 @@ def test_slider_and_inputs_travel_in_the_link(browser, app_url, artifacts):
     assert query["t"] == ["Moderate"] and query["hz"] == ["3"] and query["r"][0].startswith("5")
     page.screenshot(path=str(artifacts / "builder_before_share.png"), full_page=True)
 
-    context = browser.new_context(viewport={"width": 1400, "height": 2000})
-    fresh = context.new_page()
-    fresh.goto(shared)
-    _ready(fresh)
-    fresh.wait_for_timeout(500)
+    context, fresh = _open_fresh(browser, shared, viewport={"width": 1400, "height": 2000})
     assert _metrics(fresh) == before
     shown = fresh.locator("[data-testid='stSlider']").filter(has_text="Horizon")
     assert shown.locator("[data-testid='stSliderThumbValue']").inner_text().strip() == "3"
@@ -88,11 +94,7 @@ def test_pinned_market_data_reproduces_a_typed_market(browser, app_url):
     before = _metrics(page)
     shared = page.url
     assert "spx=" in shared and "asof=" in shared
-    context = browser.new_context()
-    fresh = context.new_page()
-    fresh.goto(shared)
-    _ready(fresh)
-    fresh.wait_for_timeout(500)
+    context, fresh = _open_fresh(browser, shared)
     assert _metrics(fresh) == before
     assert "Data: manual" in fresh.locator("[data-testid='stSidebar']").inner_text()
     context.close()
