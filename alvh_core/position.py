@@ -128,13 +128,16 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
 
 
 def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_model, days: float,
-                 with_heat_map: bool = True, grid: np.ndarray | None = None) -> HorizonView:
-    """Curves, heat map, stress table and layer P/L after ``days``."""
+                 with_heat_map: bool = True, grid: np.ndarray | None = None,
+                 curves: PayoffCurves | None = None) -> HorizonView:
+    """Curves, heat map, stress table and layer P/L after ``days``
+    (``curves``: the payoff curves at that horizon if already computed)."""
     condor = plan.condor
     contracts = max(plan.chosen.contracts, 1)
     days = float(np.clip(days, 0.0, condor.days))
-    grid = payoff_grid(condor, plan.metrics) if grid is None else grid
-    curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days)
+    if curves is None:
+        grid = payoff_grid(condor, plan.metrics) if grid is None else grid
+        curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days)
     heat = heat_map(condor, contracts, hedge, market, vol_model, days) if with_heat_map else None
     stress = stress_table(condor, contracts, hedge, market, vol_model, max(days, 1.0))
     levels = np.linspace(5.0, 150.0, 291)  # 0.5-point steps: the breakeven is read off this curve

@@ -109,8 +109,11 @@ for problem in problems:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _context(market_key: tuple, source: str, has_panel: bool, _panel, _breadth) -> HedgeContext:
-    """Regime, stress score and events for the market (cached: history-based)."""
+def _context(market_key: tuple, source: str, has_panel: bool, _panel, _breadth):
+    """(HedgeContext, RegimeReport) for the market, cached: history-based.
+
+    The panel itself is not hashed (leading underscore); the market's levels
+    and as-of date, the source and whether there is a panel identify it."""
     spot, vix, vix9d, vix3m, vix6m, vvix, asof = market_key
     levels = {"spx": spot, "vix": vix, "vix9d": vix9d, "vix3m": vix3m, "vix6m": vix6m, "vvix": vvix}
     asof_day = pd.Timestamp(asof).date() if asof else date.today()
@@ -183,7 +186,7 @@ def payoff_section() -> None:
     st.caption("Hedge on the SPX axis through the fitted spot–vol link: each SPX level maps to a VIX level (median), "
                "the green band is the combined P/L at the 10th–90th percentile VIX response. VIX futures move by "
                "their tenor beta. Model-based.")
-    view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map=True, grid=position.at_expiry.spx)
+    view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map=True, curves=curves)
     heat_col, layer_col = st.columns([1.3, 1])
     with heat_col:
         st.plotly_chart(heat_map_figure(view.heat), key="b_heat_chart")
