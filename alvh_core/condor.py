@@ -17,7 +17,7 @@ import numpy as np
 
 from .legs import MULTIPLIER, OptionLeg, Structure, price_leg
 from .market import MarketState, strike_step
-from .pricing import DAYS_PER_YEAR, Greeks, bsm
+from .pricing import DAYS_PER_YEAR, bsm_price_delta
 from .probability import PnlMeasures, TerminalDistribution, lognormal, pnl_measures
 from .tiers import Tier
 from .volmodel import VolModel
@@ -130,17 +130,18 @@ class _StrikeGrid:
         high = np.ceil(market.spot * np.exp(5 * sd + 0.02) / self.step) * self.step + wing
         self.strikes = np.arange(low, high + self.step / 2, self.step)
         self.iv = vol_model.implied_vol(self.strikes, self.forward, days)
-        put = bsm(market.spot, self.strikes, years, market.rate, market.div, self.iv, "put")
+        put_price, put_delta = bsm_price_delta(market.spot, self.strikes, years, market.rate, market.div, self.iv,
+                                               "put")
         # Calls by put–call parity: C = P + e^{-qT}S − e^{-rT}K, delta_C = delta_P + e^{-qT}.
         carry, discount = np.exp(-market.div * years), np.exp(-market.rate * years)
-        call_price = np.maximum(put.price + carry * market.spot - discount * self.strikes, 0.0)
-        self.put = put
-        self.call = Greeks(call_price, put.delta + carry, put.gamma, put.vega, put.theta)
+        self.put_price, self.put_delta = put_price, put_delta
+        self.call_price = np.maximum(put_price + carry * market.spot - discount * self.strikes, 0.0)
+        self.call_delta = put_delta + carry
         self.atm = atm
 
     def index(self, strikes) -> np.ndarray:
         idx = np.rint((np.asarray(strikes, float) - self.strikes[0]) / self.step).astype(int)
-        return np.clip(idx, 0, self.strikes.size - 1)
+        return np.minimum(np.maximum(idx, 0), self.strikes.size - 1)
 
 
 def candidates(market: MarketState, days: float, wing: float, short_deltas=None,
@@ -154,20 +155,21 @@ def candidates(market: MarketState, days: float, wing: float, short_deltas=None,
     grid = _StrikeGrid(market, vol_model, days, wing)
     deltas = np.asarray(_DELTA_GRID if short_deltas is None else short_deltas, float)
     # Nearest grid strike to each target |delta| (put deltas rise with strike).
-    put_idx = np.clip(np.searchsorted(-np.abs(grid.put.delta[::-1]), -deltas), 0, grid.strikes.size - 1)
+    last = grid.strikes.size - 1
+    put_idx = np.minimum(np.searchsorted(-np.abs(grid.put_delta[::-1]), -deltas), last)
     put_idx = grid.strikes.size - 1 - put_idx
-    call_idx = np.clip(np.searchsorted(-grid.call.delta, -deltas), 0, grid.strikes.size - 1)
+    call_idx = np.minimum(np.searchsorted(-grid.call_delta, -deltas), last)
     short_put = grid.strikes[put_idx]
     short_call = np.maximum(grid.strikes[call_idx], short_put + grid.step)
     long_put = np.maximum(short_put - wing, grid.strikes[0])
     long_call = short_call + wing
-    price = lambda side, k: (grid.put if side == "put" else grid.call).price[grid.index(k)]  # noqa: E731
+    price = lambda side, k: (grid.put_price if side == "put" else grid.call_price)[grid.index(k)]  # noqa: E731
     credit = price("put", short_put) - price("put", long_put) + price("call", short_call) - price("call", long_call)
     max_loss = np.maximum(short_put - long_put, long_call - short_call) - credit
     be_low, be_high = short_put - credit, short_call + credit
     dist = distribution or lognormal(market.spot, days, market.rate, market.div, grid.atm)
     return CandidateSet(short_put, short_call, long_put, long_call, credit, max_loss, be_low, be_high,
-                        dist.prob_between(be_low, be_high), np.abs(grid.put.delta[put_idx]))
+                        dist.prob_between(be_low, be_high), np.abs(grid.put_delta[put_idx]))
 
 
 def candidate_measures(cands: CandidateSet, distribution: TerminalDistribution) -> dict[str, np.ndarray]:

@@ -25,14 +25,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from .fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS
 from .legs import MULTIPLIER, OptionLeg
 from .market import MarketState
-from .pricing import black76, black76_price, black_call_delta, bsm, bsm_price
+from .pricing import black76_one, black76_price, black_call_delta, bsm_one, bsm_price
 from .regime import Regime
 from .vixfutures import DEFAULT_VVIX, expiries_after, futures_proxy, tenor_beta
 
@@ -135,13 +137,22 @@ class HedgePlan:
     asof: str
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
+    @cached_property
     def active_layers(self) -> tuple[HedgeLayer, ...]:
         return tuple(layer for layer in self.layers if layer.active and layer.contracts > 0)
 
-    @property
+    @cached_property
     def total_cost(self) -> float:
         return float(sum(layer.cost for layer in self.active_layers))
+
+    @cached_property
+    def vix_legs(self) -> _VixLegTable:
+        """The VIX legs of the active layers as arrays (built once per plan)."""
+        return _VixLegTable.of(self.active_layers)
+
+    @cached_property
+    def has_spx_legs(self) -> bool:
+        return any(leg.underlying != "VIX" for layer in self.active_layers for leg in layer.legs)
 
     @property
     def total_vix_notional(self) -> float:
@@ -169,10 +180,11 @@ def vix_call_leg(side: int, strike: float, expiry: date, asof: date, market: Mar
                  call_skew: float = VIX_CALL_SKEW, quantity: int = 1) -> HedgeLeg:
     days = float((expiry - asof).days)
     vol = float(vix_option_vol(strike, future, days, market.vvix, call_skew))
-    g = black76(future, strike, days / 365.0, market.rate, vol, "call")
-    return HedgeLeg(kind="call", side=side, strike=float(strike), days=days, iv=vol, price=float(g.price),
-                    delta=float(g.delta), gamma=float(g.gamma), vega=float(g.vega), theta=float(g.theta),
-                    quantity=quantity, underlying="VIX", forward=float(future), expiry=expiry.isoformat())
+    price, delta, gamma, vega, theta = black76_one(float(future), float(strike), days / 365.0, float(market.rate), vol,
+                                                   True)
+    return HedgeLeg(kind="call", side=side, strike=float(strike), days=days, iv=vol, price=price, delta=delta,
+                    gamma=gamma, vega=vega, theta=theta, quantity=quantity, underlying="VIX", forward=float(future),
+                    expiry=expiry.isoformat())
 
 
 def strike_at_delta(target: float, future: float, days: float, market: MarketState, call_skew: float) -> float:
@@ -232,8 +244,13 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
     term = market.term
     notes: list[str] = []
 
+    # Every expiry a layer may pick, priced in one call.
+    listed = expiries_after(asof, 10)
+    proxies = futures_proxy(term, np.array([(e - asof).days for e in listed], float), market.vvix)
+    futures = dict(zip(listed, proxies.tolist(), strict=True))
+
     def future_for(expiry: date) -> float:
-        return float(futures_proxy(term, (expiry - asof).days, market.vvix))
+        return futures[expiry]
 
     def one_call_layer(name, roll, low, high, delta, target_notional, skip=0, note="", active=True):
         expiry = pick_expiry(asof, low, high, skip)
@@ -307,9 +324,10 @@ def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, sett
     ivs = vol_model.implied_vol(np.array(strikes), forward, days)
     legs = []
     for (side, qty), k, iv in zip(((1, 1), (-1, 2), (1, 1)), strikes, ivs, strict=True):
-        g = bsm(market.spot, k, days / 365.0, market.rate, market.div, iv, "put")
-        legs.append(HedgeLeg(kind="put", side=side, strike=float(k), days=days, iv=float(iv), price=float(g.price),
-                             delta=float(g.delta), gamma=float(g.gamma), vega=float(g.vega), theta=float(g.theta),
+        price, delta, gamma, vega, theta = bsm_one(float(market.spot), float(k), days / 365.0, float(market.rate),
+                                                   float(market.div), float(iv), False)
+        legs.append(HedgeLeg(kind="put", side=side, strike=float(k), days=days, iv=float(iv), price=price,
+                             delta=delta, gamma=gamma, vega=vega, theta=theta,
                              quantity=qty, underlying="SPX", forward=forward,
                              expiry=(pd.Timestamp(asof) + pd.Timedelta(days=days)).date().isoformat()))
     fly_cost = MULTIPLIER * sum(leg.signed_quantity * leg.price for leg in legs)
@@ -327,37 +345,131 @@ def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, sett
 
 # --- valuing the hedge under scenarios -----------------------------------------------------
 
+@dataclass(frozen=True)
+class _VixLegTable:
+    """The VIX legs of a set of layers as arrays (for valuing them in one call)."""
+
+    strike: np.ndarray
+    forward: np.ndarray
+    vol: np.ndarray
+    days: np.ndarray
+    weight: np.ndarray   # dollars per VIX point per leg: contracts × signed quantity × 100
+    layer: np.ndarray    # index of each leg's layer
+
+    @classmethod
+    def of(cls, layers: tuple[HedgeLayer, ...]) -> _VixLegTable:
+        rows = [(i, layer.contracts, leg) for i, layer in enumerate(layers) for leg in layer.legs
+                if leg.underlying == "VIX"]
+        column = lambda f: np.array([f(n, leg) for _, n, leg in rows], float)  # noqa: E731
+        return cls(column(lambda n, leg: leg.strike), column(lambda n, leg: leg.forward),
+                   column(lambda n, leg: leg.iv), column(lambda n, leg: leg.days),
+                   column(lambda n, leg: n * leg.signed_quantity * MULTIPLIER),
+                   np.array([i for i, _, _ in rows], int))
+
+    def values(self, market: MarketState, vix_level: np.ndarray, days_elapsed: float) -> np.ndarray:
+        """Value of one unit of each leg (VIX points), shape (legs,) + vix_level.shape.
+
+        VIX futures move with spot VIX by the tenor beta of their remaining
+        days (``F = F0 · (VIX/VIX0)^beta``); the option's own vol is held (a
+        scenario moves VIX, not VVIX); a leg past its expiry is worth its
+        payoff on the VIX level given.
+        """
+        lead = (-1,) + (1,) * vix_level.ndim
+        left = self.days - days_elapsed
+        log_ratio = np.log(np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
+        out = np.empty((self.strike.size,) + vix_level.shape)
+        live = left > 0
+        if live.any():
+            years = left[live] / 365.0
+            beta = tenor_beta(left[live])
+            stddev = self.vol[live] * np.sqrt(years)
+            if stddev.min() > 1e-12:
+                # Black-76 with ln F = ln F0 + beta·ln(VIX/VIX0): d1 and d2 are affine in ln(VIX/VIX0),
+                # so the full grid needs one exp and two normal CDFs per leg.
+                discount = np.exp(-market.rate * years)
+                strike = self.strike[live]
+                slope = (beta / stddev).reshape(lead) * log_ratio
+                centre = np.log(self.forward[live] / strike) / stddev
+                d1 = slope + (centre + 0.5 * stddev).reshape(lead)
+                d2 = slope + (centre - 0.5 * stddev).reshape(lead)
+                value = (discount * self.forward[live]).reshape(lead) * np.exp(beta.reshape(lead) * log_ratio) * ndtr(d1)
+                value -= (discount * strike).reshape(lead) * ndtr(d2)
+                np.maximum(value, 0.0, out=value)
+                if live.all():
+                    return value
+                out[live] = value
+            else:
+                future = self.forward[live].reshape(lead) * np.exp(beta.reshape(lead) * log_ratio)
+                out[live] = black76_price(future, self.strike[live].reshape(lead), years.reshape(lead), market.rate,
+                                          self.vol[live].reshape(lead), True)
+        if not live.all():
+            out[~live] = np.maximum(vix_level[None, ...] - self.strike[~live].reshape(lead), 0.0)
+        return out
+
+    def total(self, market: MarketState, vix_level: np.ndarray, days_elapsed: float,
+              weights: np.ndarray | None = None) -> np.ndarray:
+        """Weighted sum over legs (dollars): ``weights`` (rows, legs), default the
+        legs' own dollar weights (one row); shape (rows,) + vix_level.shape."""
+        weights = self.weight[None, :] if weights is None else weights
+        values = self.values(market, vix_level, days_elapsed)
+        return (weights @ values.reshape(values.shape[0], -1)).reshape((weights.shape[0],) + vix_level.shape)
+
+
+def _leg_value_one(leg: HedgeLeg, market: MarketState, vix: float, spx: float, days_elapsed: float) -> float:
+    """One unit of one hedge leg at one scenario (points), the scalar twin of
+    :meth:`_VixLegTable.values` and :func:`_spx_leg_value`."""
+    left = leg.days - days_elapsed
+    if leg.underlying == "VIX":
+        if left <= 0:
+            return max(vix - leg.strike, 0.0)
+        future = leg.forward * (max(vix, 1e-6) / market.vix) ** float(tenor_beta(left))
+        return black76_one(future, leg.strike, left / 365.0, market.rate, leg.iv, True)[0]
+    if left <= 0:
+        return max(leg.strike - spx, 0.0)
+    vol = leg.iv * max(vix, 1e-6) / market.vix
+    return bsm_one(spx, leg.strike, left / 365.0, market.rate, market.div, vol, False)[0]
+
+
+def layer_value_one(layer: HedgeLayer, market: MarketState, vix: float, spx: float, days_elapsed: float) -> float:
+    """Value (dollars, all contracts) of a layer at one scenario (see :func:`layer_value`)."""
+    return MULTIPLIER * layer.contracts * sum(
+        leg.signed_quantity * _leg_value_one(leg, market, float(vix), float(spx), days_elapsed) for leg in layer.legs)
+
+
+def _spx_leg_value(leg: HedgeLeg, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
+    """Value of one SPX put of a hedge (points, one unit): the vol model's
+    vol at pricing, scaled by VIX/VIX0; its payoff past expiry."""
+    left = leg.days - days_elapsed
+    if left <= 0:
+        return np.maximum(leg.strike - spx_level, 0.0)
+    vol = leg.iv * np.maximum(vix_level, 1e-6) / market.vix
+    return bsm_price(spx_level, leg.strike, left / 365.0, market.rate, market.div, vol, False)
+
+
+def _spx_value(layers, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray | float:
+    total = 0.0
+    for layer in layers:
+        for leg in layer.legs:
+            if leg.underlying != "VIX":
+                total = total + leg.signed_quantity * MULTIPLIER * layer.contracts * _spx_leg_value(
+                    leg, market, vix_level, spx_level, days_elapsed)
+    return total
+
+
 def layer_value(layer: HedgeLayer, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
     """Value (dollars, all contracts) of a layer after ``days_elapsed`` with spot
     VIX at ``vix_level`` and SPX at ``spx_level`` (arrays broadcast).
 
-    VIX futures move with spot VIX by the tenor beta of their remaining days
-    (``F = F0 · (VIX/VIX0)^beta``); an option past its expiry is worth its
-    payoff on the VIX level given.  SPX legs reprice on the vol model with
-    the surface scaled by VIX/VIX0.  The vol of VIX is held at its value
-    when the leg was priced.
+    VIX legs: Black-76 on their future moved by the tenor beta (see
+    :meth:`_VixLegTable.values`).  SPX legs reprice on the vol model with
+    the surface scaled by VIX/VIX0.
     """
     vix_level = np.asarray(vix_level, float)
     spx_level = np.asarray(spx_level, float)
-    total = np.zeros(np.broadcast_shapes(vix_level.shape, spx_level.shape))
-    ratio = np.maximum(vix_level, 1e-6) / market.vix
-    for leg in layer.legs:
-        left = leg.days - days_elapsed
-        if leg.underlying == "VIX":
-            if left <= 0:
-                value = np.maximum(vix_level - leg.strike, 0.0)
-            else:
-                future = leg.forward * ratio ** float(tenor_beta(left))
-                # The option's own vol is held: a scenario moves VIX, not VVIX.
-                value = black76_price(future, leg.strike, left / 365.0, market.rate, leg.iv, True)
-        else:
-            if left <= 0:
-                value = np.maximum(leg.strike - spx_level, 0.0)
-            else:
-                vol = leg.iv * ratio
-                value = bsm_price(spx_level, leg.strike, left / 365.0, market.rate, market.div, vol, False)
-        total = total + leg.signed_quantity * value
-    return np.broadcast_to(total * MULTIPLIER * layer.contracts, total.shape)
+    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape)
+    table = _VixLegTable.of((layer,))
+    total = table.total(market, vix_level, days_elapsed)[0] if table.strike.size else 0.0
+    return np.broadcast_to(total + _spx_value((layer,), market, vix_level, spx_level, days_elapsed), shape)
 
 
 def hedge_pnl(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
@@ -369,35 +481,36 @@ def hedge_pnl(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_e
     vix_level = np.asarray(vix_level, float)
     spx_level = np.asarray(spx_level, float)
     shape = np.broadcast_shapes(vix_level.shape, spx_level.shape)
-    total = np.zeros(shape)
-    vix_legs = [(layer.contracts, leg) for layer in plan.active_layers for leg in layer.legs if leg.underlying == "VIX"]
-    if vix_legs:
-        lead = (-1,) + (1,) * vix_level.ndim
-        strike = np.array([leg.strike for _, leg in vix_legs]).reshape(lead)
-        forward0 = np.array([leg.forward for _, leg in vix_legs]).reshape(lead)
-        vol = np.array([leg.iv for _, leg in vix_legs]).reshape(lead)
-        left = np.array([leg.days for _, leg in vix_legs]) - days_elapsed
-        weight = np.array([n * leg.signed_quantity for n, leg in vix_legs], float) * MULTIPLIER
-        beta = tenor_beta(np.maximum(left, 0.0)).reshape(lead)
-        ratio = (np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
-        # Expired legs settle on the VIX level itself (zero time left: intrinsic value).
-        future = np.where(left.reshape(lead) > 0, forward0 * ratio ** beta, vix_level[None, ...])
-        years = np.maximum(left, 0.0).reshape(lead) / 365.0
-        prices = black76_price(future, strike, years, market.rate, vol, True)
-        total = total + np.tensordot(weight, np.broadcast_to(prices, (len(vix_legs),) + prices.shape[1:]), axes=1)
-    for layer in plan.active_layers:
-        spx_legs = tuple(leg for leg in layer.legs if leg.underlying != "VIX")
-        if spx_legs:
-            part = HedgeLayer(layer.name, layer.instrument, layer.roll, spx_legs, layer.contracts, layer.exact_contracts,
-                              layer.target_vix_notional, True)
-            total = total + layer_value(part, market, vix_level, spx_level, days_elapsed)
+    table = plan.vix_legs
+    total = table.total(market, vix_level, days_elapsed)[0] if table.strike.size else 0.0
+    if plan.has_spx_legs:
+        total = total + _spx_value(plan.active_layers, market, vix_level, spx_level, days_elapsed)
     return np.broadcast_to(total - plan.total_cost, shape)
+
+
+def layer_pnls(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed: float) -> dict[str, np.ndarray]:
+    """P/L (dollars) of each active layer, by name, over ``vix_level`` (one pricing call)."""
+    vix_level = np.asarray(vix_level, float)
+    spx_level = np.asarray(spx_level, float)
+    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape)
+    table = plan.vix_legs
+    layers = plan.active_layers
+    by_layer = None
+    if table.strike.size:
+        weights = np.where(np.arange(len(layers))[:, None] == table.layer[None, :], table.weight[None, :], 0.0)
+        by_layer = table.total(market, vix_level, days_elapsed, weights)
+    out = {}
+    for i, layer in enumerate(layers):
+        total = by_layer[i] if by_layer is not None else 0.0
+        total = total + _spx_value((layer,), market, vix_level, spx_level, days_elapsed)
+        out[layer.name] = np.broadcast_to(total - layer.cost, shape)
+    return out
 
 
 def roll_cost(layer: HedgeLayer, market: MarketState) -> float:
     """Model carry of one roll: the value lost over one roll period, market unchanged."""
     elapsed = min(ROLL_DAYS[layer.roll], max(layer.days - 1.0, 0.0))
-    later = float(layer_value(layer, market, market.vix, market.spot, elapsed))
+    later = layer_value_one(layer, market, market.vix, market.spot, elapsed)
     return max(layer.cost - later, 0.0)
 
 

@@ -9,7 +9,9 @@ where the residual band widens with the square root of time.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -18,13 +20,14 @@ from .fitted import SPOT_VOL_LINK
 from .hedge import HedgePlan, hedge_pnl
 from .legs import MULTIPLIER
 from .market import MarketState
-from .pricing import bsm_price
+from .pricing import black_price_scaled
 from .probability import TRADING_DAYS_PER_YEAR, TerminalDistribution, pnl_measures
 from .volmodel import VolModel
 
 STRESS_MOVES = (-0.02, -0.05, -0.10, -0.20)
 
 
+@lru_cache(maxsize=512)
 def link_coefficients(trading_days: float) -> tuple[float, float, float, float, float]:
     """(beta_down, beta_up, gamma, residual p10, residual p90) at a horizon."""
     horizons = np.array(sorted(SPOT_VOL_LINK), float)
@@ -40,7 +43,7 @@ def link_coefficients(trading_days: float) -> tuple[float, float, float, float, 
 def vix_after_move(vix0: float, spx_return, trading_days: float, band: str = "median") -> np.ndarray:
     """VIX after a log-return of SPX over ``trading_days``: the fitted link
     (``band`` = "median", "p10" or "p90" of the residuals), floored at 5."""
-    beta_down, beta_up, gamma, p10, p90 = link_coefficients(trading_days)
+    beta_down, beta_up, gamma, p10, p90 = link_coefficients(float(trading_days))
     r = np.asarray(spx_return, float)
     shift = {"median": 0.0, "p10": p10, "p90": p90}[band]
     log_change = np.where(r < 0, beta_down * r, beta_up * r) + gamma * r * r + shift
@@ -68,10 +71,13 @@ def condor_value_grid(condor: IronCondor, market: MarketState, vol_model: VolMod
     strikes = np.array([leg.strike for leg in condor.legs]).reshape(lead)
     is_call = np.array([leg.kind == "call" for leg in condor.legs]).reshape(lead)
     weights = np.array([leg.signed_quantity for leg in condor.legs], float)
-    forward = spx * np.exp((market.rate - market.div) * years)
-    iv = vol_model.implied_vol(strikes, forward[None, ...], left) * (vix / market.vix)[None, ...]
-    prices = bsm_price(spx[None, ...], strikes, years, market.rate, market.div, iv, is_call)
-    total = np.tensordot(weights, np.broadcast_to(prices, (len(weights),) + shape), axes=1)
+    forward = (spx * math.exp((market.rate - market.div) * years))[None, ...]
+    # The smile at today's VIX gives each leg's vol on the SPX axis; VIX/VIX0 scales it.
+    stddev = vol_model.implied_vol(strikes, forward, left) * math.sqrt(years)
+    prices = black_price_scaled(forward, strikes, stddev, (vix / market.vix)[None, ...], math.exp(-market.rate * years),
+                                is_call)
+    prices = np.broadcast_to(prices, (len(weights),) + shape)
+    total = (weights @ prices.reshape(len(weights), -1)).reshape(shape)
     return (total - condor.premium) * MULTIPLIER
 
 

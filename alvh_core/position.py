@@ -15,7 +15,7 @@ import numpy as np
 
 from .condor import IronCondor
 from .figures import payoff_grid
-from .hedge import HedgePlan, HedgeSettings, build_hedge, hedge_pnl, layer_value, roll_cost
+from .hedge import HedgePlan, HedgeSettings, build_hedge, layer_pnls, layer_value_one, roll_cost
 from .history import History
 from .market import MarketState
 from .payoff import (
@@ -122,7 +122,7 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
     grid = payoff_grid(condor, plan.metrics)
     at_expiry = payoff_curves(condor, contracts, hedge, market, vol_model, grid, condor.days)
     book = hedged_book(condor, plan.chosen.contracts, hedge, market, plan.distribution)
-    horizon = float(np.clip(scenario.horizon_days, 0.0, condor.days))
+    horizon = min(max(float(scenario.horizon_days), 0.0), condor.days)
     view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map, grid)
     return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market, view), at_expiry, book, view)
 
@@ -134,15 +134,14 @@ def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_mo
     (``curves``: the payoff curves at that horizon if already computed)."""
     condor = plan.condor
     contracts = max(plan.chosen.contracts, 1)
-    days = float(np.clip(days, 0.0, condor.days))
+    days = min(max(float(days), 0.0), condor.days)
     if curves is None:
         grid = payoff_grid(condor, plan.metrics) if grid is None else grid
         curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days)
     heat = heat_map(condor, contracts, hedge, market, vol_model, days) if with_heat_map else None
     stress = stress_table(condor, contracts, hedge, market, vol_model, max(days, 1.0))
     levels = np.linspace(5.0, 150.0, 291)  # 0.5-point steps: the breakeven is read off this curve
-    layer_pnl = {layer.name: layer_value(layer, market, levels, market.spot, days) - layer.cost
-                 for layer in hedge.active_layers}
+    layer_pnl = layer_pnls(hedge, market, levels, market.spot, days)
     return HorizonView(days, curves, heat, stress, levels, layer_pnl)
 
 
@@ -167,7 +166,7 @@ def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState, view
     credit = plan.metrics.credit * contracts
     yearly_credit = credit * 365.0 / max(plan.condor.days, 1.0)
     spike_vix = float(vix_after_move(market.vix, np.log(0.9), trading_days_between(7)))
-    spike = float(hedge_pnl(hedge, market, spike_vix, market.spot * 0.9, 7.0)) if layers else 0.0
+    spike = sum(layer_value_one(layer, market, spike_vix, market.spot * 0.9, 7.0) for layer in layers) - premium
     return HedgeMetrics(
         premium=premium, cost_per_roll=float(sum(per_roll.values())), cost_per_year=float(per_year),
         cost_pct_of_credit=100.0 * premium / credit if credit > 0 else 0.0,

@@ -195,6 +195,50 @@ def _black_price(forward, strike, years, vol, discount, is_call) -> np.ndarray:
     return np.asarray(discount, float) * np.where(live, np.maximum(value, 0.0), np.maximum(sign * (forward - strike), 0.0))
 
 
+def black_price_scaled(forward, strike, stddev, scale, discount, is_call) -> np.ndarray:
+    """Black prices with total standard deviation ``stddev · scale``.
+
+    For scenario grids where the vol of every option is scaled by one factor
+    per scenario (a VIX level): ``forward``, ``strike``, ``stddev`` and
+    ``is_call`` share a small shape and only ``scale`` spans the big axis, so
+    the work on the full grid is a handful of operations and two normal
+    CDFs.  Same values and limits as :func:`_black_price`.
+    """
+    forward, strike, stddev, scale = (np.asarray(x, float) for x in (forward, strike, stddev, scale))
+    if (min(forward.min(), strike.min(), scale.min()) <= 0 or stddev.min() * scale.min() <= _MIN_STDDEV
+            or not (np.isfinite(scale).all() and np.isfinite(stddev).all())):
+        # Degenerate cells; an unbounded vol is capped where N(d1) = 1 and N(d2) = 0 exactly.
+        return _black_price(forward, strike, np.minimum(stddev * scale, 1e3), 1.0, discount, is_call)
+    sign = np.where(is_call, 1.0, -1.0)
+    # sign·d1 = a + b and sign·d2 = a − b with a = sign·ln(F/K)/sd, b = sign·sd/2.
+    a = (sign * np.log(forward / strike) / stddev) / scale
+    b = (0.5 * sign * stddev) * scale
+    value = (sign * forward) * ndtr(a + b)
+    value -= (sign * strike) * ndtr(a - b)
+    np.maximum(value, 0.0, out=value)
+    value *= discount
+    return value
+
+
+def bsm_price_delta(spot: float, strike, years: float, rate: float, div: float, vol, kind) -> tuple[np.ndarray, np.ndarray]:
+    """Price and spot delta only, for one spot and a grid of strikes (strike
+    searches); the same values as :func:`bsm`, with fewer array operations."""
+    strike = np.asarray(strike, float)
+    vol = np.asarray(vol, float)
+    years = float(years)
+    stddev = vol * math.sqrt(max(years, 0.0))
+    if years <= 0 or spot <= 0 or stddev.size == 0 or stddev.min() <= _MIN_STDDEV or strike.min() <= 0:
+        g = bsm(spot, strike, years, rate, div, vol, kind)
+        return g.price, g.delta
+    sign = np.where(_is_call(kind), 1.0, -1.0)
+    carry, discount = math.exp(-div * years), math.exp(-rate * years)
+    forward = spot * math.exp((rate - div) * years)
+    d1 = np.log(forward / strike) / stddev + 0.5 * stddev
+    n_d1 = ndtr(sign * d1)
+    value = sign * discount * (forward * n_d1 - strike * ndtr(sign * (d1 - stddev)))
+    return np.maximum(value, 0.0), sign * carry * n_d1
+
+
 def bsm_price(spot, strike, years, rate, div, vol, kind) -> np.ndarray:
     """Black–Scholes–Merton price only (cheaper than :func:`bsm`)."""
     years_arr = np.maximum(np.asarray(years, float), 0.0)
@@ -324,3 +368,12 @@ def bsm_one(spot: float, strike: float, years: float, rate: float, div: float, v
     d_value_d_t = (discount * forward * pdf * vol / (2.0 * math.sqrt(years))
                    - div * spot * carry * n_d1 + rate * strike * discount * n_d2)
     return price, carry * n_d1, gamma, vega, -d_value_d_t / DAYS_PER_YEAR
+
+
+def black76_one(forward: float, strike: float, years: float, rate: float, vol: float,
+                is_call: bool) -> tuple[float, float, float, float, float]:
+    """(price, delta, gamma, vega, theta) of one option on a futures price, as
+    :func:`black76`: Black-76 is Black–Scholes–Merton with the carry equal
+    to the rate (the future neither grows nor pays)."""
+    return bsm_one(forward, strike, years, rate, rate, vol, is_call)
+

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -75,7 +76,7 @@ class TerminalDistribution:
         low = np.asarray(low, float)
         high = np.asarray(high, float)
         if self.convention == "lognormal":
-            return np.clip(self._cdf(high) - self._cdf(low), 0.0, 1.0)
+            return np.minimum(np.maximum(self._cdf(high) - self._cdf(low), 0.0), 1.0)
         s = self.spot_at_expiry
         return np.mean((s > low[..., None]) & (s < high[..., None]), axis=-1)
 
@@ -107,11 +108,19 @@ class TerminalDistribution:
             with np.errstate(over="ignore"):
                 reflect = np.exp(np.minimum(2 * nn * bb / self.vol**2, 700.0))
             p = ndtr((-bb + nn * years) / sd) + reflect * ndtr((-bb - nn * years) / sd)
-            return np.clip(np.where(bb == 0, 1.0, p), 0.0, 1.0)
+            return np.minimum(np.maximum(np.where(bb == 0, 1.0, p), 0.0), 1.0)
         up = barrier >= self.spot
         hit_up = np.mean(self.spot * self.path_max >= barrier[..., None], axis=-1)
         hit_down = np.mean(self.spot * self.path_min <= barrier[..., None], axis=-1)
         return np.where(up, hit_up, hit_down)
+
+
+@lru_cache(maxsize=8)
+def _standard_quantiles(points: int) -> np.ndarray:
+    """Standard normal quantiles at the midpoints of ``points`` equal-probability bins (read-only)."""
+    z = ndtri((np.arange(points) + 0.5) / points)
+    z.setflags(write=False)
+    return z
 
 
 def lognormal(spot: float, days: float, rate: float, div: float, vol: float,
@@ -119,9 +128,8 @@ def lognormal(spot: float, days: float, rate: float, div: float, vol: float,
     """Risk-neutral lognormal SPX at expiry, on an equal-probability grid."""
     years = max(days, 0.0) / DAYS_PER_YEAR
     drift = rate - div
-    u = (np.arange(points) + 0.5) / points
     sd = vol * np.sqrt(years)
-    sample = spot * np.exp((drift - 0.5 * vol**2) * years + sd * ndtri(u))
+    sample = spot * np.exp((drift - 0.5 * vol**2) * years + sd * _standard_quantiles(points))
     return TerminalDistribution("lognormal", float(spot), float(days), sample, vol=float(vol), drift=float(drift),
                                 description=f"risk-neutral lognormal, one vol {vol:.2%} (model ATM at {days:g} days)")
 

@@ -131,10 +131,15 @@ def main() -> None:
     freeze_startup_objects()  # as the app does once per process
     scenario = Scenario(tier=tier, budget=RiskBudget(risk_pct=5.0), horizon_days=3)
     context = HedgeContext.from_vix(market.vix, 0.3, 6)
-    full = [median_ms(lambda: build_position(market, scenario, context, vol_model=vol_model), 100) for _ in range(3)]
+    # This shared machine's speed drifts by up to ~1.7x over minutes, so the
+    # median is taken in five batches a second apart and the best batch kept.
+    full = []
+    for _ in range(5):
+        full.append(median_ms(lambda: build_position(market, scenario, context, vol_model=vol_model), 100))
+        time.sleep(1.0)
     runs = ", ".join(f"{t:.1f}" for t in full)
     rows.append(("Full Builder recompute: condor + sizing + 3 layers + payoff curves + 101×61 heat map "
-                 "+ POP/EV/CVaR (target ≤ 5 ms)", min(full), "", f"best of 3 medians; runs {runs} ms"))
+                 "+ POP/EV/CVaR (target ≤ 5 ms)", min(full), "", f"best of 5 batch medians; batches {runs} ms"))
 
     print("| case | median | reference | ratio |")
     print("|---|---|---|---|")

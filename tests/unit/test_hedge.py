@@ -113,3 +113,42 @@ def test_bad_settings_are_refused():
         with pytest.raises(ValueError):
             HedgeSettings(**bad)
     assert HedgeSettings(split=(2, 2, 1)).split == pytest.approx((0.4, 0.4, 0.2))
+
+
+@pytest.mark.parametrize("days_elapsed", [0.0, 5.0, 30.0, 120.0])
+def test_vix_leg_scenarios_match_quantlib_black(days_elapsed):
+    """Every VIX leg under a VIX scenario: QuantLib's BlackCalculator on the
+    future moved by its tenor beta, F = F0 · (VIX/VIX0)^beta (intrinsic value
+    past expiry)."""
+    from alvh_core.vixfutures import tenor_beta
+
+    plan = _plan(DEFAULT_MARKET)
+    levels = np.array([6.0, 12.0, DEFAULT_MARKET.vix, 25.0, 45.0, 80.0, 140.0])
+    table = plan.vix_legs
+    got = table.values(DEFAULT_MARKET, levels, days_elapsed)
+    legs = [leg for layer in plan.active_layers for leg in layer.legs if leg.underlying == "VIX"]
+    assert got.shape == (len(legs), levels.size)
+    for i, leg in enumerate(legs):
+        left = leg.days - days_elapsed
+        for j, vix in enumerate(levels):
+            if left <= 0:
+                expected = max(vix - leg.strike, 0.0)
+            else:
+                future = leg.forward * (vix / DEFAULT_MARKET.vix) ** float(tenor_beta(left))
+                years = left / 365.0
+                calc = ql.BlackCalculator(ql.PlainVanillaPayoff(ql.Option.Call, leg.strike), float(future),
+                                          leg.iv * np.sqrt(years), float(np.exp(-DEFAULT_MARKET.rate * years)))
+                expected = calc.value()
+            assert got[i, j] == pytest.approx(expected, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("tail", ["vix_calls", "spx_put_fly"])
+def test_scalar_layer_value_matches_the_vectorised_one(tail):
+    from alvh_core.hedge import layer_value, layer_value_one
+
+    plan = _plan(INVERTED, budget_pct=100.0, tail_instrument=tail, split=(1, 1, 3))
+    assert [layer.name for layer in plan.active_layers] == ["Base", "Adaptive", "Tail"]
+    for layer in plan.active_layers:
+        for vix, spx, days in ((35.0, 5000.0, 0.0), (60.0, 4300.0, 7.0), (20.0, 5200.0, 40.0), (90.0, 3900.0, 200.0)):
+            vector = float(layer_value(layer, INVERTED, vix, spx, days))
+            assert layer_value_one(layer, INVERTED, vix, spx, days) == pytest.approx(vector, rel=1e-10, abs=1e-8)

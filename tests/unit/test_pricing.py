@@ -201,3 +201,54 @@ def test_implied_vol_wrappers_round_trip_both_models():
     assert float(pricing.implied_vol_bsm(price, 6000.0, 5800.0, 30 / 365, 0.04, 0.013, "put")) == pytest.approx(0.21, abs=1e-10)
     fut = pricing.black76_price(18.5, 25.0, 40 / 365, 0.04, 1.1, "call")
     assert float(pricing.implied_vol_black76(fut, 18.5, 25.0, 40 / 365, 0.04, "call")) == pytest.approx(1.1, abs=1e-10)
+
+
+def test_scaled_black_grid_matches_quantlib():
+    """The scenario-grid kernel (vol scaled by one factor per row) against
+    QuantLib's BlackCalculator cell by cell, puts and calls together."""
+    legs = 6
+    forward = rng.uniform(500, 8000, legs)[:, None, None] * np.exp(rng.uniform(-0.2, 0.2, (1, 1, 9)))
+    strike = forward[:, :, :1] * np.exp(rng.uniform(-0.3, 0.3, (legs, 1, 1)))
+    stddev = rng.uniform(0.005, 0.4, (legs, 1, 9))
+    scale = np.linspace(0.4, 5.0, 7)[None, :, None]
+    is_call = (np.arange(legs) % 2 == 0).reshape(-1, 1, 1)
+    discount = 0.993
+    ours = pricing.black_price_scaled(forward, strike, stddev, scale, discount, is_call)
+    assert ours.shape == (legs, 7, 9)
+    for i, j, k in np.ndindex(ours.shape):
+        payoff = ql.PlainVanillaPayoff(ql.Option.Call if is_call[i, 0, 0] else ql.Option.Put, float(strike[i, 0, 0]))
+        calc = ql.BlackCalculator(payoff, float(forward[i, 0, k]), float(stddev[i, 0, k] * scale[0, j, 0]), discount)
+        assert ours[i, j, k] == pytest.approx(calc.value(), rel=1e-10, abs=1e-10 * forward[i, 0, k])
+
+
+def test_scaled_black_grid_falls_back_at_the_limits():
+    forward = np.array([[100.0], [100.0]])
+    strike = np.array([[90.0], [110.0]])
+    stddev = np.array([[0.2], [0.2]])
+    scale = np.array([[0.0, 1.0, np.inf]])
+    got = pricing.black_price_scaled(forward, strike, stddev, scale, 1.0, np.array([[True], [False]]))
+    assert got[:, 0] == pytest.approx([10.0, 10.0])  # zero vol: intrinsic
+    assert np.isfinite(got).all()
+
+
+def test_price_and_delta_on_a_strike_grid_match_the_full_pricer():
+    strikes = np.arange(5000.0, 8000.0, 5.0)
+    vol = 0.12 + 0.2 * (strikes / 7000.0 - 1.0) ** 2
+    for kind in ("put", "call"):
+        for years in (7 / 365, 0.5, 0.0):
+            price, delta = pricing.bsm_price_delta(7000.0, strikes, years, 0.04, 0.013, vol, kind)
+            full = pricing.bsm(7000.0, strikes, years, 0.04, 0.013, vol, kind)
+            np.testing.assert_allclose(price, full.price, rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(delta, full.delta, rtol=1e-12, atol=1e-12)
+
+
+def test_black76_scalar_matches_the_vectorised_black76():
+    c = _random_cases(300)
+    forward = c["spot"] / 200.0 + 9.0
+    strike = forward * c["moneyness"]
+    years = c["days"] / 365.0
+    vec = pricing.black76(forward, strike, years, c["rate"], c["vol"], c["is_call"])
+    for i in range(300):
+        one = pricing.black76_one(forward[i], strike[i], years[i], c["rate"][i], c["vol"][i], bool(c["is_call"][i]))
+        for value, field in zip(one, (vec.price, vec.delta, vec.gamma, vec.vega, vec.theta), strict=True):
+            assert value == pytest.approx(field[i], rel=1e-9, abs=1e-12)
