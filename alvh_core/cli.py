@@ -221,7 +221,7 @@ def _hedge_json(market, history, args, budget, tier, plan) -> dict:
                            calendar.next_any(pd.Timestamp(report.asof).date()).days_away)
     scenario = Scenario(tier=tier, budget=budget, measure=args.measure, selection=args.selection, days=args.days,
                         hedge=HedgeSettings(scheme=args.hedge, contingent=args.contingent))
-    position = build_position(market, scenario, context, history, with_heat_map=False)
+    position = build_position(market, scenario, context, history, with_view=False)
     hedge, book = position.hedge, position.book
     return {
         "scheme": hedge.scheme, "label": SCHEME_LABELS[hedge.scheme], "regime": hedge.regime,

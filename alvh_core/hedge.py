@@ -515,16 +515,21 @@ def roll_cost(layer: HedgeLayer, market: MarketState) -> float:
 
 
 def breakeven_vix(plan: HedgePlan, market: MarketState, days_elapsed: float) -> float | None:
-    """Lowest spot VIX at which the hedge's P/L is ≥ 0 after ``days_elapsed`` (None if never below 150)."""
+    """Lowest spot VIX at which the hedge's P/L is ≥ 0 after ``days_elapsed``
+    (None with no active layer or if not even VIX 150 pays for it).
+
+    The P/L rises with VIX, so a 1-point grid brackets the crossing and a
+    0.025-point grid inside the bracket gives the first level that pays.
+    """
     if not plan.active_layers:
         return None
-    # Coarse grid, then a fine one inside the first bracket (P/L rises with VIX).
-    coarse = np.linspace(max(market.vix * 0.5, 5.0), 150.0, 146)
-    above = np.flatnonzero(hedge_pnl(plan, market, coarse, market.spot, days_elapsed) >= 0)
+    coarse = np.linspace(5.0, 150.0, 146)
+    pnl = hedge_pnl(plan, market, coarse, market.spot, days_elapsed)
+    above = np.flatnonzero(pnl >= 0)
     if not above.size:
         return None
     if above[0] == 0:
         return float(coarse[0])
-    fine = np.linspace(coarse[above[0] - 1], coarse[above[0]], 101)
-    inside = np.flatnonzero(hedge_pnl(plan, market, fine, market.spot, days_elapsed) >= 0)
-    return float(fine[inside[0]])
+    fine = np.linspace(coarse[above[0] - 1], coarse[above[0]], 41)
+    pnl = hedge_pnl(plan, market, fine, market.spot, days_elapsed)
+    return float(fine[int(np.flatnonzero(pnl >= 0)[0])])

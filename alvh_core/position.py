@@ -15,7 +15,7 @@ import numpy as np
 
 from .condor import IronCondor
 from .figures import payoff_grid
-from .hedge import HedgePlan, HedgeSettings, build_hedge, layer_pnls, layer_value_one, roll_cost
+from .hedge import HedgePlan, HedgeSettings, breakeven_vix, build_hedge, layer_pnls, layer_value_one, roll_cost
 from .history import History
 from .market import MarketState
 from .payoff import (
@@ -74,7 +74,7 @@ class HedgeMetrics:
     cost_pct_of_credit: float      # premium / position credit (%)
     carry_pct_of_credit: float     # yearly carry / yearly condor credit at this size and tenor (%)
     spike_payoff_per_dollar: float  # hedge P/L per $ of premium if SPX falls 10 % in 5 trading days
-    breakeven_vix: float | None    # spot VIX at which the hedge breaks even at the horizon
+    breakeven_vix: float | None    # spot VIX on the condor's expiry day at which the layers' P/L is zero
     vix_notional_by_layer: dict
 
 
@@ -98,7 +98,7 @@ class Position:
     metrics: HedgeMetrics
     at_expiry: PayoffCurves
     book: HedgedBook
-    view: HorizonView
+    view: HorizonView | None       # at scenario.horizon_days; None when not asked for
 
     @property
     def condor(self) -> IronCondor:
@@ -110,8 +110,12 @@ class Position:
 
 
 def build_position(market: MarketState, scenario: Scenario, context: HedgeContext, history: History | None = None,
-                   vol_model=None, with_heat_map: bool = True) -> Position:
-    """The whole Builder recompute for one scenario (all arrays numpy)."""
+                   vol_model=None, with_heat_map: bool = True, with_view: bool = True) -> Position:
+    """The whole Builder recompute for one scenario (all arrays numpy).
+
+    ``with_view=False`` leaves out the horizon view (curves, heat map, stress
+    and layer P/L at ``scenario.horizon_days``) for callers that draw it
+    separately (the Builder's slider fragments) or not at all (the CLI)."""
     vol_model = vol_model or market.vol_model()
     plan = plan_condor(market, scenario.tier, scenario.budget, scenario.measure, scenario.selection,
                        days=scenario.days, history=history, vol_model=vol_model)
@@ -122,9 +126,11 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
     grid = payoff_grid(condor, plan.metrics)
     at_expiry = payoff_curves(condor, contracts, hedge, market, vol_model, grid, condor.days)
     book = hedged_book(condor, plan.chosen.contracts, hedge, market, plan.distribution)
-    horizon = min(max(float(scenario.horizon_days), 0.0), condor.days)
-    view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map, grid)
-    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market, view), at_expiry, book, view)
+    view = None
+    if with_view:
+        horizon = min(max(float(scenario.horizon_days), 0.0), condor.days)
+        view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map, grid)
+    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market), at_expiry, book, view)
 
 
 def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_model, days: float,
@@ -145,19 +151,7 @@ def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_mo
     return HorizonView(days, curves, heat, stress, levels, layer_pnl)
 
 
-def _breakeven_from_curve(levels: np.ndarray, pnl: np.ndarray) -> float | None:
-    """First VIX level where the summed layer P/L crosses zero (linear between points)."""
-    above = np.flatnonzero(pnl >= 0)
-    if not above.size:
-        return None
-    i = int(above[0])
-    if i == 0:
-        return float(levels[0])
-    x0, x1, y0, y1 = levels[i - 1], levels[i], pnl[i - 1], pnl[i]
-    return float(x0 + (x1 - x0) * (-y0) / (y1 - y0))
-
-
-def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState, view: HorizonView) -> HedgeMetrics:
+def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState) -> HedgeMetrics:
     layers = hedge.active_layers
     premium = hedge.total_cost
     per_roll = {layer.name: roll_cost(layer, market) for layer in layers}
@@ -172,6 +166,5 @@ def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState, view
         cost_pct_of_credit=100.0 * premium / credit if credit > 0 else 0.0,
         carry_pct_of_credit=100.0 * per_year / yearly_credit if yearly_credit > 0 else 0.0,
         spike_payoff_per_dollar=spike / premium if premium > 0 else 0.0,
-        breakeven_vix=(_breakeven_from_curve(view.layer_vix_levels, sum(view.layer_pnl.values()))
-                       if view.layer_pnl else None),
+        breakeven_vix=breakeven_vix(hedge, market, plan.condor.days),
         vix_notional_by_layer={layer.name: layer.vix_notional for layer in hedge.layers})

@@ -46,6 +46,7 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("em", "event multiplier", "float", 1.5, low=1.0, high=5.0),
     LinkKey("sk", "VIX call skew", "float", 0.35, low=-1.0, high=2.0),
     LinkKey("hz", "horizon days", "int", 0, low=0, high=90),
+    LinkKey("sd", "scenario date (days from now)", "int", 0, low=0, high=90),
 )
 
 #: Market inputs, in links only when "pin market data" is on.

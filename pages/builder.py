@@ -126,11 +126,11 @@ def _context(market_key: tuple, source: str, has_panel: bool, _panel, _breadth):
 market_key = (market.spot, market.vix, market.vix9d, market.vix3m, market.vix6m, market.vvix, market.asof)
 context, report = _context(market_key, market.source, snapshot.panel is not None, snapshot.panel, snapshot.breadth)
 scenario = Scenario(tier=tier, budget=budget, measure=measure, selection=selection,
-                    days=None if days_choice == 0 else float(days_choice), hedge=settings,
-                    horizon_days=float(st.session_state.get("hz", 0)))
+                    days=None if days_choice == 0 else float(days_choice), hedge=settings)
 vol_model = market.vol_model()
 try:
-    position = build_position(market, scenario, context, current_history(), vol_model, with_heat_map=False)
+    # The date-dependent views are drawn by the two fragments below.
+    position = build_position(market, scenario, context, current_history(), vol_model, with_view=False)
 except ValueError as exc:
     st.error(f"No position for these inputs: {exc}")
     st.stop()
@@ -161,7 +161,9 @@ cols[4].metric("CVaR 95 % hedged", money(position.book.cvar95_combined),
                delta=f"{-100 * position.book.cvar_reduction:+.0f} % vs condor alone", delta_color="inverse",
                help="Mean loss of the worst 5 % of outcomes at the condor's expiry, VIX from the spot–vol link")
 cols[5].metric("Hedge breakeven VIX", "n/a" if position.metrics.breakeven_vix is None else
-               f"{position.metrics.breakeven_vix:.1f}", help="Spot VIX at which the layers' P/L reaches zero")
+               f"{position.metrics.breakeven_vix:.1f}",
+               help=f"Spot VIX on the condor's expiry day ({condor.days:g} days) at which the hedge layers' P/L "
+                    "reaches zero, SPX unchanged (model)")
 if chosen.note:
     st.warning(chosen.note)
 elif chosen.position_max_loss > 2 * budget.amount:
@@ -169,15 +171,23 @@ elif chosen.position_max_loss > 2 * budget.amount:
             f"worst, {chosen.position_max_loss / budget.amount:.1f}× the risk budget.")
 
 
+def _days_slider_top(key: str, what: str) -> int:
+    """The last day a date slider can show (the condor's expiry); a value past
+    it (an old link, a shorter tier chosen since) is brought back with a note."""
+    top = max(int(condor.days), 1)
+    value = st.session_state.get(key, 0)
+    if isinstance(value, int | float) and value > top:
+        st.session_state[key] = top
+        st.info(f"The {what} ({value:g} days) was past the condor's expiry: showing day {top}.")
+    return top
+
+
 @st.fragment
 def payoff_section() -> None:
-    """The horizon slider and what depends on it, redrawn without the page.
-
-    The payoff chart is computed and sent first; the heat map, the layers and
-    the stress table follow (Streamlit shows each element as it arrives).
-    """
-    horizon = st.slider("Horizon: days from now (0 = today; the solid lines are at expiry)", 0,
-                        max(int(condor.days), 1), 0, key="hz", bind="query-params")
+    """The payoff chart and its horizon slider, redrawn without the page."""
+    top = _days_slider_top("hz", "horizon")
+    horizon = st.slider("Horizon: days from now for the dotted line (0 = today; the solid lines are at expiry)", 0,
+                        top, 0, key="hz", bind="query-params")
     curves = payoff_curves(condor, max(n, 1), hedge, market, vol_model, position.at_expiry.spx, horizon)
     label = "now" if horizon == 0 else f"after {horizon} day{'s' if horizon != 1 else ''}"
     sized = f"{n} contract{'s' if n != 1 else ''}" if n else "1 contract: the budget allows none"
@@ -185,8 +195,18 @@ def payoff_section() -> None:
     st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves), key="b_payoff_chart")
     st.caption("Hedge on the SPX axis through the fitted spot–vol link: each SPX level maps to a VIX level (median), "
                "the green band is the combined P/L at the 10th–90th percentile VIX response. VIX futures move by "
-               "their tenor beta. Model-based.")
-    view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map=True, curves=curves)
+               "their tenor beta. Shaded: the ±1σ and ±2σ expected moves. Model-based.")
+
+
+@st.fragment
+def scenario_section() -> None:
+    """SPX × VIX heat map, the layers against VIX and the stress table at one
+    date, with its own date slider (so the payoff slider stays quick)."""
+    st.subheader("Scenarios: SPX and VIX moving apart")
+    top = _days_slider_top("sd", "scenario date")
+    days = st.slider("Scenario date: days from now (0 = an instant move today)", 0, top, 0, key="sd",
+                     bind="query-params")
+    view = horizon_view(plan, hedge, market, vol_model, days, with_heat_map=True)
     heat_col, layer_col = st.columns([1.3, 1])
     with heat_col:
         st.plotly_chart(heat_map_figure(view.heat), key="b_heat_chart")
@@ -200,140 +220,153 @@ def payoff_section() -> None:
                                                  view.days), key="b_layers_chart")
         else:
             st.info("No active hedge layer: nothing to draw against VIX.")
+    label = "an instant move today" if days == 0 else f"after {days} day{'s' if days != 1 else ''}"
     st.dataframe(pd.DataFrame([{
         "Scenario": f"SPX {100 * r.move:+.0f} %", "VIX (fitted response)": round(r.vix, 1),
         "Condor": money(r.condor), "Hedge": money(r.hedge), "Combined": money(r.combined),
     } for r in view.stress]), hide_index=True)
-    st.caption(f"Stress scenarios {label if horizon else 'after 1 day'}: the SPX move with the median VIX response "
+    st.caption(f"Stress scenarios, {label if days else 'over 1 day'}: the SPX move with the median VIX response "
                "of the spot–vol link. Model-based.")
 
-
 payoff_section()
+scenario_section()
 
+# Only the open tab is computed and sent (a rerun on switching): the page stays light, which keeps
+# the sliders above quick.  The gate's own inputs keep their values while their tab is closed.
+for _key in ("b_gate_rsi", "b_gate_breadth"):
+    if _key in st.session_state:
+        st.session_state[_key] = st.session_state[_key]
 hedge_tab, legs_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = st.tabs(
-    ["Hedge layers", "Legs (trade ticket)", "Metrics & greeks", "Sizing by measure", "2 % gate", "Scale & slippage"])
+    ["Hedge layers", "Legs (trade ticket)", "Metrics & greeks", "Sizing by measure", "2 % gate", "Scale & slippage"],
+    key="b_tab", on_change="rerun")
 
-with hedge_tab:
-    if hedge.layers:
+if hedge_tab.open:
+    with hedge_tab:
+        if hedge.layers:
+            st.dataframe(pd.DataFrame([{
+                "Layer": layer.name, "Instrument": layer.instrument, "Roll": layer.roll,
+                "Contracts": layer.contracts, "Exact (before rounding)": round(layer.exact_contracts, 2),
+                "VIX notional": money(layer.vix_notional), "Target notional": money(layer.target_vix_notional),
+                "Premium": money(layer.cost), "Status": ("active" if layer.active else "waiting")
+                + (f" — {layer.note}" if layer.note else ""),
+            } for layer in hedge.layers]), hide_index=True)
+        for note in hedge.notes:
+            st.caption(note)
+        hm = position.metrics
+        st.dataframe(pd.DataFrame([
+            ("Premium today", money(hm.premium)),
+            ("Carry per roll (model)", money(hm.cost_per_roll)),
+            ("Carry per year (model)", money(hm.cost_per_year)),
+            ("Premium as % of the condor credit", f"{hm.cost_pct_of_credit:.1f} %"),
+            ("Yearly carry as % of yearly condor credit", f"{hm.carry_pct_of_credit:.1f} %"),
+            ("Hedge P/L per $ of premium, SPX −10 % in a week", f"{hm.spike_payoff_per_dollar:.2f}"),
+            ("Expected P/L at expiry: condor alone → with hedge", f"{money(position.book.expected_pl_condor)} → "
+                                                                  f"{money(position.book.expected_pl_combined)}"),
+            ("Worst case at expiry: condor alone → with hedge", f"{money(-position.book.worst_condor)} → "
+                                                                f"{money(-position.book.worst_combined)}"),
+        ], columns=["Hedge metric", "Value"]), hide_index=True)
+        st.caption("VIX options are priced with Black-76 on the model VIX futures (never on spot VIX), vol of VIX = "
+                   "VVIX decaying as (days/30)^−0.31 (fitted on VX1/VX2 realized vols) with the call skew above.")
+
+if legs_tab.open:
+    with legs_tab:
+        rows = [{"Position": "Condor", "Side": "Buy" if leg.side > 0 else "Sell", "Underlying": "SPX",
+                 "Type": leg.kind.title(), "Strike": leg.strike, "Expiry (days)": int(leg.days),
+                 "Model IV %": round(100 * leg.iv, 2), "Model price": round(leg.price, 2), "Quantity": n}
+                for leg in condor.legs]
+        for layer in hedge.active_layers:
+            rows += [{"Position": f"Hedge: {layer.name}", "Side": "Buy" if leg.side > 0 else "Sell",
+                      "Underlying": leg.underlying, "Type": leg.kind.title(), "Strike": leg.strike,
+                      "Expiry (days)": int(leg.days), "Model IV %": round(100 * leg.iv, 2),
+                      "Model price": round(leg.price, 2), "Quantity": layer.contracts * leg.quantity}
+                     for leg in layer.legs]
+        legs = pd.DataFrame(rows)
+        st.dataframe(legs, hide_index=True)
+        st.download_button("Download legs (CSV)", legs.to_csv(index=False).encode(), file_name="alvh_legs.csv",
+                           mime="text/csv", key="b_legs_csv")
+        st.caption("Prices are model mids in index points (VIX legs: Black-76 on the model future), not quotes.")
+
+if metrics_tab.open:
+    with metrics_tab:
+        low, high = metrics.breakevens
+        st.dataframe(pd.DataFrame([
+            ("Credit", money(metrics.credit, 2)), ("Max profit", money(metrics.max_profit, 2)),
+            ("Max loss", money(metrics.max_loss, 2)), ("Breakevens", f"{low:,.1f} / {high:,.1f}"),
+            ("Touch short put", f"{metrics.touch_short_put:.1%}"), ("Touch short call", f"{metrics.touch_short_call:.1%}"),
+            ("Expected move ±1σ / ±2σ", f"{metrics.expected_move_1sd:,.0f} / {metrics.expected_move_2sd:,.0f} pts"),
+            ("ATM vol at tenor (model)", f"{condor.atm_vol:.2%}"),
+        ], columns=["Per condor contract", "Value"]), hide_index=True)
+        conventions = {"Lognormal (risk-neutral)": metrics}
+        if plan.empirical_metrics is not None:
+            conventions["Empirical (VIX-scaled history)"] = plan.empirical_metrics
+        st.dataframe(pd.DataFrame({name: {"POP": f"{m.pop:.1%}", "Expected P/L": money(m.expected_pl),
+                                          "Expected loss": money(m.expected_loss), "CVaR 95 %": money(m.cvar95)}
+                                   for name, m in conventions.items()}))
+        for m in conventions.values():
+            st.caption(f"{m.convention}: {m.distribution}")
+        if plan.empirical_metrics is None:
+            st.caption(f"Empirical view {plan.empirical_note}: load live data or files in the sidebar.")
+        g = metrics.greeks
+        hedge_greeks = {k: sum(100 * layer.contracts * leg.signed_quantity * getattr(leg, k)
+                               for layer in hedge.active_layers for leg in layer.legs if leg.underlying == "VIX")
+                        for k in ("delta", "vega", "theta")}
+        st.dataframe(pd.DataFrame({
+            "Greek": ["Delta ($ per SPX point)", "Gamma ($ per point²)", "Vega ($ per SPX vol point)", "Theta ($ per day)",
+                      "Hedge delta ($ per VIX-future point)", "Hedge vega ($ per VIX-option vol point)",
+                      "Hedge theta ($ per day)"],
+            "Per condor": [round(g["delta"], 2), round(g["gamma"], 4), round(g["vega"], 2), round(g["theta"], 2),
+                           None, None, None],
+            f"Position ({n} condor{'s' if n != 1 else ''} + hedge)": [
+                round(n * g["delta"], 2) + 0.0, round(n * g["gamma"], 4) + 0.0, round(n * g["vega"], 2) + 0.0,
+                round(n * g["theta"] + hedge_greeks["theta"], 2) + 0.0, round(hedge_greeks["delta"], 2) + 0.0,
+                round(hedge_greeks["vega"], 2) + 0.0, round(hedge_greeks["theta"], 2) + 0.0],
+        }), hide_index=True)
+
+if sizing_tab.open:
+    with sizing_tab:
         st.dataframe(pd.DataFrame([{
-            "Layer": layer.name, "Instrument": layer.instrument, "Roll": layer.roll,
-            "Contracts": layer.contracts, "Exact (before rounding)": round(layer.exact_contracts, 2),
-            "VIX notional": money(layer.vix_notional), "Target notional": money(layer.target_vix_notional),
-            "Premium": money(layer.cost), "Status": ("active" if layer.active else "waiting")
-            + (f" — {layer.note}" if layer.note else ""),
-        } for layer in hedge.layers]), hide_index=True)
-    for note in hedge.notes:
-        st.caption(note)
-    hm = position.metrics
-    st.dataframe(pd.DataFrame([
-        ("Premium today", money(hm.premium)),
-        ("Carry per roll (model)", money(hm.cost_per_roll)),
-        ("Carry per year (model)", money(hm.cost_per_year)),
-        ("Premium as % of the condor credit", f"{hm.cost_pct_of_credit:.1f} %"),
-        ("Yearly carry as % of yearly condor credit", f"{hm.carry_pct_of_credit:.1f} %"),
-        ("Hedge P/L per $ of premium, SPX −10 % in a week", f"{hm.spike_payoff_per_dollar:.2f}"),
-        ("Expected P/L at expiry: condor alone → with hedge", f"{money(position.book.expected_pl_condor)} → "
-                                                              f"{money(position.book.expected_pl_combined)}"),
-        ("Worst case at expiry: condor alone → with hedge", f"{money(-position.book.worst_condor)} → "
-                                                            f"{money(-position.book.worst_combined)}"),
-    ], columns=["Hedge metric", "Value"]), hide_index=True)
-    st.caption("VIX options are priced with Black-76 on the model VIX futures (never on spot VIX), vol of VIX = "
-               "VVIX decaying as (days/30)^−0.31 (fitted on VX1/VX2 realized vols) with the call skew above.")
+            "Measure": MEASURE_LABELS[m], "Risk per contract": money(s.risk_per_contract), "Contracts": s.contracts,
+            "Position max loss": money(s.position_max_loss), "Position credit": money(s.position_credit),
+        } for m, s in plan.sizing.items()]), hide_index=True)
+        st.caption(f"Budget {money(budget.amount)} ({budget.pct_of_notional:.2f} % of {money(budget.notional)}). "
+                   "Contracts = floor(budget / risk per contract).")
 
-with legs_tab:
-    rows = [{"Position": "Condor", "Side": "Buy" if leg.side > 0 else "Sell", "Underlying": "SPX",
-             "Type": leg.kind.title(), "Strike": leg.strike, "Expiry (days)": int(leg.days),
-             "Model IV %": round(100 * leg.iv, 2), "Model price": round(leg.price, 2), "Quantity": n}
-            for leg in condor.legs]
-    for layer in hedge.active_layers:
-        rows += [{"Position": f"Hedge: {layer.name}", "Side": "Buy" if leg.side > 0 else "Sell",
-                  "Underlying": leg.underlying, "Type": leg.kind.title(), "Strike": leg.strike,
-                  "Expiry (days)": int(leg.days), "Model IV %": round(100 * leg.iv, 2),
-                  "Model price": round(leg.price, 2), "Quantity": layer.contracts * leg.quantity}
-                 for leg in layer.legs]
-    legs = pd.DataFrame(rows)
-    st.dataframe(legs, hide_index=True)
-    st.download_button("Download legs (CSV)", legs.to_csv(index=False).encode(), file_name="alvh_legs.csv",
-                       mime="text/csv", key="b_legs_csv")
-    st.caption("Prices are model mids in index points (VIX legs: Black-76 on the model future), not quotes.")
+if gate_tab.open:
+    with gate_tab:
+        st.write("Risk above 1 % (up to 2 %) per trade is unlocked only when all four checks pass.")
+        rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
+        breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
+        c1, c2 = st.columns(2)
+        if rsi_reading is not None and rsi_reading.value is not None:
+            rsi = float(rsi_reading.value)
+            c1.write(f"RSI(14) of VIX from history: **{rsi:.1f}**")
+        else:
+            rsi = c1.number_input("RSI(14) of VIX (no history: type today's reading)", 0.0, 100.0, 50.0, 1.0,
+                                  key="b_gate_rsi")
+        if breadth_reading is not None and breadth_reading.value is not None:
+            breadth_falling = breadth_reading.value < 0
+            c2.write(f"Breadth proxy RSP/SPY 20-day change: **{breadth_reading.value:+.2%}**")
+        else:
+            breadth_falling = c2.checkbox("Breadth proxy (RSP/SPY) falling (no live data: your call)", key="b_gate_breadth")
+        condor_pl = n * (plan.empirical_metrics or metrics).expected_pl
+        hedge_drag = position.metrics.cost_per_year * condor.days / 365.0
+        gate = two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, breadth_falling, condor_pl - hedge_drag)
+        for check in gate.checks:
+            st.write(f"{'✅' if check.passed else '❌'} {check.name} — {check.detail}")
+        st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(condor_pl)}, "
+                   f"{'empirical' if plan.empirical_metrics else 'lognormal'}) − hedge carry over the condor's "
+                   f"{condor.days:g} days ({money(hedge_drag)}).")
+        if budget.pct_of_notional > 2.0:
+            st.warning(f"Requested {budget.pct_of_notional:.2f} %: the method never allows more than 2 %.")
+        elif budget.pct_of_notional > 1.0 and not gate.unlocked:
+            st.warning(f"Requested {budget.pct_of_notional:.2f} % but the gate is closed: the method allows 1 %.")
+        else:
+            st.success(f"Allowed risk: {gate.allowed_pct:.2f} % of notional.")
 
-with metrics_tab:
-    low, high = metrics.breakevens
-    st.dataframe(pd.DataFrame([
-        ("Credit", money(metrics.credit, 2)), ("Max profit", money(metrics.max_profit, 2)),
-        ("Max loss", money(metrics.max_loss, 2)), ("Breakevens", f"{low:,.1f} / {high:,.1f}"),
-        ("Touch short put", f"{metrics.touch_short_put:.1%}"), ("Touch short call", f"{metrics.touch_short_call:.1%}"),
-        ("Expected move ±1σ / ±2σ", f"{metrics.expected_move_1sd:,.0f} / {metrics.expected_move_2sd:,.0f} pts"),
-        ("ATM vol at tenor (model)", f"{condor.atm_vol:.2%}"),
-    ], columns=["Per condor contract", "Value"]), hide_index=True)
-    conventions = {"Lognormal (risk-neutral)": metrics}
-    if plan.empirical_metrics is not None:
-        conventions["Empirical (VIX-scaled history)"] = plan.empirical_metrics
-    st.dataframe(pd.DataFrame({name: {"POP": f"{m.pop:.1%}", "Expected P/L": money(m.expected_pl),
-                                      "Expected loss": money(m.expected_loss), "CVaR 95 %": money(m.cvar95)}
-                               for name, m in conventions.items()}))
-    for m in conventions.values():
-        st.caption(f"{m.convention}: {m.distribution}")
-    if plan.empirical_metrics is None:
-        st.caption(f"Empirical view {plan.empirical_note}: load live data or files in the sidebar.")
-    g = metrics.greeks
-    hedge_greeks = {k: sum(100 * layer.contracts * leg.signed_quantity * getattr(leg, k)
-                           for layer in hedge.active_layers for leg in layer.legs if leg.underlying == "VIX")
-                    for k in ("delta", "vega", "theta")}
-    st.dataframe(pd.DataFrame({
-        "Greek": ["Delta ($ per SPX point)", "Gamma ($ per point²)", "Vega ($ per SPX vol point)", "Theta ($ per day)",
-                  "Hedge delta ($ per VIX-future point)", "Hedge vega ($ per VIX-option vol point)",
-                  "Hedge theta ($ per day)"],
-        "Per condor": [round(g["delta"], 2), round(g["gamma"], 4), round(g["vega"], 2), round(g["theta"], 2),
-                       None, None, None],
-        f"Position ({n} condor{'s' if n != 1 else ''} + hedge)": [
-            round(n * g["delta"], 2) + 0.0, round(n * g["gamma"], 4) + 0.0, round(n * g["vega"], 2) + 0.0,
-            round(n * g["theta"] + hedge_greeks["theta"], 2) + 0.0, round(hedge_greeks["delta"], 2) + 0.0,
-            round(hedge_greeks["vega"], 2) + 0.0, round(hedge_greeks["theta"], 2) + 0.0],
-    }), hide_index=True)
-
-with sizing_tab:
-    st.dataframe(pd.DataFrame([{
-        "Measure": MEASURE_LABELS[m], "Risk per contract": money(s.risk_per_contract), "Contracts": s.contracts,
-        "Position max loss": money(s.position_max_loss), "Position credit": money(s.position_credit),
-    } for m, s in plan.sizing.items()]), hide_index=True)
-    st.caption(f"Budget {money(budget.amount)} ({budget.pct_of_notional:.2f} % of {money(budget.notional)}). "
-               "Contracts = floor(budget / risk per contract).")
-
-with gate_tab:
-    st.write("Risk above 1 % (up to 2 %) per trade is unlocked only when all four checks pass.")
-    rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
-    breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
-    c1, c2 = st.columns(2)
-    if rsi_reading is not None and rsi_reading.value is not None:
-        rsi = float(rsi_reading.value)
-        c1.write(f"RSI(14) of VIX from history: **{rsi:.1f}**")
-    else:
-        rsi = c1.number_input("RSI(14) of VIX (no history: type today's reading)", 0.0, 100.0, 50.0, 1.0,
-                              key="b_gate_rsi")
-    if breadth_reading is not None and breadth_reading.value is not None:
-        breadth_falling = breadth_reading.value < 0
-        c2.write(f"Breadth proxy RSP/SPY 20-day change: **{breadth_reading.value:+.2%}**")
-    else:
-        breadth_falling = c2.checkbox("Breadth proxy (RSP/SPY) falling (no live data: your call)", key="b_gate_breadth")
-    condor_pl = n * (plan.empirical_metrics or metrics).expected_pl
-    hedge_drag = position.metrics.cost_per_year * condor.days / 365.0
-    gate = two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, breadth_falling, condor_pl - hedge_drag)
-    for check in gate.checks:
-        st.write(f"{'✅' if check.passed else '❌'} {check.name} — {check.detail}")
-    st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(condor_pl)}, "
-               f"{'empirical' if plan.empirical_metrics else 'lognormal'}) − hedge carry over the condor's "
-               f"{condor.days:g} days ({money(hedge_drag)}).")
-    if budget.pct_of_notional > 2.0:
-        st.warning(f"Requested {budget.pct_of_notional:.2f} %: the method never allows more than 2 %.")
-    elif budget.pct_of_notional > 1.0 and not gate.unlocked:
-        st.warning(f"Requested {budget.pct_of_notional:.2f} % but the gate is closed: the method allows 1 %.")
-    else:
-        st.success(f"Allowed risk: {gate.allowed_pct:.2f} % of notional.")
-
-with scale_tab:
-    table = scale_table(metrics, market.vix)
-    st.plotly_chart(scale_figure(table), key="b_scale_chart")
-    st.caption("Slippage model: half-spread per leg = 0.30 pts × (VIX / 20.94) × (1 + contracts / 50); 0.30 pts is "
-               "the median half-spread of 5–50-delta SPX options on the calibration chains. Worst case adds closing "
-               "at twice today's VIX. Model-based.")
+if scale_tab.open:
+    with scale_tab:
+        table = scale_table(metrics, market.vix)
+        st.plotly_chart(scale_figure(table), key="b_scale_chart")
+        st.caption("Slippage model: half-spread per leg = 0.30 pts × (VIX / 20.94) × (1 + contracts / 50); 0.30 pts is "
+                   "the median half-spread of 5–50-delta SPX options on the calibration chains. Worst case adds closing "
+                   "at twice today's VIX. Model-based.")

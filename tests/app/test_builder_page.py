@@ -116,3 +116,26 @@ def test_hedge_scheme_changes_the_hedge_numbers(app):
     assert _metric(app, "Hedge premium") == "$0" != premium
     app.selectbox(key="h").select("vxth").run()
     assert _metric(app, "Hedge budget") == "1.0 %"  # VIX 16.90: the 30-day future sits in 15-30
+
+
+def test_dates_past_the_condors_expiry_are_brought_back_with_a_note(monkeypatch, tmp_path):
+    at = _builder_with(monkeypatch, tmp_path, {"hz": "30", "sd": "60"})
+    sliders = {s.key: s for s in at.slider}
+    assert sliders["hz"].value == sliders["hz"].max == 7 and sliders["sd"].value == 7
+    notes = " ".join(i.value for i in at.info)
+    assert "horizon (30 days)" in notes and "scenario date (60 days)" in notes
+    assert not at.error
+
+
+def test_scenario_date_moves_the_stress_table_not_the_headline(app):
+    def stress_combined():
+        frame = next(df.value for df in app.dataframe if "Scenario" in df.value.columns)
+        return list(frame["Combined"])
+
+    headline = [(m.label, m.value) for m in app.metric]
+    before = stress_combined()
+    app.slider(key="sd").set_value(5).run()
+    assert not app.exception
+    assert stress_combined() != before
+    assert [(m.label, m.value) for m in app.metric] == headline
+    assert float(_metric(app, "Hedge breakeven VIX")) > DEFAULT_MARKET.vix  # decay must be earned back by expiry

@@ -62,4 +62,4 @@ def test_examples():
     assert "unknown link parameter: foo" in text and "r='-4'" in text and "n='nan'" in text
     assert reading.renamed == {"tier": "t"}
     assert link_for({"t": "Conservative", "d": 0, "h": "single"}) == {"h": "single"}
-    assert {k.key for k in BUILDER_KEYS} >= {"t", "sel", "d", "m", "n", "bm", "r", "b", "h", "hz"}
+    assert {k.key for k in BUILDER_KEYS} >= {"t", "sel", "d", "m", "n", "bm", "r", "b", "h", "hz", "sd"}

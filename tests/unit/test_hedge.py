@@ -105,7 +105,7 @@ def test_breakeven_vix_is_where_the_hedge_pays_for_itself():
     level = breakeven_vix(plan, DEFAULT_MARKET, 5.0)
     assert level is not None and level > DEFAULT_MARKET.vix * 0.5
     assert float(hedge_pnl(plan, DEFAULT_MARKET, level, DEFAULT_MARKET.spot, 5.0)) >= 0
-    assert float(hedge_pnl(plan, DEFAULT_MARKET, level - 0.2, DEFAULT_MARKET.spot, 5.0)) < 0
+    assert float(hedge_pnl(plan, DEFAULT_MARKET, level - 0.03, DEFAULT_MARKET.spot, 5.0)) < 0
 
 
 def test_bad_settings_are_refused():
