@@ -74,8 +74,10 @@ with st.container(border=True):
         budget = RiskBudget(notional=notional, risk_pct=risk_pct)
     scheme = c4.selectbox("Hedge scheme", list(SCHEME_LABELS), key="h", bind="query-params",
                           format_func=SCHEME_LABELS.get)
-    with st.expander("Hedge settings: layer split, tail layer, custom budget, VIX option skew",
-                     expanded=scheme in ("alvh", "custom") and False):
+    # A popover, not an expander: its widgets are mounted in the browser only while it is open,
+    # which keeps every rerun of the page (and the sliders) lighter.
+    with st.popover("Hedge settings: layer split, tail layer, custom budget, VIX option skew",
+                    icon=":material/tune:"):
         c1, c2, c3 = st.columns(3)
         split = (c1.number_input("Base layer %", 0, 100, 40, 5, key="sb", bind="query-params"),
                  c2.number_input("Adaptive layer %", 0, 100, 40, 5, key="sa", bind="query-params"),
@@ -193,16 +195,12 @@ def payoff_section() -> None:
     sized = f"{n} contract{'s' if n != 1 else ''}" if n else "1 contract: the budget allows none"
     title = f"Condor ({sized}), hedge and combined at expiry ({condor.days:g} days); dotted: combined {label}"
     st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves), key="b_payoff_chart")
-    st.caption("Hedge on the SPX axis through the fitted spot–vol link: each SPX level maps to a VIX level (median), "
-               "the green band is the combined P/L at the 10th–90th percentile VIX response. VIX futures move by "
-               "their tenor beta. Shaded: the ±1σ and ±2σ expected moves. Model-based.")
 
 
 @st.fragment
 def scenario_section() -> None:
     """SPX × VIX heat map, the layers against VIX and the stress table at one
     date, with its own date slider (so the payoff slider stays quick)."""
-    st.subheader("Scenarios: SPX and VIX moving apart")
     top = _days_slider_top("sd", "scenario date")
     days = st.slider("Scenario date: days from now (0 = an instant move today)", 0, top, 0, key="sd",
                      bind="query-params")
@@ -228,7 +226,13 @@ def scenario_section() -> None:
     st.caption(f"Stress scenarios, {label if days else 'over 1 day'}: the SPX move with the median VIX response "
                "of the spot–vol link. Model-based.")
 
+# Static notes sit outside the fragments: each element a fragment re-sends costs the browser a
+# render pass of the whole page.
 payoff_section()
+st.caption("Hedge on the SPX axis through the fitted spot–vol link: each SPX level maps to a VIX level (median), "
+           "the green band is the combined P/L at the 10th–90th percentile VIX response. VIX futures move by "
+           "their tenor beta. Shaded: the ±1σ and ±2σ expected moves. Model-based.")
+st.subheader("Scenarios: SPX and VIX moving apart")
 scenario_section()
 
 # Only the open tab is computed and sent (a rerun on switching): the page stays light, which keeps

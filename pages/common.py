@@ -199,9 +199,12 @@ def data_badge(market: MarketState) -> None:
 
 
 def _files_ui() -> History | None:
-    """The 'Data files' expander: a folder path and/or uploads."""
+    """The 'Data files' popover: a folder path and/or uploads.
+
+    A popover rather than an expander: the browser mounts its widgets only
+    while it is open, which keeps every rerun of every page lighter."""
     default_folder = os.environ.get("ALVH_DATA_DIR", "")
-    with st.expander("Data files", expanded=False):
+    with st.popover("Data files", icon=":material/folder_open:", width="stretch"):
         folder = st.text_input("Folder of Cboe *_History.csv files", value=default_folder, key="data_folder",
                                help="e.g. a folder with VIX_History.csv, SPX_History.csv, VIX3M_History.csv …")
         uploads = st.file_uploader("…or upload CSV files", type=["csv"], accept_multiple_files=True, key="data_uploads",
@@ -220,6 +223,8 @@ def _files_ui() -> History | None:
         elif (uploads or folder.strip()) and "last_good_files" in st.session_state:
             history = st.session_state["last_good_files"]
             st.caption("Keeping the previous good files.")
+    if messages:  # visible with the popover closed too
+        st.caption(f"⚠ Data files: {len(messages)} problem{'s' if len(messages) != 1 else ''}, see “Data files”.")
     return history
 
 

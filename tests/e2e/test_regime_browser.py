@@ -12,6 +12,9 @@ def _load(browser, url):
     page.goto(url)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
     page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    # A fresh server's first run reruns once (pages/common.ensure_router): wait for the finished page.
+    page.get_by_text("Hedge budget").first.wait_for(timeout=60_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
     return page
 
 

@@ -89,6 +89,8 @@ def test_pinned_market_data_reproduces_a_typed_market(browser, app_url):
     vix.fill("24")
     vix.press("Enter")
     _wait_for_url(page, "vix=24")
+    # The rerun with the typed VIX has finished once the badge says so.
+    page.locator("[data-testid='stSidebar']").get_by_text("Data: manual").first.wait_for(timeout=60_000)
     _ready(page)
     page.wait_for_timeout(500)
     before = _metrics(page)

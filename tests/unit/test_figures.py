@@ -37,7 +37,7 @@ def _all_figures(position):
 
     panel = pd.DataFrame({"vix": np.linspace(12, 30, 300)}, index=pd.bdate_range("2025-01-01", periods=300))
     return {
-        "condor": figures.condor_payoff_figure(condor, metrics, 2, np.zeros(401), "now"),
+        "condor": figures.condor_payoff_figure(condor, metrics, 2, np.zeros(241), "now"),
         "combined": figures.combined_payoff_figure(position.at_expiry, condor, metrics, "t", view.curves),
         "heat": figures.heat_map_figure(view.heat),
         "surface": figures.surface_figure(view.heat),
@@ -80,8 +80,30 @@ def test_payoff_figure_lines_and_marks(position):
     assert {"Condor", "Hedge", "Combined", "Combined after 3 d"} <= set(names)
     colors = {t.name: t.line.color for t in fig.data if t.name in ("Condor", "Hedge", "Combined")}
     assert colors == {"Condor": figures.CONDOR_COLOR, "Hedge": figures.HEDGE_COLOR, "Combined": figures.COMBINED_COLOR}
-    labels = " ".join(a.text for a in fig.layout.annotations)
-    assert "BE" in labels and f"{condor.short_put.strike:,.0f}" in labels and "spot" in labels
+    # Key levels: a line at each, labeled on the top axis by a tick on it (or between two close ones).
+    top = fig.layout.xaxis2
+    assert top.overlaying == "x" and top.matches == "x" and top.side == "top"
+    levels = sorted([*metrics.breakevens, condor.short_put.strike, condor.short_call.strike, condor.spot])
+    width = position.at_expiry.spx[-1] - position.at_expiry.spx[0]
+    for level in levels:
+        i = int(np.argmin(np.abs(np.asarray(top.tickvals) - level)))
+        assert abs(top.tickvals[i] - level) < 0.06 * width and f"{level:,.0f}" in top.ticktext[i]
+    assert np.all(np.diff(top.tickvals) >= 0.06 * width)  # labels never crowd each other
+    labels = " ".join(top.ticktext)
+    assert labels.count("BE") == 2 and "short put" in labels and "short call" in labels and "spot" in labels
+    assert f"{condor.short_put.strike:,.0f}" in labels
+    line_xs = sorted(sh.x0 for sh in fig.layout.shapes if sh.type == "line")
+    np.testing.assert_allclose(line_xs, levels)
+    assert any(t.xaxis == "x2" for t in fig.data)  # the top axis needs a trace to be drawn
+    # The VIX-response band: one closed path between the p10 and p90 combined P/L.
+    band = next(sh for sh in fig.layout.shapes if sh.type == "path")
+    assert band.path.startswith("M") and band.path.endswith("Z") and band.layer == "below"
+    curves = position.at_expiry
+    lo = curves.condor + np.minimum(curves.hedge_p10, curves.hedge_p90)
+    first = band.path[1:].split("L")[0].split(",")
+    hi0 = (curves.condor + np.maximum(curves.hedge_p10, curves.hedge_p90))[0]
+    assert float(first[0]) == pytest.approx(curves.spx[0], abs=0.01) and float(first[1]) == pytest.approx(hi0, abs=0.01)
+    assert lo[0] <= hi0
     assert "index points" in fig.layout.xaxis.title.text and "dollars" in fig.layout.yaxis.title.text
 
 
