@@ -377,7 +377,6 @@ class _VixLegTable:
         lead = (-1,) + (1,) * vix_level.ndim
         left = self.days - days_elapsed
         log_ratio = np.log(np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
-        out = np.empty((self.strike.size,) + vix_level.shape)
         live = left > 0
         if live.any():
             years = left[live] / 365.0
@@ -395,13 +394,15 @@ class _VixLegTable:
                 value = (discount * self.forward[live]).reshape(lead) * np.exp(beta.reshape(lead) * log_ratio) * ndtr(d1)
                 value -= (discount * strike).reshape(lead) * ndtr(d2)
                 np.maximum(value, 0.0, out=value)
-                if live.all():
-                    return value
-                out[live] = value
             else:
                 future = self.forward[live].reshape(lead) * np.exp(beta.reshape(lead) * log_ratio)
-                out[live] = black76_price(future, self.strike[live].reshape(lead), years.reshape(lead), market.rate,
-                                          self.vol[live].reshape(lead), True)
+                value = black76_price(future, self.strike[live].reshape(lead), years.reshape(lead), market.rate,
+                                      self.vol[live].reshape(lead), True)
+            if live.all():
+                return value
+        out = np.empty((self.strike.size,) + vix_level.shape)
+        if live.any():
+            out[live] = value
         if not live.all():
             out[~live] = np.maximum(vix_level[None, ...] - self.strike[~live].reshape(lead), 0.0)
         return out

@@ -80,10 +80,10 @@ class HedgeMetrics:
 
 @dataclass(frozen=True)
 class HorizonView:
-    """Everything that depends on the horizon date (the slider's part)."""
+    """Everything that depends on the horizon date (the sliders' part)."""
 
     days: float
-    curves: PayoffCurves
+    curves: PayoffCurves | None    # None when not asked for (the Builder draws them in another fragment)
     heat: HeatMap | None
     stress: tuple[StressRow, ...]
     layer_vix_levels: np.ndarray
@@ -134,19 +134,18 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
 
 
 def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_model, days: float,
-                 with_heat_map: bool = True, grid: np.ndarray | None = None,
-                 curves: PayoffCurves | None = None) -> HorizonView:
-    """Curves, heat map, stress table and layer P/L after ``days``
-    (``curves``: the payoff curves at that horizon if already computed)."""
+                 with_heat_map: bool = True, grid: np.ndarray | None = None, with_curves: bool = True) -> HorizonView:
+    """Payoff curves, heat map, stress table and layer P/L after ``days``."""
     condor = plan.condor
     contracts = max(plan.chosen.contracts, 1)
     days = min(max(float(days), 0.0), condor.days)
-    if curves is None:
+    curves = None
+    if with_curves:
         grid = payoff_grid(condor, plan.metrics) if grid is None else grid
         curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days)
     heat = heat_map(condor, contracts, hedge, market, vol_model, days) if with_heat_map else None
     stress = stress_table(condor, contracts, hedge, market, vol_model, max(days, 1.0))
-    levels = np.linspace(5.0, 150.0, 291)  # 0.5-point steps: the breakeven is read off this curve
+    levels = np.linspace(5.0, 150.0, 291)  # 0.5-point steps
     layer_pnl = layer_pnls(hedge, market, levels, market.spot, days)
     return HorizonView(days, curves, heat, stress, levels, layer_pnl)
 

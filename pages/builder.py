@@ -204,7 +204,7 @@ def scenario_section() -> None:
     top = _days_slider_top("sd", "scenario date")
     days = st.slider("Scenario date: days from now (0 = an instant move today)", 0, top, 0, key="sd",
                      bind="query-params")
-    view = horizon_view(plan, hedge, market, vol_model, days, with_heat_map=True)
+    view = horizon_view(plan, hedge, market, vol_model, days, with_heat_map=True, with_curves=False)
     heat_col, layer_col = st.columns([1.3, 1])
     with heat_col:
         st.plotly_chart(heat_map_figure(view.heat), key="b_heat_chart")
