@@ -1,20 +1,35 @@
-"""ALVH Studio: the router. Page config, navigation and the shared sidebar."""
+"""ALVH Studio: the router. Page config, navigation, the link check and the shared sidebar."""
+
+from pathlib import Path
 
 import streamlit as st
 
 from alvh_core.runtime import freeze_startup_objects
-from pages.common import DISCLAIMER, ensure_router, market_sidebar
+from app_pages.common import DISCLAIMER, link_notices, market_sidebar, read_page_link
 
-ensure_router()
 freeze_startup_objects()  # once per process: the imports above live as long as the server
 
-st.set_page_config(page_title="ALVH Studio", page_icon=":material/shield:", layout="wide")
+# A file, not a Material icon: Streamlit would fetch that favicon from a font server.
+st.set_page_config(page_title="ALVH Studio", page_icon=str(Path(__file__).parent / "app_pages" / "icon.png"),
+                   layout="wide")
 
-pages = [
-    st.Page("pages/regime.py", title="Regime", icon=":material/monitoring:", url_path="regime", default=True),
-    st.Page("pages/builder.py", title="Builder", icon=":material/construction:", url_path="builder"),
-]
-page = st.navigation(pages)
+regime = st.Page("app_pages/regime.py", title="Regime", icon=":material/monitoring:", url_path="home", default=True)
+
+
+def _to_regime() -> None:
+    st.switch_page(regime, query_params=st.query_params.to_dict())
+
+
+page = st.navigation([
+    regime,
+    st.Page("app_pages/builder.py", title="Builder", icon=":material/construction:", url_path="builder"),
+    # The default page is served at "/"; links to /regime land there, parameters and all.
+    st.Page(_to_regime, title="Regime", url_path="regime", visibility="hidden"),
+])
+if page.url_path == "regime":
+    _to_regime()
+reading = read_page_link(page.url_path)
 market_sidebar()
 st.caption(DISCLAIMER)
+link_notices(reading)
 page.run()

@@ -10,10 +10,11 @@ Failures are expected, not exceptional: every fetch returns a
 ``partial``, ``empty``, ``rate_limited``, ``timeout``, ``network``,
 ``bad_format``, ``offline``) and whose ``message`` says it to a user.
 
-:class:`SharedFetch` makes many sessions on one server cost one upstream
-request: a process-wide lock, a TTL on successes (never on failures), a
-minimum interval between upstream calls, and single flight (callers that
-arrive while a request is running wait for it and share its result).
+:class:`LiveMarket` makes many sessions on one server cost one upstream
+request per TTL, and keeps every page off the network: downloads run in a
+background thread, sessions read whatever the process holds, and a failed
+source is backed off (one minute, then longer) instead of being retried by
+every rerun.
 The last good download is kept on disk (``ALVH_CACHE_DIR``, default
 ``~/.cache/alvh-studio``) for when live data fails.
 """
@@ -30,7 +31,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,7 +50,6 @@ CBOE_URL = "https://cdn.cboe.com/api/global/us_indices/daily_prices/{symbol}_His
 CBOE_SYMBOLS = {"VIX": "vix", "VIX9D": "vix9d", "VIX3M": "vix3m", "VIX6M": "vix6m", "VVIX": "vvix",
                 "CNDR": "cndr", "VXTH": "vxth", "PUT": "put", "BXM": "bxm"}
 DEFAULT_TIMEOUT = 6.0
-MIN_INTERVAL = 2.0          # seconds between upstream calls of one kind
 HISTORY_TTL = 6 * 3600.0    # seconds
 QUOTE_TTL = 15 * 60.0
 CHAIN_TTL = 30 * 60.0
@@ -121,12 +121,12 @@ def _classify_exception(exc: BaseException) -> tuple[str, str]:
     name = exc.__class__.__name__
     text = str(exc)
     if name == "YFRateLimitError" or "Too Many Requests" in text or "rate limit" in text.lower() or "YFRateLimit" in text:
-        return "rate_limited", "Yahoo is rate-limiting requests; using the last good data. Try again in a few minutes."
+        return "rate_limited", "Yahoo is rate-limiting requests."
     if isinstance(exc, TimeoutError) or "timed out" in text.lower() or "Timeout" in name:
-        return "timeout", "Yahoo did not answer in time; using the last good data."
+        return "timeout", "Yahoo did not answer in time."
     if isinstance(exc, (OSError, ConnectionError)) or "Connection" in name or "resolve" in text.lower():
-        return "network", "No connection to Yahoo; using the last good data."
-    return "network", f"Yahoo request failed ({name}); using the last good data."
+        return "network", "No connection to Yahoo."
+    return "network", f"Yahoo request failed ({name})."
 
 
 class YahooError(ConnectionError):
@@ -179,7 +179,7 @@ def fetch_yahoo_history(period: str = "2y", downloader: Callable[..., pd.DataFra
     except (KeyError, ValueError, TypeError) as exc:
         return FetchResult("bad_format", message=f"Yahoo returned an unexpected layout ({exc.__class__.__name__}).")
     if panel.empty or "vix" not in panel or panel["vix"].dropna().empty:
-        return FetchResult("empty", message="Yahoo returned no data; using the last good data.")
+        return FetchResult("empty", message="Yahoo returned no data.")
     missing = tuple(c for c in YAHOO_TICKERS.values() if c not in panel or panel[c].dropna().empty)
     status = "partial" if missing else "ok"
     message = f"Yahoo sent no data for {', '.join(missing)}." if missing else ""
@@ -281,7 +281,7 @@ def fetch_spx_chain(expiries: int = 2, getter: Callable[[int], dict] | None = No
         raw = (getter or yahoo_chain)(expiries)
     except Exception as exc:
         status, message = _classify_exception(exc)
-        return FetchResult(status, message=message.replace("the last good data", "model prices"))
+        return FetchResult(status, message=f"{message} Using model prices.")
     rows = []
     for expiry, (calls, puts) in raw.items():
         for kind, table in (("call", calls), ("put", puts)):
@@ -301,48 +301,208 @@ def fetch_spx_chain(expiries: int = 2, getter: Callable[[int], dict] | None = No
     return FetchResult("ok", frame.reset_index(drop=True), "", "live", _now())
 
 
-# --- sharing one request among many sessions -------------------------------------
+# --- live data in the background, shared by every session of a process ------------
 
-@dataclass
-class SharedFetch:
-    """TTL cache + single flight + minimum interval around one fetch function.
+#: Seconds to wait before trying a failed source again: one minute, then longer.
+BACKOFF = (60.0, 120.0, 300.0, 600.0)
+#: A fetch still running after this many seconds counts as failed (it may still finish later).
+FETCH_DEADLINE = 25.0
 
-    ``get()`` returns the cached success while it is fresh; otherwise one
-    caller runs the fetch while the others wait for its result.  Failures are
-    returned to the callers of that flight but never cached; a new attempt is
-    not made sooner than ``min_interval`` after the previous one (callers in
-    between get the last outcome).
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """What a :class:`LiveFeed` holds right now.
+
+    ``good`` is the last successful download (kept after its TTL until a new
+    one arrives); ``failure`` the outcome of the latest attempt when it
+    failed; ``retry_in`` seconds until the next attempt is allowed (0 when
+    one may start now); ``version`` grows with every finished attempt.
     """
 
-    fetch: Callable[[], FetchResult]
-    ttl: float = HISTORY_TTL
-    min_interval: float = MIN_INTERVAL
-    clock: Callable[[], float] = time.monotonic
-    upstream_calls: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _good: FetchResult | None = field(default=None, repr=False)
-    _good_at: float = field(default=-np.inf, repr=False)
-    _last: FetchResult | None = field(default=None, repr=False)
-    _last_at: float = field(default=-np.inf, repr=False)
+    good: FetchResult | None
+    failure: FetchResult | None
+    fetching: bool
+    retry_in: float
+    version: int
+    fresh: bool
 
-    def get(self) -> FetchResult:
-        with self._lock:  # one flight at a time; waiters then see its result
-            now = self.clock()
-            if self._good is not None and now - self._good_at < self.ttl:
-                return self._good
-            if self._last is not None and now - self._last_at < self.min_interval:
-                return self._last
-            self.upstream_calls += 1
+
+class LiveFeed:
+    """One live source, refreshed in a background thread, shared by a process.
+
+    Nobody waits on the network: :meth:`poke` starts a download when the
+    last success is older than ``ttl`` (or there is none), no download is
+    running and no back-off is in force, and returns at once; readers take
+    :meth:`status`.  Many sessions poking at once start one download.  A
+    failure is remembered and the source is not tried again for
+    ``backoff[i]`` seconds (longer after each consecutive failure); a
+    download running past ``deadline`` seconds is reported as timed out and
+    backed off the same way, and no second one starts while it still runs.
+    """
+
+    def __init__(self, name: str, fetch: Callable[[], FetchResult], ttl: float,
+                 backoff: tuple[float, ...] = BACKOFF, deadline: float = FETCH_DEADLINE,
+                 clock: Callable[[], float] = time.monotonic,
+                 on_success: Callable[[FetchResult], object] | None = None) -> None:
+        self.name, self.fetch, self.ttl = name, fetch, ttl
+        self.backoff, self.deadline, self.clock, self.on_success = backoff, deadline, clock, on_success
+        self.upstream_calls = 0
+        self._lock = threading.Lock()
+        self._good: FetchResult | None = None
+        self._good_at = -np.inf
+        self._failure: FetchResult | None = None
+        self._failures = 0
+        self._retry_at = -np.inf
+        self._thread: threading.Thread | None = None
+        self._started_at = -np.inf
+        self._overdue = False
+        self._version = 0
+        self._done = threading.Event()
+        self._done.set()
+
+    # the download itself, in its own thread
+    def _run(self) -> None:
+        try:
             result = self.fetch()
-            self._last, self._last_at = result, self.clock()
-            if result.ok:
-                self._good, self._good_at = result, self._last_at
-            return result
-
-    def clear(self) -> None:
+        except Exception as exc:  # a fetch function should not raise; if it does, it is a failure
+            result = FetchResult("network", message=f"{self.name}: {exc.__class__.__name__}")
+        if result.ok and self.on_success is not None:
+            try:
+                self.on_success(result)
+            except Exception:  # saving a copy is a convenience, never a failure of the fetch
+                logging.getLogger(__name__).exception("saving the live copy failed")
         with self._lock:
-            self._good, self._last = None, None
-            self._good_at = self._last_at = -np.inf
+            now = self.clock()
+            if result.ok:
+                self._good, self._good_at, self._failure, self._failures = result, now, None, 0
+                self._retry_at = -np.inf
+            elif not self._overdue:  # an overdue download was already counted as a failure
+                self._fail(result, now)
+            self._thread, self._overdue = None, False
+            self._version += 1
+            self._done.set()
+
+    def _fail(self, result: FetchResult, now: float) -> None:
+        self._failure = result
+        self._retry_at = now + self.backoff[min(self._failures, len(self.backoff) - 1)]
+        self._failures += 1
+
+    def _check_deadline(self, now: float) -> None:
+        if self._thread is not None and not self._overdue and now - self._started_at > self.deadline:
+            self._overdue = True
+            self._fail(FetchResult("timeout", message=f"{self.name} did not answer within {self.deadline:.0f} s."),
+                       now)
+            self._version += 1
+
+    def poke(self) -> bool:
+        """Start a background download if one is due; True when one started."""
+        with self._lock:
+            now = self.clock()
+            self._check_deadline(now)
+            if self._thread is not None:  # running (or overdue and still hanging): never two at once
+                return False
+            if self._good is not None and now - self._good_at < self.ttl:
+                return False
+            if now < self._retry_at:
+                return False
+            self.upstream_calls += 1
+            self._started_at = now
+            self._done.clear()
+            self._thread = threading.Thread(target=self._run, name=f"live-{self.name}", daemon=True)
+            self._thread.start()
+            return True
+
+    def refresh(self) -> bool:
+        """Fetch again now, whatever the TTL and back-off say (the user asked)."""
+        with self._lock:
+            self._good_at, self._retry_at = -np.inf, -np.inf
+        return self.poke()
+
+    def status(self) -> FeedStatus:
+        with self._lock:
+            now = self.clock()
+            self._check_deadline(now)
+            return FeedStatus(self._good, self._failure, self._thread is not None and not self._overdue,
+                              max(0.0, self._retry_at - now) if self._failure is not None else 0.0,
+                              self._version, self._good is not None and now - self._good_at < self.ttl)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the running download (if any) finishes; for tests and the command line."""
+        return self._done.wait(timeout)
+
+
+def _in_words(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    return f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
+
+
+class LiveMarket:
+    """Yahoo/Cboe live data for a whole server process: the long history
+    (every 6 hours) with the last days' quotes laid over it (every 15
+    minutes), both downloaded in the background.  A successful history
+    download is saved as the last good copy."""
+
+    def __init__(self, history_fetch: Callable[[], FetchResult] | None = None,
+                 quotes_fetch: Callable[[], FetchResult] | None = None, **feed_options) -> None:
+        self.history = LiveFeed("Yahoo/Cboe history",
+                                history_fetch or (lambda: fetch_live_panel(period="max", timeout=10.0)),
+                                HISTORY_TTL, on_success=lambda r: save_last_good("yahoo", r), **feed_options)
+        self.quotes = LiveFeed("Yahoo quotes", quotes_fetch or (lambda: fetch_live_panel(period="5d")),
+                               QUOTE_TTL, **feed_options)
+
+    def poke(self) -> None:
+        """Start whatever download is due (quotes only once there is a history)."""
+        if offline_requested():
+            return
+        self.history.poke()
+        if self.history.status().good is not None:
+            self.quotes.poke()
+
+    def refresh(self) -> None:
+        self.history.refresh()
+        if self.history.status().good is not None:
+            self.quotes.refresh()
+
+    @property
+    def version(self) -> int:
+        return self.history.status().version + self.quotes.status().version
+
+    @property
+    def fetching(self) -> bool:
+        return self.history.status().fetching or self.quotes.status().fetching
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.history.wait(timeout) and self.quotes.wait(timeout)
+
+    def result(self) -> FetchResult | None:
+        """The live panel (history with the latest quotes over it), the latest
+        failure when there is nothing good, or None before the first answer."""
+        if offline_requested():
+            return FetchResult("offline", message="Offline mode (ALVH_OFFLINE): live data is off.")
+        history, quotes = self.history.status(), self.quotes.status()
+        if history.good is None:
+            return history.failure
+        result = history.good
+        if quotes.good is not None:
+            merged = quotes.good.frame.combine_first(result.frame).sort_index()
+            result = FetchResult(result.status, merged, result.message, "live", quotes.good.fetched_at,
+                                 result.missing)
+        return result
+
+    def notes(self) -> list[str]:
+        """What the live sources are doing, for the sidebar: downloading, or
+        failed and when the next try is."""
+        if offline_requested():
+            return []
+        notes = []
+        for feed in (self.history, self.quotes):
+            state = feed.status()
+            if state.fetching:
+                notes.append(f"Downloading {feed.name} in the background…")
+            elif state.failure is not None and (state.good is None or feed is self.quotes):
+                when = f"next try in {_in_words(state.retry_in)}" if state.retry_in > 0 else "next try on the next refresh"
+                notes.append(f"{state.failure.message} ({feed.name}: {when}.)")
+        return notes
 
 
 # --- the last good copy on disk ----------------------------------------------------
@@ -373,15 +533,43 @@ def save_last_good(name: str, result: FetchResult, folder: Path | None = None) -
         return None
 
 
+_saved_copies: dict[Path, tuple[tuple[int, int, int], FetchResult]] = {}
+_saved_lock = threading.Lock()
+
+
 def load_last_good(name: str, folder: Path | None = None) -> FetchResult:
-    """The last good copy as a ``cache`` result (status ``empty`` if none)."""
+    """The last good copy as a ``cache`` result (status ``empty`` if none).
+
+    Read once per version of the file: every rerun of every session asks
+    for it, and it changes only when a live download is saved."""
     folder = folder or cache_dir()
     path = folder / f"{name}.csv"
+    try:
+        info = path.stat()
+    except OSError:
+        return FetchResult("empty", message="no saved copy yet", source="cache")
+    meta_path = folder / f"{name}.json"
+    try:
+        meta_stamp = meta_path.stat().st_mtime_ns
+    except OSError:
+        meta_stamp = 0
+    stamp = (info.st_mtime_ns, info.st_size, meta_stamp)
+    with _saved_lock:
+        known = _saved_copies.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1]
+    result = _read_saved_copy(path, meta_path)
+    with _saved_lock:
+        _saved_copies[path] = (stamp, result)
+    return result
+
+
+def _read_saved_copy(path: Path, meta_path: Path) -> FetchResult:
     if not path.is_file():
         return FetchResult("empty", message="no saved copy yet", source="cache")
     try:
         frame = pd.read_csv(path, index_col="date")
-        meta = json.loads((folder / f"{name}.json").read_text()) if (folder / f"{name}.json").is_file() else {}
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
     except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return FetchResult("bad_format", message=f"the saved copy {path} is unreadable", source="cache")
     frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d", errors="coerce")

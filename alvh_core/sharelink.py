@@ -1,55 +1,77 @@
-"""Share links: the Builder's inputs as short, stable URL parameters.
+"""Share links: every input of a page as a short, stable URL parameter.
 
 Every input has a short key, a type and a valid range; defaults are left out
-of links.  :func:`read_link` checks a link's parameters and returns the
-values it can use plus one notice per parameter it had to ignore (unknown,
-malformed or out of range): a bad link never stops the page.  Old names keep
+of links.  Choices travel as short codes (``bm=usd``, ``h=single``), never as
+the labels shown on screen; links written with labels (older links) still
+read through each key's label table.  :func:`read_link` checks a link's
+parameters and returns the values it can use plus one :class:`LinkNotice`
+per parameter it had to ignore (unknown, malformed, out of range, or given
+twice under two names): a bad link never stops a page.  Old names keep
 working through :data:`ALIASES`.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .hedge import SCHEME_LABELS
+from .sizing import MEASURE_LABELS
 
 
 @dataclass(frozen=True)
 class LinkKey:
     key: str
     label: str
-    kind: str                      # "choice", "int", "float", "bool"
+    kind: str                      # "choice", "int", "float", "bool", "date"
     default: object
     choices: tuple = ()
     low: float = -math.inf
     high: float = math.inf
+    labels: Mapping[str, str] = field(default_factory=dict)   # code -> on-screen label (choices)
+    legacy: tuple[tuple[str, str], ...] = ()                  # (label prefix, code) of older links
+
+    def label_of(self, code: str) -> str:
+        """The on-screen label of a choice code."""
+        return self.labels.get(code, str(code))
 
 
 TIER_CHOICES = ("Conservative", "Moderate", "Aggressive")
+#: Days are capped where the engine's vol model and expiry calendar stop.
+MAX_DAYS = 365
+#: As-of dates a pinned link may carry: from the first VIX close to a year ahead.
+FIRST_ASOF = date(1990, 1, 2)
 
 BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("t", "tier", "choice", "Conservative", TIER_CHOICES),
-    LinkKey("sel", "short strikes by", "choice", "pop", ("pop", "delta")),
-    LinkKey("d", "days to expiry (0 = the tier's)", "int", 0, low=0, high=90),
-    LinkKey("m", "risk measure", "choice", "max_loss", ("max_loss", "expected_loss", "cvar95")),
+    LinkKey("sel", "short strikes by", "choice", "pop", ("pop", "delta"),
+            labels={"pop": "POP target", "delta": "delta target"}, legacy=(("pop", "pop"), ("delta", "delta"))),
+    LinkKey("d", "days to expiry (0 = the tier's)", "int", 0, low=0, high=MAX_DAYS),
+    LinkKey("m", "risk measure", "choice", "max_loss", tuple(MEASURE_LABELS), labels=MEASURE_LABELS),
     LinkKey("n", "notional", "float", 100_000.0, low=1_000.0, high=1e9),
-    LinkKey("bm", "risk budget in", "choice", "pct", ("pct", "usd")),
+    LinkKey("bm", "risk budget in", "choice", "pct", ("pct", "usd"),
+            labels={"pct": "% of notional", "usd": "dollars"}),
     LinkKey("r", "risk budget %", "float", 1.0, low=0.05, high=100.0),
     LinkKey("b", "risk budget $", "float", 1_000.0, low=1.0, high=1e9),
-    LinkKey("h", "hedge scheme", "choice", "alvh", ("alvh", "static10", "single", "vxth", "none", "custom")),
+    LinkKey("h", "hedge scheme", "choice", "alvh", tuple(SCHEME_LABELS), labels=SCHEME_LABELS),
     LinkKey("sb", "base layer %", "int", 40, low=0, high=100),
     LinkKey("sa", "adaptive layer %", "int", 40, low=0, high=100),
     LinkKey("st", "tail layer %", "int", 20, low=0, high=100),
-    LinkKey("c", "tail layer", "choice", "always", ("always", "stress")),
-    LinkKey("ti", "tail instrument", "choice", "vix_calls", ("vix_calls", "spx_put_fly")),
+    LinkKey("c", "tail layer", "choice", "always", ("always", "stress"),
+            labels={"always": "always on", "stress": "only on the stress trigger"}),
+    LinkKey("ti", "tail instrument", "choice", "vix_calls", ("vix_calls", "spx_put_fly"),
+            labels={"vix_calls": "deep OTM VIX calls", "spx_put_fly": "SPX put butterflies"}),
     LinkKey("cb", "custom budget %", "float", 10.0, low=0.0, high=100.0),
     LinkKey("em", "event multiplier", "float", 1.5, low=1.0, high=5.0),
     LinkKey("sk", "VIX call skew", "float", 0.35, low=-1.0, high=2.0),
-    LinkKey("hz", "horizon days", "int", 0, low=0, high=90),
-    LinkKey("sd", "scenario date (days from now)", "int", 0, low=0, high=90),
+    LinkKey("hz", "horizon days", "int", 0, low=0, high=MAX_DAYS),
+    LinkKey("sd", "scenario date (days from now)", "int", 0, low=0, high=MAX_DAYS),
 )
 
-#: Market inputs, in links only when "pin market data" is on.
+#: Market inputs, in links only when "pin market data" is on (every page).
 MARKET_KEYS: tuple[LinkKey, ...] = (
     LinkKey("pin", "pin market data", "bool", False),
     LinkKey("spx", "SPX", "float", None, low=100.0, high=20000.0),
@@ -60,24 +82,41 @@ MARKET_KEYS: tuple[LinkKey, ...] = (
     LinkKey("vv", "VVIX", "float", None, low=20.0, high=300.0),
     LinkKey("rate", "rate %", "float", None, low=-5.0, high=50.0),
     LinkKey("div", "dividend yield %", "float", None, low=0.0, high=20.0),
-    LinkKey("asof", "as-of date", "text", None),
+    LinkKey("asof", "as-of date", "date", None),
 )
 
+#: The keys each page reads, by its URL path ("" is the default page at "/").
+PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": MARKET_KEYS, "builder": BUILDER_KEYS + MARKET_KEYS}
 ALL_KEYS = {k.key: k for k in BUILDER_KEYS + MARKET_KEYS}
 #: Long or older names that still work, mapped to today's keys.
 ALIASES = {"tier": "t", "days": "d", "measure": "m", "notional": "n", "risk": "r", "hedge": "h",
            "horizon": "hz", "selection": "sel", "budget": "b"}
 #: Parameters that belong to other parts of the app (page routing, Streamlit).
 PASS_THROUGH = {"embed", "embed_options", "page"}
+#: How much of a parameter's name or value a notice repeats.
+SHOWN_CHARS = 40
+
+
+def _plain(text: str) -> str:
+    """Lower case, single spaces: how labels are compared."""
+    return " ".join(text.lower().split())
+
+
+def _date_range() -> tuple[date, date]:
+    return FIRST_ASOF, date.today() + timedelta(days=366)
 
 
 def parse_value(spec: LinkKey, raw: str):
     """The typed value of one parameter, or ``ValueError`` saying why not."""
     text = raw.strip()
     if spec.kind == "choice":
+        wanted = _plain(text)
         for choice in spec.choices:
-            if text.lower() == str(choice).lower():
+            if wanted in (_plain(str(choice)), _plain(spec.label_of(choice))):
                 return choice
+        for prefix, code in spec.legacy:
+            if wanted.startswith(prefix):
+                return code
         raise ValueError(f"must be one of {', '.join(map(str, spec.choices))}")
     if spec.kind == "bool":
         if text.lower() in ("true", "1", "yes", "on"):
@@ -85,9 +124,16 @@ def parse_value(spec: LinkKey, raw: str):
         if text.lower() in ("false", "0", "no", "off"):
             return False
         raise ValueError("must be true or false")
-    if spec.kind == "text":
-        if len(text) > 40 or not text.isprintable():
-            raise ValueError("is not a short text")
+    if spec.kind == "date":
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("is not a calendar date") from None
+        first, last = _date_range()
+        if not first <= day <= last:
+            raise ValueError(f"must be between {first} and {last}")
         return text
     try:
         value = float(text)
@@ -104,41 +150,94 @@ def parse_value(spec: LinkKey, raw: str):
     return value
 
 
+def format_value(spec: LinkKey, value) -> str:
+    """A value as its link text: codes for choices, short numbers."""
+    if spec.kind == "bool":
+        return "true" if value else "false"
+    if spec.kind == "float":
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    return str(value)
+
+
+def shown(text: object) -> str:
+    """A parameter's name or value as a notice repeats it: printable, short."""
+    text = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in str(text))
+    return text[:SHOWN_CHARS] + ("…" if len(text) > SHOWN_CHARS else "")
+
+
+@dataclass(frozen=True)
+class LinkNotice:
+    """One parameter a page ignored: its name and value exactly as the link
+    had them (shortened) and the reason in the app's words.  Pages show
+    ``name`` and ``value`` as plain text, never as markup."""
+
+    name: str
+    value: str | None
+    reason: str
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return f"{self.name}: {self.reason}"
+        return f"{self.name}={self.value!r}: {self.reason}"
+
+
 @dataclass(frozen=True)
 class LinkReading:
-    values: dict            # key -> typed value, for the parameters that could be used
-    notices: tuple[str, ...]
-    renamed: dict           # alias -> key, for old names found
+    values: dict                      # key -> typed value, for the parameters that could be used
+    notices: tuple[LinkNotice, ...]
+    renamed: dict                     # alias -> key, for old names found
+    ignored: tuple[str, ...] = ()     # parameter names to take out of the address
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return tuple(n.text for n in self.notices)
 
 
-def read_link(params: Mapping[str, object]) -> LinkReading:
-    """Check a link's parameters.  ``params`` maps names to a string or a
-    list of strings (repeated parameters: the last one counts)."""
-    values, notices, renamed = {}, [], {}
-    unknown = []
-    for name, raw in params.items():
-        name_text = str(name)[:40]
+def read_link(params: Mapping[str, object], keys: tuple[LinkKey, ...] | None = None) -> LinkReading:
+    """Check a link's parameters against the keys of one page (every key by
+    default).  ``params`` maps names to a string or a list of strings
+    (repeated parameters: the last one counts).  A key given both by its
+    alias and by its short name takes the short name's value, and a notice
+    says so."""
+    specs = {k.key: k for k in keys} if keys is not None else ALL_KEYS
+    values, notices, renamed, ignored, unknown = {}, [], {}, [], []
+    given_by: dict[str, str] = {}
+    # Short names first, so that they win over aliases whatever the order in the link.
+    ordered = sorted(params.items(), key=lambda item: str(item[0]) in ALIASES)
+    for name, raw in ordered:
+        name_text = str(name)
         key = ALIASES.get(name_text, name_text)
         if key != name_text:
             renamed[name_text] = key
         if key in PASS_THROUGH:
             continue
-        spec = ALL_KEYS.get(key)
+        spec = specs.get(key)
         if spec is None:
             unknown.append(name_text)
             continue
         text = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
+        if key in given_by:
+            notices.append(LinkNotice(shown(name_text), shown(text) if isinstance(text, str) else None,
+                                      f"{spec.label} was also given as {given_by[key]}, which is used"))
+            ignored.append(name_text)
+            continue
         if not isinstance(text, str):
-            notices.append(f"Ignored '{name_text}': no value")
+            notices.append(LinkNotice(shown(name_text), None, "no value"))
+            ignored.append(name_text)
             continue
         try:
             values[key] = parse_value(spec, text)
+            given_by[key] = name_text
         except ValueError as exc:
-            shown = text[:20] + ("…" if len(text) > 20 else "")
-            notices.append(f"Ignored {name_text}={shown!r}: {spec.label} {exc}")
+            notices.append(LinkNotice(shown(name_text), shown(text), f"{spec.label} {exc}"))
+            ignored.append(name_text)
     if unknown:
-        notices.insert(0, f"Ignored unknown link parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown[:8])}")
-    return LinkReading(values, tuple(notices), renamed)
+        notices.insert(0, LinkNotice(", ".join(shown(u) for u in unknown[:8]) + (" …" if len(unknown) > 8 else ""),
+                                     None, f"unknown link parameter{'s' if len(unknown) > 1 else ''} on this page"))
+        ignored.extend(unknown)
+    return LinkReading(values, tuple(notices), renamed, tuple(ignored))
 
 
 def link_for(values: Mapping[str, object]) -> dict[str, str]:
@@ -148,10 +247,5 @@ def link_for(values: Mapping[str, object]) -> dict[str, str]:
         spec = ALL_KEYS[key]
         if value is None or value == spec.default:
             continue
-        if spec.kind == "bool":
-            out[key] = "true" if value else "false"
-        elif spec.kind == "float":
-            out[key] = repr(float(value))
-        else:
-            out[key] = str(value)
+        out[key] = format_value(spec, value)
     return out

@@ -91,8 +91,9 @@ def choose_snapshot(live: FetchResult | None = None, cached: FetchResult | None 
                 messages.append(result.message)
             if "spx" not in panel or panel["spx"].dropna().empty:
                 messages.append(f"No SPX in the {label} data: SPX is the default {default.spot:,.2f}.")
-            if label == "cache" and result.fetched_at:
-                messages.append(f"Live data unavailable: showing the copy saved {result.fetched_at[:16].replace('T', ' ')} UTC.")
+            if label == "cache":
+                saved = f" saved {result.fetched_at[:16].replace('T', ' ')} UTC" if result.fetched_at else ""
+                messages.append(f"Using the last good copy{saved}: no live data now.")
             return MarketSnapshot(market, panel, label, tuple(messages))
         if result.message and result.status != "empty" or label == "live":
             messages.append(result.message or f"{label}: {result.status}")
@@ -108,7 +109,8 @@ def choose_snapshot(live: FetchResult | None = None, cached: FetchResult | None 
                                 f"SPX shown is {market.spot:,.2f}; type today's level to replace it.")
             if files.problems:
                 messages.append(f"{len(files.problems)} bad row(s) in the files were skipped; first: {files.problems[0]}")
+            messages.append(f"Using your files (last close {market.asof}).")
             return MarketSnapshot(market, panel, "file", tuple(messages))
         messages.append(f"The files have no VIX close on or before {asof}.")
-    messages.append(f"No market data reachable: using the last closes the app ships with ({default.asof}).")
+    messages.append(f"Using the closes the app ships with ({default.asof}): no live data, saved copy or files.")
     return MarketSnapshot(default, None, "default", tuple(messages))

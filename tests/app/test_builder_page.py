@@ -23,7 +23,7 @@ def app(monkeypatch, tmp_path) -> AppTest:
     monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/builder.py").run()
+    at.switch_page("app_pages/builder.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -72,7 +72,7 @@ def test_empirical_pop_appears_with_a_history_folder(monkeypatch, tmp_path, data
     monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("pages/builder.py").run()
+    at.switch_page("app_pages/builder.py").run()
     assert not at.exception
     assert _metric(at, "POP (empirical)").endswith("%")
 
@@ -82,11 +82,12 @@ def _builder_with(monkeypatch, tmp_path, params: dict) -> AppTest:
     monkeypatch.setenv("ALVH_OFFLINE", "1")
     monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("app_pages/builder.py")  # the link opens on /builder itself
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page("pages/builder.py").run()
     assert not at.exception, at.exception
+    assert at.title[0].value == "Builder"
     return at
 
 
@@ -104,7 +105,8 @@ def test_garbage_parameters_show_a_notice_and_keep_the_rest(monkeypatch, tmp_pat
     at = _builder_with(monkeypatch, tmp_path, {"t": "moderate", "r": "-7", "d": "banana", "zzz": "1",
                                                "h": "<script>", "days": "14"})
     notice = " ".join(w.value for w in at.warning)
-    assert "could not use" in notice and "zzz" in notice and "r='-7'" in notice and "banana" in notice
+    assert "could not use" in notice and "`zzz`" in notice and "`r` = `-7`" in notice and "`banana`" in notice
+    assert "`<script>`" in notice
     assert at.selectbox(key="t").value == "Moderate" and at.slider(key="d").value == 14  # the alias 'days' works
     assert not at.error
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -49,7 +51,7 @@ def test_regime_from_the_data_folder(offline, monkeypatch, data_dir):
     labels = _badge(at)
     assert "Data: file" in labels
     assert "VIX history needs" not in _texts(at)
-    assert "before their VIX" in _texts(at)  # the files' SPX ends before their VIX
+    assert "before their VIX" in _unescaped(_texts(at))  # the files' SPX ends before their VIX
 
 
 def test_typed_vix_moves_the_regime_and_marks_manual(offline):
@@ -79,37 +81,64 @@ def _clear_caches():
     st.cache_resource.clear()
 
 
-def test_live_data_through_the_yfinance_seam(monkeypatch, tmp_path):
+def _unescaped(text: str) -> str:
+    """Sidebar messages escape every markup character; read them as shown."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _sidebar(at: AppTest) -> str:
+    return _unescaped(" ".join(c.value for c in at.sidebar.caption))
+
+
+def test_live_data_arrives_in_the_background_through_the_yfinance_seam(monkeypatch, tmp_path):
     from alvh_core import marketdata
+    from app_pages.common import live_market
     from tests.unit.test_marketdata import yahoo_frame
 
     monkeypatch.delenv("ALVH_OFFLINE", raising=False)
     monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
     monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
-    calls = []
+    calls, release = [], threading.Event()
 
-    def fake_download(tickers, period="2y", timeout=6.0):
+    def slow_download(tickers, period="2y", timeout=6.0):
         calls.append(period)
+        release.wait(10)
         return yahoo_frame(days=200 if period == "max" else 5, tz="America/New_York")
 
-    monkeypatch.setattr(marketdata, "yahoo_download", fake_download)
+    monkeypatch.setattr(marketdata, "yahoo_download", slow_download)
     _clear_caches()
-    at = _run()
+    at = _run()  # the first paint does not wait for Yahoo
+    assert "Data: default" in _badge(at)
+    assert "Downloading Yahoo/Cboe history in the background" in _sidebar(at)
+    assert "no live data, saved copy or files" in _sidebar(at)
+    release.set()
+    assert live_market().wait(10)
+    at.run()  # (the browser's watcher fragment triggers this rerun)
+    assert live_market().wait(10)
+    at.run()
     assert "Data: live" in _badge(at)
     assert (tmp_path / "yahoo.csv").is_file()  # the last good copy was written
     at.run()
-    assert sorted(calls) == ["5d", "max"]  # history and quotes once each; the rerun is served from the cache
+    assert sorted(calls) == ["5d", "max"]  # history and quotes once each; reruns are served from memory
 
     def rate_limited(tickers, period="2y", timeout=6.0):
         from yfinance.exceptions import YFRateLimitError
 
+        calls.append("limited")
         raise YFRateLimitError()
 
     monkeypatch.setattr(marketdata, "yahoo_download", rate_limited)
     monkeypatch.setattr(marketdata, "cboe_get", lambda url, timeout: b"<html>busy</html>")
     _clear_caches()
     at = _run()
+    assert live_market().wait(10)
+    at.run()
     assert "Data: cache" in _badge(at)
-    sidebar = " ".join(c.value for c in at.sidebar.caption)
-    assert "rate-limiting" in sidebar and "saved" in sidebar
+    sidebar = _sidebar(at)
+    assert "rate-limiting" in sidebar and "Using the last good copy saved" in sidebar
+    assert "next try in 60 s" in sidebar
+    tries = calls.count("limited")
+    for _ in range(3):  # reruns (any session) within the back-off do not ask Yahoo again
+        at.run()
+    assert calls.count("limited") == tries == 1
     _clear_caches()

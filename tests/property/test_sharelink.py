@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alvh_core.sharelink import ALIASES, ALL_KEYS, BUILDER_KEYS, link_for, read_link
+from alvh_core.hedge import SCHEME_LABELS
+from alvh_core.sharelink import ALIASES, ALL_KEYS, BUILDER_KEYS, FIRST_ASOF, PAGE_KEYS, link_for, read_link
 
 
 def _value_for(spec):
@@ -15,8 +18,8 @@ def _value_for(spec):
         return st.booleans()
     if spec.kind == "int":
         return st.integers(int(spec.low), int(spec.high))
-    if spec.kind == "text":
-        return st.text(alphabet="0123456789-", min_size=1, max_size=10)
+    if spec.kind == "date":
+        return st.dates(FIRST_ASOF, date.today()).map(date.isoformat)
     return st.floats(spec.low, spec.high, allow_nan=False)
 
 
@@ -56,10 +59,45 @@ def test_garbage_parameters_never_raise_and_are_reported(params):
 def test_examples():
     reading = read_link({"t": ["aggressive"], "d": "21", "h": "vxth", "foo": "1", "r": "-4", "n": "nan",
                          "tier": "moderate"})
-    assert reading.values["t"] == "Moderate"  # the alias came later and wins
+    assert reading.values["t"] == "Aggressive"  # the short key wins over its long name, with a notice
     assert reading.values["d"] == 21 and reading.values["h"] == "vxth"
-    text = " ".join(reading.notices)
-    assert "unknown link parameter: foo" in text and "r='-4'" in text and "n='nan'" in text
-    assert reading.renamed == {"tier": "t"}
+    text = " ".join(reading.messages)
+    assert "foo: unknown link parameter" in text and "r='-4'" in text and "n='nan'" in text
+    assert "tier='moderate': tier was also given as t, which is used" in text
+    assert reading.renamed == {"tier": "t"} and set(reading.ignored) == {"foo", "r", "n", "tier"}
     assert link_for({"t": "Conservative", "d": 0, "h": "single"}) == {"h": "single"}
+    assert link_for({"n": 250000.0, "r": 2.5, "pin": True}) == {"n": "250000", "r": "2.5", "pin": "true"}
     assert {k.key for k in BUILDER_KEYS} >= {"t", "sel", "d", "m", "n", "bm", "r", "b", "h", "hz", "sd"}
+
+
+def test_links_written_with_on_screen_labels_still_read_as_codes():
+    """Older links carried the labels the widgets showed; each reads back as its code, quietly."""
+    labels = {"bm": "dollars", "ti": "SPX put butterflies", "c": "only on the stress trigger",
+              "sel": "delta 0.08", "m": "expected loss"}
+    reading = read_link(labels | {"h": SCHEME_LABELS["single"]})
+    assert not reading.notices
+    assert reading.values == {"bm": "usd", "ti": "spx_put_fly", "c": "stress", "sel": "delta",
+                              "m": "expected_loss", "h": "single"}
+    assert read_link({"sel": "POP 80%–85%"}).values == {"sel": "pop"}
+    for spec in ALL_KEYS.values():  # every label of every choice
+        for code in spec.choices:
+            assert read_link({spec.key: spec.label_of(code)}).values == {spec.key: code}
+            assert read_link({spec.key: code}).values == {spec.key: code}
+
+
+def test_dates_and_page_scopes():
+    assert read_link({"asof": "2020-03-16"}).values == {"asof": "2020-03-16"}
+    for bad in ("notadate", "9999-12-31", "2020-02-30", "1900-01-01", "2020-3-16", "١٩٩٠-٠١-٠٢"):
+        reading = read_link({"asof": bad})
+        assert not reading.values and reading.ignored == ("asof",), bad
+    regime = read_link({"t": "Moderate", "vix": "20"}, PAGE_KEYS[""])
+    assert regime.values == {"vix": 20.0} and regime.ignored == ("t",)
+    assert read_link({"t": "Moderate"}, PAGE_KEYS["builder"]).values == {"t": "Moderate"}
+
+
+def test_notices_keep_the_link_text_short_and_printable():
+    name = "![a](http://127.0.0.1/x.png)" * 3
+    reading = read_link({name: "1", "h": "\x00bad\nvalue" + "z" * 100})
+    (unknown, bad_value) = reading.notices
+    assert unknown.name.startswith("![a](http://127.0.0.1/x.png)") and unknown.name.endswith("…")
+    assert len(unknown.name) <= 41 and bad_value.value.isprintable() and len(bad_value.value) <= 41

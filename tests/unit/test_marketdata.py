@@ -17,7 +17,8 @@ from alvh_core.market import DEFAULT_MARKET
 from alvh_core.marketdata import (
     YAHOO_TICKERS,
     FetchResult,
-    SharedFetch,
+    LiveFeed,
+    LiveMarket,
     fetch_cboe_series,
     fetch_cboe_vix_family,
     fetch_live_panel,
@@ -163,41 +164,105 @@ def test_spx_chain_normalised_with_mids():
     assert fetch_spx_chain(getter=lambda n: {}).status == "empty"
 
 
-def test_fifty_concurrent_requests_on_a_cold_cache_cause_one_upstream_call():
-    calls = []
+def test_fifty_sessions_on_a_cold_cache_cause_one_upstream_call_and_none_waits():
+    calls, release = [], threading.Event()
 
     def slow_fetch():
         calls.append(1)
-        time.sleep(0.3)
+        release.wait(5)
         return FetchResult("ok", normalise_yahoo(yahoo_frame()), source="live")
 
-    shared = SharedFetch(slow_fetch, ttl=3600, min_interval=2)
-    results, barrier = [], threading.Barrier(50)
+    feed = LiveFeed("history", slow_fetch, ttl=3600)
+    statuses, barrier = [], threading.Barrier(50)
 
     def session():
         barrier.wait()
-        results.append(shared.get())
+        started = time.perf_counter()
+        feed.poke()
+        statuses.append((feed.status(), time.perf_counter() - started))
 
     threads = [threading.Thread(target=session) for _ in range(50)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(calls) == 1 and shared.upstream_calls == 1
-    assert len(results) == 50 and all(r is results[0] for r in results)
+    # Every session came back at once, with nothing yet, while the one download runs.
+    assert all(s.good is None and s.fetching for s, _ in statuses)
+    assert max(elapsed for _, elapsed in statuses) < 0.5
+    release.set()
+    assert feed.wait(5)
+    assert len(calls) == 1 and feed.upstream_calls == 1
+    state = feed.status()
+    assert state.good is not None and state.fresh and not state.fetching and state.version == 1
+    assert not feed.poke() and feed.upstream_calls == 1  # fresh: no second download
 
 
-def test_failures_are_not_cached_but_retries_are_spaced():
+def test_a_failed_source_is_backed_off_for_every_session():
     now = [0.0]
-    outcomes = [FetchResult("rate_limited", message="slow down"), FetchResult("ok", normalise_yahoo(yahoo_frame()))]
-    shared = SharedFetch(lambda: outcomes.pop(0), ttl=100, min_interval=5, clock=lambda: now[0])
-    assert shared.get().status == "rate_limited"
-    now[0] = 1.0
-    assert shared.get().status == "rate_limited" and shared.upstream_calls == 1  # too soon to retry
-    now[0] = 6.0
-    assert shared.get().ok and shared.upstream_calls == 2
-    now[0] = 50.0
-    assert shared.get().ok and shared.upstream_calls == 2  # fresh success served from memory
+    outcomes = [FetchResult("network", message="No connection to Yahoo."),
+                FetchResult("rate_limited", message="Yahoo is rate-limiting requests."),
+                FetchResult("ok", normalise_yahoo(yahoo_frame()))]
+    feed = LiveFeed("history", lambda: outcomes.pop(0), ttl=100, backoff=(60, 120), clock=lambda: now[0])
+    assert feed.poke() and feed.wait(2)
+    state = feed.status()
+    assert state.failure.status == "network" and state.retry_in == 60 and state.good is None
+    now[0] = 59.0
+    assert not feed.poke() and feed.upstream_calls == 1       # within the back-off: nobody retries
+    assert feed.status().retry_in == pytest.approx(1.0)
+    now[0] = 61.0
+    assert feed.poke() and feed.wait(2)
+    assert feed.status().failure.status == "rate_limited" and feed.status().retry_in == 120  # longer the 2nd time
+    now[0] = 100.0
+    assert not feed.poke()
+    assert feed.refresh() and feed.wait(2)                     # the user's refresh ignores the back-off
+    assert feed.status().good is not None and feed.status().failure is None and feed.upstream_calls == 3
+    now[0] = 150.0
+    assert not feed.poke()                                     # fresh success served from memory
+
+
+def test_a_download_that_never_answers_is_reported_and_not_stacked():
+    now = [0.0]
+    hang = threading.Event()
+    feed = LiveFeed("history", lambda: (hang.wait(5), FetchResult("timeout"))[1], ttl=100, backoff=(60,),
+                    deadline=25, clock=lambda: now[0])
+    assert feed.poke()
+    now[0] = 10.0
+    assert feed.status().fetching
+    now[0] = 26.0
+    state = feed.status()
+    assert not state.fetching and state.failure.status == "timeout" and "25 s" in state.failure.message
+    now[0] = 100.0  # past the back-off, but the first download still hangs: no second one
+    assert not feed.poke() and feed.upstream_calls == 1
+    hang.set()
+    assert feed.wait(5)
+    assert feed.status().failure.status == "timeout" and feed.poke() and feed.upstream_calls == 2
+    hang.set()
+    feed.wait(5)
+
+
+def test_live_market_lays_quotes_over_history_and_says_what_it_is_doing(monkeypatch):
+    monkeypatch.delenv("ALVH_OFFLINE", raising=False)
+    history = FetchResult("ok", normalise_yahoo(yahoo_frame(days=30)), fetched_at="2026-07-08T20:00:00+00:00")
+    quotes = normalise_yahoo(yahoo_frame(days=3)) * 1.01
+    live = LiveMarket(lambda: history, lambda: FetchResult("ok", quotes, fetched_at="2026-07-08T20:15:00+00:00"))
+    live.history.on_success = None  # no saved copy from a unit test
+    assert live.result() is None and live.notes() == []
+    live.poke()
+    assert live.wait(5)
+    live.poke()  # the quotes start once there is a history
+    assert live.wait(5)
+    merged = live.result()
+    assert merged.ok and merged.fetched_at.endswith("20:15:00+00:00")
+    # Where both have a day the quotes win; elsewhere the history stays.
+    assert merged.frame["vix"].iloc[:3].to_numpy() == pytest.approx(quotes["vix"].to_numpy())
+    assert merged.frame["vix"].iloc[3:].to_numpy() == pytest.approx(history.frame["vix"].iloc[3:].to_numpy())
+
+    failing = LiveMarket(lambda: FetchResult("network", message="No connection to Yahoo."), backoff=(60,))
+    failing.poke()
+    failing.wait(5)
+    assert failing.result().status == "network"
+    (note,) = failing.notes()
+    assert note.startswith("No connection to Yahoo.") and "next try in 60 s" in note
 
 
 def test_last_good_copy_round_trip(tmp_path):

@@ -1,15 +1,17 @@
 """Widgets and helpers shared by every page (not a page itself).
 
 The sidebar decides which market the pages see: live data (Yahoo, then
-Cboe) shared by every session through one process-wide fetch and
-``st.cache_data``; else the last good copy on disk; else the user's files;
-else the last closes the app ships with.  Any value typed over it makes the
-source "manual".
+Cboe) downloaded in the background once for every session of the server;
+else the last good copy on disk; else the user's files; else the last
+closes the app ships with.  Any value typed over it makes the source
+"manual".  The share-link helpers keep every input of a page in its
+address as a short code.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -25,17 +27,8 @@ from alvh_core.history import (
     read_series_csv,
 )
 from alvh_core.market import DEFAULT_MARKET, MarketState
-from alvh_core.marketdata import (
-    HISTORY_TTL,
-    MIN_INTERVAL,
-    QUOTE_TTL,
-    FetchResult,
-    SharedFetch,
-    fetch_live_panel,
-    load_last_good,
-    offline_requested,
-    save_last_good,
-)
+from alvh_core.marketdata import LiveMarket, load_last_good, offline_requested
+from alvh_core.sharelink import ALL_KEYS, MARKET_KEYS, PAGE_KEYS, LinkReading, format_value, read_link, shown
 from alvh_core.snapshot import MarketSnapshot, choose_snapshot
 
 DISCLAIMER = ("Educational software: ALVH Studio never places orders, and its numbers are models, "
@@ -45,91 +38,121 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _BADGE_COLORS = {"live": "green", "cache": "blue", "file": "blue", "simulated": "violet",
                  "manual": "orange", "default": "gray"}
 
+#: Sidebar market field -> share-link key when pinned.
+PIN_KEYS = {"spot": "spx", "vix": "vix", "vix9d": "v9", "vix3m": "v3", "vix6m": "v6", "vvix": "vv"}
+_MARKET_LIMITS = {k.key: (k.low, k.high) for k in MARKET_KEYS}
 _MARKET_FIELDS = (
-    # key, label, min, max, step, help
-    ("spot", "SPX", 100.0, 20000.0, 5.0, "S&P 500 index level (points)"),
-    ("vix", "VIX", 5.0, 150.0, 0.1, "30-day implied vol index (vol points)"),
-    ("vix9d", "VIX9D", 5.0, 200.0, 0.1, "9-day index; leave empty if unknown"),
-    ("vix3m", "VIX3M", 5.0, 150.0, 0.1, "3-month index; leave empty if unknown"),
-    ("vix6m", "VIX6M", 5.0, 150.0, 0.1, "6-month index; leave empty if unknown"),
-    ("vvix", "VVIX", 20.0, 300.0, 0.5, "Vol of VIX index: prices the VIX options of the hedge"),
+    # field, label, step, help
+    ("spot", "SPX", 5.0, "S&P 500 index level (points)"),
+    ("vix", "VIX", 0.1, "30-day implied vol index (vol points)"),
+    ("vix9d", "VIX9D", 0.1, "9-day index; leave empty if unknown"),
+    ("vix3m", "VIX3M", 0.1, "3-month index; leave empty if unknown"),
+    ("vix6m", "VIX6M", 0.1, "6-month index; leave empty if unknown"),
+    ("vvix", "VVIX", 0.5, "Vol of VIX index: prices the VIX options of the hedge"),
 )
 SOURCE_MODES = {"auto": "Auto: live → saved copy → files → default", "files": "My files only",
                 "default": "Built-in default only"}
 
 
-def ensure_router() -> None:
-    """Route every run through ``app.py``'s ``st.navigation``.
+# --- showing text that came from a link, a file or the network -------------------------
 
-    Streamlit decides once per process, before any script runs, that an app
-    with a folder named ``pages/`` is a legacy multipage app; until some run
-    calls ``st.navigation`` a deep link (``/builder``) would execute the page
-    file alone, without the shared sidebar.  Clearing that decision and
-    rerunning sends the same URL through the router (page identity is the
-    URL path, so the rerun lands on the same page).
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=&^\"'%@/])")
+
+
+def plain(text: object) -> str:
+    """Text from outside the app (a link, a file name, a row of a CSV, a
+    server's message) made inert for Streamlit's markdown: one line, every
+    markup character escaped, so it shows as typed and never as a link, an
+    image, an icon or a colour."""
+    return _MARKUP.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def code(text: object) -> str:
+    """Outside text as an inline code span (shown literally, in monospace)."""
+    value = shown(text) or "(empty)"
+    fence = "`" * (max((len(run) for run in re.findall("`+", value)), default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+# --- share links: every input of a page in its address ------------------------------------
+
+def read_page_link(url_path: str) -> LinkReading:
+    """Check the address of the page about to run, before any widget exists.
+
+    Values the address carries seed the widgets: on a fresh session, and
+    whenever the address changed from outside (back/forward, an edited
+    link); otherwise the widgets keep what the user did.  Old parameter
+    names are rewritten to today's keys and parameters the page cannot use
+    are taken out of the address; the reading's notices say which.
     """
-    from streamlit.runtime.pages_manager import PagesManager
+    keys = PAGE_KEYS.get(url_path, MARKET_KEYS)
+    params = {name: st.query_params.get_all(name) for name in st.query_params.keys()}
+    reading = read_link(params, keys)
+    written = st.session_state.setdefault("_link_written", {})
+    for key, value in reading.values.items():
+        if st.query_params.get(key) == written.get(key) and key in st.session_state:
+            continue  # the address holds what this session wrote: the widget is the authority
+        st.session_state[key] = value
+        written[key] = format_value(ALL_KEYS[key], value)
+    for key in [k for k, text in written.items() if text is not None and k not in st.query_params]:
+        # Gone from the address since this session wrote it (history navigation): back to the default.
+        del written[key]
+        st.session_state.pop(key, None)
+    for name in set(reading.ignored) | set(reading.renamed):
+        if name in st.query_params:
+            del st.query_params[name]
+    return reading
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+
+def keep_in_link(key: str, value) -> None:
+    """Write one input into the page's address: its code when it differs
+    from the default, nothing otherwise.  Call right after the widget."""
+    spec = ALL_KEYS[key]
+    text = None if value is None or value == spec.default else format_value(spec, value)
+    if text is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != text:
+        st.query_params[key] = text
+    st.session_state.setdefault("_link_written", {})[key] = text
+
+
+def link_notices(reading: LinkReading) -> None:
+    """The parameters a link had that the page could not use, shown as
+    plain text: a link cannot put its own words or links into the app."""
+    if not reading.notices:
+        return
+    lines = []
+    for notice in reading.notices:
+        value = "" if notice.value is None else f" = {code(notice.value)}"
+        lines.append(f"- {code(notice.name)}{value}: {plain(notice.reason)}")
+    st.warning("This link had parameters the page could not use; it shows the rest:\n\n" + "\n".join(lines),
+               icon=":material/link_off:")
+
+
+def choice_labels(key: str):
+    """``format_func`` for a choice widget: the on-screen label of each code."""
+    return ALL_KEYS[key].label_of
 
 
 # --- live data, shared by every session of this server ----------------------------
 
 @st.cache_resource(show_spinner=False)
-def _shared_live_fetch() -> dict[str, SharedFetch]:
-    """Process-wide gates (lock, single flight, minimum interval): the long
-    history every 6 hours, the last few days' quotes every 15 minutes."""
-    return {
-        "history": SharedFetch(lambda: fetch_live_panel(period="max", timeout=10.0), ttl=HISTORY_TTL,
-                               min_interval=MIN_INTERVAL),
-        "quotes": SharedFetch(lambda: fetch_live_panel(period="5d"), ttl=QUOTE_TTL, min_interval=MIN_INTERVAL),
-    }
+def live_market() -> LiveMarket:
+    """The process's live data: downloaded in the background, never waited on."""
+    return LiveMarket()
 
 
-class _LiveFailed(Exception):
-    """Raised inside the cached functions so that failures are never cached."""
-
-
-@st.cache_data(ttl=HISTORY_TTL, show_spinner="Fetching market history…", max_entries=2)
-def _history_cached() -> FetchResult:
-    result = _shared_live_fetch()["history"].get()
-    if not result.ok:
-        raise _LiveFailed(result)
-    save_last_good("yahoo", result)
-    return result
-
-
-@st.cache_data(ttl=QUOTE_TTL, show_spinner=False, max_entries=2)
-def _quotes_cached() -> FetchResult:
-    result = _shared_live_fetch()["quotes"].get()
-    if not result.ok:
-        raise _LiveFailed(result)
-    return result
-
-
-def live_result() -> FetchResult:
-    """Long history with the latest quotes laid over it (quotes win)."""
-    if offline_requested():
-        return FetchResult("offline", message="Offline mode (ALVH_OFFLINE): live data is off.")
-    try:
-        history = _history_cached()
-    except _LiveFailed as failed:
-        return failed.args[0]
-    try:
-        quotes = _quotes_cached()
-    except _LiveFailed:
-        return history
-    merged = quotes.frame.combine_first(history.frame).sort_index()
-    return FetchResult(history.status, merged, history.message, "live", quotes.fetched_at, history.missing)
+@st.fragment(run_every=2.0)
+def _await_live_data() -> None:
+    """While a download runs, look every 2 s; rerun the page when it lands."""
+    if live_market().version != st.session_state.get("_live_seen"):
+        st.rerun()
 
 
 def refresh_live() -> None:
-    _history_cached.clear()
-    _quotes_cached.clear()
-    for gate in _shared_live_fetch().values():
-        gate.clear()
+    live_market().refresh()
 
 
 # --- files: a folder, or uploads ------------------------------------------------------
@@ -216,106 +239,130 @@ def _files_ui() -> History | None:
             history, message = folder_history(folder.strip())
             messages = [message] if message else [str(p) for p in (history.problems[:5] if history else ())]
         for message in messages:
-            st.caption(f"⚠ {message}")
+            st.caption(f":material/warning: {plain(message)}")
         if history is not None:
             st.session_state["last_good_files"] = history
-            st.caption(f"Loaded {', '.join(history.files)}: {history.first.date()} to {history.last.date()}.")
+            st.caption(plain(f"Loaded {', '.join(history.files)}: {history.first.date()} to {history.last.date()}."))
         elif (uploads or folder.strip()) and "last_good_files" in st.session_state:
             history = st.session_state["last_good_files"]
             st.caption("Keeping the previous good files.")
     if messages:  # visible with the popover closed too
-        st.caption(f"⚠ Data files: {len(messages)} problem{'s' if len(messages) != 1 else ''}, see “Data files”.")
+        st.caption(f":material/warning: Data files: {len(messages)} problem{'s' if len(messages) != 1 else ''}, "
+                   "see “Data files”.")
     return history
 
 
 def market_sidebar() -> MarketState:
-    """Data source, market inputs and the badge; stores the state for the pages."""
+    """Data source, market inputs and the badge; stores the state for the pages.
+
+    Never waits on the network: in Auto mode it shows what the server holds
+    now (live data already downloaded, else the saved copy, the files, the
+    built-in closes) and the download runs in the background; the page
+    reruns by itself when it lands."""
     with st.sidebar:
         st.subheader("Market")
-        mode = st.selectbox("Data source", list(SOURCE_MODES), format_func=SOURCE_MODES.get, key="data_mode")
+        mode = st.selectbox("Data source", list(SOURCE_MODES), format_func=SOURCE_MODES.get, key="data_mode",
+                            help="Auto takes the first source that has data: live (Yahoo, then Cboe), the copy "
+                                 "saved after the last download, your files, the closes the app ships with")
         files = _files_ui()
+        notes: list[str] = []
+        feed = None
         if mode == "auto":
-            live = live_result()
-            snapshot = choose_snapshot(live, load_last_good("yahoo"), files)
+            feed = live_market()
+            feed.poke()
+            st.session_state["_live_seen"] = feed.version
+            live = feed.result()
+            snapshot = choose_snapshot(live if live is not None and live.ok else None, load_last_good("yahoo"), files)
+            notes = feed.notes()
         elif mode == "files":
             snapshot = choose_snapshot(None, None, files)
         else:
             snapshot = choose_snapshot(None, None, None)
         base = snapshot.market
-        pinned = st.checkbox("Pin market data in the link", key="pin", bind="query-params",
+        pinned = st.checkbox("Pin market data in the link", key="pin",
                              help="Writes these market inputs into the page's URL, so a shared link shows the same "
                                   "numbers whatever the live data does later")
+        keep_in_link("pin", pinned)
         if pinned:
             market = _pinned_market(base)
         else:
-            if "asof" in st.query_params:
-                del st.query_params["asof"]
+            for key in list(PIN_KEYS.values()) + ["rate", "div", "asof"]:
+                keep_in_link(key, None)
+                st.session_state.pop(key, None)
             market = _market_inputs(base, f"{snapshot.source}-{base.asof}")
         data_badge(market)
-        for message in snapshot.messages[-3:]:
-            st.caption(message)
-        if mode == "auto" and not offline_requested():
+        for message in (list(snapshot.messages) + notes)[-4:]:
+            st.caption(plain(message))
+        if feed is not None and not offline_requested():
             st.button("Refresh live data", key="refresh_live", on_click=refresh_live,
                       help="Fetch again now (shared by everyone using this server)")
+            if feed.fetching:
+                _await_live_data()
     st.session_state["market"] = market
     st.session_state["snapshot"] = snapshot
     return market
+
+
+def _clamped(key: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    low, high = _MARKET_LIMITS[key]
+    return min(max(float(value), low), high)
 
 
 def _market_inputs(base: MarketState, tag: str) -> MarketState:
     """Market inputs prefilled from the data; widgets renew when the data does."""
     values = {}
     cols = st.columns(2)
-    for i, (key, label, low, high, step, help_text) in enumerate(_MARKET_FIELDS):
-        default = getattr(base, key)
-        if default is not None:
-            default = min(max(float(default), low), high)
+    for i, (field_name, label, step, help_text) in enumerate(_MARKET_FIELDS):
+        key = PIN_KEYS[field_name]
+        low, high = _MARKET_LIMITS[key]
         with cols[i % 2]:
-            values[key] = st.number_input(label, min_value=low, max_value=high, value=default, step=step,
-                                          key=f"mkt_{key}_{tag}", help=help_text, format="%.2f")
+            values[field_name] = st.number_input(label, min_value=low, max_value=high,
+                                                 value=_clamped(key, getattr(base, field_name)), step=step,
+                                                 key=f"mkt_{field_name}_{tag}", help=help_text, format="%.2f")
     cols = st.columns(2)
     with cols[0]:
-        rate_pct = st.number_input("Rate %", min_value=-5.0, max_value=50.0, value=round(base.rate * 100, 3),
+        rate_pct = st.number_input("Rate %", *_MARKET_LIMITS["rate"], value=_clamped("rate", round(base.rate * 100, 3)),
                                    step=0.05, key=f"mkt_rate_{tag}", help="Risk-free rate, % a year (13-week T-bill)")
     with cols[1]:
-        div_pct = st.number_input("Div yield %", min_value=0.0, max_value=20.0, value=round(base.div * 100, 3),
+        div_pct = st.number_input("Div yield %", *_MARKET_LIMITS["div"], value=_clamped("div", round(base.div * 100, 3)),
                                   step=0.05, key=f"mkt_div_{tag}", help="SPX dividend yield, % a year")
     return _market_from_inputs(base, values, rate_pct, div_pct, base.asof)
 
 
-#: Sidebar market field -> share-link key when pinned.
-PIN_KEYS = {"spot": "spx", "vix": "vix", "vix9d": "v9", "vix3m": "v3", "vix6m": "v6", "vvix": "vv"}
-
-
 def _pinned_market(base: MarketState) -> MarketState:
-    """Market inputs bound to the URL (short keys), prefilled once from the data."""
+    """Market inputs that travel in the link (short keys), prefilled once
+    from the data; a link's own values (already checked) win."""
     presets = {PIN_KEYS[k]: getattr(base, k) for k in PIN_KEYS} | {"rate": round(base.rate * 100, 3),
                                                                    "div": round(base.div * 100, 3)}
     for key, value in presets.items():
-        if key not in st.session_state and key not in st.query_params and value is not None:
-            st.session_state[key] = float(value)
-            # Into the link at once: the browser writes a bound value only when it changes.
-            st.query_params[key] = repr(float(value))
-    if "asof" not in st.query_params:
-        st.query_params["asof"] = base.asof or "unknown"
+        if key not in st.session_state and value is not None:
+            st.session_state[key] = _clamped(key, value)
+    if "asof" not in st.session_state:
+        st.session_state["asof"] = base.asof or None
     values = {}
     cols = st.columns(2)
-    for i, (field_name, label, low, high, step, help_text) in enumerate(_MARKET_FIELDS):
+    for i, (field_name, label, step, help_text) in enumerate(_MARKET_FIELDS):
+        key = PIN_KEYS[field_name]
         with cols[i % 2]:
-            values[field_name] = st.number_input(label, min_value=low, max_value=high, value=None, step=step,
-                                                 key=PIN_KEYS[field_name], bind="query-params", help=help_text,
-                                                 format="%.2f")
+            values[field_name] = st.number_input(label, *_MARKET_LIMITS[key], value=None, step=step, key=key,
+                                                 help=help_text, format="%.2f")
+        keep_in_link(key, values[field_name])
     cols = st.columns(2)
     with cols[0]:
-        rate_pct = st.number_input("Rate %", min_value=-5.0, max_value=50.0, value=None, step=0.05, key="rate",
-                                   bind="query-params", format="%.3f")
+        rate_pct = st.number_input("Rate %", *_MARKET_LIMITS["rate"], value=None, step=0.05, key="rate",
+                                   format="%.3f", help="Risk-free rate, % a year (13-week T-bill)")
     with cols[1]:
-        div_pct = st.number_input("Div yield %", min_value=0.0, max_value=20.0, value=None, step=0.05, key="div",
-                                  bind="query-params", format="%.3f")
-    asof = str(st.query_params.get("asof", base.asof))[:20]
+        div_pct = st.number_input("Div yield %", *_MARKET_LIMITS["div"], value=None, step=0.05, key="div",
+                                  format="%.3f", help="SPX dividend yield, % a year")
+    keep_in_link("rate", rate_pct)
+    keep_in_link("div", div_pct)
+    asof = st.session_state["asof"]
+    keep_in_link("asof", asof)
     market = _market_from_inputs(base, values, base.rate * 100 if rate_pct is None else rate_pct,
-                                 base.div * 100 if div_pct is None else div_pct, asof)
-    st.caption(f"Pinned: these values travel in the link (as of {asof}).")
+                                 base.div * 100 if div_pct is None else div_pct, asof or "")
+    st.caption(f"Pinned: these values travel in the link (as of {asof or 'an unknown date'}).")
     return market
 
 

@@ -12,9 +12,7 @@ from alvh_core.events import load_events, parse_user_dates
 from alvh_core.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
 from alvh_core.signals import SIGNAL_LABELS, SignalWeights, regime_report
 from alvh_core.vixfutures import expiries_after, futures_proxy
-from pages.common import current_market, current_snapshot, ensure_router, money
-
-ensure_router()
+from app_pages.common import current_market, current_snapshot, money
 
 WINDOWS = {"1M": 31, "3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827, "All": None}
 

@@ -16,85 +16,87 @@ from alvh_core.figures import combined_payoff_figure, heat_map_figure, layers_vs
 from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
 from alvh_core.payoff import payoff_curves
 from alvh_core.position import HedgeContext, Scenario, build_position, horizon_view
-from alvh_core.sharelink import BUILDER_KEYS, read_link
+from alvh_core.sharelink import ALL_KEYS, MAX_DAYS
 from alvh_core.signals import regime_report
-from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, scale_table, two_percent_gate
+from alvh_core.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
 from alvh_core.tiers import find_tier, load_tiers
-from pages.common import current_history, current_market, current_snapshot, ensure_router, money
-
-ensure_router()
+from app_pages.common import current_history, current_market, current_snapshot, keep_in_link, money
 
 st.title("Builder")
 st.caption("An SPX iron condor for your tier and risk budget with its layered VIX hedge, priced on the VIX-based "
            "vol model and linked by the fitted spot–vol model. Every number is model-based. The page's address "
            "is a share link for this exact scenario.")
 
-# --- the link: check it before any widget reads it ----------------------------------------
-builder_keys = {k.key for k in BUILDER_KEYS}
-reading = read_link({name: st.query_params.get_all(name) for name in st.query_params.keys()})
-for alias, key in reading.renamed.items():
-    if key in builder_keys and key in reading.values and key not in st.session_state:
-        st.session_state[key] = reading.values[key]
-    if alias in st.query_params:
-        del st.query_params[alias]
-for key, value in reading.values.items():
-    if key in builder_keys and key not in st.session_state:
-        st.session_state[key] = value  # our parser is the authority (e.g. t=aggressive)
-if reading.notices:
-    st.warning("This link had parameters the page could not use; it shows the rest:\n\n"
-               + "\n".join(f"- {n}" for n in reading.notices), icon=":material/link_off:")
-
 market = current_market()
 snapshot = current_snapshot()
 tiers = load_tiers()
 
+
+def linked(widget, label: str, *args, key: str, **kwargs):
+    """A widget whose value lives in the page's address (app.py seeded it from the link)."""
+    value = widget(label, *args, key=key, **kwargs)
+    keep_in_link(key, value)
+    return value
+
+
+def choice(widget, label: str, key: str, options=None, **kwargs):
+    """A choice widget: codes in the address, labels on screen."""
+    spec = ALL_KEYS[key]
+    kwargs.setdefault("format_func", spec.label_of)
+    return linked(widget, label, list(options or spec.choices), key=key, **kwargs)
+
+
 # --- inputs ------------------------------------------------------------------------------
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns(4)
-    tier_name = c1.selectbox("Tier", [t.name for t in tiers], key="t", bind="query-params")
+    tier_name = choice(c1.selectbox, "Tier", "t", [t.name for t in tiers],
+                       help="Seed 000's three tiers: POP target, wing width and days to expiry")
     tier = find_tier(tiers, tier_name)
-    selection = c2.radio("Short strikes by", ("pop", "delta"), key="sel", bind="query-params", horizontal=True,
-                         format_func=lambda s: {"pop": f"POP {tier.pop_min:.0%}–{tier.pop_max:.0%}",
-                                                "delta": f"delta {tier.short_delta:.2f}"}[s])
-    days_choice = c3.slider("Days to expiry (0 = the tier's)", 0, 90, 0, key="d", bind="query-params",
-                            help=f"The {tier.name} tier's default is {tier.days} days")
-    measure = c4.selectbox("Risk measure", MEASURES, key="m", bind="query-params", format_func=MEASURE_LABELS.get)
+    selection = choice(c2.radio, "Short strikes by", "sel", horizontal=True,
+                       format_func=lambda s: {"pop": f"POP {tier.pop_min:.0%}–{tier.pop_max:.0%}",
+                                              "delta": f"delta {tier.short_delta:.2f}"}[s],
+                       help="Place the short strikes to hit the tier's POP range or its short-strike delta")
+    days_choice = linked(c3.slider, "Days to expiry (0 = the tier's)", 0, MAX_DAYS, 0, key="d",
+                         help=f"The {tier.name} tier's default is {tier.days} days")
+    measure = choice(c4.selectbox, "Risk measure", "m",
+                     help="What one contract risks when sizing: max loss, expected loss or CVaR 95 % at expiry")
     c1, c2, c3, c4 = st.columns(4)
-    notional = c1.number_input("Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="n",
-                               bind="query-params", format="%.0f")
-    budget_mode = c2.radio("Risk budget in", ("pct", "usd"), key="bm", bind="query-params", horizontal=True,
-                           format_func={"pct": "% of notional", "usd": "dollars"}.get)
+    notional = linked(c1.number_input, "Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="n",
+                      format="%.0f", help="The account or strategy size the risk budget and the hedge budget refer to")
+    budget_mode = choice(c2.radio, "Risk budget in", "bm", horizontal=True,
+                         help="Risk per trade as a share of the notional, or in dollars")
     if budget_mode == "usd":
-        dollars = c3.number_input("Risk budget ($)", 1.0, 1e9, 1_000.0, 100.0, key="b", bind="query-params",
-                                  format="%.0f")
+        dollars = linked(c3.number_input, "Risk budget ($)", 1.0, 1e9, 1_000.0, 100.0, key="b", format="%.0f",
+                         help="Dollars this trade may risk under the chosen measure")
         budget = RiskBudget(notional=notional, risk_pct=None, dollars=dollars)
     else:
-        risk_pct = c3.number_input("Risk budget (% of notional)", 0.05, 100.0, 1.0, 0.05, key="r",
-                                   bind="query-params")
+        risk_pct = linked(c3.number_input, "Risk budget (% of notional)", 0.05, 100.0, 1.0, 0.05, key="r",
+                          help="Seeds 001–002: 1 % per trade, up to 2 % when the 2 % gate is open")
         budget = RiskBudget(notional=notional, risk_pct=risk_pct)
-    scheme = c4.selectbox("Hedge scheme", list(SCHEME_LABELS), key="h", bind="query-params",
-                          format_func=SCHEME_LABELS.get)
+    scheme = choice(c4.selectbox, "Hedge scheme", "h",
+                    help="ALVH's three layers, or a comparator on the same budget")
     # A popover, not an expander: its widgets are mounted in the browser only while it is open,
     # which keeps every rerun of the page (and the sliders) lighter.
     with st.popover("Hedge settings: layer split, tail layer, custom budget, VIX option skew",
                     icon=":material/tune:"):
         c1, c2, c3 = st.columns(3)
-        split = (c1.number_input("Base layer %", 0, 100, 40, 5, key="sb", bind="query-params"),
-                 c2.number_input("Adaptive layer %", 0, 100, 40, 5, key="sa", bind="query-params"),
-                 c3.number_input("Tail layer %", 0, 100, 20, 5, key="st", bind="query-params"))
+        split = (linked(c1.number_input, "Base layer %", 0, 100, 40, 5, key="sb",
+                        help="Share of the hedge budget in weekly ~30-delta VIX calls"),
+                 linked(c2.number_input, "Adaptive layer %", 0, 100, 40, 5, key="sa",
+                        help="Share in 1–3 month VIX call spreads, expanded near FOMC/CPI/PPI"),
+                 linked(c3.number_input, "Tail layer %", 0, 100, 20, 5, key="st",
+                        help="Share in deep OTM VIX calls (or SPX put butterflies), 3–6 months"))
         c1, c2, c3 = st.columns(3)
-        contingent = c1.radio("Tail layer", ("always", "stress"), key="c", bind="query-params",
-                              format_func={"always": "always on", "stress": "only on the stress trigger"}.get)
-        tail_instrument = c2.radio("Tail instrument", ("vix_calls", "spx_put_fly"), key="ti", bind="query-params",
-                                   format_func={"vix_calls": "deep OTM VIX calls",
-                                                "spx_put_fly": "SPX put butterflies"}.get)
-        custom_pct = c3.number_input("Custom budget (% of notional)", 0.0, 100.0, 10.0, 0.5, key="cb",
-                                     bind="query-params", help="Used by the Custom scheme")
+        contingent = choice(c1.radio, "Tail layer", "c",
+                            help="Seed 004 keeps the tail always on; seed 003 buys it only when stress fires")
+        tail_instrument = choice(c2.radio, "Tail instrument", "ti", help="What the tail layer buys")
+        custom_pct = linked(c3.number_input, "Custom budget (% of notional)", 0.0, 100.0, 10.0, 0.5, key="cb",
+                            help="Used by the Custom scheme")
         c1, c2, _ = st.columns(3)
-        event_multiplier = c1.number_input("Adaptive layer × near events", 1.0, 5.0, 1.5, 0.1, key="em",
-                                           bind="query-params")
-        call_skew = c2.number_input("VIX call skew (per unit log-moneyness)", -1.0, 2.0, 0.35, 0.05, key="sk",
-                                    bind="query-params", help="An assumption: the project has no VIX option quotes")
+        event_multiplier = linked(c1.number_input, "Adaptive layer × near events", 1.0, 5.0, 1.5, 0.1, key="em",
+                                  help="How much the adaptive layer grows within ~5 trading days of an event")
+        call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", -1.0, 2.0, 0.35, 0.05, key="sk",
+                           help="An assumption: the project has no VIX option quotes")
 
 problems = []
 if sum(split) == 0:
@@ -188,8 +190,8 @@ def _days_slider_top(key: str, what: str) -> int:
 def payoff_section() -> None:
     """The payoff chart and its horizon slider, redrawn without the page."""
     top = _days_slider_top("hz", "horizon")
-    horizon = st.slider("Horizon: days from now for the dotted line (0 = today; the solid lines are at expiry)", 0,
-                        top, 0, key="hz", bind="query-params")
+    horizon = linked(st.slider, "Horizon: days from now for the dotted line (0 = today; the solid lines are at "
+                     "expiry)", 0, top, 0, key="hz")
     curves = payoff_curves(condor, max(n, 1), hedge, market, vol_model, position.at_expiry.spx, horizon)
     label = "now" if horizon == 0 else f"after {horizon} day{'s' if horizon != 1 else ''}"
     sized = f"{n} contract{'s' if n != 1 else ''}" if n else "1 contract: the budget allows none"
@@ -202,8 +204,7 @@ def scenario_section() -> None:
     """SPX × VIX heat map, the layers against VIX and the stress table at one
     date, with its own date slider (so the payoff slider stays quick)."""
     top = _days_slider_top("sd", "scenario date")
-    days = st.slider("Scenario date: days from now (0 = an instant move today)", 0, top, 0, key="sd",
-                     bind="query-params")
+    days = linked(st.slider, "Scenario date: days from now (0 = an instant move today)", 0, top, 0, key="sd")
     view = horizon_view(plan, hedge, market, vol_model, days, with_heat_map=True, with_curves=False)
     heat_col, layer_col = st.columns([1.3, 1])
     with heat_col:
