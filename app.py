@@ -28,8 +28,8 @@ page = st.navigation([
 ])
 if page.url_path == "regime":
     _to_regime()
-reading = read_page_link(page.url_path)
+notices = read_page_link(page.url_path)
 market_sidebar()
 st.caption(DISCLAIMER)
-link_notices(reading)
+link_notices(notices)
 page.run()

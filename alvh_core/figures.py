@@ -27,8 +27,9 @@ LOSS_COLOR = "#EF4444"
 NEUTRAL_COLOR = "#9CA3AF"
 GRID_COLOR = "rgba(128,128,128,0.2)"
 REGIME_COLORS = {"Low": "#10B981", "Moderate": "#F59E0B", "High": "#EF4444"}
-LAYER_COLORS = {"Base": "#F59E0B", "Adaptive": "#D97706", "Tail": "#B45309", "Single call": "#F59E0B",
-                "VXTH": "#F59E0B"}
+#: One colour and dash per hedge layer, the same on every chart; "All layers" is the hedge's own colour.
+LAYER_STYLES = {"Base": ("#8B5CF6", "solid"), "Adaptive": ("#EC4899", "dash"), "Tail": ("#06B6D4", "dashdot"),
+                "Single call": ("#8B5CF6", "solid"), "VXTH": ("#8B5CF6", "solid")}
 DOLLARS = "$,.0f"
 
 
@@ -80,7 +81,8 @@ def _condor_marks(condor: IronCondor, metrics: CondorMetrics) -> tuple[list, lis
     """±1σ/±2σ bands, and lines at the breakevens, short strikes and spot.
 
     The lines are labeled on a second x-axis along the top (a tick on each
-    line, or one between lines too close to label apart) rather than with
+    line, or one between lines too close to label apart; the short strikes
+    as "put" and "call", in the condor's colour) rather than with
     annotations: a browser draws tick labels several times faster, which
     keeps the horizon slider quick.  Returns (shapes, extra traces, the top
     axis).
@@ -88,7 +90,7 @@ def _condor_marks(condor: IronCondor, metrics: CondorMetrics) -> tuple[list, lis
     one, two = metrics.expected_move_1sd, metrics.expected_move_2sd
     shapes = [_band(condor.spot - width, condor.spot + width, alpha) for width, alpha in ((two, 0.10), (one, 0.18))]
     marks = [(be, LOSS_COLOR, "dash", "BE") for be in metrics.breakevens]
-    marks += [(leg.strike, CONDOR_COLOR, "dot", f"short {leg.kind}") for leg in (condor.short_put, condor.short_call)]
+    marks += [(leg.strike, CONDOR_COLOR, "dot", leg.kind) for leg in (condor.short_put, condor.short_call)]
     marks.append((condor.spot, NEUTRAL_COLOR, "solid", "spot"))
     marks.sort()
     shapes += [dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=dict(color=color, dash=dash, width=1))
@@ -104,8 +106,10 @@ def _condor_marks(condor: IronCondor, metrics: CondorMetrics) -> tuple[list, lis
             groups.append([mark])
     top_axis = dict(overlaying="x", matches="x", side="top", tickmode="array",
                     tickvals=[float(np.mean([m[0] for m in group])) for group in groups],
+                    # Every other label one line higher: neighbours never touch, even on a phone.
                     ticktext=["<br>".join(f'<span style="color:{color}">{name} {x:,.0f}</span>'
-                                          for x, color, _, name in group) for group in groups],
+                                          for x, color, _, name in group) + ("<br> " if i % 2 else "")
+                              for i, group in enumerate(groups)],
                     tickangle=0, showgrid=False, zeroline=False, ticks="outside", ticklen=4, tickfont=dict(size=10))
     # An overlaying axis is drawn only when a trace uses it: one invisible point.
     anchor = dict(type="scatter", x=[condor.spot], y=[None], xaxis="x2", mode="markers", showlegend=False,
@@ -185,7 +189,7 @@ def heat_map_figure(heat) -> go.Figure:
                  colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]],
                  colorbar=dict(title=dict(text="P/L ($)"), tickformat=DOLLARS),
                  hovertemplate="SPX %{x:+.1f} %<br>VIX %{y:.1f}<br>combined %{z:$,.0f}<extra></extra>")
-    return _figure([trace], f"Combined P/L by SPX move and VIX level, after {heat.days_elapsed:g} days (model)",
+    return _figure([trace], f"Combined P/L by SPX move and VIX, day {heat.days_elapsed:g} (model)",
                    "SPX move (%)", "VIX (vol points)", xaxis=dict(ticksuffix=" %", showgrid=False),
                    yaxis=dict(tickformat=".0f", zeroline=False, showgrid=False), hovermode="closest")
 
@@ -207,12 +211,13 @@ def layers_vs_vix_figure(levels: np.ndarray, layer_pnl: dict, vix_now: float, da
     total = np.zeros_like(np.asarray(levels, float))
     for name, pnl in layer_pnl.items():
         total = total + pnl
-        traces.append(_line(levels, pnl, name, LAYER_COLORS.get(name, HEDGE_COLOR),
+        color, dash = LAYER_STYLES.get(name, (HEDGE_COLOR, "solid"))
+        traces.append(_line(levels, pnl, name, color, 2, dash,
                             hover="VIX %{x:.1f}<br>%{y:$,.0f}<extra>" + name + "</extra>"))
     if len(layer_pnl) > 1:
         traces.append(_line(levels, total, "All layers", HEDGE_COLOR, 3, "dot"))
     shape, note = _vline(vix_now, NEUTRAL_COLOR, "solid", f"VIX {vix_now:.1f}", "top")
-    return _figure(traces, f"Hedge layers' P/L against VIX, after {days:g} days (model)", "Spot VIX (vol points)",
+    return _figure(traces, f"Hedge layers' P/L against VIX, day {days:g} (model)", "Spot VIX (vol points)",
                    "P/L (dollars)", [shape], [note])
 
 

@@ -20,7 +20,7 @@ from alvh_core.sharelink import ALL_KEYS, MAX_DAYS
 from alvh_core.signals import regime_report
 from alvh_core.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
 from alvh_core.tiers import find_tier, load_tiers
-from app_pages.common import current_history, current_market, current_snapshot, keep_in_link, money
+from app_pages.common import current_history, current_market, current_snapshot, keep_in_link, money, numbers_first
 
 st.title("Builder")
 st.caption("An SPX iron condor for your tier and risk budget with its layered VIX hedge, priced on the VIX-based "
@@ -151,8 +151,9 @@ if plan.empirical_metrics is not None:
     cols[3].metric("POP (empirical)", f"{plan.empirical_metrics.pop:.1%}", help=plan.empirical_metrics.distribution)
 else:
     cols[3].metric("POP (empirical)", "n/a", help=f"Empirical POP {plan.empirical_note}")
-cols[4].metric(f"Contracts ({MEASURE_LABELS[measure]})", f"{n:,}",
-               help=f"floor({money(budget.amount)} / {money(chosen.risk_per_contract)} per contract)")
+cols[4].metric("Contracts", f"{n:,}",
+               help=f"Sized by {MEASURE_LABELS[measure]}: floor({money(budget.amount)} / "
+                    f"{money(chosen.risk_per_contract)} per contract)")
 cols[5].metric("Position max loss", money(chosen.position_max_loss),
                help=f"{chosen.position_max_loss / budget.notional:.1%} of notional")
 cols = st.columns(6)
@@ -162,17 +163,27 @@ cols[2].metric("VIX notional", money(hedge.total_vix_notional),
                help=f"target {money(hedge.target_vix_notional)}; contracts × 100 × the VIX future of each expiry")
 cols[3].metric("Hedge premium", money(hedge.total_cost), help="paid today for all active layers (model)")
 cols[4].metric("CVaR 95 % hedged", money(position.book.cvar95_combined),
-               delta=f"{-100 * position.book.cvar_reduction:+.0f} % vs condor alone", delta_color="inverse",
+               delta=f"{-100 * position.book.cvar_reduction:+.0f} % vs unhedged", delta_color="inverse",
                help="Mean loss of the worst 5 % of outcomes at the condor's expiry, VIX from the spot–vol link")
-cols[5].metric("Hedge breakeven VIX", "n/a" if position.metrics.breakeven_vix is None else
+cols[5].metric("Breakeven VIX", "n/a" if position.metrics.breakeven_vix is None else
                f"{position.metrics.breakeven_vix:.1f}",
-               help=f"Spot VIX on the condor's expiry day ({condor.days:g} days) at which the hedge layers' P/L "
+               help=f"The hedge's breakeven: spot VIX on the condor's expiry day ({condor.days:g} days) at which the "
+                    "hedge layers' P/L "
                     "reaches zero, SPX unchanged (model)")
 if chosen.note:
     st.warning(chosen.note)
 elif chosen.position_max_loss > 2 * budget.amount:
     st.info(f"Sized by {MEASURE_LABELS[measure]}, the position can still lose {money(chosen.position_max_loss)} at "
             f"worst, {chosen.position_max_loss / budget.amount:.1f}× the risk budget.")
+
+
+numbers_first()
+
+
+def _greek(value: float, decimals: int = 2) -> str:
+    """A greek as the table shows it: fixed decimals, no minus zero."""
+    text = f"{value:,.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text.replace("-", "−")
 
 
 def _days_slider_top(key: str, what: str) -> int:
@@ -193,9 +204,10 @@ def payoff_section() -> None:
     horizon = linked(st.slider, "Horizon: days from now for the dotted line (0 = today; the solid lines are at "
                      "expiry)", 0, top, 0, key="hz")
     curves = payoff_curves(condor, max(n, 1), hedge, market, vol_model, position.at_expiry.spx, horizon)
-    label = "now" if horizon == 0 else f"after {horizon} day{'s' if horizon != 1 else ''}"
-    sized = f"{n} contract{'s' if n != 1 else ''}" if n else "1 contract: the budget allows none"
-    title = f"Condor ({sized}), hedge and combined at expiry ({condor.days:g} days); dotted: combined {label}"
+    # Short enough for a phone's width; the contracts are in the headline above.
+    label = "today" if horizon == 0 else f"day {horizon}"
+    sized = f"{n} condor{'s' if n != 1 else ''}" if n else "1 condor (budget: none)"
+    title = f"P/L of {sized} + hedge at expiry ({condor.days:g} d); dotted: {label}"
     st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves), key="b_payoff_chart")
 
 
@@ -221,11 +233,12 @@ def scenario_section() -> None:
             st.info("No active hedge layer: nothing to draw against VIX.")
     label = "an instant move today" if days == 0 else f"after {days} day{'s' if days != 1 else ''}"
     st.dataframe(pd.DataFrame([{
-        "Scenario": f"SPX {100 * r.move:+.0f} %", "VIX (fitted response)": round(r.vix, 1),
+        "SPX move": f"{100 * r.move:+.0f} %".replace("-", "−"), "VIX": f"{r.vix:.1f}",
         "Condor": money(r.condor), "Hedge": money(r.hedge), "Combined": money(r.combined),
-    } for r in view.stress]), hide_index=True)
+    } for r in view.stress]), hide_index=True, column_config={c: st.column_config.Column(width="small") for c in (
+        "SPX move", "VIX", "Condor", "Hedge", "Combined")})
     st.caption(f"Stress scenarios, {label if days else 'over 1 day'}: the SPX move with the median VIX response "
-               "of the spot–vol link. Model-based.")
+               "of the spot–vol link (VIX column). Model-based.")
 
 # Static notes sit outside the fragments: each element a fragment re-sends costs the browser a
 # render pass of the whole page.
@@ -315,17 +328,18 @@ if metrics_tab.open:
         hedge_greeks = {k: sum(100 * layer.contracts * leg.signed_quantity * getattr(leg, k)
                                for layer in hedge.active_layers for leg in layer.legs if leg.underlying == "VIX")
                         for k in ("delta", "vega", "theta")}
+        position_greeks = (n * g["delta"], n * g["gamma"], n * g["vega"], n * g["theta"] + hedge_greeks["theta"],
+                           hedge_greeks["delta"], hedge_greeks["vega"], hedge_greeks["theta"])
         st.dataframe(pd.DataFrame({
             "Greek": ["Delta ($ per SPX point)", "Gamma ($ per point²)", "Vega ($ per SPX vol point)", "Theta ($ per day)",
                       "Hedge delta ($ per VIX-future point)", "Hedge vega ($ per VIX-option vol point)",
                       "Hedge theta ($ per day)"],
-            "Per condor": [round(g["delta"], 2), round(g["gamma"], 4), round(g["vega"], 2), round(g["theta"], 2),
-                           None, None, None],
+            "Per condor": [_greek(g["delta"]), _greek(g["gamma"], 4), _greek(g["vega"]), _greek(g["theta"]),
+                           "—", "—", "—"],
             f"Position ({n} condor{'s' if n != 1 else ''} + hedge)": [
-                round(n * g["delta"], 2) + 0.0, round(n * g["gamma"], 4) + 0.0, round(n * g["vega"], 2) + 0.0,
-                round(n * g["theta"] + hedge_greeks["theta"], 2) + 0.0, round(hedge_greeks["delta"], 2) + 0.0,
-                round(hedge_greeks["vega"], 2) + 0.0, round(hedge_greeks["theta"], 2) + 0.0],
+                _greek(value, 4 if i == 1 else 2) for i, value in enumerate(position_greeks)],
         }), hide_index=True)
+        st.caption("Position theta includes the hedge's; the hedge rows are the VIX legs alone. Model-based.")
 
 if sizing_tab.open:
     with sizing_tab:
@@ -357,7 +371,8 @@ if gate_tab.open:
         hedge_drag = position.metrics.cost_per_year * condor.days / 365.0
         gate = two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, breadth_falling, condor_pl - hedge_drag)
         for check in gate.checks:
-            st.write(f"{'✅' if check.passed else '❌'} {check.name} — {check.detail}")
+            mark = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"
+            st.markdown(f"{mark} {check.name} — {check.detail}")
         st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(condor_pl)}, "
                    f"{'empirical' if plan.empirical_metrics else 'lognormal'}) − hedge carry over the condor's "
                    f"{condor.days:g} days ({money(hedge_drag)}).")

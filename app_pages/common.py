@@ -28,7 +28,7 @@ from alvh_core.history import (
 )
 from alvh_core.market import DEFAULT_MARKET, MarketState
 from alvh_core.marketdata import LiveMarket, load_last_good, offline_requested
-from alvh_core.sharelink import ALL_KEYS, MARKET_KEYS, PAGE_KEYS, LinkReading, format_value, read_link, shown
+from alvh_core.sharelink import ALL_KEYS, MARKET_KEYS, PAGE_KEYS, LinkNotice, format_value, read_link, shown
 from alvh_core.snapshot import MarketSnapshot, choose_snapshot
 
 DISCLAIMER = ("Educational software: ALVH Studio never places orders, and its numbers are models, "
@@ -50,7 +50,7 @@ _MARKET_FIELDS = (
     ("vix6m", "VIX6M", 0.1, "6-month index; leave empty if unknown"),
     ("vvix", "VVIX", 0.5, "Vol of VIX index: prices the VIX options of the hedge"),
 )
-SOURCE_MODES = {"auto": "Auto: live → saved copy → files → default", "files": "My files only",
+SOURCE_MODES = {"auto": "Auto (live first)", "files": "My files only",
                 "default": "Built-in default only"}
 
 
@@ -77,14 +77,16 @@ def code(text: object) -> str:
 
 # --- share links: every input of a page in its address ------------------------------------
 
-def read_page_link(url_path: str) -> LinkReading:
+def read_page_link(url_path: str) -> tuple[LinkNotice, ...]:
     """Check the address of the page about to run, before any widget exists.
 
     Values the address carries seed the widgets: on a fresh session, and
     whenever the address changed from outside (back/forward, an edited
     link); otherwise the widgets keep what the user did.  Old parameter
     names are rewritten to today's keys and parameters the page cannot use
-    are taken out of the address; the reading's notices say which.
+    are taken out of the address.  Returns the notices to show: those of
+    the last link opened on this page, kept while the session stays on it
+    (the cleaned address no longer says what was dropped).
     """
     keys = PAGE_KEYS.get(url_path, MARKET_KEYS)
     params = {name: st.query_params.get_all(name) for name in st.query_params.keys()}
@@ -102,7 +104,11 @@ def read_page_link(url_path: str) -> LinkReading:
     for name in set(reading.ignored) | set(reading.renamed):
         if name in st.query_params:
             del st.query_params[name]
-    return reading
+    shown_notices = st.session_state.get("_link_notices", {})
+    if reading.notices:
+        shown_notices = {url_path: reading.notices}
+    st.session_state["_link_notices"] = {k: v for k, v in shown_notices.items() if k == url_path}
+    return st.session_state["_link_notices"].get(url_path, ())
 
 
 def keep_in_link(key: str, value) -> None:
@@ -118,13 +124,13 @@ def keep_in_link(key: str, value) -> None:
     st.session_state.setdefault("_link_written", {})[key] = text
 
 
-def link_notices(reading: LinkReading) -> None:
+def link_notices(notices: tuple[LinkNotice, ...]) -> None:
     """The parameters a link had that the page could not use, shown as
     plain text: a link cannot put its own words or links into the app."""
-    if not reading.notices:
+    if not notices:
         return
     lines = []
-    for notice in reading.notices:
+    for notice in notices:
         value = "" if notice.value is None else f" = {code(notice.value)}"
         lines.append(f"- {code(notice.name)}{value}: {plain(notice.reason)}")
     st.warning("This link had parameters the page could not use; it shows the rest:\n\n" + "\n".join(lines),
@@ -144,11 +150,34 @@ def live_market() -> LiveMarket:
     return LiveMarket()
 
 
-@st.fragment(run_every=2.0)
+@st.fragment(run_every=1.0)
 def _await_live_data() -> None:
     """While a download runs, look every 2 s; rerun the page when it lands."""
     if live_market().version != st.session_state.get("_live_seen"):
         st.rerun()
+
+
+# --- first paint: numbers before charts ------------------------------------------------
+
+@st.fragment(run_every=1.0)
+def _paint_the_rest() -> None:
+    if st.session_state.get("_painted"):
+        st.rerun()  # the browser's first tick after showing the numbers: now the whole page
+
+
+def numbers_first() -> None:
+    """End a session's first run here, once its headline numbers are out.
+
+    A browser shows nothing of a page until the code of every element in it
+    has loaded, and Plotly's and the data grid's take seconds on a fresh
+    visit; stopping the first run before them lets the numbers show at once.
+    The browser's next tick reruns the page in full (charts, tables)."""
+    if st.session_state.get("_painted"):
+        return
+    st.caption("Drawing the charts and tables…")
+    _paint_the_rest()
+    st.session_state["_painted"] = True
+    st.stop()
 
 
 def refresh_live() -> None:

@@ -12,7 +12,7 @@ from alvh_core.events import load_events, parse_user_dates
 from alvh_core.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
 from alvh_core.signals import SIGNAL_LABELS, SignalWeights, regime_report
 from alvh_core.vixfutures import expiries_after, futures_proxy
-from app_pages.common import current_market, current_snapshot, money
+from app_pages.common import current_market, current_snapshot, money, numbers_first
 
 WINDOWS = {"1M": 31, "3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827, "All": None}
 
@@ -76,13 +76,15 @@ c2.metric("Stress score", f"{report.stress_score:.2f}", help="0 calm … 1 stres
 c3.metric("Hedge budget", f"{report.hedge_budget_pct:.1f} %",
           help=f"{report.regime.name} band {report.hedge_band[0]:g}–{report.hedge_band[1]:g} % of notional, "
                f"placed by the stress score; the static rule is {report.static_hedge_pct:g} %")
-notional = c4.number_input("Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="r_notional")
+notional = c4.number_input("Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="r_notional",
+                           format="%.0f", help="The account or strategy size the hedge budget refers to")
 st.info(f"Today's hedge budget: **{money(notional * report.hedge_budget_pct / 100)}** of VIX exposure on "
         f"{money(notional)} notional ({report.hedge_budget_pct:.1f} %, model-based), against "
         f"{money(notional * report.static_hedge_pct / 100)} under the static 10 % rule."
         + (" The VIX−VIX3M spread z-score is past ±0.8: rebalance the layers." if report.rebalance_trigger else ""))
 for note in report.notes:
     st.caption(note)
+numbers_first()
 
 # --- charts --------------------------------------------------------------------------
 left, right = st.columns([1.5, 1])

@@ -1,12 +1,21 @@
-"""Browser benchmark: a slider change until the chart shows it, side by side.
+"""Browser benchmark: the Builder against a trivial one-chart app, side by side.
 
-    python bench/bench_browser.py [--moves 12]
+    python bench/bench_browser.py [--moves 80] [--opens 12] [--only slider|first-paint]
 
-Starts two servers on 127.0.0.1 (offline): the Builder and a trivial
-one-slider app (bench/trivial_app.py).  In headless Chromium it presses
-ArrowRight on the slider and times until the Plotly chart's DOM contains the
-new value (the Builder's horizon trace is named "Combined after N d"), then
-prints the medians and their ratio.  Runs alternate between the two apps.
+Starts servers on 127.0.0.1: the app and a trivial one-slider app
+(bench/trivial_app.py).  Two cases, each alternating between the two apps:
+
+- slider: in headless Chromium, press ArrowRight on the Builder's horizon
+  slider and time until the Plotly chart's DOM shows the new value (the
+  horizon trace is named "Combined after N d"); the same on the trivial app.
+- first paint: open a Builder share link in a fresh browser context (no
+  cookies, no session) and time until its first number shows; the same
+  for the trivial app's chart.  Twice: with ALVH_OFFLINE=1, and with the
+  network blocked (every proxy set to a closed local port) and live data
+  on, as on a server that cannot reach Yahoo or Cboe.  Each server is warmed
+  by two visits first.
+
+Prints a Markdown table of medians and ratios (and the median of paired ratios).
 """
 
 from __future__ import annotations
@@ -41,10 +50,79 @@ def _time_move(page, label: str, expected: str, key: str = "ArrowRight") -> floa
     return elapsed
 
 
+SHARE_LINK = "/builder?t=Moderate&r=5&h=single&bm=pct&hz=3&sd=2"
+#: Any request for Yahoo or Cboe goes to a closed port on this machine: refused at once.
+BLOCKED = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
+
+
+def _open_fresh(browser, url: str, ready: str, then: str | None = None) -> tuple[float, float]:
+    """Seconds from navigation to ``ready`` showing, in a new browser context
+    (and to ``then`` showing after it, when given)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector(ready, timeout=120_000, state="visible")
+    elapsed = time.perf_counter() - start
+    if then is not None:
+        page.wait_for_selector(then, timeout=120_000, state="visible")
+    full = time.perf_counter() - start
+    context.close()
+    return elapsed, full
+
+
+def first_paint(opens: int, env: dict, label: str) -> str:
+    from playwright.sync_api import sync_playwright
+
+    app, app_url = start_streamlit(ROOT / "app.py", env)
+    trivial, trivial_url = start_streamlit(ROOT / "bench" / "trivial_app.py", env)
+    ours, charts, reference = [], [], []
+    metric = "[data-testid='stMetricValue']"
+    chart = ".js-plotly-plot .main-svg"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            for _ in range(2):  # warm servers: imports done, caches filled
+                _open_fresh(browser, app_url + SHARE_LINK, metric)
+                _open_fresh(browser, trivial_url, chart)
+            for _ in range(opens):
+                numbers, drawn = _open_fresh(browser, app_url + SHARE_LINK, metric, chart)
+                ours.append(numbers)
+                charts.append(drawn)
+                reference.append(_open_fresh(browser, trivial_url, chart)[0])
+            browser.close()
+    finally:
+        for proc in (app, trivial):
+            proc.terminate()
+    a, b = statistics.median(ours) * 1000, statistics.median(reference) * 1000
+    paired = statistics.median(x / y for x, y in zip(ours, reference, strict=True))
+    c = statistics.median(charts) * 1000
+    return (f"| Browser: Builder share link in a fresh context → first number ({label}; {opens} opens each, "
+            f"alternating) | {a:.0f} ms | one-chart app's chart {b:.0f} ms | {a / b:.2f}× (median of paired ratios "
+            f"{paired:.2f}×) |\n"
+            f"| … and its payoff chart drawn ({label}) | {c:.0f} ms | one-chart app's chart {b:.0f} ms | "
+            f"{c / b:.2f}× (no target) |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--moves", type=int, default=40, help="slider moves per app (back and forth over 1-6)")
+    parser.add_argument("--moves", type=int, default=80, help="slider moves per app (back and forth over 1-6)")
+    parser.add_argument("--opens", type=int, default=12, help="fresh-context opens per app and network case")
+    parser.add_argument("--only", choices=("slider", "first-paint"), help="run one case")
     args = parser.parse_args()
+    rows = []
+    if args.only != "first-paint":
+        rows.append(slider(args.moves))
+    if args.only != "slider":
+        rows.append(first_paint(args.opens, {"ALVH_OFFLINE": "1"}, "ALVH_OFFLINE=1"))
+        rows.append(first_paint(args.opens, {"ALVH_OFFLINE": ""} | BLOCKED, "network blocked, live data on"))
+    print("| case | median | reference | ratio |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print(row)
+
+
+def slider(moves: int) -> str:
     from playwright.sync_api import sync_playwright
 
     app, app_url = start_streamlit(ROOT / "app.py")
@@ -61,7 +139,7 @@ def main() -> None:
             _settle(simple)
             # Back and forth between 0 and 6 (every tier's condor lasts at least 7 days).
             position = 0
-            for move in range(args.moves):
+            for move in range(moves):
                 key = "ArrowRight" if (move // 6) % 2 == 0 else "ArrowLeft"
                 position += 1 if key == "ArrowRight" else -1
                 ours.append(_time_move(builder, "Horizon", f"Combined after {position} d", key))
@@ -72,10 +150,8 @@ def main() -> None:
             proc.terminate()
     a, b = statistics.median(ours) * 1000, statistics.median(reference) * 1000
     paired = statistics.median(x / y for x, y in zip(ours, reference, strict=True))
-    print("| case | median | reference | ratio |")
-    print("|---|---|---|---|")
-    print(f"| Browser: Builder horizon slider → chart updated ({len(ours)} moves each, alternating) | {a:.0f} ms | "
-          f"one-slider app {b:.0f} ms | {a / b:.2f}× (median of paired ratios {paired:.2f}×) |")
+    return (f"| Browser: Builder horizon slider → chart updated ({len(ours)} moves each, alternating) | {a:.0f} ms | "
+            f"one-slider app {b:.0f} ms | {a / b:.2f}× (median of paired ratios {paired:.2f}×) |")
 
 
 if __name__ == "__main__":

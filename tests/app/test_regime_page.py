@@ -20,7 +20,12 @@ def offline(monkeypatch, tmp_path):
 
 
 def _run(timeout: int = 60) -> AppTest:
+    """The page as a browser shows it: the first run (numbers first), then the
+    full page (the browser's next tick)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Drawing the charts" in c.value for c in at.caption)
     at.run()
     assert not at.exception, at.exception
     return at

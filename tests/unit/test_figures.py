@@ -90,7 +90,7 @@ def test_payoff_figure_lines_and_marks(position):
         assert abs(top.tickvals[i] - level) < 0.06 * width and f"{level:,.0f}" in top.ticktext[i]
     assert np.all(np.diff(top.tickvals) >= 0.06 * width)  # labels never crowd each other
     labels = " ".join(top.ticktext)
-    assert labels.count("BE") == 2 and "short put" in labels and "short call" in labels and "spot" in labels
+    assert labels.count("BE") == 2 and "put " in labels and "call " in labels and "spot" in labels
     assert f"{condor.short_put.strike:,.0f}" in labels
     line_xs = sorted(sh.x0 for sh in fig.layout.shapes if sh.type == "line")
     np.testing.assert_allclose(line_xs, levels)
