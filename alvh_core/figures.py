@@ -40,7 +40,8 @@ def _figure(traces: list[dict], title: str, x_title: str, y_title: str, shapes=(
     ``top_axis``: a second x-axis along the top (the key levels of a payoff
     chart), with room made for its two-line labels under the title."""
     if top_axis is not None:
-        layout = dict(xaxis2=top_axis, margin=dict(l=60, r=20, t=100, b=40)) | layout
+        lines = max((text.count("<br>") + 1 for text in top_axis.get("ticktext", ())), default=1)
+        layout = dict(xaxis2=top_axis, margin=dict(l=60, r=20, t=48 + 13 * lines, b=40)) | layout
     base = dict(
         title=dict(text=title, x=0.0, xanchor="left") | (dict(y=0.98, yanchor="top") if top_axis is not None else {}),
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
@@ -104,11 +105,12 @@ def _condor_marks(condor: IronCondor, metrics: CondorMetrics) -> tuple[list, lis
             groups[-1].append(mark)
         else:
             groups.append([mark])
+    raise_by = max(len(group) for group in groups[::2])
     top_axis = dict(overlaying="x", matches="x", side="top", tickmode="array",
                     tickvals=[float(np.mean([m[0] for m in group])) for group in groups],
-                    # Every other label one line higher: neighbours never touch, even on a phone.
+                    # Every other label above its neighbours' lines: they never touch, even on a phone.
                     ticktext=["<br>".join(f'<span style="color:{color}">{name} {x:,.0f}</span>'
-                                          for x, color, _, name in group) + ("<br> " if i % 2 else "")
+                                          for x, color, _, name in group) + ("<br> " * raise_by if i % 2 else "")
                               for i, group in enumerate(groups)],
                     tickangle=0, showgrid=False, zeroline=False, ticks="outside", ticklen=4, tickfont=dict(size=10))
     # An overlaying axis is drawn only when a trace uses it: one invisible point.
@@ -175,7 +177,8 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
               hover="SPX %{x:,.0f}<br>combined %{y:$,.0f}<extra></extra>"),
     ]
     if horizon_curves is not None:
-        traces.append(_line(x, horizon_curves.combined[pick], f"Combined after {horizon_curves.days_elapsed:g} d",
+        days = horizon_curves.days_elapsed
+        traces.append(_line(x, horizon_curves.combined[pick], f"Combined after {days:g} d" if days else "Combined today",
                             COMBINED_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>horizon</extra>"))
     return _figure(traces, title, "SPX (index points)", "P/L (dollars)", shapes, top_axis=axes)
 
@@ -263,15 +266,29 @@ def term_structure_figure(levels: dict, futures: list[tuple[float, float]] | Non
     return _figure(traces, "Term structure", "Days to expiry", "Vol points", yaxis=dict(tickformat=".1f"))
 
 
+def _wrapped(text: str, width: int) -> str:
+    """Text broken into lines of about ``width`` characters (Plotly's <br>)."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join(lines + [line])
+
+
 def stress_contributions_figure(report) -> go.Figure:
     """Each signal's share of the stress score (grey: not available)."""
     values = np.array([s.contribution for s in report.signals], float)
-    trace = dict(type="bar", orientation="h", x=values, y=[s.label for s in report.signals],
+    # Labels wrapped at about 22 characters: the bars keep their room on a phone.
+    trace = dict(type="bar", orientation="h", x=values, y=[_wrapped(s.label, 22) for s in report.signals],
                  marker=dict(color=[HEDGE_COLOR if s.stress is not None else NEUTRAL_COLOR for s in report.signals]),
-                 text=[f"{s.stress:.2f} × w {s.weight:.2f}" if s.stress is not None else "n/a" for s in report.signals],
-                 textposition="outside", hovertemplate="%{y}: %{x:.3f}<extra></extra>")
-    return _figure([trace], f"Stress score {report.stress_score:.2f}: what each signal adds",
-                   "Contribution to the score (0–1)", "",
-                   xaxis=dict(range=[0, max(0.3, float(values.max()) * 1.3 if values.size else 0.3)]),
+                 text=[f"{s.stress:.2f}×{s.weight:.2f}" if s.stress is not None else "n/a" for s in report.signals],
+                 textposition="outside", customdata=[s.label for s in report.signals],
+                 hovertemplate="%{customdata}: stress × weight = %{x:.3f}<extra></extra>")
+    return _figure([trace], f"Stress score {report.stress_score:.2f}: each signal's part",
+                   "Adds to the score (stress × weight)", "",
+                   xaxis=dict(range=[0, max(0.3, float(values.max()) * 1.5 if values.size else 0.3)]),
                    yaxis=dict(tickformat="", autorange="reversed", zeroline=False), hovermode="closest",
                    showlegend=False)

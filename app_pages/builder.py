@@ -204,10 +204,9 @@ def payoff_section() -> None:
     horizon = linked(st.slider, "Horizon: days from now for the dotted line (0 = today; the solid lines are at "
                      "expiry)", 0, top, 0, key="hz")
     curves = payoff_curves(condor, max(n, 1), hedge, market, vol_model, position.at_expiry.spx, horizon)
-    # Short enough for a phone's width; the contracts are in the headline above.
-    label = "today" if horizon == 0 else f"day {horizon}"
+    # Short enough for a phone's width; the dotted line is named in the legend.
     sized = f"{n} condor{'s' if n != 1 else ''}" if n else "1 condor (budget: none)"
-    title = f"P/L of {sized} + hedge at expiry ({condor.days:g} d); dotted: {label}"
+    title = f"P/L at expiry ({condor.days:g} d): {sized} + hedge"
     st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves), key="b_payoff_chart")
 
 
@@ -232,11 +231,11 @@ def scenario_section() -> None:
         else:
             st.info("No active hedge layer: nothing to draw against VIX.")
     label = "an instant move today" if days == 0 else f"after {days} day{'s' if days != 1 else ''}"
-    st.dataframe(pd.DataFrame([{
+    # A plain table: five short columns that fit a phone's width.
+    st.table(pd.DataFrame([{
         "SPX move": f"{100 * r.move:+.0f} %".replace("-", "−"), "VIX": f"{r.vix:.1f}",
         "Condor": money(r.condor), "Hedge": money(r.hedge), "Combined": money(r.combined),
-    } for r in view.stress]), hide_index=True, column_config={c: st.column_config.Column(width="small") for c in (
-        "SPX move", "VIX", "Condor", "Hedge", "Combined")})
+    } for r in view.stress]).set_index("SPX move"))
     st.caption(f"Stress scenarios, {label if days else 'over 1 day'}: the SPX move with the median VIX response "
                "of the spot–vol link (VIX column). Model-based.")
 

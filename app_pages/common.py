@@ -97,7 +97,7 @@ def read_page_link(url_path: str) -> tuple[LinkNotice, ...]:
             continue  # the address holds what this session wrote: the widget is the authority
         st.session_state[key] = value
         written[key] = format_value(ALL_KEYS[key], value)
-    for key in [k for k, text in written.items() if text is not None and k not in st.query_params]:
+    for key in [k for k, text in written.items() if text is not None and k not in reading.values]:
         # Gone from the address since this session wrote it (history navigation): back to the default.
         del written[key]
         st.session_state.pop(key, None)

@@ -133,7 +133,7 @@ def test_dates_past_the_condors_expiry_are_brought_back_with_a_note(monkeypatch,
 
 def test_scenario_date_moves_the_stress_table_not_the_headline(app):
     def stress_combined():
-        frame = next(df.value for df in app.dataframe if "SPX move" in df.value.columns)
+        frame = next(t.value for t in app.table if "Combined" in t.value.columns)
         return list(frame["Combined"])
 
     headline = [(m.label, m.value) for m in app.metric]
