@@ -91,6 +91,8 @@ def read_page_link(url_path: str) -> tuple[LinkNotice, ...]:
     keys = PAGE_KEYS.get(url_path, MARKET_KEYS)
     params = {name: st.query_params.get_all(name) for name in st.query_params.keys()}
     reading = read_link(params, keys)
+    if "pin" not in reading.values and any(k.key in reading.values for k in MARKET_KEYS):
+        reading.values["pin"] = True  # a link that carries market values means them
     written = st.session_state.setdefault("_link_written", {})
     for key, value in reading.values.items():
         if st.query_params.get(key) == written.get(key) and key in st.session_state:
@@ -137,11 +139,6 @@ def link_notices(notices: tuple[LinkNotice, ...]) -> None:
                icon=":material/link_off:")
 
 
-def choice_labels(key: str):
-    """``format_func`` for a choice widget: the on-screen label of each code."""
-    return ALL_KEYS[key].label_of
-
-
 # --- live data, shared by every session of this server ----------------------------
 
 @st.cache_resource(show_spinner=False)
@@ -150,7 +147,7 @@ def live_market() -> LiveMarket:
     return LiveMarket()
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=2.0)
 def _await_live_data() -> None:
     """While a download runs, look every 2 s; rerun the page when it lands."""
     if live_market().version != st.session_state.get("_live_seen"):

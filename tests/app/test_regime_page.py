@@ -147,3 +147,11 @@ def test_live_data_arrives_in_the_background_through_the_yfinance_seam(monkeypat
         at.run()
     assert calls.count("limited") == tries == 1
     _clear_caches()
+
+
+def test_a_folder_path_with_markup_is_shown_as_text(offline):
+    at = _run()
+    at.text_input(key="data_folder").input("![x](http://127.0.0.1:9/y.png) :red[z]").run()
+    assert not at.exception
+    shown = " ".join(c.value for c in at.sidebar.caption if "not a folder" in c.value)
+    assert r"\!\[x\]\(http\:\/\/127\.0\.0\.1\:9\/y\.png\) \:red\[z\]" in shown

@@ -88,6 +88,9 @@ def test_a_fresh_server_shows_the_app_navigation_from_its_first_paint(browser, a
         seen = page.evaluate("window.__seen")
         assert seen["navs"] and all(nav == "Regime|Builder" for nav in seen["navs"]), seen["navs"]
         assert seen["titles"] == ["Builder"] and not seen["notFound"]
+        # The page icon is served by the app itself: nothing is fetched from a font server.
+        icons = page.evaluate("[...document.querySelectorAll('link[rel*=icon]')].map(l => l.href)")
+        assert icons and all(urlparse(href).netloc == urlparse(url).netloc for href in icons), icons
         context.close()
     finally:
         proc.terminate()
