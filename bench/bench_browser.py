@@ -142,7 +142,7 @@ def slider(moves: int) -> str:
             for move in range(moves):
                 key = "ArrowRight" if (move // 6) % 2 == 0 else "ArrowLeft"
                 position += 1 if key == "ArrowRight" else -1
-                ours.append(_time_move(builder, "Horizon", f"Combined after {position} d", key))
+                ours.append(_time_move(builder, "Horizon", f"Combined after {position} d" if position else "Combined today", key))
                 reference.append(_time_move(simple, "Value", f"value {position}", key))
             browser.close()
     finally:
