@@ -55,6 +55,12 @@ SHARE_LINK = "/builder?t=Moderate&r=5&h=single&bm=pct&hz=3&sd=2"
 BLOCKED = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
 
 
+def _medians(ours: list[float], reference: list[float]) -> tuple[float, float, float]:
+    """Medians in ms of both apps, and the median of the paired ratios."""
+    paired = statistics.median(x / y for x, y in zip(ours, reference, strict=True))
+    return statistics.median(ours) * 1000, statistics.median(reference) * 1000, paired
+
+
 def _open_fresh(browser, url: str, ready: str, then: str | None = None) -> tuple[float, float]:
     """Seconds from navigation to ``ready`` showing, in a new browser context
     (and to ``then`` showing after it, when given)."""
@@ -94,8 +100,7 @@ def first_paint(opens: int, env: dict, label: str) -> str:
     finally:
         for proc in (app, trivial):
             proc.terminate()
-    a, b = statistics.median(ours) * 1000, statistics.median(reference) * 1000
-    paired = statistics.median(x / y for x, y in zip(ours, reference, strict=True))
+    a, b, paired = _medians(ours, reference)
     c = statistics.median(charts) * 1000
     return (f"| Browser: Builder share link in a fresh context → first number ({label}; {opens} opens each, "
             f"alternating) | {a:.0f} ms | one-chart app's chart {b:.0f} ms | {a / b:.2f}× (median of paired ratios "
@@ -142,14 +147,14 @@ def slider(moves: int) -> str:
             for move in range(moves):
                 key = "ArrowRight" if (move // 6) % 2 == 0 else "ArrowLeft"
                 position += 1 if key == "ArrowRight" else -1
-                ours.append(_time_move(builder, "Horizon", f"Combined after {position} d" if position else "Combined today", key))
+                trace = f"Combined after {position} d" if position else "Combined today"
+                ours.append(_time_move(builder, "Horizon", trace, key))
                 reference.append(_time_move(simple, "Value", f"value {position}", key))
             browser.close()
     finally:
         for proc in (app, trivial):
             proc.terminate()
-    a, b = statistics.median(ours) * 1000, statistics.median(reference) * 1000
-    paired = statistics.median(x / y for x, y in zip(ours, reference, strict=True))
+    a, b, paired = _medians(ours, reference)
     return (f"| Browser: Builder horizon slider → chart updated ({len(ours)} moves each, alternating) | {a:.0f} ms | "
             f"one-slider app {b:.0f} ms | {a / b:.2f}× (median of paired ratios {paired:.2f}×) |")
 
