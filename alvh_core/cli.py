@@ -37,8 +37,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+#: Where each number of the command line must lie: checked before any arithmetic, so that an
+#: extreme value is one line on stderr, never a numpy warning or an overflow.
+LIMITS = {"--spx": (1.0, 1e6), "--spot": (1e-3, 1e7), "--forward": (1e-3, 1e7), "--strike": (1e-3, 1e7),
+          "--vix": (1.0, 300.0), "--vix9d": (1.0, 400.0), "--vix3m": (1.0, 300.0), "--vix6m": (1.0, 300.0),
+          "--vvix": (5.0, 1000.0), "--rate": (-0.2, 1.0), "--div": (0.0, 1.0), "--days": (0.0, 36_500.0),
+          "--years": (0.0, 100.0), "--vol": (0.0, 10.0), "--risk-budget": (1.0, 1e12),
+          "--notional": (1.0, 1e12), "--risk-pct": (1e-4, 100.0)}
+
+
 def _number(name: str, positive: bool = False):
-    """An argparse type: a finite float (and > 0 when ``positive``)."""
+    """An argparse type: a finite float within the argument's limits (and > 0 when ``positive``)."""
+    low, high = LIMITS.get(name, (-1e12, 1e12))
+
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -47,6 +58,8 @@ def _number(name: str, positive: bool = False):
         if not math.isfinite(value) or (positive and value <= 0):
             kind = "a positive number" if positive else "finite"
             raise argparse.ArgumentTypeError(f"{name} must be {kind}, got {text!r}")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be between {low:g} and {high:g}, got {text!r}")
         return value
     return parse
 

@@ -32,6 +32,16 @@ SERIES_FILES = {
 }
 PANEL_FILE = "cboe_vol_panel.csv"
 MAX_BAD_ROWS_LISTED = 20
+#: A history file larger than this is refused (the upload cap; Cboe's VIX file is under 1 MB).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: A daily history since 1900 has about 32,000 rows; more is not a daily history.
+MAX_ROWS = 100_000
+#: Bad rows listed one by one; the rest are counted in one last line.
+MAX_PROBLEMS = 200
+#: Levels a close can have (points; the T-bill ^IRX in percent): outside them a row is bad data.
+PLAUSIBLE = {"spx": (1.0, 1e6), "vix": (1.0, 500.0), "vix9d": (1.0, 500.0), "vix3m": (1.0, 500.0),
+             "vix6m": (1.0, 500.0), "vvix": (5.0, 1000.0), "irx": (-5.0, 50.0), "rsp": (0.01, 1e5),
+             "spy": (0.01, 1e5)}
 
 
 class HistoryFormatError(ValueError):
@@ -65,24 +75,80 @@ class History:
         return self.panel.index[-1]
 
 
+def plausible_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """A panel with every close outside :data:`PLAUSIBLE` (or not finite) set
+    to NaN, and the rows left with no VIX dropped."""
+    out = frame.copy()
+    for col, (low, high) in PLAUSIBLE.items():
+        if col in out:
+            values = pd.to_numeric(out[col], errors="coerce").astype(float)
+            out[col] = values.where(np.isfinite(values) & (values >= low) & (values <= high))
+    return out[out["vix"].notna()] if "vix" in out else out.iloc[0:0]
+
+
 def _parse_dates(text: pd.Series) -> pd.Series:
     iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     us = pd.to_datetime(text, format="%m/%d/%Y", errors="coerce")
     return iso.fillna(us)
 
 
-def read_series_csv(source: str | Path | bytes, name: str | None = None) -> tuple[pd.Series, list[RowProblem]]:
+def _read_bytes(source: str | Path | bytes, label: str) -> bytes:
+    """A file's bytes, refused when it is not a regular file or is too large."""
+    if isinstance(source, bytes):
+        raw = source
+    else:
+        path = Path(source)
+        try:
+            if not path.is_file():
+                raise HistoryFormatError(f"{label}: not a regular file")
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise HistoryFormatError(f"{label}: larger than {MAX_FILE_BYTES // 2**20} MB; not read")
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise HistoryFormatError(f"{label}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise HistoryFormatError(f"{label}: larger than {MAX_FILE_BYTES // 2**20} MB; not read")
+    lines = raw.count(b"\n")
+    if lines > MAX_ROWS:
+        raise HistoryFormatError(f"{label}: {lines:,} lines; a daily history has at most {MAX_ROWS:,} rows, not read")
+    return raw
+
+
+def _csv(raw: bytes, label: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.BytesIO(raw), dtype=str, skip_blank_lines=True)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise HistoryFormatError(f"{label}: not a readable CSV ({exc.__class__.__name__})") from None
+
+
+def _row_problems(label: str, rows: np.ndarray, describe, problems: list[RowProblem]) -> None:
+    """Add one problem per row (0-based frame positions), up to MAX_PROBLEMS in all;
+    ``describe(position)`` says what is wrong.  Linear in the rows."""
+    room = max(MAX_PROBLEMS - len(problems), 0)
+    for pos in rows[:room]:
+        problems.append(RowProblem(label, int(pos) + 2, describe(int(pos))))
+    if len(rows) > room:
+        problems.append(RowProblem(label, int(rows[room]) + 2, f"… and {len(rows) - room:,} more rows like it"))
+
+
+def _future(dates: pd.Series) -> pd.Series:
+    """Dates after tomorrow: a daily close cannot be from the future."""
+    return dates > pd.Timestamp.today().normalize() + pd.Timedelta(days=1)
+
+
+def read_series_csv(source: str | Path | bytes, name: str | None = None,
+                    series: str | None = None) -> tuple[pd.Series, list[RowProblem]]:
     """One Cboe-style history file to a close series (index: dates).
 
     ``source`` is a path or the file's bytes (an upload).  The close is the
     ``CLOSE`` column of an OHLC file or the single value column otherwise.
+    ``series`` (``"vix"``, ``"spx"``, …) also checks each close against the
+    levels that series can have (:data:`PLAUSIBLE`).  Files over
+    :data:`MAX_FILE_BYTES` or :data:`MAX_ROWS` are refused; the reading is
+    linear in the rows.
     """
     label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
-    try:
-        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-        frame = pd.read_csv(io.BytesIO(raw), dtype=str, skip_blank_lines=True)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise HistoryFormatError(f"{label}: not a readable CSV ({exc.__class__.__name__})") from None
+    frame = _csv(_read_bytes(source, label), label)
     columns = {c.strip().upper(): c for c in frame.columns}
     date_col = columns.get("DATE") or columns.get("TRADE DATE")
     if date_col is None:
@@ -98,56 +164,111 @@ def read_series_csv(source: str | Path | bytes, name: str | None = None) -> tupl
     values = pd.to_numeric(frame[value_col].str.strip(), errors="coerce")
     problems: list[RowProblem] = []
     bad_date = dates.isna()
-    bad_value = ~bad_date & ~(values > 0)
-    for idx in np.flatnonzero(bad_date.to_numpy()):
-        problems.append(RowProblem(label, int(idx) + 2, f"unreadable date {frame[date_col].iloc[idx]!r}"))
-    for idx in np.flatnonzero(bad_value.to_numpy()):
-        problems.append(RowProblem(label, int(idx) + 2, f"price must be a positive number, got {frame[value_col].iloc[idx]!r}"))
-    keep = ~(bad_date | bad_value)
+    future = ~bad_date & _future(dates)
+    low, high = PLAUSIBLE.get(series or "", (0.0, np.inf))
+    bad_value = ~bad_date & ~future & ~(np.isfinite(values) & (values > max(low, 0.0)) & (values <= high))
+    _row_problems(label, np.flatnonzero(bad_date.to_numpy()),
+                  lambda i: f"unreadable date {frame[date_col].iloc[i]!r}", problems)
+    _row_problems(label, np.flatnonzero(future.to_numpy()),
+                  lambda i: f"date {dates.iloc[i].date()} is in the future", problems)
+    wanted = "a positive number" if series is None else f"between {low:g} and {high:g}"
+    _row_problems(label, np.flatnonzero(bad_value.to_numpy()),
+                  lambda i: f"price must be {wanted}, got {frame[value_col].iloc[i]!r}", problems)
+    keep = ~(bad_date | future | bad_value)
+    kept_rows = np.flatnonzero(keep.to_numpy())
     series = pd.Series(values[keep].to_numpy(float), index=pd.DatetimeIndex(dates[keep]).normalize())
     duplicated = series.index.duplicated(keep="first")
-    for pos in np.flatnonzero(duplicated):
-        row = int(np.flatnonzero(keep.to_numpy())[pos]) + 2
-        problems.append(RowProblem(label, row, f"duplicated date {series.index[pos].date()}"))
+    _row_problems(label, kept_rows[duplicated], lambda i: f"duplicated date {dates.iloc[i].date()}", problems)
     series = series[~duplicated].sort_index()
     if series.empty:
         raise HistoryFormatError(f"{label}: no usable rows")
     return series, problems
 
 
-def read_panel_csv(source: str | Path | bytes, name: str | None = None) -> tuple[pd.DataFrame, list[RowProblem]]:
-    """A panel CSV ``date,spx,vix[,vix9d,vix3m,vix6m,vvix]`` to a frame."""
+def read_panel_csv(source: str | Path | bytes, name: str | None = None,
+                   columns: tuple[str, ...] = tuple(SERIES_FILES)) -> tuple[pd.DataFrame, list[RowProblem]]:
+    """A panel CSV ``date,spx,vix[,vix9d,vix3m,vix6m,vvix]`` to a frame.
+
+    Reads the ``columns`` it finds (at least ``vix``), each checked against
+    :data:`PLAUSIBLE`; the same limits and rules as :func:`read_series_csv`.
+    """
     label = name or (Path(source).name if not isinstance(source, bytes) else "upload")
-    try:
-        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-        frame = pd.read_csv(io.BytesIO(raw), dtype=str)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise HistoryFormatError(f"{label}: not a readable CSV ({exc.__class__.__name__})") from None
+    frame = _csv(_read_bytes(source, label), label)
     lower = {c.strip().lower(): c for c in frame.columns}
     if "date" not in lower:
         raise HistoryFormatError(f"{label}: no 'date' column")
-    wanted = [c for c in SERIES_FILES if c in lower]
+    wanted = [c for c in columns if c in lower]
     if "vix" not in wanted:
         raise HistoryFormatError(f"{label}: a panel needs at least the 'vix' column")
-    dates = _parse_dates(frame[lower["date"]].str.strip())
-    problems = [RowProblem(label, int(i) + 2, f"unreadable date {frame[lower['date']].iloc[i]!r}")
-                for i in np.flatnonzero(dates.isna().to_numpy())]
+    dates = _parse_dates(frame[lower["date"]].fillna("").str.strip())
+    problems: list[RowProblem] = []
+    _row_problems(label, np.flatnonzero(dates.isna().to_numpy()),
+                  lambda i: f"unreadable date {frame[lower['date']].iloc[i]!r}", problems)
+    future = dates.notna() & _future(dates)
+    _row_problems(label, np.flatnonzero(future.to_numpy()),
+                  lambda i: f"date {dates.iloc[i].date()} is in the future", problems)
+    usable = (dates.notna() & ~future).to_numpy()
     out = pd.DataFrame(index=pd.DatetimeIndex(dates).normalize())
     for col in wanted:
         text = frame[lower[col]].fillna("").str.strip()
         values = pd.to_numeric(text, errors="coerce")
-        bad = (text != "") & ~(values > 0) & dates.notna()
-        for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(RowProblem(label, int(i) + 2, f"{col} must be a positive number, got {text.iloc[i]!r}"))
-        out[col] = np.where(values > 0, values, np.nan)
-    out = out[dates.notna().to_numpy()]
+        low, high = PLAUSIBLE.get(col, (0.0, np.inf))
+        good = np.isfinite(values) & (values > low if low <= 0 else values >= low) & (values <= high)
+        bad = (text != "") & ~good & usable
+        _row_problems(label, np.flatnonzero(bad.to_numpy()),
+                      lambda i, col=col, text=text, low=low, high=high:
+                      f"{col} must be between {low:g} and {high:g}, got {text.iloc[i]!r}", problems)
+        out[col] = np.where(good, values, np.nan)
+    rows = np.flatnonzero(usable)
+    out = out[usable]
     dup = out.index.duplicated(keep="first")
-    for pos in np.flatnonzero(dup):
-        problems.append(RowProblem(label, int(pos) + 2, f"duplicated date {out.index[pos].date()}"))
+    _row_problems(label, rows[dup], lambda i: f"duplicated date {dates.iloc[i].date()}", problems)
     out = out[~dup].sort_index()
     if out.empty:
         raise HistoryFormatError(f"{label}: no usable rows")
     return out, problems
+
+
+def history_folder(text: str | Path) -> Path:
+    """A folder name as typed (``~`` allowed) to a folder, or a one-line
+    ``HistoryFormatError`` (unknown user, too long a name, not a folder)."""
+    try:
+        folder = Path(text).expanduser()
+        if not folder.is_dir():
+            raise HistoryFormatError(f"{text}: not a folder")
+        return folder.resolve()
+    except RuntimeError:  # "~nosuchuser"
+        raise HistoryFormatError(f"{text}: no such user's home folder") from None
+    except OSError as exc:  # a name too long, a loop of links, no permission
+        raise HistoryFormatError(f"{str(text)[:80]}: {exc.strerror or 'cannot be opened'}") from None
+
+
+def history_files(folder: Path) -> dict[str, Path]:
+    """The files the app reads in a folder: regular files (a link counts
+    only when it leads to a regular file inside the folder) with a known
+    name, by name."""
+    found = {}
+    for name in (*SERIES_FILES.values(), PANEL_FILE):
+        path = folder / name
+        try:
+            target = path.resolve()
+            if target.is_file() and target.is_relative_to(folder):
+                found[name] = target
+        except OSError:
+            continue
+    return found
+
+
+def folder_stamp(folder: Path) -> tuple:
+    """What changes when the files :func:`load_history_folder` reads change."""
+    stamp = []
+    for name, path in sorted(history_files(folder).items()):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.append((name, info.st_mtime_ns, info.st_size))
+    return tuple(stamp)
 
 
 def load_history_folder(folder: str | Path) -> History:
@@ -157,22 +278,19 @@ def load_history_folder(folder: str | Path) -> History:
     have a value; the panel fills later dates and missing series.  SPX is
     rounded to cents (Yahoo's float32-style values).
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise HistoryFormatError(f"{folder}: not a folder")
+    folder = history_folder(folder)
+    available = history_files(folder)
     columns: dict[str, pd.Series] = {}
     problems: list[RowProblem] = []
     files: list[str] = []
     for key, filename in SERIES_FILES.items():
-        path = folder / filename
-        if path.is_file():
-            series, issues = read_series_csv(path)
+        if filename in available:
+            series, issues = read_series_csv(available[filename], filename, key)
             columns[key] = series
             problems += issues
             files.append(filename)
-    panel_path = folder / PANEL_FILE
-    if panel_path.is_file():
-        panel, issues = read_panel_csv(panel_path)
+    if PANEL_FILE in available:
+        panel, issues = read_panel_csv(available[PANEL_FILE], PANEL_FILE)
         problems += issues
         files.append(PANEL_FILE)
         for key in panel.columns:

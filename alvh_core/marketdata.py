@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .history import HistoryFormatError, read_series_csv
+from .history import PLAUSIBLE, HistoryFormatError, plausible_levels, read_panel_csv, read_series_csv
 
 #: Yahoo ticker -> panel column.
 YAHOO_TICKERS = {
@@ -112,6 +112,9 @@ def normalise_yahoo(frame: pd.DataFrame, tickers: dict[str, str] | None = None) 
     closes.index = index.normalize()
     closes = closes.apply(pd.to_numeric, errors="coerce").astype(float)
     closes = closes.where(closes > 0)
+    for col, (low, high) in PLAUSIBLE.items():  # a level no market has is a bad print, not a close
+        if col in closes:
+            closes[col] = closes[col].where((closes[col] >= low) & (closes[col] <= high))
     closes = closes[~closes.index.duplicated(keep="last")].sort_index().dropna(how="all")
     closes.columns.name = None
     return closes
@@ -217,7 +220,7 @@ def fetch_cboe_series(symbol: str, getter: Callable[[str, float], bytes] | None 
     if head.startswith(b"<") or b"<html" in head:
         return FetchResult("bad_format", message=f"Cboe sent a web page, not the {symbol} CSV.")
     try:
-        series, problems = read_series_csv(body, f"{symbol}_History.csv (Cboe)")
+        series, problems = read_series_csv(body, f"{symbol}_History.csv (Cboe)", CBOE_SYMBOLS[symbol])
     except HistoryFormatError as exc:
         return FetchResult("bad_format", message=str(exc))
     frame = series.to_frame(CBOE_SYMBOLS[symbol])
@@ -343,8 +346,9 @@ class LiveFeed:
     def __init__(self, name: str, fetch: Callable[[], FetchResult], ttl: float,
                  backoff: tuple[float, ...] = BACKOFF, deadline: float = FETCH_DEADLINE,
                  clock: Callable[[], float] = time.monotonic,
-                 on_success: Callable[[FetchResult], object] | None = None) -> None:
-        self.name, self.fetch, self.ttl = name, fetch, ttl
+                 on_success: Callable[[FetchResult], object] | None = None,
+                 shared_file: Path | None = None) -> None:
+        self.name, self.fetch, self.ttl, self.shared_file = name, fetch, ttl, shared_file
         self.backoff, self.deadline, self.clock, self.on_success = backoff, deadline, clock, on_success
         self.upstream_calls = 0
         self._lock = threading.Lock()
@@ -384,8 +388,23 @@ class LiveFeed:
 
     def _fail(self, result: FetchResult, now: float) -> None:
         self._failure = result
-        self._retry_at = now + self.backoff[min(self._failures, len(self.backoff) - 1)]
+        wait = self.backoff[min(self._failures, len(self.backoff) - 1)]
+        self._retry_at = now + wait
         self._failures += 1
+        _write_backoff(self.shared_file, self.name, time.time() + wait, result)
+
+    def _adopt_shared_backoff(self, now: float) -> bool:
+        """Another server process sharing the cache folder saw this source
+        fail: wait out its back-off too (True when one is in force)."""
+        shared = _read_backoff(self.shared_file, self.name)
+        if shared is None:
+            return False
+        until, result = shared
+        left = until - time.time()
+        if left <= 0:
+            return False
+        self._failure, self._retry_at = result, now + left
+        return True
 
     def _check_deadline(self, now: float) -> None:
         if self._thread is not None and not self._overdue and now - self._started_at > self.deadline:
@@ -403,7 +422,7 @@ class LiveFeed:
                 return False
             if self._good is not None and now - self._good_at < self.ttl:
                 return False
-            if now < self._retry_at:
+            if now < self._retry_at or self._adopt_shared_backoff(now):
                 return False
             self.upstream_calls += 1
             self._started_at = now
@@ -416,6 +435,7 @@ class LiveFeed:
         """Fetch again now, whatever the TTL and back-off say (the user asked)."""
         with self._lock:
             self._good_at, self._retry_at = -np.inf, -np.inf
+        _write_backoff(self.shared_file, self.name, 0.0, FetchResult("refresh"))
         return self.poke()
 
     def status(self) -> FeedStatus:
@@ -431,6 +451,36 @@ class LiveFeed:
         return self._done.wait(timeout)
 
 
+def _read_backoff(path: Path | None, name: str) -> tuple[float, FetchResult] | None:
+    """(wall-clock time until which ``name`` is backed off, its failure), if any."""
+    if path is None:
+        return None
+    try:
+        entry = json.loads(path.read_text()).get(name)
+        return float(entry["until"]), FetchResult(str(entry["status"])[:20], message=str(entry["message"])[:300])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _write_backoff(path: Path | None, name: str, until: float, result: FetchResult) -> None:
+    """Record a failed source's back-off for every process sharing the cache folder."""
+    if path is None:
+        return
+    try:
+        try:
+            state = json.loads(path.read_text())
+            state = state if isinstance(state, dict) else {}
+        except (OSError, ValueError):
+            state = {}
+        state[name] = {"until": until, "status": result.status, "message": result.message}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(path)
+    except OSError:
+        pass  # no shared folder: each process backs off on its own
+
+
 def _in_words(seconds: float) -> str:
     seconds = max(1, round(seconds))
     return f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
@@ -444,6 +494,7 @@ class LiveMarket:
 
     def __init__(self, history_fetch: Callable[[], FetchResult] | None = None,
                  quotes_fetch: Callable[[], FetchResult] | None = None, **feed_options) -> None:
+        feed_options.setdefault("shared_file", cache_dir() / "live-backoff.json")
         self.history = LiveFeed("Yahoo/Cboe history",
                                 history_fetch or (lambda: fetch_live_panel(period="max", timeout=10.0)),
                                 HISTORY_TTL, on_success=lambda r: save_last_good("yahoo", r), **feed_options)
@@ -520,12 +571,16 @@ def save_last_good(name: str, result: FetchResult, folder: Path | None = None) -
     """
     if not result.ok:
         return None
+    frame = plausible_levels(result.frame)
+    frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+    if frame.empty:
+        return None
     folder = folder or cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{name}.csv"
-        tmp = target.with_suffix(".tmp")
-        result.frame.to_csv(tmp, index_label="date", date_format="%Y-%m-%d")
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")  # several server processes may share the folder
+        frame.to_csv(tmp, index_label="date", date_format="%Y-%m-%d")
         tmp.replace(target)
         (folder / f"{name}.json").write_text(json.dumps({"fetched_at": result.fetched_at, "status": result.status}))
         return target
@@ -547,6 +602,9 @@ def load_last_good(name: str, folder: Path | None = None) -> FetchResult:
     try:
         info = path.stat()
     except OSError:
+        if path.with_name(f"{path.name}.bad").is_file():
+            return FetchResult("bad_format", source="cache", message=f"The last saved copy was unreadable; it was set "
+                                                                     f"aside as {path.name}.bad.")
         return FetchResult("empty", message="no saved copy yet", source="cache")
     meta_path = folder / f"{name}.json"
     try:
@@ -565,17 +623,27 @@ def load_last_good(name: str, folder: Path | None = None) -> FetchResult:
 
 
 def _read_saved_copy(path: Path, meta_path: Path) -> FetchResult:
+    """The saved copy, read with the rules of an uploaded panel.  A copy that
+    cannot be read at all is set aside (renamed ``*.bad``) so that no page
+    reads it again; bad rows are skipped and counted."""
     if not path.is_file():
         return FetchResult("empty", message="no saved copy yet", source="cache")
     try:
-        frame = pd.read_csv(path, index_col="date")
+        frame, problems = read_panel_csv(path, f"saved copy {path.name}", columns=tuple(PLAUSIBLE))
+    except HistoryFormatError as exc:
+        aside = path.with_name(f"{path.name}.bad")
+        try:
+            path.replace(aside)
+            where = f" It was set aside as {aside.name}."
+        except OSError:
+            where = ""
+        return FetchResult("bad_format", message=f"The saved copy could not be used ({exc}).{where}", source="cache")
+    try:
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return FetchResult("bad_format", message=f"the saved copy {path} is unreadable", source="cache")
-    frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d", errors="coerce")
-    frame = frame[frame.index.notna()].apply(pd.to_numeric, errors="coerce")
-    frame = frame.where(frame > 0).dropna(how="all").sort_index()
+        fetched_at = str(meta.get("fetched_at", ""))[:40] if isinstance(meta, dict) else ""
+    except (OSError, ValueError):
+        fetched_at = ""
+    frame = frame[frame["vix"].notna()]
     frame.index.name = "date"
-    if frame.empty or "vix" not in frame or frame["vix"].dropna().empty:
-        return FetchResult("empty", message="the saved copy has no usable rows", source="cache")
-    return FetchResult("ok", frame, "", "cache", str(meta.get("fetched_at", "")))
+    note = f"{len(problems)} bad row(s) in the saved copy were skipped; first: {problems[0]}" if problems else ""
+    return FetchResult("ok", frame, note, "cache", fetched_at)

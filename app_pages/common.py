@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +21,8 @@ from alvh_core.history import (
     History,
     HistoryFormatError,
     RowProblem,
+    folder_stamp,
+    history_folder,
     load_history_folder,
     read_panel_csv,
     read_series_csv,
@@ -184,18 +185,15 @@ def refresh_live() -> None:
 # --- files: a folder, or uploads ------------------------------------------------------
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _folder_history(folder: str, stamp: float) -> History:
+def _folder_history(folder: str, stamp: tuple) -> History:
     return load_history_folder(folder)
 
 
 def folder_history(folder: str) -> tuple[History | None, str]:
     """A folder's history (cached until its files change), or why not."""
-    path = Path(folder).expanduser()
-    if not path.is_dir():
-        return None, f"{folder}: not a folder"
-    stamp = max((p.stat().st_mtime for p in path.glob("*.csv")), default=0.0)
     try:
-        return _folder_history(str(path.resolve()), stamp), ""
+        path = history_folder(folder)
+        return _folder_history(str(path), folder_stamp(path)), ""
     except HistoryFormatError as exc:
         return None, str(exc)
 
@@ -214,7 +212,7 @@ def uploads_history(files) -> tuple[History | None, list[str]]:
         try:
             key = by_name.get(upload.name.lower())
             if key is not None:
-                series, issues = read_series_csv(data, upload.name)
+                series, issues = read_series_csv(data, upload.name, key)
                 columns[key] = series
             else:
                 panel, issues = read_panel_csv(data, upload.name)

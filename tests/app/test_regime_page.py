@@ -155,3 +155,20 @@ def test_a_folder_path_with_markup_is_shown_as_text(offline):
     assert not at.exception
     shown = " ".join(c.value for c in at.sidebar.caption if "not a folder" in c.value)
     assert r"\!\[x\]\(http\:\/\/127\.0\.0\.1\:9\/y\.png\) \:red\[z\]" in shown
+
+
+@pytest.mark.parametrize("variant", ["inf_last_row", "html", "duplicated_date", "huge_value"])
+def test_every_page_works_over_a_corrupt_saved_copy(offline, tmp_path, variant):
+    from tests.unit.test_marketdata import CORRUPT_COPIES
+
+    (tmp_path / "yahoo.csv").write_text(CORRUPT_COPIES[variant])
+    at = _run()
+    assert not at.exception and "Data: manual" not in _badge(at)
+    assert ("Data: default" if variant == "html" else "Data: cache") in _badge(at)
+    if variant == "html":
+        assert "set aside" in _sidebar(at)
+    builder = AppTest.from_file(APP, default_timeout=60)
+    builder.switch_page("app_pages/builder.py")
+    builder.run()
+    builder.run()
+    assert not builder.exception and builder.metric

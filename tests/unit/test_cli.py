@@ -74,6 +74,13 @@ def test_price_matches_the_textbook_value():
     ("plan", "--data-dir", "/nonexistent", "--tier", "moderate"),
     ("regime", "--asof", "garbage"),
     ("regime", "--data-dir", "/nonexistent"),
+    # Extreme numbers and odd paths: one line, never a numpy warning or "internal error".
+    ("price", "--model", "bsm", "--kind", "call", "--spot", "100", "--strike", "1e-320", "--days", "30", "--rate",
+     "0.04", "--vol", "0.2"),
+    ("tiers", "--spx", "6000", "--vix", "1e12", "--risk-budget", "50000"),
+    ("plan", "--spx", "1e300", "--vix", "16", "--tier", "moderate"),
+    ("plan", "--data-dir", "~nosuchuser/x", "--asof", "2020-03-16", "--tier", "moderate"),
+    ("plan", "--data-dir", "/tmp/" + "a" * 300, "--asof", "2020-03-16", "--tier", "moderate"),
 ])
 def test_bad_input_exits_2_with_one_line(args):
     out = run(*args)

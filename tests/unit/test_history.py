@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
-from alvh_core.history import HistoryFormatError, closes_on, load_history_folder, read_panel_csv, read_series_csv
+from alvh_core.history import (
+    MAX_PROBLEMS,
+    MAX_ROWS,
+    HistoryFormatError,
+    closes_on,
+    folder_stamp,
+    history_folder,
+    load_history_folder,
+    read_panel_csv,
+    read_series_csv,
+)
 
 
 def test_both_date_formats_and_both_layouts():
@@ -42,3 +54,46 @@ def test_real_folder_known_closes(data_dir):
     assert closes_on(h, "2008-11-20")["vix"] == 80.86
     assert closes_on(h, "2009-03-09")["spx"] == 676.53
     assert h.first == pd.Timestamp("1990-01-02")
+
+
+def test_a_million_rows_are_refused_at_once_and_duplicates_read_in_linear_time():
+    rows = b"".join(b"2020-01-%02d,%d\n" % (1 + i % 28, 10 + i % 7) for i in range(1_000_000))
+    with pytest.raises(HistoryFormatError, match="1,000,001 lines"):
+        read_series_csv(b"DATE,VIX\n" + rows, "VIX_History.csv", "vix")
+    # Just under the limit, nine in ten rows repeat a date: read, the repeats counted, not listed one by one.
+    n = MAX_ROWS - 10
+    body = b"".join(b"%s,%d\n" % (str(pd.Timestamp("1990-01-01") + pd.Timedelta(days=i // 10)).encode()[:10], 15)
+                    for i in range(n))
+    series, problems = read_series_csv(b"DATE,VIX\n" + body, "VIX_History.csv", "vix")
+    assert len(series) == (n + 9) // 10
+    assert len(problems) == MAX_PROBLEMS + 1 and problems[-1].problem.startswith("… and ")
+    counted = int(problems[-1].problem.split()[2].replace(",", ""))
+    assert MAX_PROBLEMS + counted == n - len(series)
+    assert problems[0].row == 3 and "duplicated date 1990-01-01" in problems[0].problem
+
+
+def test_future_dates_and_impossible_levels_are_bad_rows():
+    text = b"DATE,CLOSE\n2020-01-02,16\n2261-01-02,17\n2020-01-03,inf\n2020-01-06,1e308\n2020-01-07,0.0001\n"
+    series, problems = read_series_csv(text, "VIX_History.csv", "vix")
+    assert list(series.values) == [16.0]
+    text = " ".join(str(p) for p in problems)
+    assert "2261-01-02 is in the future" in text and "between 1 and 500" in text and "'1e308'" in text
+    panel, problems = read_panel_csv(b"date,spx,vix\n2020-01-02,3000,16\n2020-01-03,1e308,17\n2099-01-01,1,1\n", "p")
+    assert panel["vix"].tolist() == [16.0, 17.0] and panel["spx"].isna().tolist() == [False, True]
+    assert any("spx must be between" in p.problem for p in problems)
+    assert any("in the future" in p.problem for p in problems)
+
+
+def test_folders_take_only_regular_files_inside_them(tmp_path):
+    (tmp_path / "VIX_History.csv").write_text("DATE,CLOSE\n2020-01-02,16\n")
+    os.symlink(tmp_path / "missing.csv", tmp_path / "SPX_History.csv")  # a broken link
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
+    outside.write_text("DATE,CLOSE\n2020-01-02,9\n")
+    os.symlink(outside, tmp_path / "VVIX_History.csv")  # a link out of the folder
+    history = load_history_folder(tmp_path)
+    assert history.files == ("VIX_History.csv",) and list(history.panel.columns) == ["vix"]
+    assert folder_stamp(tmp_path)[0][0] == "VIX_History.csv" and len(folder_stamp(tmp_path)) == 1
+    for bad, message in (("~nosuchuser/x", "no such user"), ("/tmp/" + "a" * 300, "too long"),
+                         (str(tmp_path / "VIX_History.csv"), "not a folder")):
+        with pytest.raises(HistoryFormatError, match=message):
+            history_folder(bad)

@@ -240,8 +240,9 @@ def test_a_download_that_never_answers_is_reported_and_not_stacked():
     feed.wait(5)
 
 
-def test_live_market_lays_quotes_over_history_and_says_what_it_is_doing(monkeypatch):
+def test_live_market_lays_quotes_over_history_and_says_what_it_is_doing(monkeypatch, tmp_path):
     monkeypatch.delenv("ALVH_OFFLINE", raising=False)
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
     history = FetchResult("ok", normalise_yahoo(yahoo_frame(days=30)), fetched_at="2026-07-08T20:00:00+00:00")
     quotes = normalise_yahoo(yahoo_frame(days=3)) * 1.01
     live = LiveMarket(lambda: history, lambda: FetchResult("ok", quotes, fetched_at="2026-07-08T20:15:00+00:00"))
@@ -263,6 +264,25 @@ def test_live_market_lays_quotes_over_history_and_says_what_it_is_doing(monkeypa
     assert failing.result().status == "network"
     (note,) = failing.notes()
     assert note.startswith("No connection to Yahoo.") and "next try in 60 s" in note
+
+
+def test_a_failure_is_backed_off_by_every_process_sharing_the_cache_folder(tmp_path):
+    shared = tmp_path / "live-backoff.json"
+    one = LiveFeed("history", lambda: FetchResult("timeout", message="Yahoo did not answer in time."), ttl=100,
+                   backoff=(60,), shared_file=shared)
+    assert one.poke() and one.wait(5)
+    calls = []
+    other = LiveFeed("history", lambda: calls.append(1) or FetchResult("ok", normalise_yahoo(yahoo_frame())),
+                     ttl=100, shared_file=shared)  # a second server process, same cache folder
+    assert not other.poke() and calls == []
+    state = other.status()
+    assert state.failure.message == "Yahoo did not answer in time." and 55 < state.retry_in <= 60
+    assert other.refresh() and other.wait(5) and calls == [1]  # the user's refresh clears it for everyone
+    assert other.status().good is not None
+    shared.write_text("<html>not json</html>")  # a damaged state file is ignored, never fatal
+    third = LiveFeed("history", lambda: FetchResult("ok", normalise_yahoo(yahoo_frame())), ttl=100,
+                     shared_file=shared)
+    assert third.poke() and third.wait(5) and third.status().good is not None
 
 
 def test_last_good_copy_round_trip(tmp_path):
@@ -316,3 +336,38 @@ def test_cboe_stands_in_when_yahoo_fails():
 
     both = fetch_live_panel(no_yahoo, no_cboe)
     assert not both.ok and "rate-limiting" in both.message and "Cboe" in both.message
+
+
+GOOD_COPY = "date,spx,vix,vix3m,irx\n2026-07-06,7400.5,17.1,19.2,4.1\n2026-07-07,7450.25,16.8,19.3,4.1\n"
+CORRUPT_COPIES = {
+    "inf_last_row": GOOD_COPY + "2026-07-08,7482.71,inf,19.4,4.1\n",
+    "html": "<html><body>Too Many Requests</body></html>\n",
+    "duplicated_date": GOOD_COPY + "2026-07-07,7460.0,16.5,19.1,4.1\n",
+    "huge_value": GOOD_COPY + "2026-07-08,1e308,16.9,19.4,4.1\n",
+    "tiny_value": GOOD_COPY + "2026-07-08,7482.71,0.0001,19.4,4.1\n",
+}
+
+
+@pytest.mark.parametrize("variant", list(CORRUPT_COPIES))
+def test_a_corrupt_saved_copy_is_cleaned_or_set_aside(tmp_path, variant):
+    (tmp_path / "yahoo.csv").write_text(CORRUPT_COPIES[variant])
+    result = load_last_good("yahoo", tmp_path)
+    if variant == "html":
+        assert result.status == "bad_format" and "set aside as yahoo.csv.bad" in result.message
+        assert not (tmp_path / "yahoo.csv").exists() and (tmp_path / "yahoo.csv.bad").exists()
+        again = load_last_good("yahoo", tmp_path)  # never read again, and still said
+        assert again.status == "bad_format" and "set aside" in again.message and again.frame is None
+        return
+    assert result.ok and "bad row" in result.message
+    frame = result.frame
+    assert frame.index.is_unique and np.isfinite(frame["vix"]).all() and frame["vix"].between(1, 500).all()
+    snapshot = choose_snapshot(None, result)
+    assert snapshot.source == "cache" and 1 <= snapshot.market.vix <= 500 and snapshot.market.spot < 1e6
+
+
+def test_the_saved_copy_is_validated_when_written(tmp_path):
+    frame = normalise_yahoo(yahoo_frame(days=5))
+    frame.iloc[-1, frame.columns.get_loc("vix")] = 1e308
+    assert save_last_good("yahoo", FetchResult("ok", frame), tmp_path) is not None
+    back = load_last_good("yahoo", tmp_path)
+    assert back.ok and len(back.frame) == 4 and not back.message
