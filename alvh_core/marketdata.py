@@ -308,8 +308,18 @@ def fetch_spx_chain(expiries: int = 2, getter: Callable[[int], dict] | None = No
 
 #: Seconds to wait before trying a failed source again: one minute, then longer.
 BACKOFF = (60.0, 120.0, 300.0, 600.0)
-#: A fetch still running after this many seconds counts as failed (it may still finish later).
+#: A fetch still running after this many seconds counts as failed (it may still finish later);
+#: ALVH_FETCH_DEADLINE sets another for a server.
 FETCH_DEADLINE = 25.0
+
+
+def fetch_deadline() -> float:
+    """The wall-clock cap on one live download, seconds (``ALVH_FETCH_DEADLINE``, 2-300)."""
+    try:
+        value = float(os.environ.get("ALVH_FETCH_DEADLINE", FETCH_DEADLINE))
+    except ValueError:
+        return FETCH_DEADLINE
+    return min(max(value, 2.0), 300.0) if np.isfinite(value) else FETCH_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -495,6 +505,7 @@ class LiveMarket:
     def __init__(self, history_fetch: Callable[[], FetchResult] | None = None,
                  quotes_fetch: Callable[[], FetchResult] | None = None, **feed_options) -> None:
         feed_options.setdefault("shared_file", cache_dir() / "live-backoff.json")
+        feed_options.setdefault("deadline", fetch_deadline())
         self.history = LiveFeed("Yahoo/Cboe history",
                                 history_fetch or (lambda: fetch_live_panel(period="max", timeout=10.0)),
                                 HISTORY_TTL, on_success=lambda r: save_last_good("yahoo", r), **feed_options)

@@ -12,8 +12,10 @@ Starts servers on 127.0.0.1: the app and a trivial one-slider app
   cookies, no session) and time until its first number shows; the same
   for the trivial app's chart.  Twice: with ALVH_OFFLINE=1, and with the
   network blocked (every proxy set to a closed local port) and live data
-  on, as on a server that cannot reach Yahoo or Cboe.  Each server is warmed
-  by two visits first.
+  on, as on a server that cannot reach Yahoo or Cboe; and with every proxy
+  pointed at a local server that accepts connections and never answers (a
+  network that drops packets), where tier changes are timed too.  Each
+  server is warmed by two visits first.
 
 Prints a Markdown table of medians and ratios (and the median of paired ratios).
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Blackhole, start_streamlit  # noqa: E402
 
 
 def _settle(page) -> None:
@@ -77,7 +79,27 @@ def _open_fresh(browser, url: str, ready: str, then: str | None = None) -> tuple
     return elapsed, full
 
 
-def first_paint(opens: int, env: dict, label: str) -> str:
+def _tier_changes(browser, url: str, changes: int) -> list[float]:
+    """Seconds from picking another tier until the first headline number changes."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    page.goto(url + SHARE_LINK)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
+    times = []
+    for i in range(changes):
+        before = page.locator("[data-testid='stMetricValue']").first.inner_text()
+        page.locator("[data-testid='stSelectbox']").filter(has_text="Tier").click()
+        start = time.perf_counter()
+        page.get_by_role("option", name=("Aggressive", "Conservative")[i % 2]).click()
+        page.wait_for_function("b => document.querySelector('[data-testid=stMetricValue]').innerText !== b",
+                               arg=before, timeout=60_000, polling=10)
+        times.append(time.perf_counter() - start)
+        page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    context.close()
+    return times
+
+
+def first_paint(opens: int, env: dict, label: str, tier_changes: int = 0) -> str:
     from playwright.sync_api import sync_playwright
 
     app, app_url = start_streamlit(ROOT / "app.py", env)
@@ -96,6 +118,7 @@ def first_paint(opens: int, env: dict, label: str) -> str:
                 ours.append(numbers)
                 charts.append(drawn)
                 reference.append(_open_fresh(browser, trivial_url, chart)[0])
+            changes = _tier_changes(browser, app_url, tier_changes) if tier_changes else []
             browser.close()
     finally:
         for proc in (app, trivial):
@@ -106,7 +129,10 @@ def first_paint(opens: int, env: dict, label: str) -> str:
             f"alternating) | {a:.0f} ms | one-chart app's chart {b:.0f} ms | {a / b:.2f}× (median of paired ratios "
             f"{paired:.2f}×) |\n"
             f"| … and its payoff chart drawn ({label}) | {c:.0f} ms | one-chart app's chart {b:.0f} ms | "
-            f"{c / b:.2f}× (no target) |")
+            f"{c / b:.2f}× (no target) |"
+            + (f"\n| … a tier change until the first number changes ({label}; {len(changes)} changes) | "
+               f"{statistics.median(changes) * 1000:.0f} ms (slowest {max(changes) * 1000:.0f} ms) | "
+               "target < 2 s | |" if changes else ""))
 
 
 def main() -> None:
@@ -121,6 +147,12 @@ def main() -> None:
     if args.only != "slider":
         rows.append(first_paint(args.opens, {"ALVH_OFFLINE": "1"}, "ALVH_OFFLINE=1"))
         rows.append(first_paint(args.opens, {"ALVH_OFFLINE": ""} | BLOCKED, "network blocked, live data on"))
+        hole = Blackhole()
+        try:
+            rows.append(first_paint(args.opens, {"ALVH_OFFLINE": ""} | hole.proxies,
+                                    "Yahoo and Cboe behind a server that never answers", tier_changes=8))
+        finally:
+            hole.close()
     print("| case | median | reference | ratio |")
     print("|---|---|---|---|")
     for row in rows:

@@ -188,3 +188,17 @@ def test_every_key_of_every_page_with_a_bad_value(value):
     for params in (every_key, every_key | {"pin": "true"}):
         for page in PAGES:
             _check_page(page, params)
+
+
+def test_pinned_values_a_link_cannot_use_are_named_and_yes_pins():
+    at = open_link("builder", {"pin": "true", "spx": "NaN", "vix": "inf"})
+    notice = " ".join(_link_warnings(at))
+    assert "`spx` = `NaN`" in notice and "`vix` = `inf`" in notice
+    assert at.checkbox(key="pin").value and at.number_input(key="vix").value is not None  # the data's VIX instead
+    at = open_link("builder", {"pin": "yes", "vix": "24"})
+    assert at.checkbox(key="pin").value and at.number_input(key="vix").value == 24.0 and not _link_warnings(at)
+    at = open_link("regime", {"vix": "31"})  # market values alone pin too
+    assert at.checkbox(key="pin").value and "High" in " ".join(m.value for m in at.markdown)
+    at = open_link("builder", {"tier": "aggressive", "t": "Moderate"})
+    assert at.selectbox(key="t").value == "Moderate"
+    assert "tier was also given as t" in " ".join(_link_warnings(at))

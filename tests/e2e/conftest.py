@@ -48,6 +48,42 @@ def start_streamlit(script: Path, env_extra: dict | None = None) -> tuple[subpro
     raise RuntimeError("streamlit did not start within 60 s")
 
 
+class Blackhole:
+    """A server on 127.0.0.1 that accepts every connection and never answers:
+    the network that drops packets.  ``proxies`` points every HTTP client of a
+    process at it (yfinance through requests, Cboe through urllib)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)  # read nothing, answer nothing
+
+    @property
+    def proxies(self) -> dict:
+        url = f"http://127.0.0.1:{self.port}"
+        return {name: url for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
+
+    def close(self) -> None:
+        self.closed = True
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:

@@ -116,3 +116,38 @@ def test_pages_fit_the_screen(browser, app_url, artifacts, width, scheme):
             .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
         assert clipped == [], f"{name} at {width}px: {clipped}"
         context.close()
+
+
+def test_a_network_that_never_answers_slows_no_page(browser, artifacts):
+    """Yahoo and Cboe behind a server that accepts and never answers: pages
+    show their numbers at once, a tier change still works, and the sidebar
+    names the slow source once the download's cap has passed."""
+    from tests.e2e.conftest import Blackhole
+
+    hole = Blackhole()
+    proc, url = start_streamlit(ROOT / "app.py", {"ALVH_OFFLINE": "", "ALVH_DATA_DIR": "", "ALVH_FETCH_DEADLINE": "6"}
+                                | hole.proxies)
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1600})
+        page = context.new_page()
+        page.goto(url + "/builder?t=Moderate")
+        _settled(page)
+        sidebar = page.locator("[data-testid='stSidebar']")
+        assert "Data: default" in sidebar.inner_text()
+        before = page.locator("[data-testid='stMetricValue']").first.inner_text()
+        page.locator("[data-testid='stSelectbox']").filter(has_text="Tier").click()
+        page.get_by_role("option", name="Aggressive").click()
+        page.wait_for_function("b => document.querySelector('[data-testid=stMetricValue]').innerText !== b",
+                               arg=before, timeout=10_000)
+        sidebar.get_by_text("did not answer within 6 s").wait_for(timeout=60_000)
+        assert "next try in" in sidebar.inner_text()
+        page.screenshot(path=str(artifacts / "blackhole_network.png"))
+        regime = context.new_page()
+        regime.goto(url + "/")
+        regime.wait_for_selector("[data-testid='stMetricValue']", timeout=30_000)
+        assert "did not answer within 6 s" in regime.locator("[data-testid='stSidebar']").inner_text()
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        hole.close()
