@@ -75,14 +75,20 @@ class History:
         return self.panel.index[-1]
 
 
-def plausible_levels(frame: pd.DataFrame) -> pd.DataFrame:
-    """A panel with every close outside :data:`PLAUSIBLE` (or not finite) set
-    to NaN, and the rows left with no VIX dropped."""
+def implausible_to_nan(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a panel with every close outside :data:`PLAUSIBLE` (or not
+    finite) set to NaN: a level no market has is a bad print, not a close."""
     out = frame.copy()
     for col, (low, high) in PLAUSIBLE.items():
         if col in out:
             values = pd.to_numeric(out[col], errors="coerce").astype(float)
             out[col] = values.where(np.isfinite(values) & (values >= low) & (values <= high))
+    return out
+
+
+def plausible_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`implausible_to_nan`, and the rows left with no VIX dropped."""
+    out = implausible_to_nan(frame)
     return out[out["vix"].notna()] if "vix" in out else out.iloc[0:0]
 
 

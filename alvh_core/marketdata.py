@@ -38,7 +38,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .history import PLAUSIBLE, HistoryFormatError, plausible_levels, read_panel_csv, read_series_csv
+from .history import (
+    PLAUSIBLE,
+    HistoryFormatError,
+    implausible_to_nan,
+    plausible_levels,
+    read_panel_csv,
+    read_series_csv,
+)
 
 #: Yahoo ticker -> panel column.
 YAHOO_TICKERS = {
@@ -111,10 +118,7 @@ def normalise_yahoo(frame: pd.DataFrame, tickers: dict[str, str] | None = None) 
         index = index.tz_convert("America/New_York").tz_localize(None)
     closes.index = index.normalize()
     closes = closes.apply(pd.to_numeric, errors="coerce").astype(float)
-    closes = closes.where(closes > 0)
-    for col, (low, high) in PLAUSIBLE.items():  # a level no market has is a bad print, not a close
-        if col in closes:
-            closes[col] = closes[col].where((closes[col] >= low) & (closes[col] <= high))
+    closes = implausible_to_nan(closes.where(closes > 0))
     closes = closes[~closes.index.duplicated(keep="last")].sort_index().dropna(how="all")
     closes.columns.name = None
     return closes
