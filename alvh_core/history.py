@@ -31,7 +31,6 @@ SERIES_FILES = {
     "vvix": "VVIX_History.csv",
 }
 PANEL_FILE = "cboe_vol_panel.csv"
-MAX_BAD_ROWS_LISTED = 20
 #: A history file larger than this is refused (the upload cap; Cboe's VIX file is under 1 MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: A daily history since 1900 has about 32,000 rows; more is not a daily history.
