@@ -148,44 +148,149 @@ def as_dict(result) -> dict:
 # --- spot–vol link ----------------------------------------------------------------
 
 SPOT_VOL_HORIZONS = (1, 5, 21)
+SPOT_VOL_QUANTILES = {"p10": 0.10, "median": 0.50, "p90": 0.90}
+#: Falls the link must hold: ≥ 3 % in a day, ≥ 7 % in a week (5 trading days), ≥ 15 % in a month.
+CRASH_FALLS = {1: 0.03, 5: 0.07, 21: 0.15}
+#: Starting states the coverage is reported for (VIX at the start of the fall).
+START_STATES = {"calm (VIX < 20)": (0.0, 20.0), "elevated (20-30)": (20.0, 30.0), "stressed (VIX >= 30)": (30.0, 1e9)}
+#: The fit is repeated on odd years (checked on even years) and on the history before
+#: this date (checked on the falls after it).
+HOLDOUT_FROM = "2013-01-01"
+
+
+def quantile_regression(design: np.ndarray, y: np.ndarray, tau: float) -> np.ndarray:
+    """Koenker–Bassett quantile regression through its dual linear programme:
+    max y·d s.t. Xᵀd = (1 − τ)·Xᵀ1, 0 ≤ d ≤ 1; the coefficients are the
+    equality constraints' multipliers."""
+    from scipy.optimize import linprog
+
+    result = linprog(-y, A_eq=design.T, b_eq=(1.0 - tau) * design.sum(axis=0), bounds=(0.0, 1.0), method="highs")
+    if result.status != 0:
+        raise ValueError(f"quantile regression did not converge: {result.message}")
+    return -np.asarray(result.eqlin.marginals, float)
+
+
+def spot_vol_design(spx_return: np.ndarray, vix0: np.ndarray, horizon: int) -> np.ndarray:
+    """The link's terms: 1, z⁻, z⁺, (z⁻)², ln(VIX0/20), z in implied-move units."""
+    z = spx_return / (vix0 / 100.0 * np.sqrt(horizon / 252.0))
+    down = np.minimum(z, 0.0)
+    return np.column_stack([np.ones_like(z), down, np.maximum(z, 0.0), down * down, np.log(vix0 / 20.0)])
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Share of real falls whose VIX ended inside the p10–p90 band."""
+
+    falls: int
+    inside: float
+    below: float
+    above: float
 
 
 @dataclass(frozen=True)
 class SpotVolFit:
-    """log(VIX_h/VIX_0) = beta_down·r·1{r<0} + beta_up·r·1{r>0} + gamma·r² + e,
-    r = log(SPX_h/SPX_0) over ``horizon`` trading days."""
+    """Quantiles of ln(VIX_h/VIX0) against the move in implied-move units
+    and the starting level (see :mod:`alvh_core.spotvol`)."""
 
     horizon: int
-    beta_down: float
-    beta_up: float
-    gamma: float
-    residual_p10: float
-    residual_p50: float
-    residual_p90: float
-    r_squared: float
+    coefficients: dict          # band -> [1, z-, z+, z-^2, ln(VIX0/20)]
+    z_min: float                # lowest z- in the fit (the quadratic's range)
+    pseudo_r2_median: float     # 1 - sum|e| (model) / sum|e| (constant), median
+    observations: int
+    first: str
+    last: str
+    crash_fall_pct: float       # the fall that counts as a crash at this horizon
+    coverage: dict              # start state -> Coverage, on the falls of 1990-2026
+    holdout_coverage: dict      # split -> start state -> Coverage: fitted on one part, checked on the other
+
+
+def _windows(history: History, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DatetimeIndex]:
+    frame = history.panel[["spx", "vix"]].dropna()
+    frame = frame[frame.index >= "1990-01-02"]
+    log_spx, log_vix = np.log(frame["spx"].to_numpy()), np.log(frame["vix"].to_numpy())
+    r = log_spx[horizon:] - log_spx[:-horizon]
+    y = log_vix[horizon:] - log_vix[:-horizon]
+    return r, y, frame["vix"].to_numpy()[:-horizon], frame.index[:-horizon]
+
+
+def _fit_quantiles(r, y, vix0, horizon) -> dict:
+    design = spot_vol_design(r, vix0, horizon)
+    return {band: quantile_regression(design, y, tau) for band, tau in SPOT_VOL_QUANTILES.items()}
+
+
+def band_coverage(coefficients: dict, z_min: float, r, y, vix0, horizon: int) -> dict:
+    """Coverage of the p10–p90 band on the falls at ``horizon``, by start state,
+    evaluated through the same code the app uses (:func:`spotvol.log_vix_change`)."""
+    from . import spotvol
+
+    fall = r <= np.log(1.0 - CRASH_FALLS[horizon])
+    out = {}
+    for state, (low, high) in {"all": (0.0, 1e9), **START_STATES}.items():
+        pick = np.flatnonzero(fall & (vix0 >= low) & (vix0 < high))
+        if not pick.size:
+            out[state] = Coverage(0, float("nan"), float("nan"), float("nan"))
+            continue
+        lo, hi = [], []
+        for i in pick:
+            band = spotvol.log_vix_change_with(coefficients, z_min, float(vix0[i]), float(r[i]), horizon)
+            lo.append(band[0])
+            hi.append(band[2])
+        lo, hi, actual = np.array(lo), np.array(hi), y[pick]
+        out[state] = Coverage(int(pick.size), round(float(np.mean((actual >= lo) & (actual <= hi))), 3),
+                              round(float(np.mean(actual < lo)), 3), round(float(np.mean(actual > hi)), 3))
+    return out
+
+
+def fit_spot_vol(history: History, horizons=SPOT_VOL_HORIZONS) -> tuple[SpotVolFit, ...]:
+    """Quantile regressions on overlapping windows of the real SPX and VIX closes."""
+    fits = []
+    for h in horizons:
+        r, y, vix0, dates = _windows(history, h)
+        coef = {band: np.round(c, 4) for band, c in _fit_quantiles(r, y, vix0, h).items()}
+        z_min = round(float(np.min(np.minimum(r / (vix0 / 100.0 * np.sqrt(h / 252.0)), 0.0))), 2)
+        design = spot_vol_design(r, vix0, h)
+        resid = y - design @ coef["median"]
+        pseudo = 1.0 - np.abs(resid).sum() / np.abs(y - np.median(y)).sum()
+        holdout = {}
+        odd = np.array([d.year % 2 == 1 for d in dates])
+        early = np.asarray(dates < HOLDOUT_FROM)
+        for name, train in (("fit on odd years, checked on even years", odd),
+                            (f"fit before {HOLDOUT_FROM[:4]}, checked from {HOLDOUT_FROM[:4]}", early)):
+            part = _fit_quantiles(r[train], y[train], vix0[train], h)
+            holdout[name] = band_coverage(part, z_min, r[~train], y[~train], vix0[~train], h)
+        fits.append(SpotVolFit(
+            horizon=h, coefficients={b: [float(x) for x in c] for b, c in coef.items()}, z_min=z_min,
+            pseudo_r2_median=round(float(pseudo), 3), observations=int(r.size),
+            first=str(dates[0].date()), last=str(dates[-1].date()), crash_fall_pct=round(100 * CRASH_FALLS[h], 1),
+            coverage=band_coverage(coef, z_min, r, y, vix0, h),
+            holdout_coverage=holdout))
+    return tuple(fits)
+
+
+@dataclass(frozen=True)
+class VvixResponse:
+    """ln(VVIX_h/VVIX0) = elasticity · ln(VIX_h/VIX0), least squares by horizon."""
+
+    elasticity: dict     # horizon (trading days) -> slope
+    r_squared: dict
     observations: int
     first: str
     last: str
 
 
-def fit_spot_vol(history: History, horizons=SPOT_VOL_HORIZONS) -> tuple[SpotVolFit, ...]:
-    """Least squares on overlapping windows of the real SPX and VIX closes."""
-    frame = history.panel[["spx", "vix"]].dropna()
-    log_spx, log_vix = np.log(frame["spx"].to_numpy()), np.log(frame["vix"].to_numpy())
-    fits = []
+def fit_vvix_response(history: History, horizons=SPOT_VOL_HORIZONS) -> VvixResponse:
+    """How VVIX moves with VIX; Cboe's VVIX rows before 2007 are erratic and left out."""
+    frame = history.panel[["vix", "vvix"]].dropna()
+    frame = frame[frame.index >= "2007-01-03"]
+    log_vix, log_vvix = np.log(frame["vix"].to_numpy()), np.log(frame["vvix"].to_numpy())
+    slopes, r2 = {}, {}
     for h in horizons:
-        r = log_spx[h:] - log_spx[:-h]
-        y = log_vix[h:] - log_vix[:-h]
-        design = np.column_stack([np.minimum(r, 0.0), np.maximum(r, 0.0), r * r])
-        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        resid = y - design @ coef
-        fits.append(SpotVolFit(
-            horizon=h, beta_down=round(float(coef[0]), 3), beta_up=round(float(coef[1]), 3), gamma=round(float(coef[2]), 2),
-            residual_p10=round(float(np.percentile(resid, 10)), 4), residual_p50=round(float(np.percentile(resid, 50)), 4),
-            residual_p90=round(float(np.percentile(resid, 90)), 4),
-            r_squared=round(float(1 - resid.var() / y.var()), 3), observations=int(r.size),
-            first=str(frame.index[0].date()), last=str(frame.index[-1].date())))
-    return tuple(fits)
+        x = log_vix[h:] - log_vix[:-h]
+        y = log_vvix[h:] - log_vvix[:-h]
+        slope = float(np.sum(x * y) / np.sum(x * x))
+        slopes[h] = round(slope, 3)
+        r2[h] = round(float(1.0 - np.var(y - slope * x) / np.var(y)), 3)
+    return VvixResponse(slopes, r2, int(len(frame)), str(frame.index[0].date()), str(frame.index[-1].date()))
 
 
 # --- VIX futures proxy --------------------------------------------------------------
@@ -207,6 +312,8 @@ class FuturesProxyFit:
     mean_days_vx2: float
     tenor_beta_scale_days: float  # beta(T) = exp(-(T/scale)^power) through the two betas
     tenor_beta_power: float
+    backwardation: float          # the inverted-curve factor exp(b · max(ln(VIX/VIX3M), 0))
+    error_by_curve: dict          # curve state -> VX1/VX2 errors, points and % of the future
 
 
 def read_vx_continuous(path: Path) -> pd.Series:
@@ -235,7 +342,8 @@ def futures_points(data_dir: Path, history: History) -> pd.DataFrame:
 
 
 def fit_futures_proxy(data_dir: str | Path, history: History | None = None) -> FuturesProxyFit:
-    """Fit the proxy's level and convexity on VX1 and VX2 settlements."""
+    """Fit the proxy on VX1 and VX2 settlements: level and convexity on every
+    day, then the inverted-curve factor on the days VIX stood above VIX3M."""
     from .vixfutures import FuturesProxyParams, futures_proxy
 
     data_dir = Path(data_dir)
@@ -259,7 +367,29 @@ def fit_futures_proxy(data_dir: str | Path, history: History | None = None) -> F
     level, convexity = round(float(fit.x[0]), 4), round(float(fit.x[1]), 4)
     e = errors([level, convexity])
     n = len(frame)
+    # The inverted-curve factor, fitted on the inverted days alone with level and convexity held.
+    inversion = np.maximum(np.log(frame["vix"].to_numpy() / frame["vix3m"].to_numpy()), 0.0)
+    inverted = inversion > 0
+    base = np.concatenate([e[:n] + frame["vx1"].to_numpy(), e[n:] + frame["vx2"].to_numpy()])
+    target = np.concatenate([frame["vx1"].to_numpy(), frame["vx2"].to_numpy()])
+    x2, pick = np.concatenate([inversion, inversion]), np.concatenate([inverted, inverted])
+    back_fit = least_squares(lambda b: (base * np.exp(b[0] * x2) - target)[pick], x0=[0.1])
+    backwardation = round(float(back_fit.x[0]), 4)
+    e = base * np.exp(backwardation * x2) - target
     e1, e2 = np.abs(e[:n]), np.abs(e[n:])
+    ratio = frame["vix"].to_numpy() / frame["vix3m"].to_numpy()
+    by_curve = {}
+    for state, (low, high) in {"contango (VIX/VIX3M < 1)": (0.0, 1.0), "inverted (1-1.1)": (1.0, 1.1),
+                               "deeply inverted (> 1.1)": (1.1, 1e9)}.items():
+        m = (ratio >= low) & (ratio < high)
+        row = {"days": int(m.sum()), "vx1_bias": round(float(np.median(e[:n][m])), 3)}
+        for name, err, settle in (("vx1", e1, frame["vx1"]), ("vx2", e2, frame["vx2"])):
+            rel = 100 * err[m] / settle.to_numpy()[m]
+            row |= {f"{name}_median_abs": round(float(np.median(err[m])), 3),
+                    f"{name}_p90_abs": round(float(np.percentile(err[m], 90)), 3),
+                    f"{name}_median_pct": round(float(np.median(rel)), 2),
+                    f"{name}_p90_pct": round(float(np.percentile(rel, 90)), 2)}
+        by_curve[state] = row
     # Daily log changes within one contract (skip roll days, when VX1 changes contract).
     same = frame["days1"].diff().to_numpy() < 0
     dl = np.log(frame[["vx1", "vx2", "vix"]]).diff().to_numpy()
@@ -272,4 +402,5 @@ def fit_futures_proxy(data_dir: str | Path, history: History | None = None) -> F
     return FuturesProxyFit(level, convexity, round(float(np.median(e1)), 3), round(float(np.percentile(e1, 90)), 3),
                            round(float(np.median(e2)), 3), round(float(np.percentile(e2, 90)), 3), n,
                            str(frame.index[0].date()), str(frame.index[-1].date()), round(beta1, 3), round(beta2, 3),
-                           round(t1, 1), round(t2, 1), round(float(scale), 1), round(float(power), 3))
+                           round(t1, 1), round(t2, 1), round(float(scale), 1), round(float(power), 3),
+                           backwardation, by_curve)

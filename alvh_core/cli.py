@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .calibration import calibrate_skew, fit_futures_proxy, fit_spot_vol
+from .calibration import calibrate_skew, fit_futures_proxy, fit_spot_vol, fit_vvix_response
 from .condor import SELECTIONS
 from .history import HistoryFormatError, closes_on, load_history_folder
 from .market import DEFAULT_MARKET, MarketState
 from .plan import plan_condor
 from .pricing import black76, bsm
 from .sizing import MEASURES, RiskBudget, compare_tiers
+from .stress import EPISODES
 from .tiers import TierTableError, find_tier, load_tiers
 
 
@@ -43,12 +44,15 @@ LIMITS = {"--spx": (1.0, 1e6), "--spot": (1e-3, 1e7), "--forward": (1e-3, 1e7), 
           "--vix": (1.0, 300.0), "--vix9d": (1.0, 400.0), "--vix3m": (1.0, 300.0), "--vix6m": (1.0, 300.0),
           "--vvix": (5.0, 1000.0), "--rate": (-0.2, 1.0), "--div": (0.0, 1.0), "--days": (0.0, 36_500.0),
           "--years": (0.0, 100.0), "--vol": (0.0, 10.0), "--risk-budget": (1.0, 1e12),
-          "--notional": (1.0, 1e12), "--risk-pct": (1e-4, 100.0)}
+          "--notional": (1.0, 1e12), "--risk-pct": (1e-4, 100.0),
+          "--spx-move": (-95.0, 100.0)}
+#: ``stress --days`` counts trading days: up to a year.
+STRESS_DAYS = (0.0, 252.0)
 
 
-def _number(name: str, positive: bool = False):
+def _number(name: str, positive: bool = False, limits: tuple[float, float] | None = None):
     """An argparse type: a finite float within the argument's limits (and > 0 when ``positive``)."""
-    low, high = LIMITS.get(name, (-1e12, 1e12))
+    low, high = limits or LIMITS.get(name, (-1e12, 1e12))
 
     def parse(text: str) -> float:
         try:
@@ -64,8 +68,8 @@ def _number(name: str, positive: bool = False):
     return parse
 
 
-def _positive(name: str):
-    return _number(name, positive=True)
+def _positive(name: str, limits: tuple[float, float] | None = None):
+    return _number(name, positive=True, limits=limits)
 
 
 def _strike_list(text: str) -> list[float]:
@@ -218,10 +222,10 @@ def cmd_plan(args) -> dict:
     return out
 
 
-def _hedge_json(market, history, args, budget, tier, plan) -> dict:
-    """The hedge layers for ``plan --hedge`` (regime and stress from history when given)."""
+def _position(market, history, args, budget, tier):
+    """The Builder's whole recompute for the command line (regime and stress from history when given)."""
     from .events import load_events
-    from .hedge import SCHEME_LABELS, HedgeSettings
+    from .hedge import HedgeSettings
     from .position import HedgeContext, Scenario, build_position
     from .signals import regime_report
 
@@ -234,7 +238,14 @@ def _hedge_json(market, history, args, budget, tier, plan) -> dict:
                            calendar.next_any(pd.Timestamp(report.asof).date()).days_away)
     scenario = Scenario(tier=tier, budget=budget, measure=args.measure, selection=args.selection, days=args.days,
                         hedge=HedgeSettings(scheme=args.hedge, contingent=args.contingent))
-    position = build_position(market, scenario, context, history, with_view=False)
+    return build_position(market, scenario, context, history, with_view=False), context
+
+
+def _hedge_json(market, history, args, budget, tier, plan) -> dict:
+    """The hedge layers for ``plan --hedge``."""
+    from .hedge import SCHEME_LABELS
+
+    position, context = _position(market, history, args, budget, tier)
     hedge, book = position.hedge, position.book
     return {
         "scheme": hedge.scheme, "label": SCHEME_LABELS[hedge.scheme], "regime": hedge.regime,
@@ -276,6 +287,74 @@ def cmd_tiers(args) -> dict:
             "verdict": comparison.verdict(), "model_based": True}
 
 
+def cmd_stress(args) -> dict:
+    from .hedge import SCHEME_LABELS
+    from .stress import EPISODES_BY_KEY, calendar_days_for, episode_rows, stress_outcome
+
+    episode = None
+    if args.episode is not None:
+        episode = EPISODES_BY_KEY.get(args.episode)
+        if episode is None:
+            raise UsageError(f"--episode must be one of {', '.join(EPISODES_BY_KEY)}, got {args.episode!r}")
+        if args.spx_move is not None or args.trading_days is not None:
+            raise UsageError("--episode sets the SPX move and the days: leave out --spx-move and --days")
+        if args.data_dir is not None:
+            if args.asof is not None and args.asof != episode.start:
+                raise UsageError(f"--episode {episode.key} replays from {episode.start}: leave out --asof")
+            args.asof = episode.start
+    elif args.spx_move is None:
+        raise UsageError("give --spx-move PCT (e.g. -10) or --episode")
+    market, history = _market(args)
+    tier = find_tier(load_tiers(args.tiers), args.tier)
+    budget = _budget(args)
+    position, context = _position(market, history, args, budget, tier)
+    condor, hedge = position.condor, position.hedge
+    contracts = max(position.contracts, 1)
+    vol_model = market.vol_model()
+    replay = episode is not None and args.data_dir is not None
+    if episode is not None:
+        move, days = episode.spx_move, float(episode.trading_days)
+        calendar = float(episode.calendar_days)
+    else:
+        move, days = args.spx_move / 100.0, float(args.trading_days if args.trading_days is not None else 5)
+        calendar = calendar_days_for(days)
+    actual_vix = None
+    if replay:
+        actual_vix = episode.vix_end
+    elif episode is not None:
+        actual_vix = market.vix * episode.vix_ratio
+    outcome = stress_outcome(condor, contracts, hedge, market, vol_model, move, days, calendar, actual_vix)
+    marks = lambda m: {"vix": m.vix, "condor": m.condor, "hedge": m.hedge, "combined": m.combined}  # noqa: E731
+    out = {
+        "market": asdict(market),
+        "tier": tier.name, "contracts": position.contracts,
+        "condor": {"legs": [leg.as_dict() for leg in condor.legs], "credit": position.plan.metrics.credit,
+                   "max_loss": position.plan.metrics.max_loss},
+        "hedge": {"scheme": hedge.scheme, "label": SCHEME_LABELS[hedge.scheme], "regime": hedge.regime,
+                  "premium": hedge.total_cost,
+                  "layers": [{"name": layer.name, "instrument": layer.instrument, "contracts": layer.contracts,
+                              "expiry": layer.legs[0].expiry if layer.legs else None} for layer in hedge.active_layers]},
+        "spx_move_pct": 100.0 * outcome.spx_move, "spx_after": outcome.spx_after,
+        "trading_days": outcome.trading_days, "calendar_days": outcome.calendar_days,
+        "vix": {band: m.vix for band, m in outcome.bands.items()},
+        "futures": [{"expiry": f.expiry, "days_left": f.days_left, "before": f.before, "after": f.after}
+                    for f in outcome.futures],
+        "pnl": {band: marks(m) for band, m in outcome.bands.items()},
+        "units": {"pnl": "dollars, whole position", "vix": "VIX points", "futures": "VIX points"},
+        "model_based": True,
+    }
+    if episode is not None:
+        out["episode"] = {"key": episode.key, "label": episode.label, "start": episode.start, "end": episode.end,
+                          "spx": [episode.spx_start, episode.spx_end], "vix": [episode.vix_start, episode.vix_end]}
+        out["actual"] = marks(outcome.actual) | {
+            "meaning": ("the book built on the episode's first day, marked at its last day's SPX and VIX" if replay
+                        else "today's book at the episode's SPX move, VIX moved by the episode's ratio")}
+        if not replay:
+            row = episode_rows(condor, contracts, hedge, market, vol_model, (episode,))[0]
+            out["episode"]["model_vix_then"] = row.model_vix_then
+    return out
+
+
 def cmd_calibrate(args) -> dict:
     if args.data_dir is None:
         raise UsageError("calibrate needs --data-dir")
@@ -288,6 +367,8 @@ def cmd_calibrate(args) -> dict:
         out["vix_futures_proxy"] = {"unavailable": "needs VX1_continuous.csv and VX2_continuous.csv"}
     if "spx" in history.panel:
         out["spot_vol_link"] = {f"{f.horizon}d": asdict(f) for f in fit_spot_vol(history)}
+    if "vvix" in history.panel:
+        out["vvix_response"] = asdict(fit_vvix_response(history))
     return out | {"skew": asdict(result.params),
             "skew_fit_error_vol_points": asdict(result.overall),
             "skew_fit_error_by_date": {k: asdict(v) for k, v in result.by_date.items()},
@@ -378,6 +459,24 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--contingent", choices=("always", "stress"), default="always",
                            help="tail layer always on, or only when the stress trigger fires")
         p.set_defaults(run=run)
+
+    p = sub.add_parser("stress", help="a position after an SPX move, with the fitted VIX response")
+    _add_market_args(p)
+    p.add_argument("--spx-move", type=_number("--spx-move"), help="SPX move in percent (e.g. -10)")
+    p.add_argument("--days", dest="trading_days", type=_positive("--days", STRESS_DAYS),
+                   help="trading days the move takes (default 5)")
+    p.add_argument("--episode", help="a real fall: " + ", ".join(e.key for e in EPISODES)
+                   + " (with --data-dir: the book built on its first day, marked at its last)")
+    p.add_argument("--tiers", type=Path, help="CSV tier table (default: the built-in one)")
+    p.add_argument("--tier", default="Moderate")
+    p.add_argument("--selection", choices=SELECTIONS, default="pop")
+    p.add_argument("--notional", type=_positive("--notional"), default=100_000.0)
+    p.add_argument("--risk-budget", type=_positive("--risk-budget"), help="dollars")
+    p.add_argument("--risk-pct", type=_positive("--risk-pct"))
+    p.add_argument("--measure", choices=MEASURES, default="max_loss")
+    p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
+    p.add_argument("--contingent", choices=("always", "stress"), default="always")
+    p.set_defaults(run=cmd_stress, days=None)
 
     p = sub.add_parser("regime", help="today's VIX regime, signals and hedge budget")
     p.add_argument("--data-dir", type=Path, help="folder of Cboe *_History.csv files (else live, then cache)")

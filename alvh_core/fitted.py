@@ -41,26 +41,71 @@ SPX_MEDIAN_HALF_SPREAD = 0.30
 HALF_SPREAD_REFERENCE_VIX = 20.94
 
 # --- Spot–vol link ---------------------------------------------------------------
-#: log(VIX_h/VIX_0) = beta_down·r (r < 0) or beta_up·r (r > 0), + gamma·r², with
-#: r = log(SPX_h/SPX_0) over h trading days.  Least squares on overlapping
-#: windows of the real daily closes 1990-01-02..2026-07-08 (about 9,190 per
-#: horizon); residual percentiles in log points.  R² 0.52 / 0.51 / 0.50.
+#: Quantiles of ln(VIX_h/VIX0) over h trading days (see :mod:`alvh_core.spotvol`),
+#: each a row of coefficients on [1, z-, z+, (z-)^2, ln(VIX0/20)], z the SPX log
+#: return in units of the move VIX implied, z = r / (VIX0/100 · sqrt(h/252)).
+#: Quantile regressions (10th, 50th, 90th percentiles) on every overlapping
+#: window of the real SPX and VIX closes 1990-01-02..2026-07-08 (9,170–9,190
+#: windows per horizon).
+#:
+#: Checked on the falls it exists for (share of real VIX closes inside the
+#: p10–p90 band; falls of >= 3 % in a day, >= 7 % in 5 days, >= 15 % in 21):
+#:
+#: ==========  =====  ===============  ================  =================
+#: horizon     all    calm (VIX < 20)  elevated (20–30)  stressed (>= 30)
+#: ==========  =====  ===============  ================  =================
+#: 1 day       0.80 of 107  0.80 of 10   0.74 of 34        0.84 of 63
+#: 5 days      0.77 of 75   0.88 of 8    0.67 of 27        0.83 of 40
+#: 21 days     0.86 of 56   0.92 of 13   0.94 of 16        0.78 of 27
+#: ==========  =====  ===============  ================  =================
+#:
+#: Held out: fitted on odd years and checked on the even years' falls, 0.80
+#: (1 day, 76 falls) and 0.76 (5 days, 49 falls), calm starts 0.86 and 0.83;
+#: at 21 days only 0.44 (43 overlapping windows from a handful of episodes).
+#: Fitted on 1990–2012 and checked from 2013, coverage drops to 0.60 (1 day)
+#: and 0.35 (5 days): since 2013 VIX has answered falls harder than before
+#: (2018-02-05, 2020-02/03), which is why the constants use every year.
 SPOT_VOL_LINK = {
-    # h: (beta_down, beta_up, gamma, residual p10, residual p90)
-    1: (-4.783, -3.778, -1.34, -0.0526, 0.0490),
-    5: (-4.719, -3.447, -5.84, -0.1054, 0.1037),
-    21: (-4.015, -2.713, -2.12, -0.1731, 0.1891),
+    1: {"p10": (-0.0462, -0.0596, -0.0707, 0.0023, -0.0263),
+        "median": (-0.0094, -0.0669, -0.0456, 0.0081, -0.0196),
+        "p90": (0.0286, -0.0839, -0.0303, 0.0119, -0.0204)},
+    5: {"p10": (-0.0935, -0.1172, -0.1378, 0.0090, -0.0932),
+        "median": (-0.0163, -0.1392, -0.0903, 0.0070, -0.0676),
+        "p90": (0.0591, -0.1834, -0.0559, 0.0056, -0.0671)},
+    21: {"p10": (-0.1773, -0.2648, -0.1594, -0.0095, -0.2305),
+         "median": (-0.0494, -0.2775, -0.1030, -0.0084, -0.1967),
+         "p90": (0.1035, -0.3263, -0.0843, -0.0159, -0.1891)},
 }
+#: Lowest z- in each fit: past it the quadratic continues along its tangent.
+SPOT_VOL_Z_MIN = {1: -5.03, 5: -5.96, 21: -8.48}
+
+#: VIX-option implied vol moves with VIX: ln(VVIX_h/VVIX0) = k · ln(VIX_h/VIX0).
+#: Least squares on Cboe VVIX and VIX closes 2007-01-03..2026-08-20 (4,937
+#: days; earlier VVIX rows are erratic): k = 0.542 (1 day, R² 0.67), 0.546
+#: (5 days, R² 0.64), 0.468 (21 days, R² 0.61).  Scenarios use the 5-day slope.
+VVIX_ELASTICITY = 0.546
 
 # --- VIX futures -----------------------------------------------------------------
 from .vixfutures import FuturesProxyParams  # noqa: E402
 
 #: Proxy of :mod:`alvh_core.vixfutures`, fitted on CFE VX1 and VX2 settlements
 #: 2009-09-18..2020-09-24 (2,758 days each, old 10x scale put right, days to
-#: expiry from the CFE calendar).  Error, VIX points: VX1 median |e| 0.42,
-#: 90th percentile 1.14; VX2 median 0.49, 90th percentile 1.26.  Fitted on
-#: 2009–2015 only, the 2016–2020 errors are 0.48 / 0.43 (out of sample).
-VIX_FUTURES_PROXY = FuturesProxyParams(level=0.972, convexity=0.1582)
+#: expiry from the CFE calendar): level and convexity on every day, the
+#: inverted-curve factor on the 252 days with VIX above VIX3M.  Error, VIX
+#: points (and % of the future):
+#:
+#: ========================  ====  ==========================  ==========================
+#: curve                     days  VX1 median / p90            VX2 median / p90
+#: ========================  ====  ==========================  ==========================
+#: contango (VIX/VIX3M < 1)  2506  0.40 / 1.08 (2.4 % / 6.3 %)  0.49 / 1.25 (2.7 % / 6.6 %)
+#: inverted (1–1.1)          191   0.48 / 1.52 (2.0 % / 4.4 %)  0.51 / 1.30 (2.2 % / 5.0 %)
+#: deeply inverted (> 1.1)   61    0.63 / 1.77 (2.4 % / 5.9 %)  0.59 / 2.83 (2.8 % / 7.7 %)
+#: ========================  ====  ==========================  ==========================
+#:
+#: Without the inverted-curve factor the deeply inverted days ran 0.91 / 2.59
+#: points on VX1, biased low by 0.76.  Fitted on 2009–2015 only, the 2016–2020
+#: errors of level and convexity are 0.48 / 0.43 (out of sample).
+VIX_FUTURES_PROXY = FuturesProxyParams(level=0.972, convexity=0.1582, backwardation=0.117)
 FUTURES_PROXY_MEDIAN_MAX = 0.55
 FUTURES_PROXY_P90_MAX = 1.35
 

@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from .fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS
+from .fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS, VVIX_ELASTICITY
 from .legs import MULTIPLIER, OptionLeg
 from .market import MarketState
-from .pricing import black76_one, black76_price, black_call_delta, bsm_one, bsm_price
+from .pricing import black76_one, black_call_delta, bsm_one, bsm_price
 from .regime import Regime
 from .vixfutures import DEFAULT_VVIX, expiries_after, futures_proxy, tenor_beta
 
@@ -370,34 +370,25 @@ class _VixLegTable:
         """Value of one unit of each leg (VIX points), shape (legs,) + vix_level.shape.
 
         VIX futures move with spot VIX by the tenor beta of their remaining
-        days (``F = F0 · (VIX/VIX0)^beta``); the option's own vol is held (a
-        scenario moves VIX, not VVIX); a leg past its expiry is worth its
-        payoff on the VIX level given.
+        days (``F = F0 · (VIX/VIX0)^beta``); the option's implied vol moves
+        with VIX as VVIX does (``σ = σ0 · (VIX/VIX0)^k``, k fitted on VVIX
+        history); a leg past its expiry is worth its payoff on the VIX level
+        given.
         """
         lead = (-1,) + (1,) * vix_level.ndim
         left = self.days - days_elapsed
         log_ratio = np.log(np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
         live = left > 0
         if live.any():
-            years = left[live] / 365.0
-            beta = tenor_beta(left[live])
-            stddev = self.vol[live] * np.sqrt(years)
-            if stddev.min() > 1e-12:
-                # Black-76 with ln F = ln F0 + beta·ln(VIX/VIX0): d1 and d2 are affine in ln(VIX/VIX0),
-                # so the full grid needs one exp and two normal CDFs per leg.
-                discount = np.exp(-market.rate * years)
-                strike = self.strike[live]
-                slope = (beta / stddev).reshape(lead) * log_ratio
-                centre = np.log(self.forward[live] / strike) / stddev
-                d1 = slope + (centre + 0.5 * stddev).reshape(lead)
-                d2 = slope + (centre - 0.5 * stddev).reshape(lead)
-                value = (discount * self.forward[live]).reshape(lead) * np.exp(beta.reshape(lead) * log_ratio) * ndtr(d1)
-                value -= (discount * strike).reshape(lead) * ndtr(d2)
-                np.maximum(value, 0.0, out=value)
-            else:
-                future = self.forward[live].reshape(lead) * np.exp(beta.reshape(lead) * log_ratio)
-                value = black76_price(future, self.strike[live].reshape(lead), years.reshape(lead), market.rate,
-                                      self.vol[live].reshape(lead), True)
+            years = left[live].reshape(lead) / 365.0
+            beta = tenor_beta(left[live]).reshape(lead)
+            strike = self.strike[live].reshape(lead)
+            stddev = np.maximum(self.vol[live].reshape(lead) * np.sqrt(years) * np.exp(VVIX_ELASTICITY * log_ratio),
+                                1e-12)
+            log_future = np.log(self.forward[live]).reshape(lead) + beta * log_ratio
+            d1 = (log_future - np.log(strike)) / stddev + 0.5 * stddev
+            value = np.exp(-market.rate * years) * (np.exp(log_future) * ndtr(d1) - strike * ndtr(d1 - stddev))
+            np.maximum(value, 0.0, out=value)
             if live.all():
                 return value
         out = np.empty((self.strike.size,) + vix_level.shape)
@@ -423,8 +414,9 @@ def _leg_value_one(leg: HedgeLeg, market: MarketState, vix: float, spx: float, d
     if leg.underlying == "VIX":
         if left <= 0:
             return max(vix - leg.strike, 0.0)
-        future = leg.forward * (max(vix, 1e-6) / market.vix) ** float(tenor_beta(left))
-        return black76_one(future, leg.strike, left / 365.0, market.rate, leg.iv, True)[0]
+        ratio = max(vix, 1e-6) / market.vix
+        future = leg.forward * ratio ** float(tenor_beta(left))
+        return black76_one(future, leg.strike, left / 365.0, market.rate, leg.iv * ratio**VVIX_ELASTICITY, True)[0]
     if left <= 0:
         return max(leg.strike - spx, 0.0)
     vol = leg.iv * max(vix, 1e-6) / market.vix

@@ -1,53 +1,27 @@
 """The condor and its hedge on one SPX axis, scenarios and the hedged book.
 
 The hedge pays in VIX and the condor in SPX; the fitted **spot–vol link**
-maps each SPX move to a VIX level (:data:`alvh_core.fitted.SPOT_VOL_LINK`),
-with its 10th–90th percentile residual band.  Coefficients are interpolated
-between the fitted horizons (1, 5, 21 trading days) and held past 21 days,
-where the residual band widens with the square root of time.
+(:mod:`alvh_core.spotvol`) maps each SPX move to a VIX level, by the VIX it
+starts from, with its 10th–90th percentile band.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .condor import IronCondor
-from .fitted import SPOT_VOL_LINK
 from .hedge import HedgePlan, hedge_pnl
 from .legs import MULTIPLIER
 from .market import MarketState
 from .pricing import black_price_scaled
 from .probability import TRADING_DAYS_PER_YEAR, TerminalDistribution, pnl_measures
+from .spotvol import vix_after_move, vix_band
 from .volmodel import VolModel
 
 STRESS_MOVES = (-0.02, -0.05, -0.10, -0.20)
-
-
-@lru_cache(maxsize=512)
-def link_coefficients(trading_days: float) -> tuple[float, float, float, float, float]:
-    """(beta_down, beta_up, gamma, residual p10, residual p90) at a horizon."""
-    horizons = np.array(sorted(SPOT_VOL_LINK), float)
-    table = np.array([SPOT_VOL_LINK[int(h)] for h in horizons])
-    h = float(np.clip(trading_days, horizons[0], horizons[-1]))
-    coef = [float(np.interp(h, horizons, table[:, i])) for i in range(5)]
-    if trading_days > horizons[-1]:
-        widen = np.sqrt(trading_days / horizons[-1])
-        coef[3], coef[4] = coef[3] * widen, coef[4] * widen
-    return tuple(coef)
-
-
-def vix_after_move(vix0: float, spx_return, trading_days: float, band: str = "median") -> np.ndarray:
-    """VIX after a log-return of SPX over ``trading_days``: the fitted link
-    (``band`` = "median", "p10" or "p90" of the residuals), floored at 5."""
-    beta_down, beta_up, gamma, p10, p90 = link_coefficients(float(trading_days))
-    r = np.asarray(spx_return, float)
-    shift = {"median": 0.0, "p10": p10, "p90": p90}[band]
-    log_change = np.where(r < 0, beta_down * r, beta_up * r) + gamma * r * r + shift
-    return np.maximum(vix0 * np.exp(log_change), 5.0)
 
 
 def trading_days_between(calendar_days: float) -> float:
@@ -102,11 +76,11 @@ def payoff_curves(condor: IronCondor, contracts: int, plan: HedgePlan, market: M
     spx = np.asarray(spx, float)
     days = trading_days_between(max(days_elapsed, 1.0))
     r = np.log(spx / market.spot)
-    vix = np.stack([vix_after_move(market.vix, r, days, b) for b in ("median", "p10", "p90")])
-    condor_pl = condor_value_grid(condor, market, vol_model, spx, vix[0], days_elapsed) * contracts
+    vix = vix_band(market.vix, r, days)  # p10, median, p90
+    condor_pl = condor_value_grid(condor, market, vol_model, spx, vix[1], days_elapsed) * contracts
     hedge = hedge_pnl(plan, market, vix, spx[None, :], days_elapsed)  # the three responses in one call
-    return PayoffCurves(spx, vix[0], vix[1], vix[2], condor_pl, hedge[0], hedge[1], hedge[2],
-                        condor_pl + hedge[0], float(days_elapsed))
+    return PayoffCurves(spx, vix[1], vix[0], vix[2], condor_pl, hedge[1], hedge[0], hedge[2],
+                        condor_pl + hedge[1], float(days_elapsed))
 
 
 @dataclass(frozen=True)
@@ -131,23 +105,29 @@ def heat_map(condor: IronCondor, contracts: int, plan: HedgePlan, market: Market
 @dataclass(frozen=True)
 class StressRow:
     move: float
-    vix: float
-    condor: float
+    vix: float          # median VIX response
+    condor: float       # whole position, dollars, at the median VIX
     hedge: float
     combined: float
+    vix_p10: float = 0.0
+    vix_p90: float = 0.0
+    combined_p10: float = 0.0   # condor + hedge at the p10 / p90 VIX
+    combined_p90: float = 0.0
 
 
 def stress_table(condor: IronCondor, contracts: int, plan: HedgePlan, market: MarketState, vol_model: VolModel,
                  days_elapsed: float, moves=STRESS_MOVES) -> tuple[StressRow, ...]:
-    """SPX shocks by the horizon with the fitted VIX response (median)."""
+    """SPX shocks by the horizon with the fitted VIX response: median and band edges."""
     days = trading_days_between(max(days_elapsed, 1.0))
     moves = np.asarray(moves, float)
     spx = market.spot * (1.0 + moves)
-    vix = vix_after_move(market.vix, np.log1p(moves), days)
-    condor_pl = condor_value_grid(condor, market, vol_model, spx, vix, days_elapsed) * contracts
-    hedge = hedge_pnl(plan, market, vix, spx, days_elapsed)
-    return tuple(StressRow(float(m), float(v), float(c), float(h), float(c + h))
-                 for m, v, c, h in zip(moves, vix, condor_pl, hedge, strict=True))
+    vix = vix_band(market.vix, np.log1p(moves), days)  # (3, moves)
+    condor_pl = condor_value_grid(condor, market, vol_model, spx[None, :], vix, days_elapsed) * contracts
+    hedge = hedge_pnl(plan, market, vix, spx[None, :], days_elapsed)
+    total = condor_pl + hedge
+    return tuple(StressRow(float(m), float(vix[1, i]), float(condor_pl[1, i]), float(hedge[1, i]), float(total[1, i]),
+                           float(vix[0, i]), float(vix[2, i]), float(total[0, i]), float(total[2, i]))
+                 for i, m in enumerate(moves))
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,13 @@ from .payoff import (
     payoff_curves,
     stress_table,
     trading_days_between,
-    vix_after_move,
 )
 from .plan import CondorPlan, plan_condor
 from .regime import Regime, classify_regime
 from .signals import hedge_budget
 from .sizing import RiskBudget
+from .spotvol import vix_after_move
+from .stress import EpisodeRow, episode_rows
 from .tiers import Tier
 
 
@@ -86,6 +87,7 @@ class HorizonView:
     curves: PayoffCurves | None    # None when not asked for (the Builder draws them in another fragment)
     heat: HeatMap | None
     stress: tuple[StressRow, ...]
+    episodes: tuple[EpisodeRow, ...]   # today's book through the real falls of the history
     layer_vix_levels: np.ndarray
     layer_pnl: dict                # layer name -> P/L array against layer_vix_levels
 
@@ -145,9 +147,10 @@ def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_mo
         curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days)
     heat = heat_map(condor, contracts, hedge, market, vol_model, days) if with_heat_map else None
     stress = stress_table(condor, contracts, hedge, market, vol_model, max(days, 1.0))
+    episodes = episode_rows(condor, contracts, hedge, market, vol_model)
     levels = np.linspace(5.0, 150.0, 291)  # 0.5-point steps
     layer_pnl = layer_pnls(hedge, market, levels, market.spot, days)
-    return HorizonView(days, curves, heat, stress, levels, layer_pnl)
+    return HorizonView(days, curves, heat, stress, episodes, levels, layer_pnl)
 
 
 def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState) -> HedgeMetrics:

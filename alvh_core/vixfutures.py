@@ -5,9 +5,14 @@ structure: the forward 30-day variance between ``T`` and ``T + 30`` days
 (mean reversion is already in the curve's shape), less a convexity
 adjustment that grows with the vol of VIX and the time to expiry::
 
-    F(T) = sqrt(fwd var(T, T+30)) · (level − convexity · (VVIX/100)² · T/365)
+    F(T) = sqrt(fwd var(T, T+30)) · (level − convexity · (VIX vol)² · T/365)
+           · exp(backwardation · max(ln(VIX/VIX3M), 0))
 
-``level`` and ``convexity`` are fitted on CFE settlements (see
+In contango the curve's shape carries the mean reversion.  When the curve
+inverts the index curve's forward variance undershoots the futures (the
+market prices a slower fall than the spot curve implies); the last factor,
+fitted on the inverted days alone, puts that right.  ``level``, ``convexity``
+and ``backwardation`` are fitted on CFE settlements (see
 :mod:`alvh_core.fitted`).  VIX options are priced off this proxy, never off
 spot VIX.
 """
@@ -32,6 +37,7 @@ CONVEXITY_MAX_DAYS = 63.0
 class FuturesProxyParams:
     level: float
     convexity: float
+    backwardation: float = 0.0
 
 
 def third_friday(year: int, month: int) -> date:
@@ -91,5 +97,7 @@ def futures_proxy(term: VixTermStructure, days, vvix: float | None = None,
     days = np.maximum(np.asarray(days, float), 0.0)
     horizon = np.minimum(days, CONVEXITY_MAX_DAYS)
     factor = np.maximum(params.level - params.convexity * vol_of_vix**2 * horizon / 365.0, 0.5)
+    if params.backwardation and term.vix3m:
+        factor = factor * np.exp(params.backwardation * max(np.log(term.vix / term.vix3m), 0.0))
     # At expiry the future settles on (a special quote of) the index itself.
     return np.where(days <= 0.0, term.vix, forward_vol(term, days) * factor)

@@ -231,13 +231,29 @@ def scenario_section() -> None:
         else:
             st.info("No active hedge layer: nothing to draw against VIX.")
     label = "an instant move today" if days == 0 else f"after {days} day{'s' if days != 1 else ''}"
-    # A plain table: five short columns that fit a phone's width.
+    # Plain tables: short columns that fit a phone's width.
     st.table(pd.DataFrame([{
         "SPX move": f"{100 * r.move:+.0f} %".replace("-", "−"), "VIX": f"{r.vix:.1f}",
         "Condor": money(r.condor), "Hedge": money(r.hedge), "Combined": money(r.combined),
+        "VIX p10–p90": f"{r.vix_p10:.0f}–{r.vix_p90:.0f}",
+        "Combined p10 / p90": f"{money(r.combined_p10)} / {money(r.combined_p90)}",
     } for r in view.stress]).set_index("SPX move"))
-    st.caption(f"Stress scenarios, {label if days else 'over 1 day'}: the SPX move with the median VIX response "
-               "of the spot–vol link (VIX column). Model-based.")
+    st.caption(f"Stress scenarios, {label if days else 'over 1 day'}: the SPX move with the VIX response of the "
+               "spot–vol link from today's VIX (median; p10–p90 band beside it, with the book's P/L at each edge). "
+               "Model-based.")
+    st.markdown("**Real falls on this book**")
+    st.table(pd.DataFrame([{
+        "Episode": f"{e.episode.label}",
+        "SPX": f"{100 * e.episode.spx_move:+.1f} % in {e.episode.trading_days} d".replace("-", "−"),
+        "VIX then (model)": f"{e.episode.vix_start:.1f} → {e.episode.vix_end:.1f} ({e.model_vix_then:.1f})",
+        "Combined, VIX as then": f"{money(e.actual.combined)} (VIX {e.vix_as_then:.1f})",
+        "Combined, model VIX": f"{money(e.model.combined)} (VIX {e.model_vix:.1f})",
+    } for e in view.episodes]).set_index("Episode"))
+    st.caption("Each real fall replayed on today's book: SPX moves as it did, marked after the episode's length "
+               "(at most the condor's expiry). \"VIX as then\" moves today's VIX by the ratio it moved in the "
+               "episode; \"model VIX\" is the spot–vol link's median from today's VIX for the same SPX move. "
+               "\"VIX then (model)\": the real VIX at the episode's start and end, and in brackets what the link "
+               "predicted from the SPX move alone. Closes from Cboe and S&P history; P/L model-based.")
 
 # Static notes sit outside the fragments: each element a fragment re-sends costs the browser a
 # render pass of the whole page.

@@ -10,8 +10,8 @@ import QuantLib as ql
 
 from alvh_core.hedge import HedgeSettings, breakeven_vix, build_hedge, hedge_pnl, pick_expiry, vix_option_vol, vxth_weight_pct
 from alvh_core.market import DEFAULT_MARKET, MarketState
-from alvh_core.payoff import link_coefficients, vix_after_move
 from alvh_core.regime import classify_regime
+from alvh_core.spotvol import implied_move_units, link_coefficients, vix_after_move, vix_band
 from alvh_core.vixfutures import futures_proxy
 
 CALM = MarketState(spot=6000.0, vix=13.0, vix9d=12.0, vix3m=15.5, vix6m=17.0, vvix=85.0, asof="2026-03-02")
@@ -93,11 +93,37 @@ def test_vix_option_vol_decays_with_tenor_and_has_call_skew():
 
 
 def test_spot_vol_link_by_hand():
-    beta_down, beta_up, gamma, p10, p90 = link_coefficients(5)
+    """The median at 5 days for a 5 % fall from VIX 20, term by term from the table."""
+    from alvh_core.fitted import SPOT_VOL_LINK
+
+    a, b_down, b_up, b_sq, b_level = SPOT_VOL_LINK[5]["median"]
     r = np.log(0.95)
-    assert float(vix_after_move(20.0, r, 5)) == pytest.approx(20.0 * np.exp(beta_down * r + gamma * r * r))
-    assert float(vix_after_move(20.0, r, 5, "p90")) > float(vix_after_move(20.0, r, 5)) > float(vix_after_move(20.0, r, 5, "p10"))
-    assert link_coefficients(3)[0] == pytest.approx(np.interp(3, [1, 5], [link_coefficients(1)[0], beta_down]))
+    z = r / (0.20 * np.sqrt(5 / 252))
+    assert implied_move_units(r, 20.0, 5) == pytest.approx(z)
+    assert float(vix_after_move(20.0, r, 5)) == pytest.approx(20.0 * np.exp(a + b_down * z + b_sq * z * z))
+    low, mid, high = vix_band(20.0, r, 5)
+    assert low < mid < high and float(vix_after_move(20.0, r, 5, "p90")) == pytest.approx(high)
+    coef3, _ = link_coefficients(3)
+    assert coef3[1, 1] == pytest.approx(np.interp(3, [1, 5], [SPOT_VOL_LINK[1]["median"][1], b_down]))
+
+
+def test_the_same_fall_moves_vix_more_from_a_calm_start():
+    """A 3 % fall is a 3.5-sigma day from VIX 13 and a 1-sigma day from VIX 45."""
+    r = np.log(0.97)
+    calm, stressed = vix_band(13.0, r, 1) / 13.0, vix_band(45.0, r, 1) / 45.0
+    assert calm[1] > 1.3 and stressed[1] < 1.15
+    assert (calm[2] - calm[0]) > (stressed[2] - stressed[0])  # the band widens with the move in sigmas
+
+
+@pytest.mark.parametrize("vix0", [9.0, 13.0, 25.0, 60.0, 82.0])
+def test_link_stays_finite_and_ordered_far_outside_the_fit(vix0):
+    moves = np.log(np.array([0.3, 0.5, 0.8, 0.9, 0.97, 1.0, 1.05, 1.3, 2.0]))
+    for days in (1, 5, 21, 60, 250):
+        band = vix_band(vix0, moves, days)
+        assert np.all(np.isfinite(band)) and np.all((band >= 5.0) & (band <= 150.0))
+        assert np.all(band[0] <= band[1]) and np.all(band[1] <= band[2])
+        median = band[1]
+        assert np.all(np.diff(median[:6]) <= 1e-9)  # a deeper fall never lowers the median VIX
 
 
 def test_breakeven_vix_is_where_the_hedge_pays_for_itself():
@@ -118,8 +144,9 @@ def test_bad_settings_are_refused():
 @pytest.mark.parametrize("days_elapsed", [0.0, 5.0, 30.0, 120.0])
 def test_vix_leg_scenarios_match_quantlib_black(days_elapsed):
     """Every VIX leg under a VIX scenario: QuantLib's BlackCalculator on the
-    future moved by its tenor beta, F = F0 · (VIX/VIX0)^beta (intrinsic value
-    past expiry)."""
+    future moved by its tenor beta, F = F0 · (VIX/VIX0)^beta, at the vol
+    moved as VVIX does, σ = σ0 · (VIX/VIX0)^k (intrinsic value past expiry)."""
+    from alvh_core.fitted import VVIX_ELASTICITY
     from alvh_core.vixfutures import tenor_beta
 
     plan = _plan(DEFAULT_MARKET)
@@ -137,7 +164,8 @@ def test_vix_leg_scenarios_match_quantlib_black(days_elapsed):
                 future = leg.forward * (vix / DEFAULT_MARKET.vix) ** float(tenor_beta(left))
                 years = left / 365.0
                 calc = ql.BlackCalculator(ql.PlainVanillaPayoff(ql.Option.Call, leg.strike), float(future),
-                                          leg.iv * np.sqrt(years), float(np.exp(-DEFAULT_MARKET.rate * years)))
+                                          leg.iv * (vix / DEFAULT_MARKET.vix) ** VVIX_ELASTICITY * np.sqrt(years),
+                                          float(np.exp(-DEFAULT_MARKET.rate * years)))
                 expected = calc.value()
             assert got[i, j] == pytest.approx(expected, rel=1e-10, abs=1e-12)
 

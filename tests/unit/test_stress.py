@@ -1,0 +1,108 @@
+"""Stress scenarios and real-episode replays: the ``stress`` command and the Builder's rows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alvh_core.hedge import HedgeSettings
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.position import HedgeContext, Scenario, build_position
+from alvh_core.sizing import RiskBudget
+from alvh_core.stress import EPISODES, episode_rows, stress_outcome
+from alvh_core.tiers import find_tier, load_tiers
+
+from .test_cli import run
+
+
+def _position(market=DEFAULT_MARKET, scheme="alvh", tier="Moderate"):
+    scenario = Scenario(find_tier(load_tiers(), tier), RiskBudget(dollars=5_000.0), hedge=HedgeSettings(scheme=scheme))
+    return build_position(market, scenario, HedgeContext.from_vix(market.vix), with_view=False)
+
+
+@pytest.mark.data
+def test_episode_closes_are_the_real_ones(data_dir):
+    """Every episode's SPX and VIX closes, read straight from the Cboe and S&P files."""
+    spx = pd.read_csv(data_dir / "SPX_History.csv")
+    spx.index = pd.to_datetime(spx["DATE"], format="%m/%d/%Y")
+    vix = pd.read_csv(data_dir / "VIX_History.csv")
+    vix.index = pd.to_datetime(vix["DATE"])
+    for e in EPISODES:
+        assert round(spx.loc[e.start, "CLOSE"], 2) == pytest.approx(e.spx_start, abs=0.006)
+        assert round(spx.loc[e.end, "CLOSE"], 2) == pytest.approx(e.spx_end, abs=0.006)
+        assert vix.loc[e.start, "CLOSE"] == pytest.approx(e.vix_start) and vix.loc[e.end, "CLOSE"] == pytest.approx(e.vix_end)
+        assert len(spx.loc[e.start:e.end]) - 1 == e.trading_days
+        assert e.spx_move < -0.05 and e.vix_ratio > 1.3
+
+
+def test_hedge_pays_more_the_higher_vix_goes_and_the_condor_loses_its_max_past_the_wings():
+    position = _position()
+    condor, contracts = position.condor, max(position.contracts, 1)
+    out = stress_outcome(condor, contracts, position.hedge, DEFAULT_MARKET, DEFAULT_MARKET.vol_model(), -0.20,
+                         trading_days=5, calendar_days=condor.days)
+    low, mid, high = (out.bands[b] for b in ("p10", "median", "p90"))
+    assert low.vix < mid.vix < high.vix
+    assert low.hedge < mid.hedge < high.hedge
+    # At expiry, 20 % below spot is past the long put: the condor loses exactly its max loss.
+    assert mid.condor == pytest.approx(-position.plan.metrics.max_loss * contracts, rel=1e-9)
+    for f in out.futures:
+        assert f.after["p10"] <= f.after["median"] <= f.after["p90"] and f.after["median"] > f.before
+
+
+def test_episode_rows_on_todays_book():
+    position = _position()
+    rows = episode_rows(position.condor, 1, position.hedge, DEFAULT_MARKET, DEFAULT_MARKET.vol_model())
+    assert [r.episode.key for r in rows] == [e.key for e in EPISODES]
+    for r in rows:
+        assert r.vix_as_then == pytest.approx(DEFAULT_MARKET.vix * r.episode.vix_ratio)
+        assert np.isfinite([r.actual.combined, r.model.combined, r.model_vix_then]).all()
+        assert r.days_elapsed <= position.condor.days
+    by = {r.episode.key: r for r in rows}
+    # From a calm start the link now expects most of the real VIX spike (the old one said 21 for 2018-02).
+    assert by["2020-02"].model_vix_then > 30 and by["2015-08"].model_vix_then > 25
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("key", ["2015-08", "2018-02", "2020-02", "2020-03"])
+def test_stress_replays_an_episode_from_its_first_day(data_dir, key):
+    episode = next(e for e in EPISODES if e.key == key)
+    out = run("stress", "--data-dir", str(data_dir), "--episode", key, "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["market"]["asof"] == episode.start and result["market"]["vix"] == episode.vix_start
+    assert result["spx_after"] == pytest.approx(episode.spx_end, abs=0.01)
+    assert result["actual"]["vix"] == episode.vix_end
+    vix = result["vix"]
+    assert vix["p10"] < vix["median"] < vix["p90"]
+    for band in ("p10", "median", "p90"):
+        pnl = result["pnl"][band]
+        assert pnl["combined"] == pytest.approx(pnl["condor"] + pnl["hedge"], abs=0.01)
+    assert result["pnl"]["p10"]["hedge"] < result["pnl"]["p90"]["hedge"]
+    assert result["futures"] and all(f["after"]["median"] > f["before"] for f in result["futures"])
+
+
+def test_stress_from_typed_levels():
+    out = run("stress", "--spx", "7000", "--vix", "15", "--vix3m", "18", "--spx-move", "-10", "--days", "5",
+              "--tier", "Conservative", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["spx_after"] == pytest.approx(6300.0)
+    assert 25 < result["vix"]["median"] < 60 and result["trading_days"] == 5
+
+
+@pytest.mark.parametrize("args", [
+    ("stress", "--spx", "7000", "--vix", "15"),
+    ("stress", "--spx", "7000", "--vix", "15", "--spx-move", "-100"),
+    ("stress", "--spx", "7000", "--vix", "15", "--spx-move", "nan"),
+    ("stress", "--spx", "7000", "--vix", "15", "--spx-move", "-5", "--days", "0"),
+    ("stress", "--spx", "7000", "--vix", "15", "--spx-move", "-5", "--days", "9999"),
+    ("stress", "--spx", "7000", "--vix", "15", "--episode", "1929-10"),
+    ("stress", "--spx", "7000", "--vix", "15", "--episode", "2020-03", "--spx-move", "-5"),
+])
+def test_stress_bad_input_is_one_line(args):
+    out = run(*args)
+    assert out.returncode == 2 and out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
