@@ -404,3 +404,112 @@ def fit_futures_proxy(data_dir: str | Path, history: History | None = None) -> F
                            str(frame.index[0].date()), str(frame.index[-1].date()), round(beta1, 3), round(beta2, 3),
                            round(t1, 1), round(t2, 1), round(float(scale), 1), round(float(power), 3),
                            backwardation, by_curve)
+
+
+# --- SPX strike grid ---------------------------------------------------------------------
+
+GRID_STEPS = (5.0, 10.0, 25.0, 50.0, 100.0)
+#: Tenor buckets (calendar days, upper bounds) of the listed strike grid, by kind of expiry.
+GRID_BUCKETS = {"weekly": (10, 27, 50), "standard": (60, 110, 180, 400)}
+
+
+def listed_reach(strikes: set, spot: float, step: float) -> float:
+    """How far from spot (a share of it, 0.5 % steps) every multiple of ``step`` is listed."""
+    reach = 0.0
+    for distance in np.arange(0.005, 0.5001, 0.005):
+        wanted = np.arange(step, spot * 2.0, step)
+        wanted = wanted[np.abs(wanted / spot - 1.0) < distance]
+        if not all(k in strikes for k in wanted):
+            break
+        reach = float(distance)
+    return reach
+
+
+def fit_strike_grid(data_dir: str | Path) -> dict:
+    """The listed SPX strike grid by kind of expiry, tenor and distance from spot.
+
+    For every expiry of every chain under ``<data_dir>/chains`` and each step
+    of :data:`GRID_STEPS`, the distance from spot within which every multiple
+    of the step is listed; per bucket, the smallest such distance over the
+    expiries (so the grid is listed on every one of them), made to grow with
+    the step.  Returns kind -> [(max days, [(step, reach), ...]), ...].
+    """
+    from .calendar import spx_expiries
+    from .chains import read_cboe_chain
+
+    reaches: dict[tuple[str, int], list[list[float]]] = {}
+    for path in sorted((Path(data_dir) / "chains").glob("*.csv")):
+        chain = read_cboe_chain(path)
+        quotes = chain.quotes
+        expiry_days = pd.to_datetime(quotes["expiration"]).dt.date
+        for e in spx_expiries(chain.quote_date):
+            days = (e.day - chain.quote_date).days
+            kind = "weekly" if e.kind == "weekly" else "standard"
+            bucket = next((b for b in GRID_BUCKETS[kind] if days <= b), None)
+            if bucket is None:
+                continue
+            strikes = set(quotes.loc[expiry_days == e.day, "strike"].astype(float))
+            reaches.setdefault((kind, bucket), []).append([listed_reach(strikes, chain.spot, s) for s in GRID_STEPS])
+    table: dict[str, list] = {}
+    for kind, buckets in GRID_BUCKETS.items():
+        rows = []
+        for bucket in buckets:
+            if (kind, bucket) not in reaches:
+                continue
+            low = np.min(np.array(reaches[(kind, bucket)]), axis=0)
+            low = np.maximum.accumulate(low)
+            rows.append((bucket, [(step, round(float(r), 3)) for step, r in zip(GRID_STEPS, low, strict=True) if r > 0]))
+        table[kind] = rows
+    return table
+
+
+# --- bid/ask spreads (fills) ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SpreadFit:
+    """ln(half spread) = a + b·ln(mid) + c·|delta| + d·[call] + e·ln(VIX/20), index points."""
+
+    intercept: float
+    log_mid: float
+    delta: float
+    call: float
+    log_vix: float
+    residual_sd: float          # log points
+    sum_ratio_by_delta: dict    # |delta| bucket -> sum(model half spreads) / sum(market)
+    bias_by_date: dict          # date -> mean log residual
+    options: int
+
+
+def spread_points(data_dir: str | Path) -> pd.DataFrame:
+    """OTM options of 2–50 delta, 1–120 days, mid above 0.10, from every chain, with that day's VIX."""
+    data_dir = Path(data_dir)
+    history = load_history_folder(data_dir)
+    rows = []
+    for path in sorted((data_dir / "chains").glob("*.csv")):
+        chain = read_cboe_chain(path)
+        vix = float(closes_on(history, pd.Timestamp(chain.quote_date))["vix"])
+        for s in expiry_slices(chain, 1, 120):
+            greeks = black76(s.forward, s.strikes, s.days / DAYS_PER_YEAR, 0.0, s.ivs, s.is_call)
+            mid = greeks.price * s.discount
+            rows.append(pd.DataFrame({"date": str(chain.quote_date), "vix": vix, "days": s.days, "strike": s.strikes,
+                                      "mid": mid, "delta": np.abs(greeks.delta), "call": s.is_call.astype(float),
+                                      "half_spread": s.half_spreads}))
+    frame = pd.concat(rows, ignore_index=True)
+    return frame[(frame["delta"] >= 0.02) & (frame["delta"] <= 0.5) & (frame["mid"] > 0.1) & (frame["half_spread"] > 0)]
+
+
+def fit_spreads(data_dir: str | Path) -> SpreadFit:
+    """Least squares of the log half spread on the option's mid, delta, side and VIX."""
+    frame = spread_points(data_dir)
+    design = np.column_stack([np.ones(len(frame)), np.log(frame["mid"]), frame["delta"], frame["call"],
+                              np.log(frame["vix"] / 20.0)])
+    y = np.log(frame["half_spread"].to_numpy())
+    coef = np.round(np.linalg.lstsq(design, y, rcond=None)[0], 4)
+    resid = y - design @ coef
+    model = np.exp(design @ coef)
+    ratios = {}
+    for low, high in ((0.02, 0.1), (0.1, 0.2), (0.2, 0.35), (0.35, 0.5)):
+        m = ((frame["delta"] >= low) & (frame["delta"] < high)).to_numpy()
+        ratios[f"{low:g}-{high:g}"] = round(float(model[m].sum() / frame["half_spread"].to_numpy()[m].sum()), 3)
+    bias = {d: round(float(resid[(frame["date"] == d).to_numpy()].mean()), 3) for d in frame["date"].unique()}
+    return SpreadFit(*(float(c) for c in coef), round(float(resid.std()), 3), ratios, bias, int(len(frame)))

@@ -155,3 +155,22 @@ def expiry_slices(chain: OptionChain, min_days: int = 1, max_days: int = 400) ->
             half_spreads=0.5 * (ask - bid)[good][keep],
         ))
     return out
+
+
+def chain_carry(chain: OptionChain, rate: float) -> float:
+    """The SPX dividend yield (decimal, continuous) implied by the chain's parity
+    forwards at ``rate``: ln F(T) = ln S* + (r − q)·T fitted over the expiries
+    of 7–200 days, so a spot stamped a few minutes off the options' close
+    (S* ≠ the quoted spot) does not leak into q."""
+    slices = expiry_slices(chain, 7, 200)
+    if len(slices) < 3:
+        raise ChainFormatError("fewer than three expiries of 7-200 days for a parity-implied carry")
+    years = np.array([s.days / DAYS_PER_YEAR for s in slices])
+    slope, _ = np.polyfit(years, np.log([s.forward for s in slices]), 1)
+    return float(rate - slope)
+
+
+def chain_on(folder: Path, day: str) -> Path | None:
+    """The chain file of ``day`` (YYYY-MM-DD) in a data folder's ``chains``, if there is one."""
+    path = Path(folder) / "chains" / f"spx_quotedata_{day}.csv"
+    return path if path.is_file() else None

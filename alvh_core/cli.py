@@ -18,13 +18,16 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .calibration import calibrate_skew, fit_futures_proxy, fit_spot_vol, fit_vvix_response
+from .calibration import calibrate_skew, fit_futures_proxy, fit_spot_vol, fit_strike_grid, fit_vvix_response
+from .chains import chain_carry, chain_on, read_cboe_chain
 from .condor import SELECTIONS
+from .fitted import DEFAULT_FILL_SHARE
+from .hedge import SIZING_MODES
 from .history import HistoryFormatError, closes_on, load_history_folder
-from .market import DEFAULT_MARKET, MarketState
-from .plan import plan_condor
+from .market import DEFAULT_MARKET, MarketState, tbill_rate
+from .plan import UNDERLYINGS
 from .pricing import black76, bsm
-from .sizing import MEASURES, RiskBudget, compare_tiers
+from .sizing import ALL_MEASURES, MEASURES, RiskBudget, compare_tiers
 from .stress import EPISODES
 from .tiers import TierTableError, find_tier, load_tiers
 
@@ -110,6 +113,11 @@ def _market(args) -> tuple[MarketState, object]:
         if not np.isfinite(row.get("spx", np.nan)):
             raise UsageError(f"{args.data_dir}: no SPX close on or before {when}")
         get = lambda k: float(row[k]) if k in row and np.isfinite(row[k]) else None  # noqa: E731
+        if args.rate is None and "irx" in row and np.isfinite(row["irx"]):
+            rate = tbill_rate(float(row["irx"]))  # the 3-month T-bill of that day
+        chain_file = chain_on(args.data_dir, str(row.name.date()))
+        if args.div is None and chain_file is not None:
+            div = min(max(chain_carry(read_cboe_chain(chain_file), rate), 0.0), 0.2)  # the chain's parity forwards
         market = MarketState(spot=float(row["spx"]), vix=float(row["vix"]), vix9d=get("vix9d"), vix3m=get("vix3m"),
                              vix6m=get("vix6m"), vvix=get("vvix"), rate=rate, div=div, asof=str(row.name.date()),
                              source="file")
@@ -184,7 +192,8 @@ def cmd_plan(args) -> dict:
     market, history = _market(args)
     tier = find_tier(load_tiers(args.tiers), args.tier)
     budget = _budget(args)
-    plan = plan_condor(market, tier, budget, args.measure, args.selection, days=args.days, history=history)
+    position, context = _position(market, history, args, budget, tier)
+    plan = position.plan
     condor, metrics, sizing = plan.condor, plan.metrics, plan.chosen
     out = {
         "market": asdict(market),
@@ -192,13 +201,17 @@ def cmd_plan(args) -> dict:
         "selection": args.selection,
         "condor": {
             "legs": [leg.as_dict() for leg in condor.legs],
-            "credit": metrics.credit, "max_profit": metrics.max_profit, "max_loss": metrics.max_loss,
+            "underlying": condor.underlying, "credit": metrics.credit, "max_profit": metrics.max_profit,
+            "max_loss": metrics.max_loss,
+            "fill": {"share": metrics.fill_share, "credit_mid": metrics.credit_mid,
+                     "credit_natural": metrics.credit_natural},
             "breakevens": metrics.breakevens, "pop": metrics.pop,
             "touch": {"short_put": metrics.touch_short_put, "short_call": metrics.touch_short_call},
             "expected_pl": metrics.expected_pl, "expected_loss": metrics.expected_loss, "cvar95": metrics.cvar95,
             "greeks": metrics.greeks,
             "expected_move": {"1sd": metrics.expected_move_1sd, "2sd": metrics.expected_move_2sd},
             "atm_vol": condor.atm_vol, "pop_convention": metrics.distribution,
+            "expiry": _expiry_json(condor),
         },
         "risk_budget": {"dollars": budget.amount, "pct_of_notional": budget.pct_of_notional, "notional": budget.notional},
         "measure": args.measure,
@@ -206,7 +219,8 @@ def cmd_plan(args) -> dict:
         "risk_per_contract": sizing.risk_per_contract,
         "contracts_by_measure": {m: s.contracts for m, s in plan.sizing.items()},
         "position": {"max_loss": sizing.position_max_loss, "credit": sizing.position_credit},
-        "hedge": _hedge_json(market, history, args, budget, tier, plan),
+        "hedge": _hedge_json(position, context),
+        "book_risk": {f"{d}d": asdict(r) for d, r in position.book_risk.items()},
         "units": {"money": "dollars per contract unless 'position'", "strikes": "SPX points",
                   "prices": "SPX points per option", "probabilities": "decimals"},
         "model_based": True,
@@ -235,17 +249,25 @@ def _position(market, history, args, budget, tier):
               "vix6m": market.vix6m, "vvix": market.vvix}
     report = regime_report(history.panel if history is not None else None, asof, levels, market.source, calendar)
     context = HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
-                           calendar.next_any(pd.Timestamp(report.asof).date()).days_away)
+                           calendar.next_any(pd.Timestamp(report.asof).date()).days_away, report.hedge_band[1])
     scenario = Scenario(tier=tier, budget=budget, measure=args.measure, selection=args.selection, days=args.days,
-                        hedge=HedgeSettings(scheme=args.hedge, contingent=args.contingent))
+                        hedge=HedgeSettings(scheme=args.hedge, contingent=args.contingent, sizing=args.hedge_sizing),
+                        underlying=args.underlying, fill_share=args.fill_share)
     return build_position(market, scenario, context, history, with_view=False), context
 
 
-def _hedge_json(market, history, args, budget, tier, plan) -> dict:
+def _expiry_json(condor) -> dict | None:
+    e = condor.expiry
+    if e is None:
+        return None
+    return {"date": e.day.isoformat(), "weekday": e.day.strftime("%A"), "root": e.root, "kind": e.kind,
+            "settlement": e.settlement, "days": condor.days}
+
+
+def _hedge_json(position, context) -> dict:
     """The hedge layers for ``plan --hedge``."""
     from .hedge import SCHEME_LABELS
 
-    position, context = _position(market, history, args, budget, tier)
     hedge, book = position.hedge, position.book
     return {
         "scheme": hedge.scheme, "label": SCHEME_LABELS[hedge.scheme], "regime": hedge.regime,
@@ -329,7 +351,7 @@ def cmd_stress(args) -> dict:
         "market": asdict(market),
         "tier": tier.name, "contracts": position.contracts,
         "condor": {"legs": [leg.as_dict() for leg in condor.legs], "credit": position.plan.metrics.credit,
-                   "max_loss": position.plan.metrics.max_loss},
+                   "max_loss": position.plan.metrics.max_loss, "expiry": _expiry_json(condor)},
         "hedge": {"scheme": hedge.scheme, "label": SCHEME_LABELS[hedge.scheme], "regime": hedge.regime,
                   "premium": hedge.total_cost,
                   "layers": [{"name": layer.name, "instrument": layer.instrument, "contracts": layer.contracts,
@@ -369,6 +391,7 @@ def cmd_calibrate(args) -> dict:
         out["spot_vol_link"] = {f"{f.horizon}d": asdict(f) for f in fit_spot_vol(history)}
     if "vvix" in history.panel:
         out["vvix_response"] = asdict(fit_vvix_response(history))
+    out["strike_grid"] = fit_strike_grid(args.data_dir)
     return out | {"skew": asdict(result.params),
             "skew_fit_error_vol_points": asdict(result.overall),
             "skew_fit_error_by_date": {k: asdict(v) for k, v in result.by_date.items()},
@@ -418,6 +441,15 @@ def cmd_regime(args) -> dict:
     }
 
 
+def _add_trade_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--underlying", choices=UNDERLYINGS, default="auto",
+                   help="SPX, XSP (one tenth), or auto: SPX when the budget holds one contract")
+    p.add_argument("--fill-share", type=_number("--fill-share", limits=(0.0, 1.0)), default=DEFAULT_FILL_SHARE,
+                   help="share of the way from mid (0) to natural (1) the condor fills")
+    p.add_argument("--hedge-sizing", choices=SIZING_MODES, default="notional",
+                   help="hedge as a share of notional (seed 001), or to the condor position")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m alvh_core", description="ALVH Studio engine: JSON on stdout.")
     parser.add_argument("--version", action="version", version=f"alvh_core {__version__}")
@@ -453,8 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--tier", required=True)
             p.add_argument("--notional", type=_positive("--notional"), default=100_000.0)
             p.add_argument("--risk-pct", type=_positive("--risk-pct"))
-            p.add_argument("--measure", choices=MEASURES, default="max_loss")
+            p.add_argument("--measure", choices=ALL_MEASURES, default="max_loss")
             p.add_argument("--days", type=_positive("--days"), help="override the tier's days to expiry")
+            _add_trade_args(p)
             p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
             p.add_argument("--contingent", choices=("always", "stress"), default="always",
                            help="tail layer always on, or only when the stress trigger fires")
@@ -473,9 +506,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notional", type=_positive("--notional"), default=100_000.0)
     p.add_argument("--risk-budget", type=_positive("--risk-budget"), help="dollars")
     p.add_argument("--risk-pct", type=_positive("--risk-pct"))
-    p.add_argument("--measure", choices=MEASURES, default="max_loss")
+    p.add_argument("--measure", choices=ALL_MEASURES, default="max_loss")
     p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
     p.add_argument("--contingent", choices=("always", "stress"), default="always")
+    _add_trade_args(p)
     p.set_defaults(run=cmd_stress, days=None)
 
     p = sub.add_parser("regime", help="today's VIX regime, signals and hedge budget")

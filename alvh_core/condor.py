@@ -11,18 +11,28 @@ Money units: leg prices and widths in index points; every P/L figure of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
+from .calendar import FAR_STEP, SpxExpiry, nearest_expiry, strike_step
+from .fills import fill_for_legs
+from .fitted import DEFAULT_FILL_SHARE
 from .legs import MULTIPLIER, OptionLeg, Structure, price_leg
-from .market import MarketState, strike_step
+from .market import MarketState
 from .pricing import DAYS_PER_YEAR, bsm_price_delta
 from .probability import PnlMeasures, TerminalDistribution, lognormal, pnl_measures
 from .tiers import Tier
 from .volmodel import VolModel
 
 SELECTIONS = ("pop", "delta")
+#: Products: SPX, and the mini index XSP (one tenth of SPX).  The engine keeps every
+#: strike and price in SPX points; an XSP contract is worth a tenth of an SPX one.
+PRODUCT_SIZE = {"SPX": 1.0, "XSP": 0.1}
+#: XSP's listed strikes in SPX points: 1-point XSP strikes are 10 SPX points, twice SPX's 5.
+XSP_GRID_IN_SPX_POINTS = 2.0
 #: |delta| values tried when searching for the POP target.
 _DELTA_GRID = np.arange(0.01, 0.451, 0.0025)
 
@@ -36,6 +46,45 @@ class IronCondor(Structure):
     rate: float = 0.0
     div: float = 0.0
     atm_vol: float = 0.0  # model ATM vol at the tenor (decimal)
+    expiry: SpxExpiry | None = None  # the listed expiry (None for a hand-made tenor)
+    fill_cost: float = 0.0           # points per contract given up from mid at the chosen fill
+    natural_cost: float = 0.0        # points per contract from mid to the natural price
+    underlying: str = "SPX"          # "SPX", or "XSP" (one tenth of SPX: strikes and prices / 10)
+
+    @property
+    def size(self) -> float:
+        """Contract size as a share of one SPX contract."""
+        return PRODUCT_SIZE[self.underlying]
+
+    @property
+    def dollars_per_point(self) -> float:
+        """Dollars per SPX point per contract (100 for SPX, 10 for XSP)."""
+        return MULTIPLIER * self.size
+
+    def greeks(self) -> dict[str, float]:
+        return {name: value * self.size for name, value in super().greeks().items()}
+
+    def quoted(self, points: float) -> float:
+        """A strike or price in the product's own units (XSP quotes one tenth of SPX)."""
+        return points * self.size
+
+    @property
+    def premium(self) -> float:
+        """Net premium at the fill: the legs' mids plus what the fill gives up."""
+        return super().premium + self.fill_cost
+
+    @property
+    def mid_credit(self) -> float:
+        """Net credit at the legs' model mids, index points."""
+        return -super().premium
+
+    @property
+    def natural_credit(self) -> float:
+        """Net credit selling at the bid and buying at the ask (model spreads), index points."""
+        return self.mid_credit - self.natural_cost
+
+    def pnl_at_expiry(self, underlying_at_expiry) -> np.ndarray:
+        return super().pnl_at_expiry(underlying_at_expiry) - self.fill_cost
 
     @property
     def long_put(self) -> OptionLeg:
@@ -55,7 +104,7 @@ class IronCondor(Structure):
 
     @property
     def credit(self) -> float:
-        """Net credit received, index points."""
+        """Net credit received at the fill, index points."""
         return -self.premium
 
     @property
@@ -100,7 +149,7 @@ class CondorMetrics:
     point, theta $/day).
     """
 
-    credit: float
+    credit: float              # at the fill
     max_profit: float
     max_loss: float
     breakevens: tuple[float, float]
@@ -115,20 +164,39 @@ class CondorMetrics:
     expected_move_2sd: float   # points
     convention: str
     distribution: str
+    credit_mid: float = 0.0        # at the legs' model mids
+    credit_natural: float = 0.0    # selling at the bid, buying at the ask (model spreads)
+    fill_share: float = 0.0        # 0 = mid, 1 = natural
+
+
+def product_step(spot: float, strike: float, days: float, kind: str = "standard", underlying: str = "SPX") -> float:
+    """The listed strike interval in SPX points for SPX or XSP (see :func:`alvh_core.calendar.strike_step`)."""
+    return strike_step(spot, strike, days, kind=kind) * (XSP_GRID_IN_SPX_POINTS if underlying == "XSP" else 1.0)
+
+
+def listed_strikes(spot: float, days: float, low: float, high: float, kind: str = "standard",
+                   underlying: str = "SPX") -> np.ndarray:
+    """Every listed strike (SPX points) between ``low`` and ``high`` on the grid of
+    :func:`product_step` (finer near the money)."""
+    candidates = np.arange(np.floor(max(low, 5.0) / 5.0) * 5.0, high + 5.0, 5.0)
+    steps = np.array([product_step(spot, k, days, kind, underlying) for k in candidates])
+    return candidates[np.abs(candidates / steps - np.round(candidates / steps)) < 1e-9]
 
 
 class _StrikeGrid:
-    """Model prices and deltas of puts and calls on the strike grid."""
+    """Model prices and deltas of puts and calls on the listed strike grid."""
 
-    def __init__(self, market: MarketState, vol_model: VolModel, days: float, wing: float):
-        self.step = strike_step(market.spot)
+    def __init__(self, market: MarketState, vol_model: VolModel, days: float, wing: float, kind: str = "standard",
+                 underlying: str = "SPX"):
         self.forward = float(market.forward(days))
         years = days / DAYS_PER_YEAR
         atm = float(vol_model.atm_vol(days))
         sd = atm * np.sqrt(years)
-        low = max(self.step, np.floor(market.spot * np.exp(-7 * sd - 0.02) / self.step) * self.step - wing)
-        high = np.ceil(market.spot * np.exp(5 * sd + 0.02) / self.step) * self.step + wing
-        self.strikes = np.arange(low, high + self.step / 2, self.step)
+        # Two far-grid steps beyond the wings, so every short strike has a listed wing beyond it.
+        low = market.spot * np.exp(-7 * sd - 0.02) - 2 * wing - 2 * FAR_STEP
+        high = market.spot * np.exp(5 * sd + 0.02) + 2 * wing + 2 * FAR_STEP
+        self.strikes = _listed_cached(float(market.spot), float(days), float(low), float(high), kind, underlying)
+        self.step = float(np.min(np.diff(self.strikes))) if self.strikes.size > 1 else 5.0
         self.iv = vol_model.implied_vol(self.strikes, self.forward, days)
         put_price, put_delta = bsm_price_delta(market.spot, self.strikes, years, market.rate, market.div, self.iv,
                                                "put")
@@ -140,29 +208,55 @@ class _StrikeGrid:
         self.atm = atm
 
     def index(self, strikes) -> np.ndarray:
-        idx = np.rint((np.asarray(strikes, float) - self.strikes[0]) / self.step).astype(int)
+        """Index of each (listed) strike in the grid."""
+        idx = np.searchsorted(self.strikes, np.asarray(strikes, float) - 1e-9)
         return np.minimum(np.maximum(idx, 0), self.strikes.size - 1)
+
+    def at_or_below(self, level) -> np.ndarray:
+        idx = np.searchsorted(self.strikes, np.asarray(level, float) + 1e-9, side="right") - 1
+        return self.strikes[np.maximum(idx, 0)]
+
+    def at_or_above(self, level) -> np.ndarray:
+        idx = np.searchsorted(self.strikes, np.asarray(level, float) - 1e-9, side="left")
+        return self.strikes[np.minimum(idx, self.strikes.size - 1)]
+
+
+def _listed_cached(spot: float, days: float, low: float, high: float, kind: str, underlying: str) -> np.ndarray:
+    # Rounded bounds keep the cache small; the grid itself is exact.
+    return _listed(round(spot, 2), round(days, 4), float(np.floor(low / 100) * 100), float(np.ceil(high / 100) * 100),
+                   kind, underlying)
+
+
+@lru_cache(maxsize=256)
+def _listed(spot: float, days: float, low: float, high: float, kind: str, underlying: str) -> np.ndarray:
+    strikes = listed_strikes(spot, days, low, high, kind, underlying)
+    strikes.setflags(write=False)
+    return strikes
 
 
 def candidates(market: MarketState, days: float, wing: float, short_deltas=None,
-               vol_model: VolModel | None = None, distribution: TerminalDistribution | None = None) -> CandidateSet:
+               vol_model: VolModel | None = None, distribution: TerminalDistribution | None = None,
+               kind: str = "standard", underlying: str = "SPX") -> CandidateSet:
     """Condors whose short strikes sit at each |delta| of ``short_deltas``.
 
     Vectorised: one call prices every candidate.  POP uses ``distribution``
     (default: lognormal at the model ATM vol).
     """
     vol_model = vol_model or market.vol_model()
-    grid = _StrikeGrid(market, vol_model, days, wing)
+    grid = _StrikeGrid(market, vol_model, days, wing, kind, underlying)
     deltas = np.asarray(_DELTA_GRID if short_deltas is None else short_deltas, float)
     # Nearest grid strike to each target |delta| (put deltas rise with strike).
     last = grid.strikes.size - 1
     put_idx = np.minimum(np.searchsorted(-np.abs(grid.put_delta[::-1]), -deltas), last)
-    put_idx = grid.strikes.size - 1 - put_idx
-    call_idx = np.minimum(np.searchsorted(-grid.call_delta, -deltas), last)
+    # Keep a listed strike below the short put and two above it (the short call and its wing).
+    put_idx = np.clip(grid.strikes.size - 1 - put_idx, 1, max(last - 2, 1))
+    call_idx = np.clip(np.minimum(np.searchsorted(-grid.call_delta, -deltas), last), put_idx + 1, last - 1)
     short_put = grid.strikes[put_idx]
-    short_call = np.maximum(grid.strikes[call_idx], short_put + grid.step)
-    long_put = np.maximum(short_put - wing, grid.strikes[0])
-    long_call = short_call + wing
+    short_call = grid.strikes[call_idx]
+    # Wings on listed strikes: at least ``wing`` wide (the next listed strike out where the grid is coarse).
+    long_put = np.maximum(grid.at_or_below(short_put - wing), grid.strikes[0])
+    long_put = np.where(long_put >= short_put, grid.strikes[0], long_put)
+    long_call = grid.at_or_above(short_call + wing)
     price = lambda side, k: (grid.put_price if side == "put" else grid.call_price)[grid.index(k)]  # noqa: E731
     credit = price("put", short_put) - price("put", long_put) + price("call", short_call) - price("call", long_call)
     max_loss = np.maximum(short_put - long_put, long_call - short_call) - credit
@@ -178,37 +272,65 @@ def candidate_measures(cands: CandidateSet, distribution: TerminalDistribution) 
     pnl = (cands.credit[:, None]
            - np.maximum(cands.short_put[:, None] - s, 0.0) + np.maximum(cands.long_put[:, None] - s, 0.0)
            - np.maximum(s - cands.short_call[:, None], 0.0) + np.maximum(s - cands.long_call[:, None], 0.0))
-    return pnl_measures(pnl * MULTIPLIER)
+    return pnl_measures(pnl * MULTIPLIER)  # per SPX-sized contract
+
+
+def condor_expiry(market: MarketState, target_days: float) -> tuple[SpxExpiry, float]:
+    """The listed SPX/SPXW expiry nearest ``target_days`` and its time to expiry (calendar days)."""
+    asof = market_date(market)
+    expiry = nearest_expiry(asof, target_days)
+    return expiry, max(expiry.years_from(asof), 0.25)
+
+
+def market_date(market: MarketState) -> date:
+    """The trading date of a market (today when it carries none)."""
+    if market.asof:
+        try:
+            return date.fromisoformat(market.asof[:10])
+        except ValueError:
+            pass
+    return date.today()
 
 
 def build_condor(market: MarketState, tier: Tier, selection: str = "pop", days: float | None = None,
-                 wing_points: float | None = None, vol_model: VolModel | None = None) -> IronCondor:
-    """The tier's condor: short strikes at the POP target or the delta target."""
+                 wing_points: float | None = None, vol_model: VolModel | None = None,
+                 fill_share: float = DEFAULT_FILL_SHARE, underlying: str = "SPX") -> IronCondor:
+    """The tier's condor on the listed expiry nearest its days (or ``days``), short
+    strikes at the POP target or the delta target, every strike on the listed grid."""
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}")
-    days = float(tier.days if days is None else days)
-    if not 1 <= days <= 365:
+    target = float(tier.days if days is None else days)
+    if not 1 <= target <= 365:
         raise ValueError("days to expiry must be between 1 and 365")
     vol_model = vol_model or market.vol_model()
-    step = strike_step(market.spot)
+    if underlying not in PRODUCT_SIZE:
+        raise ValueError(f"underlying must be one of {tuple(PRODUCT_SIZE)}")
+    expiry, days = condor_expiry(market, target)
+    if underlying == "XSP":  # the same listed days; XSP settles at the close (P.M.)
+        expiry = replace(expiry, root="XSP")
+        days = max(expiry.years_from(market_date(market)), 0.25)
+    step = product_step(market.spot, market.spot, days, expiry.kind, underlying)
     wing = float(wing_points if wing_points is not None else tier.wing_points(market.spot, step))
     wing = max(step, round(wing / step) * step)
     if selection == "delta":
-        pick = candidates(market, days, wing, [tier.short_delta], vol_model)
+        pick = candidates(market, days, wing, [tier.short_delta], vol_model, kind=expiry.kind, underlying=underlying)
         i = 0
     else:
-        pick = candidates(market, days, wing, None, vol_model)
+        pick = candidates(market, days, wing, None, vol_model, kind=expiry.kind, underlying=underlying)
         inside = (pick.pop >= tier.pop_min) & (pick.pop <= tier.pop_max)
         miss = np.abs(pick.pop - tier.pop_target)
         # Inside the range, take the richest credit; otherwise the nearest POP.
         i = int(np.argmax(np.where(inside, pick.credit, -np.inf))) if inside.any() else int(np.argmin(miss))
-    return condor_from_strikes(market, days, pick.long_put[i], pick.short_put[i], pick.short_call[i],
-                               pick.long_call[i], vol_model)
+    condor = condor_from_strikes(market, days, pick.long_put[i], pick.short_put[i], pick.short_call[i],
+                                 pick.long_call[i], vol_model, fill_share)
+    return replace(condor, expiry=expiry, underlying=underlying)
 
 
 def condor_from_strikes(market: MarketState, days: float, long_put: float, short_put: float,
-                        short_call: float, long_call: float, vol_model: VolModel | None = None) -> IronCondor:
-    """An iron condor with the given strikes, priced with the vol model."""
+                        short_call: float, long_call: float, vol_model: VolModel | None = None,
+                        fill_share: float = DEFAULT_FILL_SHARE) -> IronCondor:
+    """An iron condor with the given strikes, priced with the vol model, filled
+    ``fill_share`` of the way from mid to natural (model spreads)."""
     if not 0 < long_put < short_put < short_call < long_call:
         raise ValueError("strikes must satisfy long put < short put < short call < long call")
     vol_model = vol_model or market.vol_model()
@@ -217,8 +339,9 @@ def condor_from_strikes(market: MarketState, days: float, long_put: float, short
     spec = (("put", 1), ("put", -1), ("call", -1), ("call", 1))
     legs = tuple(price_leg(kind, side, k, days, market.spot, market.rate, market.div, iv)
                  for (kind, side), k, iv in zip(spec, strikes, ivs, strict=True))
+    fill = fill_for_legs(legs, market.vix, fill_share)
     return IronCondor(legs=legs, spot=market.spot, days=float(days), rate=market.rate, div=market.div,
-                      atm_vol=float(vol_model.atm_vol(days)))
+                      atm_vol=float(vol_model.atm_vol(days)), fill_cost=fill.cost, natural_cost=fill.natural_cost)
 
 
 def expected_move(spot: float, vol: float, days: float) -> tuple[float, float]:
@@ -230,15 +353,16 @@ def expected_move(spot: float, vol: float, days: float) -> tuple[float, float]:
 def condor_metrics(condor: IronCondor, distribution: TerminalDistribution | None = None) -> CondorMetrics:
     """Credit, risk, probabilities and greeks of one condor contract."""
     dist = distribution or lognormal(condor.spot, condor.days, condor.rate, condor.div, condor.atm_vol)
-    pnl = condor.pnl_at_expiry(dist.spot_at_expiry) * MULTIPLIER
+    dollars = condor.dollars_per_point
+    pnl = condor.pnl_at_expiry(dist.spot_at_expiry) * dollars
     measures: PnlMeasures = pnl_measures(pnl)
     low, high = condor.breakevens
-    pop = float(dist.prob_between(low, high)) if dist.convention == "lognormal" else measures.pop
+    pop = float(dist.prob_between(low, high)) if dist.convention in ("lognormal", "smile") else measures.pop
     one, two = expected_move(condor.spot, condor.atm_vol, condor.days)
     return CondorMetrics(
-        credit=condor.credit * MULTIPLIER,
-        max_profit=condor.credit * MULTIPLIER,
-        max_loss=condor.max_loss_points * MULTIPLIER,
+        credit=condor.credit * dollars,
+        max_profit=condor.credit * dollars,
+        max_loss=condor.max_loss_points * dollars,
         breakevens=(float(low), float(high)),
         pop=pop,
         touch_short_put=float(dist.prob_touch(condor.short_put.strike)),
@@ -251,4 +375,7 @@ def condor_metrics(condor: IronCondor, distribution: TerminalDistribution | None
         expected_move_2sd=two,
         convention=dist.convention,
         distribution=dist.description,
+        credit_mid=condor.mid_credit * dollars,
+        credit_natural=condor.natural_credit * dollars,
+        fill_share=condor.fill_cost / condor.natural_cost if condor.natural_cost > 0 else 0.0,
     )

@@ -17,7 +17,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .condor import CondorMetrics, IronCondor
-from .legs import MULTIPLIER
 from .sizing import ScaleTable
 
 CONDOR_COLOR = "#3B82F6"
@@ -142,10 +141,11 @@ def condor_payoff_figure(condor: IronCondor, metrics: CondorMetrics, contracts: 
     n = max(contracts, 1)
     x = payoff_grid(condor, metrics) if spx_grid is None else np.asarray(spx_grid, float)
     shapes, traces, axes = _condor_marks(condor, metrics)
-    traces.append(_line(x, condor.pnl_at_expiry(x) * MULTIPLIER * n, "Condor at expiry", CONDOR_COLOR, 3,
+    traces.append(_line(x, condor.pnl_at_expiry(x) * condor.dollars_per_point * n, "Condor at expiry", CONDOR_COLOR, 3,
                         hover="SPX %{x:,.0f}<br>P/L %{y:$,.0f}<extra>at expiry</extra>"))
     if horizon_values is not None:
-        traces.append(_line(x, np.asarray(horizon_values, float) * MULTIPLIER * n, f"Condor {horizon_label} (model)",
+        traces.append(_line(x, np.asarray(horizon_values, float) * condor.dollars_per_point * n,
+                            f"Condor {horizon_label} (model)",
                             CONDOR_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>P/L %{y:$,.0f}<extra>" + horizon_label
                             + "</extra>"))
     if contracts <= 0:

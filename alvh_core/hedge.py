@@ -31,10 +31,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from .calendar import nearest_expiry, snap_strike
 from .fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS, VVIX_ELASTICITY
 from .legs import MULTIPLIER, OptionLeg
 from .market import MarketState
-from .pricing import black76_one, black_call_delta, bsm_one, bsm_price
+from .pricing import black76_one, black76_price, black_call_delta, bsm_one, bsm_price
 from .regime import Regime
 from .vixfutures import DEFAULT_VVIX, expiries_after, futures_proxy, tenor_beta
 
@@ -42,6 +43,16 @@ SCHEMES = ("alvh", "static10", "single", "vxth", "none", "custom")
 SCHEME_LABELS = {"alvh": "ALVH 40/40/20", "static10": "Static 10 %", "single": "Single VIX call",
                  "vxth": "Cboe VXTH rule", "none": "No hedge", "custom": "Custom"}
 CONTINGENT_MODES = ("always", "stress")
+#: How the hedge is sized: seed 001's share of the strategy notional (default), or to the
+#: condor position it protects (VIX notional per condor contract, or per dollar of max loss).
+SIZING_MODES = ("notional", "contract", "max_loss")
+SIZING_LABELS = {"notional": "% of strategy notional (seed 001)", "contract": "$ of VIX notional per condor contract",
+                 "max_loss": "$ of VIX notional per $ of condor max loss"}
+#: Seed 001's worked example: $6,000–$10,000 of VIX notional for a $5,000 condor risk in the
+#: Low regime (budget 6–8 %): 1.6 per dollar of max loss at the band's middle, 7 %.
+DEFAULT_PER_MAX_LOSS = 1.6
+DEFAULT_PER_CONTRACT = 5_000.0   # per SPX-sized contract (an XSP contract counts a tenth)
+REFERENCE_BUDGET_PCT = 7.0
 TAIL_INSTRUMENTS = ("vix_calls", "spx_put_fly")
 ROLLS_PER_YEAR = {"weekly": 52, "monthly": 12, "quarterly": 4}
 ROLL_DAYS = {"weekly": 7, "monthly": 30, "quarterly": 91}
@@ -61,6 +72,11 @@ class HedgeSettings:
     event_multiplier: float = 1.5
     custom_budget_pct: float = 10.0
     call_skew: float = VIX_CALL_SKEW
+    sizing: str = "notional"
+    per_contract: float = DEFAULT_PER_CONTRACT
+    per_max_loss: float = DEFAULT_PER_MAX_LOSS
+    #: The event multiplier may take the total above the regime's band (said on the page).
+    allow_above_band: bool = False
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
@@ -79,6 +95,12 @@ class HedgeSettings:
             raise ValueError("the event multiplier must be between 1 and 5")
         if not -1.0 <= self.call_skew <= 2.0:
             raise ValueError("the VIX call skew must be between -1 and 2")
+        if self.sizing not in SIZING_MODES:
+            raise ValueError(f"hedge sizing must be one of {SIZING_MODES}")
+        if not (np.isfinite(self.per_contract) and 0 <= self.per_contract <= 1e6):
+            raise ValueError("VIX notional per contract must be between 0 and 1,000,000 dollars")
+        if not (np.isfinite(self.per_max_loss) and 0 <= self.per_max_loss <= 20):
+            raise ValueError("VIX notional per dollar of max loss must be between 0 and 20")
 
 
 @dataclass(frozen=True)
@@ -233,14 +255,28 @@ def _sized(name, instrument, roll, legs, target_notional, note="", active=True) 
 
 def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, notional: float,
                 settings: HedgeSettings | None = None, stress_score: float = 0.0, rebalance_trigger: bool = False,
-                next_event_days: int | None = None, asof: date | None = None) -> HedgePlan:
-    """The hedge for a scheme: layers, strikes, expiries and whole contracts."""
+                next_event_days: int | None = None, asof: date | None = None, position_max_loss: float = 0.0,
+                spx_contracts: float = 0.0, band_high_pct: float | None = None) -> HedgePlan:
+    """The hedge for a scheme: layers, strikes, expiries and whole contracts.
+
+    ``settings.sizing`` picks the VIX notional: a share of ``notional`` (seed
+    001), or to the position (``spx_contracts`` SPX-sized condor contracts, or
+    ``position_max_loss`` dollars), scaled by the regime's budget against the
+    Low band's 7 %.  Near an event the adaptive layer grows by the event
+    multiplier, but the total stays under ``band_high_pct`` of the base unless
+    ``settings.allow_above_band``."""
     settings = settings or HedgeSettings()
     asof = asof or (pd.Timestamp(market.asof).date() if market.asof else date.today())
     if not np.isfinite(notional) or notional <= 0:
         raise ValueError("notional must be a positive number of dollars")
     budget_pct = hedge_budget_pct(settings, regime_budget_pct)
-    target = notional * budget_pct / 100.0
+    if settings.sizing == "notional" or settings.scheme in ("none", "vxth"):
+        target = notional * budget_pct / 100.0
+    else:
+        per_position = (settings.per_contract * spx_contracts if settings.sizing == "contract"
+                        else settings.per_max_loss * position_max_loss)
+        target = per_position * budget_pct / REFERENCE_BUDGET_PCT
+        budget_pct = 100.0 * target / notional
     term = market.term
     notes: list[str] = []
 
@@ -286,6 +322,18 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
                                      skip=1 if inverted else 0, note=shift_note))
         near_event = next_event_days is not None and next_event_days <= EVENT_WINDOW_DAYS
         multiplier = settings.event_multiplier if near_event else 1.0
+        if near_event and band_high_pct is not None and not settings.allow_above_band and budget_pct > 0:
+            # The grown total may reach the top of the regime's band, not beyond it.
+            room = band_high_pct / budget_pct - 1.0          # extra share of the base budget the band allows
+            cap = 1.0 + room / adaptive_share if adaptive_share > 0 else 1.0
+            if cap < multiplier:
+                notes.append(f"Event multiplier held at × {max(cap, 1.0):.2f} (asked × {multiplier:g}) to keep the "
+                             f"hedge inside the {regime.name} band's top, {band_high_pct:g} % of notional.")
+                multiplier = max(cap, 1.0)
+        elif near_event and settings.allow_above_band and band_high_pct is not None and \
+                budget_pct * (1 + adaptive_share * (multiplier - 1)) > band_high_pct:
+            notes.append(f"Near the event the hedge goes above the {regime.name} band's top ({band_high_pct:g} % of "
+                         f"notional): × {multiplier:g} on the adaptive layer, as you allowed.")
         expiry = pick_expiry(asof, 30, 95)
         future = future_for(expiry)
         days = (expiry - asof).days
@@ -293,7 +341,7 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
         short_k = max(strike_at_delta(0.15, future, days, market, settings.call_skew), long_k + 1.0)
         legs = [vix_call_leg(1, long_k, expiry, asof, market, future, settings.call_skew),
                 vix_call_leg(-1, short_k, expiry, asof, market, future, settings.call_skew)]
-        note = f"× {multiplier:g} within 5 trading days of an event" if near_event else ""
+        note = f"× {multiplier:.2f} within 5 trading days of an event" if near_event and multiplier > 1 else ""
         layers.append(_sized("Adaptive", f"VIX {long_k:g}/{short_k:g} call spread, {expiry:%d %b %Y}", "monthly",
                              legs, target * adaptive_share * multiplier, note))
         triggered = stress_score >= settings.stress_trigger or rebalance_trigger
@@ -314,13 +362,13 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
 
 def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, settings: HedgeSettings,
                    note: str, active: bool, tail_future: float) -> HedgeLayer:
-    """SPX put butterflies 10/15/20 % below spot, ~91 days, costing what the
-    VIX tail calls for the same budget would cost."""
-    days = 91.0
+    """SPX put butterflies 10/15/20 % below spot on the listed expiry nearest 91
+    days, costing what the VIX tail calls for the same budget would cost."""
+    listed = nearest_expiry(asof, 91.0)
+    days = float(listed.years_from(asof))
     vol_model = market.vol_model()
     forward = float(market.forward(days))
-    step = 5.0 if market.spot >= 1000 else 1.0
-    strikes = [round(market.spot * (1 - x) / step) * step for x in (0.10, 0.15, 0.20)]
+    strikes = [snap_strike(market.spot, market.spot * (1 - x), days, kind=listed.kind) for x in (0.10, 0.15, 0.20)]
     ivs = vol_model.implied_vol(np.array(strikes), forward, days)
     legs = []
     for (side, qty), k, iv in zip(((1, 1), (-1, 2), (1, 1)), strikes, ivs, strict=True):
@@ -328,8 +376,7 @@ def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, sett
                                                    float(market.div), float(iv), False)
         legs.append(HedgeLeg(kind="put", side=side, strike=float(k), days=days, iv=float(iv), price=price,
                              delta=delta, gamma=gamma, vega=vega, theta=theta,
-                             quantity=qty, underlying="SPX", forward=forward,
-                             expiry=(pd.Timestamp(asof) + pd.Timedelta(days=days)).date().isoformat()))
+                             quantity=qty, underlying="SPX", forward=forward, expiry=listed.day.isoformat()))
     fly_cost = MULTIPLIER * sum(leg.signed_quantity * leg.price for leg in legs)
     # Premium the VIX tail calls would spend on this budget, at a 10-delta call.
     expiry = pick_expiry(asof, 90, 185)
@@ -338,7 +385,7 @@ def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, sett
     budget_premium = target_notional / (MULTIPLIER * tail_future) * MULTIPLIER * call.price
     exact = budget_premium / fly_cost if fly_cost > 0 else 0.0
     contracts = int(np.floor(exact + 0.5)) if active else 0
-    label = f"SPX {strikes[0]:g}/{strikes[1]:g}/{strikes[2]:g} put fly, 91 days"
+    label = f"{listed.root} {strikes[0]:g}/{strikes[1]:g}/{strikes[2]:g} put fly, {listed.day:%d %b %Y}"
     return HedgeLayer("Tail", label, "quarterly", tuple(legs), contracts, float(exact), float(target_notional),
                       active, (note + "; " if note else "") + "sized to the VIX tail calls' premium")
 
@@ -394,9 +441,44 @@ class _VixLegTable:
         out = np.empty((self.strike.size,) + vix_level.shape)
         if live.any():
             out[live] = value
-        if not live.all():
-            out[~live] = np.maximum(vix_level[None, ...] - self.strike[~live].reshape(lead), 0.0)
+        for i in np.flatnonzero(~live):
+            out[i] = self._expired_and_rolled(i, market, np.asarray(vix_level, float), days_elapsed)
         return out
+
+    def _expired_and_rolled(self, i: int, market: MarketState, vix_h: np.ndarray, elapsed: float) -> np.ndarray:
+        """A leg that expires before the horizon: its payoff at its own expiry, plus the
+        roll that replaces it (the same tenor and moneyness on the next future, bought at
+        that day's model price) up to the horizon.  VIX between today and the horizon
+        follows the straight line in log VIX; the futures move by their tenor beta and
+        the option vols as VVIX does.  Values in VIX points per unit, undiscounted."""
+        tenor, strike0, future0, vol0 = self.days[i], self.strike[i], self.forward[i], self.vol[i]
+        if tenor <= 0:
+            return np.maximum(vix_h - strike0, 0.0)
+        log_end = np.log(np.maximum(vix_h, 1e-6) / market.vix)
+
+        def vix_at(t: float) -> np.ndarray:
+            return market.vix * np.exp(log_end * min(t / elapsed, 1.0)) if elapsed > 0 else vix_h
+
+        beta_new = float(tenor_beta(tenor))
+        total = np.maximum(vix_at(tenor) - strike0, 0.0)
+        start = tenor
+        while True:
+            ratio = vix_at(start) / market.vix
+            future = future0 * ratio**beta_new
+            strike = strike0 * future / future0
+            vol = vol0 * ratio**VVIX_ELASTICITY
+            premium = black76_price(future, strike, tenor / 365.0, 0.0, vol, True)
+            end = start + tenor
+            if end >= elapsed:
+                left = end - elapsed
+                if left <= 0:
+                    return total - premium + np.maximum(vix_h - strike, 0.0)
+                move = vix_h / vix_at(start)
+                future_h = future * move ** float(tenor_beta(left))
+                value = black76_price(future_h, strike, left / 365.0, 0.0, vol * move**VVIX_ELASTICITY, True)
+                return total - premium + value
+            total = total - premium + np.maximum(vix_at(end) - strike, 0.0)
+            start = end
 
     def total(self, market: MarketState, vix_level: np.ndarray, days_elapsed: float,
               weights: np.ndarray | None = None) -> np.ndarray:
@@ -413,7 +495,9 @@ def _leg_value_one(leg: HedgeLeg, market: MarketState, vix: float, spx: float, d
     left = leg.days - days_elapsed
     if leg.underlying == "VIX":
         if left <= 0:
-            return max(vix - leg.strike, 0.0)
+            table = _VixLegTable(np.array([leg.strike]), np.array([leg.forward]), np.array([leg.iv]),
+                                 np.array([leg.days]), np.array([1.0]), np.array([0]))
+            return float(table._expired_and_rolled(0, market, np.array(float(vix)), days_elapsed))
         ratio = max(vix, 1e-6) / market.vix
         future = leg.forward * ratio ** float(tenor_beta(left))
         return black76_one(future, leg.strike, left / 365.0, market.rate, leg.iv * ratio**VVIX_ELASTICITY, True)[0]

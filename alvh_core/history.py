@@ -29,6 +29,7 @@ SERIES_FILES = {
     "vix3m": "VIX3M_History.csv",
     "vix6m": "VIX6M_History.csv",
     "vvix": "VVIX_History.csv",
+    "irx": "DTB3.csv",   # FRED's 3-month T-bill rate (percent, discount basis), as Yahoo's ^IRX
 }
 PANEL_FILE = "cboe_vol_panel.csv"
 #: A history file larger than this is refused (the upload cap; Cboe's VIX file is under 1 MB).
@@ -171,7 +172,9 @@ def read_series_csv(source: str | Path | bytes, name: str | None = None,
     bad_date = dates.isna()
     future = ~bad_date & _future(dates)
     low, high = PLAUSIBLE.get(series or "", (0.0, np.inf))
-    bad_value = ~bad_date & ~future & ~(np.isfinite(values) & (values > max(low, 0.0)) & (values <= high))
+    # Prices must be positive; a rate (the T-bill) may be zero or slightly negative.
+    above_floor = values >= low if series == "irx" else values > max(low, 0.0)
+    bad_value = ~bad_date & ~future & ~(np.isfinite(values) & above_floor & (values <= high))
     _row_problems(label, np.flatnonzero(bad_date.to_numpy()),
                   lambda i: f"unreadable date {frame[date_col].iloc[i]!r}", problems)
     _row_problems(label, np.flatnonzero(future.to_numpy()),

@@ -62,9 +62,17 @@ class MarketState:
         return replace(self, **changes)
 
 
-#: The last closes the project knows (Cboe and S&P data of 2026-07-08).
-#: Rate and dividend yield are assumptions to edit: the project carries no
-#: T-bill history.
+def tbill_rate(discount_pct: float) -> float:
+    """Continuously compounded rate (decimal) of a 3-month T-bill quoted as a
+    discount yield in percent (FRED DTB3, Yahoo ^IRX): price 1 − d·91/360."""
+    price = 1.0 - float(discount_pct) / 100.0 * 91.0 / 360.0
+    return -np.log(price) * 365.0 / 91.0
+
+
+#: The last closes the project knows (Cboe and S&P data of 2026-07-08), the
+#: rate from that day's 3-month T-bill (DTB3 3.73 %).  The dividend yield is an
+#: assumption to edit (the project carries no dividend history; chains imply it
+#: on their days).
 DEFAULT_MARKET = MarketState(
     spot=7482.71,
     vix=16.90,
@@ -72,7 +80,7 @@ DEFAULT_MARKET = MarketState(
     vix3m=19.46,
     vix6m=21.56,
     vvix=91.38,
-    rate=0.040,
+    rate=0.0380,
     div=0.013,
     asof="2026-07-08",
     source="default",

@@ -14,7 +14,6 @@ import numpy as np
 
 from .condor import IronCondor
 from .hedge import HedgePlan, hedge_pnl
-from .legs import MULTIPLIER
 from .market import MarketState
 from .pricing import black_price_scaled
 from .probability import TRADING_DAYS_PER_YEAR, TerminalDistribution, pnl_measures
@@ -37,7 +36,8 @@ def condor_value_grid(condor: IronCondor, market: MarketState, vol_model: VolMod
     vix = np.asarray(vix, float)
     left = condor.days - days_elapsed
     if left <= 0:
-        return np.broadcast_to(condor.pnl_at_expiry(spx) * MULTIPLIER, np.broadcast_shapes(spx.shape, vix.shape))
+        return np.broadcast_to(condor.pnl_at_expiry(spx) * condor.dollars_per_point,
+                               np.broadcast_shapes(spx.shape, vix.shape))
     years = left / 365.0
     shape = np.broadcast_shapes(spx.shape, vix.shape)
     # All legs in one call: a leading axis of legs over the (SPX, VIX) grid.
@@ -52,7 +52,7 @@ def condor_value_grid(condor: IronCondor, market: MarketState, vol_model: VolMod
                                 is_call)
     prices = np.broadcast_to(prices, (len(weights),) + shape)
     total = (weights @ prices.reshape(len(weights), -1)).reshape(shape)
-    return (total - condor.premium) * MULTIPLIER
+    return (total - condor.premium) * condor.dollars_per_point
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def hedged_book(condor: IronCondor, contracts: int, plan: HedgePlan, market: Mar
     with VIX from the spot–vol link (median)."""
     n = max(contracts, 1)
     s = distribution.spot_at_expiry
-    condor_pl = condor.pnl_at_expiry(s) * MULTIPLIER * n
+    condor_pl = condor.pnl_at_expiry(s) * condor.dollars_per_point * n
     vix = vix_after_move(market.vix, np.log(s / market.spot), trading_days_between(condor.days))
     combined = condor_pl + hedge_pnl(plan, market, vix, s, condor.days)
     alone, both = pnl_measures(condor_pl), pnl_measures(combined)

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from .condor import CondorMetrics, IronCondor, build_condor, condor_metrics
+from .fitted import DEFAULT_FILL_SHARE
 from .history import History
 from .market import MarketState
-from .probability import TerminalDistribution, empirical, lognormal
-from .sizing import MEASURES, RiskBudget, Sizing, size_position
+from .probability import TerminalDistribution, empirical, smile_density
+from .sizing import ALL_MEASURES, MEASURES, RiskBudget, Sizing, size_position
 from .tiers import Tier
 from .volmodel import VolModel
 
@@ -22,8 +23,8 @@ class CondorPlan:
     tier: Tier
     selection: str
     condor: IronCondor
-    metrics: CondorMetrics                 # lognormal convention
-    distribution: TerminalDistribution     # the lognormal outcomes behind ``metrics``
+    metrics: CondorMetrics                 # risk-neutral convention: the model smile's own density
+    distribution: TerminalDistribution     # the outcomes behind ``metrics``
     empirical_metrics: CondorMetrics | None
     empirical_note: str                    # why the empirical view is missing, if it is
     budget: RiskBudget
@@ -32,18 +33,48 @@ class CondorPlan:
 
     @property
     def chosen(self) -> Sizing:
-        return self.sizing[self.measure]
+        """The sizing under the plan's measure (book measures are added by the position)."""
+        return self.sizing.get(self.measure) or self.sizing["max_loss"]
+
+
+UNDERLYINGS = ("auto", "SPX", "XSP")
 
 
 def plan_condor(market: MarketState, tier: Tier, budget: RiskBudget, measure: str = "max_loss",
                 selection: str = "pop", days: float | None = None, history: History | None = None,
-                vol_model: VolModel | None = None) -> CondorPlan:
-    """Build the tier's condor, measure it under both POP conventions, size it."""
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}")
+                vol_model: VolModel | None = None, underlying: str = "auto",
+                fill_share: float = DEFAULT_FILL_SHARE) -> CondorPlan:
+    """Build the tier's condor, measure it under both POP conventions, size it.
+
+    ``underlying="auto"`` trades SPX when the budget holds one SPX contract
+    under ``measure``, else XSP (one tenth of the size)."""
+    if measure not in ALL_MEASURES:
+        raise ValueError(f"measure must be one of {ALL_MEASURES}")
+    if underlying not in UNDERLYINGS:
+        raise ValueError(f"underlying must be one of {UNDERLYINGS}")
     vol_model = vol_model or market.vol_model()
-    condor = build_condor(market, tier, selection, days=days, vol_model=vol_model)
-    distribution = lognormal(market.spot, condor.days, market.rate, market.div, condor.atm_vol)
+    product = "SPX" if underlying == "auto" else underlying
+    condor = build_condor(market, tier, selection, days=days, vol_model=vol_model, fill_share=fill_share,
+                          underlying=product)
+    if underlying == "auto":
+        # SPX when the budget holds one contract of it, measured the way the plan measures it.
+        risk = condor_metrics(condor, _distribution(market, condor, vol_model))
+        # A book measure is sized later, with the hedge; its condor part is at least the max-loss one's.
+        condor_measure = measure if measure in MEASURES else "cvar95"
+        if size_position(risk, budget.amount, condor_measure).contracts == 0:
+            condor = build_condor(market, tier, selection, days=days, vol_model=vol_model, fill_share=fill_share,
+                                  underlying="XSP")
+    return _plan(market, condor, budget, measure, history, tier, selection, vol_model)
+
+
+def _distribution(market: MarketState, condor: IronCondor, vol_model: VolModel) -> TerminalDistribution:
+    """The risk-neutral density of the model's own smile at the condor's tenor."""
+    return smile_density(market, vol_model, condor.days)
+
+
+def _plan(market: MarketState, condor: IronCondor, budget: RiskBudget, measure: str, history: History | None,
+          tier: Tier, selection: str, vol_model: VolModel) -> CondorPlan:
+    distribution = _distribution(market, condor, vol_model)
     metrics = condor_metrics(condor, distribution)
     empirical_metrics, note = None, ""
     if history is None or "spx" not in history.panel:

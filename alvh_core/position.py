@@ -9,12 +9,14 @@ history, not on the Builder's sliders, and are computed once per market).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .bookrisk import HORIZONS, BookScenarios, book_scenarios, size_by_book_cvar
 from .condor import IronCondor
 from .figures import payoff_grid
+from .fitted import DEFAULT_FILL_SHARE
 from .hedge import HedgePlan, HedgeSettings, breakeven_vix, build_hedge, layer_pnls, layer_value_one, roll_cost
 from .history import History
 from .market import MarketState
@@ -32,7 +34,7 @@ from .payoff import (
 from .plan import CondorPlan, plan_condor
 from .regime import Regime, classify_regime
 from .signals import hedge_budget
-from .sizing import RiskBudget
+from .sizing import BOOK_MEASURE_DAYS, BOOK_MEASURES, MEASURE_LABELS, RiskBudget, Sizing
 from .spotvol import vix_after_move
 from .stress import EpisodeRow, episode_rows
 from .tiers import Tier
@@ -47,11 +49,13 @@ class HedgeContext:
     stress_score: float = 0.0
     rebalance_trigger: bool = False
     next_event_days: int | None = None
+    band_high_pct: float | None = None   # top of the regime's hedge band, % of notional
 
     @staticmethod
     def from_vix(vix: float, stress_score: float = 0.0, next_event_days: int | None = None) -> HedgeContext:
         regime = classify_regime(vix)
-        return HedgeContext(regime, hedge_budget(regime, stress_score)[0], stress_score, False, next_event_days)
+        budget, band = hedge_budget(regime, stress_score)
+        return HedgeContext(regime, budget, stress_score, False, next_event_days, band[1])
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ class Scenario:
     days: float | None = None
     hedge: HedgeSettings = field(default_factory=HedgeSettings)
     horizon_days: float = 0.0
+    underlying: str = "auto"                 # SPX, XSP, or auto (SPX when the budget holds one)
+    fill_share: float = DEFAULT_FILL_SHARE   # 0 = mid, 1 = natural
+    book_days: int = 5                       # the short horizon of the book's CVaR (trading days)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ class Position:
     at_expiry: PayoffCurves
     book: HedgedBook
     view: HorizonView | None       # at scenario.horizon_days; None when not asked for
+    book_risk: dict = field(default_factory=dict)   # trading days -> BookRisk of the position as sized
 
     @property
     def condor(self) -> IronCondor:
@@ -120,11 +128,22 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
     separately (the Builder's slider fragments) or not at all (the CLI)."""
     vol_model = vol_model or market.vol_model()
     plan = plan_condor(market, scenario.tier, scenario.budget, scenario.measure, scenario.selection,
-                       days=scenario.days, history=history, vol_model=vol_model)
+                       days=scenario.days, history=history, vol_model=vol_model, underlying=scenario.underlying,
+                       fill_share=scenario.fill_share)
     condor = plan.condor
+
+    def hedge_for(sizing: Sizing) -> HedgePlan:
+        return build_hedge(market, context.regime, context.budget_pct, scenario.budget.notional, scenario.hedge,
+                           context.stress_score, context.rebalance_trigger, context.next_event_days,
+                           position_max_loss=max(sizing.position_max_loss, plan.metrics.max_loss),
+                           spx_contracts=max(sizing.contracts, 1) * condor.size, band_high_pct=context.band_high_pct)
+
+    hedge = hedge_for(plan.chosen)
+    scenarios = {d: book_scenarios(condor, hedge, market, vol_model, d) for d in HORIZONS}
+    if scenario.measure in BOOK_MEASURES:
+        plan, hedge, scenarios = _size_by_book(plan, hedge, scenarios, scenario, hedge_for, market, vol_model)
     contracts = max(plan.chosen.contracts, 1)
-    hedge = build_hedge(market, context.regime, context.budget_pct, scenario.budget.notional, scenario.hedge,
-                        context.stress_score, context.rebalance_trigger, context.next_event_days)
+    book_risk = {d: sc.measures(contracts) for d, sc in scenarios.items()}
     grid = payoff_grid(condor, plan.metrics)
     at_expiry = payoff_curves(condor, contracts, hedge, market, vol_model, grid, condor.days)
     book = hedged_book(condor, plan.chosen.contracts, hedge, market, plan.distribution)
@@ -132,7 +151,37 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
     if with_view:
         horizon = min(max(float(scenario.horizon_days), 0.0), condor.days)
         view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map, grid)
-    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market), at_expiry, book, view)
+    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market), at_expiry, book, view, book_risk)
+
+
+def _size_by_book(plan: CondorPlan, hedge: HedgePlan, scenarios: dict, scenario: Scenario, hedge_for, market,
+                  vol_model):
+    """Contracts whose hedged book keeps its short-horizon CVaR 95 % within the budget.
+
+    A hedge sized to the position grows with it: its P/L is scaled by the
+    contracts tried (from the hedge built for the max-loss size), then the
+    hedge is rebuilt for the size found."""
+    days = BOOK_MEASURE_DAYS[scenario.measure]
+    start = plan.sizing["max_loss"]
+    if scenario.hedge.sizing != "notional":
+        hedge = hedge_for(start)
+        scenarios = {d: book_scenarios(plan.condor, hedge, market, vol_model, d) for d in HORIZONS}
+    sc = scenarios[days]
+    if scenario.hedge.sizing != "notional" and start.contracts > 0:
+        per_contract = sc.hedge / max(start.contracts, 1)
+        sc = BookScenarios(sc.trading_days, sc.spx, sc.condor_one + per_contract, np.zeros_like(sc.hedge), sc.down_tail)
+    contracts = size_by_book_cvar(sc, plan.budget.amount)
+    metrics = plan.metrics
+    risk = sc.measures(max(contracts, 1)).cvar95 / max(contracts, 1)
+    note = "" if contracts > 0 else (f"The budget is below one contract's {MEASURE_LABELS[scenario.measure]} "
+                                     f"with its hedge (${risk:,.0f})")
+    chosen = Sizing(scenario.measure, plan.budget.amount, risk, contracts, contracts * metrics.max_loss,
+                    contracts * metrics.credit, note)
+    plan = replace(plan, sizing={**plan.sizing, scenario.measure: chosen})
+    if scenario.hedge.sizing != "notional":
+        hedge = hedge_for(chosen)
+        scenarios = {d: book_scenarios(plan.condor, hedge, market, vol_model, d) for d in HORIZONS}
+    return plan, hedge, scenarios
 
 
 def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_model, days: float,

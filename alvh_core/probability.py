@@ -1,10 +1,14 @@
 """Distributions of SPX at expiry, and the probability measures built on them.
 
-Two conventions, shown side by side on the pages:
+Conventions, shown side by side on the pages:
 
-* **lognormal** (default): risk-neutral Black–Scholes with one vol (the
-  model's ATM vol at the tenor), drift ``r − q``.  Probabilities are closed
-  form; expectations use an equal-probability quantile grid.
+* **smile** (default): the risk-neutral density of the model's own smile
+  (Breeden–Litzenberger: P(S_T < K) = ∂P_fwd/∂K on the smile's put prices),
+  so the probabilities agree with the prices: a condor priced at the model's
+  mids has an expected P/L of about zero before costs.
+* **lognormal**: risk-neutral Black–Scholes with one vol (the model's ATM vol
+  at the tenor), drift ``r − q``: the textbook convention (and optionlab's).
+  Probabilities are closed form; expectations use an equal-probability grid.
 * **empirical**: past moves of SPX over the same number of trading days,
   each scaled by today's VIX over the VIX at the start of that window.
   Equal weight per past window.
@@ -66,6 +70,9 @@ class TerminalDistribution:
     path_max: np.ndarray | None = None
     path_min: np.ndarray | None = None
     description: str = ""
+    # smile: the CDF of S_T on a strike grid
+    cdf_levels: np.ndarray | None = None
+    cdf_values: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -75,12 +82,15 @@ class TerminalDistribution:
         """P(low < S_T < high); arrays broadcast."""
         low = np.asarray(low, float)
         high = np.asarray(high, float)
-        if self.convention == "lognormal":
-            return np.minimum(np.maximum(self._cdf(high) - self._cdf(low), 0.0), 1.0)
+        if self.convention in ("lognormal", "smile"):
+            return np.minimum(np.maximum(self.cdf(high) - self.cdf(low), 0.0), 1.0)
         s = self.spot_at_expiry
         return np.mean((s > low[..., None]) & (s < high[..., None]), axis=-1)
 
-    def _cdf(self, level) -> np.ndarray:
+    def cdf(self, level) -> np.ndarray:
+        """P(S_T < level) (lognormal and smile conventions)."""
+        if self.convention == "smile":
+            return np.interp(np.asarray(level, float), self.cdf_levels, self.cdf_values, left=0.0, right=1.0)
         level = np.asarray(level, float)
         years = self.days / DAYS_PER_YEAR
         sd = max(self.vol * np.sqrt(years), 1e-12)
@@ -96,6 +106,10 @@ class TerminalDistribution:
         closes crossed it.
         """
         barrier = np.asarray(barrier, float)
+        if self.convention == "smile":
+            # The reflection rule: about twice the chance of ending beyond the barrier.
+            beyond = np.where(barrier >= self.spot, 1.0 - self.cdf(barrier), self.cdf(barrier))
+            return np.minimum(2.0 * beyond, 1.0)
         if self.convention == "lognormal":
             years = self.days / DAYS_PER_YEAR
             sd = max(self.vol * np.sqrt(years), 1e-12)
@@ -132,6 +146,45 @@ def lognormal(spot: float, days: float, rate: float, div: float, vol: float,
     sample = spot * np.exp((drift - 0.5 * vol**2) * years + sd * _standard_quantiles(points))
     return TerminalDistribution("lognormal", float(spot), float(days), sample, vol=float(vol), drift=float(drift),
                                 description=f"risk-neutral lognormal, one vol {vol:.2%} (model ATM at {days:g} days)")
+
+
+#: Strikes of the density grid, in units of the ATM standard deviation around the forward.
+SMILE_GRID = np.linspace(-12.0, 9.0, 4201)
+
+
+def smile_density(market, vol_model, days: float, points: int = QUANTILE_POINTS) -> TerminalDistribution:
+    """Risk-neutral SPX at expiry from the model smile's own put prices.
+
+    P(S_T < K) is the strike-derivative of the undiscounted (forward) put
+    price on the smile; it is made monotone and inverted at equal-probability
+    quantiles, so every expectation over the sample prices an option as the
+    smile does.  Touch probabilities use the reflection rule (twice the chance
+    of ending beyond the barrier).
+    """
+    days = max(float(days), 0.05)
+    years = days / DAYS_PER_YEAR
+    forward = float(market.forward(days))
+    atm = float(vol_model.atm_vol(days))
+    sd = atm * np.sqrt(years)
+    strikes = forward * np.exp(SMILE_GRID * sd)
+    vol = vol_model.implied_vol(strikes, forward, days)
+    stddev = np.maximum(vol * np.sqrt(years), 1e-12)
+    d1 = np.log(forward / strikes) / stddev + 0.5 * stddev
+    put = strikes * ndtr(-(d1 - stddev)) - forward * ndtr(-d1)
+    mid = 0.5 * (strikes[1:] + strikes[:-1])
+    cdf = np.clip(np.diff(put) / np.diff(strikes), 0.0, 1.0)
+    cdf = np.maximum.accumulate(cdf)
+    levels = np.concatenate([[strikes[0]], mid, [strikes[-1]]])
+    values = np.concatenate([[0.0], cdf, [1.0]])
+    values = np.maximum.accumulate(values)
+    u = (np.arange(points) + 0.5) / points
+    # Invert the CDF where it rises (flat stretches have no mass).
+    rising = np.concatenate([[True], np.diff(values) > 0])
+    sample = np.interp(u, values[rising], levels[rising])
+    return TerminalDistribution(
+        "smile", float(market.spot), float(days), sample, vol=atm, drift=float(market.rate - market.div),
+        description=f"risk-neutral density of the model smile at {days:g} days (ATM vol {atm:.2%})",
+        cdf_levels=levels, cdf_values=values)
 
 
 def empirical(spot: float, days: float, vix_now: float, spx: pd.Series, vix: pd.Series,

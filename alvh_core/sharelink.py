@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .hedge import SCHEME_LABELS
+from .hedge import DEFAULT_PER_CONTRACT, DEFAULT_PER_MAX_LOSS, SCHEME_LABELS, SIZING_LABELS
 from .sizing import MEASURE_LABELS
 
 
@@ -67,6 +67,13 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("cb", "custom budget %", "float", 10.0, low=0.0, high=100.0),
     LinkKey("em", "event multiplier", "float", 1.5, low=1.0, high=5.0),
     LinkKey("sk", "VIX call skew", "float", 0.35, low=-1.0, high=2.0),
+    LinkKey("u", "underlying", "choice", "auto", ("auto", "SPX", "XSP"),
+            labels={"auto": "Auto (SPX if the budget holds one)", "SPX": "SPX", "XSP": "XSP (one tenth)"}),
+    LinkKey("fs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
+    LinkKey("hsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
+    LinkKey("hpc", "VIX notional per condor contract", "float", DEFAULT_PER_CONTRACT, low=0.0, high=1e6),
+    LinkKey("hpm", "VIX notional per $ of max loss", "float", DEFAULT_PER_MAX_LOSS, low=0.0, high=20.0),
+    LinkKey("hab", "event multiplier may exceed the band", "bool", False),
     LinkKey("hz", "horizon days", "int", 0, low=0, high=MAX_DAYS),
     LinkKey("sd", "scenario date (days from now)", "int", 0, low=0, high=MAX_DAYS),
 )

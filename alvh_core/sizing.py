@@ -21,8 +21,14 @@ from .market import MarketState
 from .probability import TerminalDistribution
 from .tiers import Tier
 
+#: Measures of one condor contract at expiry.
 MEASURES = ("max_loss", "expected_loss", "cvar95")
-MEASURE_LABELS = {"max_loss": "max loss", "expected_loss": "expected loss", "cvar95": "CVaR 95 %"}
+#: Measures of the hedged book a few trading days out (:mod:`alvh_core.bookrisk`).
+BOOK_MEASURES = ("book_cvar_1d", "book_cvar_5d")
+ALL_MEASURES = MEASURES + BOOK_MEASURES
+MEASURE_LABELS = {"max_loss": "max loss", "expected_loss": "expected loss", "cvar95": "CVaR 95 %",
+                  "book_cvar_1d": "book CVaR 95 %, 1 day", "book_cvar_5d": "book CVaR 95 %, 5 days"}
+BOOK_MEASURE_DAYS = {"book_cvar_1d": 1, "book_cvar_5d": 5}
 #: A sizing never returns more than this many contracts (a typo guard).
 MAX_CONTRACTS = 100_000
 #: Default strategy notional and risk per trade (seeds 000–002).

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .history import History
-from .market import DEFAULT_MARKET, MarketState
+from .market import DEFAULT_MARKET, MarketState, tbill_rate
 from .marketdata import FetchResult
 
 LEVEL_COLUMNS = ("spx", "vix", "vix9d", "vix3m", "vix6m", "vvix")
@@ -43,7 +43,8 @@ def market_from_panel(panel: pd.DataFrame, source: str, asof: str | pd.Timestamp
     """Today's levels from the last rows of a panel (on or before ``asof``).
 
     Each level is the last close within ``STALE_DAYS`` of the last VIX close;
-    the rate is ^IRX / 100 when present, else the fallback's.  SPX missing
+    the rate is the 3-month T-bill's (^IRX or DTB3, converted to a continuous
+    rate) when present, else the fallback's.  SPX missing
     from the panel (e.g. a VIX-only file) falls back too, and the source says
     which numbers came from where in the caller's messages.
     """
@@ -61,13 +62,14 @@ def market_from_panel(panel: pd.DataFrame, source: str, asof: str | pd.Timestamp
         return float(values.iloc[-1]) if len(values) and np.isfinite(values.iloc[-1]) and values.iloc[-1] > 0 else None
 
     spot = level("spx")
+    irx = recent["irx"].dropna() if "irx" in recent else pd.Series(dtype=float)
+    irx = float(irx.iloc[-1]) if len(irx) and np.isfinite(irx.iloc[-1]) else None  # a rate may be zero
     if spot is None and "spx" in frame and frame["spx"].notna().any():
         spot = float(frame["spx"].dropna().iloc[-1])  # stale, and the caller says so
-    irx = level("irx")
     return MarketState(
         spot=spot if spot is not None else fallback.spot, vix=float(vix.iloc[-1]),
         vix9d=level("vix9d"), vix3m=level("vix3m"), vix6m=level("vix6m"), vvix=level("vvix"),
-        rate=irx / 100.0 if irx is not None and irx < 50 else fallback.rate, div=fallback.div,
+        rate=tbill_rate(irx) if irx is not None and irx < 50 else fallback.rate, div=fallback.div,
         asof=str(last_day.date()), source=source)
 
 

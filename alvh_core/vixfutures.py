@@ -20,11 +20,12 @@ spot VIX.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
 
+from .calendar import third_friday, vix_expiry  # noqa: F401  (re-exported)
 from .volmodel import VixTermStructure
 
 #: VVIX used when none is known: its median 2007-01-03..2026-08-20 (Cboe VVIX).
@@ -38,18 +39,6 @@ class FuturesProxyParams:
     level: float
     convexity: float
     backwardation: float = 0.0
-
-
-def third_friday(year: int, month: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
-
-
-def vix_expiry(year: int, month: int) -> date:
-    """Final settlement of the VIX future of ``month``: the Wednesday 30 days
-    before the third Friday of the next month (exchange holidays ignored)."""
-    nxt_year, nxt_month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return third_friday(nxt_year, nxt_month) - timedelta(days=30)
 
 
 def expiries_after(day: date, count: int = 8) -> list[date]:

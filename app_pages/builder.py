@@ -75,6 +75,13 @@ with st.container(border=True):
         budget = RiskBudget(notional=notional, risk_pct=risk_pct)
     scheme = choice(c4.selectbox, "Hedge scheme", "h",
                     help="ALVH's three layers, or a comparator on the same budget")
+    c1, c2, c3, c4 = st.columns(4)
+    underlying = choice(c1.selectbox, "Underlying", "u",
+                        help="SPX, or XSP (the mini index, one tenth the size, 1-point strikes) for smaller "
+                             "accounts; Auto trades SPX when the budget holds one contract")
+    fill_pct = linked(c2.slider, "Fill: % of the way from mid to natural", 0, 100, 50, 5, key="fs",
+                      help="0 = the model mid, 100 = selling at the bid and buying at the ask (model spreads "
+                           "fitted on Cboe chains). Credit, max loss, sizing and expected P/L use this fill.")
     # A popover, not an expander: its widgets are mounted in the browser only while it is open,
     # which keeps every rerun of the page (and the sliders) lighter.
     with st.popover("Hedge settings: layer split, tail layer, custom budget, VIX option skew",
@@ -92,11 +99,23 @@ with st.container(border=True):
         tail_instrument = choice(c2.radio, "Tail instrument", "ti", help="What the tail layer buys")
         custom_pct = linked(c3.number_input, "Custom budget (% of notional)", 0.0, 100.0, 10.0, 0.5, key="cb",
                             help="Used by the Custom scheme")
-        c1, c2, _ = st.columns(3)
+        c1, c2, c3 = st.columns(3)
         event_multiplier = linked(c1.number_input, "Adaptive layer × near events", 1.0, 5.0, 1.5, 0.1, key="em",
                                   help="How much the adaptive layer grows within ~5 trading days of an event")
+        allow_above = linked(c1.checkbox, "Let it take the hedge above the regime's band", key="hab",
+                             help="Off: near an event the total stays inside the regime's band (the multiplier is "
+                                  "held down and the page says so)")
         call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", -1.0, 2.0, 0.35, 0.05, key="sk",
                            help="An assumption: the project has no VIX option quotes")
+        hedge_sizing = choice(c3.radio, "Hedge sized by", "hsz",
+                              help="Seed 001's share of the strategy notional, or to the condor position it protects "
+                                   "(scaled by the regime's budget against the Low band's 7 %)")
+        per_contract = linked(c3.number_input, "$ VIX notional per SPX-sized contract", 0.0, 1e6, 5_000.0, 500.0,
+                              key="hpc", help="Used when the hedge is sized per condor contract; an XSP contract "
+                                              "counts a tenth")
+        per_max_loss = linked(c3.number_input, "$ VIX notional per $ of max loss", 0.0, 20.0, 1.6, 0.1, key="hpm",
+                              help="Used when the hedge is sized per dollar of max loss. Seed 001: $6,000–$10,000 "
+                                   "for a $5,000 risk in the Low regime, about 1.6")
 
 problems = []
 if sum(split) == 0:
@@ -104,7 +123,9 @@ if sum(split) == 0:
     split = (40, 40, 20)
 try:
     settings = HedgeSettings(scheme=scheme, split=split, contingent=contingent, tail_instrument=tail_instrument,
-                             custom_budget_pct=custom_pct, event_multiplier=event_multiplier, call_skew=call_skew)
+                             custom_budget_pct=custom_pct, event_multiplier=event_multiplier, call_skew=call_skew,
+                             sizing=hedge_sizing, per_contract=per_contract, per_max_loss=per_max_loss,
+                             allow_above_band=bool(allow_above))
 except ValueError as exc:
     problems.append(f"{exc}: using the default hedge settings.")
     settings = HedgeSettings(scheme=scheme)
@@ -124,13 +145,14 @@ def _context(market_key: tuple, source: str, has_panel: bool, _panel, _breadth):
     report = regime_report(_panel, asof_day, levels, source, load_events(), breadth=_breadth)
     nxt = load_events().next_any(asof_day)
     return HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
-                        nxt.days_away), report
+                        nxt.days_away, report.hedge_band[1]), report
 
 
 market_key = (market.spot, market.vix, market.vix9d, market.vix3m, market.vix6m, market.vvix, market.asof)
 context, report = _context(market_key, market.source, snapshot.panel is not None, snapshot.panel, snapshot.breadth)
 scenario = Scenario(tier=tier, budget=budget, measure=measure, selection=selection,
-                    days=None if days_choice == 0 else float(days_choice), hedge=settings)
+                    days=None if days_choice == 0 else float(days_choice), hedge=settings, underlying=underlying,
+                    fill_share=fill_pct / 100.0)
 vol_model = market.vol_model()
 try:
     # The date-dependent views are drawn by the two fragments below.
@@ -144,14 +166,17 @@ n = chosen.contracts
 
 # --- headline numbers -------------------------------------------------------------------------
 cols = st.columns(6)
-cols[0].metric("Credit / contract", money(metrics.credit), help="Model mid credit, dollars per condor")
-cols[1].metric("Max loss / contract", money(metrics.max_loss))
-cols[2].metric("POP (lognormal)", f"{metrics.pop:.1%}", help=metrics.distribution)
+cols[0].metric("Credit / contract", money(metrics.credit),
+               help=f"At your fill, {fill_pct} % of the way from mid to natural (model spreads fitted on Cboe "
+                    f"chains): model mid {money(metrics.credit_mid)}, natural {money(metrics.credit_natural)}. "
+                    "Dollars per condor.")
+cols[1].metric("Max loss / contract", money(metrics.max_loss), help="Widest wing less the credit at your fill")
+cols[2].metric("POP (risk-neutral)", f"{metrics.pop:.1%}", help=metrics.distribution)
 if plan.empirical_metrics is not None:
     cols[3].metric("POP (empirical)", f"{plan.empirical_metrics.pop:.1%}", help=plan.empirical_metrics.distribution)
 else:
     cols[3].metric("POP (empirical)", "n/a", help=f"Empirical POP {plan.empirical_note}")
-cols[4].metric("Contracts", f"{n:,}",
+cols[4].metric(f"Contracts ({condor.underlying})", f"{n:,}",
                help=f"Sized by {MEASURE_LABELS[measure]}: floor({money(budget.amount)} / "
                     f"{money(chosen.risk_per_contract)} per contract)")
 cols[5].metric("Position max loss", money(chosen.position_max_loss),
@@ -162,14 +187,27 @@ cols[1].metric("Hedge budget", f"{hedge.budget_pct:.1f} %", help=SCHEME_LABELS[h
 cols[2].metric("VIX notional", money(hedge.total_vix_notional),
                help=f"target {money(hedge.target_vix_notional)}; contracts × 100 × the VIX future of each expiry")
 cols[3].metric("Hedge premium", money(hedge.total_cost), help="paid today for all active layers (model)")
-cols[4].metric("CVaR 95 % hedged", money(position.book.cvar95_combined),
-               delta=f"{-100 * position.book.cvar_reduction:+.0f} % vs unhedged", delta_color="inverse",
-               help="Mean loss of the worst 5 % of outcomes at the condor's expiry, VIX from the spot–vol link")
+short = position.book_risk[5]
+cols[4].metric("Book CVaR 95 %, 5 days", money(short.cvar95),
+               delta=f"{-100 * short.cvar_reduction:+.0f} % vs condor alone", delta_color="inverse",
+               help="Mean loss of the worst 5 % of outcomes of the whole book (condor + hedge) marked 5 trading "
+                    "days out, SPX from the model smile's density and VIX from the spot–vol link with its band. "
+                    f"Condor alone: {money(short.condor_cvar95)}. Model-based.")
 cols[5].metric("Breakeven VIX", "n/a" if position.metrics.breakeven_vix is None else
                f"{position.metrics.breakeven_vix:.1f}",
                help=f"The hedge's breakeven: spot VIX on the condor's expiry day ({condor.days:g} days) at which the "
                     "hedge layers' P/L "
                     "reaches zero, SPX unchanged (model)")
+if condor.expiry is not None:
+    e = condor.expiry
+    st.caption(f"**{e.root} {e.day:%a %d %b %Y}** ({e.kind}, {e.settlement}-settled), {condor.days:g} days: "
+               + " / ".join(f"{condor.quoted(leg.strike):g}" for leg in condor.legs)
+               + f" {condor.underlying}. Fill {money(metrics.credit)} of a {money(metrics.credit_mid)} mid "
+               f"(natural {money(metrics.credit_natural)}). 1-day book CVaR {money(position.book_risk[1].cvar95)}; "
+               f"5-day P/L when SPX falls most (worst 5 %): {money(short.worst_down_pl)}.")
+for note in hedge.notes:
+    if note.startswith(("Event multiplier", "Near the event")):
+        st.info(note)
 if chosen.note:
     st.warning(chosen.note)
 elif chosen.position_max_loss > 2 * budget.amount:
@@ -184,6 +222,14 @@ def _greek(value: float, decimals: int = 2) -> str:
     """A greek as the table shows it: fixed decimals, no minus zero."""
     text = f"{value:,.{decimals}f}"
     return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text.replace("-", "−")
+
+
+def _ticket_date(leg) -> str:
+    """A hedge leg's expiry as the ticket shows it: VIX options settle A.M. (SOQ) on their Wednesday."""
+    if not getattr(leg, "expiry", ""):
+        return f"in {leg.days:g} days"
+    day = pd.Timestamp(leg.expiry)
+    return f"{day:%a %d %b %Y} {'AM' if leg.underlying == 'VIX' else 'PM'}"
 
 
 def _days_slider_top(key: str, what: str) -> int:
@@ -303,21 +349,27 @@ if hedge_tab.open:
 
 if legs_tab.open:
     with legs_tab:
-        rows = [{"Position": "Condor", "Side": "Buy" if leg.side > 0 else "Sell", "Underlying": "SPX",
-                 "Type": leg.kind.title(), "Strike": leg.strike, "Expiry (days)": int(leg.days),
-                 "Model IV %": round(100 * leg.iv, 2), "Model price": round(leg.price, 2), "Quantity": n}
+        ticket_expiry = (f"{condor.expiry.day:%a %d %b %Y} {condor.expiry.settlement}" if condor.expiry is not None
+                         else f"in {condor.days:g} days")
+        rows = [{"Position": "Condor", "Side": "Buy" if leg.side > 0 else "Sell",
+                 "Underlying": condor.expiry.root if condor.expiry is not None else "SPX",
+                 "Type": leg.kind.title(), "Strike": condor.quoted(leg.strike), "Expiry": ticket_expiry,
+                 "Days": round(leg.days, 1), "Model IV %": round(100 * leg.iv, 2),
+                 "Model price": round(condor.quoted(leg.price), 2), "Quantity": n}
                 for leg in condor.legs]
         for layer in hedge.active_layers:
             rows += [{"Position": f"Hedge: {layer.name}", "Side": "Buy" if leg.side > 0 else "Sell",
                       "Underlying": leg.underlying, "Type": leg.kind.title(), "Strike": leg.strike,
-                      "Expiry (days)": int(leg.days), "Model IV %": round(100 * leg.iv, 2),
+                      "Expiry": _ticket_date(leg), "Days": round(leg.days, 1), "Model IV %": round(100 * leg.iv, 2),
                       "Model price": round(leg.price, 2), "Quantity": layer.contracts * leg.quantity}
                      for leg in layer.legs]
         legs = pd.DataFrame(rows)
         st.dataframe(legs, hide_index=True)
         st.download_button("Download legs (CSV)", legs.to_csv(index=False).encode(), file_name="alvh_legs.csv",
                            mime="text/csv", key="b_legs_csv")
-        st.caption("Prices are model mids in index points (VIX legs: Black-76 on the model future), not quotes.")
+        st.caption("Prices are model mids in index points (VIX legs: Black-76 on the model future), not quotes. "
+                   "Expiries are listed ones: AM = settled on the opening prints of that day (last trade the day "
+                   "before), PM = settled at that day's close.")
 
 if metrics_tab.open:
     with metrics_tab:

@@ -38,11 +38,26 @@ def _metric(at: AppTest, label_start: str) -> str:
 def test_builder_renders_offline_with_the_engine_numbers(app):
     expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Conservative"), RiskBudget())
     assert _metric(app, "Credit / contract") == f"${expected.metrics.credit:,.0f}"
-    assert _metric(app, "POP (lognormal)") == f"{expected.metrics.pop:.1%}"
+    assert _metric(app, "POP (risk-neutral)") == f"{expected.metrics.pop:.1%}"
     assert _metric(app, "Contracts") == f"{expected.chosen.contracts:,}"
     assert _metric(app, "POP (empirical)") == "n/a"
     assert not app.error
     assert any("Educational software" in c.value for c in app.caption)
+
+
+def test_the_default_builder_holds_a_position_with_dates_and_fills(app):
+    """$1,000 of risk on $100,000 (1 %) cannot hold one SPX condor: Auto trades XSP, one tenth the size."""
+    assert int(_metric(app, "Contracts (XSP)").replace(",", "")) > 0
+    ticket = next(c.value for c in app.caption if "-settled)" in c.value)
+    expiry = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Conservative"), RiskBudget()).condor.expiry
+    assert f"{expiry.day:%a %d %b %Y}" in ticket and "XSP" in ticket and "natural" in ticket
+    assert expiry.day.weekday() < 5
+    app.selectbox(key="u").select("SPX").run()
+    assert not app.exception and _metric(app, "Contracts (SPX)") == "0"
+    app.slider(key="fs").set_value(0).run()  # a fill at mid: the credit is the model mid
+    expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Conservative"), RiskBudget(), underlying="SPX",
+                           fill_share=0.0)
+    assert _metric(app, "Credit / contract") == f"${expected.metrics.credit_mid:,.0f}"
 
 
 def test_changing_tier_and_budget_changes_the_numbers(app):

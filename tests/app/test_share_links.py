@@ -63,7 +63,8 @@ BUILDER_CHANGES = (
     ("n", "number_input", 250_000.0), ("h", "selectbox", "single"), ("sb", "number_input", 50),
     ("sa", "number_input", 30), ("st", "number_input", 25), ("c", "radio", "stress"), ("ti", "radio", "spx_put_fly"),
     ("cb", "number_input", 12.5), ("em", "number_input", 2.0), ("sk", "number_input", 0.5), ("hz", "slider", 3),
-    ("sd", "slider", 2),
+    ("sd", "slider", 2), ("u", "selectbox", "SPX"), ("fs", "slider", 75), ("hsz", "radio", "max_loss"),
+    ("hpm", "number_input", 2.2), ("hab", "checkbox", True),
 )
 
 
@@ -135,10 +136,12 @@ scenarios = st.fixed_dictionaries({}, optional={k.key: _valid_value(k) for k in 
 def test_any_scenario_set_in_the_page_reopens_the_same(values):
     at = open_link("builder", {})
     for key, value in values.items():
-        kind = {"choice": "selectbox" if key in ("t", "m", "h") else "radio", "int": "number_input",
-                "float": "number_input"}[ALL_KEYS[key].kind]
-        if key in ("d", "hz", "sd"):
+        kind = {"choice": "selectbox" if key in ("t", "m", "h", "u") else "radio", "int": "number_input",
+                "float": "number_input", "bool": "checkbox"}[ALL_KEYS[key].kind]
+        if key in ("d", "hz", "sd", "fs"):
             kind = "slider"
+            if key == "fs":
+                value = value // 5 * 5  # the slider moves in 5 % steps
         _set(at, key, kind, value)
     link = dict(at.query_params)
     fresh = open_link("builder", link)

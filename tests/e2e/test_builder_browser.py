@@ -31,7 +31,7 @@ def test_builder_renders_offline_in_chromium(browser, app_url, artifacts):
     _wait_for_app(page)
     expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Conservative"), RiskBudget())
     assert _metric(page, "Credit / contract") == f"${expected.metrics.credit:,.0f}"
-    assert _metric(page, "POP (lognormal)") == f"{expected.metrics.pop:.1%}"
+    assert _metric(page, "POP (risk-neutral)") == f"{expected.metrics.pop:.1%}"
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
     assert "Data: default" in page.locator("[data-testid='stSidebar']").inner_text()

@@ -23,7 +23,7 @@ def _optionlab_pop(condor, vol: float) -> float:
     out = run_strategy({
         "stock_price": condor.spot, "volatility": vol, "interest_rate": condor.rate,
         "dividend_yield": condor.div, "min_stock": condor.spot * 0.5, "max_stock": condor.spot * 1.5,
-        "strategy": legs, "days_to_target_date": int(condor.days), "discard_nonbusiness_days": False,
+        "strategy": legs, "days_to_target_date": round(condor.days), "discard_nonbusiness_days": False,
     })
     return out.probability_of_profit
 
@@ -38,7 +38,9 @@ def test_lognormal_pop_agrees_with_optionlab_on_random_condors():
         tier = TIERS[int(rng.integers(0, len(TIERS)))]
         days = int(rng.integers(3, 60))
         condor = build_condor(market, tier, "delta" if rng.random() < 0.5 else "pop", days=days)
-        ours = condor_metrics(condor).pop
+        # optionlab counts whole days; an A.M.-settled expiry is 6.5 hours short of one.
+        ours = condor_metrics(condor, lognormal(condor.spot, round(condor.days), condor.rate, condor.div,
+                                                condor.atm_vol)).pop
         theirs = _optionlab_pop(condor, condor.atm_vol)
         worst = max(worst, abs(ours - theirs))
     assert worst < 0.005, f"largest POP gap {worst:.4f}"
@@ -100,9 +102,15 @@ def test_pop_selection_lands_in_the_tier_range(tier_name):
     condor = build_condor(DEFAULT_MARKET, tier, "pop")
     pop = condor_metrics(condor).pop
     assert tier.pop_min - 0.01 <= pop <= tier.pop_max + 0.01
+    from alvh_core.calendar import on_grid, strike_step
+
     strikes = [leg.strike for leg in condor.legs]
-    assert strikes == sorted(strikes) and all(k % 5 == 0 for k in strikes)
-    assert condor.put_width == condor.call_width == tier.wing_points(DEFAULT_MARKET.spot, 5)
+    kind, days, spot = condor.expiry.kind, condor.days, DEFAULT_MARKET.spot
+    assert strikes == sorted(strikes) and all(on_grid(spot, k, days, kind=kind) for k in strikes)
+    # Wings as wide as the tier asks, or the next listed strike out where the grid is coarser.
+    wing = tier.wing_points(spot, 5)
+    assert wing <= condor.put_width < wing + strike_step(spot, condor.long_put.strike, days, kind=kind)
+    assert wing <= condor.call_width < wing + strike_step(spot, condor.long_call.strike, days, kind=kind)
 
 
 def test_delta_selection_hits_the_short_delta():
@@ -113,9 +121,16 @@ def test_delta_selection_hits_the_short_delta():
 
 
 def test_max_loss_and_breakevens_follow_from_the_legs():
-    condor = condor_from_strikes(DEFAULT_MARKET, 14, 7200, 7250, 7700, 7750)
+    condor = condor_from_strikes(DEFAULT_MARKET, 14, 7200, 7250, 7700, 7750, fill_share=0.5)
     m = condor_metrics(condor)
-    credit = -(condor.legs[0].price - condor.legs[1].price - condor.legs[2].price + condor.legs[3].price)
+    mid = -(condor.legs[0].price - condor.legs[1].price - condor.legs[2].price + condor.legs[3].price)
+    # Filled halfway from mid to natural: half the sum of the legs' half spreads is given up.
+    from alvh_core.fills import half_spread
+
+    spreads = half_spread([leg.price for leg in condor.legs], [leg.delta for leg in condor.legs],
+                          [leg.kind == "call" for leg in condor.legs], DEFAULT_MARKET.vix)
+    credit = mid - 0.5 * spreads.sum()
+    assert m.credit_mid == pytest.approx(mid * 100) and m.credit_natural == pytest.approx((mid - spreads.sum()) * 100)
     assert m.credit == pytest.approx(credit * 100)
     assert m.max_loss == pytest.approx((50 - credit) * 100)
     assert m.breakevens == pytest.approx((7250 - credit, 7700 + credit))
@@ -128,13 +143,21 @@ def test_a_thousand_candidates_in_one_call():
     deltas = np.linspace(0.02, 0.40, 1000)
     cands = candidates(DEFAULT_MARKET, 21, 40.0, deltas)
     assert cands.credit.shape == (1000,)
-    # Closer short strikes collect more credit and have lower POP.
-    assert np.all(np.diff(cands.credit) >= -1e-9)
-    assert np.all(np.diff(cands.pop) <= 1e-9)
+    # Every strike is a listed one, wings at least the width asked.
+    from alvh_core.calendar import on_grid
+
+    for k in np.concatenate([cands.long_put, cands.short_put, cands.short_call, cands.long_call]):
+        assert on_grid(DEFAULT_MARKET.spot, k, 21)
+    assert np.all(cands.short_put - cands.long_put >= 40) and np.all(cands.long_call - cands.short_call >= 40)
+    # With the same wings, closer short strikes collect more credit and have lower POP.
+    same = (cands.short_put - cands.long_put == 40) & (cands.long_call - cands.short_call == 40)
+    assert same.sum() > 500
+    assert np.all(np.diff(cands.credit[same]) >= -1e-9)
+    assert np.all(np.diff(cands.pop[same]) <= 1e-9)
     dist = lognormal(DEFAULT_MARKET.spot, 21, DEFAULT_MARKET.rate, DEFAULT_MARKET.div, 0.15)
     measures = candidate_measures(cands, dist)
     one = condor_from_strikes(DEFAULT_MARKET, 21, cands.long_put[500], cands.short_put[500],
-                              cands.short_call[500], cands.long_call[500])
+                              cands.short_call[500], cands.long_call[500], fill_share=0.0)  # candidates are at mid
     assert measures["expected_loss"][500] == pytest.approx(condor_metrics(one, dist).expected_loss, rel=1e-9)
 
 

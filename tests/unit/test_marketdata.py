@@ -311,7 +311,9 @@ def test_snapshot_prefers_live_then_cache_then_files_then_default(tmp_path, data
     assert choose_snapshot(live_ok, cached, files).source == "live"
     snap = choose_snapshot(failed, cached, files)
     assert snap.source == "cache" and any("rate-limiting" in m for m in snap.messages)
-    assert snap.market.rate == pytest.approx(snap.panel["irx"].iloc[-1] / 100)
+    # ^IRX is a discount yield: a 91-day bill costs 1 - d·91/360; its continuous rate is -ln(price)·365/91.
+    discount = snap.panel["irx"].iloc[-1] / 100
+    assert snap.market.rate == pytest.approx(-np.log(1 - discount * 91 / 360) * 365 / 91)
     snap = choose_snapshot(failed, FetchResult("empty", source="cache"), files, asof="2020-03-16")
     assert snap.source == "file" and snap.market.vix == 82.69 and snap.market.spot == 2386.13
     snap = choose_snapshot(failed, None, None)

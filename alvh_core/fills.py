@@ -1,0 +1,56 @@
+"""Fills: what a trader gets for a condor, not the model's mid.
+
+Each leg's bid/ask half spread comes from a model fitted on the Cboe chains
+(:data:`alvh_core.fitted.SPX_SPREAD`): it grows with the option's price and
+with VIX, and is narrower (relative to price) near the money.  An order fills
+``share`` of the way from mid to the natural price (sell at the bid, buy at
+the ask): 0 is mid, 1 is natural, the default is halfway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fitted import DEFAULT_FILL_SHARE, SPX_SPREAD
+
+#: Cboe's minimum tick for SPX options: a half spread is at least half of it.
+MIN_HALF_SPREAD = 0.025
+
+
+def half_spread(mid, delta, is_call, vix: float) -> np.ndarray:
+    """Model half spread (index points) of SPX options at ``mid`` with ``delta`` at ``vix``."""
+    mid = np.maximum(np.asarray(mid, float), 0.05)
+    c = SPX_SPREAD
+    log_hs = (c["intercept"] + c["log_mid"] * np.log(mid) + c["delta"] * np.abs(np.asarray(delta, float))
+              + c["call"] * np.asarray(is_call, float) + c["log_vix"] * np.log(max(float(vix), 1.0) / 20.0))
+    # A half spread never exceeds the mid itself (a zero bid), nor goes under half a tick.
+    return np.minimum(np.maximum(np.exp(log_hs), MIN_HALF_SPREAD), np.maximum(mid, MIN_HALF_SPREAD))
+
+
+@dataclass(frozen=True)
+class Fill:
+    """How one structure fills: its legs' half spreads and the share given up."""
+
+    share: float                 # 0 = mid, 1 = natural
+    half_spreads: tuple[float, ...]
+
+    @property
+    def natural_cost(self) -> float:
+        """Points given up at the natural price (sum of the legs' half spreads)."""
+        return float(sum(self.half_spreads))
+
+    @property
+    def cost(self) -> float:
+        """Points given up at this fill."""
+        return self.share * self.natural_cost
+
+
+def fill_for_legs(legs, vix: float, share: float = DEFAULT_FILL_SHARE) -> Fill:
+    """The fill of a set of option legs (``OptionLeg``: price, delta, kind, quantity)."""
+    if not (np.isfinite(share) and 0.0 <= share <= 1.0):
+        raise ValueError("the fill share must be between 0 (mid) and 1 (natural)")
+    spreads = half_spread([leg.price for leg in legs], [leg.delta for leg in legs],
+                          [leg.kind == "call" for leg in legs], vix)
+    return Fill(float(share), tuple(float(h) * leg.quantity for h, leg in zip(spreads, legs, strict=True)))

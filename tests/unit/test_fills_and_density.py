@@ -1,0 +1,178 @@
+"""Fills against the real chains' bid and ask; the smile's own density against a Monte Carlo;
+the hedged book's short-horizon risk; hedge sizing rules; XSP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import QuantLib as ql
+
+from alvh_core.condor import build_condor, condor_from_strikes, condor_metrics
+from alvh_core.fills import half_spread
+from alvh_core.hedge import HedgeSettings, build_hedge
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.position import HedgeContext, Scenario, build_position
+from alvh_core.probability import smile_density
+from alvh_core.regime import classify_regime
+from alvh_core.sizing import RiskBudget
+from alvh_core.tiers import find_tier, load_tiers
+
+TIERS = load_tiers()
+
+
+def _chain_condors(chain):
+    """Condors from the chain's own quotes: short strikes at 10/15/20 delta (Cboe's deltas), wings
+    of 25 and 50 points, expiries of 7-60 days; each leg with a two-sided quote."""
+    q = chain.quotes
+    out = []
+    for _expiry, g in q.groupby("expiration"):
+        days = int(g["days"].iloc[0])
+        if not 7 <= days <= 60:
+            continue
+        g = g.set_index("strike")
+        for target in (0.10, 0.15, 0.20):
+            for wing in (25.0, 50.0):
+                puts, calls = g[g["put_bid"] > 0], g[g["call_bid"] > 0]
+                if puts.empty or calls.empty:
+                    continue
+                sp = (puts["put_delta"].abs() - target).abs().idxmin()
+                sc = (calls["call_delta"].abs() - target).abs().idxmin()
+                lp, lc = sp - wing, sc + wing
+                if lp not in g.index or lc not in g.index or sc <= sp:
+                    continue
+                legs = [("put", 1, lp), ("put", -1, sp), ("call", -1, sc), ("call", 1, lc)]
+                rows = []
+                for kind, side, k in legs:
+                    bid, ask = g.loc[k, f"{kind}_bid"], g.loc[k, f"{kind}_ask"]
+                    if not (bid > 0 and ask >= bid):
+                        break
+                    rows.append((kind, side, k, bid, ask, abs(g.loc[k, f"{kind}_delta"])))
+                else:
+                    out.append((days, rows))
+    return out
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("day,vix", [("2022-02-04", 23.22), ("2023-02-07", 18.66)])
+def test_model_fills_match_the_chains_bid_and_ask(data_dir, day, vix):
+    """Selling at the bid and buying at the ask, the model's spreads give the chain's natural
+    credit within a few percent on average."""
+    from alvh_core.chains import read_cboe_chain
+
+    chain = read_cboe_chain(data_dir / "chains" / f"spx_quotedata_{day}.csv")
+    condors = _chain_condors(chain)
+    assert len(condors) > 40
+    market_natural, model_natural = [], []
+    for _, rows in condors:
+        mid = sum(-side * 0.5 * (bid + ask) for _, side, _, bid, ask, _ in rows)
+        natural = sum(bid if side < 0 else -ask for _, side, _, bid, ask, _ in rows)
+        spreads = half_spread([0.5 * (b + a) for _, _, _, b, a, _ in rows], [d for *_, d in rows],
+                              [kind == "call" for kind, *_ in rows], vix)
+        market_natural.append(natural)
+        model_natural.append(mid - spreads.sum())
+    market_natural, model_natural = np.array(market_natural), np.array(model_natural)
+    bias = model_natural.mean() / market_natural.mean() - 1.0
+    assert abs(bias) < 0.04, bias
+
+
+def _quantlib_cdf(market, vol_model, days, strikes):
+    """P(S_T < K) as the strike-derivative of QuantLib's undiscounted Black put on the model smile."""
+    forward = float(market.forward(days))
+    years = days / 365.0
+    h = 0.05
+    out = []
+    for k in strikes:
+        prices = []
+        for kk in (k - h, k + h):
+            vol = float(vol_model.implied_vol(np.array([kk]), forward, days)[0])
+            prices.append(ql.BlackCalculator(ql.PlainVanillaPayoff(ql.Option.Put, kk), forward,
+                                             vol * np.sqrt(years), 1.0).value())
+        out.append((prices[1] - prices[0]) / (2 * h))
+    return np.maximum.accumulate(np.clip(out, 0.0, 1.0))
+
+
+@pytest.mark.parametrize("tier_name", ["Conservative", "Moderate", "Aggressive"])
+def test_smile_density_pop_and_expected_pl_match_a_monte_carlo_under_the_same_smile(tier_name):
+    market, vm = DEFAULT_MARKET, DEFAULT_MARKET.vol_model()
+    condor = build_condor(market, find_tier(TIERS, tier_name), fill_share=0.0)
+    metrics = condor_metrics(condor, smile_density(market, vm, condor.days))
+    # Monte Carlo: random uniforms through QuantLib's CDF of the same smile.
+    atm = float(vm.atm_vol(condor.days))
+    sd = atm * np.sqrt(condor.days / 365.0)
+    forward = float(market.forward(condor.days))
+    grid = forward * np.exp(np.linspace(-10 * sd, 7 * sd, 1200))
+    cdf = _quantlib_cdf(market, vm, condor.days, grid)
+    rising = np.concatenate([[True], np.diff(cdf) > 0])
+    u = np.random.default_rng(5).random(400_000)
+    sample = np.interp(u, cdf[rising], grid[rising])
+    pnl = condor.pnl_at_expiry(sample) * 100
+    se = pnl.std() / np.sqrt(pnl.size)
+    assert metrics.expected_pl == pytest.approx(pnl.mean(), abs=4 * se + 1.0)
+    low, high = metrics.breakevens
+    assert metrics.pop == pytest.approx(np.mean((sample > low) & (sample < high)), abs=0.004)
+    # A condor at the model's mids is fairly priced: before costs it expects to lose only the interest
+    # on its credit (under the risk-neutral measure the payout grows at the rate).
+    interest = metrics.credit * (np.exp(market.rate * condor.days / 365.0) - 1.0)
+    assert metrics.expected_pl == pytest.approx(-interest, abs=2.0)
+
+
+def _position(measure="max_loss", hedge=None, budget=None, tier="Moderate", market=DEFAULT_MARKET):
+    scenario = Scenario(find_tier(TIERS, tier), budget or RiskBudget(), measure=measure, hedge=hedge or HedgeSettings())
+    return build_position(market, scenario, HedgeContext.from_vix(market.vix, 0.3, 30), with_view=False)
+
+
+def test_book_risk_sees_the_hedge_and_sizes_within_the_budget():
+    hedged = _position(budget=RiskBudget(dollars=20_000.0))
+    bare = _position(budget=RiskBudget(dollars=20_000.0), hedge=HedgeSettings(scheme="none"))
+    for days in (1, 5):
+        assert hedged.book_risk[days].condor_cvar95 == pytest.approx(bare.book_risk[days].cvar95, rel=1e-9)
+        # Where SPX falls most, the hedge pays: the hedged book loses less there.
+        assert hedged.book_risk[days].worst_down_pl > bare.book_risk[days].worst_down_pl
+    sized = _position("book_cvar_5d", budget=RiskBudget(dollars=5_000.0))
+    n = sized.contracts
+    assert n > 0 and sized.book_risk[5].cvar95 <= 5_000.0
+    from alvh_core.bookrisk import book_scenarios
+
+    sc = book_scenarios(sized.condor, sized.hedge, DEFAULT_MARKET, DEFAULT_MARKET.vol_model(), 5)
+    assert sc.measures(n + 1).cvar95 > 5_000.0  # one more contract would not fit
+    assert _position("book_cvar_5d", budget=RiskBudget(dollars=10_000.0)).contracts > n
+
+
+def test_hedge_sized_to_the_position_and_held_inside_the_band():
+    market = DEFAULT_MARKET
+    regime = classify_regime(market.vix)
+    per_contract = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(sizing="contract", per_contract=4_000.0),
+                               spx_contracts=3.0)
+    assert per_contract.target_vix_notional == pytest.approx(4_000.0 * 3 * 14.0 / 7.0)
+    per_loss = build_hedge(market, regime, 7.0, 100_000.0, HedgeSettings(sizing="max_loss"), position_max_loss=5_000.0)
+    assert per_loss.target_vix_notional == pytest.approx(1.6 * 5_000.0)  # seed 001: $8,000 for $5,000 at risk
+    one = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(), spx_contracts=1.0)
+    five = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(), spx_contracts=5.0)
+    assert one.total_cost == five.total_cost  # the seed's rule: notional, not the position
+    # Near an event the adaptive layer grows, but the total stays inside the band's top (18 %).
+    near = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(event_multiplier=3.0), next_event_days=2,
+                       band_high_pct=18.0)
+    targets = sum(layer.target_vix_notional for layer in near.layers)
+    assert targets == pytest.approx(18_000.0) and any("held at" in note for note in near.notes)
+    above = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(event_multiplier=3.0, allow_above_band=True),
+                        next_event_days=2, band_high_pct=18.0)
+    assert sum(layer.target_vix_notional for layer in above.layers) > 18_000.0
+    assert any("above" in note for note in above.notes)
+
+
+def test_xsp_is_a_tenth_of_spx_on_its_own_grid():
+    market, tier = DEFAULT_MARKET, find_tier(TIERS, "Moderate")
+    spx = build_condor(market, tier, underlying="SPX", fill_share=0.0)
+    same = condor_from_strikes(market, spx.days, *(leg.strike for leg in spx.legs), fill_share=0.0)
+    xsp = type(same)(legs=same.legs, spot=same.spot, days=same.days, rate=same.rate, div=same.div, atm_vol=same.atm_vol,
+                     underlying="XSP")
+    assert condor_metrics(xsp).max_loss == pytest.approx(condor_metrics(same).max_loss / 10)
+    built = build_condor(market, tier, underlying="XSP")
+    assert built.expiry.root == "XSP" and built.expiry.settlement == "PM"
+    near = [leg.strike for leg in built.legs if abs(leg.strike / market.spot - 1) < 0.02]
+    assert all(k % 10 == 0 for k in near)  # 1-point XSP strikes: 10 SPX points
+    # Auto: the default budget ($1,000) holds no SPX condor of any tier, and at least one XSP condor of each.
+    for t in TIERS:
+        position = _position(tier=t.name)
+        assert position.condor.underlying == "XSP" and position.contracts > 0
+    assert _position(budget=RiskBudget(dollars=50_000.0)).condor.underlying == "SPX"
