@@ -35,7 +35,7 @@ from .volmodel import VolModel
 
 #: Horizons (trading days) offered for the short-horizon measures.
 HORIZONS = (1, 5)
-SPX_POINTS = 400
+SPX_POINTS = 250
 VIX_POINTS = 5
 _Z_P90 = float(ndtri(0.9))
 

@@ -58,10 +58,14 @@ def plan_condor(market: MarketState, tier: Tier, budget: RiskBudget, measure: st
                           underlying=product)
     if underlying == "auto":
         # SPX when the budget holds one contract of it, measured the way the plan measures it.
-        risk = condor_metrics(condor, _distribution(market, condor, vol_model))
-        # A book measure is sized later, with the hedge; its condor part is at least the max-loss one's.
+        # A book measure is sized later, with the hedge; its condor part is at least the CVaR one's.
         condor_measure = measure if measure in MEASURES else "cvar95"
-        if size_position(risk, budget.amount, condor_measure).contracts == 0:
+        if condor_measure == "max_loss":  # no distribution needed
+            fits = condor.max_loss_points * condor.dollars_per_point <= budget.amount
+        else:
+            risk = condor_metrics(condor, _distribution(market, condor, vol_model))
+            fits = size_position(risk, budget.amount, condor_measure).contracts > 0
+        if not fits:
             condor = build_condor(market, tier, selection, days=days, vol_model=vol_model, fill_share=fill_share,
                                   underlying="XSP")
     return _plan(market, condor, budget, measure, history, tier, selection, vol_model)

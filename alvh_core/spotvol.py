@@ -80,12 +80,10 @@ def _evaluate(coef: np.ndarray, z_min: float, vix0: float, spx_return, trading_d
     inside = np.maximum(down, z_min)
     beyond = down - inside  # ≤ 0: how far past the fitted range
     level = float(np.clip(np.log(max(float(vix0), 1e-6) / 20.0), *LEVEL_RANGE))
-    out = []
-    for row in range(3):
-        a, b_down, b_up, b_sq, b_level = (float(coef[row, j]) for j in range(5))
-        out.append(a + b_level * level + b_down * inside + b_sq * inside * inside + b_up * up
-                   + (b_down + 2.0 * b_sq * inside) * beyond)
-    out = np.stack(out)
+    a, b_down, b_up, b_sq, b_level = (coef[:, j].reshape((3,) + (1,) * z.ndim) for j in range(5))
+    # Inside the fitted range the quadratic; beyond it, its tangent at the edge.
+    out = (a + b_level * level + (b_down + b_sq * inside) * inside + b_up * up
+           + (b_down + 2.0 * b_sq * inside) * beyond)
     # Quantiles never cross: the band holds the median.
     out[0] = np.minimum(out[0], out[1])
     out[2] = np.maximum(out[2], out[1])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -162,6 +163,12 @@ def stress_outcome(condor: IronCondor, contracts: int, hedge: HedgePlan, market:
                          marks[3] if actual_vix is not None else None)
 
 
+@lru_cache(maxsize=64)
+def _model_vix_then(episode: Episode) -> float:
+    """The link's median VIX for the episode's SPX move from its own start."""
+    return float(vix_band(episode.vix_start, np.log1p(episode.spx_move), episode.trading_days)[1])
+
+
 @dataclass(frozen=True)
 class EpisodeRow:
     """Today's book through a real episode's SPX move."""
@@ -178,18 +185,24 @@ class EpisodeRow:
 def episode_rows(condor: IronCondor, contracts: int, hedge: HedgePlan, market: MarketState, vol_model: VolModel,
                  episodes=EPISODES) -> tuple[EpisodeRow, ...]:
     """Every episode on today's book: its SPX move, VIX as then and VIX as the model says."""
-    rows = []
-    for e in episodes:
-        r = np.log1p(e.spx_move)
-        model_then = float(vix_band(e.vix_start, r, e.trading_days)[1])
-        model_now = float(vix_band(market.vix, r, e.trading_days)[1])
-        as_then = float(min(max(market.vix * e.vix_ratio, 5.0), 150.0))
-        elapsed = float(min(e.calendar_days, condor.days))
-        spx_after = market.spot * (1.0 + e.spx_move)
-        condor_pl, hedge_pl = mark(condor, contracts, hedge, market, vol_model, spx_after,
-                                   np.array([as_then, model_now]), elapsed)
-        condor_pl = np.broadcast_to(condor_pl, (2,))
-        rows.append(EpisodeRow(e, model_then, as_then, model_now,
-                               Marks(as_then, float(condor_pl[0]), float(hedge_pl[0])),
-                               Marks(model_now, float(condor_pl[1]), float(hedge_pl[1])), elapsed))
+    episodes = tuple(episodes)
+    r = np.log1p(np.array([e.spx_move for e in episodes]))
+    model_then = np.array([_model_vix_then(e) for e in episodes])
+    model_now = np.array([float(vix_band(market.vix, x, e.trading_days)[1]) for e, x in zip(episodes, r, strict=True)])
+    as_then = np.clip(market.vix * np.array([e.vix_ratio for e in episodes]), 5.0, 150.0)
+    elapsed = np.minimum([e.calendar_days for e in episodes], condor.days).astype(float)
+    spx_after = market.spot * (1.0 + np.array([e.spx_move for e in episodes]))
+    marks = np.empty((len(episodes), 2, 2))  # episode, (as then, model), (condor, hedge)
+    # One pricing call per distinct length (the hedge is valued at one date per call).
+    for days in np.unique(elapsed):
+        pick = np.flatnonzero(elapsed == days)
+        vix = np.stack([as_then[pick], model_now[pick]])          # (2, k)
+        spx = np.broadcast_to(spx_after[pick][None, :], vix.shape)
+        condor_pl, hedge_pl = mark(condor, contracts, hedge, market, vol_model, spx, vix, float(days))
+        marks[pick, :, 0] = np.broadcast_to(condor_pl, vix.shape).T
+        marks[pick, :, 1] = np.broadcast_to(hedge_pl, vix.shape).T
+    rows = [EpisodeRow(e, float(model_then[i]), float(as_then[i]), float(model_now[i]),
+                       Marks(float(as_then[i]), *marks[i, 0]), Marks(float(model_now[i]), *marks[i, 1]),
+                       float(elapsed[i]))
+            for i, e in enumerate(episodes)]
     return tuple(rows)

@@ -118,6 +118,8 @@ def _choice_value(spec):
 def _valid_value(spec):
     if spec.kind == "choice":
         return _choice_value(spec)
+    if spec.kind == "bool":
+        return st.booleans()
     if spec.kind == "int":
         return st.integers(int(spec.low), min(int(spec.high), 5 if spec.key in ("hz", "sd") else int(spec.high)))
     return st.floats(spec.low, min(spec.high, 1e7), allow_nan=False).map(lambda v: round(v, 2)).filter(
