@@ -478,6 +478,7 @@ class SpreadFit:
     sum_ratio_by_delta: dict    # |delta| bucket -> sum(model half spreads) / sum(market)
     bias_by_date: dict          # date -> mean log residual
     options: int
+    held_out: dict              # date -> summed model/market half spreads, fitted on the other day(s) only
 
 
 def spread_points(data_dir: str | Path) -> pd.DataFrame:
@@ -512,4 +513,12 @@ def fit_spreads(data_dir: str | Path) -> SpreadFit:
         m = ((frame["delta"] >= low) & (frame["delta"] < high)).to_numpy()
         ratios[f"{low:g}-{high:g}"] = round(float(model[m].sum() / frame["half_spread"].to_numpy()[m].sum()), 3)
     bias = {d: round(float(resid[(frame["date"] == d).to_numpy()].mean()), 3) for d in frame["date"].unique()}
-    return SpreadFit(*(float(c) for c in coef), round(float(resid.std()), 3), ratios, bias, int(len(frame)))
+    held_out = {}
+    for day in frame["date"].unique():
+        test = (frame["date"] == day).to_numpy()
+        if test.all():
+            continue
+        # Without the VIX term (one day left to fit on cannot separate it from the level).
+        part = np.linalg.lstsq(design[~test][:, :4], y[~test], rcond=None)[0]
+        held_out[day] = round(float(np.exp(design[test][:, :4] @ part).sum() / np.exp(y[test]).sum()), 3)
+    return SpreadFit(*(float(c) for c in coef), round(float(resid.std()), 3), ratios, bias, int(len(frame)), held_out)

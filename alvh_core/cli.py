@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .calibration import calibrate_skew, fit_futures_proxy, fit_spot_vol, fit_strike_grid, fit_vvix_response
+from .calibration import (
+    calibrate_skew,
+    fit_futures_proxy,
+    fit_spot_vol,
+    fit_spreads,
+    fit_strike_grid,
+    fit_vvix_response,
+)
 from .chains import chain_carry, chain_on, read_cboe_chain
 from .condor import SELECTIONS
 from .fitted import DEFAULT_FILL_SHARE
@@ -392,6 +399,12 @@ def cmd_calibrate(args) -> dict:
     if "vvix" in history.panel:
         out["vvix_response"] = asdict(fit_vvix_response(history))
     out["strike_grid"] = fit_strike_grid(args.data_dir)
+    out["bid_ask_spreads"] = asdict(fit_spreads(args.data_dir))
+    if "spx" in history.panel:
+        from .stress import EPISODES, episode_from_history
+
+        out["episodes"] = [asdict(episode_from_history(history.panel, e.key, e.label, e.start, e.end))
+                           for e in EPISODES]
     return out | {"skew": asdict(result.params),
             "skew_fit_error_vol_points": asdict(result.overall),
             "skew_fit_error_by_date": {k: asdict(v) for k, v in result.by_date.items()},

@@ -9,6 +9,7 @@ the ask): 0 is mid, 1 is natural, the default is halfway.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,9 +49,16 @@ class Fill:
 
 
 def fill_for_legs(legs, vix: float, share: float = DEFAULT_FILL_SHARE) -> Fill:
-    """The fill of a set of option legs (``OptionLeg``: price, delta, kind, quantity)."""
-    if not (np.isfinite(share) and 0.0 <= share <= 1.0):
+    """The fill of a set of option legs (``OptionLeg``: price, delta, kind, quantity).
+
+    Scalar arithmetic: this runs for every condor priced, four legs at a time."""
+    if not (math.isfinite(share) and 0.0 <= share <= 1.0):
         raise ValueError("the fill share must be between 0 (mid) and 1 (natural)")
-    spreads = half_spread([leg.price for leg in legs], [leg.delta for leg in legs],
-                          [leg.kind == "call" for leg in legs], vix)
-    return Fill(float(share), tuple(float(h) * leg.quantity for h, leg in zip(spreads, legs, strict=True)))
+    c = SPX_SPREAD
+    base = c["intercept"] + c["log_vix"] * math.log(max(float(vix), 1.0) / 20.0)
+    spreads = []
+    for leg in legs:
+        mid = max(float(leg.price), 0.05)
+        log_hs = base + c["log_mid"] * math.log(mid) + c["delta"] * abs(leg.delta) + c["call"] * (leg.kind == "call")
+        spreads.append(min(max(math.exp(log_hs), MIN_HALF_SPREAD), max(mid, MIN_HALF_SPREAD)) * leg.quantity)
+    return Fill(float(share), tuple(spreads))

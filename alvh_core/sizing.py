@@ -165,11 +165,13 @@ class ScaleTable:
 
 
 def scale_table(metrics: CondorMetrics, vix: float, model: SlippageModel | None = None,
-                max_contracts: int = 200, legs: int = 4) -> ScaleTable:
+                max_contracts: int = 200, legs: int = 4, size: float = 1.0) -> ScaleTable:
+    """``size``: the contract as a share of SPX's (0.1 for XSP, whose spreads in dollars are a tenth)."""
     model = model or SlippageModel()
     n = np.arange(1, max_contracts + 1, dtype=float)
-    entry = n * legs * model.half_spread(vix, n) * MULTIPLIER
-    stressed_exit = n * legs * model.half_spread(vix * model.stress_vix_multiple, n) * MULTIPLIER
+    # The credit is already at the chosen fill: entry adds only what size costs beyond it.
+    entry = n * legs * (model.half_spread(vix, n) - model.half_spread(vix, 0.0)) * MULTIPLIER * size
+    stressed_exit = n * legs * model.half_spread(vix * model.stress_vix_multiple, n) * MULTIPLIER * size
     net = n * metrics.credit - entry
     return ScaleTable(n.astype(int), entry, net, net / n, n * metrics.max_loss + entry + stressed_exit)
 

@@ -11,10 +11,12 @@ shock from VIX 45, and VIX answers accordingly.  For each horizon the 10th,
 (quantile regressions on 1990–2026 closes, :mod:`alvh_core.calibration`),
 so the band's width depends on the move and on where VIX starts.  The
 coefficients are interpolated between the fitted horizons (1, 5, 21 trading
-days); past 21 days they are held and the band widens with √time.  Outside
-the observed range of ``z⁻`` the quadratic continues along its tangent, and
-``ln(VIX0/20)`` is held inside the levels seen since 1990, so no input
-extrapolates a parabola.
+days); past 21 days they are held and the band widens with √time.  Past the
+largest fall in the fit (``z⁻`` below its lowest value) only the linear term
+continues, and ``ln(VIX0/20)`` is held inside the levels seen since 1990, so
+no input extrapolates a parabola: a 20 % one-day fall from VIX 17 gives a
+median near ×5 (the 1987 crash took VXO about ×4 from 36; it is not in the
+data).
 """
 
 from __future__ import annotations
@@ -81,9 +83,9 @@ def _evaluate(coef: np.ndarray, z_min: float, vix0: float, spx_return, trading_d
     beyond = down - inside  # ≤ 0: how far past the fitted range
     level = float(np.clip(np.log(max(float(vix0), 1e-6) / 20.0), *LEVEL_RANGE))
     a, b_down, b_up, b_sq, b_level = (coef[:, j].reshape((3,) + (1,) * z.ndim) for j in range(5))
-    # Inside the fitted range the quadratic; beyond it, its tangent at the edge.
-    out = (a + b_level * level + (b_down + b_sq * inside) * inside + b_up * up
-           + (b_down + 2.0 * b_sq * inside) * beyond)
+    # Inside the fitted range the quadratic; beyond it, the linear term alone (no fitted
+    # day lies there: the curvature is not carried past the data).
+    out = (a + b_level * level + (b_down + b_sq * inside) * inside + b_up * up + b_down * beyond)
     # Quantiles never cross: the band holds the median.
     out[0] = np.minimum(out[0], out[1])
     out[2] = np.maximum(out[2], out[1])

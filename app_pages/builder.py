@@ -188,8 +188,8 @@ cols[2].metric("VIX notional", money(hedge.total_vix_notional),
                help=f"target {money(hedge.target_vix_notional)}; contracts × 100 × the VIX future of each expiry")
 cols[3].metric("Hedge premium", money(hedge.total_cost), help="paid today for all active layers (model)")
 short = position.book_risk[5]
-cols[4].metric("Book CVaR 95 %, 5 days", money(short.cvar95),
-               delta=f"{-100 * short.cvar_reduction:+.0f} % vs condor alone", delta_color="inverse",
+cols[4].metric("Book CVaR, 5 d", money(short.cvar95),
+               delta=f"{-100 * short.cvar_reduction:+.0f} % vs condor", delta_color="inverse",
                help="Mean loss of the worst 5 % of outcomes of the whole book (condor + hedge) marked 5 trading "
                     "days out, SPX from the model smile's density and VIX from the spot–vol link with its band. "
                     f"Condor alone: {money(short.condor_cvar95)}. Model-based.")
@@ -452,8 +452,9 @@ if gate_tab.open:
 
 if scale_tab.open:
     with scale_tab:
-        table = scale_table(metrics, market.vix)
+        table = scale_table(metrics, market.vix, size=condor.size)
         st.plotly_chart(scale_figure(table), key="b_scale_chart")
-        st.caption("Slippage model: half-spread per leg = 0.30 pts × (VIX / 20.94) × (1 + contracts / 50); 0.30 pts is "
-                   "the median half-spread of 5–50-delta SPX options on the calibration chains. Worst case adds closing "
-                   "at twice today's VIX. Model-based.")
+        st.caption("Slippage with size, on top of your fill: half-spread per leg = 0.30 pts × (VIX / 20.94) × "
+                   "(1 + contracts / 50), of which the part beyond one contract is added at entry; 0.30 pts is the "
+                   "median half-spread of 5–50-delta SPX options on the calibration chains (XSP: a tenth in "
+                   "dollars). Worst case adds closing at twice today's VIX. Model-based.")

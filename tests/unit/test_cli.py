@@ -133,5 +133,14 @@ def test_calibrate_prints_every_fit(data_dir):
     out = run("calibrate", "--data-dir", str(data_dir), "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert {"skew", "spot_vol_link", "vix_futures_proxy", "skew_fit_error_vol_points"} <= set(result)
+    assert {"skew", "spot_vol_link", "vix_futures_proxy", "skew_fit_error_vol_points", "vvix_response", "strike_grid",
+            "bid_ask_spreads", "episodes"} <= set(result)
     assert set(result["spot_vol_link"]) == {"1d", "5d", "21d"}
+    from alvh_core.fitted import SPX_SPREAD
+    from alvh_core.stress import EPISODES
+
+    spreads = result["bid_ask_spreads"]
+    assert spreads["log_mid"] == pytest.approx(SPX_SPREAD["log_mid"], abs=1e-4)
+    assert spreads["log_vix"] == pytest.approx(SPX_SPREAD["log_vix"], abs=1e-4)
+    assert [e["vix_end"] for e in result["episodes"]] == [e.vix_end for e in EPISODES]
+    assert [e["spx_start"] for e in result["episodes"]] == pytest.approx([e.spx_start for e in EPISODES])
