@@ -18,7 +18,7 @@ from .condor import CondorMetrics, build_condor, condor_metrics
 from .fitted import HALF_SPREAD_REFERENCE_VIX, SPX_MEDIAN_HALF_SPREAD
 from .legs import MULTIPLIER
 from .market import MarketState
-from .probability import TerminalDistribution
+from .probability import TerminalDistribution, smile_density
 from .tiers import Tier
 
 #: Measures of one condor contract at expiry.
@@ -212,13 +212,15 @@ def compare_tiers(market: MarketState, tiers: tuple[Tier, ...], budget: float, s
     """Each tier's condor and its contracts under every measure.
 
     ``distribution_for(tier, condor)`` may supply a distribution (e.g. the
-    empirical one); by default each condor uses its lognormal.
+    empirical one); by default each condor uses the density of the model's
+    smile at its tenor, as the Builder does.
     """
     vol_model = market.vol_model()
     rows = []
     for tier in tiers:
         condor = build_condor(market, tier, selection, vol_model=vol_model)
-        dist: TerminalDistribution | None = distribution_for(tier, condor) if distribution_for else None
+        dist: TerminalDistribution = (distribution_for(tier, condor) if distribution_for
+                                      else smile_density(market, vol_model, condor.days))
         metrics = condor_metrics(condor, dist)
         rows.append(TierSizing(tier, metrics, tuple(leg.strike for leg in condor.legs),
                                {m: size_position(metrics, budget, m) for m in MEASURES}))
