@@ -196,6 +196,11 @@ class _StrikeGrid:
         low = market.spot * np.exp(-7 * sd - 0.02) - 2 * wing - 2 * FAR_STEP
         high = market.spot * np.exp(5 * sd + 0.02) + 2 * wing + 2 * FAR_STEP
         self.strikes = _listed_cached(float(market.spot), float(days), float(low), float(high), kind, underlying)
+        if self.strikes.size < 8:
+            # An index level no listing was ever made for (SPX has not traded below 300 since 1990,
+            # a hand-typed 100 is possible): a uniform grid of about half a percent instead.
+            step = max(0.5, round(market.spot * 0.005 * 2) / 2)
+            self.strikes = np.arange(max(step, np.floor(low / step) * step), high + step, step)
         self.step = float(np.min(np.diff(self.strikes))) if self.strikes.size > 1 else 5.0
         self.iv = vol_model.implied_vol(self.strikes, self.forward, days)
         put_price, put_delta = bsm_price_delta(market.spot, self.strikes, years, market.rate, market.div, self.iv,

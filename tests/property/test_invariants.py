@@ -57,9 +57,11 @@ def test_condor_pnl_is_bounded_and_finite(spot, vix, term, days, tier, selection
     assert m.credit_mid >= 0 and m.credit_natural <= m.credit <= m.credit_mid + 1e-9
 
 
-garbage = st.lists(st.one_of(st.sampled_from(["plan", "tiers", "vol", "price", "calibrate", "--spx", "--vix",
+garbage = st.lists(st.one_of(st.sampled_from(["plan", "tiers", "vol", "price", "calibrate", "stress", "--spx", "--vix",
                                               "--tier", "--days", "--strikes", "--risk-pct", "--json",
-                                              "--measure", "--kind", "--vol", "nan", "-1", "1e400", "0"]),
+                                              "--measure", "--kind", "--vol", "--spx-move", "--episode", "2020-03",
+                                              "--underlying", "XSP", "--fill-share", "--hedge-sizing",
+                                              "nan", "-1", "1e400", "0", "-95"]),
                              st.text(max_size=8)), max_size=10)
 
 
