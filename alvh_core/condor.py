@@ -31,8 +31,6 @@ SELECTIONS = ("pop", "delta")
 #: Products: SPX, and the mini index XSP (one tenth of SPX).  The engine keeps every
 #: strike and price in SPX points; an XSP contract is worth a tenth of an SPX one.
 PRODUCT_SIZE = {"SPX": 1.0, "XSP": 0.1}
-#: XSP's listed strikes in SPX points: 1-point XSP strikes are 10 SPX points, twice SPX's 5.
-XSP_GRID_IN_SPX_POINTS = 2.0
 #: |delta| values tried when searching for the POP target.
 _DELTA_GRID = np.arange(0.01, 0.451, 0.0025)
 
@@ -170,8 +168,9 @@ class CondorMetrics:
 
 
 def product_step(spot: float, strike: float, days: float, kind: str = "standard", underlying: str = "SPX") -> float:
-    """The listed strike interval in SPX points for SPX or XSP (see :func:`alvh_core.calendar.strike_step`)."""
-    return strike_step(spot, strike, days, kind=kind) * (XSP_GRID_IN_SPX_POINTS if underlying == "XSP" else 1.0)
+    """The listed strike interval in SPX points for SPX or XSP (see :func:`alvh_core.calendar.strike_step`;
+    an XSP point is a tenth of an SPX point)."""
+    return strike_step(spot, strike, days, underlying, kind) / PRODUCT_SIZE[underlying]
 
 
 def listed_strikes(spot: float, days: float, low: float, high: float, kind: str = "standard",
@@ -201,7 +200,6 @@ class _StrikeGrid:
             # a hand-typed 100 is possible): a uniform grid of about half a percent instead.
             step = max(0.5, round(market.spot * 0.005 * 2) / 2)
             self.strikes = np.arange(max(step, np.floor(low / step) * step), high + step, step)
-        self.step = float(np.min(np.diff(self.strikes))) if self.strikes.size > 1 else 5.0
         self.iv = vol_model.implied_vol(self.strikes, self.forward, days)
         put_price, put_delta = bsm_price_delta(market.spot, self.strikes, years, market.rate, market.div, self.iv,
                                                "put")

@@ -20,14 +20,21 @@ from .fitted import DEFAULT_FILL_SHARE, SPX_SPREAD
 MIN_HALF_SPREAD = 0.025
 
 
-def half_spread(mid, delta, is_call, vix: float) -> np.ndarray:
-    """Model half spread (index points) of SPX options at ``mid`` with ``delta`` at ``vix``."""
-    mid = np.maximum(np.asarray(mid, float), 0.05)
+def half_spread_one(mid: float, delta: float, is_call: bool, vix: float) -> float:
+    """Model half spread (index points) of one SPX option at ``mid`` with ``delta`` at ``vix``.
+
+    Scalar arithmetic: this runs for every leg of every condor priced."""
     c = SPX_SPREAD
-    log_hs = (c["intercept"] + c["log_mid"] * np.log(mid) + c["delta"] * np.abs(np.asarray(delta, float))
-              + c["call"] * np.asarray(is_call, float) + c["log_vix"] * np.log(max(float(vix), 1.0) / 20.0))
+    mid = max(float(mid), 0.05)
+    log_hs = (c["intercept"] + c["log_mid"] * math.log(mid) + c["delta"] * abs(float(delta))
+              + c["call"] * float(bool(is_call)) + c["log_vix"] * math.log(max(float(vix), 1.0) / 20.0))
     # A half spread never exceeds the mid itself (a zero bid), nor goes under half a tick.
-    return np.minimum(np.maximum(np.exp(log_hs), MIN_HALF_SPREAD), np.maximum(mid, MIN_HALF_SPREAD))
+    return min(max(math.exp(log_hs), MIN_HALF_SPREAD), max(mid, MIN_HALF_SPREAD))
+
+
+def half_spread(mid, delta, is_call, vix: float) -> np.ndarray:
+    """:func:`half_spread_one` over sequences of options."""
+    return np.array([half_spread_one(m, d, c, vix) for m, d, c in zip(mid, delta, is_call, strict=True)])
 
 
 @dataclass(frozen=True)
@@ -49,16 +56,8 @@ class Fill:
 
 
 def fill_for_legs(legs, vix: float, share: float = DEFAULT_FILL_SHARE) -> Fill:
-    """The fill of a set of option legs (``OptionLeg``: price, delta, kind, quantity).
-
-    Scalar arithmetic: this runs for every condor priced, four legs at a time."""
+    """The fill of a set of option legs (``OptionLeg``: price, delta, kind, quantity)."""
     if not (math.isfinite(share) and 0.0 <= share <= 1.0):
         raise ValueError("the fill share must be between 0 (mid) and 1 (natural)")
-    c = SPX_SPREAD
-    base = c["intercept"] + c["log_vix"] * math.log(max(float(vix), 1.0) / 20.0)
-    spreads = []
-    for leg in legs:
-        mid = max(float(leg.price), 0.05)
-        log_hs = base + c["log_mid"] * math.log(mid) + c["delta"] * abs(leg.delta) + c["call"] * (leg.kind == "call")
-        spreads.append(min(max(math.exp(log_hs), MIN_HALF_SPREAD), max(mid, MIN_HALF_SPREAD)) * leg.quantity)
-    return Fill(float(share), tuple(spreads))
+    return Fill(float(share), tuple(half_spread_one(leg.price, leg.delta, leg.kind == "call", vix) * leg.quantity
+                                    for leg in legs))

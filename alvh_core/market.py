@@ -85,8 +85,3 @@ DEFAULT_MARKET = MarketState(
     asof="2026-07-08",
     source="default",
 )
-
-
-def strike_step(spot: float) -> float:
-    """SPX strike grid: 5 points, or 1 point below 1,000 (old history)."""
-    return 1.0 if spot < 1000 else 5.0

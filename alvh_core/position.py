@@ -71,7 +71,6 @@ class Scenario:
     horizon_days: float = 0.0
     underlying: str = "auto"                 # SPX, XSP, or auto (SPX when the budget holds one)
     fill_share: float = DEFAULT_FILL_SHARE   # 0 = mid, 1 = natural
-    book_days: int = 5                       # the short horizon of the book's CVaR (trading days)
 
 
 @dataclass(frozen=True)
@@ -159,13 +158,11 @@ def _size_by_book(plan: CondorPlan, hedge: HedgePlan, scenarios: dict, scenario:
     """Contracts whose hedged book keeps its short-horizon CVaR 95 % within the budget.
 
     A hedge sized to the position grows with it: its P/L is scaled by the
-    contracts tried (from the hedge built for the max-loss size), then the
-    hedge is rebuilt for the size found."""
+    contracts tried (from the hedge built for the max-loss size, which is the
+    plan's sizing until a book measure is added), then the hedge is rebuilt
+    for the size found."""
     days = BOOK_MEASURE_DAYS[scenario.measure]
     start = plan.sizing["max_loss"]
-    if scenario.hedge.sizing != "notional":
-        hedge = hedge_for(start)
-        scenarios = {d: book_scenarios(plan.condor, hedge, market, vol_model, d) for d in HORIZONS}
     sc = scenarios[days]
     if scenario.hedge.sizing != "notional" and start.contracts > 0:
         per_contract = sc.hedge / max(start.contracts, 1)

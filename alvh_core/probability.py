@@ -154,10 +154,7 @@ SMILE_GRID = np.linspace(-12.0, 9.0, 4201)
 
 def smile_density(market, vol_model, days: float, points: int = QUANTILE_POINTS) -> TerminalDistribution:
     """See :func:`_smile_density`; memoised per market, smile and tenor (a page rerun asks again)."""
-    try:
-        return _smile_density_cached(market, vol_model, float(days), int(points))
-    except TypeError:  # an unhashable stand-in for the market or the model
-        return _smile_density(market, vol_model, days, points)
+    return _smile_density_cached(market, vol_model, float(days), int(points))
 
 
 @lru_cache(maxsize=64)
