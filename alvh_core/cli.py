@@ -30,8 +30,9 @@ from .chains import chain_carry, chain_on, read_cboe_chain
 from .condor import SELECTIONS
 from .fitted import DEFAULT_FILL_SHARE
 from .hedge import SIZING_MODES
-from .history import HistoryFormatError, closes_on, load_history_folder
+from .history import HistoryFormatError, closes_on, load_history_folder, read_series_csv
 from .market import DEFAULT_MARKET, MarketState, tbill_rate
+from .perfstats import performance
 from .plan import UNDERLYINGS
 from .pricing import black76, bsm
 from .sizing import ALL_MEASURES, MEASURES, RiskBudget, compare_tiers
@@ -454,6 +455,75 @@ def cmd_regime(args) -> dict:
     }
 
 
+
+def _date_arg(text: str | None, name: str):
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text).date()
+    except (ValueError, TypeError):
+        raise UsageError(f"{name} must be a date (YYYY-MM-DD), got {text!r}") from None
+
+
+def cmd_backtest(args) -> dict:
+    from . import backtest as bt
+    from .replicas import INDEX_COSTS, REPLICAS, replica, tracking
+
+    if args.data_dir is None:
+        raise UsageError("give --data-dir (a folder of Cboe *_History.csv files, SPX and VIX at least)")
+    start, end = _date_arg(args.start, "--start"), _date_arg(args.end, "--end")
+    if start and end and start >= end:
+        raise UsageError("--start must be before --end")
+    history = load_history_folder(args.data_dir)
+    market = bt.market_arrays(history.panel)
+    try:
+        window = market.window(start, end)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    costs = bt.Costs(fill_share=args.fill_share, slippage=args.slippage, commission=args.commission)
+    out: dict = {"strategy": args.strategy, "data": str(args.data_dir), "model_based": True,
+                 "in_sample": bt.IN_SAMPLE_NOTE, "rates": window.rate_note}
+    if args.strategy in REPLICAS:
+        rep = replica(args.strategy, window, costs if args.costs else INDEX_COSTS, args.div)
+        equity = rep.level
+        perf = performance(equity, pd.Series(window.rate, index=pd.DatetimeIndex(window.dates)))
+        out |= {"label": rep.label, "stats": asdict(perf), "rolls": len(rep.rolls),
+                "units": {"equity": "index level, 100 at the start"}}
+        if args.index is not None:
+            real, _ = read_series_csv(args.index, args.index.name)
+            try:
+                out["tracking"] = asdict(tracking(equity, real))
+            except ValueError as exc:
+                raise UsageError(f"--index: {exc}") from None
+    else:
+        tier = find_tier(load_tiers(args.tiers), args.tier)
+        management = bt.Management(args.profit_target, args.stop,
+                                   None if args.exit_days is None else int(args.exit_days))
+        rules = bt.HedgeRules(contingent=args.contingent, sizing=args.hedge_sizing)
+        contracts = None if args.contracts is None else int(args.contracts)
+        config = bt.BacktestConfig(strategy=args.strategy, tier=tier, capital=args.capital, risk_pct=args.risk_pct,
+                                   contracts=contracts, costs=costs, management=management, hedge=rules,
+                                   div=args.div)
+        schemes = ("none",) if args.hedge == "none" else ("none", args.hedge)
+        result = bt.run_backtest(window, config, schemes, smaller=args.hedge != "none")
+        equity = result.equity[args.hedge]
+        out |= {"tier": tier.name, "hedge": args.hedge, "capital": args.capital,
+                "stats": result.summary(args.hedge),
+                "schemes": {name: result.summary(name) for name in result.equity},
+                "smaller_scale": result.smaller_scale,
+                "condors": int(result.condor.entry.size),
+                "hedge_trades": int(len(result.hedges[args.hedge].trades)) if args.hedge != "none" else 0,
+                "units": {"equity": "dollars", "hedge_drag_pct": "hedge P/L per year, % of capital"}}
+    if args.out is not None:
+        frame = pd.DataFrame({"date": equity.index.strftime("%Y-%m-%d"), "equity": equity.to_numpy().round(6)})
+        try:
+            frame.to_csv(args.out, index=False)
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: {exc.strerror or 'cannot be written'}") from None
+        out["out"] = str(args.out)
+    return out
+
+
 def _add_trade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--underlying", choices=UNDERLYINGS, default="auto",
                    help="SPX, XSP (one tenth), or auto: SPX when the budget holds one contract")
@@ -524,6 +594,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--contingent", choices=("always", "stress"), default="always")
     _add_trade_args(p)
     p.set_defaults(run=cmd_stress, days=None)
+
+    p = sub.add_parser("backtest", help="condors and hedge schemes over history (model-priced)")
+    p.add_argument("--data-dir", type=Path, help="folder of Cboe *_History.csv files (SPX, VIX; DTB3 for T-bills)")
+    p.add_argument("--start", help="first day (YYYY-MM-DD); default the history's first")
+    p.add_argument("--end", help="last day (YYYY-MM-DD); default the history's last")
+    p.add_argument("--strategy", choices=("daily", "weekly", "monthly", "cndr", "vxth"), default="daily",
+                   help="condors entered daily/weekly/monthly, or a replica of Cboe's CNDR or VXTH index")
+    p.add_argument("--tiers", type=Path, help="CSV tier table (default: the built-in one)")
+    p.add_argument("--tier", default="Moderate")
+    p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
+    p.add_argument("--hedge-sizing", choices=SIZING_MODES, default="notional")
+    p.add_argument("--contingent", choices=("always", "stress"), default="always")
+    p.add_argument("--capital", type=_positive("--capital", (1_000.0, 1e10)), default=1_000_000.0)
+    p.add_argument("--risk-pct", type=_positive("--risk-pct", (0.0, 100.0)),
+                   help="max loss per entry, %% of capital (default: 0.4 daily, 2 weekly, 8 monthly)")
+    p.add_argument("--contracts", type=_positive("--contracts", (1.0, 100_000.0)),
+                   help="a fixed number of contracts per entry instead")
+    p.add_argument("--fill-share", type=_number("--fill-share", limits=(0.0, 1.0)), default=DEFAULT_FILL_SHARE)
+    p.add_argument("--commission", type=_number("--commission", limits=(0.0, 100.0)), default=1.0,
+                   help="dollars per option contract, each way")
+    p.add_argument("--slippage", type=_number("--slippage", limits=(0.0, 50.0)), default=0.0,
+                   help="index points per SPX leg, each way")
+    p.add_argument("--profit-target", type=_number("--profit-target", limits=(0.01, 1.0)),
+                   help="close at this share of the credit kept (0.5 = half)")
+    p.add_argument("--stop", type=_number("--stop", limits=(0.01, 20.0)),
+                   help="close when the loss reaches this multiple of the credit")
+    p.add_argument("--exit-days", type=_number("--exit-days", limits=(0.0, 60.0)),
+                   help="close this many calendar days before expiry")
+    p.add_argument("--div", type=_number("--div", limits=(0.0, 0.2)), default=0.019,
+                   help="S&P 500 dividend yield, decimal")
+    p.add_argument("--costs", action="store_true", help="replicas: trade at the fill model, not the index's mids")
+    p.add_argument("--index", type=Path, help="replicas: the real index CSV (Cboe CNDR_History.csv / VXTH_History.csv)")
+    p.add_argument("--out", type=Path, help="write the daily equity curve (date,equity) to this CSV")
+    p.set_defaults(run=cmd_backtest)
 
     p = sub.add_parser("regime", help="today's VIX regime, signals and hedge budget")
     p.add_argument("--data-dir", type=Path, help="folder of Cboe *_History.csv files (else live, then cache)")

@@ -61,3 +61,13 @@ def fill_for_legs(legs, vix: float, share: float = DEFAULT_FILL_SHARE) -> Fill:
         raise ValueError("the fill share must be between 0 (mid) and 1 (natural)")
     return Fill(float(share), tuple(half_spread_one(leg.price, leg.delta, leg.kind == "call", vix) * leg.quantity
                                     for leg in legs))
+
+
+def half_spread_array(mid, delta, is_call, vix) -> np.ndarray:
+    """:func:`half_spread_one` elementwise over arrays (a backtest's thousands of legs)."""
+    c = SPX_SPREAD
+    mid = np.maximum(np.asarray(mid, float), 0.05)
+    log_hs = (c["intercept"] + c["log_mid"] * np.log(mid) + c["delta"] * np.abs(np.asarray(delta, float))
+              + c["call"] * np.asarray(is_call, float) + c["log_vix"] * np.log(np.maximum(np.asarray(vix, float), 1.0)
+                                                                             / 20.0))
+    return np.minimum(np.maximum(np.exp(log_hs), MIN_HALF_SPREAD), np.maximum(mid, MIN_HALF_SPREAD))

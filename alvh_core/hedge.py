@@ -95,12 +95,17 @@ class HedgeSettings:
             raise ValueError("the event multiplier must be between 1 and 5")
         if not -1.0 <= self.call_skew <= 2.0:
             raise ValueError("the VIX call skew must be between -1 and 2")
-        if self.sizing not in SIZING_MODES:
-            raise ValueError(f"hedge sizing must be one of {SIZING_MODES}")
-        if not (np.isfinite(self.per_contract) and 0 <= self.per_contract <= 1e6):
-            raise ValueError("VIX notional per contract must be between 0 and 1,000,000 dollars")
-        if not (np.isfinite(self.per_max_loss) and 0 <= self.per_max_loss <= 20):
-            raise ValueError("VIX notional per dollar of max loss must be between 0 and 20")
+        check_sizing(self.sizing, self.per_contract, self.per_max_loss)
+
+
+def check_sizing(sizing: str, per_contract: float, per_max_loss: float) -> None:
+    """The hedge's sizing mode and its two scales, or a ValueError saying what is wrong."""
+    if sizing not in SIZING_MODES:
+        raise ValueError(f"hedge sizing must be one of {SIZING_MODES}")
+    if not (np.isfinite(per_contract) and 0 <= per_contract <= 1e6):
+        raise ValueError("VIX notional per contract must be between 0 and 1,000,000 dollars")
+    if not (np.isfinite(per_max_loss) and 0 <= per_max_loss <= 20):
+        raise ValueError("VIX notional per dollar of max loss must be between 0 and 20")
 
 
 @dataclass(frozen=True)

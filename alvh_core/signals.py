@@ -256,3 +256,91 @@ def regime_report(panel: pd.DataFrame | None, asof: date | str | None, levels: d
         signals=readings, hedge_budget_pct=float(budget), hedge_band=band, static_hedge_pct=STATIC_HEDGE_PCT,
         rebalance_trigger=bool(z is not None and abs(z) > REBALANCE_Z), term_structure=shape,
         next_events=tuple(calendar.next_event(asof_day, k) for k in ("FOMC", "CPI", "PPI")), notes=tuple(notes))
+
+
+# --- the score over a whole history ----------------------------------------------------
+
+def stress_series(panel: pd.DataFrame, calendar: EventCalendar, weights: SignalWeights | None = None,
+                  low_max: float = 15.0, high_min: float = 25.0,
+                  bands: dict | None = None) -> pd.DataFrame:
+    """The stress score, hedge budget and rebalance trigger for every day of ``panel``.
+
+    The same signals and maps as :func:`regime_report` on each day (with that
+    day's closes as the levels and no breadth history), computed in one pass:
+    every indicator is causal, so the value on a day uses only the rows up to
+    it.  Columns: ``stress``, ``budget_pct``, ``regime`` (Low/Moderate/High),
+    ``rebalance`` (bool), ``event_days`` (calendar days to the next event, NaN
+    when unknown)."""
+    weights = weights or SignalWeights()
+    index = panel.index
+    parts: dict[str, pd.Series] = {}
+
+    def ramp(x, calm, stressed):
+        return ((x - calm) / (stressed - calm)).clip(0.0, 1.0)
+
+    def logistic(x):
+        return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+    def col(name):
+        return panel[name].dropna() if name in panel else pd.Series(dtype=float)
+
+    vix, spx, vix3m = col("vix"), col("spx"), col("vix3m")
+    if len(vix) >= 30:
+        value = rsi(vix)
+        value = value[np.arange(len(value)) >= 29]  # a reading needs 30 days of history
+        parts["rsi_vix"] = ramp(value, 30.0, 70.0)
+    for key, series, sign in (("macd_vix", vix, 1.0), ("macd_spx", spx, -1.0)):
+        if len(series) < 90:
+            continue
+        hist = macd(series)["histogram"]
+        scale = hist.rolling(60, min_periods=60).std()
+        z = (hist / scale).where(scale > 0, 0.0)
+        z = z[(np.arange(len(z)) >= 89) & scale.notna().to_numpy()]
+        parts[key] = logistic(sign * z)
+    if "vix3m" in panel:
+        parts["term_vix_vix3m"] = ramp(panel["vix"] / panel["vix3m"], 0.85, 1.05).dropna()
+    if "vix9d" in panel:
+        parts["term_vix9d_vix"] = ramp(panel["vix9d"] / panel["vix"], 0.85, 1.10).dropna()
+    event_days = pd.Series(np.nan, index=index)
+    known = sorted({e.day for e in calendar.events})
+    if known:
+        last_known = {k: calendar.coverage[k][1] for k in calendar.coverage}
+        days = np.array([d.date() for d in index])
+        for kind in last_known:
+            kind_days = np.array(sorted(e.day for e in calendar.events if e.kind == kind), dtype="datetime64[D]")
+            at = np.searchsorted(kind_days, days.astype("datetime64[D]"), side="left")
+            found = at < kind_days.size
+            away = np.where(found, (kind_days[np.minimum(at, kind_days.size - 1)] - days.astype("datetime64[D]"))
+                            .astype(float), np.nan)
+            event_days = pd.Series(np.fmin(event_days.to_numpy(), away), index=index)
+        parts["events"] = ramp(-event_days.dropna(), -7.0, 0.0)
+    z_spread = spread_zscore(vix, vix3m) if len(vix3m) else pd.Series(dtype=float)
+    if len(z_spread):
+        # A z-score more than 7 calendar days old is no reading.
+        last_z = z_spread.reindex(index, method="ffill")
+        z_day = pd.Series(z_spread.index, index=z_spread.index).reindex(index, method="ffill")
+        fresh = (index - pd.DatetimeIndex(z_day)).days <= 7
+        z_now = last_z.where(fresh)
+        parts["spread_z"] = logistic(z_now.dropna())
+    else:
+        z_now = pd.Series(np.nan, index=index)
+    num = pd.Series(0.0, index=index)
+    den = pd.Series(0.0, index=index)
+    for key, stress in parts.items():
+        w = getattr(weights, key)
+        if w <= 0:
+            continue
+        # Momentum readings carry their last value (as on a day a series is not published).
+        s = stress.reindex(index, method="ffill") if key in ("rsi_vix", "macd_vix", "macd_spx") else stress.reindex(index)
+        num += (w * s).fillna(0.0)
+        den += s.notna() * w
+    score = (num / den.where(den > 0)).fillna(0.0)
+    level = panel["vix"].to_numpy(float)
+    regime = np.where(level < low_max, "Low", np.where(level > high_min, "High", "Moderate"))
+    table = bands or HEDGE_BANDS
+    low = np.array([table[r][0] for r in regime])
+    high = np.array([table[r][1] for r in regime])
+    return pd.DataFrame({"stress": score, "budget_pct": low + score.clip(0, 1).to_numpy() * (high - low),
+                         "band_high_pct": high, "regime": regime,
+                         "rebalance": (z_now.abs() > REBALANCE_Z).fillna(False).astype(bool),
+                         "event_days": event_days}, index=index)

@@ -79,3 +79,19 @@ def data_dir() -> Path:
     if path is None:
         pytest.skip("ALVH_DATA_DIR is not set to a folder with the real market data")
     return path
+
+
+@pytest.fixture(scope="session")
+def real_history(data_dir):
+    """The real history folder, loaded once per run."""
+    from alvh_core.history import load_history_folder
+
+    return load_history_folder(data_dir)
+
+
+@pytest.fixture(scope="session")
+def real_market(real_history):
+    """The real history as backtest arrays (stress score and budgets included), once per run."""
+    from alvh_core.backtest import market_arrays
+
+    return market_arrays(real_history.panel)

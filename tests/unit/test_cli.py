@@ -144,3 +144,71 @@ def test_calibrate_prints_every_fit(data_dir):
     assert spreads["log_vix"] == pytest.approx(SPX_SPREAD["log_vix"], abs=1e-4)
     assert [e["vix_end"] for e in result["episodes"]] == [e.vix_end for e in EPISODES]
     assert [e["spx_start"] for e in result["episodes"]] == pytest.approx([e.spx_start for e in EPISODES])
+
+
+def test_backtest_prints_stats_and_writes_the_equity_curve(data_dir, tmp_path):
+    out_file = tmp_path / "equity.csv"
+    out = run("backtest", "--data-dir", str(data_dir), "--start", "2019-06-03", "--end", "2020-06-30",
+              "--strategy", "weekly", "--tier", "aggressive", "--hedge", "alvh", "--out", str(out_file), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    stats = result["stats"]
+    assert stats["days"] == len(open(out_file).read().splitlines()) - 1
+    assert {"cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar", "worst_day", "worst_month",
+            "win_rate", "hedge_drag_pct"} <= set(stats)
+    assert set(result["schemes"]) == {"none", "alvh", "smaller"}
+    assert 0 < result["smaller_scale"] < 1
+    assert result["model_based"] is True and "in-sample" in result["in_sample"]
+    import pandas as pd
+
+    curve = pd.read_csv(out_file)
+    assert list(curve.columns) == ["date", "equity"]
+    assert curve["date"].iloc[0] == "2019-06-03" and curve["date"].iloc[-1] == "2020-06-30"
+    assert curve["equity"].iloc[-1] == pytest.approx(stats["final_equity"], abs=1e-4)
+    # The equity's own statistics, recomputed here.
+    returns = curve["equity"].pct_change().dropna()
+    assert stats["worst_day"] == pytest.approx(returns.min(), abs=1e-6)
+    peak = curve["equity"].cummax()
+    assert stats["max_drawdown"] == pytest.approx((1 - curve["equity"] / peak).max(), abs=1e-6)
+
+
+@pytest.mark.parametrize("strategy", ["cndr", "vxth"])
+def test_backtest_replicas_and_tracking_against_an_index_file(data_dir, tmp_path, strategy):
+    out_file = tmp_path / "replica.csv"
+    first = run("backtest", "--data-dir", str(data_dir), "--start", "2012-01-03", "--end", "2016-12-30",
+                "--strategy", strategy, "--out", str(out_file), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["stats"]["days"] > 900
+    # A Cboe-style file of the replica itself: tracking is perfect.
+    import pandas as pd
+
+    curve = pd.read_csv(out_file)
+    index_file = tmp_path / f"{strategy.upper()}_History.csv"
+    pd.DataFrame({"DATE": pd.to_datetime(curve["date"]).dt.strftime("%m/%d/%Y"),
+                  strategy.upper(): curve["equity"] * 7.5}).to_csv(index_file, index=False)
+    again = run("backtest", "--data-dir", str(data_dir), "--start", "2012-01-03", "--end", "2016-12-30",
+                "--strategy", strategy, "--index", str(index_file), "--json")
+    tracking = json.loads(again.stdout)["tracking"]
+    assert tracking["monthly_correlation"] == pytest.approx(1.0, abs=1e-9)
+    assert tracking["cagr_gap"] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("args", [
+    ["--start", "2020-13-01"],
+    ["--start", "2021-01-01", "--end", "2020-01-01"],
+    ["--start", "2035-01-01"],
+    ["--strategy", "hourly"],
+    ["--risk-pct", "-1"],
+    ["--tier", "nosuchtier"],
+    ["--out", "/nonexistent-folder/x.csv", "--start", "2020-01-02", "--end", "2020-02-28"],
+])
+def test_backtest_bad_input_exits_2_with_one_line(data_dir, args):
+    out = run("backtest", "--data-dir", str(data_dir), *args)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("error:") and out.stderr.count("\n") == 1
+    assert out.stdout == ""
+
+
+def test_backtest_needs_a_data_folder():
+    out = run("backtest", "--strategy", "daily")
+    assert out.returncode == 2 and "--data-dir" in out.stderr
