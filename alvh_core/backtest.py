@@ -459,27 +459,39 @@ def _life_rows(entry: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndar
     return owner, entry[owner] + 1 + offset
 
 
-def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | None = None,
-                short_delta: float | None = None, long_delta: float | None = None,
-                scale: float = 1.0, expiries: tuple | None = None) -> CondorBook:
-    """All condors of ``config`` on ``m`` (entry rows from the strategy's schedule unless given).
+@dataclass(eq=False)
+class _Marks:
+    """The condors of a schedule and their model marks: what does not depend on costs, exit
+    rules or size (cached per market, schedule and tier)."""
 
-    ``long_delta`` puts the wings at a delta instead of the tier's width (CNDR's 5-delta wings);
-    ``scale`` multiplies the risk-sized contract count before rounding ("trade smaller");
-    ``expiries`` = (expiry days, A.M.-settled, weekly grid) per entry replaces the tier's nearest listed one."""
-    tier, costs, div = config.tier, config.costs, config.div
-    rows = period_starts(m.dates, config.strategy) if entries is None else np.asarray(entries, int)
-    if expiries is None:
-        expiry_all, am_all, weekly_all = spx_expiry_for(m, tier.days)
-        expiry, am, weekly = expiry_all[rows], am_all[rows], weekly_all[rows]
-    else:
-        expiry, am, weekly = (np.asarray(x) for x in expiries)
+    rows: np.ndarray
+    expiry: np.ndarray
+    am: np.ndarray
+    strikes: np.ndarray
+    mid_credit: np.ndarray
+    half_spread: np.ndarray    # sum of the legs' half spreads at entry (points)
+    owner: np.ndarray          # life rows: condor, day
+    day: np.ndarray
+    value: np.ndarray          # mid to buy back (points); the payoff on the settlement row
+    price: np.ndarray          # (rows, 4) leg prices and deltas (for the buy-back's spreads)
+    delta: np.ndarray
+    at_expiry: np.ndarray
+    last: np.ndarray           # each condor's last row (settlement, or the end of the data)
+    settle: np.ndarray         # first session on/after expiry (m.size if after the data)
+
+
+_IS_CALL = np.array([False, False, True, True])
+_SIDE = np.array([1.0, -1.0, -1.0, 1.0])      # +1 long
+_MARKS_KEPT = 6
+
+
+def _condor_marks(m: MarketArrays, rows: np.ndarray, tier: Tier, div: float, short_delta: float,
+                  long_delta: float | None, expiry: np.ndarray, am: np.ndarray, weekly: np.ndarray) -> _Marks:
     days = np.maximum((expiry - m.dates[rows]).astype(float) - np.where(am, AM_HOURS, 0.0), 0.25)
     spot, rate, vix = m.spx[rows], m.rate[rows], m.vix[rows]
     atm = histvol.atm_vol(m.nodes[rows], days)
-    delta = tier.short_delta if short_delta is None else short_delta
-    k_put = _strike_at_delta(m, rows, days, delta, False, atm, div)
-    k_call = _strike_at_delta(m, rows, days, delta, True, atm, div)
+    k_put = _strike_at_delta(m, rows, days, short_delta, False, atm, div)
+    k_call = _strike_at_delta(m, rows, days, short_delta, True, atm, div)
     short_put = listed_at_or_below(spot, k_put, days, weekly)
     short_call = listed_at_or_above(spot, k_call, days, weekly)
     short_call = _at_least_one_apart(short_call, short_put, spot, days, weekly, 1)
@@ -494,19 +506,10 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
     long_put = _at_least_one_apart(long_put, short_put, spot, days, weekly, -1)
     long_call = _at_least_one_apart(long_call, short_call, spot, days, weekly, 1)
     strikes = np.stack([long_put, short_put, short_call, long_call], axis=1)
-    is_call = np.array([False, False, True, True])
-    side = np.array([1.0, -1.0, -1.0, 1.0])      # +1 long
     price, leg_delta = price_on_smile(spot[:, None], strikes, days[:, None], rate[:, None], div, atm[:, None],
-                                      is_call[None, :])
-    mid_credit = -(price * side).sum(axis=1)
-    half = half_spread_array(price, leg_delta, np.broadcast_to(is_call, price.shape), vix[:, None])
-    credit = mid_credit - costs.fill_share * half.sum(axis=1) - 4 * costs.slippage
-    max_loss = np.maximum(short_put - long_put, long_call - short_call) - credit
-    if config.contracts is not None:
-        contracts = np.full(rows.size, float(config.contracts) * scale)
-        contracts = np.floor(contracts + 1e-9)
-    else:
-        contracts = np.floor(scale * config.entry_risk / (np.maximum(max_loss, 0.05) * MULTIPLIER) + 1e-9)
+                                      _IS_CALL[None, :])
+    mid_credit = -(price * _SIDE).sum(axis=1)
+    half = half_spread_array(price, leg_delta, np.broadcast_to(_IS_CALL, price.shape), vix[:, None]).sum(axis=1)
 
     # Every later day of every condor's life, to expiry or the end of the data.
     settle = np.searchsorted(m.dates, expiry, side="left")          # first session on/after expiry
@@ -525,8 +528,52 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
     first_of_pair[inverse] = np.arange(inverse.size)
     atm_day = histvol.atm_vol(m.nodes[day[first_of_pair]], np.maximum(left[first_of_pair], 0.25))[inverse]
     p_day, d_day = price_on_smile(s_day[:, None], strikes[owner], left[:, None], m.rate[day][:, None], div,
-                                  atm_day[:, None], is_call[None, :])
-    value = -(p_day * side).sum(axis=1)                # points to buy the condor back at mid (≥ 0 mostly)
+                                  atm_day[:, None], _IS_CALL[None, :])
+    value = -(p_day * _SIDE).sum(axis=1)                # points to buy the condor back at mid (≥ 0 mostly)
+    return _Marks(rows, expiry, am, strikes, mid_credit, half, owner, day, value, p_day, d_day, at_expiry, last,
+                  settle)
+
+
+def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | None = None,
+                short_delta: float | None = None, long_delta: float | None = None,
+                scale: float = 1.0, expiries: tuple | None = None) -> CondorBook:
+    """All condors of ``config`` on ``m`` (entry rows from the strategy's schedule unless given).
+
+    ``long_delta`` puts the wings at a delta instead of the tier's width (CNDR's 5-delta wings);
+    ``scale`` multiplies the risk-sized contract count before rounding ("trade smaller");
+    ``expiries`` = (expiry days, A.M.-settled, weekly grid) per entry replaces the tier's nearest listed one.
+    The strikes and marks of a schedule are kept on ``m`` for the next run that shares them."""
+    tier, costs, div = config.tier, config.costs, config.div
+    delta = tier.short_delta if short_delta is None else short_delta
+    rows = period_starts(m.dates, config.strategy) if entries is None else np.asarray(entries, int)
+    key = None
+    if entries is None and expiries is None:
+        key = ("marks", config.strategy, tier.days, tier.wing_pct, delta, long_delta, div)
+    marks = m._cache.get(key) if key else None
+    if marks is None:
+        if expiries is None:
+            expiry_all, am_all, weekly_all = spx_expiry_for(m, tier.days)
+            expiry, am, weekly = expiry_all[rows], am_all[rows], weekly_all[rows]
+        else:
+            expiry, am, weekly = (np.asarray(x) for x in expiries)
+        marks = _condor_marks(m, rows, tier, div, delta, long_delta, expiry, am, weekly)
+        if key:
+            kept = [k for k in m._cache if isinstance(k, tuple) and k[0] == "marks"]
+            for old in kept[: max(len(kept) - _MARKS_KEPT + 1, 0)]:
+                del m._cache[old]
+            m._cache[key] = marks
+    expiry, strikes, mid_credit = marks.expiry, marks.strikes, marks.mid_credit
+    is_call = _IS_CALL
+    credit = mid_credit - costs.fill_share * marks.half_spread - 4 * costs.slippage
+    short_put, long_put, short_call, long_call = strikes[:, 1], strikes[:, 0], strikes[:, 2], strikes[:, 3]
+    max_loss = np.maximum(short_put - long_put, long_call - short_call) - credit
+    if config.contracts is not None:
+        contracts = np.full(rows.size, float(config.contracts) * scale)
+        contracts = np.floor(contracts + 1e-9)
+    else:
+        contracts = np.floor(scale * config.entry_risk / (np.maximum(max_loss, 0.05) * MULTIPLIER) + 1e-9)
+    owner, day, value, p_day, d_day = marks.owner, marks.day, marks.value, marks.price, marks.delta
+    at_expiry, last, settle = marks.at_expiry, marks.last, marks.settle
 
     # Exit rules: the first day a rule fires (never on the expiry day itself: it settles).
     n = rows.size

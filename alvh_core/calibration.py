@@ -522,3 +522,52 @@ def fit_spreads(data_dir: str | Path) -> SpreadFit:
         part = np.linalg.lstsq(design[~test][:, :4], y[~test], rcond=None)[0]
         held_out[day] = round(float(np.exp(design[test][:, :4] @ part).sum() / np.exp(y[test]).sum()), 3)
     return SpreadFit(*(float(c) for c in coef), round(float(resid.std()), 3), ratios, bias, int(len(frame)), held_out)
+
+
+# --- the market simulator ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SimulatorFit:
+    shock: tuple[float, float, float, float]   # Johnson SU of z / (VIX0/20)^γ
+    level_power: float
+    vix_dof: float
+    term: dict                                  # name -> (a, b)
+    term_rmse: dict                             # name -> RMSE of the log ratio
+    days: int
+    start: str
+    end: str
+
+
+def fit_simulator(history: History, vix_dof: float = 8.0) -> SimulatorFit:
+    """The constants of :mod:`alvh_core.simulate` from the daily SPX and VIX closes.
+
+    γ: half the slope of log mean z² on log VIX/20 across VIX deciles; the shock law: Johnson SU
+    by maximum likelihood on z/(VIX0/20)^γ; the curve: least squares of ln(X/VIX) (ln VVIX) on
+    ln(VIX/20), VVIX from 2007 (earlier rows are erratic).  ``vix_dof`` is chosen, not fitted:
+    8 puts the simulated VIX 95th and 99th percentiles on the history's (33 and 46.7 points)."""
+    from scipy import stats
+
+    frame = history.panel[["spx", "vix"]].dropna()
+    r = np.diff(np.log(frame["spx"].to_numpy()))
+    vix0 = frame["vix"].to_numpy()[:-1]
+    z = r / (vix0 / 100.0 / np.sqrt(252.0))
+    deciles = pd.qcut(vix0, 10, labels=False)
+    mean_z2 = pd.Series(z**2).groupby(deciles).mean().to_numpy()
+    mean_level = pd.Series(np.log(vix0 / 20.0)).groupby(deciles).mean().to_numpy()
+    gamma = float(np.polyfit(mean_level, np.log(mean_z2), 1)[0] / 2.0)
+    shock = stats.johnsonsu.fit(z / (vix0 / 20.0) ** gamma)
+    term, rmse = {}, {}
+    panel = history.panel
+    for name in ("vix9d", "vix3m", "vix6m", "vvix"):
+        if name not in panel:
+            continue
+        both = panel[["vix", name]].dropna()
+        if name == "vvix":
+            both = both.loc["2007-01-01":]
+        x = np.log(both["vix"].to_numpy() / 20.0)
+        y = np.log(both[name].to_numpy()) - (0.0 if name == "vvix" else np.log(both["vix"].to_numpy()))
+        b, a = np.polyfit(x, y, 1)
+        term[name] = (round(float(a), 4), round(float(b), 4))
+        rmse[name] = float(np.sqrt(np.mean((y - a - b * x) ** 2)))
+    return SimulatorFit(tuple(round(float(v), 4) for v in shock), round(gamma, 4), vix_dof, term, rmse, len(z),
+                        str(frame.index[0].date()), str(frame.index[-1].date()))

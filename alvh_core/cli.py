@@ -21,6 +21,7 @@ from . import __version__
 from .calibration import (
     calibrate_skew,
     fit_futures_proxy,
+    fit_simulator,
     fit_spot_vol,
     fit_spreads,
     fit_strike_grid,
@@ -399,6 +400,8 @@ def cmd_calibrate(args) -> dict:
         out["spot_vol_link"] = {f"{f.horizon}d": asdict(f) for f in fit_spot_vol(history)}
     if "vvix" in history.panel:
         out["vvix_response"] = asdict(fit_vvix_response(history))
+    if "spx" in history.panel:
+        out["simulator"] = asdict(fit_simulator(history))
     out["strike_grid"] = fit_strike_grid(args.data_dir)
     out["bid_ask_spreads"] = asdict(fit_spreads(args.data_dir))
     if "spx" in history.panel:

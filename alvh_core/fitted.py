@@ -144,3 +144,19 @@ VIX_VOL_MIN_DAYS = 7.0
 #: assumption, not a fit: the project has no VIX option quotes; 0.35 per unit
 #: of log-moneyness is a typical VIX smile slope.  Editable in the Builder.
 VIX_CALL_SKEW = 0.35
+
+# --- the market simulator -----------------------------------------------------------
+from .simulate import SimulatorParams  # noqa: E402
+
+#: :mod:`alvh_core.simulate`, fitted on SPX and VIX closes 1990-01-02..2026-07-08 (9,190 days):
+#: z = SPX log return / (VIX/100/√252) scaled by (VIX/20)^0.272 has a Johnson SU law; VIX9D,
+#: VIX3M, VIX6M (ratios to VIX) and VVIX are log-linear in ln(VIX/20) (RMSE of the log: 0.091,
+#: 0.058, 0.082, 0.150).  Re-derive: ``python -m alvh_core calibrate --data-dir ../shared/data
+#: --json`` (key ``simulator``).
+SIMULATOR = SimulatorParams(
+    shock=(0.5634, 2.2033, 0.4589, 1.5063),
+    level_power=0.272,
+    vix_dof=8.0,
+    term={"vix9d": (-0.0382, 0.1442), "vix3m": (0.0921, -0.1753), "vix6m": (0.1532, -0.3077),
+          "vvix": (4.5438, 0.1867)},
+)

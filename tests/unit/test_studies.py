@@ -1,0 +1,85 @@
+"""Replays, the seeds' claims and sweeps on the real history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alvh_core import backtest as bt
+from alvh_core import studies
+from alvh_core.calibration import read_vx_continuous
+from alvh_core.simulate import simulated_panel
+
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture(scope="module")
+def run(real_market):
+    m = real_market.window("2017-01-03", "2021-06-30")
+    return bt.run_backtest(m, bt.BacktestConfig(strategy="daily"), ("none", "alvh", "single"))
+
+
+def test_replay_starts_at_zero_and_adds_up(run):
+    path = studies.replay(run, "2020-02-19", "2020-03-23")
+    assert path.index[0] == pd.Timestamp("2020-02-19")
+    assert (path.iloc[0].drop(["SPX", "VIX"]) == 0).all()
+    index = pd.DatetimeIndex(run.market.dates)
+    inside = (index > "2020-02-19") & (index <= "2020-03-23")
+    assert path["Condors"].iloc[-1] == pytest.approx(run.condor.daily_pnl[inside].sum())
+    layers = [c for c in path if c.startswith("ALVH 40/40/20: ") and c.split(": ")[1] in ("Base", "Adaptive", "Tail")]
+    assert len(layers) == 3
+    np.testing.assert_allclose(path[layers].sum(axis=1), path["ALVH 40/40/20: hedge"], atol=1e-6)
+    assert path["ALVH 40/40/20: hedge"].iloc[-1] > 0 > path["Condors"].iloc[-1]
+    with pytest.raises(ValueError):
+        studies.replay(run, "2030-01-01", "2030-02-01")
+
+
+def test_futures_beside_the_model_on_the_covid_crash(real_market, data_dir):
+    table = studies.futures_beside_model(data_dir, real_market, "2020-02-19", "2020-04-30")
+    assert table is not None and len(table) > 40
+    vx1 = read_vx_continuous(data_dir / "VX1_continuous.csv")
+    assert table["VX1 settled"].loc["2020-03-16"] == vx1.loc["2020-03-16"]
+    both = table.dropna()
+    error = np.abs(both["VX1 model"] / both["VX1 settled"] - 1)
+    assert error.median() < 0.08
+    # After the files end there is nothing to show beside the model.
+    assert studies.futures_beside_model(data_dir, real_market, "2023-01-03", "2023-03-01") is None
+
+
+def test_layered_versus_single_reads_the_run(run):
+    table = studies.layered_versus_single(run).set_index("scheme")
+    assert table.loc["ALVH 40/40/20", "hedge_pnl"] == pytest.approx(run.stats["alvh"].hedge_pnl)
+    assert table.loc["Single VIX call", "premium_paid"] == pytest.approx(run.hedges["single"].premium)
+
+
+def test_scale_sweep_grows_the_book_in_whole_contracts(real_market):
+    m = real_market.window("2018-01-02", "2020-12-31")
+    table = studies.scale_sweep(m, bt.BacktestConfig(strategy="monthly"), contracts=(10, 50, 200))
+    assert list(table.contracts) == [10, 50, 200]
+    # Drawdowns in dollars grow with the book; as a share of an account that grows with it they hold.
+    assert table.none_max_drawdown.is_monotonic_increasing
+    assert table.none_max_drawdown_pct.max() - table.none_max_drawdown_pct.min() < 0.02
+    assert table.alvh_max_drawdown_pct.max() - table.alvh_max_drawdown_pct.min() < 0.03
+    assert (table.hedge_contracts_mean.diff().dropna() > 0).all()
+
+
+def test_a_backtest_on_the_simulated_market(tmp_path):
+    panel = simulated_panel(years=3, seed=11)
+    m = bt.market_arrays(panel, source="simulated")
+    result = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly"), ("none", "alvh"))
+    assert np.all(np.isfinite(result.equity.to_numpy()))
+    assert result.market.source == "simulated"
+    assert result.condor.entry.size == bt.period_starts(m.dates, "weekly").size
+
+
+def test_sweep_shares_marks_and_reports_each_configuration(real_market):
+    m = real_market.window("2019-01-02", "2019-12-31")
+    configs = [bt.BacktestConfig(strategy="weekly", costs=bt.Costs(fill_share=f),
+                                 management=bt.Management(profit_target=p)) for f in (0.0, 1.0) for p in (None, 0.5)]
+    table = studies.sweep(m, configs)
+    assert len(table) == 4
+    # Paying the natural price costs money against the mid.
+    mid = table[(table.fill_share == 0.0) & table.profit_target.isna()].none_cagr.iloc[0]
+    natural = table[(table.fill_share == 1.0) & table.profit_target.isna()].none_cagr.iloc[0]
+    assert natural < mid
