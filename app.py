@@ -23,6 +23,8 @@ def _to_regime() -> None:
 page = st.navigation([
     regime,
     st.Page("app_pages/builder.py", title="Builder", icon=":material/construction:", url_path="builder"),
+    st.Page("app_pages/hedge-lab.py", title="Hedge Lab", icon=":material/science:", url_path="hedge-lab"),
+    st.Page("app_pages/backtest.py", title="Backtest", icon=":material/history:", url_path="backtest"),
     # The default page is served at "/"; links to /regime land there, parameters and all.
     st.Page(_to_regime, title="Regime", url_path="regime", visibility="hidden"),
 ])

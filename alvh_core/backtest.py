@@ -192,6 +192,7 @@ class MarketArrays:
     source: str = "file"
     rate_note: str = ""
     _cache: dict = field(default_factory=dict, repr=False)
+    _parent: tuple | None = field(default=None, repr=False)   # (the whole history, first row): shares its maps
 
     @property
     def size(self) -> int:
@@ -210,7 +211,8 @@ class MarketArrays:
         cut = {name: getattr(self, name)[lo:hi] for name in ("dates", "spx", "vix", "vix9d", "vix3m", "vix6m",
                                                                "vvix", "rate", "nodes", "stress", "budget_pct",
                                                                "band_high_pct", "regime", "rebalance", "event_days")}
-        return MarketArrays(**cut, source=self.source, rate_note=self.rate_note)
+        root, offset = self._parent if self._parent is not None else (self, 0)
+        return MarketArrays(**cut, source=self.source, rate_note=self.rate_note, _parent=(root, offset + lo))
 
 
 def market_arrays(panel: pd.DataFrame, calendar: EventCalendar | None = None, source: str = "file") -> MarketArrays:
@@ -266,6 +268,9 @@ def period_starts(dates: np.ndarray, frequency: str) -> np.ndarray:
 def spx_expiry_for(m: MarketArrays, target_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For every day: the listed SPX expiry nearest ``target_days`` (datetime64[D]), whether it
     is A.M.-settled, and whether it trades on the weekly strike grid.  Cached per market."""
+    if m._parent is not None:   # a window: the whole history's map, cut to the window
+        root, offset = m._parent
+        return tuple(x[offset: offset + m.size] for x in spx_expiry_for(root, target_days))
     key = ("spx_expiry", float(target_days))
     if key not in m._cache:
         days, am, weekly = [], [], []
@@ -853,14 +858,18 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
 
 def equity_curve(m: MarketArrays, daily_pnl: np.ndarray, capital: float, interest: bool = True) -> np.ndarray:
     """Account value each day: capital plus P/L, the balance earning the T-bill rate
-    (``E_t = E_{t-1}·g_t + pnl_t``, solved in closed form)."""
+    (``E_t = E_{t-1}·g_t + pnl_t``, solved in closed form); zero from the first day it is not positive."""
     if interest:
         gap = np.r_[0.0, np.diff(m.dates.astype("int64")).astype(float)]
         growth = np.exp(np.r_[0.0, m.rate[:-1]] * gap / 365.0)
         g = np.cumprod(growth)
     else:
         g = np.ones(m.size)
-    return g * (capital + np.cumsum(daily_pnl / g))
+    equity = g * (capital + np.cumsum(daily_pnl / g))
+    broke = np.flatnonzero(equity <= 0)
+    if broke.size:   # ruined: the account stops there
+        equity[broke[0]:] = 0.0
+    return equity
 
 
 @dataclass(frozen=True)

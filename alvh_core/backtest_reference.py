@@ -289,4 +289,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
                 hedges[layer.name] = h
         balance += pnl
         equity[i] = balance
+        if balance <= 0:   # ruined: the account stops
+            equity[i:] = 0.0
+            break
     return equity

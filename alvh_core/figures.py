@@ -292,3 +292,123 @@ def stress_contributions_figure(report) -> go.Figure:
                    xaxis=dict(range=[0, max(0.3, float(values.max()) * 1.5 if values.size else 0.3)]),
                    yaxis=dict(tickformat="", autorange="reversed", zeroline=False), hovermode="closest",
                    showlegend=False)
+
+
+# --- history, simulation and hedge comparisons -------------------------------------------------
+
+#: One colour per scheme on every history chart: the condor alone in the condor's blue, ALVH in the
+#: combined green, the comparators in their own colours, "trade smaller" grey and dashed.
+SCHEME_COLORS = {"none": CONDOR_COLOR, "alvh": COMBINED_COLOR, "single": "#8B5CF6", "static10": "#EC4899",
+                 "vxth": "#06B6D4", "smaller": NEUTRAL_COLOR, "index": LOSS_COLOR}
+
+
+def _dated(index, values, name: str, color: str, dash: str = "solid", fmt: str = "$,.0f", width: float = 1.8) -> dict:
+    return dict(type="scatter", mode="lines", x=index, y=np.asarray(values, float), name=name,
+                line=dict(color=color, width=width, dash=dash),
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{name}: %{{y:{fmt}}}<extra></extra>")
+
+
+def equity_figure(equity, labels: dict, title: str, log: bool = True) -> go.Figure:
+    """Daily account value by scheme (dollars; log scale by default: equal moves look equal)."""
+    traces = [_dated(equity.index, equity[col], labels.get(col, col), SCHEME_COLORS.get(col, NEUTRAL_COLOR),
+                     "dash" if col == "smaller" else "solid") for col in equity.columns]
+    return _figure(traces, title, "Date", "Account value ($, log scale)" if log else "Account value ($)",
+                   yaxis=dict(type="log" if log else "linear", zeroline=False))
+
+
+def drawdown_figure(equity, labels: dict) -> go.Figure:
+    """Fall from the running peak by scheme, % of the peak."""
+    traces = []
+    for col in equity.columns:
+        values = equity[col].clip(lower=1.0)
+        fall = -100.0 * (1.0 - values / values.cummax())
+        traces.append(_dated(equity.index, fall, labels.get(col, col), SCHEME_COLORS.get(col, NEUTRAL_COLOR),
+                             "dash" if col == "smaller" else "solid", fmt=".1f"))
+    return _figure(traces, "Drawdown from the running peak", "Date", "Drawdown (% of peak)",
+                   yaxis=dict(tickformat=".0f", ticksuffix=" %"))
+
+
+def replay_figure(path, columns: list[str], colors: dict, title: str) -> go.Figure:
+    """Cumulative P/L through an episode (dollars), with SPX on a second axis."""
+    traces = [_dated(path.index, path[c], c, colors.get(c, NEUTRAL_COLOR), "dot" if "hedge" in c.lower() and
+                     "condors" not in c.lower() else "solid") for c in columns]
+    traces.append(_dated(path.index, path["SPX"], "SPX (right axis)", NEUTRAL_COLOR, "dot", fmt=",.0f", width=1.2)
+                  | dict(yaxis="y2"))
+    return _figure(traces, title, "Date", "P/L since the start ($)",
+                   yaxis2=dict(title=dict(text="SPX (points)"), overlaying="y", side="right", showgrid=False,
+                               tickformat=",.0f"))
+
+
+def futures_figure(table) -> go.Figure:
+    """VIX futures as CFE settled them beside the proxy the hedge is marked on (VIX points)."""
+    traces = [_dated(table.index, table["VIX"], "VIX", NEUTRAL_COLOR, "dot", fmt=".2f"),
+              _dated(table.index, table["VX1 settled"], "VX1 settled", HEDGE_COLOR, fmt=".2f"),
+              _dated(table.index, table["VX1 model"], "VX1 model", HEDGE_COLOR, "dash", fmt=".2f"),
+              _dated(table.index, table["VX2 settled"], "VX2 settled", CONDOR_COLOR, fmt=".2f"),
+              _dated(table.index, table["VX2 model"], "VX2 model", CONDOR_COLOR, "dash", fmt=".2f")]
+    return _figure(traces, "VIX futures: CFE settlements and the model's proxy", "Date", "VIX points",
+                   yaxis=dict(tickformat=".0f"))
+
+
+def scale_sweep_figure(table, scheme_label: str) -> go.Figure:
+    """Max drawdown against contracts per entry, with and without the hedge (seed 003)."""
+    x = table["contracts"].to_numpy(float)
+    traces = [_line(x, 100 * table["none_max_drawdown_pct"], "No hedge", CONDOR_COLOR, mode="lines+markers"),
+              _line(x, 100 * table[[c for c in table.columns if c.endswith("_max_drawdown_pct") and
+                                    not c.startswith("none")][0]], scheme_label, COMBINED_COLOR, mode="lines+markers")]
+    return _figure(traces, "Max drawdown against contracts per entry (seed 003)", "Contracts per entry",
+                   "Max drawdown (% of the account)", xaxis=dict(type="log"), yaxis=dict(tickformat=".0f",
+                                                                                       ticksuffix=" %"))
+
+
+def mc_figure(results: dict, labels: dict) -> go.Figure:
+    """Simulated P/L of each scheme's book at the horizon as a distribution: the chance of doing
+    no better than each P/L (dollars), the tails where the schemes differ."""
+    traces = []
+    everything = np.concatenate([np.asarray(v, float) for v in results.values()])
+    low, high = np.percentile(everything, [0.5, 99.5])
+    for name, values in results.items():
+        values = np.sort(np.asarray(values, float))
+        share = (np.arange(values.size) + 0.5) / values.size
+        keep = np.unique(np.linspace(0, values.size - 1, min(values.size, 400)).astype(int))
+        traces.append(_line(values[keep], 100 * share[keep], labels.get(name, name),
+                            SCHEME_COLORS.get(name, NEUTRAL_COLOR), dash="dash" if name == "smaller" else "solid",
+                            hover="P/L %{x:$,.0f}: %{y:.1f} % of paths at or below<extra>" + labels.get(name, name)
+                                  + "</extra>"))
+    return _figure(traces, "Simulated P/L of the book at the horizon: share of paths at or below each P/L",
+                   "P/L of condor + hedge at the horizon ($)", "Paths at or below (%)", hovermode="closest",
+                   xaxis=dict(tickformat=DOLLARS, range=[low, high]), yaxis=dict(tickformat=".0f", ticksuffix=" %",
+                                                                                 range=[0, 100]))
+
+
+def cost_protection_figure(points) -> go.Figure:
+    """Each scheme's premium against what it saves in a fall (dollars)."""
+    traces = [dict(type="scatter", mode="markers+text", x=[p["cost"]], y=[p["saved"]], name=p["label"],
+                   text=[p["label"]], textposition="top center",
+                   marker=dict(size=13, color=SCHEME_COLORS.get(p["scheme"], NEUTRAL_COLOR)),
+                   hovertemplate=f"{p['label']}<br>premium %{{x:$,.0f}}<br>saved %{{y:$,.0f}}<extra></extra>")
+              for p in points]
+    return _figure(traces, "Cost against protection: premium paid and the loss it saves at SPX −10 %",
+                   "Hedge premium now ($)", "Loss saved at SPX −10 % (median VIX) ($)", hovermode="closest",
+                   xaxis=dict(tickformat=DOLLARS), showlegend=False)
+
+
+def replica_figure(replica, index=None, label: str = "Replica", index_label: str = "Cboe index") -> go.Figure:
+    """A replica's level beside the real index, both 100 on their first common day."""
+    traces = [_dated(replica.index, replica, label, COMBINED_COLOR, fmt=".1f")]
+    if index is not None:
+        traces.append(_dated(index.index, index, index_label, LOSS_COLOR, fmt=".1f"))
+    return _figure(traces, "Model-priced replica beside the real index (100 at the start)", "Date", "Index level",
+                   yaxis=dict(type="log", tickformat=".0f", zeroline=False))
+
+
+def stress_bars_figure(table, moves: list[str], labels: dict) -> go.Figure:
+    """Whole-book P/L at each SPX move by scheme (dollars), VIX at the link's median."""
+    traces = []
+    for row in table.itertuples():
+        traces.append(dict(type="bar", x=moves, y=[getattr(row, f"m{i}") for i in range(len(moves))],
+                           name=labels.get(row.scheme, row.scheme),
+                           marker=dict(color=SCHEME_COLORS.get(row.scheme, NEUTRAL_COLOR)),
+                           hovertemplate="%{x}: %{y:$,.0f}<extra>" + labels.get(row.scheme, row.scheme) + "</extra>"))
+    return _figure(traces, "The book after an SPX fall over 5 trading days (VIX at the spot–vol link's median)",
+                   "SPX move", "P/L of condor + hedge ($)", barmode="group", hovermode="closest")

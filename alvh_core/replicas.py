@@ -44,6 +44,14 @@ GAP_SOURCES = {
              "a constant dividend yield for the total-return S&P 500",
              "VIX settlement (the special opening quote) approximated by the close"),
 }
+#: Each index's rule in one sentence, for the pages.
+REPLICA_RULES = {
+    "cndr": ("on each monthly SPX expiry day, sell the 20-delta put and call and buy the 5-delta wings of the next "
+             "monthly expiry, hold to expiry; the account sits in T-bills and covers ten times the condor's "
+             "maximum loss."),
+    "vxth": ("the S&P 500 with dividends reinvested, plus one-month 30-delta VIX calls bought on each VIX expiry "
+             "day with 0 % of the portfolio while the VIX future is at most 15, 1 % to 30, 0.5 % to 50, 0 % above."),
+}
 #: The CNDR rule's condor (20-delta shorts, 5-delta wings, about a month).
 CNDR_TIER = Tier("CNDR", 0.5, 0.6, 0.20, 1.0, 30)
 #: Index costs: Cboe's indexes trade at their roll prices, with no commissions.

@@ -26,7 +26,7 @@ from .sizing import MEASURE_LABELS
 class LinkKey:
     key: str
     label: str
-    kind: str                      # "choice", "int", "float", "bool", "date"
+    kind: str                      # "choice", "multi" (several choices), "int", "float", "bool", "date", "day"
     default: object
     choices: tuple = ()
     low: float = -math.inf
@@ -92,9 +92,61 @@ MARKET_KEYS: tuple[LinkKey, ...] = (
     LinkKey("asof", "as-of date", "date", None),
 )
 
+BACKTEST_SCHEMES = ("none", "alvh", "single", "static10", "vxth")
+_BT_SCHEME_LABELS = {k: SCHEME_LABELS[k] for k in BACKTEST_SCHEMES}
+_STRATEGY_LABELS = {"daily": "Condors entered daily", "weekly": "Condors entered weekly",
+                    "monthly": "Condors entered monthly", "cndr": "CNDR replica (Cboe iron condor index)",
+                    "vxth": "VXTH replica (Cboe VIX tail hedge index)"}
+#: The Backtest page (keys start with "b").
+BACKTEST_KEYS: tuple[LinkKey, ...] = (
+    LinkKey("bsrc", "data", "choice", "history", ("history", "simulated"),
+            labels={"history": "History (the sidebar's data)", "simulated": "Simulated market"}),
+    LinkKey("bseed", "simulation seed", "int", 1, low=0, high=1_000_000),
+    LinkKey("byrs", "simulated years", "int", 36, low=1, high=60),
+    LinkKey("bs", "start", "day", None),
+    LinkKey("be", "end", "day", None),
+    LinkKey("bst", "strategy", "choice", "daily", tuple(_STRATEGY_LABELS), labels=_STRATEGY_LABELS),
+    LinkKey("btr", "tier", "choice", "Moderate", TIER_CHOICES),
+    LinkKey("bh", "hedge schemes", "multi", ("none", "alvh"), BACKTEST_SCHEMES, labels=_BT_SCHEME_LABELS),
+    LinkKey("bsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
+    LinkKey("bcn", "tail layer", "choice", "always", ("always", "stress"),
+            labels={"always": "always on", "stress": "only on the stress trigger"}),
+    LinkKey("bcap", "capital", "float", 1_000_000.0, low=1_000.0, high=1e10),
+    LinkKey("brk", "max loss per entry % (0 = the frequency's default)", "float", 0.0, low=0.0, high=100.0),
+    LinkKey("bct", "contracts per entry (0 = size by risk)", "int", 0, low=0, high=100_000),
+    LinkKey("bfs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
+    LinkKey("bcm", "commission $ per contract", "float", 1.0, low=0.0, high=100.0),
+    LinkKey("bsl", "slippage points per leg", "float", 0.0, low=0.0, high=50.0),
+    LinkKey("bpt", "profit target % of credit (0 = off)", "int", 0, low=0, high=100),
+    LinkKey("bsp", "stop, × credit (0 = off)", "float", 0.0, low=0.0, high=20.0),
+    LinkKey("bxd", "close days before expiry (0 = hold)", "int", 0, low=0, high=60),
+    LinkKey("bint", "T-bill interest on the account", "bool", True),
+    LinkKey("bdv", "dividend yield %", "float", 1.9, low=0.0, high=20.0),
+    LinkKey("bsm", "show trade smaller", "bool", True),
+)
+#: The Hedge Lab page (keys start with "l").
+EPISODE_CHOICES = ("2008-10", "2011-08", "2015-08", "2018-02", "2018-12", "2020-02", "2020-03", "2022-06", "2024-08",
+                   "custom")
+HEDGE_LAB_KEYS: tuple[LinkKey, ...] = (
+    LinkKey("lt", "tier", "choice", "Moderate", TIER_CHOICES),
+    LinkKey("ln", "notional", "float", 1_000_000.0, low=1_000.0, high=1e9),
+    LinkKey("lr", "risk budget %", "float", 2.0, low=0.05, high=100.0),
+    LinkKey("lh", "hedge schemes", "multi", ("alvh", "single", "static10", "vxth"), BACKTEST_SCHEMES[1:],
+            labels=_BT_SCHEME_LABELS),
+    LinkKey("lsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
+    LinkKey("lep", "replay", "choice", "2020-03", EPISODE_CHOICES),
+    LinkKey("lrs", "replay start", "day", None),
+    LinkKey("lre", "replay end", "day", None),
+    LinkKey("lhz", "Monte Carlo horizon (trading days)", "int", 60, low=5, high=252),
+    LinkKey("lmp", "Monte Carlo paths", "int", 10_000, low=1_000, high=50_000),
+    LinkKey("lsd", "Monte Carlo seed", "int", 1, low=0, high=1_000_000),
+)
+
 #: The keys each page reads, by its URL path ("" is the default page at "/").
-PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": MARKET_KEYS, "builder": BUILDER_KEYS + MARKET_KEYS}
-ALL_KEYS = {k.key: k for k in BUILDER_KEYS + MARKET_KEYS}
+PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": MARKET_KEYS, "builder": BUILDER_KEYS + MARKET_KEYS,
+                                             "backtest": BACKTEST_KEYS + MARKET_KEYS,
+                                             "hedge-lab": HEDGE_LAB_KEYS + MARKET_KEYS}
+ALL_KEYS = {k.key: k for k in BUILDER_KEYS + BACKTEST_KEYS + HEDGE_LAB_KEYS + MARKET_KEYS}
 #: Long or older names that still work, mapped to today's keys.
 ALIASES = {"tier": "t", "days": "d", "measure": "m", "notional": "n", "risk": "r", "hedge": "h",
            "horizon": "hz", "selection": "sel", "budget": "b"}
@@ -125,13 +177,24 @@ def parse_value(spec: LinkKey, raw: str):
             if wanted.startswith(prefix):
                 return code
         raise ValueError(f"must be one of {', '.join(map(str, spec.choices))}")
+    if spec.kind == "multi":
+        picked = []
+        for piece in (p for p in text.split(",") if p.strip()):
+            wanted = _plain(piece)
+            found = next((c for c in spec.choices if wanted in (_plain(str(c)), _plain(spec.label_of(c)))), None)
+            if found is None:
+                raise ValueError(f"must be a comma-separated list of {', '.join(map(str, spec.choices))}")
+            picked.append(found)
+        if not picked:
+            raise ValueError("needs at least one choice")
+        return tuple(c for c in spec.choices if c in picked)   # canonical order, no repeats
     if spec.kind == "bool":
         if text.lower() in ("true", "1", "yes", "on"):
             return True
         if text.lower() in ("false", "0", "no", "off"):
             return False
         raise ValueError("must be true or false")
-    if spec.kind == "date":
+    if spec.kind in ("date", "day"):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError("must be a date written YYYY-MM-DD")
         try:
@@ -141,7 +204,7 @@ def parse_value(spec: LinkKey, raw: str):
         first, last = _date_range()
         if not first <= day <= last:
             raise ValueError(f"must be between {first} and {last}")
-        return text
+        return day if spec.kind == "day" else text
     try:
         value = float(text)
     except ValueError:
@@ -161,6 +224,10 @@ def format_value(spec: LinkKey, value) -> str:
     """A value as its link text: codes for choices, short numbers."""
     if spec.kind == "bool":
         return "true" if value else "false"
+    if spec.kind == "multi":
+        return ",".join(str(c) for c in spec.choices if c in tuple(value))
+    if spec.kind == "day":
+        return value.isoformat() if isinstance(value, date) else str(value)
     if spec.kind == "float":
         number = float(value)
         return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)

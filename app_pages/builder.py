@@ -6,21 +6,26 @@ address is a share link; "pin market data" in the sidebar adds the market.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
-from alvh_core.events import load_events
 from alvh_core.figures import combined_payoff_figure, heat_map_figure, layers_vs_vix_figure, scale_figure, surface_figure
 from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
 from alvh_core.payoff import payoff_curves
-from alvh_core.position import HedgeContext, Scenario, build_position, horizon_view
-from alvh_core.sharelink import ALL_KEYS, MAX_DAYS
-from alvh_core.signals import regime_report
+from alvh_core.position import Scenario, build_position, horizon_view
+from alvh_core.sharelink import MAX_DAYS
 from alvh_core.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
 from alvh_core.tiers import find_tier, load_tiers
-from app_pages.common import current_history, current_market, current_snapshot, keep_in_link, money, numbers_first
+from app_pages.common import (
+    choice,
+    current_history,
+    current_market,
+    current_snapshot,
+    hedge_context,
+    linked,
+    money,
+    numbers_first,
+)
 
 st.title("Builder")
 st.caption("An SPX iron condor for your tier and risk budget with its layered VIX hedge, priced on the VIX-based "
@@ -30,20 +35,6 @@ st.caption("An SPX iron condor for your tier and risk budget with its layered VI
 market = current_market()
 snapshot = current_snapshot()
 tiers = load_tiers()
-
-
-def linked(widget, label: str, *args, key: str, **kwargs):
-    """A widget whose value lives in the page's address (app.py seeded it from the link)."""
-    value = widget(label, *args, key=key, **kwargs)
-    keep_in_link(key, value)
-    return value
-
-
-def choice(widget, label: str, key: str, options=None, **kwargs):
-    """A choice widget: codes in the address, labels on screen."""
-    spec = ALL_KEYS[key]
-    kwargs.setdefault("format_func", spec.label_of)
-    return linked(widget, label, list(options or spec.choices), key=key, **kwargs)
 
 
 # --- inputs ------------------------------------------------------------------------------
@@ -133,23 +124,7 @@ for problem in problems:
     st.warning(problem)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _context(market_key: tuple, source: str, has_panel: bool, _panel, _breadth):
-    """(HedgeContext, RegimeReport) for the market, cached: history-based.
-
-    The panel itself is not hashed (leading underscore); the market's levels
-    and as-of date, the source and whether there is a panel identify it."""
-    spot, vix, vix9d, vix3m, vix6m, vvix, asof = market_key
-    levels = {"spx": spot, "vix": vix, "vix9d": vix9d, "vix3m": vix3m, "vix6m": vix6m, "vvix": vvix}
-    asof_day = pd.Timestamp(asof).date() if asof else date.today()
-    report = regime_report(_panel, asof_day, levels, source, load_events(), breadth=_breadth)
-    nxt = load_events().next_any(asof_day)
-    return HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
-                        nxt.days_away, report.hedge_band[1]), report
-
-
-market_key = (market.spot, market.vix, market.vix9d, market.vix3m, market.vix6m, market.vvix, market.asof)
-context, report = _context(market_key, market.source, snapshot.panel is not None, snapshot.panel, snapshot.breadth)
+context, report = hedge_context(market, snapshot)
 scenario = Scenario(tier=tier, budget=budget, measure=measure, selection=selection,
                     days=None if days_choice == 0 else float(days_choice), hedge=settings, underlying=underlying,
                     fill_share=fill_pct / 100.0)

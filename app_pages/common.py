@@ -98,7 +98,7 @@ def read_page_link(url_path: str) -> tuple[LinkNotice, ...]:
     for key, value in reading.values.items():
         if st.query_params.get(key) == written.get(key) and key in st.session_state:
             continue  # the address holds what this session wrote: the widget is the authority
-        st.session_state[key] = value
+        st.session_state[key] = list(value) if ALL_KEYS[key].kind == "multi" else value
         written[key] = format_value(ALL_KEYS[key], value)
     for key in [k for k, text in written.items() if text is not None and k not in reading.values]:
         # Gone from the address since this session wrote it (history navigation): back to the default.
@@ -118,6 +118,8 @@ def keep_in_link(key: str, value) -> None:
     """Write one input into the page's address: its code when it differs
     from the default, nothing otherwise.  Call right after the widget."""
     spec = ALL_KEYS[key]
+    if spec.kind == "multi" and value is not None:
+        value = tuple(c for c in spec.choices if c in tuple(value))
     text = None if value is None or value == spec.default else format_value(spec, value)
     if text is None:
         if key in st.query_params:
@@ -429,3 +431,60 @@ def current_history() -> History | None:
     if snapshot.panel is None:
         return None
     return History(snapshot.panel)
+
+
+# --- the hedge's context: regime, budget, stress, events ---------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _context(market_key: tuple, source: str, has_panel: bool, _panel, _breadth):
+    """(HedgeContext, RegimeReport) for the market, cached: history-based.
+
+    The panel itself is not hashed (leading underscore); the market's levels
+    and as-of date, the source and whether there is a panel identify it."""
+    from datetime import date
+
+    from alvh_core.events import load_events
+    from alvh_core.position import HedgeContext
+    from alvh_core.signals import regime_report
+
+    spot, vix, vix9d, vix3m, vix6m, vvix, asof = market_key
+    levels = {"spx": spot, "vix": vix, "vix9d": vix9d, "vix3m": vix3m, "vix6m": vix6m, "vvix": vvix}
+    asof_day = pd.Timestamp(asof).date() if asof else date.today()
+    report = regime_report(_panel, asof_day, levels, source, load_events(), breadth=_breadth)
+    nxt = load_events().next_any(asof_day)
+    return HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
+                        nxt.days_away, report.hedge_band[1]), report
+
+
+def hedge_context(market: MarketState, snapshot: MarketSnapshot):
+    """The regime, hedge budget, stress score and next event for ``market`` (and the full report)."""
+    market_key = (market.spot, market.vix, market.vix9d, market.vix3m, market.vix6m, market.vvix, market.asof)
+    return _context(market_key, market.source, snapshot.panel is not None, snapshot.panel, snapshot.breadth)
+
+
+def data_folder():
+    """The folder of data files the sidebar reads (the user's, else ``ALVH_DATA_DIR``), or None."""
+
+    text = str(st.session_state.get("data_folder") or os.environ.get("ALVH_DATA_DIR", "")).strip()
+    if not text:
+        return None
+    try:
+        return history_folder(text)
+    except HistoryFormatError:
+        return None
+
+
+def linked(widget, label: str, *args, key: str, **kwargs):
+    """A widget whose value lives in the page's address (app.py seeded it from the link)."""
+    value = widget(label, *args, key=key, **kwargs)
+    keep_in_link(key, value)
+    return value
+
+
+def choice(widget, label: str, key: str, options=None, **kwargs):
+    """A choice widget: codes in the address, labels on screen, the link key's default preselected."""
+    spec = ALL_KEYS[key]
+    kwargs.setdefault("format_func", spec.label_of)
+    if spec.default in (options or spec.choices):
+        st.session_state.setdefault(key, spec.default)
+    return linked(widget, label, list(options or spec.choices), key=key, **kwargs)

@@ -12,6 +12,7 @@ import pytest
 from tests.e2e.conftest import ROOT, start_streamlit
 
 pytestmark = pytest.mark.e2e
+NAV = "Regime|Builder|Hedge Lab|Backtest"
 
 #: What the browser has seen: every h1, every navigation snapshot, any "page not found".
 RECORDER = """
@@ -53,18 +54,19 @@ def readme_addresses() -> set[str]:
 
 
 def test_readme_lists_the_pages():
-    assert readme_addresses() >= {"/", "/builder"}
+    assert readme_addresses() >= {"/", "/builder", "/hedge-lab", "/backtest"}
 
 
 @pytest.mark.parametrize("address, title", [("/", "Regime"), ("/builder", "Builder"), ("/regime", "Regime"),
-                                            ("/builder?t=Moderate", "Builder"), ("/regime?pin=true&vix=31", "Regime")])
+                                            ("/builder?t=Moderate", "Builder"), ("/regime?pin=true&vix=31", "Regime"),
+                                            ("/hedge-lab?lmp=1000", "Hedge Lab"), ("/backtest?byrs=2", "Backtest")])
 def test_every_address_opens_its_page_from_the_first_paint(browser, app_url, address, title):
     assert urlparse(address).path in readme_addresses() | {"/regime"}
     context, page = _open(browser, app_url + address)
     seen = page.evaluate("window.__seen")
     assert seen["titles"] == [title], seen  # no other page was ever shown on the way
     assert not seen["notFound"]
-    assert all(nav == "Regime|Builder" for nav in seen["navs"]), seen["navs"]
+    assert all(nav == NAV for nav in seen["navs"]), seen["navs"]
     active = page.locator("[data-testid='stSidebarNav'] a[aria-current='page']").inner_text().strip()
     assert active.splitlines()[-1].strip() == title
     if address.startswith("/regime"):  # the old address lands on "/" with its parameters
@@ -86,7 +88,7 @@ def test_a_fresh_server_shows_the_app_navigation_from_its_first_paint(browser, a
         page.screenshot(path=str(artifacts / "fresh_server_first_paint.png"))
         _settled(page)
         seen = page.evaluate("window.__seen")
-        assert seen["navs"] and all(nav == "Regime|Builder" for nav in seen["navs"]), seen["navs"]
+        assert seen["navs"] and all(nav == NAV for nav in seen["navs"]), seen["navs"]
         assert seen["titles"] == ["Builder"] and not seen["notFound"]
         # The page icon is served by the app itself: nothing is fetched from a font server.
         icons = page.evaluate("[...document.querySelectorAll('link[rel*=icon]')].map(l => l.href)")
@@ -100,7 +102,10 @@ def test_a_fresh_server_shows_the_app_navigation_from_its_first_paint(browser, a
 @pytest.mark.parametrize("width", [1400, 390])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_pages_fit_the_screen(browser, app_url, artifacts, width, scheme):
-    for address, name in (("/builder?t=Moderate&r=5&hz=3&sd=3", "builder"), ("/", "regime")):
+    pages = [("/builder?t=Moderate&r=5&hz=3&sd=3", "builder"), ("/", "regime")]
+    if (scheme, width) in (("dark", 1400), ("light", 390)):   # the history pages once in each theme and width
+        pages += [("/backtest?byrs=3&bst=weekly", "backtest"), ("/hedge-lab?lmp=1000&lhz=20", "hedge_lab")]
+    for address, name in pages:
         context, page = _open(browser, app_url + address, viewport={"width": width, "height": 3000 if width > 1000 else 7000},
                               color_scheme=scheme)
         page.screenshot(path=str(artifacts / f"{name}_{width}_{scheme}.png"), full_page=True)

@@ -20,6 +20,11 @@ def _value_for(spec):
         return st.integers(int(spec.low), int(spec.high))
     if spec.kind == "date":
         return st.dates(FIRST_ASOF, date.today()).map(date.isoformat)
+    if spec.kind == "day":
+        return st.dates(FIRST_ASOF, date.today())
+    if spec.kind == "multi":
+        return st.sets(st.sampled_from(spec.choices), min_size=1).map(
+            lambda picked: tuple(c for c in spec.choices if c in picked))
     return st.floats(spec.low, spec.high, allow_nan=False)
 
 
@@ -52,6 +57,8 @@ def test_garbage_parameters_never_raise_and_are_reported(params):
             assert spec.low <= value <= spec.high
         if spec.kind == "choice":
             assert value in spec.choices
+        if spec.kind == "multi":
+            assert value and set(value) <= set(spec.choices)
     used = len(reading.values)
     assert used <= len(params)
 
@@ -81,8 +88,9 @@ def test_links_written_with_on_screen_labels_still_read_as_codes():
     assert read_link({"sel": "POP 80%–85%"}).values == {"sel": "pop"}
     for spec in ALL_KEYS.values():  # every label of every choice
         for code in spec.choices:
-            assert read_link({spec.key: spec.label_of(code)}).values == {spec.key: code}
-            assert read_link({spec.key: code}).values == {spec.key: code}
+            value = (code,) if spec.kind == "multi" else code
+            assert read_link({spec.key: spec.label_of(code)}).values == {spec.key: value}
+            assert read_link({spec.key: code}).values == {spec.key: value}
 
 
 def test_dates_and_page_scopes():
@@ -101,3 +109,14 @@ def test_notices_keep_the_link_text_short_and_printable():
     (unknown, bad_value) = reading.notices
     assert unknown.name.startswith("![a](http://127.0.0.1/x.png)") and unknown.name.endswith("…")
     assert len(unknown.name) <= 41 and bad_value.value.isprintable() and len(bad_value.value) <= 41
+
+
+def test_lists_of_choices_read_in_one_order_without_repeats():
+    reading = read_link({"bh": "vxth,none,alvh,vxth"}, PAGE_KEYS["backtest"])
+    assert reading.values == {"bh": ("none", "alvh", "vxth")}
+    assert link_for({"bh": ("none", "alvh")}) == {}            # the default
+    assert link_for({"bh": ("alvh", "single")}) == {"bh": "alvh,single"}
+    bad = read_link({"bh": "alvh,nosuch", "lh": ","}, PAGE_KEYS["backtest"] + PAGE_KEYS["hedge-lab"])
+    assert not bad.values and len(bad.notices) == 2
+    assert read_link({"bs": "2020-02-30"}, PAGE_KEYS["backtest"]).notices
+    assert read_link({"bs": "2020-02-03"}, PAGE_KEYS["backtest"]).values == {"bs": date(2020, 2, 3)}

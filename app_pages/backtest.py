@@ -1,0 +1,319 @@
+"""Backtest: condors and hedge schemes over history (or a simulated market), model-priced.
+
+Every input lives in the URL, so the page's address is a share link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pandas as pd
+import streamlit as st
+
+from alvh_core import backtest as bt
+from alvh_core import replicas, studies
+from alvh_core.figures import drawdown_figure, equity_figure, replica_figure, scale_sweep_figure
+from alvh_core.history import HistoryFormatError, read_series_csv
+from alvh_core.marketdata import fetch_cboe_series
+from alvh_core.sharelink import ALL_KEYS
+from alvh_core.tiers import find_tier, load_tiers
+from app_pages.common import choice, keep_in_link, linked, plain
+from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
+
+st.title("Backtest")
+st.caption("Condors on the listed SPX expiries and strikes, with each hedge scheme bought and rolled by its rules, "
+           "day by day at the real closes (or on the simulated market). Model-priced: every price comes from the "
+           "project's vol model and futures proxy, not from quotes. The page's address is a share link.")
+
+
+def pct(x: float, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f} %"
+
+
+# --- inputs ------------------------------------------------------------------------------------
+with st.container(border=True):
+    c1, c2, c3 = st.columns([2, 1, 1])
+    source = choice(c1.radio, "Data", "bsrc", horizontal=True,
+                    help="The history the sidebar holds (live download, saved copy or your files), or a market "
+                         "drawn from the simulator (seeded: the same seed gives the same history)")
+    seed = linked(c2.number_input, "Simulation seed", 0, 1_000_000, 1, key="bseed",
+                  disabled=source != "simulated")
+    years = linked(c3.number_input, "Simulated years", 1, 60, 36, key="byrs", disabled=source != "simulated")
+
+notes: list[str] = []
+if source == "history":
+    market_arrays, data_key, why = history_arrays()
+    if market_arrays is None:
+        st.info(f"{why} Showing the simulated market (seed {int(seed)}) instead.", icon=":material/info:")
+        source = "simulated"
+if source == "simulated":
+    market_arrays, data_key = simulated_arrays(int(seed), int(years))
+first_day, last_day = data_range(market_arrays)
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns(4)
+    for key in ("bs", "be"):
+        value = st.session_state.get(key)
+        if value is not None and not first_day <= value <= last_day:
+            notes.append(f"The link's {ALL_KEYS[key].label} {value} is outside the data ({first_day} to {last_day}): "
+                         "the data's own range is used.")
+            st.session_state.pop(key)
+    start = c1.date_input("Start", value=first_day, min_value=first_day, max_value=last_day, key="bs")
+    end = c2.date_input("End", value=last_day, min_value=first_day, max_value=last_day, key="be")
+    keep_in_link("bs", None if start == first_day else start)
+    keep_in_link("be", None if end == last_day else end)
+    strategy = choice(c3.selectbox, "Strategy", "bst",
+                      help="Condors entered every session, week or month (held to expiry unless a rule closes them), "
+                           "or a replica of one of Cboe's benchmark indexes")
+    tier_name = choice(c4.selectbox, "Tier", "btr", help="The tier's short delta, wing and days to expiry",
+                       disabled=strategy in replicas.REPLICAS)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    st.session_state.setdefault("bh", list(ALL_KEYS["bh"].default))
+    schemes = linked(c1.multiselect, "Hedge schemes", list(ALL_KEYS["bh"].choices), key="bh",
+                     format_func=ALL_KEYS["bh"].label_of, disabled=strategy in replicas.REPLICAS,
+                     help="Each is run on the same condors; “No hedge” is the condor alone")
+    capital = linked(c2.number_input, "Capital ($)", 1_000.0, 1e10, 1_000_000.0, 10_000.0, key="bcap", format="%.0f",
+                     help="The account: sizes the condors (max loss per entry) and the seed 001 hedge budget")
+    smaller = linked(c3.checkbox, "Show “trade smaller”", key="bsm", value=True,
+                     help="No hedge, the condor cut by the share of its credit the first hedge spends on premium "
+                          "(spread over the time each option is held): the bar a hedge has to beat")
+    with st.popover("Costs, sizing and exit rules", icon=":material/tune:"):
+        c1, c2, c3 = st.columns(3)
+        fill_pct = linked(c1.slider, "Fill: % of the way from mid to natural", 0, 100, 50, 5, key="bfs")
+        commission = linked(c2.number_input, "Commission ($ per contract, each way)", 0.0, 100.0, 1.0, 0.25,
+                            key="bcm")
+        slippage = linked(c3.number_input, "Slippage (points per SPX leg, each way)", 0.0, 50.0, 0.0, 0.05,
+                          key="bsl")
+        c1, c2, c3 = st.columns(3)
+        profit_target = linked(c1.number_input, "Profit target (% of credit, 0 = off)", 0, 100, 0, 5, key="bpt")
+        stop = linked(c2.number_input, "Stop (loss × credit, 0 = off)", 0.0, 20.0, 0.0, 0.5, key="bsp")
+        exit_days = linked(c3.number_input, "Close N days before expiry (0 = hold)", 0, 60, 0, 1, key="bxd")
+        c1, c2, c3 = st.columns(3)
+        risk_pct = linked(c1.number_input, "Max loss per entry (% of capital, 0 = default)", 0.0, 100.0, 0.0, 0.1,
+                          key="brk", help="Default: 0.4 % daily, 2 % weekly, 8 % monthly (similar open risk)")
+        contracts = linked(c2.number_input, "Contracts per entry (0 = size by risk)", 0, 100_000, 0, 1, key="bct")
+        sizing = choice(c3.radio, "Hedge sized by", "bsz")
+        c1, c2, c3 = st.columns(3)
+        contingent = choice(c1.radio, "Tail layer", "bcn")
+        interest = linked(c2.checkbox, "T-bill interest on the account", key="bint", value=True)
+        div_pct = linked(c3.number_input, "S&P 500 dividend yield (%)", 0.0, 20.0, 1.9, 0.1, key="bdv",
+                         help="Forwards of the condor pricing and the VXTH replica's total return")
+
+for note in notes:
+    st.warning(note)
+if start >= end:
+    st.error("The start must be before the end.")
+    st.stop()
+try:
+    m = window_of(market_arrays, data_key, start, end)
+except ValueError as exc:
+    st.error(str(exc))
+    st.stop()
+
+badge = {"simulated": ("violet", "Simulated market"), "live": ("green", "Live history"),
+         "cache": ("blue", "Saved live history"), "file": ("blue", "Your files")}[m.source]
+st.badge(f"{badge[1]} · {start} to {end} · model-priced", color=badge[0], icon=":material/history:")
+
+costs = bt.Costs(fill_share=fill_pct / 100.0, slippage=float(slippage), commission=float(commission))
+
+# --- replicas ----------------------------------------------------------------------------------
+if strategy in replicas.REPLICAS:
+    name = strategy.upper()
+    rep = kept(("replica", data_key, start, end, strategy, div_pct), lambda progress: replicas.replica(
+        strategy, m, div=div_pct / 100.0), f"{name} replica")
+    st.subheader(f"{rep.label}")
+    st.caption(f"Cboe's {name} rule on this history, priced with the project's models at Cboe's index terms "
+               f"(mids, no commissions): {replicas.REPLICA_RULES[strategy]}")
+    index_level = None
+    c1, c2 = st.columns([2, 1])
+    upload = c1.file_uploader(f"The real index: Cboe's {name}_History.csv", type=["csv"], key=f"b_index_{strategy}",
+                              help=f"From cdn.cboe.com/api/global/us_indices/daily_prices/{name}_History.csv")
+    if upload is not None:
+        try:
+            index_level, _ = read_series_csv(upload.getvalue(), upload.name)
+        except HistoryFormatError as exc:
+            st.warning(f"That file could not be read: {plain(exc)}")
+    if c2.button(f"Fetch {name} from Cboe", key=f"b_fetch_{strategy}", help="Cboe's CDN, when the server is online"):
+        fetched = fetch_cboe_series(name)
+        if fetched.ok:
+            st.session_state[f"b_fetched_{strategy}"] = fetched.frame.iloc[:, 0]
+        else:
+            st.warning(plain(fetched.message or "Cboe's file could not be fetched."))
+    if index_level is None:
+        index_level = st.session_state.get(f"b_fetched_{strategy}")
+    level = rep.level
+    if index_level is not None:
+        try:
+            track = replicas.tracking(level, index_level)
+            common = pd.Timestamp(track.start)
+            st.plotly_chart(replica_figure(replicas.rebased(level, common), replicas.rebased(index_level, common)
+                                           .loc[: pd.Timestamp(track.end)], rep.label, f"Cboe {name}"),
+                            key="b_replica_chart")
+            cols = st.columns(5)
+            cols[0].metric("Monthly correlation", f"{track.monthly_correlation:.2f}", help=f"{track.months} months")
+            cols[1].metric("CAGR, replica − index", pct(track.cagr_gap, 2),
+                           help=f"replica {pct(track.cagr_replica, 2)}, index {pct(track.cagr_index, 2)}")
+            cols[2].metric("Max drawdown, replica − index", pct(track.drawdown_gap),
+                           help=f"replica {pct(track.max_drawdown_replica)}, index {pct(track.max_drawdown_index)}")
+            cols[3].metric("Tracking error (annual)", pct(track.tracking_error))
+            cols[4].metric("Common dates", f"{track.start} to {track.end}")
+        except ValueError as exc:
+            st.warning(f"The index and the replica cannot be compared: {plain(exc)}")
+            st.plotly_chart(replica_figure(level, None, rep.label), key="b_replica_chart")
+    else:
+        st.plotly_chart(replica_figure(level, None, rep.label), key="b_replica_chart")
+        st.caption(f"Upload Cboe's {name}_History.csv (or fetch it when online) to overlay the real index and read "
+                   "the tracking figures.")
+    st.markdown("**What the gap to the real index comes from:** " + "; ".join(replicas.GAP_SOURCES[strategy]) + ".")
+    from alvh_core.perfstats import performance
+
+    perf = performance(level, pd.Series(m.rate, index=pd.DatetimeIndex(m.dates)))
+    cols = st.columns(5)
+    cols[0].metric("CAGR (model)", pct(perf.cagr, 2))
+    cols[1].metric("Volatility", pct(perf.volatility))
+    cols[2].metric("Max drawdown", pct(perf.max_drawdown))
+    cols[3].metric("Sharpe (over T-bills)", f"{perf.sharpe:.2f}")
+    cols[4].metric("Worst month", pct(perf.worst_month))
+    st.dataframe(rep.rolls, hide_index=True, height=260, key="b_replica_rolls")
+    csv = pd.DataFrame({"date": level.index.strftime("%Y-%m-%d"), "level": level.to_numpy().round(6)})
+    st.download_button("Download the replica (CSV)", csv.to_csv(index=False), f"{strategy}_replica.csv", "text/csv",
+                       key="b_dl_replica")
+    st.caption(bt.IN_SAMPLE_NOTE)
+    st.stop()
+
+# --- condor strategies -------------------------------------------------------------------------
+if not schemes:
+    st.info("Pick at least one hedge scheme (“No hedge” runs the condor alone).")
+    st.stop()
+tier = find_tier(load_tiers(), tier_name)
+try:
+    config = bt.BacktestConfig(
+        strategy=strategy, tier=tier, capital=float(capital), risk_pct=float(risk_pct) or None,
+        contracts=int(contracts) or None, costs=costs,
+        management=bt.Management(profit_target / 100.0 if profit_target else None, float(stop) or None,
+                                 int(exit_days) or None),
+        hedge=bt.HedgeRules(contingent=contingent, sizing=sizing), div=div_pct / 100.0, interest=bool(interest))
+except ValueError as exc:
+    st.error(f"These inputs cannot run: {exc}")
+    st.stop()
+order = [s for s in bt.SCHEMES if s in schemes]
+run_schemes = tuple(["none"] + [s for s in order if s != "none"])
+result = kept(("run", data_key, start, end, config, run_schemes, bool(smaller)),
+              lambda progress: bt.run_backtest(m, config, run_schemes, smaller=bool(smaller), progress=progress),
+              "Backtesting")
+labels = bt.SCHEME_LABELS
+shown_cols = [c for c in result.equity.columns if c in schemes or c == "smaller"]
+equity = result.equity[shown_cols]
+main = next((s for s in order if s != "none"), "none")
+
+s_main = result.stats[main].performance
+cols = st.columns(5)
+cols[0].metric(f"CAGR, {labels[main]}", pct(s_main.cagr, 2),
+               delta=None if main == "none" else f"{100 * (s_main.cagr - result.stats['none'].performance.cagr):+.2f} "
+                                                  "pts vs no hedge")
+cols[1].metric("Max drawdown", pct(s_main.max_drawdown),
+               delta=None if main == "none" else
+               f"{100 * (s_main.max_drawdown - result.stats['none'].performance.max_drawdown):+.1f} pts vs no hedge",
+               delta_color="inverse")
+cols[2].metric("Sharpe (over T-bills)", f"{s_main.sharpe:.2f}")
+cols[3].metric("Condors traded", f"{result.condor.entry.size:,}",
+               help=f"{int(result.condor.contracts.sum()):,} contracts in all")
+if result.smaller_scale is not None:
+    cols[4].metric("Trade smaller: contracts ×", f"{result.smaller_scale:.2f}",
+                   help=f"1 − {labels[result.smaller_of]}'s premium (spread over the time held) / the condors' credit")
+
+log_scale = st.toggle("Log scale", value=True, key="b_log")
+st.plotly_chart(equity_figure(equity, labels, f"Account value by scheme (model-priced, {m.source} data)", log_scale),
+                key="b_equity_chart")
+st.plotly_chart(drawdown_figure(equity, labels), key="b_drawdown_chart")
+
+rows = []
+for name in shown_cols:
+    s = result.stats[name]
+    p = s.performance
+    rows.append({"Scheme": labels[name], "CAGR": p.cagr, "Volatility": p.volatility, "Sharpe": p.sharpe,
+                 "Sortino": p.sortino, "Max drawdown": p.max_drawdown, "Calmar": p.calmar, "Worst day": p.worst_day,
+                 "Worst month": p.worst_month, "Win rate (days)": p.win_rate,
+                 "Hedge P/L a year (% of capital)": s.hedge_drag_pct / 100.0,
+                 "Hedge P/L in the 10 worst weeks ($)": s.worst_weeks_hedge,
+                 "Ruined on": s.ruined or ""})
+st.subheader("Statistics")
+percent = st.column_config.NumberColumn(format="percent")
+st.dataframe(pd.DataFrame(rows), hide_index=True, key="b_stats",
+             column_config={c: percent for c in ("CAGR", "Volatility", "Max drawdown", "Worst day", "Worst month",
+                                                 "Win rate (days)", "Hedge P/L a year (% of capital)")}
+             | {"Sharpe": st.column_config.NumberColumn(format="%.2f"),
+                "Sortino": st.column_config.NumberColumn(format="%.2f"),
+                "Calmar": st.column_config.NumberColumn(format="%.2f"),
+                "Hedge P/L in the 10 worst weeks ($)": st.column_config.NumberColumn(format="dollar")})
+
+c1, c2 = st.columns(2)
+with c1:
+    st.markdown("**The unhedged book's 10 worst weeks**, and what each hedge did in them")
+    worst = result.worst_weeks.rename(columns={"week_of": "Week of", "condor_pnl": "Condors ($)",
+                                               "spx_change": "SPX", "vix_close": "VIX at the end"}
+                                      | {f"{s}_hedge_pnl": f"{labels[s]} hedge ($)" for s in run_schemes})
+    st.dataframe(worst, hide_index=True, key="b_worst_weeks",
+                 column_config={"SPX": percent} | {c: st.column_config.NumberColumn(format="dollar")
+                                                   for c in worst.columns if c.endswith("($)")})
+with c2:
+    st.markdown("**Time and P/L by regime** (VIX band of each day)")
+    regimes = result.by_regime.rename(columns={"regime": "Regime", "share_of_days": "Share of days",
+                                               "condor_pnl": "Condors ($)"}
+                                      | {f"{s}_hedge_pnl": f"{labels[s]} hedge ($)" for s in run_schemes})
+    st.dataframe(regimes, hide_index=True, key="b_regimes",
+                 column_config={"Share of days": percent} | {c: st.column_config.NumberColumn(format="dollar")
+                                                             for c in regimes.columns if c.endswith("($)")})
+
+# --- the seeds' claims -------------------------------------------------------------------------
+st.subheader("The method's claims on this history")
+c1, c2 = st.columns(2)
+with c1:
+    st.markdown("**Seed 004: 40/40/20 against one VIX call on the same budget**")
+    pair = kept(("run", data_key, start, end, config, ("none", "alvh", "single"), False),
+                lambda progress: bt.run_backtest(m, config, ("none", "alvh", "single"), smaller=False,
+                                                 progress=progress), "ALVH against the single call")
+    versus = studies.layered_versus_single(pair)
+    better = versus.set_index("scheme")["hedge_pnl"].idxmax()
+    versus = versus.rename(columns={"scheme": "Scheme", "cagr": "CAGR", "max_drawdown": "Max drawdown",
+                                    "sharpe": "Sharpe", "worst_month": "Worst month", "hedge_pnl": "Hedge P/L ($)",
+                                    "premium_paid": "Premium paid ($)",
+                                    "hedge_in_10_worst_weeks": "Hedge in the 10 worst weeks ($)",
+                                    "hedge_per_premium_dollar": "Hedge P/L per premium $"})
+    st.dataframe(versus, hide_index=True, key="b_versus",
+                 column_config={"CAGR": percent, "Max drawdown": percent, "Worst month": percent,
+                                "Sharpe": st.column_config.NumberColumn(format="%.2f"),
+                                "Hedge P/L per premium $": st.column_config.NumberColumn(format="%.2f")}
+                 | {c: st.column_config.NumberColumn(format="dollar") for c in versus.columns if c.endswith("($)")})
+    st.caption(f"On this history and these inputs the hedge that lost least (or made most) is **{better}**.")
+with c2:
+    st.markdown("**Seed 003: max drawdown from 10 to 200 contracts, with and without ALVH**")
+    st.caption("Five runs of this strategy at 10, 25, 50, 100 and 200 contracts per entry, the account $50,000 a "
+               "contract, the hedge sized to the condors' max loss in whole VIX contracts.")
+    sweep_key = ("scale", data_key, start, end, config)
+    if st.button("Run the scale study", key="b_scale_run") or st.session_state.get("b_scale_done") == sweep_key:
+        table = kept(sweep_key, lambda progress: studies.scale_sweep(m, config, progress=progress),
+                     "Scale study")
+        st.session_state["b_scale_done"] = sweep_key
+        st.plotly_chart(scale_sweep_figure(table, labels["alvh"]), key="b_scale_chart")
+
+# --- downloads and provenance -------------------------------------------------------------------
+c1, c2, c3 = st.columns(3)
+curve = equity.copy()
+curve.insert(0, "date", curve.index.strftime("%Y-%m-%d"))
+c1.download_button("Daily equity (CSV)", curve.to_csv(index=False), "backtest_equity.csv", "text/csv",
+                   key="b_dl_equity")
+c2.download_button("Condor trades (CSV)", result.condor.frame(m).to_csv(index=False), "backtest_condors.csv",
+                   "text/csv", key="b_dl_condors")
+frames = [b.trades.assign(scheme=s) for s, b in result.hedges.items() if b is not None and len(b.trades)]
+hedge_trades = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scheme"])
+c3.download_button("Hedge trades (CSV)", hedge_trades.to_csv(index=False), "backtest_hedges.csv", "text/csv",
+                   key="b_dl_hedges")
+with st.expander("How this backtest is made, and what it is not"):
+    st.markdown(bt.__doc__.split("What is simulated, day by day at the real SPX and VIX-family closes:")[1]
+                .split("Money: dollars.")[0])
+    st.markdown(f"- **Rates:** {m.rate_note}.\n- **No look-ahead:** {bt.IN_SAMPLE_NOTE}\n"
+                "- **Settlement:** A.M.-settled expiries settle on the expiry day's close here (the history "
+                "holds closes, not the opening print); VIX options on the VIX close.\n"
+                "- **VIX options:** half spread of 0.05 points assumed (no VIX quotes in the data).")
+    st.json({"config": asdict(config) | {"tier": asdict(tier)}, "schemes": list(run_schemes)}, expanded=False)

@@ -1,0 +1,93 @@
+"""The history the Backtest and Hedge Lab pages run on, and their runs, kept for the server.
+
+Not a page.  The real history is the sidebar's (live download, saved copy
+or the user's files); the simulated one is drawn from its seed.  Each is
+turned into backtest arrays once; each run is kept by its inputs (the last
+few dozen), so going back to an earlier choice is instant.  A run that is
+not kept yet shows a progress bar while it computes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from alvh_core import backtest as bt
+from alvh_core.simulate import simulated_panel
+from app_pages.common import current_history, current_snapshot
+
+KEPT_RUNS = 32
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _arrays(key: str, _panel: pd.DataFrame, source: str) -> bt.MarketArrays:
+    return bt.market_arrays(_panel, source=source)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _simulated(seed: int, years: int) -> bt.MarketArrays:
+    return bt.market_arrays(simulated_panel(years=float(years), seed=seed), source="simulated")
+
+
+def history_arrays() -> tuple[bt.MarketArrays | None, str, str]:
+    """The sidebar's history as arrays (None when it has no SPX and VIX), its key and a note."""
+    history = current_history()
+    if history is None or "spx" not in history.panel or history.panel["spx"].notna().sum() < 60:
+        return None, "", ("No history with SPX and VIX is loaded (the built-in default is one day). Load Cboe "
+                          "files in the sidebar's “Data files”, or use the simulated market.")
+    panel = history.panel
+    source = current_snapshot().market.source
+    source = source if source in ("live", "cache", "file") else "file"
+    key = f"{source}:{int(pd.util.hash_pandas_object(panel, index=True).sum())}"
+    return _arrays(key, panel, source), key, ""
+
+
+def simulated_arrays(seed: int, years: int) -> tuple[bt.MarketArrays, str]:
+    return _simulated(int(seed), int(years)), f"simulated:{int(seed)}:{int(years)}"
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def kept(key: tuple, compute: Callable[[Callable[[float, str], None]], object], what: str, bar: bool = True):
+    """The result for ``key``: kept from an earlier run, or computed now (under a progress bar)."""
+    store, lock = _store()
+    with lock:
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    if not bar:
+        result = compute(lambda fraction, text: None)
+        with lock:
+            store[key] = result
+        return result
+    bar = st.progress(0.0, text=f"{what}…")
+
+    def progress(fraction: float, text: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{what}: {text}")
+
+    try:
+        result = compute(progress)
+    finally:
+        bar.empty()
+    with lock:
+        store[key] = result
+        while len(store) > KEPT_RUNS:
+            store.popitem(last=False)
+    return result
+
+
+def window_of(m: bt.MarketArrays, data_key: str, start: date, end: date) -> bt.MarketArrays:
+    """The rows from ``start`` to ``end``, kept so that their condor marks are kept with them."""
+    return kept(("window", data_key, start, end), lambda progress: m.window(start, end), "", bar=False)
+
+
+def data_range(m: bt.MarketArrays) -> tuple[date, date]:
+    return m.day(0), m.day(m.size - 1)
