@@ -94,6 +94,9 @@ class Management:
     profit_target: float | None = None   # close when the buy-back mid is down this share of the credit
     stop: float | None = None            # close when the loss reaches this multiple of the credit
     exit_days: int | None = None         # close this many calendar days before expiry
+    #: With ``exit_days``: open the next condor the day one is closed (weekly and monthly strategies),
+    #: instead of waiting for the next scheduled entry.
+    roll: bool = False
 
     def __post_init__(self) -> None:
         if self.profit_target is not None and not 0 < self.profit_target <= 1:
@@ -106,6 +109,10 @@ class Management:
     @property
     def active(self) -> bool:
         return any(x is not None for x in (self.profit_target, self.stop, self.exit_days))
+
+    @property
+    def rolling(self) -> bool:
+        return self.roll and self.exit_days is not None
 
 
 @dataclass(frozen=True)
@@ -263,6 +270,22 @@ def period_starts(dates: np.ndarray, frequency: str) -> np.ndarray:
     else:
         raise ValueError(f"unknown frequency {frequency!r}")
     return np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+
+
+def entry_rows(m: MarketArrays, config: BacktestConfig) -> np.ndarray:
+    """The rows a strategy opens condors on: its schedule, or with a roll the chain of each
+    condor's close N days before its expiry (the first session at or past it)."""
+    rule = config.management
+    if not rule.rolling or config.strategy == "daily":
+        return period_starts(m.dates, config.strategy)
+    expiry = spx_expiry_for(m, config.tier.days)[0]
+    close_at = np.searchsorted(m.dates, expiry - np.timedelta64(int(rule.exit_days), "D"), side="left")
+    rows = [0]
+    while True:
+        nxt = max(int(close_at[rows[-1]]), rows[-1] + 1)
+        if nxt >= m.size:
+            return np.array(rows)
+        rows.append(nxt)
 
 
 def spx_expiry_for(m: MarketArrays, target_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -550,10 +573,11 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
     The strikes and marks of a schedule are kept on ``m`` for the next run that shares them."""
     tier, costs, div = config.tier, config.costs, config.div
     delta = tier.short_delta if short_delta is None else short_delta
-    rows = period_starts(m.dates, config.strategy) if entries is None else np.asarray(entries, int)
+    rows = entry_rows(m, config) if entries is None else np.asarray(entries, int)
     key = None
     if entries is None and expiries is None:
-        key = ("marks", config.strategy, tier.days, tier.wing_pct, delta, long_delta, div)
+        rolled = config.management.exit_days if config.management.rolling else None
+        key = ("marks", config.strategy, rolled, tier.days, tier.wing_pct, delta, long_delta, div)
     marks = m._cache.get(key) if key else None
     if marks is None:
         if expiries is None:

@@ -235,6 +235,17 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
     layers = scheme_layers(scheme, config.hedge)
     equity = np.zeros(m.size)
     balance = config.capital
+    roll_mode = rule.roll and rule.exit_days is not None and config.strategy != "daily"
+
+    def rolls_now(i: int) -> bool:
+        """A new condor today: on the schedule, or (rolling) once the last one's close day has come."""
+        if not roll_mode:
+            return _period_start(m, i, config.strategy)
+        if not condors:
+            return True
+        last = condors[-1]
+        return (last.expiry - m.day(i)).days <= rule.exit_days
+
     for i in range(m.size):
         if i > 0:
             gap = (m.day(i) - m.day(i - 1)).days
@@ -260,7 +271,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
                     c.open = False
             pnl -= (paid - c.value) * c.contracts * MULTIPLIER
             c.value = value
-        if _period_start(m, i, config.strategy):
+        if rolls_now(i):
             c = _pick_condor(m, i, config, delta, long_delta, scale)
             pnl += (c.credit - c.mid_credit) * c.contracts * MULTIPLIER - 4 * c.contracts * costs.commission
             condors.append(c)

@@ -500,8 +500,10 @@ def cmd_backtest(args) -> dict:
                 raise UsageError(f"--index: {exc}") from None
     else:
         tier = find_tier(load_tiers(args.tiers), args.tier)
+        if args.roll and args.exit_days is None:
+            raise UsageError("--roll needs --exit-days (the days before expiry the condor is closed and rolled)")
         management = bt.Management(args.profit_target, args.stop,
-                                   None if args.exit_days is None else int(args.exit_days))
+                                   None if args.exit_days is None else int(args.exit_days), bool(args.roll))
         rules = bt.HedgeRules(contingent=args.contingent, sizing=args.hedge_sizing)
         contracts = None if args.contracts is None else int(args.contracts)
         config = bt.BacktestConfig(strategy=args.strategy, tier=tier, capital=args.capital, risk_pct=args.risk_pct,
@@ -625,6 +627,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="close when the loss reaches this multiple of the credit")
     p.add_argument("--exit-days", type=_number("--exit-days", limits=(0.0, 60.0)),
                    help="close this many calendar days before expiry")
+    p.add_argument("--roll", action="store_true",
+                   help="with --exit-days: open the next condor the day one is closed (weekly, monthly)")
     p.add_argument("--div", type=_number("--div", limits=(0.0, 0.2)), default=0.019,
                    help="S&P 500 dividend yield, decimal")
     p.add_argument("--costs", action="store_true", help="replicas: trade at the fill model, not the index's mids")

@@ -120,6 +120,8 @@ BACKTEST_KEYS: tuple[LinkKey, ...] = (
     LinkKey("bpt", "profit target % of credit (0 = off)", "int", 0, low=0, high=100),
     LinkKey("bsp", "stop, × credit (0 = off)", "float", 0.0, low=0.0, high=20.0),
     LinkKey("bxd", "close days before expiry (0 = hold)", "int", 0, low=0, high=60),
+    LinkKey("brl", "roll to a new condor at the close", "bool", False),
+    LinkKey("blog", "log scale", "bool", True),
     LinkKey("bint", "T-bill interest on the account", "bool", True),
     LinkKey("bdv", "dividend yield %", "float", 1.9, low=0.0, high=20.0),
     LinkKey("bsm", "show trade smaller", "bool", True),

@@ -88,6 +88,9 @@ with st.container(border=True):
         profit_target = linked(c1.number_input, "Profit target (% of credit, 0 = off)", 0, 100, 0, 5, key="bpt")
         stop = linked(c2.number_input, "Stop (loss × credit, 0 = off)", 0.0, 20.0, 0.0, 0.5, key="bsp")
         exit_days = linked(c3.number_input, "Close N days before expiry (0 = hold)", 0, 60, 0, 1, key="bxd")
+        roll = linked(c3.checkbox, "…and roll: open the next condor that day", key="brl",
+                      help="Weekly and monthly strategies: the next condor opens the day one is closed, instead of "
+                           "at the next scheduled entry", disabled=not exit_days)
         c1, c2, c3 = st.columns(3)
         risk_pct = linked(c1.number_input, "Max loss per entry (% of capital, 0 = default)", 0.0, 100.0, 0.0, 0.1,
                           key="brk", help="Default: 0.4 % daily, 2 % weekly, 8 % monthly (similar open risk)")
@@ -191,7 +194,7 @@ try:
         strategy=strategy, tier=tier, capital=float(capital), risk_pct=float(risk_pct) or None,
         contracts=int(contracts) or None, costs=costs,
         management=bt.Management(profit_target / 100.0 if profit_target else None, float(stop) or None,
-                                 int(exit_days) or None),
+                                 int(exit_days) or None, bool(roll)),
         hedge=bt.HedgeRules(contingent=contingent, sizing=sizing), div=div_pct / 100.0, interest=bool(interest))
 except ValueError as exc:
     st.error(f"These inputs cannot run: {exc}")
@@ -222,7 +225,7 @@ if result.smaller_scale is not None:
     cols[4].metric("Trade smaller: contracts ×", f"{result.smaller_scale:.2f}",
                    help=f"1 − {labels[result.smaller_of]}'s premium (spread over the time held) / the condors' credit")
 
-log_scale = st.toggle("Log scale", value=True, key="b_log")
+log_scale = linked(st.toggle, "Log scale", value=True, key="blog")
 st.plotly_chart(equity_figure(equity, labels, f"Account value by scheme (model-priced, {m.source} data)", log_scale),
                 key="b_equity_chart")
 st.plotly_chart(drawdown_figure(equity, labels), key="b_drawdown_chart")

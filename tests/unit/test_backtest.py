@@ -61,6 +61,7 @@ CASES = [
     (("1998-01-02", "1999-12-31"), "monthly", "static10", (None, None, 7), "notional"),
     (("2008-06-02", "2009-03-31"), "weekly", "vxth", (None, 1.0, None), "notional"),
     (("2015-06-01", "2015-12-31"), "monthly", "single", (0.6, None, 5), "contract"),
+    (("2011-05-02", "2011-12-30"), "monthly", "alvh", (None, None, 10, True), "max_loss"),   # rolled at 10 days
 ]
 
 
@@ -173,3 +174,16 @@ def test_tiers_and_frequencies_all_run(real_market):
                                      ("none", "alvh"))
             assert np.all(np.isfinite(result.equity.to_numpy()))
             assert result.condor.entry.size == bt.period_starts(m.dates, strategy).size
+
+
+def test_a_roll_opens_the_next_condor_the_day_one_is_closed(real_market):
+    m = real_market.window("2016-01-04", "2016-12-30")
+    config = bt.BacktestConfig(strategy="monthly", management=bt.Management(exit_days=7, roll=True))
+    book = bt.condor_book(m, config)
+    frame = book.frame(m)
+    assert (frame.reason.iloc[:-1] == "days").all()
+    # Each condor opens on the day the one before it is closed, 7 calendar days or less before its expiry.
+    np.testing.assert_array_equal(book.entry[1:], book.exit[:-1])
+    left = (pd.to_datetime(frame.expiry) - pd.to_datetime(frame.exit)).dt.days.iloc[:-1]
+    assert left.between(0, 7).all()
+    assert book.entry.size > bt.period_starts(m.dates, "monthly").size   # about every three weeks

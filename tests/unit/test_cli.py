@@ -200,6 +200,7 @@ def test_backtest_replicas_and_tracking_against_an_index_file(data_dir, tmp_path
     ["--strategy", "hourly"],
     ["--risk-pct", "-1"],
     ["--tier", "nosuchtier"],
+    ["--roll", "--start", "2020-01-02", "--end", "2020-02-28"],
     ["--out", "/nonexistent-folder/x.csv", "--start", "2020-01-02", "--end", "2020-02-28"],
 ])
 def test_backtest_bad_input_exits_2_with_one_line(data_dir, args):
