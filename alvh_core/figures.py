@@ -155,8 +155,13 @@ def condor_payoff_figure(condor: IronCondor, metrics: CondorMetrics, contracts: 
     return _figure(traces, title, "SPX at expiry (index points)", "P/L (dollars)", shapes, top_axis=axes)
 
 
+#: Dashes and shades of the extra dated lines (T+n) on the payoff chart.
+DATE_STYLES = (("#34D399", "dash"), ("#6EE7B7", "dashdot"), ("#059669", "longdash"), ("#A7F3D0", "dash"),
+               ("#047857", "dashdot"), ("#10B981", "longdashdot"))
+
+
 def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, title: str,
-                           horizon_curves=None) -> go.Figure:
+                           horizon_curves=None, dated: list | None = None) -> go.Figure:
     """Condor, hedge and combined P/L against SPX, with the hedge's VIX band.
 
     The band is the hedge (and so the combined line) at the 10th and 90th
@@ -180,6 +185,10 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
         days = horizon_curves.days_elapsed
         traces.append(_line(x, horizon_curves.combined[pick], f"Combined after {days:g} d" if days else "Combined today",
                             COMBINED_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>horizon</extra>"))
+    for i, (label, extra) in enumerate(dated or ()):
+        color, dash = DATE_STYLES[i % len(DATE_STYLES)]
+        traces.append(_line(x, extra.combined[pick], label, color, 1.6, dash,
+                            hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>" + label + "</extra>"))
     return _figure(traces, title, "SPX (index points)", "P/L (dollars)", shapes, top_axis=axes)
 
 

@@ -163,3 +163,76 @@ def hedged_book(condor: IronCondor, contracts: int, plan: HedgePlan, market: Mar
     alone, both = pnl_measures(condor_pl), pnl_measures(combined)
     return HedgedBook(alone.expected_pl, both.expected_pl, alone.cvar95, both.cvar95,
                       float(-condor_pl.min()), float(-combined.min()), both.pop)
+
+
+# --- P/L over time: dates × SPX levels ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class PnlTable:
+    """Combined P/L (dollars, whole position) on each date (columns) at each SPX level (rows)."""
+
+    days: np.ndarray         # calendar days from today, the last one the condor's expiry
+    spx: np.ndarray          # SPX levels, high to low (as traders' tables read)
+    combined: np.ndarray     # (levels, dates)
+    condor: np.ndarray
+    hedge: np.ndarray
+    vix: np.ndarray          # VIX assumed at each cell: the spot–vol link's median for that move
+
+    def frame(self, asof=None):
+        """The table as a frame: one row per SPX level, one column per date (labeled by date when
+        ``asof`` is given, else by days from today)."""
+        import pandas as pd
+
+        if asof is not None:
+            labels = [(pd.Timestamp(asof) + pd.Timedelta(days=float(d))).strftime("%a %d %b") + (
+                " (expiry)" if i == len(self.days) - 1 else "") for i, d in enumerate(self.days)]
+        else:
+            labels = [f"T+{d:g}" for d in self.days]
+        out = pd.DataFrame(self.combined, columns=labels)
+        out.insert(0, "SPX", self.spx)
+        return out
+
+
+def pnl_dates(condor: IronCondor, count: int = 8, asof=None) -> np.ndarray:
+    """About ``count`` dates from today to the condor's expiry in calendar days (expiry last);
+    trading days only when ``asof`` (today's date) is given."""
+    span = max(float(condor.days), 0.0)
+    if span <= 0:
+        return np.array([0.0])
+    whole = np.arange(0.0, np.ceil(span))
+    if asof is not None:
+        from datetime import timedelta
+
+        from .calendar import is_business_day
+        whole = np.array([d for d in whole if is_business_day(asof + timedelta(days=int(d)))] or [0.0])
+    pick = np.unique(np.round(np.linspace(0, whole.size - 1, min(max(int(count) - 1, 1), whole.size))).astype(int))
+    days = whole[pick]
+    return np.append(days[days < span], span)
+
+
+def pnl_levels(condor: IronCondor, market: MarketState, count: int = 15) -> np.ndarray:
+    """About ``count`` SPX levels from one wing beyond the long put to one beyond the long call,
+    on round numbers, high to low."""
+    wing = max(condor.put_width, condor.call_width)
+    low = condor.long_put.strike - wing
+    high = condor.long_call.strike + wing
+    raw = (high - low) / (count - 1)
+    step = max((s for s in (1, 2, 5, 10, 25, 50, 100, 250, 500) if s <= raw), default=1)
+    levels = np.arange(np.floor(low / step) * step, high + step, step)
+    if levels.size > count + 2:
+        centre = np.argmin(np.abs(levels - market.spot))
+        start = int(np.clip(centre - count // 2, 0, levels.size - count))
+        levels = levels[start:start + count]
+    return levels[::-1]
+
+
+def pnl_table(condor: IronCondor, contracts: int, plan: HedgePlan, market: MarketState, vol_model: VolModel,
+              days=None, spx=None, asof=None) -> PnlTable:
+    """The book's P/L over dates × SPX levels, VIX at the spot–vol link's median for each move
+    (:func:`payoff_curves` on each date); at expiry the condor's payoff.  With ``asof`` the
+    dates are trading days."""
+    days = pnl_dates(condor, asof=asof) if days is None else np.asarray(days, float)
+    spx = pnl_levels(condor, market) if spx is None else np.asarray(spx, float)
+    columns = [payoff_curves(condor, contracts, plan, market, vol_model, spx, float(d)) for d in days]
+    stack = lambda name: np.stack([getattr(c, name) for c in columns], axis=1)  # noqa: E731
+    return PnlTable(days, spx, stack("combined"), stack("condor"), stack("hedge"), stack("vix_median"))

@@ -75,6 +75,7 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("hpm", "VIX notional per $ of max loss", "float", DEFAULT_PER_MAX_LOSS, low=0.0, high=20.0),
     LinkKey("hab", "event multiplier may exceed the band", "bool", False),
     LinkKey("hz", "horizon days", "int", 0, low=0, high=MAX_DAYS),
+    LinkKey("hzl", "more dates on the payoff chart (days from now)", "multi", (), tuple(range(MAX_DAYS + 1))),
     LinkKey("sd", "scenario date (days from now)", "int", 0, low=0, high=MAX_DAYS),
 )
 

@@ -6,12 +6,16 @@ address is a share link; "pin market data" in the sidebar adds the market.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from alvh_core.condor import market_date
 from alvh_core.figures import combined_payoff_figure, heat_map_figure, layers_vs_vix_figure, scale_figure, surface_figure
 from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
-from alvh_core.payoff import payoff_curves
+from alvh_core.payoff import payoff_curves, pnl_dates, pnl_table
 from alvh_core.position import Scenario, build_position, horizon_view
 from alvh_core.sharelink import MAX_DAYS
 from alvh_core.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
@@ -225,10 +229,23 @@ def payoff_section() -> None:
     horizon = linked(st.slider, "Horizon: days from now for the dotted line (0 = today; the solid lines are at "
                      "expiry)", 0, top, 0, key="hz")
     curves = payoff_curves(condor, max(n, 1), hedge, market, vol_model, position.at_expiry.spx, horizon)
+    today = market_date(market)
+    chosen = [int(d) for d in st.session_state.get("hzl", []) if isinstance(d, int | float)]
+    if any(d >= condor.days for d in chosen):
+        st.info("Dates on or past the condor's expiry were taken off the chart (its solid lines are the expiry).")
+        st.session_state["hzl"] = [d for d in chosen if d < condor.days]
+    offered = sorted({int(d) for d in pnl_dates(condor, asof=today)[:-1]} | set(st.session_state.get("hzl", [])))
+    more = linked(st.multiselect, "More dates on the chart (a line each)", offered, key="hzl",
+                  format_func=lambda d: f"{today + timedelta(days=int(d)):%a %d %b} (T+{int(d)})",
+                  help="The combined position on each chosen date, as the P/L table's columns")
+    dated = [(f"{today + timedelta(days=int(d)):%a %d %b}",
+              payoff_curves(condor, max(n, 1), hedge, market, vol_model, position.at_expiry.spx, float(d)))
+             for d in sorted(more)]
     # Short enough for a phone's width; the dotted line is named in the legend.
     sized = f"{n} condor{'s' if n != 1 else ''}" if n else "1 condor (budget: none)"
     title = f"P/L at expiry ({condor.days:g} d): {sized} + hedge"
-    st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves), key="b_payoff_chart")
+    st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves, dated),
+                    key="b_payoff_chart")
 
 
 @st.fragment
@@ -290,9 +307,36 @@ scenario_section()
 for _key in ("b_gate_rsi", "b_gate_breadth"):
     if _key in st.session_state:
         st.session_state[_key] = st.session_state[_key]
-hedge_tab, legs_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = st.tabs(
-    ["Hedge layers", "Legs (trade ticket)", "Metrics & greeks", "Sizing by measure", "2 % gate", "Scale & slippage"],
+hedge_tab, legs_tab, time_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = st.tabs(
+    ["Hedge layers", "Legs (trade ticket)", "P/L over time", "Metrics & greeks", "Sizing by measure", "2 % gate",
+     "Scale & slippage"],
     key="b_tab", on_change="rerun")
+
+
+def _pnl_color(value: float, scale: float) -> str:
+    """Green for a gain, red for a loss, stronger with size (text stays readable on both themes)."""
+    if not np.isfinite(value) or scale <= 0:
+        return ""
+    alpha = 0.12 + 0.55 * min(abs(value) / scale, 1.0)
+    return f"background-color: rgba({'16,185,129' if value >= 0 else '239,68,68'},{alpha:.2f})"
+
+
+if time_tab.open:
+    with time_tab:
+        table = pnl_table(condor, max(n, 1), hedge, market, vol_model, asof=market_date(market))
+        frame = table.frame(market.asof or None)
+        scale = float(np.nanmax(np.abs(table.combined))) if table.combined.size else 0.0
+        dates = [c for c in frame.columns if c != "SPX"]
+        styled = (frame.style.map(lambda v: _pnl_color(v, scale), subset=dates)
+                  .format({c: lambda v: money(v) for c in dates} | {"SPX": "{:,.0f}"}))
+        st.dataframe(styled, hide_index=True, key="b_pnl_table", height=36 * (len(frame) + 1) + 3)
+        st.caption(f"Condor + hedge, whole position ({max(n, 1)} {condor.underlying} contract"
+                   f"{'s' if max(n, 1) != 1 else ''}), dollars; each column a date to the condor's expiry, each row an "
+                   "SPX level; VIX at the fitted spot–vol link's median for that move by that date; the last column "
+                   "is the condor's payoff at expiry with the hedge marked then. Model-based.")
+        csv = frame.copy()
+        st.download_button("P/L table (CSV)", csv.to_csv(index=False), "pnl_over_time.csv", "text/csv",
+                           key="b_pnl_csv")
 
 if hedge_tab.open:
     with hedge_tab:

@@ -158,3 +158,54 @@ def test_scenario_date_moves_the_stress_table_not_the_headline(app):
     assert stress_combined() != before
     assert [(m.label, m.value) for m in app.metric] == headline
     assert float(_metric(app, "Breakeven VIX")) > DEFAULT_MARKET.vix  # decay must be earned back by expiry
+
+
+def _month(label: str) -> int:
+    """The month of a column label such as "Wed 08 Jul"."""
+    return ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].index(label[7:10]) + 1
+
+
+def test_pnl_over_time_tab_is_the_engine_table(app):
+    from datetime import date
+
+    import numpy as np
+
+    from alvh_core.events import load_events
+    from alvh_core.payoff import pnl_table
+    from alvh_core.position import HedgeContext, Scenario, build_position
+    from alvh_core.signals import regime_report
+
+    app.session_state["b_tab"] = "P/L over time"
+    app.run()
+    assert not app.exception
+    frame = next(d.value for d in app.dataframe if "SPX" in d.value.columns)
+    market = DEFAULT_MARKET
+    levels = {"spx": market.spot, "vix": market.vix, "vix9d": market.vix9d, "vix3m": market.vix3m,
+              "vix6m": market.vix6m, "vvix": market.vvix}
+    report = regime_report(None, market.asof, levels, market.source, load_events())
+    nxt = load_events().next_any(date.fromisoformat(report.asof))
+    context = HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
+                           nxt.days_away, report.hedge_band[1])
+    position = build_position(market, Scenario(find_tier(load_tiers(), "Conservative"), RiskBudget()), context,
+                              with_view=False)
+    expected = pnl_table(position.condor, max(position.contracts, 1), position.hedge, market, market.vol_model(),
+                         asof=date.fromisoformat(market.asof))
+    shown = [date.fromisoformat(f"{market.asof[:4]}-01-01").replace(
+        month=_month(c), day=int(c[4:6])) for c in frame.columns[1:-1]]
+    assert all(day.weekday() < 5 for day in shown)   # trading days
+    assert frame.columns[-1].endswith("(expiry)") and len(frame) == expected.spx.size
+    np.testing.assert_allclose(frame["SPX"].to_numpy(float), expected.spx)
+    np.testing.assert_allclose(frame.iloc[:, 1:].to_numpy(float), expected.combined, rtol=1e-9, atol=1e-6)
+    assert any(b.label == "P/L table (CSV)" for b in app.get("download_button"))
+
+
+def test_dated_lines_join_the_payoff_chart_and_the_link(app):
+    chart = lambda: next(c for c in app.get("plotly_chart") if "b_payoff_chart" in c.proto.id)  # noqa: E731
+    before = str(chart().proto.spec).count('"name"')
+    options = app.multiselect(key="hzl").options
+    assert len(options) >= 3
+    app.multiselect(key="hzl").select(options[1]).select(options[2]).run()
+    assert not app.exception
+    assert str(chart().proto.spec).count('"name"') >= before + 2
+    days = sorted(int(o.split("T+")[1].rstrip(")")) for o in options[1:3])
+    assert app.query_params["hzl"] == ",".join(str(d) for d in days)

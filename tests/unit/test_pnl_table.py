@@ -1,0 +1,69 @@
+"""P/L over time: every cell of the table is the book valued at that date and SPX level."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alvh_core.hedge import HedgeSettings, layer_value_one
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.payoff import condor_value_grid, pnl_dates, pnl_levels, pnl_table, trading_days_between
+from alvh_core.position import HedgeContext, Scenario, build_position
+from alvh_core.regime import classify_regime
+from alvh_core.sizing import RiskBudget
+from alvh_core.spotvol import vix_after_move
+from alvh_core.tiers import find_tier, load_tiers
+
+
+@pytest.fixture(scope="module")
+def position():
+    market = DEFAULT_MARKET
+    context = HedgeContext(classify_regime(market.vix), 12.0, band_high_pct=18.0)
+    scenario = Scenario(find_tier(load_tiers(), "Moderate"), RiskBudget(notional=500_000, risk_pct=2),
+                        hedge=HedgeSettings(scheme="alvh"))
+    return market, build_position(market, scenario, context, with_heat_map=False, with_view=False)
+
+
+def test_dates_run_from_today_to_expiry_and_levels_span_the_wings(position):
+    market, pos = position
+    condor = pos.condor
+    days = pnl_dates(condor)
+    assert days[0] == 0 and days[-1] == condor.days and 6 <= days.size <= 8 and np.all(np.diff(days) > 0)
+    from datetime import date, timedelta
+
+    trading = pnl_dates(condor, asof=date(2026, 7, 8))
+    assert trading[-1] == condor.days and all((date(2026, 7, 8) + timedelta(days=int(d))).weekday() < 5
+                                               for d in trading[:-1])
+    levels = pnl_levels(condor, market)
+    assert 12 <= levels.size <= 17 and np.all(np.diff(levels) < 0)
+    assert levels[-1] <= condor.long_put.strike and levels[0] >= condor.long_call.strike
+
+
+def test_each_cell_is_the_book_valued_one_leg_at_a_time(position):
+    market, pos = position
+    condor, n, plan = pos.condor, pos.contracts, pos.hedge
+    vol_model = market.vol_model()
+    table = pnl_table(condor, n, plan, market, vol_model)
+    frame = table.frame(market.asof)
+    assert frame.shape == (table.spx.size, table.days.size + 1)
+    rng = np.random.default_rng(0)
+    for i, j in zip(rng.integers(0, table.spx.size, 12), rng.integers(0, table.days.size, 12), strict=True):
+        s, d = float(table.spx[i]), float(table.days[j])
+        vix = float(vix_after_move(market.vix, np.log(s / market.spot), trading_days_between(max(d, 1.0))))
+        if d >= condor.days:   # the condor's payoff, leg by leg
+            payoff = sum(leg.signed_quantity * max((s - leg.strike) if leg.kind == "call" else (leg.strike - s), 0.0)
+                         for leg in condor.legs)
+            condor_pl = (payoff + condor.credit) * condor.dollars_per_point * n
+        else:
+            condor_pl = float(condor_value_grid(condor, market, vol_model, s, vix, d)) * n
+        hedge_pl = sum(layer_value_one(layer, market, vix, s, d) for layer in plan.active_layers) - plan.total_cost
+        assert table.combined[i, j] == pytest.approx(condor_pl + hedge_pl, abs=1e-6)
+        assert frame.iloc[i, j + 1] == table.combined[i, j]
+    # The CSV the page offers is the table.
+    import io
+
+    import pandas as pd
+
+    back = pd.read_csv(io.StringIO(frame.to_csv(index=False)))
+    np.testing.assert_allclose(back.iloc[:, 1:].to_numpy(), table.combined, rtol=1e-12)
+    assert list(back.columns) == list(frame.columns)
