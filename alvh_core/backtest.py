@@ -155,8 +155,13 @@ class BacktestConfig:
     hedge: HedgeRules = field(default_factory=HedgeRules)
     div: float = DEFAULT_DIV
     interest: bool = True                # T-bill interest on the account
+    #: A trader's own structure instead of the tier's: (short put |delta|, short call |delta|, put wing,
+    #: call wing as % of spot); its days to expiry are the tier's (:func:`shaped_tier`).
+    shape: tuple[float, float, float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.shape is not None:
+            check_shape(self.shape)
         if self.strategy not in FREQUENCIES:
             raise ValueError(f"condor strategy must be one of {FREQUENCIES} (replicas: alvh_core.replicas)")
         if not (np.isfinite(self.capital) and 1_000 <= self.capital <= 1e10):
@@ -173,6 +178,43 @@ class BacktestConfig:
         """Dollars of max loss per entry (risk sizing)."""
         pct = self.risk_pct if self.risk_pct is not None else DEFAULT_RISK_PCT[self.strategy]
         return self.capital * pct / 100.0
+
+
+def check_shape(shape) -> None:
+    """A structure's (put delta, call delta, put wing %, call wing %), or a ValueError saying what is wrong."""
+    if len(shape) != 4:
+        raise ValueError("a structure is short put delta, short call delta, put wing %, call wing %")
+    put_delta, call_delta, put_wing, call_wing = (float(x) for x in shape)
+    if not (0.01 <= put_delta <= 0.5 and 0.01 <= call_delta <= 0.5):
+        raise ValueError("short-strike deltas must be between 0.01 and 0.5")
+    if not (0.05 <= put_wing <= 20 and 0.05 <= call_wing <= 20):
+        raise ValueError("wings must be between 0.05 % and 20 % of spot")
+
+
+def parse_shape(text: str) -> tuple[tuple[float, float, float, float], int]:
+    """``"0.12/0.10/1.5/1.2/21"`` (put delta/call delta/put wing %/call wing %/days) → (shape, days)."""
+    parts = [p for p in str(text).split("/") if p.strip()]
+    if len(parts) != 5:
+        raise ValueError("a structure is written put delta/call delta/put wing %/call wing %/days")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError("a structure's parts are numbers") from None
+    shape = tuple(values[:4])
+    check_shape(shape)
+    days = values[4]
+    if not (days.is_integer() and 1 <= days <= 365):
+        raise ValueError("a structure's days to expiry are a whole number from 1 to 365")
+    return shape, int(days)  # type: ignore[return-value]
+
+
+def shape_text(shape, days: int) -> str:
+    return "/".join(f"{float(x):g}" for x in shape) + f"/{int(days)}"
+
+
+def shaped_tier(tier: Tier, shape, days: int) -> Tier:
+    """The tier carrying a structure's put side and days (its call side rides on the config's shape)."""
+    return Tier("Your structure", tier.pop_min, tier.pop_max, float(shape[0]), float(shape[2]), int(days))
 
 
 # --- the market as arrays ---------------------------------------------------------------
@@ -514,20 +556,25 @@ _MARKS_KEPT = 6
 
 
 def _condor_marks(m: MarketArrays, rows: np.ndarray, tier: Tier, div: float, short_delta: float,
-                  long_delta: float | None, expiry: np.ndarray, am: np.ndarray, weekly: np.ndarray) -> _Marks:
+                  long_delta: float | None, expiry: np.ndarray, am: np.ndarray, weekly: np.ndarray,
+                  shape=None) -> _Marks:
+    """``shape`` (put delta, call delta, put wing %, call wing %) replaces the tier's symmetric one."""
     days = np.maximum((expiry - m.dates[rows]).astype(float) - np.where(am, AM_HOURS, 0.0), 0.25)
     spot, rate, vix = m.spx[rows], m.rate[rows], m.vix[rows]
     atm = histvol.atm_vol(m.nodes[rows], days)
-    k_put = _strike_at_delta(m, rows, days, short_delta, False, atm, div)
-    k_call = _strike_at_delta(m, rows, days, short_delta, True, atm, div)
+    put_delta, call_delta, put_wing, call_wing = (shape if shape is not None else
+                                                  (short_delta, short_delta, tier.wing_pct, tier.wing_pct))
+    k_put = _strike_at_delta(m, rows, days, put_delta, False, atm, div)
+    k_call = _strike_at_delta(m, rows, days, call_delta, True, atm, div)
     short_put = listed_at_or_below(spot, k_put, days, weekly)
     short_call = listed_at_or_above(spot, k_call, days, weekly)
     short_call = _at_least_one_apart(short_call, short_put, spot, days, weekly, 1)
     if long_delta is None:
         step = grid_step(spot, spot, days, weekly)
-        wing = np.maximum(step, np.round(spot * tier.wing_pct / 100.0 / step) * step)
-        long_put = listed_at_or_below(spot, short_put - wing, days, weekly)
-        long_call = listed_at_or_above(spot, short_call + wing, days, weekly)
+        wing_put = np.maximum(step, np.round(spot * put_wing / 100.0 / step) * step)
+        wing_call = np.maximum(step, np.round(spot * call_wing / 100.0 / step) * step)
+        long_put = listed_at_or_below(spot, short_put - wing_put, days, weekly)
+        long_call = listed_at_or_above(spot, short_call + wing_call, days, weekly)
     else:
         long_put = listed_at_or_below(spot, _strike_at_delta(m, rows, days, long_delta, False, atm, div), days, weekly)
         long_call = listed_at_or_above(spot, _strike_at_delta(m, rows, days, long_delta, True, atm, div), days, weekly)
@@ -577,7 +624,7 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
     key = None
     if entries is None and expiries is None:
         rolled = config.management.exit_days if config.management.rolling else None
-        key = ("marks", config.strategy, rolled, tier.days, tier.wing_pct, delta, long_delta, div)
+        key = ("marks", config.strategy, rolled, tier.days, tier.wing_pct, delta, long_delta, div, config.shape)
     marks = m._cache.get(key) if key else None
     if marks is None:
         if expiries is None:
@@ -585,7 +632,8 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
             expiry, am, weekly = expiry_all[rows], am_all[rows], weekly_all[rows]
         else:
             expiry, am, weekly = (np.asarray(x) for x in expiries)
-        marks = _condor_marks(m, rows, tier, div, delta, long_delta, expiry, am, weekly)
+        marks = _condor_marks(m, rows, tier, div, delta, long_delta, expiry, am, weekly,
+                              config.shape if short_delta is None and long_delta is None else None)
         if key:
             kept = [k for k in m._cache if isinstance(k, tuple) and k[0] == "marks"]
             for old in kept[: max(len(kept) - _MARKS_KEPT + 1, 0)]:

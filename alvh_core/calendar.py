@@ -281,9 +281,12 @@ SPX_STRIKE_GRID = {
     ),
 }
 FAR_STEP = 200.0
-#: Strike intervals of the mini index XSP (one tenth of SPX) are a fifth of SPX's:
-#: 1 point near the money.
-XSP_STEP_SCALE = 0.2
+#: The mini index XSP (one tenth of SPX) lists its own, denser grid: 1-point strikes within 20 %
+#: of spot (10 SPX points), 5-point beyond.  Cboe's XSP specification sets intervals of one point
+#: or more; the project has no XSP chain to fit the reach on, so it is an assumption.  (Scaling
+#: SPX's steps instead would leave 200-point gaps 10 % from spot: condors with absurd wings.)
+XSP_ONE_POINT_REACH = 0.20
+XSP_FAR_STEP = 5.0
 
 
 def expiry_class(kind: str) -> str:
@@ -295,13 +298,15 @@ def expiry_class(kind: str) -> str:
 def strike_step(spot: float, strike: float, days: float, underlying: str = "SPX", kind: str = "standard") -> float:
     """The listed strike interval at ``strike`` for an expiry ``days`` out (see :data:`SPX_STRIKE_GRID`).
 
-    XSP: a fifth of SPX's steps (1-point strikes near the money).
+    XSP: its own points, 1-point strikes within :data:`XSP_ONE_POINT_REACH` of spot, 5-point beyond.
     """
     distance = abs(strike / spot - 1.0)
+    if underlying == "XSP":
+        return 1.0 if distance < XSP_ONE_POINT_REACH else XSP_FAR_STEP
     buckets = SPX_STRIKE_GRID[expiry_class(kind)]
     steps = next((row for limit, row in buckets if days <= limit), buckets[-1][1])
     step = next((s for s, reach in steps if distance < reach), FAR_STEP)
-    return step * (XSP_STEP_SCALE if underlying == "XSP" else 1.0)
+    return step
 
 
 def on_grid(spot: float, strike: float, days: float, underlying: str = "SPX", kind: str = "standard") -> bool:

@@ -524,6 +524,24 @@ def fit_spreads(data_dir: str | Path) -> SpreadFit:
     return SpreadFit(*(float(c) for c in coef), round(float(resid.std()), 3), ratios, bias, int(len(frame)), held_out)
 
 
+def fit_size_depth(data_dir: str | Path) -> dict:
+    """The depth of the slippage model's size term: the daily volume of one side (calls or puts) of
+    one expiry's 5–50-delta options, 14–60 days out, median over every (chain, expiry and root,
+    side) of the chains (the Cboe files' own Volume columns)."""
+    volumes = []
+    for path in sorted((Path(data_dir) / "chains").glob("*.csv")):
+        rows = read_cboe_chain(path).rows
+        rows = rows[(rows["days"] >= 14) & (rows["days"] <= 60)]
+        for _, group in rows.groupby(["expiration", "root"]):
+            for side in ("call", "put"):
+                delta = group[f"{side}_delta"].abs()
+                volumes.append(float(group.loc[(delta >= 0.05) & (delta <= 0.5), f"{side}_volume"].sum()))
+    if not volumes:
+        raise ValueError(f"{data_dir}: no chains with 14-60 day expiries")
+    return {"depth": round(float(np.median(volumes)), -1), "groups": len(volumes),
+            "p25": round(float(np.percentile(volumes, 25)), -1), "p75": round(float(np.percentile(volumes, 75)), -1)}
+
+
 # --- the market simulator ---------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class OptionChain:
     quote_date: date
     spot: float
     quotes: pd.DataFrame  # one row per (expiration, strike): bids, asks, mids, days
+    rows: pd.DataFrame | None = None   # every row as in the file (SPX and SPXW apart), with its root
 
 
 _DATE_PATTERNS = ("%B %d, %Y", "%B %d %Y")
@@ -85,12 +86,14 @@ def read_cboe_chain(path_or_text: str | Path) -> OptionChain:
     frame["days"] = (frame["expiration"] - pd.Timestamp(quote_date)).dt.days
     frame["call_mid"] = 0.5 * (frame["call_bid"] + frame["call_ask"])
     frame["put_mid"] = 0.5 * (frame["put_bid"] + frame["put_ask"])
+    frame["root"] = frame["call_symbol"].astype(str).str.extract(r"^([A-Z]+?)\d", expand=False).fillna("SPX")
+    rows = frame.copy()
     # SPXW and SPX can share an expiry date (PM and AM settlement): keep the
     # row with the tighter call+put spread for each (expiry, strike).
     frame["spread"] = (frame["call_ask"] - frame["call_bid"]) + (frame["put_ask"] - frame["put_bid"])
     frame = (frame.sort_values("spread").drop_duplicates(["expiration", "strike"])
              .sort_values(["expiration", "strike"]).reset_index(drop=True))
-    return OptionChain(quote_date=quote_date, spot=spot, quotes=frame)
+    return OptionChain(quote_date=quote_date, spot=spot, quotes=frame, rows=rows)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import math
 import os
 import sys
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from .calibration import (
     calibrate_skew,
     fit_futures_proxy,
     fit_simulator,
+    fit_size_depth,
     fit_spot_vol,
     fit_spreads,
     fit_strike_grid,
@@ -198,6 +200,10 @@ def _budget(args) -> RiskBudget:
 
 
 def cmd_plan(args) -> dict:
+    if args.scenario is not None:
+        _apply_scenario(args)
+    if args.tier is None:
+        raise UsageError("give --tier (or a --scenario file)")
     market, history = _market(args)
     tier = find_tier(load_tiers(args.tiers), args.tier)
     budget = _budget(args)
@@ -230,6 +236,7 @@ def cmd_plan(args) -> dict:
         "position": {"max_loss": sizing.position_max_loss, "credit": sizing.position_credit},
         "hedge": _hedge_json(position, context),
         "book_risk": {f"{d}d": asdict(r) for d, r in position.book_risk.items()},
+        "your_position": _position_json(position),
         "units": {"money": "dollars per contract unless 'position'", "strikes": "SPX points",
                   "prices": "SPX points per option", "probabilities": "decimals"},
         "model_based": True,
@@ -261,8 +268,109 @@ def _position(market, history, args, budget, tier):
                            calendar.next_any(pd.Timestamp(report.asof).date()).days_away, report.hedge_band[1])
     scenario = Scenario(tier=tier, budget=budget, measure=args.measure, selection=args.selection, days=args.days,
                         hedge=HedgeSettings(scheme=args.hedge, contingent=args.contingent, sizing=args.hedge_sizing),
-                        underlying=args.underlying, fill_share=args.fill_share)
-    return build_position(market, scenario, context, history, with_view=False), context
+                        underlying=args.underlying, fill_share=args.fill_share, edits=_edits(args),
+                        quotes=_chain_quotes(args, market))
+    try:
+        return build_position(market, scenario, context, history, with_view=False), context
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _edits(args):
+    """The trader's edits from --strikes, --expiry, --contracts, --limit, --add-leg, --drop-layer."""
+    from .edits import PositionEdits, parse_added, parse_strikes
+
+    if not hasattr(args, "strikes"):
+        return PositionEdits()
+    try:
+        strikes = parse_strikes(args.strikes) if args.strikes else None
+        added = parse_added(",".join(args.add_leg)) if args.add_leg else ()
+        expiry = date.fromisoformat(args.expiry) if args.expiry else None
+    except ValueError as exc:
+        raise UsageError(f"position: {exc}") from None
+    return PositionEdits(strikes=strikes, expiry=expiry, contracts=None if args.contracts is None else int(args.contracts),
+                         limit=args.limit,
+                         layers_off=tuple(sorted(set(args.drop_layer or ()))), added=added)
+
+
+def _chain_quotes(args, market):
+    """The chain of the market's day in --data-dir/chains (unless --prices model)."""
+    from .quotes import from_cboe
+
+    if getattr(args, "prices", "model") == "model" or args.data_dir is None or not market.asof:
+        return None
+    path = chain_on(args.data_dir, market.asof[:10])
+    return from_cboe(read_cboe_chain(path), f"Cboe chain {path.name}") if path is not None else None
+
+
+def _position_json(position) -> dict:
+    """What the edits and the chain did to the position, for ``plan``."""
+    out = {"edits": position.scenario.edits.describe(), "tier_strikes": [leg.strike for leg in position.tier_condor.legs]
+           if position.tier_condor is not None else None}
+    q = position.quoted
+    if q is not None:
+        out["prices"] = {"source": q.source, "mid_credit": q.mid_credit, "natural_credit": q.natural_credit,
+                         "legs": [{"kind": x.kind, "side": x.side, "strike": x.strike, "root": x.root, "bid": x.bid,
+                                   "ask": x.ask, "mid": x.mid, "model": x.model_price,
+                                   "model_minus_mid": x.model_minus_market, "market_iv": x.market_iv,
+                                   "model_iv": x.model_iv, "model_minus_market_vol_points": x.vol_points}
+                                  for x in q.legs]}
+    else:
+        out["prices"] = {"source": "model", "why": position.quote_note or "no chain of the market's day"}
+    from .ticket import ticket_rows
+
+    out["ticket"] = ticket_rows(position)
+    return out
+
+
+#: Scenario-file keys (the Builder's link codes) and the ``plan`` option each one fills.
+_SCENARIO_ARGS = {"t": "tier", "sel": "selection", "m": "measure", "n": "notional", "r": "risk_pct",
+                  "h": "hedge", "c": "contingent", "u": "underlying", "hsz": "hedge_sizing", "ad": "asof",
+                  "spx": "spx", "vix": "vix", "v9": "vix9d", "v3": "vix3m", "v6": "vix6m", "vv": "vvix"}
+
+
+def _apply_scenario(args) -> None:
+    """Fill the options a --scenario file sets (a saved Builder scenario; options given on the line win)."""
+    from .edits import added_text, strikes_text
+    from .sharelink import BUILDER_KEYS, MARKET_KEYS
+    from .ticket import ScenarioFileError, read_scenario
+
+    try:
+        raw = Path(args.scenario).read_bytes()
+        reading = read_scenario(raw, BUILDER_KEYS + MARKET_KEYS)
+    except OSError as exc:
+        raise UsageError(f"--scenario: {exc.strerror or exc}: {args.scenario}") from None
+    except ScenarioFileError as exc:
+        raise UsageError(f"--scenario: {exc}") from None
+    if reading.notices:
+        raise UsageError("--scenario: " + "; ".join(n.text for n in reading.notices))
+    v = reading.values
+    defaults = vars(build_parser().parse_args(["plan"]))
+    for key, name in _SCENARIO_ARGS.items():
+        if key in v and getattr(args, name) == defaults[name]:
+            setattr(args, name, v[key].isoformat() if hasattr(v[key], "isoformat") else v[key])
+    if v.get("bm") == "usd" and "b" in v and args.risk_budget is None:
+        args.risk_budget = v["b"]
+    if "d" in v and args.days is None and v["d"]:
+        args.days = float(v["d"])
+    if "fs" in v and args.fill_share == DEFAULT_FILL_SHARE:
+        args.fill_share = v["fs"] / 100.0
+    if "rate" in v and args.rate is None:
+        args.rate = v["rate"] / 100.0
+    if "div" in v and args.div is None:
+        args.div = v["div"] / 100.0
+    if "lg" in v and not args.strikes:
+        args.strikes = strikes_text(v["lg"])
+    if "ex" in v and not args.expiry:
+        args.expiry = v["ex"].isoformat()
+    if v.get("q") and args.contracts is None:
+        args.contracts = int(v["q"])
+    if "lim" in v and args.limit is None:
+        args.limit = v["lim"]
+    if "lo" in v and not args.drop_layer:
+        args.drop_layer = list(v["lo"])
+    if "xl" in v and not args.add_leg:
+        args.add_leg = [added_text(v["xl"])]
 
 
 def _expiry_json(condor) -> dict | None:
@@ -404,6 +512,7 @@ def cmd_calibrate(args) -> dict:
         out["simulator"] = asdict(fit_simulator(history))
     out["strike_grid"] = fit_strike_grid(args.data_dir)
     out["bid_ask_spreads"] = asdict(fit_spreads(args.data_dir))
+    out["slippage_depth"] = fit_size_depth(args.data_dir)
     if "spx" in history.panel:
         from .stress import EPISODES, episode_from_history
 
@@ -570,7 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--selection", choices=SELECTIONS, default="pop")
         p.add_argument("--risk-budget", type=_positive("--risk-budget"), help="dollars")
         if name == "plan":
-            p.add_argument("--tier", required=True)
+            p.add_argument("--tier", help="the tier (required unless --scenario sets it)")
             p.add_argument("--notional", type=_positive("--notional"), default=100_000.0)
             p.add_argument("--risk-pct", type=_positive("--risk-pct"))
             p.add_argument("--measure", choices=ALL_MEASURES, default="max_loss")
@@ -579,6 +688,22 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
             p.add_argument("--contingent", choices=("always", "stress"), default="always",
                            help="tail layer always on, or only when the stress trigger fires")
+            g = p.add_argument_group("your own position (edits to the tier's)")
+            g.add_argument("--strikes", help="the condor's strikes LP/SP/SC/LC in SPX points, on the listed grid")
+            g.add_argument("--expiry", help="the condor's listed expiry (YYYY-MM-DD)")
+            g.add_argument("--contracts", type=_positive("--contracts", (1.0, 100_000.0)),
+                           help="a fixed number of condors instead of sizing by the budget")
+            g.add_argument("--limit", type=_number("--limit", limits=(-10_000.0, 10_000.0)),
+                           help="net limit credit per condor, in the product's points")
+            g.add_argument("--add-leg", action="append", metavar="LEG",
+                           help="add a hedge leg: V+3C25@2026-01-21 (buy 3 VIX 25 calls) or S+1P5000@2026-03-20 "
+                                "(buy 1 SPX 5000 put); repeat for more")
+            g.add_argument("--drop-layer", action="append", choices=("base", "adaptive", "tail", "single", "vxth"),
+                           help="leave a hedge layer out; repeat for more")
+            g.add_argument("--prices", choices=("auto", "model"), default="auto",
+                           help="auto: the condor at the quotes of --data-dir/chains/spx_quotedata_<asof>.csv when "
+                                "there is one; model: model prices")
+            g.add_argument("--scenario", type=Path, help="a scenario file saved by the Builder (JSON)")
         p.set_defaults(run=run)
 
     p = sub.add_parser("stress", help="a position after an SPX move, with the fitted VIX response")

@@ -48,6 +48,13 @@ class IronCondor(Structure):
     fill_cost: float = 0.0           # points per contract given up from mid at the chosen fill
     natural_cost: float = 0.0        # points per contract from mid to the natural price
     underlying: str = "SPX"          # "SPX", or "XSP" (one tenth of SPX: strikes and prices / 10)
+    #: Per leg, the vol its price implies less the vol model's at entry (zero for model prices;
+    #: a leg priced at a chain's quotes keeps its market vol when it is valued later).
+    iv_shift: tuple[float, ...] = ()
+    quote_source: str = ""           # where the legs' prices came from: "" (the model) or the chain's name
+
+    def leg_iv_shift(self) -> np.ndarray:
+        return np.array(self.iv_shift if len(self.iv_shift) == len(self.legs) else (0.0,) * len(self.legs), float)
 
     @property
     def size(self) -> float:

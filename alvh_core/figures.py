@@ -77,7 +77,7 @@ def _band(x0: float, x1: float, alpha: float) -> dict:
                 line=dict(width=0), layer="below")
 
 
-def _condor_marks(condor: IronCondor, metrics: CondorMetrics) -> tuple[list, list, list]:
+def _condor_marks(condor: IronCondor, metrics: CondorMetrics, extra=()) -> tuple[list, list, list]:
     """±1σ/±2σ bands, and lines at the breakevens, short strikes and spot.
 
     The lines are labeled on a second x-axis along the top (a tick on each
@@ -92,6 +92,7 @@ def _condor_marks(condor: IronCondor, metrics: CondorMetrics) -> tuple[list, lis
     marks = [(be, LOSS_COLOR, "dash", "BE") for be in metrics.breakevens]
     marks += [(leg.strike, CONDOR_COLOR, "dot", leg.kind) for leg in (condor.short_put, condor.short_call)]
     marks.append((condor.spot, NEUTRAL_COLOR, "solid", "spot"))
+    marks += list(extra)      # (x, color, dash, name): the management rules' trigger levels
     marks.sort()
     shapes += [dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=dict(color=color, dash=dash, width=1))
                for x, color, dash, _ in marks]
@@ -149,9 +150,9 @@ def condor_payoff_figure(condor: IronCondor, metrics: CondorMetrics, contracts: 
                             CONDOR_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>P/L %{y:$,.0f}<extra>" + horizon_label
                             + "</extra>"))
     if contracts <= 0:
-        title = f"Iron condor P/L per contract: the budget allows none ({condor.days:g} days to expiry)"
+        title = f"Iron condor P/L per contract: the budget allows none ({condor.days:.3g} days to expiry)"
     else:
-        title = f"Iron condor P/L, {n} contract{'s' if n != 1 else ''} ({condor.days:g} days to expiry)"
+        title = f"Iron condor P/L, {n} contract{'s' if n != 1 else ''} ({condor.days:.3g} days to expiry)"
     return _figure(traces, title, "SPX at expiry (index points)", "P/L (dollars)", shapes, top_axis=axes)
 
 
@@ -161,16 +162,17 @@ DATE_STYLES = (("#34D399", "dash"), ("#6EE7B7", "dashdot"), ("#059669", "longdas
 
 
 def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, title: str,
-                           horizon_curves=None, dated: list | None = None) -> go.Figure:
+                           horizon_curves=None, dated: list | None = None, rule_marks=()) -> go.Figure:
     """Condor, hedge and combined P/L against SPX, with the hedge's VIX band.
 
     The band is the hedge (and so the combined line) at the 10th and 90th
-    percentile of the VIX response to each SPX level.
+    percentile of the VIX response to each SPX level.  ``rule_marks``:
+    (SPX level, color, dash, label) of the management rules' triggers.
     """
     # Every other point of a finer grid is plenty for the eye (and halves what the browser draws).
     pick = slice(None, None, 2) if len(curves.spx) > 300 else slice(None)
     x = curves.spx[pick]
-    shapes, traces, axes = _condor_marks(condor, metrics)
+    shapes, traces, axes = _condor_marks(condor, metrics, rule_marks)
     low = (curves.condor + np.minimum(curves.hedge_p10, curves.hedge_p90))[pick]
     high = (curves.condor + np.maximum(curves.hedge_p10, curves.hedge_p90))[pick]
     shapes.append(_band_path(x, low, high, "rgba(16,185,129,0.18)"))

@@ -55,6 +55,16 @@ SPX_MEDIAN_HALF_SPREAD = 0.30
 #: VIX level on the two chain dates, averaged (23.22 and 18.66): the level
 #: at which ``SPX_MEDIAN_HALF_SPREAD`` was observed.
 HALF_SPREAD_REFERENCE_VIX = 20.94
+#: Size term of the slippage model: the square-root law of market impact (impact grows with the
+#: square root of size over the volume the market trades, with a coefficient of order one; Tóth et
+#: al. 2011), the half spread × (1 + sqrt(n / depth)).  ``depth`` is the day's volume of one side of
+#: one expiry's 5–50-delta options 14–60 days out, median of the 66 (chain, expiry, side) groups of
+#: the two Cboe chains (quartiles 610 and 6,300): a 200-lot pays about a third more than one
+#: contract's half spread on each leg.  Re-derive with ``python -m alvh_core calibrate --data-dir
+#: ../shared/data --json`` (key ``slippage_depth``).  The coefficient of one is an assumption (the
+#: files carry no fills by size).
+SLIPPAGE_DEPTH = 1740.0
+SLIPPAGE_IMPACT = 1.0
 
 # --- Spot–vol link ---------------------------------------------------------------
 #: Quantiles of ln(VIX_h/VIX0) over h trading days (see :mod:`alvh_core.spotvol`),

@@ -54,8 +54,9 @@ DEFAULT_PER_MAX_LOSS = 1.6
 DEFAULT_PER_CONTRACT = 5_000.0   # per SPX-sized contract (an XSP contract counts a tenth)
 REFERENCE_BUDGET_PCT = 7.0
 TAIL_INSTRUMENTS = ("vix_calls", "spx_put_fly")
-ROLLS_PER_YEAR = {"weekly": 52, "monthly": 12, "quarterly": 4}
-ROLL_DAYS = {"weekly": 7, "monthly": 30, "quarterly": 91}
+#: "held": a trader's own legs, kept to expiry (no roll; their carry is the whole premium's decay).
+ROLLS_PER_YEAR = {"weekly": 52, "monthly": 12, "quarterly": 4, "held": 0}
+ROLL_DAYS = {"weekly": 7, "monthly": 30, "quarterly": 91, "held": 100_000}
 EVENT_WINDOW_DAYS = 7          # about 5 trading days
 STATIC_BUDGET_PCT = 10.0
 
@@ -115,6 +116,7 @@ class HedgeLeg(OptionLeg):
     underlying: str = "VIX"
     forward: float = 0.0   # the VIX future (or SPX forward) it is priced on
     expiry: str = ""       # ISO date
+    held: bool = False     # kept to expiry, not rolled (a trader's own leg)
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,9 @@ class HedgeLayer:
 
     @property
     def vix_notional(self) -> float:
-        """contracts × 100 × the future of the layer's (long) VIX leg."""
-        vix_legs = [leg for leg in self.legs if leg.underlying == "VIX" and leg.side > 0]
-        return self.contracts * MULTIPLIER * vix_legs[0].forward if vix_legs else 0.0
+        """contracts × 100 × the future of each long VIX leg (times its quantity)."""
+        return self.contracts * MULTIPLIER * sum(leg.quantity * leg.forward for leg in self.legs
+                                                 if leg.underlying == "VIX" and leg.side > 0)
 
     @property
     def rolls_per_year(self) -> int:
@@ -407,6 +409,7 @@ class _VixLegTable:
     days: np.ndarray
     weight: np.ndarray   # dollars per VIX point per leg: contracts × signed quantity × 100
     layer: np.ndarray    # index of each leg's layer
+    held: np.ndarray | None = None   # True where a leg is kept to expiry rather than rolled
 
     @classmethod
     def of(cls, layers: tuple[HedgeLayer, ...]) -> _VixLegTable:
@@ -416,7 +419,7 @@ class _VixLegTable:
         return cls(column(lambda n, leg: leg.strike), column(lambda n, leg: leg.forward),
                    column(lambda n, leg: leg.iv), column(lambda n, leg: leg.days),
                    column(lambda n, leg: n * leg.signed_quantity * MULTIPLIER),
-                   np.array([i for i, _, _ in rows], int))
+                   np.array([i for i, _, _ in rows], int), np.array([leg.held for _, _, leg in rows], bool))
 
     def values(self, market: MarketState, vix_level: np.ndarray, days_elapsed: float) -> np.ndarray:
         """Value of one unit of each leg (VIX points), shape (legs,) + vix_level.shape.
@@ -464,6 +467,8 @@ class _VixLegTable:
         def vix_at(t: float) -> np.ndarray:
             return market.vix * np.exp(log_end * min(t / elapsed, 1.0)) if elapsed > 0 else vix_h
 
+        if self.held is not None and self.held[i]:   # kept to expiry: its payoff then, held as cash
+            return np.maximum(vix_at(tenor) - strike0, 0.0)
         beta_new = float(tenor_beta(tenor))
         total = np.maximum(vix_at(tenor) - strike0, 0.0)
         start = tenor
@@ -501,7 +506,7 @@ def _leg_value_one(leg: HedgeLeg, market: MarketState, vix: float, spx: float, d
     if leg.underlying == "VIX":
         if left <= 0:
             table = _VixLegTable(np.array([leg.strike]), np.array([leg.forward]), np.array([leg.iv]),
-                                 np.array([leg.days]), np.array([1.0]), np.array([0]))
+                                 np.array([leg.days]), np.array([1.0]), np.array([0]), np.array([leg.held]))
             return float(table._expired_and_rolled(0, market, np.array(float(vix)), days_elapsed))
         ratio = max(vix, 1e-6) / market.vix
         future = leg.forward * ratio ** float(tenor_beta(left))

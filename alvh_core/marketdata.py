@@ -268,24 +268,28 @@ def fetch_live_panel(downloader=None, getter=None, period: str = "2y",
 
 # --- option chain ---------------------------------------------------------------
 
-def yahoo_chain(expiries: int = 2) -> dict:
-    """The real call: ``^SPX`` option chains for the nearest expiries."""
+def yahoo_chain(expiries: int = 2, wanted: tuple[str, ...] = ()) -> dict:
+    """The real call: ``^SPX`` option chains for the nearest expiries, or for the
+    ``wanted`` ones (ISO dates) that Yahoo lists."""
     import yfinance as yf
 
     ticker = yf.Ticker("^SPX")
+    listed = list(ticker.options)
     out = {}
-    for expiry in list(ticker.options)[:expiries]:
+    for expiry in ([e for e in listed if e in wanted] if wanted else listed[:expiries]):
         chain = ticker.option_chain(expiry)
         out[expiry] = (chain.calls, chain.puts)
     return out
 
 
-def fetch_spx_chain(expiries: int = 2, getter: Callable[[int], dict] | None = None) -> FetchResult:
-    """``^SPX`` calls and puts (strike, bid, ask, mid, iv, kind, expiry)."""
+def fetch_spx_chain(expiries: int = 2, getter: Callable[[int], dict] | None = None,
+                    wanted: tuple[str, ...] = ()) -> FetchResult:
+    """``^SPX`` calls and puts (strike, bid, ask, mid, iv, kind, expiry, root); ``wanted``
+    names the expiries (ISO dates) to fetch instead of the nearest ``expiries``."""
     if offline_requested():
         return FetchResult("offline", message="Offline mode (ALVH_OFFLINE): live data is off.")
     try:
-        raw = (getter or yahoo_chain)(expiries)
+        raw = (getter or (lambda n: yahoo_chain(n, wanted)))(expiries)
     except Exception as exc:
         status, message = _classify_exception(exc)
         return FetchResult(status, message=f"{message} Using model prices.")
@@ -296,6 +300,9 @@ def fetch_spx_chain(expiries: int = 2, getter: Callable[[int], dict] | None = No
                 continue
             part = table[["strike", "bid", "ask"] + (["impliedVolatility"] if "impliedVolatility" in table else [])].copy()
             part["kind"], part["expiry"] = kind, pd.Timestamp(expiry)
+            # SPX (A.M. monthlies) and SPXW (P.M.) share dates: the contract symbol tells them apart.
+            part["root"] = (table["contractSymbol"].astype(str).str.extract(r"^([A-Z]+?)\d", expand=False)
+                            .fillna("SPX") if "contractSymbol" in table else "SPX")
             rows.append(part)
     if not rows:
         return FetchResult("empty", message="Yahoo sent no SPX option quotes; using model prices.")

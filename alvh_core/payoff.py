@@ -47,7 +47,7 @@ def condor_value_grid(condor: IronCondor, market: MarketState, vol_model: VolMod
     weights = np.array([leg.signed_quantity for leg in condor.legs], float)
     forward = (spx * math.exp((market.rate - market.div) * years))[None, ...]
     # The smile at today's VIX gives each leg's vol on the SPX axis; VIX/VIX0 scales it.
-    stddev = vol_model.implied_vol(strikes, forward, left) * math.sqrt(years)
+    stddev = (vol_model.implied_vol(strikes, forward, left) + condor.leg_iv_shift().reshape(lead)) * math.sqrt(years)
     prices = black_price_scaled(forward, strikes, stddev, (vix / market.vix)[None, ...], math.exp(-market.rate * years),
                                 is_call)
     prices = np.broadcast_to(prices, (len(weights),) + shape)
@@ -236,3 +236,53 @@ def pnl_table(condor: IronCondor, contracts: int, plan: HedgePlan, market: Marke
     columns = [payoff_curves(condor, contracts, plan, market, vol_model, spx, float(d)) for d in days]
     stack = lambda name: np.stack([getattr(c, name) for c in columns], axis=1)  # noqa: E731
     return PnlTable(days, spx, stack("combined"), stack("condor"), stack("hedge"), stack("vix_median"))
+
+
+#: Relative SPX bump for the book's greeks (0.5 %: smooth enough for the condor's kinks near expiry).
+GREEK_BUMP = 0.005
+BOOK_GREEK_ROWS = ("Delta along the spot–vol link ($ per SPX point)", "Delta, VIX held ($ per SPX point)",
+                   "Hedge's delta through the link ($ per SPX point)",
+                   "Gamma along the link ($ per SPX point, per point)", "Vega ($ per VIX point)",
+                   "Theta, SPX and VIX held ($ per day)")
+
+
+def book_value(condor: IronCondor, contracts: int, plan: HedgePlan, market: MarketState, vol_model: VolModel,
+               spx, vix, days_elapsed: float) -> tuple[np.ndarray, np.ndarray]:
+    """(condor, hedge) P/L in dollars of the whole position at SPX ``spx`` and VIX ``vix``."""
+    condor_pl = condor_value_grid(condor, market, vol_model, spx, vix, days_elapsed) * contracts
+    return condor_pl, hedge_pnl(plan, market, vix, spx, days_elapsed)
+
+
+def book_greeks(condor: IronCondor, contracts: int, plan: HedgePlan, market: MarketState, vol_model: VolModel,
+                days) -> np.ndarray:
+    """The whole book's greeks in SPX terms on each date (columns; rows :data:`BOOK_GREEK_ROWS`).
+
+    On each date SPX is where it is today and VIX at the spot–vol link's median for no move (the
+    P/L table's middle).  "Along the link": SPX bumped ±0.5 % with VIX moving as the link's median
+    says, so the VIX legs' vega arrives in SPX points; "VIX held": the condor's and the SPX legs'
+    own delta.  Vega moves spot VIX one point (the condor's smile scales with it, the VIX futures by
+    their tenor beta); theta is one calendar day with SPX and VIX held.  Central differences of
+    the same valuation as the P/L table."""
+    s0 = market.spot
+    h = GREEK_BUMP
+    out = np.full((len(BOOK_GREEK_ROWS), len(days)), np.nan)
+    for j, d in enumerate(np.asarray(days, float)):
+        td = trading_days_between(max(d, 1.0))
+        spx = s0 * np.array([1.0 - h, 1.0, 1.0 + h])
+        vix_link = vix_after_move(market.vix, np.log(spx / s0), td)
+        mid = float(vix_link[1])
+        c_link, h_link = book_value(condor, contracts, plan, market, vol_model, spx, vix_link, d)
+        c_held, h_held = book_value(condor, contracts, plan, market, vol_model, spx, np.full(3, mid), d)
+        link, held = c_link + h_link, c_held + h_held
+        step = h * s0
+        vega = np.diff(sum(book_value(condor, contracts, plan, market, vol_model, np.full(2, s0),
+                                      np.array([mid - 0.5, mid + 0.5]), d)))[0]
+        out[0, j] = (link[2] - link[0]) / (2 * step)
+        out[1, j] = (held[2] - held[0]) / (2 * step)
+        out[2, j] = ((h_link[2] - h_link[0]) - (h_held[2] - h_held[0])) / (2 * step)
+        out[3, j] = (link[2] - 2 * link[1] + link[0]) / step**2
+        out[4, j] = vega
+        if d + 1.0 <= condor.days:
+            later = sum(book_value(condor, contracts, plan, market, vol_model, np.array([s0]), np.array([mid]), d + 1.0))
+            out[5, j] = float(later[0] - held[1])
+    return out

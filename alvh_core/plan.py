@@ -71,6 +71,14 @@ def plan_condor(market: MarketState, tier: Tier, budget: RiskBudget, measure: st
     return _plan(market, condor, budget, measure, history, tier, selection, vol_model)
 
 
+def plan_for_condor(plan: CondorPlan, condor: IronCondor, history: History | None,
+                    vol_model: VolModel | None = None) -> CondorPlan:
+    """The same plan for another condor (a trader's edit, or the condor at a chain's quotes):
+    measured and sized again."""
+    return _plan(plan.market, condor, plan.budget, plan.measure, history, plan.tier, plan.selection,
+                 vol_model or plan.market.vol_model())
+
+
 def _distribution(market: MarketState, condor: IronCondor, vol_model: VolModel) -> TerminalDistribution:
     """The risk-neutral density of the model's own smile at the condor's tenor."""
     return smile_density(market, vol_model, condor.days)
@@ -108,7 +116,9 @@ def value_at_horizon(condor: IronCondor, market: MarketState, vol_model: VolMode
     spx = np.asarray(spx, float)
     forward = spx * np.exp((market.rate - market.div) * days_left / 365.0)
 
+    shift = {leg.strike: d for leg, d in zip(condor.legs, condor.leg_iv_shift(), strict=True)}
+
     def iv_of(strike, spots, days):
-        return vol_model.implied_vol(strike, forward, days)
+        return vol_model.implied_vol(strike, forward, days) + shift.get(strike, 0.0)
 
     return condor.value_before_expiry(spx, days_left, market.rate, market.div, iv_of) - condor.premium

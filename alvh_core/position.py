@@ -15,6 +15,7 @@ import numpy as np
 
 from .bookrisk import HORIZONS, BookScenarios, book_scenarios, size_by_book_cvar
 from .condor import IronCondor
+from .edits import PositionEdits, edited_condor, edited_hedge, with_limit
 from .figures import payoff_grid
 from .fitted import DEFAULT_FILL_SHARE
 from .hedge import HedgePlan, HedgeSettings, breakeven_vix, build_hedge, layer_pnls, layer_value_one, roll_cost
@@ -31,13 +32,18 @@ from .payoff import (
     stress_table,
     trading_days_between,
 )
-from .plan import CondorPlan, plan_condor
+from .plan import CondorPlan, plan_condor, plan_for_condor
+from .quotes import QuotedCondor, QuoteTable, quote_condor
 from .regime import Regime, classify_regime
 from .signals import hedge_budget
 from .sizing import BOOK_MEASURE_DAYS, BOOK_MEASURES, MEASURE_LABELS, RiskBudget, Sizing
 from .spotvol import vix_after_move
 from .stress import EpisodeRow, episode_rows
 from .tiers import Tier
+
+#: What the hedge says when the budget buys no condor.
+NO_CONDOR_NO_HEDGE = ("The budget buys no condor, so no hedge is bought: the hedge protects a position, and there "
+                      "is none. Raise the budget or choose XSP to see the hedged book.")
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class Scenario:
     horizon_days: float = 0.0
     underlying: str = "auto"                 # SPX, XSP, or auto (SPX when the budget holds one)
     fill_share: float = DEFAULT_FILL_SHARE   # 0 = mid, 1 = natural
+    edits: PositionEdits = field(default_factory=PositionEdits)   # the trader's changes to the tier's position
+    quotes: QuoteTable | None = None         # a chain to price the condor's legs at, when it covers them
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,9 @@ class Position:
     book: HedgedBook
     view: HorizonView | None       # at scenario.horizon_days; None when not asked for
     book_risk: dict = field(default_factory=dict)   # trading days -> BookRisk of the position as sized
+    tier_condor: IronCondor | None = None   # the tier's own condor, before the trader's edits
+    quoted: QuotedCondor | None = None      # the legs at the chain's quotes, when a chain covered them
+    quote_note: str = ""                    # why the model prices the condor, when a chain was given
 
     @property
     def condor(self) -> IronCondor:
@@ -129,17 +140,26 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
     plan = plan_condor(market, scenario.tier, scenario.budget, scenario.measure, scenario.selection,
                        days=scenario.days, history=history, vol_model=vol_model, underlying=scenario.underlying,
                        fill_share=scenario.fill_share)
+    tier_condor = plan.condor
+    edits = scenario.edits
+    plan, quoted, quote_note = _edited_plan(plan, scenario, market, history, vol_model)
     condor = plan.condor
 
     def hedge_for(sizing: Sizing) -> HedgePlan:
-        return build_hedge(market, context.regime, context.budget_pct, scenario.budget.notional, scenario.hedge,
-                           context.stress_score, context.rebalance_trigger, context.next_event_days,
-                           position_max_loss=max(sizing.position_max_loss, plan.metrics.max_loss),
-                           spx_contracts=max(sizing.contracts, 1) * condor.size, band_high_pct=context.band_high_pct)
+        settings = scenario.hedge
+        if sizing.contracts <= 0:   # no condor, no hedge for it
+            settings = replace(settings, scheme="none")
+        built = build_hedge(market, context.regime, context.budget_pct, scenario.budget.notional, settings,
+                            context.stress_score, context.rebalance_trigger, context.next_event_days,
+                            position_max_loss=max(sizing.position_max_loss, plan.metrics.max_loss),
+                            spx_contracts=max(sizing.contracts, 1) * condor.size, band_high_pct=context.band_high_pct)
+        if sizing.contracts <= 0 and scenario.hedge.scheme != "none":
+            built = replace(built, notes=(NO_CONDOR_NO_HEDGE,))
+        return edited_hedge(built, market, edits, vol_model, scenario.hedge.call_skew)
 
     hedge = hedge_for(plan.chosen)
     scenarios = {d: book_scenarios(condor, hedge, market, vol_model, d) for d in HORIZONS}
-    if scenario.measure in BOOK_MEASURES:
+    if scenario.measure in BOOK_MEASURES and edits.contracts is None:
         plan, hedge, scenarios = _size_by_book(plan, hedge, scenarios, scenario, hedge_for, market, vol_model)
     contracts = max(plan.chosen.contracts, 1)
     book_risk = {d: sc.measures(contracts) for d, sc in scenarios.items()}
@@ -150,7 +170,36 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
     if with_view:
         horizon = min(max(float(scenario.horizon_days), 0.0), condor.days)
         view = horizon_view(plan, hedge, market, vol_model, horizon, with_heat_map, grid)
-    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market), at_expiry, book, view, book_risk)
+    return Position(scenario, plan, hedge, _hedge_metrics(hedge, plan, market), at_expiry, book, view, book_risk,
+                    tier_condor, quoted, quote_note)
+
+
+def _edited_plan(plan: CondorPlan, scenario: Scenario, market: MarketState, history: History | None,
+                 vol_model) -> tuple[CondorPlan, QuotedCondor | None, str]:
+    """The plan for the trader's condor: edited strikes and expiry, priced at the chain's
+    quotes when it covers every leg, filled at a typed limit, with a fixed contract count."""
+    edits = scenario.edits
+    condor = plan.condor
+    if edits.changes_condor:
+        condor = edited_condor(market, condor, edits, vol_model, scenario.fill_share)
+    quoted, note = None, ""
+    if scenario.quotes is not None:
+        result = quote_condor(condor, scenario.quotes, market, scenario.fill_share)
+        if isinstance(result, str):
+            note = result
+        else:
+            quoted, condor = result, result.condor
+    if edits.limit is not None:
+        condor = with_limit(condor, edits.limit)
+    if condor is not plan.condor:
+        plan = plan_for_condor(plan, condor, history, vol_model)
+    if edits.contracts is not None:
+        n = int(edits.contracts)
+        metrics = plan.metrics
+        chosen = Sizing(plan.measure, plan.budget.amount, plan.chosen.risk_per_contract, n, n * metrics.max_loss,
+                        n * metrics.credit, "")
+        plan = replace(plan, sizing={**plan.sizing, plan.measure: chosen})
+    return plan, quoted, note
 
 
 def _size_by_book(plan: CondorPlan, hedge: HedgePlan, scenarios: dict, scenario: Scenario, hedge_for, market,

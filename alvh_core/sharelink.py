@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from .backtest import parse_shape, shape_text
+from .edits import LAYER_CODES, added_text, parse_added, parse_strikes, strikes_text
 from .hedge import DEFAULT_PER_CONTRACT, DEFAULT_PER_MAX_LOSS, SCHEME_LABELS, SIZING_LABELS
 from .sizing import MEASURE_LABELS
 
@@ -26,13 +28,15 @@ from .sizing import MEASURE_LABELS
 class LinkKey:
     key: str
     label: str
-    kind: str                      # "choice", "multi" (several choices), "int", "float", "bool", "date", "day"
+    kind: str       # "choice", "multi" (several choices), "int", "float", "bool", "date", "day", "text"
     default: object
     choices: tuple = ()
     low: float = -math.inf
     high: float = math.inf
     labels: Mapping[str, str] = field(default_factory=dict)   # code -> on-screen label (choices)
     legacy: tuple[tuple[str, str], ...] = ()                  # (label prefix, code) of older links
+    parser: Callable[[str], object] | None = None             # "text": link text -> value (ValueError if bad)
+    formatter: Callable[[object], str] | None = None          # "text": value -> link text
 
     def label_of(self, code: str) -> str:
         """The on-screen label of a choice code."""
@@ -77,6 +81,24 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("hz", "horizon days", "int", 0, low=0, high=MAX_DAYS),
     LinkKey("hzl", "more dates on the payoff chart (days from now)", "multi", (), tuple(range(MAX_DAYS + 1))),
     LinkKey("sd", "scenario date (days from now)", "int", 0, low=0, high=MAX_DAYS),
+    # The trader's own position (see alvh_core.edits): nothing here means the tier's.
+    LinkKey("lg", "condor strikes (long put/short put/short call/long call)", "text", None,
+            parser=parse_strikes, formatter=strikes_text),
+    LinkKey("ex", "condor expiry", "day", None),
+    LinkKey("q", "contracts (0 = sized by the budget)", "int", 0, low=0, high=100_000),
+    LinkKey("lim", "net limit credit per condor", "float", None, low=-10_000.0, high=10_000.0),
+    LinkKey("lo", "hedge layers left out", "multi", (), tuple(LAYER_CODES), labels=LAYER_CODES),
+    LinkKey("xl", "added legs", "text", None, parser=parse_added, formatter=added_text),
+    LinkKey("gov", "size above the 2 % gate's allowance", "bool", False),
+    # Management rules (the backtester's, plus rolling the tested side).
+    LinkKey("mpt", "profit target % of credit (0 = off)", "int", 0, low=0, high=100),
+    LinkKey("msp", "stop, × credit (0 = off)", "float", 0.0, low=0.0, high=20.0),
+    LinkKey("mxd", "close days before expiry (0 = hold)", "int", 0, low=0, high=60),
+    LinkKey("mrl", "roll to a new condor at the close", "bool", False),
+    LinkKey("mtr", "roll the tested side within % of a short strike (0 = off)", "float", 0.0, low=0.0, high=20.0),
+    LinkKey("qs", "prices from", "choice", "auto", ("auto", "model", "live"),
+            labels={"auto": "a chain of the day when there is one", "model": "the model",
+                    "live": "Yahoo's live ^SPX chain"}),
 )
 
 #: Market inputs, in links only when "pin market data" is on (every page).
@@ -91,6 +113,7 @@ MARKET_KEYS: tuple[LinkKey, ...] = (
     LinkKey("rate", "rate %", "float", None, low=-5.0, high=50.0),
     LinkKey("div", "dividend yield %", "float", None, low=0.0, high=20.0),
     LinkKey("asof", "as-of date", "date", None),
+    LinkKey("ad", "market as of a past day of the history", "day", None),
 )
 
 BACKTEST_SCHEMES = ("none", "alvh", "single", "static10", "vxth")
@@ -126,6 +149,8 @@ BACKTEST_KEYS: tuple[LinkKey, ...] = (
     LinkKey("bint", "T-bill interest on the account", "bool", True),
     LinkKey("bdv", "dividend yield %", "float", 1.9, low=0.0, high=20.0),
     LinkKey("bsm", "show trade smaller", "bool", True),
+    LinkKey("bshp", "structure from the Builder (put delta/call delta/put wing %/call wing %/days)", "text", None,
+            parser=parse_shape, formatter=lambda value: shape_text(*value)),
 )
 #: The Hedge Lab page (keys start with "l").
 EPISODE_CHOICES = ("2008-10", "2011-08", "2015-08", "2018-02", "2018-12", "2020-02", "2020-03", "2022-06", "2024-08",
@@ -191,6 +216,10 @@ def parse_value(spec: LinkKey, raw: str):
         if not picked:
             raise ValueError("needs at least one choice")
         return tuple(c for c in spec.choices if c in picked)   # canonical order, no repeats
+    if spec.kind == "text":
+        if len(text) > 400:
+            raise ValueError("is too long")
+        return spec.parser(text)
     if spec.kind == "bool":
         if text.lower() in ("true", "1", "yes", "on"):
             return True
@@ -227,6 +256,8 @@ def format_value(spec: LinkKey, value) -> str:
     """A value as its link text: codes for choices, short numbers."""
     if spec.kind == "bool":
         return "true" if value else "false"
+    if spec.kind == "text":
+        return spec.formatter(value)
     if spec.kind == "multi":
         return ",".join(str(c) for c in spec.choices if c in tuple(value))
     if spec.kind == "day":

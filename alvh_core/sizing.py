@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .condor import CondorMetrics, build_condor, condor_metrics
-from .fitted import HALF_SPREAD_REFERENCE_VIX, SPX_MEDIAN_HALF_SPREAD
+from .fitted import HALF_SPREAD_REFERENCE_VIX, SLIPPAGE_DEPTH, SLIPPAGE_IMPACT, SPX_MEDIAN_HALF_SPREAD
 from .legs import MULTIPLIER
 from .market import MarketState
 from .probability import TerminalDistribution, smile_density
@@ -137,20 +137,22 @@ def two_percent_gate(requested_pct: float, regime: str, rsi_vix: float, breadth_
 class SlippageModel:
     """Half bid/ask spread per leg, widening with VIX and with size.
 
-    ``half_spread(vix, n) = base · (vix / reference_vix) · (1 + n / depth)``
-    index points per option; ``base`` and ``reference_vix`` from the chains
-    (see :mod:`alvh_core.fitted`); ``depth`` contracts is how much size the
-    quoted spread absorbs before it doubles (an assumption to edit).
+    ``half_spread(vix, n) = base · (vix / reference_vix) · (1 + impact · sqrt(n / depth))``
+    index points per option: ``base`` and ``reference_vix`` from the chains'
+    quotes, ``depth`` from their traded volumes, the square-root law of
+    market impact with a coefficient ``impact`` of one (see
+    :mod:`alvh_core.fitted`).
     """
 
     base_half_spread: float = SPX_MEDIAN_HALF_SPREAD
     reference_vix: float = HALF_SPREAD_REFERENCE_VIX
-    depth: float = 50.0
+    depth: float = SLIPPAGE_DEPTH
+    impact: float = SLIPPAGE_IMPACT
     stress_vix_multiple: float = 2.0  # VIX when the position is closed in a loss
 
     def half_spread(self, vix, contracts) -> np.ndarray:
         return self.base_half_spread * (np.asarray(vix, float) / self.reference_vix) * (
-            1.0 + np.asarray(contracts, float) / self.depth)
+            1.0 + self.impact * np.sqrt(np.maximum(np.asarray(contracts, float), 0.0) / self.depth))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,11 @@ st.caption("Condors on the listed SPX expiries and strikes, with each hedge sche
            "project's vol model and futures proxy, not from quotes. The page's address is a share link.")
 
 
+def _drop_shape() -> None:
+    st.session_state["bshp"] = None
+    keep_in_link("bshp", None)
+
+
 def pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f} %"
 
@@ -189,13 +194,25 @@ if not schemes:
     st.info("Pick at least one hedge scheme (“No hedge” runs the condor alone).")
     st.stop()
 tier = find_tier(load_tiers(), tier_name)
+shape = None
+if st.session_state.get("bshp") is not None:
+    shape, shape_days = st.session_state["bshp"]
+    tier = bt.shaped_tier(tier, shape, shape_days)
+    c1, c2 = st.columns([4, 1])
+    c1.info(f"Your structure from the Builder: short put at {shape[0]:.2f} delta and short call at {shape[1]:.2f}, "
+            f"wings {shape[2]:g} % and {shape[3]:g} % of spot, on the listed expiry nearest {shape_days} days, "
+            f"entered {dict(daily='every session', weekly='every week', monthly='every month')[strategy]}; the "
+            "tier's own strikes are not used.", icon=":material/construction:")
+    c2.button("Use the tier's condor instead", key="b_drop_shape", on_click=_drop_shape)
+keep_in_link("bshp", st.session_state.get("bshp"))
 try:
     config = bt.BacktestConfig(
         strategy=strategy, tier=tier, capital=float(capital), risk_pct=float(risk_pct) or None,
         contracts=int(contracts) or None, costs=costs,
         management=bt.Management(profit_target / 100.0 if profit_target else None, float(stop) or None,
                                  int(exit_days) or None, bool(roll)),
-        hedge=bt.HedgeRules(contingent=contingent, sizing=sizing), div=div_pct / 100.0, interest=bool(interest))
+        hedge=bt.HedgeRules(contingent=contingent, sizing=sizing), div=div_pct / 100.0, interest=bool(interest),
+        shape=shape)
 except ValueError as exc:
     st.error(f"These inputs cannot run: {exc}")
     st.stop()

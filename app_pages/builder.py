@@ -6,19 +6,33 @@ address is a share link; "pin market data" in the sidebar adds the market.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from alvh_core.condor import market_date
-from alvh_core.figures import combined_payoff_figure, heat_map_figure, layers_vs_vix_figure, scale_figure, surface_figure
+from alvh_core.condor import condor_expiry, market_date
+from alvh_core.edits import PositionEdits
+from alvh_core.figures import (
+    COMBINED_COLOR,
+    CONDOR_COLOR,
+    LOSS_COLOR,
+    combined_payoff_figure,
+    heat_map_figure,
+    layers_vs_vix_figure,
+    scale_figure,
+    surface_figure,
+)
+from alvh_core.fitted import SLIPPAGE_DEPTH
 from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
-from alvh_core.payoff import payoff_curves, pnl_dates, pnl_table
+from alvh_core.management import Rules, exit_day, roll_calendar, trigger_levels
+from alvh_core.payoff import BOOK_GREEK_ROWS, book_greeks, payoff_curves, pnl_dates, pnl_table
 from alvh_core.position import Scenario, build_position, horizon_view
 from alvh_core.sharelink import MAX_DAYS
 from alvh_core.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
+from alvh_core.ticket import ticket_rows
 from alvh_core.tiers import find_tier, load_tiers
 from app_pages.common import (
     choice,
@@ -26,10 +40,14 @@ from app_pages.common import (
     current_market,
     current_snapshot,
     hedge_context,
+    held,
+    keep_in_link,
     linked,
     money,
     numbers_first,
+    plain,
 )
+from app_pages.position_editor import chain_for, current_edits, position_panel, scenario_files
 
 st.title("Builder")
 st.caption("An SPX iron condor for your tier and risk budget with its layered VIX hedge, priced on the VIX-based "
@@ -82,35 +100,54 @@ with st.container(border=True):
     with st.popover("Hedge settings: layer split, tail layer, custom budget, VIX option skew",
                     icon=":material/tune:"):
         c1, c2, c3 = st.columns(3)
-        split = (linked(c1.number_input, "Base layer %", 0, 100, 40, 5, key="sb",
+        split = (linked(c1.number_input, "Base layer %", 0, 100, held("sb", 40), 5, key="sb",
                         help="Share of the hedge budget in weekly ~30-delta VIX calls"),
-                 linked(c2.number_input, "Adaptive layer %", 0, 100, 40, 5, key="sa",
+                 linked(c2.number_input, "Adaptive layer %", 0, 100, held("sa", 40), 5, key="sa",
                         help="Share in 1–3 month VIX call spreads, expanded near FOMC/CPI/PPI"),
-                 linked(c3.number_input, "Tail layer %", 0, 100, 20, 5, key="st",
+                 linked(c3.number_input, "Tail layer %", 0, 100, held("st", 20), 5, key="st",
                         help="Share in deep OTM VIX calls (or SPX put butterflies), 3–6 months"))
         c1, c2, c3 = st.columns(3)
-        contingent = choice(c1.radio, "Tail layer", "c",
+        contingent = choice(c1.radio, "Tail layer", "c", in_popover=True,
                             help="Seed 004 keeps the tail always on; seed 003 buys it only when stress fires")
-        tail_instrument = choice(c2.radio, "Tail instrument", "ti", help="What the tail layer buys")
-        custom_pct = linked(c3.number_input, "Custom budget (% of notional)", 0.0, 100.0, 10.0, 0.5, key="cb",
+        tail_instrument = choice(c2.radio, "Tail instrument", "ti", in_popover=True, help="What the tail layer buys")
+        custom_pct = linked(c3.number_input, "Custom budget (% of notional)", 0.0, 100.0, held("cb", 10.0), 0.5, key="cb",
                             help="Used by the Custom scheme")
         c1, c2, c3 = st.columns(3)
-        event_multiplier = linked(c1.number_input, "Adaptive layer × near events", 1.0, 5.0, 1.5, 0.1, key="em",
+        event_multiplier = linked(c1.number_input, "Adaptive layer × near events", 1.0, 5.0, held("em", 1.5), 0.1, key="em",
                                   help="How much the adaptive layer grows within ~5 trading days of an event")
-        allow_above = linked(c1.checkbox, "Let it take the hedge above the regime's band", key="hab",
+        allow_above = linked(c1.checkbox, "Let it take the hedge above the regime's band", value=held("hab", False), key="hab",
                              help="Off: near an event the total stays inside the regime's band (the multiplier is "
                                   "held down and the page says so)")
-        call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", -1.0, 2.0, 0.35, 0.05, key="sk",
+        call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", -1.0, 2.0, held("sk", 0.35), 0.05, key="sk",
                            help="An assumption: the project has no VIX option quotes")
-        hedge_sizing = choice(c3.radio, "Hedge sized by", "hsz",
+        hedge_sizing = choice(c3.radio, "Hedge sized by", "hsz", in_popover=True,
                               help="Seed 001's share of the strategy notional, or to the condor position it protects "
                                    "(scaled by the regime's budget against the Low band's 7 %)")
-        per_contract = linked(c3.number_input, "$ VIX notional per SPX-sized contract", 0.0, 1e6, 5_000.0, 500.0,
+        per_contract = linked(c3.number_input, "$ VIX notional per SPX-sized contract", 0.0, 1e6, held("hpc", 5_000.0), 500.0,
                               key="hpc", help="Used when the hedge is sized per condor contract; an XSP contract "
                                               "counts a tenth")
-        per_max_loss = linked(c3.number_input, "$ VIX notional per $ of max loss", 0.0, 20.0, 1.6, 0.1, key="hpm",
+        per_max_loss = linked(c3.number_input, "$ VIX notional per $ of max loss", 0.0, 20.0, held("hpm", 1.6), 0.1, key="hpm",
                               help="Used when the hedge is sized per dollar of max loss. Seed 001: $6,000–$10,000 "
                                    "for a $5,000 risk in the Low regime, about 1.6")
+    with st.popover("Management: profit target, stop, close or roll, tested side", icon=":material/rule:"):
+        c1, c2, c3 = st.columns(3)
+        m_target = linked(c1.number_input, "Profit target, % of the credit (0 = off)", 0, 100, held("mpt", 0), 5,
+                          key="mpt", help="Close when the condor has made this share of its credit")
+        m_stop = linked(c1.number_input, "Stop, × the credit lost (0 = off)", 0.0, 20.0, held("msp", 0.0), 0.5,
+                        key="msp", help="Close when the condor has lost this multiple of its credit")
+        m_exit = linked(c2.number_input, "Close this many days before expiry (0 = hold)", 0, 60, held("mxd", 0), 1,
+                        key="mxd", help="Gamma grows in the last days: many traders close at 7–21 days")
+        m_roll = linked(c2.checkbox, "…and open the next condor that day (roll)", value=held("mrl", False), key="mrl")
+        m_tested = linked(c3.number_input, "Roll the tested side within % of its short strike (0 = off)", 0.0, 20.0,
+                          held("mtr", 0.0), 0.5, key="mtr",
+                          help="When SPX comes this close to the short put (or call), close that side and sell it "
+                               "again further out")
+try:
+    rules = Rules(profit_target=m_target / 100.0 or None, stop=m_stop or None, exit_days=m_exit or None,
+                  roll=bool(m_roll), tested=m_tested / 100.0 or None)
+except ValueError as exc:
+    st.warning(f"Management rules ignored: {exc}.")
+    rules = Rules()
 
 problems = []
 if sum(split) == 0:
@@ -129,16 +166,84 @@ for problem in problems:
 
 
 context, report = hedge_context(market, snapshot)
+budget_pct_asked = budget.pct_of_notional
+edits = current_edits()
+target_days = float(days_choice or tier.days)
+quotes, quote_line = chain_for(market, edits.expiry or condor_expiry(market, target_days)[0].day)
 scenario = Scenario(tier=tier, budget=budget, measure=measure, selection=selection,
                     days=None if days_choice == 0 else float(days_choice), hedge=settings, underlying=underlying,
-                    fill_share=fill_pct / 100.0)
+                    fill_share=fill_pct / 100.0, edits=edits, quotes=quotes)
 vol_model = market.vol_model()
+edit_problem = ""
 try:
     # The date-dependent views are drawn by the two fragments below.
     position = build_position(market, scenario, context, current_history(), vol_model, with_view=False)
 except ValueError as exc:
-    st.error(f"No position for these inputs: {exc}")
-    st.stop()
+    if not edits.any:
+        st.error(f"No position for these inputs: {exc}")
+        st.stop()
+    edit_problem = f"Your edits could not be used ({exc}): showing the tier's position."
+    try:
+        position = build_position(market, replace(scenario, edits=PositionEdits()), context, current_history(),
+                                  vol_model, with_view=False)
+    except ValueError as exc2:
+        st.error(f"No position for these inputs: {exc2}")
+        st.stop()
+
+
+def _gate_inputs() -> tuple[float, bool, str, str]:
+    """RSI(14) of VIX and the breadth proxy: from history, else what the gate tab's inputs hold."""
+    rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
+    breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
+    if rsi_reading is not None and rsi_reading.value is not None:
+        rsi, rsi_from = float(rsi_reading.value), "history"
+    else:
+        rsi, rsi_from = float(st.session_state.get("b_gate_rsi", 50.0)), "typed"
+    if breadth_reading is not None and breadth_reading.value is not None:
+        falling, breadth_from = bool(breadth_reading.value < 0), "history"
+    else:
+        falling, breadth_from = bool(st.session_state.get("b_gate_breadth", False)), "typed"
+    return rsi, falling, rsi_from, breadth_from
+
+
+def _gate_for(pos):
+    """The 2 % gate on a position: the checklist and the risk it allows."""
+    rsi, falling, _, _ = _gate_inputs()
+    emp = pos.plan.empirical_metrics or pos.plan.metrics
+    condor_pl = pos.contracts * emp.expected_pl
+    drag = pos.metrics.cost_per_year * pos.condor.days / 365.0
+    return two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, falling, condor_pl - drag), condor_pl, drag
+
+
+gate, gate_condor_pl, gate_drag = _gate_for(position)
+override = False
+if budget.pct_of_notional > gate.allowed_pct + 1e-9:
+    override = linked(st.checkbox, f"Size at my {budget.pct_of_notional:.2f} % anyway (above the 2 % gate's "
+                      f"{gate.allowed_pct:g} %)", key="gov",
+                      help="The method sizes at 1 % unless all four checks of the 2 % gate pass, and never above 2 %")
+    if override:
+        st.warning(f"Sized at your {budget.pct_of_notional:.2f} % of notional, above the {gate.allowed_pct:g} % the "
+                   "2 % gate allows today: your override (it is in the link).")
+    else:
+        failed = "; ".join(c.name for c in gate.checks if not c.passed)
+        why = "; ".join(part for part in (
+            "the method never risks more than 2 %" if budget.pct_of_notional > 2.0 else "",
+            f"the gate is closed ({failed})" if failed else "") if part)
+        capped = (replace(budget, risk_pct=gate.allowed_pct) if budget.risk_pct is not None
+                  else replace(budget, dollars=budget.notional * gate.allowed_pct / 100.0))
+        try:
+            position = build_position(market, replace(scenario, budget=capped,
+                                                      edits=scenario.edits if not edit_problem else PositionEdits()),
+                                      context, current_history(), vol_model, with_view=False)
+            budget = capped
+            st.info(f"Sized at {gate.allowed_pct:g} % of notional, not the {budget_pct_asked:.2f} % asked: {why} "
+                    "(see the 2 % gate tab).")
+        except ValueError as exc:
+            st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc}")
+            st.stop()
+else:
+    keep_in_link("gov", False)
+position_panel(position, market, vol_model, edit_problem, quote_line)
 
 plan, hedge, condor, metrics, chosen = position.plan, position.hedge, position.condor, position.plan.metrics, position.plan.chosen
 n = chosen.contracts
@@ -174,18 +279,18 @@ cols[4].metric("Book CVaR, 5 d", money(short.cvar95),
                     f"Condor alone: {money(short.condor_cvar95)}. Model-based.")
 cols[5].metric("Breakeven VIX", "n/a" if position.metrics.breakeven_vix is None else
                f"{position.metrics.breakeven_vix:.1f}",
-               help=f"The hedge's breakeven: spot VIX on the condor's expiry day ({condor.days:g} days) at which the "
+               help=f"The hedge's breakeven: spot VIX on the condor's expiry day ({condor.days:.3g} days) at which the "
                     "hedge layers' P/L "
                     "reaches zero, SPX unchanged (model)")
 if condor.expiry is not None:
     e = condor.expiry
-    st.caption(f"**{e.root} {e.day:%a %d %b %Y}** ({e.kind}, {e.settlement}-settled), {condor.days:g} days: "
+    st.caption(f"**{e.root} {e.day:%a %d %b %Y}** ({e.kind}, {e.settlement}-settled), {condor.days:.3g} days: "
                + " / ".join(f"{condor.quoted(leg.strike):g}" for leg in condor.legs)
                + f" {condor.underlying}. Fill {money(metrics.credit)} of a {money(metrics.credit_mid)} mid "
                f"(natural {money(metrics.credit_natural)}). 1-day book CVaR {money(position.book_risk[1].cvar95)}; "
                f"5-day P/L when SPX falls most (worst 5 %): {money(short.worst_down_pl)}.")
 for note in hedge.notes:
-    if note.startswith(("Event multiplier", "Near the event")):
+    if note.startswith(("Event multiplier", "Near the event", "The budget buys no condor")):
         st.info(note)
 if chosen.note:
     st.warning(chosen.note)
@@ -201,14 +306,6 @@ def _greek(value: float, decimals: int = 2) -> str:
     """A greek as the table shows it: fixed decimals, no minus zero."""
     text = f"{value:,.{decimals}f}"
     return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text.replace("-", "−")
-
-
-def _ticket_date(leg) -> str:
-    """A hedge leg's expiry as the ticket shows it: VIX options settle A.M. (SOQ) on their Wednesday."""
-    if not getattr(leg, "expiry", ""):
-        return f"in {leg.days:g} days"
-    day = pd.Timestamp(leg.expiry)
-    return f"{day:%a %d %b %Y} {'AM' if leg.underlying == 'VIX' else 'PM'}"
 
 
 def _days_slider_top(key: str, what: str) -> int:
@@ -243,9 +340,33 @@ def payoff_section() -> None:
              for d in sorted(more)]
     # Short enough for a phone's width; the dotted line is named in the legend.
     sized = f"{n} condor{'s' if n != 1 else ''}" if n else "1 condor (budget: none)"
-    title = f"P/L at expiry ({condor.days:g} d): {sized} + hedge"
-    st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves, dated),
+    title = f"P/L at expiry ({condor.days:.3g} d): {sized} + hedge"
+    marks = _rule_marks(horizon)
+    st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves, dated, marks),
                     key="b_payoff_chart")
+    if rules.active:
+        when = "today" if horizon == 0 else f"on {today + timedelta(days=int(horizon)):%a %d %b} (the horizon)"
+        shown = ", ".join(sorted({m[3] for m in marks})) or "none reachable"
+        close = (f" Close{' and roll' if rules.roll else ''} on "
+                 f"{exit_day(condor, today, rules.exit_days):%a %d %b}." if rules.exit_days else "")
+        st.caption(f"Management marks {when}: {shown} (SPX levels where each rule fires on the condor's own "
+                   f"P/L; the Management tab lists every date).{close}")
+
+
+def _rule_marks(days: float) -> list:
+    """The management rules' trigger levels on one date, as chart marks."""
+    if not rules.active or days >= condor.days:
+        return []
+    row = trigger_levels(condor, market, vol_model, [days], rules)[0]
+    marks = []
+    for x, color, dash, name in ((row.target_low, COMBINED_COLOR, "dash", "target"),
+                                 (row.target_high, COMBINED_COLOR, "dash", "target"),
+                                 (row.stop_low, LOSS_COLOR, "dot", "stop"), (row.stop_high, LOSS_COLOR, "dot", "stop"),
+                                 (row.tested_put, CONDOR_COLOR, "dashdot", "roll put"),
+                                 (row.tested_call, CONDOR_COLOR, "dashdot", "roll call")):
+        if x is not None:
+            marks.append((x, color, dash, name))
+    return marks
 
 
 @st.fragment
@@ -307,9 +428,9 @@ scenario_section()
 for _key in ("b_gate_rsi", "b_gate_breadth"):
     if _key in st.session_state:
         st.session_state[_key] = st.session_state[_key]
-hedge_tab, legs_tab, time_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = st.tabs(
-    ["Hedge layers", "Legs (trade ticket)", "P/L over time", "Metrics & greeks", "Sizing by measure", "2 % gate",
-     "Scale & slippage"],
+hedge_tab, legs_tab, time_tab, manage_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = st.tabs(
+    ["Hedge layers", "Legs (trade ticket)", "P/L over time", "Management", "Metrics & greeks", "Sizing by measure",
+     "2 % gate", "Scale & slippage"],
     key="b_tab", on_change="rerun")
 
 
@@ -337,6 +458,16 @@ if time_tab.open:
         csv = frame.copy()
         st.download_button("P/L table (CSV)", csv.to_csv(index=False), "pnl_over_time.csv", "text/csv",
                            key="b_pnl_csv")
+        greeks = book_greeks(condor, max(n, 1), hedge, market, vol_model, table.days)
+        book = pd.DataFrame(greeks, index=list(BOOK_GREEK_ROWS), columns=dates).reset_index(names="Book greek")
+        st.markdown("**The book's greeks over the same dates**, in SPX terms")
+        st.dataframe(book.style.format({c: lambda v: "—" if not np.isfinite(v) else _greek(v, 3 if abs(v) < 1 else 0)
+                                        for c in dates}), hide_index=True, key="b_book_greeks")
+        st.caption("SPX where it is today, VIX at the link's median for no move on each date. Along the link, SPX "
+                   "moves ±0.5 % and VIX with it as the fitted spot–vol link's median says: the VIX legs' vega "
+                   "arrives in SPX points (the hedge's row). Vega: spot VIX one point up (the condor's smile "
+                   "scales with it, VIX futures by their tenor beta). Theta: one calendar day, SPX and VIX held. "
+                   "Model-based.")
 
 if hedge_tab.open:
     with hedge_tab:
@@ -368,27 +499,33 @@ if hedge_tab.open:
 
 if legs_tab.open:
     with legs_tab:
-        ticket_expiry = (f"{condor.expiry.day:%a %d %b %Y} {condor.expiry.settlement}" if condor.expiry is not None
-                         else f"in {condor.days:g} days")
-        rows = [{"Position": "Condor", "Side": "Buy" if leg.side > 0 else "Sell",
-                 "Underlying": condor.expiry.root if condor.expiry is not None else "SPX",
-                 "Type": leg.kind.title(), "Strike": condor.quoted(leg.strike), "Expiry": ticket_expiry,
-                 "Days": round(leg.days, 1), "Model IV %": round(100 * leg.iv, 2),
-                 "Model price": round(condor.quoted(leg.price), 2), "Quantity": n}
-                for leg in condor.legs]
-        for layer in hedge.active_layers:
-            rows += [{"Position": f"Hedge: {layer.name}", "Side": "Buy" if leg.side > 0 else "Sell",
-                      "Underlying": leg.underlying, "Type": leg.kind.title(), "Strike": leg.strike,
-                      "Expiry": _ticket_date(leg), "Days": round(leg.days, 1), "Model IV %": round(100 * leg.iv, 2),
-                      "Model price": round(leg.price, 2), "Quantity": layer.contracts * leg.quantity}
-                     for leg in layer.legs]
-        legs = pd.DataFrame(rows)
-        st.dataframe(legs, hide_index=True)
-        st.download_button("Download legs (CSV)", legs.to_csv(index=False).encode(), file_name="alvh_legs.csv",
-                           mime="text/csv", key="b_legs_csv")
-        st.caption("Prices are model mids in index points (VIX legs: Black-76 on the model future), not quotes. "
-                   "Expiries are listed ones: AM = settled on the opening prints of that day (last trade the day "
-                   "before), PM = settled at that day's close.")
+        ticket = pd.DataFrame(ticket_rows(position))
+        st.dataframe(ticket, hide_index=True, key="b_ticket")
+        c1, c2 = st.columns(2)
+        c1.download_button("Ticket (CSV)", ticket.to_csv(index=False).encode(), file_name="alvh_ticket.csv",
+                           mime="text/csv", key="b_legs_csv", icon=":material/download:")
+        with c2:
+            scenario_files(position)
+        st.caption("Roots and settlement: SPX monthlies settle A.M. on the opening prints (last trade the day "
+                   "before), SPXW and XSP P.M. at the close, VIX options A.M. on the special opening quotation of "
+                   "their expiry day (a Wednesday, a Tuesday before a holiday). Net limit: the condor at your fill "
+                   "(credit); each hedge layer per structure at model mid (debit). Quantities are the whole "
+                   "position.")
+        if position.quoted is not None:
+            q = position.quoted
+            st.markdown(f"**Model against market** — {plain(q.source)}")
+            st.dataframe(pd.DataFrame([{
+                "Leg": f"{'Buy' if x.side > 0 else 'Sell'} {x.root} {x.strike:g} {x.kind}",
+                "Bid": x.bid, "Ask": x.ask, "Mid": round(x.mid, 3), "Model": round(x.model_price, 2),
+                "Model − mid (pts)": round(x.model_minus_market, 2), "Market IV %": round(100 * x.market_iv, 2),
+                "Model IV %": round(100 * x.model_iv, 2), "Model − market (vol pts)": round(x.vol_points, 2),
+            } for x in q.legs]), hide_index=True, key="b_model_vs_market")
+            st.caption(f"Condor credit: chain mid {q.mid_credit:.2f}, chain natural {q.natural_credit:.2f}, model mid "
+                       f"{-sum(x.side * x.model_price for x in q.legs):.2f} points. Market IV is implied from the chain's "
+                       "mid on the same forward and rate as the model. The legs keep their market vols when marked "
+                       "later (the smile moves as the model's does). VIX legs: model (no VIX quotes).")
+        else:
+            st.caption(plain("Prices are model mids: " + (position.quote_note or "no chain of the market's day") + "."))
 
 if metrics_tab.open:
     with metrics_tab:
@@ -438,42 +575,143 @@ if sizing_tab.open:
 
 if gate_tab.open:
     with gate_tab:
-        st.write("Risk above 1 % (up to 2 %) per trade is unlocked only when all four checks pass.")
-        rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
-        breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
+        st.write("Risk above 1 % (up to 2 %) per trade is unlocked only when all four checks pass; the headline "
+                 "size follows the gate unless you override it above.")
+        rsi, breadth_falling, rsi_from, breadth_from = _gate_inputs()
         c1, c2 = st.columns(2)
-        if rsi_reading is not None and rsi_reading.value is not None:
-            rsi = float(rsi_reading.value)
+        if rsi_from == "history":
             c1.write(f"RSI(14) of VIX from history: **{rsi:.1f}**")
         else:
-            rsi = c1.number_input("RSI(14) of VIX (no history: type today's reading)", 0.0, 100.0, 50.0, 1.0,
-                                  key="b_gate_rsi")
-        if breadth_reading is not None and breadth_reading.value is not None:
-            breadth_falling = breadth_reading.value < 0
+            c1.number_input("RSI(14) of VIX (no history: type today's reading)", 0.0, 100.0, 50.0, 1.0,
+                            key="b_gate_rsi")
+        breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
+        if breadth_from == "history":
             c2.write(f"Breadth proxy RSP/SPY 20-day change: **{breadth_reading.value:+.2%}**")
         else:
-            breadth_falling = c2.checkbox("Breadth proxy (RSP/SPY) falling (no live data: your call)", key="b_gate_breadth")
-        condor_pl = n * (plan.empirical_metrics or metrics).expected_pl
-        hedge_drag = position.metrics.cost_per_year * condor.days / 365.0
-        gate = two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, breadth_falling, condor_pl - hedge_drag)
-        for check in gate.checks:
+            c2.checkbox("Breadth proxy (RSP/SPY) falling (no live data: your call)", key="b_gate_breadth")
+        asked = two_percent_gate(budget_pct_asked, context.regime.name, rsi, breadth_falling,
+                                 gate_condor_pl - gate_drag)
+        for check in asked.checks:
             mark = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"
             st.markdown(f"{mark} {check.name} — {check.detail}")
-        st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(condor_pl)}, "
+        st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(gate_condor_pl)}, "
                    f"{'empirical' if plan.empirical_metrics else 'lognormal'}) − hedge carry over the condor's "
-                   f"{condor.days:g} days ({money(hedge_drag)}).")
-        if budget.pct_of_notional > 2.0:
-            st.warning(f"Requested {budget.pct_of_notional:.2f} %: the method never allows more than 2 %.")
-        elif budget.pct_of_notional > 1.0 and not gate.unlocked:
-            st.warning(f"Requested {budget.pct_of_notional:.2f} % but the gate is closed: the method allows 1 %.")
+                   f"{condor.days:.3g} days ({money(gate_drag)}), at the size asked.")
+        if budget_pct_asked > 2.0:
+            st.warning(f"Requested {budget_pct_asked:.2f} %: the method never allows more than 2 %.")
+        elif budget_pct_asked > 1.0 and not asked.unlocked:
+            st.warning(f"Requested {budget_pct_asked:.2f} % but the gate is closed: the method allows 1 %.")
         else:
-            st.success(f"Allowed risk: {gate.allowed_pct:.2f} % of notional.")
+            st.success(f"Allowed risk: {asked.allowed_pct:.2f} % of notional.")
+
+def _shape_problem(shape) -> str:
+    """Why a structure cannot be backtested ("" when it can)."""
+    from alvh_core.backtest import check_shape
+
+    try:
+        check_shape(shape)
+    except ValueError as exc:
+        return f"It cannot be backtested: {exc}."
+    return ""
+
+
+def _to_backtest(shape, days: int) -> None:
+    """The Backtest page with this structure, the rules, the fill, the budget and the hedge."""
+    from alvh_core.backtest import shape_text
+    from alvh_core.sharelink import BACKTEST_SCHEMES
+
+    params = {"bst": "weekly", "btr": tier.name, "bshp": shape_text(shape, days), "bfs": str(fill_pct),
+              "bcap": f"{budget.notional:g}", "brk": f"{min(budget.pct_of_notional, 100.0):g}",
+              "bsz": hedge_sizing}
+    if scheme in BACKTEST_SCHEMES and scheme != "none":
+        params["bh"] = f"none,{scheme}"
+    if rules.profit_target:
+        params["bpt"] = str(int(round(rules.profit_target * 100)))
+    if rules.stop:
+        params["bsp"] = f"{rules.stop:g}"
+    if rules.exit_days:
+        params["bxd"] = str(rules.exit_days)
+        if rules.roll:
+            params["brl"] = "true"
+    st.switch_page("app_pages/backtest.py", query_params=params)
+
+
+def _level(x: float | None, prefix: str = "") -> str:
+    return "—" if x is None else f"{prefix}{x:,.0f}"
+
+
+if manage_tab.open:
+    with manage_tab:
+        today = market_date(market)
+        if not rules.active:
+            st.info("No rules set: the condor is held to expiry. Set a profit target, a stop, a close before expiry "
+                    "or a tested-side roll under \"Management\" above.")
+        else:
+            days = pnl_dates(condor, asof=today)[:-1]
+            rows = trigger_levels(condor, market, vol_model, days, rules)
+            credit = metrics.credit
+            st.dataframe(pd.DataFrame([{
+                "Date": f"{today + timedelta(days=int(r.days)):%a %d %b}",
+                "Target: SPX between": (f"{r.target_low:,.0f}–{r.target_high:,.0f}" if r.target_low is not None
+                                        else ("not reachable" if rules.profit_target else "—")),
+                "Stop: SPX at or below": _level(r.stop_low), "Stop: SPX at or above": _level(r.stop_high),
+                "Put side tested at SPX ≤": _level(r.tested_put),
+                "Condor P/L there": "—" if r.pl_tested_put is None else money(n * r.pl_tested_put),
+                "Call side tested at SPX ≥": _level(r.tested_call),
+                "Condor P/L there ": "—" if r.pl_tested_call is None else money(n * r.pl_tested_call),
+            } for r in rows]), hide_index=True, key="b_triggers")
+            parts = []
+            if rules.profit_target:
+                parts.append(f"take profit at {rules.profit_target:.0%} of the {money(credit)} credit "
+                             f"(+{money(rules.profit_target * credit)} a contract)")
+            if rules.stop:
+                parts.append(f"stop at a loss of {rules.stop:g}× the credit (−{money(rules.stop * credit)} a contract)")
+            if rules.exit_days:
+                close_day = exit_day(condor, today, rules.exit_days)
+                parts.append(f"close {rules.exit_days} days before expiry, on {close_day:%a %d %b %Y}"
+                             + (" and open the next condor that day" if rules.roll else ""))
+            if rules.tested:
+                parts.append(f"roll a side when SPX comes within {rules.tested:.1%} of its short strike")
+            st.caption("Rules: " + "; ".join(parts) + ". Levels on the condor's own P/L (as the backtester manages "
+                       "it), marked with the smile moving with SPX and VIX at the spot–vol link's median. Model-based.")
+        shape = (round(abs(condor.short_put.delta), 3), round(abs(condor.short_call.delta), 3),
+                 round(100 * condor.put_width / market.spot, 2), round(100 * condor.call_width / market.spot, 2))
+        c1, c2 = st.columns([1, 2])
+        if c1.button("Backtest this structure, entered every week", key="b_to_backtest", icon=":material/history:",
+                     disabled=bool(_shape_problem(shape)),
+                     help="Opens the Backtest page with this condor's short-strike deltas, wing widths (as % of "
+                          "spot) and days to expiry, your rules, fill, budget and hedge"):
+            _to_backtest(shape, max(int(round(condor.days)), 1))
+        c2.caption(f"The structure: short put {shape[0]:.2f} delta, short call {shape[1]:.2f} delta, wings "
+                   f"{shape[2]:g} % and {shape[3]:g} % of spot, {condor.days:.0f} days; entered on the first session "
+                   "of every week on the history. "
+                   + ("Rolling the tested side is not in the backtester: it runs the other rules." if rules.tested
+                      else "") + (f" {_shape_problem(shape)}" if _shape_problem(shape) else ""))
+        st.markdown("**The hedge's roll calendar** to the condor's expiry")
+        horizon_day = condor.expiry.day if condor.expiry is not None else today + timedelta(days=int(condor.days))
+        calendar = roll_calendar(hedge, market, today, horizon_day)
+        if calendar:
+            st.dataframe(pd.DataFrame([{
+                "Layer": c.name, "Roll": c.roll, "Option expires": c.expiry,
+                "Roll dates": ", ".join(f"{d:%d %b}" for d in c.dates) or ("held to expiry" if c.roll == "held"
+                                                                          else "none before the condor's expiry"),
+                "Expected cost per roll (model)": money(c.cost_per_roll),
+                "Cost to the condor's expiry": money(c.cost_to_horizon),
+            } for c in calendar]), hide_index=True, key="b_rolls")
+            st.caption("Roll dates: the first session of each week (Base), month (Adaptive) or quarter (Tail), as "
+                       "the backtester rolls, and the day an option expires when that comes first. Cost per roll: "
+                       "the value a layer loses over one roll period with the market unchanged (its carry); your "
+                       "own legs are held, their cost is what they lose to their expiry. Model-based.")
+        else:
+            st.caption("No active hedge layer: nothing to roll.")
 
 if scale_tab.open:
     with scale_tab:
         table = scale_table(metrics, market.vix, size=condor.size)
         st.plotly_chart(scale_figure(table), key="b_scale_chart")
         st.caption("Slippage with size, on top of your fill: half-spread per leg = 0.30 pts × (VIX / 20.94) × "
-                   "(1 + contracts / 50), of which the part beyond one contract is added at entry; 0.30 pts is the "
-                   "median half-spread of 5–50-delta SPX options on the calibration chains (XSP: a tenth in "
-                   "dollars). Worst case adds closing at twice today's VIX. Model-based.")
+                   f"(1 + √(contracts / {SLIPPAGE_DEPTH:,.0f})), the square-root law of market impact, of which the "
+                   "part beyond the fill is added at entry. 0.30 pts is the median half-spread of 5–50-delta SPX "
+                   f"options on the calibration chains; {SLIPPAGE_DEPTH:,.0f} contracts the median day's volume of "
+                   "one side of one expiry's 5–50-delta options there (XSP: a tenth in dollars). Worst case adds "
+                   "closing at twice today's VIX. Model-based.")

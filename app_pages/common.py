@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -30,7 +31,7 @@ from alvh_core.history import (
 from alvh_core.market import DEFAULT_MARKET, MarketState
 from alvh_core.marketdata import LiveMarket, load_last_good, offline_requested
 from alvh_core.sharelink import ALL_KEYS, MARKET_KEYS, PAGE_KEYS, LinkNotice, format_value, read_link, shown
-from alvh_core.snapshot import MarketSnapshot, choose_snapshot
+from alvh_core.snapshot import MarketSnapshot, choose_snapshot, market_from_panel
 
 DISCLAIMER = ("Educational software: ALVH Studio never places orders, and its numbers are models, "
               "not advice. Options can lose more than you expect.")
@@ -92,7 +93,7 @@ def read_page_link(url_path: str) -> tuple[LinkNotice, ...]:
     keys = PAGE_KEYS.get(url_path, MARKET_KEYS)
     params = {name: st.query_params.get_all(name) for name in st.query_params.keys()}
     reading = read_link(params, keys)
-    if "pin" not in reading.values and any(k.key in reading.values for k in MARKET_KEYS):
+    if "pin" not in reading.values and any(k.key in reading.values for k in MARKET_KEYS if k.key != "ad"):
         reading.values["pin"] = True  # a link that carries market values means them
     written = st.session_state.setdefault("_link_written", {})
     for key, value in reading.values.items():
@@ -304,6 +305,8 @@ def market_sidebar() -> MarketState:
             snapshot = choose_snapshot(None, None, files)
         else:
             snapshot = choose_snapshot(None, None, None)
+        if snapshot.panel is not None:
+            snapshot = _as_of_day(snapshot)
         base = snapshot.market
         pinned = st.checkbox("Pin market data in the link", key="pin",
                              help="Writes these market inputs into the page's URL, so a shared link shows the same "
@@ -327,6 +330,30 @@ def market_sidebar() -> MarketState:
     st.session_state["market"] = market
     st.session_state["snapshot"] = snapshot
     return market
+
+
+def _as_of_day(snapshot: MarketSnapshot) -> MarketSnapshot:
+    """A past day of the history as the market (the closes of that day, the history up to it)."""
+    days = snapshot.panel["vix"].dropna().index if "vix" in snapshot.panel else pd.DatetimeIndex([])
+    if len(days) < 2:
+        return snapshot
+    first, last = days[0].date(), days[-1].date()
+    value = st.session_state.get("ad")
+    if value is not None and not (isinstance(value, date) and first <= value <= last):
+        st.session_state["ad"] = None
+        st.caption(plain(f"The as-of day {value} is outside the history ({first} to {last}): using the latest."))
+    picked = st.date_input("As of (a past day of the history; empty = the latest)", value=None, min_value=first,
+                           max_value=last, key="ad", format="YYYY-MM-DD",
+                           help="Build the position as a trader would have on that day: its closes, its listed "
+                                "expiries, its regime and a chain of that day when the data folder has one")
+    keep_in_link("ad", picked)
+    if picked is None or picked >= last:
+        return snapshot
+    panel = snapshot.panel.loc[: pd.Timestamp(picked)]
+    market = market_from_panel(panel, snapshot.source)
+    note = f"As of {market.asof}: the history up to that day." + (
+        f" ({picked} was not a trading day.)" if market.asof != picked.isoformat() else "")
+    return MarketSnapshot(market, panel, snapshot.source, (note,))
 
 
 def _clamped(key: str, value: float | None) -> float | None:
@@ -481,10 +508,23 @@ def linked(widget, label: str, *args, key: str, **kwargs):
     return value
 
 
-def choice(widget, label: str, key: str, options=None, **kwargs):
-    """A choice widget: codes in the address, labels on screen, the link key's default preselected."""
+def choice(widget, label: str, key: str, options=None, in_popover: bool = False, **kwargs):
+    """A choice widget: codes in the address, labels on screen, the link key's default preselected.
+    ``in_popover``: the widget is declared with its current choice (see :func:`held`)."""
     spec = ALL_KEYS[key]
     kwargs.setdefault("format_func", spec.label_of)
-    if spec.default in (options or spec.choices):
+    options = list(options or spec.choices)
+    if in_popover:
+        current = held(key, spec.default)
+        kwargs["index"] = options.index(current) if current in options else 0
+    elif spec.default in options:
         st.session_state.setdefault(key, spec.default)
-    return linked(widget, label, list(options or spec.choices), key=key, **kwargs)
+    return linked(widget, label, options, key=key, **kwargs)
+
+
+def held(key: str, default):
+    """The value a widget inside a popover holds now, taken out of the session state so that the
+    widget is declared with it.  A popover mounts its widgets in the browser only when it opens, and
+    a widget mounted late shows the value it was declared with, not one the session state (or a
+    link) gave it."""
+    return st.session_state.pop(key, default)

@@ -95,7 +95,7 @@ smaller_n = (np.floor(n * size * max(1.0 - premium_first / credit_total, 0.0) * 
              if credit_total > 0 else float(n))
 smaller_text = (f"{smaller_n:g} {condor.underlying}" if float(smaller_n).is_integer() else
                 f"{smaller_n * size * 10:.0f} XSP ({smaller_n * size:g} SPX-sized)")
-expiry_label = condor.expiry.label if condor.expiry else f"{condor.days:g} days"
+expiry_label = condor.expiry.label if condor.expiry else f"{condor.days:.3g} days"
 cols = st.columns(5)
 cols[0].metric(f"Condors ({condor.underlying})", f"{n:,}", help=f"The {tier.name} tier's condor, {expiry_label}, "
                                                              f"sized to {risk_pct:g} % of the notional (delta strikes)")

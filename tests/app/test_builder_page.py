@@ -68,8 +68,13 @@ def test_changing_tier_and_budget_changes_the_numbers(app):
     assert after_tier != before
     app.number_input(key="r").set_value(2.0).run()
     assert not app.exception
-    contracts_2pct = int(_metric(app, "Contracts").replace(",", ""))
-    assert contracts_2pct >= 2 * int(after_tier[1].replace(",", ""))
+    contracts = lambda: int(_metric(app, "Contracts").replace(",", ""))  # noqa: E731
+    capped = [i.value for i in app.info if i.value.startswith("Sized at 1 % of notional")]
+    if capped:   # the 2 % gate is closed on this market: the page keeps 1 % and says why
+        assert contracts() == int(after_tier[1].replace(",", "")) and "the gate is closed" in capped[0]
+        app.checkbox(key="gov").check().run()
+        assert app.query_params["gov"] == "true"
+    assert contracts() >= 2 * int(after_tier[1].replace(",", ""))
 
 
 def test_market_inputs_reprice_and_mark_the_source_manual(app):
@@ -109,13 +114,18 @@ def _builder_with(monkeypatch, tmp_path, params: dict) -> AppTest:
 
 
 def test_query_parameters_seed_the_scenario(monkeypatch, tmp_path):
-    at = _builder_with(monkeypatch, tmp_path, {"t": "aggressive", "r": "5", "h": "single", "d": "30"})
+    # 5 % is above anything the 2 % gate allows: the link carries the override that sizes at it.
+    at = _builder_with(monkeypatch, tmp_path, {"t": "aggressive", "r": "5", "h": "single", "d": "30", "gov": "true"})
+    assert any("your override" in w.value for w in at.warning)
     assert at.selectbox(key="t").value == "Aggressive"
     assert at.number_input(key="r").value == 5.0 and at.selectbox(key="h").value == "single"
     expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Aggressive"), RiskBudget(risk_pct=5.0), days=30.0)
     assert _metric(at, "Credit / contract") == f"${expected.metrics.credit:,.0f}"
     assert _metric(at, "Contracts") == f"{expected.chosen.contracts:,}"
-    assert not at.warning or all("link" not in w.value for w in at.warning)
+    assert all("could not use" not in w.value for w in at.warning)
+    capped = _builder_with(monkeypatch, tmp_path, {"t": "aggressive", "r": "5", "h": "single", "d": "30"})
+    assert any(i.value.startswith("Sized at") and "never risks more than 2 %" in i.value for i in capped.info)
+    assert int(_metric(capped, "Contracts")) < expected.chosen.contracts
 
 
 def test_garbage_parameters_show_a_notice_and_keep_the_rest(monkeypatch, tmp_path):
@@ -197,6 +207,15 @@ def test_pnl_over_time_tab_is_the_engine_table(app):
     np.testing.assert_allclose(frame["SPX"].to_numpy(float), expected.spx)
     np.testing.assert_allclose(frame.iloc[:, 1:].to_numpy(float), expected.combined, rtol=1e-9, atol=1e-6)
     assert any(b.label == "P/L table (CSV)" for b in app.get("download_button"))
+    # The book's greeks over the same dates: the engine's, row by row (shown rounded).
+    from alvh_core.payoff import BOOK_GREEK_ROWS, book_greeks
+
+    greeks = next(d.value for d in app.dataframe if "Book greek" in d.value.columns)
+    assert list(greeks["Book greek"]) == list(BOOK_GREEK_ROWS)
+    assert list(greeks.columns[1:]) == list(frame.columns[1:])
+    engine = book_greeks(position.condor, max(position.contracts, 1), position.hedge, market, market.vol_model(),
+                         expected.days)
+    np.testing.assert_allclose(greeks.iloc[:, 1:].to_numpy(float), engine, rtol=1e-9, atol=1e-9)
 
 
 def test_dated_lines_join_the_payoff_chart_and_the_link(app):

@@ -150,3 +150,23 @@ def test_hostile_link_text_is_shown_as_text(browser, app_url, artifacts):
     page.wait_for_timeout(1500)
     assert NOTICE in page.locator("[data-testid='stMain']").inner_text()
     page.close()
+
+
+def test_a_links_values_show_in_the_hedge_settings_popover(browser, app_url):
+    """A popover mounts its widgets only when it opens: they must show the link's values, and
+    changing one must leave the others as the link had them."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{app_url}/builder?sb=30&sa=50&c=stress")
+    _ready(page)
+    page.get_by_text("Hedge settings: layer split").click()
+    box = lambda label: page.locator("[data-testid='stNumberInput']").filter(has_text=label).locator("input")  # noqa: E731
+    box("Adaptive layer %").wait_for(timeout=30_000)
+    assert [box(label).input_value() for label in ("Base layer %", "Adaptive layer %")] == ["30", "50"]
+    tail = page.locator("[data-testid='stRadio']").filter(has_text="Tail layer").first
+    assert tail.locator("input:checked").evaluate("e => e.value") == "1"   # "only on the stress trigger"
+    box("Adaptive layer %").fill("45")
+    box("Adaptive layer %").press("Enter")
+    _wait_for_param(page, "sa", "45")
+    params = {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+    assert params == {"sb": "30", "sa": "45", "c": "stress"}
+    page.close()

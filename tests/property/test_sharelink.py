@@ -7,11 +7,26 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alvh_core.edits import AddedLeg
 from alvh_core.hedge import SCHEME_LABELS
 from alvh_core.sharelink import ALIASES, ALL_KEYS, BUILDER_KEYS, FIRST_ASOF, PAGE_KEYS, link_for, read_link
 
+#: Strikes as a trader types them: whole or half points, four rising ones.
+_strikes = st.sets(st.integers(2, 40_000).map(lambda k: k / 2), min_size=4, max_size=4).map(lambda ks: tuple(sorted(ks)))
+_added_leg = st.builds(AddedLeg, st.sampled_from(["VIX", "SPX"]), st.sampled_from([1, -1]),
+                       st.integers(1, 20_000).map(lambda k: k / 2), st.dates(FIRST_ASOF, date(2030, 12, 31)),
+                       st.integers(1, 10_000))
+_added = st.sets(_added_leg, min_size=1, max_size=12).map(lambda legs: tuple(sorted(legs)))
+
+
+_shape = st.tuples(st.tuples(st.integers(1, 50).map(lambda d: d / 100), st.integers(1, 50).map(lambda d: d / 100),
+                             st.integers(1, 400).map(lambda w: w / 20), st.integers(1, 400).map(lambda w: w / 20)),
+                   st.integers(1, 365))
+
 
 def _value_for(spec):
+    if spec.kind == "text":
+        return {"lg": _strikes, "xl": _added, "bshp": _shape}[spec.key]
     if spec.kind == "choice":
         return st.sampled_from(spec.choices)
     if spec.kind == "bool":

@@ -213,3 +213,37 @@ def test_backtest_bad_input_exits_2_with_one_line(data_dir, args):
 def test_backtest_needs_a_data_folder():
     out = run("backtest", "--strategy", "daily")
     assert out.returncode == 2 and "--data-dir" in out.stderr
+
+
+def test_plan_with_your_own_position_and_the_days_chain(data_dir, tmp_path):
+    out = run("plan", "--data-dir", str(data_dir), "--asof", "2022-02-04", "--tier", "moderate", "--notional",
+              "1000000", "--strikes", "4160/4210/4705/4730", "--add-leg", "V+5C33@2022-03-15", "--drop-layer", "tail",
+              "--contracts", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    mine = plan["your_position"]
+    assert [leg["strike"] for leg in plan["condor"]["legs"]] == [4160, 4210, 4705, 4730] and plan["contracts"] == 3
+    assert mine["prices"]["source"] == "Cboe chain spx_quotedata_2022-02-04.csv"
+    # The 4210 put of 28 Feb 2022 (SPXW) as the file quotes it: 24.90 / 25.50.
+    short_put = next(leg for leg in mine["prices"]["legs"] if leg["strike"] == 4210)
+    assert (short_put["bid"], short_put["ask"], short_put["root"]) == (24.9, 25.5, "SPXW")
+    assert any(r["Order"] == "Hedge: Your legs" and r["Root"] == "VIX" and r["Strike"] == 33 for r in mine["ticket"])
+    assert not any(r["Order"] == "Hedge: Tail" for r in mine["ticket"])
+    # The same position from a scenario file the Builder saves.
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"format": "alvh-studio-scenario", "inputs": {
+        "t": "Moderate", "n": "1000000", "ad": "2022-02-04", "lg": "4160/4210/4705/4730", "q": "3", "lo": "tail",
+        "xl": "V+5C33@2022-03-15"}}))
+    again = run("plan", "--data-dir", str(data_dir), "--scenario", str(scenario), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["your_position"]["ticket"] == mine["ticket"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (("--strikes", "4163/4210/4705/4730"), "not a listed"), (("--strikes", "4210/4160/4705/4730"), "rise"),
+    (("--expiry", "2022-03-17"), "not a listed SPX expiry"), (("--add-leg", "V+5P33@2022-03-15"), "VIX calls"),
+    (("--add-leg", "V+5C33@2022-03-16"), "not a listed VIX expiry"), (("--limit", "80"), "widest wing")])
+def test_plan_refuses_a_position_that_is_not_listed(data_dir, extra, message):
+    out = run("plan", "--data-dir", str(data_dir), "--asof", "2022-02-04", "--tier", "moderate", "--notional",
+              "1000000", *extra, "--json")
+    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1

@@ -67,3 +67,53 @@ def test_each_cell_is_the_book_valued_one_leg_at_a_time(position):
     back = pd.read_csv(io.StringIO(frame.to_csv(index=False)))
     np.testing.assert_allclose(back.iloc[:, 1:].to_numpy(), table.combined, rtol=1e-12)
     assert list(back.columns) == list(frame.columns)
+
+
+def _book_one(condor, n, plan, market, vol_model, s: float, vix: float, d: float) -> float:
+    """The book at one point, leg by leg: BSM on each condor leg at the smile's vol (sticky moneyness)
+    scaled by VIX/VIX0, each hedge layer through layer_value_one."""
+    from alvh_core.pricing import bsm_one
+
+    left = condor.days - d
+    if left <= 0:
+        value = sum(leg.signed_quantity * max((s - leg.strike) if leg.kind == "call" else (leg.strike - s), 0.0)
+                    for leg in condor.legs)
+    else:
+        forward = s * np.exp((market.rate - market.div) * left / 365.0)
+        value = 0.0
+        for leg, shift in zip(condor.legs, condor.leg_iv_shift(), strict=True):
+            vol = (float(vol_model.implied_vol(np.array([leg.strike]), forward, left)[0]) + shift) * vix / market.vix
+            value += leg.signed_quantity * bsm_one(s, leg.strike, left / 365.0, market.rate, market.div, vol,
+                                                   leg.kind == "call")[0]
+    condor_pl = (value - condor.premium) * condor.dollars_per_point * n
+    return condor_pl + sum(layer_value_one(layer, market, vix, s, d) for layer in plan.active_layers) - plan.total_cost
+
+
+def test_book_greeks_are_differences_of_the_book_valued_leg_by_leg(position):
+    from alvh_core.payoff import BOOK_GREEK_ROWS, GREEK_BUMP, book_greeks
+
+    market, pos = position
+    condor, n, plan = pos.condor, pos.contracts, pos.hedge
+    vol_model = market.vol_model()
+    days = pnl_dates(condor)
+    greeks = book_greeks(condor, n, plan, market, vol_model, days)
+    assert greeks.shape == (len(BOOK_GREEK_ROWS), days.size)
+    s0, h = market.spot, GREEK_BUMP
+    for j, d in enumerate(days):
+        td = trading_days_between(max(d, 1.0))
+        up, down = s0 * (1 + h), s0 * (1 - h)
+        v_up = float(vix_after_move(market.vix, np.log(1 + h), td))
+        v_down = float(vix_after_move(market.vix, np.log(1 - h), td))
+        mid = float(vix_after_move(market.vix, 0.0, td))
+        book = lambda s, v, t=d: _book_one(condor, n, plan, market, vol_model, s, v, t)  # noqa: E731
+        assert greeks[0, j] == pytest.approx((book(up, v_up) - book(down, v_down)) / (2 * h * s0), abs=1e-6)
+        assert greeks[1, j] == pytest.approx((book(up, mid) - book(down, mid)) / (2 * h * s0), abs=1e-6)
+        assert greeks[3, j] == pytest.approx((book(up, v_up) - 2 * book(s0, mid) + book(down, v_down)) / (h * s0) ** 2,
+                                             abs=1e-6)
+        assert greeks[4, j] == pytest.approx(book(s0, mid + 0.5) - book(s0, mid - 0.5), abs=1e-6)
+        if d + 1 <= condor.days:
+            assert greeks[5, j] == pytest.approx(book(s0, mid, d + 1) - book(s0, mid), abs=1e-6)
+        else:
+            assert np.isnan(greeks[5, j])
+    # A long VIX hedge gains as SPX falls: through the link it adds negative delta.
+    assert greeks[2, 0] < 0

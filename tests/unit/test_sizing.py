@@ -72,6 +72,18 @@ def test_slippage_grows_with_size_and_vix(metrics):
     per_contract_cost = table.entry_cost / table.contracts
     assert np.all(np.diff(per_contract_cost) > 0)
     assert np.all(table.drawdown > table.contracts * metrics.max_loss)
+    # Square-root impact: four times the size costs twice as much per contract beyond the fill.
+    assert per_contract_cost[199] == pytest.approx(2 * per_contract_cost[49])
+    # SPX quotes are deep: a 200-lot gives up a small share of its credit to size, not half of it.
+    assert table.entry_cost[-1] / (200 * metrics.credit) < 0.15
+
+
+def test_slippage_depth_is_the_chains_traded_volume(data_dir):
+    from alvh_core.calibration import fit_size_depth
+    from alvh_core.fitted import SLIPPAGE_DEPTH
+
+    fit = fit_size_depth(data_dir)
+    assert fit["depth"] == SLIPPAGE_DEPTH and fit["p25"] < fit["depth"] < fit["p75"] and fit["groups"] >= 40
 
 
 def test_seed_000_ratio_is_computed_for_every_measure():
