@@ -17,7 +17,7 @@ from alvh_core.history import HistoryFormatError, read_series_csv
 from alvh_core.marketdata import fetch_cboe_series
 from alvh_core.sharelink import ALL_KEYS
 from alvh_core.tiers import find_tier, load_tiers
-from app_pages.common import choice, keep_in_link, linked, plain
+from app_pages.common import choice, held, keep_in_link, linked, plain
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
 
 st.title("Backtest")
@@ -84,27 +84,31 @@ with st.container(border=True):
                           "(spread over the time each option is held): the bar a hedge has to beat")
     with st.popover("Costs, sizing and exit rules", icon=":material/tune:"):
         c1, c2, c3 = st.columns(3)
-        fill_pct = linked(c1.slider, "Fill: % of the way from mid to natural", 0, 100, 50, 5, key="bfs")
-        commission = linked(c2.number_input, "Commission ($ per contract, each way)", 0.0, 100.0, 1.0, 0.25,
+        fill_pct = linked(c1.slider, "Fill: % of the way from mid to natural", 0, 100, held("bfs", 50), 5, key="bfs")
+        commission = linked(c2.number_input, "Commission ($ per contract, each way)", 0.0, 100.0, held("bcm", 1.0), 0.25,
                             key="bcm")
-        slippage = linked(c3.number_input, "Slippage (points per SPX leg, each way)", 0.0, 50.0, 0.0, 0.05,
+        slippage = linked(c3.number_input, "Slippage (points per SPX leg, each way)", 0.0, 50.0, held("bsl", 0.0), 0.05,
                           key="bsl")
         c1, c2, c3 = st.columns(3)
-        profit_target = linked(c1.number_input, "Profit target (% of credit, 0 = off)", 0, 100, 0, 5, key="bpt")
-        stop = linked(c2.number_input, "Stop (loss × credit, 0 = off)", 0.0, 20.0, 0.0, 0.5, key="bsp")
-        exit_days = linked(c3.number_input, "Close N days before expiry (0 = hold)", 0, 60, 0, 1, key="bxd")
-        roll = linked(c3.checkbox, "…and roll: open the next condor that day", key="brl",
+        profit_target = linked(c1.number_input, "Profit target (% of credit, 0 = off)", 0, 100, held("bpt", 0), 5,
+                               key="bpt")
+        stop = linked(c2.number_input, "Stop (loss × credit, 0 = off)", 0.0, 20.0, held("bsp", 0.0), 0.5, key="bsp")
+        exit_days = linked(c3.number_input, "Close N days before expiry (0 = hold)", 0, 60, held("bxd", 0), 1,
+                           key="bxd")
+        roll = linked(c3.checkbox, "…and roll: open the next condor that day", value=held("brl", False), key="brl",
                       help="Weekly and monthly strategies: the next condor opens the day one is closed, instead of "
                            "at the next scheduled entry", disabled=not exit_days)
         c1, c2, c3 = st.columns(3)
-        risk_pct = linked(c1.number_input, "Max loss per entry (% of capital, 0 = default)", 0.0, 100.0, 0.0, 0.1,
+        risk_pct = linked(c1.number_input, "Max loss per entry (% of capital, 0 = default)", 0.0, 100.0,
+                          held("brk", 0.0), 0.1,
                           key="brk", help="Default: 0.4 % daily, 2 % weekly, 8 % monthly (similar open risk)")
-        contracts = linked(c2.number_input, "Contracts per entry (0 = size by risk)", 0, 100_000, 0, 1, key="bct")
-        sizing = choice(c3.radio, "Hedge sized by", "bsz")
+        contracts = linked(c2.number_input, "Contracts per entry (0 = size by risk)", 0, 100_000, held("bct", 0), 1,
+                           key="bct")
+        sizing = choice(c3.radio, "Hedge sized by", "bsz", in_popover=True)
         c1, c2, c3 = st.columns(3)
-        contingent = choice(c1.radio, "Tail layer", "bcn")
-        interest = linked(c2.checkbox, "T-bill interest on the account", key="bint", value=True)
-        div_pct = linked(c3.number_input, "S&P 500 dividend yield (%)", 0.0, 20.0, 1.9, 0.1, key="bdv",
+        contingent = choice(c1.radio, "Tail layer", "bcn", in_popover=True)
+        interest = linked(c2.checkbox, "T-bill interest on the account", key="bint", value=held("bint", True))
+        div_pct = linked(c3.number_input, "S&P 500 dividend yield (%)", 0.0, 20.0, held("bdv", 1.9), 0.1, key="bdv",
                          help="Forwards of the condor pricing and the VXTH replica's total return")
 
 for note in notes:

@@ -51,8 +51,16 @@ def _number(page, label: str, value: str, scope: str = "[data-testid='stMain']")
 
 
 def _slide(page, label: str, target: int):
-    """Arrow keys until the slider shows ``target`` (a rerun may swallow a key press)."""
-    thumb = page.locator("[data-testid='stSlider']").filter(has_text=label).first.get_by_role("slider")
+    """A click on the track near ``target``, then arrow keys until the slider shows it (a rerun may
+    swallow a key press; one press is one rerun, so the click saves most of them)."""
+    slider = page.locator("[data-testid='stSlider']").filter(has_text=label).first
+    thumb = slider.get_by_role("slider")
+    low, high = float(thumb.get_attribute("min")), float(thumb.get_attribute("max"))
+    track = slider.locator("[data-orientation='horizontal'][style*='relative']").first.bounding_box()
+    if abs(target - float(thumb.input_value())) > 3 and track and high > low:
+        page.mouse.click(track["x"] + track["width"] * (target - low) / (high - low), track["y"] + track["height"] / 2)
+        page.wait_for_timeout(700)
+        page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
     for _ in range(5):
         now = int(float(thumb.input_value()))
         if now == target:
@@ -169,4 +177,19 @@ def test_a_links_values_show_in_the_hedge_settings_popover(browser, app_url):
     _wait_for_param(page, "sa", "45")
     params = {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
     assert params == {"sb": "30", "sa": "45", "c": "stress"}
+    page.close()
+
+
+def test_a_links_values_show_in_the_backtest_popover(browser, app_url):
+    """The Builder sends its rules to the Backtest page in the link: its popover shows them."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{app_url}/backtest?bsrc=simulated&byrs=3&bpt=50&bsp=2&bxd=7&bcn=stress")
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    page.get_by_text("Costs, sizing and exit rules").click()
+    box = lambda label: page.locator("[data-testid='stNumberInput']").filter(has_text=label).locator("input")  # noqa: E731
+    box("Profit target").wait_for(timeout=30_000)
+    assert [box(label).input_value() for label in ("Profit target", "Stop (loss", "Close N days")] == ["50", "2.00", "7"]
+    tail = page.locator("[data-testid='stRadio']").filter(has_text="Tail layer").first
+    assert tail.locator("input:checked").evaluate("e => e.value") == "1"
     page.close()
