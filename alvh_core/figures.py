@@ -423,3 +423,16 @@ def stress_bars_figure(table, moves: list[str], labels: dict) -> go.Figure:
                            hovertemplate="%{x}: %{y:$,.0f}<extra>" + labels.get(row.scheme, row.scheme) + "</extra>"))
     return _figure(traces, "The book after an SPX fall over 5 trading days (VIX at the spot–vol link's median)",
                    "SPX move", "P/L of condor + hedge ($)", barmode="group", hovermode="closest")
+
+
+#: One color per tier (the Tiers page), cool to warm from Conservative to Aggressive.
+TIER_COLORS = ("#0EA5E9", "#8B5CF6", "#F43F5E", "#64748B", "#14B8A6", "#EAB308", "#A3A3A3", "#EC4899")
+
+
+def tier_contracts_figure(counts: dict, measures: list[str]) -> go.Figure:
+    """Contracts one budget buys under each risk measure, a bar per tier (``counts``: tier -> list)."""
+    traces = [dict(type="bar", x=measures, y=list(values), name=name, marker=dict(color=TIER_COLORS[i % 8]),
+                   hovertemplate="%{x}: %{y:,} contracts<extra>" + name + "</extra>")
+              for i, (name, values) in enumerate(counts.items())]
+    return _figure(traces, "Contracts the budget buys, by risk measure (model)", "Risk measure", "Contracts",
+                   barmode="group", hovermode="closest", yaxis=dict(tickformat=",d"))

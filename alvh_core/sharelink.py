@@ -22,6 +22,7 @@ from .backtest import parse_shape, shape_text
 from .edits import LAYER_CODES, added_text, parse_added, parse_strikes, strikes_text
 from .hedge import DEFAULT_PER_CONTRACT, DEFAULT_PER_MAX_LOSS, SCHEME_LABELS, SIZING_LABELS
 from .sizing import MEASURE_LABELS
+from .tiers import parse_tiers, tiers_text
 
 
 @dataclass(frozen=True)
@@ -170,11 +171,20 @@ HEDGE_LAB_KEYS: tuple[LinkKey, ...] = (
     LinkKey("lsd", "Monte Carlo seed", "int", 1, low=0, high=1_000_000),
 )
 
+#: The Tiers page (keys start with "t", after the Builder's "t" tier).
+TIERS_KEYS: tuple[LinkKey, ...] = (
+    LinkKey("tb", "risk budget $", "float", 50_000.0, low=1.0, high=1e9),
+    LinkKey("tn", "notional", "float", 1_000_000.0, low=1_000.0, high=1e10),
+    LinkKey("tsel", "short strikes by", "choice", "pop", ("pop", "delta"),
+            labels={"pop": "POP target", "delta": "delta target"}),
+    LinkKey("tt", "tier table", "text", None, parser=parse_tiers, formatter=tiers_text),
+)
+
 #: The keys each page reads, by its URL path ("" is the default page at "/").
 PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": MARKET_KEYS, "builder": BUILDER_KEYS + MARKET_KEYS,
                                              "backtest": BACKTEST_KEYS + MARKET_KEYS,
-                                             "hedge-lab": HEDGE_LAB_KEYS + MARKET_KEYS}
-ALL_KEYS = {k.key: k for k in BUILDER_KEYS + BACKTEST_KEYS + HEDGE_LAB_KEYS + MARKET_KEYS}
+                                             "hedge-lab": HEDGE_LAB_KEYS + MARKET_KEYS, "tiers": TIERS_KEYS + MARKET_KEYS}
+ALL_KEYS = {k.key: k for k in BUILDER_KEYS + BACKTEST_KEYS + HEDGE_LAB_KEYS + TIERS_KEYS + MARKET_KEYS}
 #: Long or older names that still work, mapped to today's keys.
 ALIASES = {"tier": "t", "days": "d", "measure": "m", "notional": "n", "risk": "r", "hedge": "h",
            "horizon": "hz", "selection": "sel", "budget": "b"}

@@ -100,3 +100,19 @@ def find_tier(tiers: tuple[Tier, ...], name: str) -> Tier:
         if tier.key == name.strip().lower():
             return tier
     raise KeyError(f"unknown tier {name!r}; known: {', '.join(t.name for t in tiers)}")
+
+
+def tiers_text(tiers: tuple[Tier, ...]) -> str:
+    """A tier table as one link value: ``name:pop_min:pop_max:short_delta:wing_pct:days`` joined by ``;``."""
+    return ";".join(f"{t.name}:{t.pop_min:g}:{t.pop_max:g}:{t.short_delta:g}:{t.wing_pct:g}:{t.days}" for t in tiers)
+
+
+def parse_tiers(text: str) -> tuple[Tier, ...]:
+    """The tier table of :func:`tiers_text` (checked like a CSV table), or a ValueError."""
+    rows = [r.split(":") for r in str(text).split(";") if r.strip()]
+    if not rows or len(rows) > 8 or any(len(r) != len(COLUMNS) for r in rows):
+        raise TierTableError("a tier table is up to 8 tiers written name:pop_min:pop_max:short_delta:wing_pct:days")
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    if any(len(name) > 40 or not name.strip() for name in frame["name"]):
+        raise TierTableError("tier names are 1-40 characters")
+    return _validate(frame, "tier table")

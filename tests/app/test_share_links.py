@@ -22,7 +22,7 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 60
 EXAMPLES = int(os.environ.get("ALVH_FUZZ_EXAMPLES", "10"))
 PAGES = {"regime": None, "builder": "app_pages/builder.py", "backtest": "app_pages/backtest.py",
-         "hedge-lab": "app_pages/hedge-lab.py"}
+         "hedge-lab": "app_pages/hedge-lab.py", "tiers": "app_pages/tiers.py"}
 
 
 @pytest.fixture(autouse=True)
@@ -196,7 +196,7 @@ def test_every_key_of_every_page_with_a_bad_value(value):
     every_key = {k.key: value for k in ALL_KEYS.values()} | {alias: value for alias in ALIASES}
     for params in (every_key, every_key | {"pin": "true"}):
         for page in PAGES:
-            if "pin" in params and page in ("backtest", "hedge-lab"):
+            if "pin" in params and page in ("backtest", "hedge-lab", "tiers"):
                 continue   # pinning reads the sidebar's keys, the same on every page (checked on the first two)
             _check_page(page, params)
 

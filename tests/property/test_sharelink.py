@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from alvh_core.edits import AddedLeg
 from alvh_core.hedge import SCHEME_LABELS
 from alvh_core.sharelink import ALIASES, ALL_KEYS, BUILDER_KEYS, FIRST_ASOF, PAGE_KEYS, link_for, read_link
+from alvh_core.tiers import Tier
 
 #: Strikes as a trader types them: whole or half points, four rising ones.
 _strikes = st.sets(st.integers(2, 40_000).map(lambda k: k / 2), min_size=4, max_size=4).map(lambda ks: tuple(sorted(ks)))
@@ -24,9 +25,16 @@ _shape = st.tuples(st.tuples(st.integers(1, 50).map(lambda d: d / 100), st.integ
                    st.integers(1, 365))
 
 
+_tier = st.builds(lambda name, lo, span, delta, wing, days: Tier(name, lo / 100, (lo + span) / 100, delta / 100,
+                                                                 wing / 100, days),
+                  st.text("abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=12).map(lambda n: "T" + n.strip()),
+                  st.integers(5, 90), st.integers(0, 9), st.integers(1, 50), st.integers(1, 2000), st.integers(1, 365))
+_tier_table = st.lists(_tier, min_size=1, max_size=8, unique_by=lambda t: t.key).map(tuple)
+
+
 def _value_for(spec):
     if spec.kind == "text":
-        return {"lg": _strikes, "xl": _added, "bshp": _shape}[spec.key]
+        return {"lg": _strikes, "xl": _added, "bshp": _shape, "tt": _tier_table}[spec.key]
     if spec.kind == "choice":
         return st.sampled_from(spec.choices)
     if spec.kind == "bool":

@@ -46,6 +46,8 @@ def _all_figures(position):
         "history": figures.vix_history_figure(panel, panel.index[0], 15, 25),
         "term": figures.term_structure_figure(levels, [(10, 18.0), (40, 19.5)]),
         "stress": figures.stress_contributions_figure(report),
+        "tiers": figures.tier_contracts_figure({"Conservative": [9, 69, 9], "Aggressive": [23, 81, 23]},
+                                               ["max loss", "expected loss", "CVaR 95 %"]),
     }
 
 

@@ -1,0 +1,152 @@
+"""Tiers: Conservative, Moderate and Aggressive side by side for one risk budget (seed 000).
+
+Every input lives in the URL (the tier table too), so the page's address is a share link.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import pandas as pd
+import streamlit as st
+
+from alvh_core.figures import tier_contracts_figure
+from alvh_core.hedge import HedgeSettings
+from alvh_core.position import Scenario, build_position
+from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers
+from alvh_core.tiers import COLUMNS, TierTableError, load_tiers, tiers_text
+from app_pages.common import (
+    choice,
+    current_history,
+    current_market,
+    current_snapshot,
+    hedge_context,
+    keep_in_link,
+    linked,
+    money,
+    plain,
+)
+
+st.title("Tiers")
+st.caption("The tiers side by side for one risk budget: the listed expiry and strikes each builds today, its credit, "
+           "probabilities and risk, how many contracts the budget buys under each risk measure, and the hedge each "
+           "position needs. Seed 000 says a Conservative budget buys 1.8–2.2× the Aggressive contracts: the verdict "
+           "for today's inputs is below. Every number is model-based; the address is a share link.")
+
+market = current_market()
+snapshot = current_snapshot()
+defaults = load_tiers()
+
+with st.container(border=True):
+    c1, c2, c3 = st.columns(3)
+    budget = linked(c1.number_input, "Risk budget ($)", 1.0, 1e9, 50_000.0, 1_000.0, key="tb", format="%.0f",
+                    help="Seed 000's example: $50,000 of risk, sized under each measure")
+    notional = linked(c2.number_input, "Strategy notional ($)", 1_000.0, 1e10, 1_000_000.0, 10_000.0, key="tn",
+                      format="%.0f", help="The account the regime's hedge budget refers to")
+    selection = choice(c3.radio, "Short strikes by", "tsel", horizontal=True,
+                       help="Each tier's POP range or its short-strike delta")
+    linked_table = st.session_state.get("tt") or defaults
+    text = tiers_text(linked_table)
+    st.markdown("**The tier table** (edit any cell; it travels in the link)")
+    edited = st.data_editor(pd.DataFrame([{c: getattr(t, c) for c in COLUMNS} for t in linked_table]),
+                            key=f"t_table_{zlib.crc32(text.encode())}", hide_index=True, num_rows="dynamic",
+                            column_config={"pop_min": st.column_config.NumberColumn("POP min", format="%.2f"),
+                                           "pop_max": st.column_config.NumberColumn("POP max", format="%.2f"),
+                                           "short_delta": st.column_config.NumberColumn("Short delta", format="%.2f"),
+                                           "wing_pct": st.column_config.NumberColumn("Wing (% of spot)", format="%.2f"),
+                                           "days": st.column_config.NumberColumn("Days", format="%d")})
+    try:
+        tiers = load_tiers(edited.dropna(how="all"))
+    except TierTableError as exc:
+        st.warning(f"That table cannot be used ({plain(exc)}): showing the last good one.")
+        tiers = linked_table
+    chosen = None if tiers == defaults else tiers
+    if chosen != st.session_state.get("tt"):
+        st.session_state["tt"] = chosen
+        keep_in_link("tt", chosen)
+        st.rerun()
+    keep_in_link("tt", chosen)
+    if st.button("Back to the default tiers", key="t_reset", disabled=chosen is None, icon=":material/undo:"):
+        st.session_state["tt"] = None
+        keep_in_link("tt", None)
+        st.rerun()
+
+context, _ = hedge_context(market, snapshot)
+history = current_history()
+vol_model = market.vol_model()
+positions = {}
+for tier in tiers:
+    scenario = Scenario(tier=tier, budget=RiskBudget(notional=float(notional), risk_pct=None, dollars=float(budget)),
+                        selection=selection, underlying="SPX", hedge=HedgeSettings(sizing="max_loss"))
+    try:
+        positions[tier.name] = build_position(market, scenario, context, history, vol_model, with_view=False)
+    except ValueError as exc:
+        st.warning(plain(f"{tier.name}: no condor for these inputs ({exc})."))
+if not positions:
+    st.stop()
+
+
+def _row(label: str, values) -> dict:
+    return {"": label} | dict(zip(positions, values, strict=True))
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+comparison = (compare_tiers(market, tiers, float(budget), selection)
+              if {"conservative", "aggressive"} <= {t.key for t in tiers} else None)
+metric_cols = st.columns(len(MEASURES) + 1)
+metric_cols[0].metric("Regime", context.regime.name, help=f"VIX {market.vix:.2f}")
+for col, m in zip(metric_cols[1:], MEASURES, strict=True):
+    ratio = comparison.ratio[m] if comparison is not None else None
+    col.metric(f"C ÷ A, {MEASURE_LABELS[m]}", "n/a" if ratio is None else f"{ratio:.2f}×",
+               help="Conservative contracts ÷ Aggressive contracts for the budget under this measure; seed 000 says "
+                    "1.8–2.2×" + ("" if comparison is not None else ": needs Conservative and Aggressive in the table"))
+
+cols = list(positions.values())
+rows = [
+    _row("Expiry", [f"{p.condor.expiry.root} {p.condor.expiry.day:%a %d %b %Y} ({p.condor.expiry.settlement})"
+                    if p.condor.expiry else f"{p.condor.days:.3g} days" for p in cols]),
+    _row("Days to expiry", [f"{p.condor.days:.3g}" for p in cols]),
+    _row("Strikes (long put / short put / short call / long call)",
+         [" / ".join(f"{leg.strike:,.0f}" for leg in p.condor.legs) for p in cols]),
+    _row("Wings, put / call (points)", [f"{p.condor.put_width:g} / {p.condor.call_width:g}" for p in cols]),
+    _row("Credit at mid, per contract", [money(p.plan.metrics.credit_mid) for p in cols]),
+    _row("Credit at the fill (halfway to natural)", [money(p.plan.metrics.credit) for p in cols]),
+    _row("Max loss per contract", [money(p.plan.metrics.max_loss) for p in cols]),
+    _row("POP, risk-neutral (the model smile)", [_pct(p.plan.metrics.pop) for p in cols]),
+    _row("POP, empirical (VIX-scaled history)", [_pct(p.plan.empirical_metrics.pop) if p.plan.empirical_metrics
+                                                 else "needs history" for p in cols]),
+    _row("Expected P/L per contract (risk-neutral)", [money(p.plan.metrics.expected_pl) for p in cols]),
+    _row("Expected loss per contract", [money(p.plan.metrics.expected_loss) for p in cols]),
+    _row("CVaR 95 % per contract, at expiry", [money(p.plan.metrics.cvar95) for p in cols]),
+    *[_row(f"Contracts by {MEASURE_LABELS[m]}", [f"{p.plan.sizing[m].contracts:,}" for p in cols]) for m in MEASURES],
+    _row("Book CVaR 95 %, 5 trading days (sized by max loss, with its hedge)",
+         [money(p.book_risk[5].cvar95) for p in cols]),
+    _row("Hedge it needs: VIX notional", [money(p.hedge.total_vix_notional) for p in cols]),
+    _row("Hedge premium today", [money(p.hedge.total_cost) for p in cols]),
+]
+st.plotly_chart(tier_contracts_figure({name: [p.plan.sizing[m].contracts for m in MEASURES]
+                                       for name, p in positions.items()}, [MEASURE_LABELS[m] for m in MEASURES]),
+                key="t_contracts_chart")
+st.dataframe(pd.DataFrame(rows), hide_index=True, key="t_side_by_side", height=36 * (len(rows) + 1) + 3)
+st.caption(f"SPX {market.spot:,.2f}, VIX {market.vix:.2f} ({market.source}, {market.asof or 'today'}); regime "
+           f"{context.regime.name}. Listed SPX/SPXW expiries and strikes; the fill halfway from mid to the natural "
+           "price (model spreads). The hedge is the regime's ALVH layers sized to each position (seed 001: VIX "
+           "notional per dollar of max loss, scaled by the regime's budget). Model-based.")
+
+st.subheader("Seed 000's claim: 1.8–2.2× the contracts")
+if comparison is not None:
+    st.dataframe(pd.DataFrame([{
+        "Measure": MEASURE_LABELS[m],
+        "Conservative / Aggressive contracts": "undefined (no Aggressive contract)" if comparison.ratio[m] is None
+        else f"{comparison.ratio[m]:.2f}×",
+        "Claim 1.8–2.2×": "holds" if comparison.claim_holds(m) else "does not hold",
+    } for m in MEASURES]), hide_index=True, key="t_claim")
+    st.markdown(plain(comparison.verdict()))
+    st.caption("Contracts = floor(budget / risk per contract) under each measure, with the same condors as the table "
+               "above. Wider wings cost more per contract at max loss, so under max loss the claim usually runs the "
+               "other way. Model-based.")
+else:
+    st.info("The claim compares the Conservative and Aggressive tiers: keep both names in the table to check it.")

@@ -1,0 +1,72 @@
+"""The Tiers page (AppTest): the engine's numbers side by side, the seed 000 claim, the link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.sizing import MEASURE_LABELS, MEASURES, compare_tiers
+from alvh_core.tiers import load_tiers, parse_tiers
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def _tiers(monkeypatch, tmp_path, params: dict | None = None) -> AppTest:
+    monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
+    monkeypatch.setenv("ALVH_OFFLINE", "1")
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("app_pages/tiers.py")
+    at.query_params.update(params or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _table(at: AppTest):
+    return next(d.value for d in at.dataframe if "" in d.value.columns).set_index("")
+
+
+def _claim(at: AppTest):
+    return next(d.value for d in at.dataframe if "Claim 1.8–2.2×" in d.value.columns)
+
+
+@pytest.mark.parametrize("params, budget, text", [({}, 50_000.0, None),
+                                                  ({"tb": "20000", "tsel": "delta"}, 20_000.0, None),
+                                                  ({"tt": "Conservative:0.8:0.85:0.08:1.6:7;"
+                                                          "Aggressive:0.63:0.67:0.2:0.35:45"}, 50_000.0, "edited")])
+def test_contracts_and_the_claim_are_the_engines(monkeypatch, tmp_path, params, budget, text):
+    at = _tiers(monkeypatch, tmp_path, params)
+    tiers = parse_tiers(params["tt"]) if text else load_tiers()
+    selection = params.get("tsel", "pop")
+    expected = compare_tiers(DEFAULT_MARKET, tiers, budget, selection)
+    table = _table(at)
+    assert list(table.columns) == [t.name for t in tiers]
+    for row in expected.rows:
+        for m in MEASURES:
+            assert table.loc[f"Contracts by {MEASURE_LABELS[m]}", row.tier.name] == f"{row.sizing[m].contracts:,}"
+        assert table.loc["Strikes (long put / short put / short call / long call)", row.tier.name] == \
+            " / ".join(f"{k:,.0f}" for k in row.strikes)
+    claim = _claim(at)
+    for m, shown in zip(MEASURES, claim["Conservative / Aggressive contracts"], strict=True):
+        assert shown == f"{expected.ratio[m]:.2f}×"
+    assert any(expected.verdict().split(":")[0].replace("/", "\\/") in md.value for md in at.markdown)
+    assert dict(at.query_params) == params   # the link is the page's inputs, nothing else
+
+
+def test_inputs_change_the_numbers_and_the_link(monkeypatch, tmp_path):
+    at = _tiers(monkeypatch, tmp_path)
+    before = _table(at).loc["Contracts by max loss"].tolist()
+    at.number_input(key="tb").set_value(10_000.0).run()
+    assert at.query_params["tb"] == "10000"
+    after = _table(at).loc["Contracts by max loss"].tolist()
+    assert after != before and all(int(a) <= int(b) for a, b in zip(after, before, strict=True))
+
+
+def test_a_bad_tier_table_in_the_link_says_so_and_keeps_the_defaults(monkeypatch, tmp_path):
+    at = _tiers(monkeypatch, tmp_path, {"tt": "Conservative:0.9:0.8:0.08:0.8:7"})
+    assert any("could not use" in w.value and "tt" in w.value for w in at.warning)
+    assert list(_table(at).columns) == [t.name for t in load_tiers()]
