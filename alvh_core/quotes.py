@@ -103,7 +103,6 @@ class QuotedCondor:
     condor: IronCondor           # priced at the chain (mid + fill), market vols kept
     legs: tuple[LegQuote, ...]
     source: str
-    notes: tuple[str, ...] = ()
 
     @property
     def mid_credit(self) -> float:
@@ -131,7 +130,6 @@ def quote_condor(condor: IronCondor, table: QuoteTable, market: MarketState,
     on_day = frame[frame["expiry"] == day]
     if on_day.empty:
         return f"the chain has no {day:%d %b %Y} expiry"
-    notes = []
     if not (on_day["root"] == root).any():
         other = sorted(on_day["root"].unique())
         return f"the chain lists {day:%d %b %Y} only as {', '.join(other)}, not {root}"
@@ -158,4 +156,4 @@ def quote_condor(condor: IronCondor, table: QuoteTable, market: MarketState,
     natural = sum(0.5 * (q.ask - q.bid) for q in quotes)
     repriced = replace(condor, legs=tuple(legs), fill_cost=fill_share * natural, natural_cost=natural,
                        iv_shift=tuple(q.market_iv - q.model_iv for q in quotes), quote_source=table.source)
-    return QuotedCondor(repriced, tuple(quotes), table.source, tuple(notes))
+    return QuotedCondor(repriced, tuple(quotes), table.source)

@@ -204,7 +204,7 @@ def position_panel(position, market: MarketState, vol_model, problem: str, quote
         c3.multiselect("Hedge layers to leave out", sorted(set(present) | set(kept), key=list(LAYER_CODES).index),
                        key="lo", format_func=LAYER_CODES.get)
         keep_in_link("lo", st.session_state.get("lo"))
-        _added_legs(market, asof, vol_model)
+        _added_legs(market, asof)
         c1, c2 = st.columns([1, 2])
         c1.radio("Prices from", ["auto", "model", "live"], key="qs", horizontal=False,
                  format_func={"auto": "A chain of the day, when there is one", "model": "The model",
@@ -259,7 +259,7 @@ def _index(options: list, value, fallback: int) -> int:
     return options.index(value) if value in options else fallback
 
 
-def _added_legs(market: MarketState, asof: date, vol_model) -> None:
+def _added_legs(market: MarketState, asof: date) -> None:
     # The popover comes before the list of added legs: a leg added below it leaves it where it was
     # (and open), so several can be added in a row.
     with st.popover("Add a leg: VIX call or SPX put", icon=":material/add:"):
