@@ -26,6 +26,7 @@ page = st.navigation([
     st.Page("app_pages/tiers.py", title="Tiers", icon=":material/stacked_bar_chart:", url_path="tiers"),
     st.Page("app_pages/hedge-lab.py", title="Hedge Lab", icon=":material/science:", url_path="hedge-lab"),
     st.Page("app_pages/backtest.py", title="Backtest", icon=":material/history:", url_path="backtest"),
+    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
     # The default page is served at "/"; links to /regime land there, parameters and all.
     st.Page(_to_regime, title="Regime", url_path="regime", visibility="hidden"),
 ])

@@ -436,3 +436,25 @@ def tier_contracts_figure(counts: dict, measures: list[str]) -> go.Figure:
               for i, (name, values) in enumerate(counts.items())]
     return _figure(traces, "Contracts the budget buys, by risk measure (model)", "Risk measure", "Contracts",
                    barmode="group", hovermode="closest", yaxis=dict(tickformat=",d"))
+
+
+def spike_figure(spx: np.ndarray, calm: np.ndarray, spiked: np.ndarray, spot: float, vix: float, vix_spiked: float,
+                 days: float) -> go.Figure:
+    """One condor's P/L against SPX a few days out, VIX unchanged against VIX spiked (the Learn page)."""
+    traces = [_line(spx, calm, f"VIX stays at {vix:.1f}", CONDOR_COLOR, 2.5,
+                    hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>VIX " + f"{vix:.1f}</extra>"),
+              _line(spx, spiked, f"VIX jumps to {vix_spiked:.1f}", LOSS_COLOR, 2.5, "dash",
+                    hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>VIX " + f"{vix_spiked:.1f}</extra>")]
+    shape, note = _vline(spot, NEUTRAL_COLOR, "solid", f"SPX {spot:,.0f}", "top")
+    return _figure(traces, f"One condor after {days:g} days: the same prices, a higher VIX (model)", "SPX (points)",
+                   "P/L per contract (dollars)", [shape], [note], height=340)
+
+
+def decay_figure(days: np.ndarray, flat: np.ndarray, spiked: np.ndarray, vix: float, vix_spiked: float) -> go.Figure:
+    """The hedge's P/L over the days it is held, VIX unchanged against VIX spiked (the Learn page)."""
+    traces = [_line(days, flat, f"VIX stays at {vix:.1f}: time decay", HEDGE_COLOR, 2.5,
+                    hover="day %{x}<br>%{y:$,.0f}<extra>VIX unchanged</extra>"),
+              _line(days, spiked, f"VIX at {vix_spiked:.1f}", COMBINED_COLOR, 2.5, "dash",
+                    hover="day %{x}<br>%{y:$,.0f}<extra>VIX spiked</extra>")]
+    return _figure(traces, "The VIX hedge's P/L by the day it is marked (model)", "Days held", "P/L (dollars)",
+                   height=340)

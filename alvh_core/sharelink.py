@@ -178,13 +178,33 @@ TIERS_KEYS: tuple[LinkKey, ...] = (
     LinkKey("tsel", "short strikes by", "choice", "pop", ("pop", "delta"),
             labels={"pop": "POP target", "delta": "delta target"}),
     LinkKey("tt", "tier table", "text", None, parser=parse_tiers, formatter=tiers_text),
+    LinkKey("tbs", "condors entered (history)", "choice", "daily", ("daily", "weekly", "monthly"),
+            labels={"daily": "every session", "weekly": "every week", "monthly": "every month"}),
+)
+
+def _short_text(text: str) -> str:
+    """Free text of up to 60 characters (a filter), or a ValueError."""
+    text = " ".join(str(text).split())
+    if not text or len(text) > 60:
+        raise ValueError("a filter is 1-60 characters")
+    return text
+
+
+#: The Learn page (keys start with "e").
+LEARN_KEYS: tuple[LinkKey, ...] = (
+    LinkKey("et", "tier of the examples", "choice", "Moderate", TIER_CHOICES),
+    LinkKey("en", "notional of the examples", "float", 100_000.0, low=1_000.0, high=1e9),
+    LinkKey("er", "risk of the examples $", "float", 5_000.0, low=1.0, high=1e9),
+    LinkKey("eb", "risk budget of the tier comparison $", "float", 50_000.0, low=1.0, high=1e9),
+    LinkKey("eq", "glossary filter", "text", None, parser=_short_text, formatter=str),
 )
 
 #: The keys each page reads, by its URL path ("" is the default page at "/").
 PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": MARKET_KEYS, "builder": BUILDER_KEYS + MARKET_KEYS,
                                              "backtest": BACKTEST_KEYS + MARKET_KEYS,
-                                             "hedge-lab": HEDGE_LAB_KEYS + MARKET_KEYS, "tiers": TIERS_KEYS + MARKET_KEYS}
-ALL_KEYS = {k.key: k for k in BUILDER_KEYS + BACKTEST_KEYS + HEDGE_LAB_KEYS + TIERS_KEYS + MARKET_KEYS}
+                                             "hedge-lab": HEDGE_LAB_KEYS + MARKET_KEYS, "tiers": TIERS_KEYS + MARKET_KEYS,
+                                             "learn": LEARN_KEYS + MARKET_KEYS}
+ALL_KEYS = {k.key: k for k in BUILDER_KEYS + BACKTEST_KEYS + HEDGE_LAB_KEYS + TIERS_KEYS + LEARN_KEYS + MARKET_KEYS}
 #: Long or older names that still work, mapped to today's keys.
 ALIASES = {"tier": "t", "days": "d", "measure": "m", "notional": "n", "risk": "r", "hedge": "h",
            "horizon": "hz", "selection": "sel", "budget": "b"}

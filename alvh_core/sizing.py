@@ -10,7 +10,7 @@ is one of three measures of the condor's loss at expiry:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -235,3 +235,102 @@ def compare_tiers(market: MarketState, tiers: tuple[Tier, ...], budget: float, s
         else:
             ratio[m] = cons.sizing[m].contracts / aggr.sizing[m].contracts
     return TierComparison(budget, tuple(rows), ratio)
+
+
+# --- What would make seed 000's claim true -------------------------------------------------
+
+#: Conservative wing widths tried (% of spot) and short-strike settings (POP band centre or |delta|).
+CLAIM_WINGS = tuple(round(0.05 * i, 2) for i in range(2, 61))          # 0.10 … 3.00 % of spot
+CLAIM_POPS = tuple(round(0.01 * i, 2) for i in range(60, 97))          # 0.60 … 0.96
+CLAIM_DELTAS = tuple(round(0.01 * i, 2) for i in range(2, 31))         # 0.02 … 0.30
+
+
+@dataclass(frozen=True)
+class ClaimSearch:
+    """Conservative tiers that would give the claimed contract ratio, the Aggressive tier held as it is.
+
+    ``wings[m]`` / ``shorts[m]``: the tried values (wing % of spot; POP band centre or short |delta|)
+    whose ratio under measure ``m`` falls in the claim's range; ``knob`` names the short-strike setting.
+    """
+
+    knob: str
+    wings: dict
+    shorts: dict
+    tried: int
+
+    def describe(self, measure: str, conservative: Tier) -> str:
+        """What would do it under ``measure``, in words (the grid's stretches, today's value beside them)."""
+        def stretches(runs, fmt) -> str:
+            return ", ".join(fmt(a) if a == b else f"{fmt(a)}–{fmt(b)}" for a, b in runs)
+
+        now_short = conservative.short_delta if self.knob == "short |delta|" else conservative.pop_target
+        parts = []
+        if self.wings[measure]:
+            parts.append(f"wings of {stretches(self.wings[measure], lambda v: f'{v:.2f}')} % of spot "
+                         f"(now {conservative.wing_pct:g} %)")
+        if self.shorts[measure]:
+            parts.append(f"a {self.knob} of {stretches(self.shorts[measure], lambda v: f'{v:.2f}')} "
+                         f"(now {now_short:.3g})")
+        if not parts:
+            return ("no single change of the Conservative wing (0.10–3.00 % of spot) or of its "
+                    f"{self.knob} gives 1.8–2.2×")
+        return "a Conservative tier with " + ", or with ".join(parts)
+
+
+def _runs(values: list[float], grid: tuple[float, ...]) -> list[tuple[float, float]]:
+    """Contiguous stretches of ``grid`` covered by ``values``, as (first, last)."""
+    runs: list[tuple[float, float]] = []
+    index = {v: i for i, v in enumerate(grid)}
+    for v in sorted(values):
+        if runs and index[v] == index[runs[-1][1]] + 1:
+            runs[-1] = (runs[-1][0], v)
+        else:
+            runs.append((v, v))
+    return runs
+
+
+def claim_search(market: MarketState, tiers: tuple[Tier, ...], budget: float, selection: str = "pop",
+                 low: float = 1.8, high: float = 2.2) -> ClaimSearch | None:
+    """Change one thing of the Conservative tier at a time (its wing width, then its short strikes) and
+    keep the settings whose Conservative ÷ Aggressive contracts land in [low, high] under each measure.
+    None when the table has no Conservative or Aggressive tier, or the Aggressive condor cannot be built."""
+    by_key = {t.key: t for t in tiers}
+    cons, aggr = by_key.get("conservative"), by_key.get("aggressive")
+    if cons is None or aggr is None:
+        return None
+    vol_model = market.vol_model()
+
+    def sized(tier: Tier) -> dict | None:
+        try:
+            condor = build_condor(market, tier, selection, vol_model=vol_model)
+        except ValueError:
+            return None
+        metrics = condor_metrics(condor, smile_density(market, vol_model, condor.days))
+        return {m: size_position(metrics, budget, m).contracts for m in MEASURES}
+
+    base = sized(aggr)
+    if base is None:
+        return None
+
+    def hits(variants: list[tuple[float, Tier]]) -> dict:
+        found: dict = {m: [] for m in MEASURES}
+        for value, tier in variants:
+            counts = sized(tier)
+            if counts is None:
+                continue
+            for m in MEASURES:
+                if base[m] > 0 and low <= counts[m] / base[m] <= high:
+                    found[m].append(value)
+        return found
+
+    wings = hits([(w, replace(cons, wing_pct=w)) for w in CLAIM_WINGS])
+    if selection == "delta":
+        knob, grid = "short |delta|", CLAIM_DELTAS
+        shorts = hits([(d, replace(cons, short_delta=d)) for d in grid])
+    else:
+        knob, grid = "POP target", CLAIM_POPS
+        half = 0.5 * (cons.pop_max - cons.pop_min)
+        shorts = hits([(p, replace(cons, pop_min=max(0.05, p - half), pop_max=min(0.99, p + half)))
+                       for p in grid])
+    return ClaimSearch(knob, {m: _runs(v, CLAIM_WINGS) for m, v in wings.items()},
+                       {m: _runs(v, grid) for m, v in shorts.items()}, len(CLAIM_WINGS) + len(grid))

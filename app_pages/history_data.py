@@ -56,6 +56,13 @@ def _store() -> tuple[OrderedDict, threading.Lock]:
     return OrderedDict(), threading.Lock()
 
 
+def is_kept(key: tuple) -> bool:
+    """Whether the result for ``key`` is kept already (showing it costs nothing)."""
+    store, lock = _store()
+    with lock:
+        return key in store
+
+
 def kept(key: tuple, compute: Callable[[Callable[[float, str], None]], object], what: str, bar: bool = True):
     """The result for ``key``: kept from an earlier run, or computed now (under a progress bar)."""
     store, lock = _store()
@@ -91,3 +98,24 @@ def window_of(m: bt.MarketArrays, data_key: str, start: date, end: date) -> bt.M
 
 def data_range(m: bt.MarketArrays) -> tuple[date, date]:
     return m.day(0), m.day(m.size - 1)
+
+
+def tier_runs_key(data_key: str, strategy: str, tiers: tuple) -> tuple:
+    return ("tiers", data_key, strategy, tiers)
+
+
+def tier_runs(m: bt.MarketArrays, data_key: str, strategy: str, tiers: tuple) -> dict:
+    """Each tier's backtest (no hedge and ALVH, the Backtest page's defaults) on ``m``, kept for the server:
+    tier name -> BacktestResult, or the reason it could not run."""
+    def compute(progress) -> dict:
+        runs = {}
+        for i, tier in enumerate(tiers):
+            progress(i / len(tiers), tier.name)
+            try:
+                runs[tier.name] = bt.run_backtest(m, bt.BacktestConfig(strategy=strategy, tier=tier),
+                                                  ("none", "alvh"), smaller=False)
+            except ValueError as exc:
+                runs[tier.name] = str(exc)
+        return runs
+
+    return kept(tier_runs_key(data_key, strategy, tiers), compute, "Backtesting the tiers")

@@ -10,10 +10,11 @@ import zlib
 import pandas as pd
 import streamlit as st
 
+from alvh_core import backtest as bt
 from alvh_core.figures import tier_contracts_figure
 from alvh_core.hedge import HedgeSettings
 from alvh_core.position import Scenario, build_position
-from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers
+from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, claim_search, compare_tiers
 from alvh_core.tiers import COLUMNS, TierTableError, load_tiers, tiers_text
 from app_pages.common import (
     choice,
@@ -26,6 +27,7 @@ from app_pages.common import (
     money,
     plain,
 )
+from app_pages.history_data import data_range, history_arrays, is_kept, tier_runs, tier_runs_key
 
 st.title("Tiers")
 st.caption("The tiers side by side for one risk budget: the listed expiry and strikes each builds today, its credit, "
@@ -121,6 +123,8 @@ rows = [
     _row("Expected P/L per contract (risk-neutral)", [money(p.plan.metrics.expected_pl) for p in cols]),
     _row("Expected loss per contract", [money(p.plan.metrics.expected_loss) for p in cols]),
     _row("CVaR 95 % per contract, at expiry", [money(p.plan.metrics.cvar95) for p in cols]),
+    _row("CVaR 95 % per contract, 5 trading days (condor alone)",
+         [money(p.book_risk[5].condor_cvar95 / max(p.plan.chosen.contracts, 1)) for p in cols]),
     *[_row(f"Contracts by {MEASURE_LABELS[m]}", [f"{p.plan.sizing[m].contracts:,}" for p in cols]) for m in MEASURES],
     _row("Book CVaR 95 %, 5 trading days (sized by max loss, with its hedge)",
          [money(p.book_risk[5].cvar95) for p in cols]),
@@ -138,6 +142,8 @@ st.caption(f"SPX {market.spot:,.2f}, VIX {market.vix:.2f} ({market.source}, {mar
 
 st.subheader("Seed 000's claim: 1.8–2.2× the contracts")
 if comparison is not None:
+    search = claim_search(market, tiers, float(budget), selection)
+    conservative = next(t for t in tiers if t.key == "conservative")
     st.dataframe(pd.DataFrame([{
         "Measure": MEASURE_LABELS[m],
         "Conservative / Aggressive contracts": "undefined (no Aggressive contract)" if comparison.ratio[m] is None
@@ -145,8 +151,56 @@ if comparison is not None:
         "Claim 1.8–2.2×": "holds" if comparison.claim_holds(m) else "does not hold",
     } for m in MEASURES]), hide_index=True, key="t_claim")
     st.markdown(plain(comparison.verdict()))
+    st.markdown("**What would give 1.8–2.2×** (one change to the Conservative tier, the Aggressive tier as it is):\n"
+                + "\n".join(f"- {MEASURE_LABELS[m]}: " + plain(search.describe(m, conservative) if search is not None
+                                                              else "the Aggressive condor cannot be built")
+                             for m in MEASURES))
     st.caption("Contracts = floor(budget / risk per contract) under each measure, with the same condors as the table "
                "above. Wider wings cost more per contract at max loss, so under max loss the claim usually runs the "
-               "other way. Model-based.")
+               f"other way. The list tries {search.tried if search else 0} Conservative tiers, each with one "
+               "setting changed (its wing width on a 0.05 % grid, or its short strikes), today's market and budget. "
+               "Model-based.")
 else:
     st.info("The claim compares the Conservative and Aggressive tiers: keep both names in the table to check it.")
+
+# --- each tier over the loaded history ---------------------------------------------------------
+st.subheader("Each tier over history")
+m, data_key, why_not = history_arrays()
+if m is None:
+    st.info(why_not)
+    st.stop()
+strategy = choice(st.radio, "Condors entered", "tbs", horizontal=True,
+                  help="How often a new condor of each tier is opened in the backtest (as on the Backtest page)")
+first, last = data_range(m)
+run_key = tier_runs_key(data_key, strategy, tiers)
+
+if is_kept(run_key) or st.button(f"Backtest the {len(tiers)} tiers, {first:%Y}–{last:%Y}", key="t_history_run",
+                                 icon=":material/play_arrow:",
+                                 help="About three seconds a tier the first time on 36 years of closes; kept after"):
+    runs = tier_runs(m, data_key, strategy, tiers)
+    rows = []
+    for name, result in runs.items():
+        if isinstance(result, str):
+            rows.append({"Tier": name, "Note": plain(result)})
+            continue
+        row = {"Tier": name}
+        for scheme, label in (("none", "no hedge"), ("alvh", "ALVH")):
+            perf = result.stats[scheme].performance
+            row |= {f"CAGR, {label}": perf.cagr, f"Max drawdown, {label}": perf.max_drawdown,
+                    f"Worst month, {label}": perf.worst_month}
+        row["Condors"] = int(result.condor.entry.size)
+        row["Note"] = (f"ruined on {result.stats['alvh'].ruined} with ALVH" if result.stats["alvh"].ruined
+                       else f"ruined on {result.stats['none'].ruined} unhedged" if result.stats["none"].ruined
+                       else "")
+        rows.append(row)
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="t_history",
+                 column_config={c: percent for c in rows[0] if c.split(",")[0] in ("CAGR", "Max drawdown",
+                                                                                 "Worst month")})
+    st.caption(f"{m.source.capitalize()} closes {first:%Y-%m-%d} … {last:%Y-%m-%d}: each tier's condors entered "
+               f"{strategy}, held to expiry, $1,000,000 of capital, the frequency's default risk per entry, the "
+               "hedge sized to the condors' notional; costs and rules as the Backtest page's defaults. "
+               "Model-priced (the history has closes, not option quotes): " + bt.IN_SAMPLE_NOTE)
+else:
+    st.caption("Runs the Backtest page's engine for each tier in the table on the loaded history; a run made once "
+               "is kept for everyone on this server.")

@@ -22,7 +22,7 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 60
 EXAMPLES = int(os.environ.get("ALVH_FUZZ_EXAMPLES", "10"))
 PAGES = {"regime": None, "builder": "app_pages/builder.py", "backtest": "app_pages/backtest.py",
-         "hedge-lab": "app_pages/hedge-lab.py", "tiers": "app_pages/tiers.py"}
+         "hedge-lab": "app_pages/hedge-lab.py", "tiers": "app_pages/tiers.py", "learn": "app_pages/learn.py"}
 
 
 @pytest.fixture(autouse=True)

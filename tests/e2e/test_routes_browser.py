@@ -12,7 +12,7 @@ import pytest
 from tests.e2e.conftest import ROOT, start_streamlit
 
 pytestmark = pytest.mark.e2e
-NAV = "Regime|Builder|Tiers|Hedge Lab|Backtest"
+NAV = "Regime|Builder|Tiers|Hedge Lab|Backtest|Learn"
 
 #: What the browser has seen: every h1, every navigation snapshot, any "page not found".
 RECORDER = """
@@ -54,13 +54,13 @@ def readme_addresses() -> set[str]:
 
 
 def test_readme_lists_the_pages():
-    assert readme_addresses() >= {"/", "/builder", "/tiers", "/hedge-lab", "/backtest"}
+    assert readme_addresses() >= {"/", "/builder", "/tiers", "/hedge-lab", "/backtest", "/learn"}
 
 
 @pytest.mark.parametrize("address, title", [("/", "Regime"), ("/builder", "Builder"), ("/regime", "Regime"),
                                             ("/builder?t=Moderate", "Builder"), ("/regime?pin=true&vix=31", "Regime"),
                                             ("/hedge-lab?lmp=1000", "Hedge Lab"), ("/backtest?byrs=2", "Backtest"),
-                                            ("/tiers?tb=20000", "Tiers")])
+                                            ("/tiers?tb=20000", "Tiers"), ("/learn?eb=20000", "Learn")])
 def test_every_address_opens_its_page_from_the_first_paint(browser, app_url, address, title):
     assert urlparse(address).path in readme_addresses() | {"/regime"}
     context, page = _open(browser, app_url + address)
@@ -106,7 +106,7 @@ def test_pages_fit_the_screen(browser, app_url, artifacts, width, scheme):
     pages = [("/builder?t=Moderate&r=5&hz=3&sd=3", "builder"), ("/", "regime")]
     if (scheme, width) in (("dark", 1400), ("light", 390)):   # the history pages once in each theme and width
         pages += [("/backtest?byrs=3&bst=weekly", "backtest"), ("/hedge-lab?lmp=1000&lhz=20", "hedge_lab"),
-                  ("/tiers", "tiers")]
+                  ("/tiers", "tiers"), ("/learn", "learn")]
     for address, name in pages:
         context, page = _open(browser, app_url + address, viewport={"width": width, "height": 3000 if width > 1000 else 7000},
                               color_scheme=scheme)

@@ -34,7 +34,9 @@ _tier_table = st.lists(_tier, min_size=1, max_size=8, unique_by=lambda t: t.key)
 
 def _value_for(spec):
     if spec.kind == "text":
-        return {"lg": _strikes, "xl": _added, "bshp": _shape, "tt": _tier_table}[spec.key]
+        return {"lg": _strikes, "xl": _added, "bshp": _shape, "tt": _tier_table,
+                "eq": st.text("abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=60).map(lambda t: " ".join(t.split()))
+                .filter(bool)}[spec.key]
     if spec.kind == "choice":
         return st.sampled_from(spec.choices)
     if spec.kind == "bool":

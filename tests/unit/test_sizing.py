@@ -107,3 +107,28 @@ def test_tier_table_validation(tmp_path):
         load_tiers(bad)
     with pytest.raises(TierTableError):
         load_tiers(b"\x00\xff garbage")
+
+
+@pytest.mark.parametrize("selection", ["pop", "delta"])
+def test_claim_search_answers_rebuild_to_the_claimed_ratio(selection):
+    from dataclasses import replace
+
+    from alvh_core.sizing import CLAIM_WINGS, claim_search
+
+    search = claim_search(DEFAULT_MARKET, TIERS, 50_000, selection)
+    cons = TIERS[0]
+    found = 0
+    for m in MEASURES:
+        inside = {w for a, b in search.wings[m] for w in CLAIM_WINGS if a <= w <= b}
+        for w in CLAIM_WINGS:
+            ratio = compare_tiers(DEFAULT_MARKET, (replace(cons, wing_pct=w), TIERS[2]), 50_000, selection).ratio[m]
+            assert (ratio is not None and 1.8 <= ratio <= 2.2) == (w in inside), (m, w, ratio)
+            found += w in inside
+    assert found > 0
+    assert "now 0.8 %" in search.describe("max_loss", cons) or "no single change" in search.describe("max_loss", cons)
+
+
+def test_claim_search_needs_both_tiers():
+    from alvh_core.sizing import claim_search
+
+    assert claim_search(DEFAULT_MARKET, TIERS[:2], 50_000) is None
