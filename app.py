@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from alvh_core.runtime import freeze_startup_objects
-from app_pages.common import DISCLAIMER, link_notices, market_sidebar, read_page_link
+from app_pages.common import DISCLAIMER, PageDone, link_notices, market_sidebar, read_page_link, share_box
 
 freeze_startup_objects()  # once per process: the imports above live as long as the server
 
@@ -33,7 +33,12 @@ page = st.navigation([
 if page.url_path == "regime":
     _to_regime()
 notices = read_page_link(page.url_path)
+share = st.sidebar.container()
 market_sidebar()
 st.caption(DISCLAIMER)
 link_notices(notices)
-page.run()
+try:
+    page.run()
+except PageDone:  # a page that has shown all it can still gets its share link
+    pass
+share_box(share, page.url_path)

@@ -17,7 +17,7 @@ from alvh_core.history import HistoryFormatError, read_series_csv
 from alvh_core.marketdata import fetch_cboe_series
 from alvh_core.sharelink import ALL_KEYS
 from alvh_core.tiers import find_tier, load_tiers
-from app_pages.common import choice, held, keep_in_link, linked, plain
+from app_pages.common import choice, done, held, keep_in_link, linked, plain
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
 
 st.title("Backtest")
@@ -115,12 +115,12 @@ for note in notes:
     st.warning(note)
 if start >= end:
     st.error("The start must be before the end.")
-    st.stop()
+    done()
 try:
     m = window_of(market_arrays, data_key, start, end)
 except ValueError as exc:
     st.error(str(exc))
-    st.stop()
+    done()
 
 badge = {"simulated": ("violet", "Simulated market"), "live": ("green", "Live history"),
          "cache": ("blue", "Saved live history"), "file": ("blue", "Your files")}[m.source]
@@ -191,12 +191,12 @@ if strategy in replicas.REPLICAS:
     st.download_button("Download the replica (CSV)", csv.to_csv(index=False), f"{strategy}_replica.csv", "text/csv",
                        key="b_dl_replica")
     st.caption(bt.IN_SAMPLE_NOTE)
-    st.stop()
+    done()
 
 # --- condor strategies -------------------------------------------------------------------------
 if not schemes:
     st.info("Pick at least one hedge scheme (“No hedge” runs the condor alone).")
-    st.stop()
+    done()
 tier = find_tier(load_tiers(), tier_name)
 shape = None
 if st.session_state.get("bshp") is not None:
@@ -219,7 +219,7 @@ try:
         shape=shape)
 except ValueError as exc:
     st.error(f"These inputs cannot run: {exc}")
-    st.stop()
+    done()
 order = [s for s in bt.SCHEMES if s in schemes]
 run_schemes = tuple(["none"] + [s for s in order if s != "none"])
 result = kept(("run", data_key, start, end, config, run_schemes, bool(smaller)),

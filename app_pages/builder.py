@@ -39,6 +39,7 @@ from app_pages.common import (
     current_history,
     current_market,
     current_snapshot,
+    done,
     hedge_context,
     held,
     keep_in_link,
@@ -181,14 +182,14 @@ try:
 except ValueError as exc:
     if not edits.any:
         st.error(f"No position for these inputs: {exc}")
-        st.stop()
+        done()
     edit_problem = f"Your edits could not be used ({exc}): showing the tier's position."
     try:
         position = build_position(market, replace(scenario, edits=PositionEdits()), context, current_history(),
                                   vol_model, with_view=False)
     except ValueError as exc2:
         st.error(f"No position for these inputs: {exc2}")
-        st.stop()
+        done()
 
 
 def _gate_inputs() -> tuple[float, bool, str, str]:
@@ -240,7 +241,7 @@ if budget.pct_of_notional > gate.allowed_pct + 1e-9:
                     "(see the 2 % gate tab).")
         except ValueError as exc:
             st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc}")
-            st.stop()
+            done()
 else:
     keep_in_link("gov", False)
 position_panel(position, market, vol_model, edit_problem, quote_line)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import date
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 import streamlit as st
@@ -130,6 +131,37 @@ def keep_in_link(key: str, value) -> None:
     st.session_state.setdefault("_link_written", {})[key] = text
 
 
+class PageDone(Exception):
+    """A page has shown all it can for these inputs (app.py ends the run there, after the share link)."""
+
+
+def done():
+    """End the page here, like ``st.stop()``, but let app.py finish the run (the share link follows)."""
+    raise PageDone
+
+
+def page_link(url_path: str) -> str:
+    """The address of this page with every input as it is now (the share link).
+
+    The server's address comes from the browser's (``st.context.url``, without the
+    page's own path), so it is right behind a proxy or a base path too."""
+    address = str(st.context.url or "").split("?")[0].split("#")[0].rstrip("/")
+    parts = address.rsplit("/", 1)
+    if len(parts) == 2 and parts[1] in set(PAGE_KEYS) | {"home", "regime"} and "//" not in parts[1]:
+        address = parts[0] if not parts[0].endswith(":") else address
+    path = "" if url_path in ("", "home") else f"/{url_path}"
+    query = urlencode(st.query_params.to_dict(), quote_via=quote, safe=",:;@")
+    return f"{address}{path or '/'}" + (f"?{query}" if query else "")
+
+
+def share_box(box, url_path: str) -> None:
+    """The copy-link control: the page's share link, in full, with a copy button."""
+    with box:
+        st.markdown("**Share this page**", help="Copy the link with the button at its right. It opens this page "
+                    "with every input as it is now; with “Pin market data in the link” on, the market too.")
+        st.code(page_link(url_path), language=None, wrap_lines=False)  # one line: the sidebar never shifts
+
+
 def link_notices(notices: tuple[LinkNotice, ...]) -> None:
     """The parameters a link had that the page could not use, shown as
     plain text: a link cannot put its own words or links into the app."""
@@ -178,7 +210,7 @@ def numbers_first() -> None:
     st.caption("Drawing the charts and tables…")
     _paint_the_rest()
     st.session_state["_painted"] = True
-    st.stop()
+    done()
 
 
 def refresh_live() -> None:

@@ -31,7 +31,17 @@ from alvh_core.sharelink import ALL_KEYS
 from alvh_core.sizing import RiskBudget
 from alvh_core.stress import EPISODES_BY_KEY, stress_outcome
 from alvh_core.tiers import find_tier, load_tiers
-from app_pages.common import choice, current_market, current_snapshot, data_folder, hedge_context, keep_in_link, linked, money
+from app_pages.common import (
+    choice,
+    current_market,
+    current_snapshot,
+    data_folder,
+    done,
+    hedge_context,
+    keep_in_link,
+    linked,
+    money,
+)
 from app_pages.history_data import data_range, history_arrays, kept, window_of
 
 st.title("Hedge Lab")
@@ -62,7 +72,7 @@ with st.container(border=True):
                                                                "hedge and with trading smaller")
 if not schemes:
     st.info("Pick at least one hedge scheme.")
-    st.stop()
+    done()
 
 tier = find_tier(tiers, tier_name)
 context, _ = hedge_context(market, snapshot)
@@ -74,7 +84,7 @@ try:
         positions[scheme] = build_position(market, scenario, context, None, with_heat_map=False, with_view=False)
 except ValueError as exc:
     st.error(f"No position for these inputs: {exc}")
-    st.stop()
+    done()
 base = positions["none"]
 condor, n = base.condor, base.contracts
 credit_total = base.plan.metrics.credit * n

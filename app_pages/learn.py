@@ -26,6 +26,7 @@ from app_pages.common import (
     choice,
     current_market,
     current_snapshot,
+    done,
     hedge_context,
     keep_in_link,
     linked,
@@ -77,7 +78,7 @@ try:
     engine = _engine_claims(market, market_key, context, context_key, inputs, rsi, falling)
 except ValueError as exc:
     st.warning(f"The engine cannot build the examples for these inputs ({plain(exc)}).")
-    st.stop()
+    done()
 
 position = build_position(market, Scenario(tier=tier, budget=RiskBudget(notional=inputs.notional, risk_pct=None,
                                                                         dollars=inputs.risk),

@@ -21,6 +21,7 @@ from app_pages.common import (
     current_history,
     current_market,
     current_snapshot,
+    done,
     hedge_context,
     keep_in_link,
     linked,
@@ -85,7 +86,7 @@ for tier in tiers:
     except ValueError as exc:
         st.warning(plain(f"{tier.name}: no condor for these inputs ({exc})."))
 if not positions:
-    st.stop()
+    done()
 
 
 def _row(label: str, values) -> dict:
@@ -168,7 +169,7 @@ st.subheader("Each tier over history")
 m, data_key, why_not = history_arrays()
 if m is None:
     st.info(why_not)
-    st.stop()
+    done()
 strategy = choice(st.radio, "Condors entered", "tbs", horizontal=True,
                   help="How often a new condor of each tier is opened in the backtest (as on the Backtest page)")
 first, last = data_range(m)

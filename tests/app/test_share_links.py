@@ -213,3 +213,31 @@ def test_pinned_values_a_link_cannot_use_are_named_and_yes_pins():
     at = open_link("builder", {"tier": "aggressive", "t": "Moderate"})
     assert at.selectbox(key="t").value == "Moderate"
     assert "tier was also given as t" in " ".join(_link_warnings(at))
+
+
+@pytest.mark.parametrize("page, params, key, value, expected", [
+    ("builder", {"t": "Aggressive"}, "r", 2.0, "r=2"),
+    ("tiers", {"tb": "20000"}, "tn", 500_000.0, "tn=500000"),
+    ("learn", {"eb": "20000"}, "en", 250_000.0, "en=250000"),
+    ("backtest", {"byrs": "2"}, "bcap", 50_000.0, "bcap=50000"),
+    ("hedge-lab", {"lmp": "1000"}, "ln", 2_000_000.0, "ln=2000000"),
+])
+def test_every_page_shows_its_share_link_with_the_inputs_as_they_are_now(page, params, key, value, expected):
+    at = open_link(page, params)
+    links = [c.value for c in at.sidebar.code]
+    path = "/" if page == "regime" else f"/{page}"
+    assert links == [f"{path}?" + "&".join(f"{k}={v}" for k, v in params.items())], links
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception
+    link = at.sidebar.code[0].value
+    assert link.startswith(f"{path}?") and expected in link and all(f"{k}={v}" in link for k, v in params.items())
+    # The link, opened in a fresh session, shows the same page with the same inputs.
+    again = open_link(page, dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&")))
+    assert again.number_input(key=key).value == value
+    assert again.sidebar.code[0].value == link
+
+
+def test_the_regime_page_link_pins_the_market():
+    at = open_link("regime", {"pin": "true", "vix": "31"})
+    link = at.sidebar.code[0].value
+    assert link.startswith("/?pin=true&vix=31") and "spx=" in link
