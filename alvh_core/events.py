@@ -7,6 +7,7 @@ range: asking about a date past it says "unknown", never "no event".
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -79,8 +80,19 @@ class EventCalendar:
 
 
 def load_events(path: str | Path | None = None) -> EventCalendar:
-    """The calendar from ``events.csv`` (or another file of the same layout)."""
-    frame = pd.read_csv(path or EVENTS_FILE, comment="#", dtype=str)
+    """The calendar from ``events.csv`` (or another file of the same layout); the built-in one is read once."""
+    if path is None:
+        return _default_events()
+    return _read_events(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_events() -> EventCalendar:
+    return _read_events(EVENTS_FILE)
+
+
+def _read_events(path: str | Path) -> EventCalendar:
+    frame = pd.read_csv(path, comment="#", dtype=str)
     events = tuple(EventDay(pd.Timestamp(r.date).date(), r.event, r.detail if isinstance(r.detail, str) else "")
                    for r in frame.itertuples())
     coverage = {}

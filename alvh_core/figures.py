@@ -252,7 +252,7 @@ def vix_history_figure(panel, start, low_max: float, high_min: float) -> go.Figu
                            fillcolor=REGIME_COLORS[name], opacity=0.10, line=dict(width=0), layer="below"))
         notes.append(dict(xref="paper", yref="y", x=0.0, y=y1, yanchor="top", xanchor="left", text=name,
                           showarrow=False, font=dict(size=11)))
-    trace = dict(type="scatter", mode="lines", x=vix.index, y=vix.to_numpy(float), name="VIX",
+    trace = dict(type="scatter", mode="lines", x=vix.index.to_numpy(), y=vix.to_numpy(float), name="VIX",
                  line=dict(color=CONDOR_COLOR, width=1.8), hovertemplate="%{x|%Y-%m-%d}<br>VIX %{y:.2f}<extra></extra>")
     return _figure([trace], "VIX with the regime bands", "Date", "VIX (vol points)", shapes, notes,
                    yaxis=dict(tickformat=".0f", range=[0, top]))
@@ -319,9 +319,23 @@ def _dated(index, values, name: str, color: str, dash: str = "solid", fmt: str =
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>{name}: %{{y:{fmt}}}<extra></extra>")
 
 
+#: Above this many days a chart of a whole history draws one point a week (the screen has fewer pixels).
+CHART_DAYS = 2_500
+
+
+def _weekly(frame, how: str = "last"):
+    """A long daily frame as one row a week (its last value, or its lowest); a short one as it is."""
+    if len(frame) <= CHART_DAYS:
+        return frame
+    weeks = frame.resample("W-FRI")
+    return (weeks.min() if how == "min" else weeks.last()).dropna(how="all")
+
+
 def equity_figure(equity, labels: dict, title: str, log: bool = True) -> go.Figure:
-    """Daily account value by scheme (dollars; log scale by default: equal moves look equal)."""
-    traces = [_dated(equity.index, equity[col], labels.get(col, col), SCHEME_COLORS.get(col, NEUTRAL_COLOR),
+    """Account value by scheme (dollars; log scale by default: equal moves look equal); a history longer
+    than ten years is drawn at the week's last close."""
+    equity = _weekly(equity)
+    traces = [_dated(equity.index.to_numpy(), equity[col], labels.get(col, col), SCHEME_COLORS.get(col, NEUTRAL_COLOR),
                      "dash" if col == "smaller" else "solid") for col in equity.columns]
     return _figure(traces, title, "Date", "Account value ($, log scale)" if log else "Account value ($)",
                    yaxis=dict(type="log" if log else "linear", zeroline=False))
@@ -329,12 +343,10 @@ def equity_figure(equity, labels: dict, title: str, log: bool = True) -> go.Figu
 
 def drawdown_figure(equity, labels: dict) -> go.Figure:
     """Fall from the running peak by scheme, % of the peak."""
-    traces = []
-    for col in equity.columns:
-        values = equity[col].clip(lower=1.0)
-        fall = -100.0 * (1.0 - values / values.cummax())
-        traces.append(_dated(equity.index, fall, labels.get(col, col), SCHEME_COLORS.get(col, NEUTRAL_COLOR),
-                             "dash" if col == "smaller" else "solid", fmt=".1f"))
+    values = equity.clip(lower=1.0)
+    falls = _weekly(-100.0 * (1.0 - values / values.cummax()), how="min")   # each week's deepest point
+    traces = [_dated(falls.index.to_numpy(), falls[col], labels.get(col, col), SCHEME_COLORS.get(col, NEUTRAL_COLOR),
+                     "dash" if col == "smaller" else "solid", fmt=".1f") for col in falls.columns]
     return _figure(traces, "Drawdown from the running peak", "Date", "Drawdown (% of peak)",
                    yaxis=dict(tickformat=".0f", ticksuffix=" %"))
 

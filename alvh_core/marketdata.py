@@ -57,8 +57,8 @@ CBOE_URL = "https://cdn.cboe.com/api/global/us_indices/daily_prices/{symbol}_His
 CBOE_SYMBOLS = {"VIX": "vix", "VIX9D": "vix9d", "VIX3M": "vix3m", "VIX6M": "vix6m", "VVIX": "vvix",
                 "CNDR": "cndr", "VXTH": "vxth", "PUT": "put", "BXM": "bxm"}
 DEFAULT_TIMEOUT = 6.0
-HISTORY_TTL = 6 * 3600.0    # seconds
-QUOTE_TTL = 15 * 60.0
+HISTORY_TTL = 6 * 3600.0    # seconds (ALVH_HISTORY_TTL overrides, for a server that wants it otherwise)
+QUOTE_TTL = 15 * 60.0       # (ALVH_QUOTE_TTL)
 CHAIN_TTL = 30 * 60.0
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
@@ -80,6 +80,15 @@ class FetchResult:
 def offline_requested() -> bool:
     """``ALVH_OFFLINE=1`` turns every live source off (no request is made)."""
     return os.environ.get("ALVH_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def ttl_from_env(name: str, default: float) -> float:
+    """A feed's TTL, seconds: ``default`` unless the environment sets ``name`` (5 s to a week)."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return min(max(value, 5.0), 7 * 86400.0) if np.isfinite(value) else default
 
 
 def _now() -> str:
@@ -147,6 +156,9 @@ def yahoo_download(tickers: list[str], period: str = "2y", timeout: float = DEFA
     frame; its output is captured here (so the terminal and the logs stay
     clean) and an empty result with logged errors becomes a ``YahooError``.
     """
+    stub = os.environ.get("ALVH_UPSTREAM_STUB", "").strip()
+    if stub:
+        return _stub_download(Path(stub), tickers, period)
     import yfinance as yf
 
     captured = io.StringIO()
@@ -168,6 +180,22 @@ def yahoo_download(tickers: list[str], period: str = "2y", timeout: float = DEFA
     if (frame is None or frame.empty or frame.isna().all().all()) and text.strip():
         raise YahooError(text.strip().splitlines()[-1][:300] + (" (rate limit)" if "Rate" in text else ""))
     return frame
+
+
+def _stub_download(folder: Path, tickers: list[str], period: str) -> pd.DataFrame:
+    """A stand-in for Yahoo (``ALVH_UPSTREAM_STUB=<folder>``, for load tests): ``panel.csv`` in the folder
+    (date plus panel columns) served in yfinance's layout after a network-like pause, and every request
+    written as one line to ``requests.log`` there, so a test can count what reached "upstream"."""
+    with open(folder / "requests.log", "a", encoding="utf-8") as log:   # one short line: appends stay whole
+        log.write(f"{time.time():.3f} {os.getpid()} {period}\n")
+    time.sleep(0.3)
+    panel = pd.read_csv(folder / "panel.csv", index_col=0, parse_dates=True)
+    if period == "5d":
+        panel = panel.tail(5)
+    columns = {c: t for t, c in YAHOO_TICKERS.items()}
+    closes = panel[[c for c in panel.columns if c in columns]].rename(columns=columns)
+    closes.columns = pd.MultiIndex.from_product([["Close"], closes.columns], names=["Price", "Ticker"])
+    return closes
 
 
 def fetch_yahoo_history(period: str = "2y", downloader: Callable[..., pd.DataFrame] | None = None,
@@ -368,8 +396,10 @@ class LiveFeed:
                  backoff: tuple[float, ...] = BACKOFF, deadline: float = FETCH_DEADLINE,
                  clock: Callable[[], float] = time.monotonic,
                  on_success: Callable[[FetchResult], object] | None = None,
-                 shared_file: Path | None = None) -> None:
+                 shared_file: Path | None = None, shared_copy: str | None = None) -> None:
         self.name, self.fetch, self.ttl, self.shared_file = name, fetch, ttl, shared_file
+        #: The saved copy (in ``shared_file``'s folder) another process sharing it may have downloaded.
+        self.shared_copy = shared_copy
         self.backoff, self.deadline, self.clock, self.on_success = backoff, deadline, clock, on_success
         self.upstream_calls = 0
         self._lock = threading.Lock()
@@ -386,20 +416,42 @@ class LiveFeed:
         self._done.set()
 
     # the download itself, in its own thread
-    def _run(self) -> None:
+    def _shared_fresh(self) -> tuple[FetchResult, float] | None:
+        """(the copy another process sharing the cache folder downloaded, its age in seconds) when it is
+        younger than the TTL."""
+        if self.shared_file is None or self.shared_copy is None:
+            return None
+        saved = load_last_good(self.shared_copy, self.shared_file.parent)
         try:
-            result = self.fetch()
-        except Exception as exc:  # a fetch function should not raise; if it does, it is a failure
-            result = FetchResult("network", message=f"{self.name}: {exc.__class__.__name__}")
-        if result.ok and self.on_success is not None:
-            try:
-                self.on_success(result)
-            except Exception:  # saving a copy is a convenience, never a failure of the fetch
-                logging.getLogger(__name__).exception("saving the live copy failed")
+            age = time.time() - datetime.fromisoformat(saved.fetched_at).timestamp()
+        except (TypeError, ValueError):
+            return None
+        if not saved.ok or not 0 <= age < self.ttl:
+            return None
+        return FetchResult("ok", saved.frame, saved.message, "live", saved.fetched_at), age
+
+    def _run(self) -> None:
+        age = 0.0
+        with _folder_lock(self.shared_file, self.name):   # one download at a time among the processes
+            shared = self._shared_fresh()
+            if shared is not None:
+                result, age = shared
+                with self._lock:
+                    self.upstream_calls -= 1   # counted when it started: this one never went upstream
+            else:
+                try:
+                    result = self.fetch()
+                except Exception as exc:  # a fetch function should not raise; if it does, it is a failure
+                    result = FetchResult("network", message=f"{self.name}: {exc.__class__.__name__}")
+                if result.ok and self.on_success is not None:
+                    try:
+                        self.on_success(result)
+                    except Exception:  # saving a copy is a convenience, never a failure of the fetch
+                        logging.getLogger(__name__).exception("saving the live copy failed")
         with self._lock:
             now = self.clock()
             if result.ok:
-                self._good, self._good_at, self._failure, self._failures = result, now, None, 0
+                self._good, self._good_at, self._failure, self._failures = result, now - age, None, 0
                 self._retry_at = -np.inf
             elif not self._overdue:  # an overdue download was already counted as a failure
                 self._fail(result, now)
@@ -472,6 +524,34 @@ class LiveFeed:
         return self._done.wait(timeout)
 
 
+@contextlib.contextmanager
+def _folder_lock(shared_file: Path | None, name: str):
+    """Hold ``<folder>/<name>.lock`` (an OS file lock) while one process downloads ``name``: the others
+    wait, then find its fresh copy.  Without a writable folder (or file locks) each process goes alone."""
+    if shared_file is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # no POSIX file locks here
+        yield
+        return
+    slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower())
+    try:
+        shared_file.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(shared_file.parent / f"live-{slug}.lock", "a+")
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
 def _read_backoff(path: Path | None, name: str) -> tuple[float, FetchResult] | None:
     """(wall-clock time until which ``name`` is backed off, its failure), if any."""
     if path is None:
@@ -519,9 +599,12 @@ class LiveMarket:
         feed_options.setdefault("deadline", fetch_deadline())
         self.history = LiveFeed("Yahoo/Cboe history",
                                 history_fetch or (lambda: fetch_live_panel(period="max", timeout=10.0)),
-                                HISTORY_TTL, on_success=lambda r: save_last_good("yahoo", r), **feed_options)
+                                ttl_from_env("ALVH_HISTORY_TTL", HISTORY_TTL),
+                                on_success=lambda r: save_last_good("yahoo", r), shared_copy="yahoo", **feed_options)
         self.quotes = LiveFeed("Yahoo quotes", quotes_fetch or (lambda: fetch_live_panel(period="5d")),
-                               QUOTE_TTL, **feed_options)
+                               ttl_from_env("ALVH_QUOTE_TTL", QUOTE_TTL),
+                               on_success=lambda r: save_last_good("yahoo-quotes", r), shared_copy="yahoo-quotes",
+                               **feed_options)
 
     def poke(self) -> None:
         """Start whatever download is due (quotes only once there is a history)."""

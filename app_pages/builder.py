@@ -29,7 +29,7 @@ from alvh_core.fitted import SLIPPAGE_DEPTH
 from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
 from alvh_core.management import Rules, exit_day, roll_calendar, trigger_levels
 from alvh_core.payoff import BOOK_GREEK_ROWS, book_greeks, payoff_curves, pnl_dates, pnl_table
-from alvh_core.position import Scenario, build_position, horizon_view
+from alvh_core.position import Scenario, horizon_view
 from alvh_core.sharelink import MAX_DAYS
 from alvh_core.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
 from alvh_core.ticket import ticket_rows
@@ -47,6 +47,7 @@ from app_pages.common import (
     money,
     numbers_first,
     plain,
+    shared_position,
 )
 from app_pages.position_editor import chain_for, current_edits, position_panel, scenario_files
 
@@ -178,15 +179,15 @@ vol_model = market.vol_model()
 edit_problem = ""
 try:
     # The date-dependent views are drawn by the two fragments below.
-    position = build_position(market, scenario, context, current_history(), vol_model, with_view=False)
+    position = shared_position(market, scenario, context, current_history(), vol_model)
 except ValueError as exc:
     if not edits.any:
         st.error(f"No position for these inputs: {exc}")
         done()
     edit_problem = f"Your edits could not be used ({exc}): showing the tier's position."
     try:
-        position = build_position(market, replace(scenario, edits=PositionEdits()), context, current_history(),
-                                  vol_model, with_view=False)
+        position = shared_position(market, replace(scenario, edits=PositionEdits()), context, current_history(),
+                                   vol_model)
     except ValueError as exc2:
         st.error(f"No position for these inputs: {exc2}")
         done()
@@ -233,9 +234,9 @@ if budget.pct_of_notional > gate.allowed_pct + 1e-9:
         capped = (replace(budget, risk_pct=gate.allowed_pct) if budget.risk_pct is not None
                   else replace(budget, dollars=budget.notional * gate.allowed_pct / 100.0))
         try:
-            position = build_position(market, replace(scenario, budget=capped,
-                                                      edits=scenario.edits if not edit_problem else PositionEdits()),
-                                      context, current_history(), vol_model, with_view=False)
+            position = shared_position(market, replace(scenario, budget=capped,
+                                                       edits=scenario.edits if not edit_problem else PositionEdits()),
+                                       context, current_history(), vol_model)
             budget = capped
             st.info(f"Sized at {gate.allowed_pct:g} % of notional, not the {budget_pct_asked:.2f} % asked: {why} "
                     "(see the 2 % gate tab).")

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections import OrderedDict
+from dataclasses import replace
 from datetime import date
 from urllib.parse import quote, urlencode
 
@@ -560,3 +563,36 @@ def held(key: str, default):
     a widget mounted late shows the value it was declared with, not one the session state (or a
     link) gave it."""
     return st.session_state.pop(key, default)
+
+
+# --- positions, shared by every session of this server ---------------------------------------
+
+KEPT_POSITIONS = 256
+
+
+@st.cache_resource(show_spinner=False)
+def _positions() -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def shared_position(market: MarketState, scenario, context, history, vol_model):
+    """``build_position`` for these inputs, built once for the whole server: a group looking at the same
+    market and tier shares one (positions are immutable).  Errors are not kept."""
+    from alvh_core.position import build_position
+
+    quotes = scenario.quotes
+    panel = None if history is None else history.panel
+    key = (market, replace(scenario, quotes=None),
+           None if quotes is None else (quotes.source, quotes.quote_date, len(quotes.frame)), context,
+           None if panel is None else (id(panel), len(panel), str(panel.index[-1]) if len(panel) else ""))
+    store, lock = _positions()
+    with lock:
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    position = build_position(market, scenario, context, history, vol_model, with_view=False)
+    with lock:
+        store[key] = position
+        while len(store) > KEPT_POSITIONS:
+            store.popitem(last=False)
+    return position

@@ -126,6 +126,21 @@ def test_live_data_arrives_in_the_background_through_the_yfinance_seam(monkeypat
     at.run()
     assert sorted(calls) == ["5d", "max"]  # history and quotes once each; reruns are served from memory
 
+    _clear_caches()   # a second server process on the same cache folder, within the TTL: no request of its own
+    at = _run()
+    assert live_market().wait(10)
+    at.run()
+    assert "Data: live" in _badge(at) and sorted(calls) == ["5d", "max"]
+
+    # Hours later the saved copies are past their TTL, and Yahoo rate-limits.
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    for name in ("yahoo", "yahoo-quotes"):
+        meta = json.loads((tmp_path / f"{name}.json").read_text())
+        meta["fetched_at"] = (datetime.now(UTC) - timedelta(hours=7)).isoformat()
+        (tmp_path / f"{name}.json").write_text(json.dumps(meta))
+
     def rate_limited(tickers, period="2y", timeout=6.0):
         from yfinance.exceptions import YFRateLimitError
 

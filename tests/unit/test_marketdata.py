@@ -3,9 +3,12 @@ shaped like Cboe's, including their failures.  The network stays blocked."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import urllib.error
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -235,9 +238,10 @@ def test_a_download_that_never_answers_is_reported_and_not_stacked():
     assert not feed.poke() and feed.upstream_calls == 1
     hang.set()
     assert feed.wait(5)
-    assert feed.status().failure.status == "timeout" and feed.poke() and feed.upstream_calls == 2
+    assert feed.status().failure.status == "timeout" and feed.poke()
     hang.set()
     feed.wait(5)
+    assert feed.upstream_calls == 2
 
 
 def test_live_market_lays_quotes_over_history_and_says_what_it_is_doing(monkeypatch, tmp_path):
@@ -373,3 +377,51 @@ def test_the_saved_copy_is_validated_when_written(tmp_path):
     assert save_last_good("yahoo", FetchResult("ok", frame), tmp_path) is not None
     back = load_last_good("yahoo", tmp_path)
     assert back.ok and len(back.frame) == 4 and not back.message
+
+
+def test_processes_sharing_a_cache_folder_download_once_per_ttl(tmp_path):
+    """Two feeds as two server processes would hold them: the second finds the first one's fresh copy."""
+    shared = tmp_path / "live-backoff.json"
+    calls = []
+
+    def feed(name: str) -> LiveFeed:
+        def fetch():
+            calls.append(name)
+            time.sleep(0.2)   # the download takes a while: the other process waits on the folder's lock
+            return FetchResult("ok", normalise_yahoo(yahoo_frame()), fetched_at=datetime.now(UTC).isoformat())
+        return LiveFeed("history", fetch, ttl=100, shared_file=shared, shared_copy="yahoo",
+                        on_success=lambda r: save_last_good("yahoo", r, tmp_path))
+
+    one, two = feed("one"), feed("two")
+    assert one.poke() and two.poke()          # both due at once
+    assert one.wait(5) and two.wait(5)
+    assert len(calls) == 1 and one.upstream_calls + two.upstream_calls == 1
+    assert one.status().good is not None and two.status().good is not None
+    assert not one.poke() and not two.poke()  # both fresh now
+
+
+def test_two_server_processes_make_one_upstream_request(tmp_path):
+    """Real processes, the Yahoo stand-in counting requests: one history and one quotes download in all."""
+    import subprocess
+    import sys
+
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    panel = normalise_yahoo(yahoo_frame())
+    panel.to_csv(stub / "panel.csv", index_label="date")
+    script = ("from alvh_core.marketdata import LiveMarket\n"
+              "m = LiveMarket()\n"
+              "for _ in range(3):\n"
+              "    m.poke(); m.wait(20)\n"
+              "print(m.result().status, m.history.upstream_calls, m.quotes.upstream_calls)\n")
+    env = {**os.environ, "ALVH_UPSTREAM_STUB": str(stub), "ALVH_CACHE_DIR": str(tmp_path / "cache"),
+           "ALVH_OFFLINE": "", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert all(out[0] in ("ok", "partial") for out in outputs), outputs
+    requests = (stub / "requests.log").read_text().splitlines()
+    periods = sorted(line.split()[2] for line in requests)
+    assert periods == ["5d", "max"], requests         # one history, one quotes request between the two
+    assert sum(int(out[1]) + int(out[2]) for out in outputs) == 2

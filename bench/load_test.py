@@ -1,0 +1,318 @@
+"""Many users on one server: a group's traffic, timed where the server does the work.
+
+    python bench/load_test.py [--sessions 20] [--seconds 90] [--think 5,15] [--processes 1|2]
+                              [--ttl 30] [--browsers 0] [--json FILE]
+
+Starts ``streamlit run app.py`` on 127.0.0.1 (``--processes 2``: two servers
+sharing one cache folder, the sessions split between them) with live data on
+and Yahoo replaced by a local stand-in that serves the real history
+(``ALVH_DATA_DIR``, else a simulated one) and logs every request, the feeds'
+TTLs the servers' own (``--ttl`` sets a shorter one, so that a bounded run spans several).  Then
+``--sessions`` users, each on its own websocket speaking the app's protocol
+(``bench/streamclient.py``), open Regime, then the Builder, and until the time
+is up change the tier, move the horizon slider, open the Backtest page and come
+back, pausing ``--think`` seconds (uniform) between actions as people do.
+``--browsers N`` adds N headless Chromium contexts doing the same through the
+pages themselves (their latency includes the browsers' own CPU on this
+machine, and the browsers take CPU from the server: time the server with
+``--browsers 0`` and the browsers with ``--sessions 0``).
+
+Reports, as a Markdown table: each script run's time on the server (request to
+"finished": what SPEC 11's "page rerun" means) as p50/p95, by action and in
+all; what a user waits for an action (with the first-paint tick); errors
+(exceptions, error boxes, failed or dropped sessions: must be 0); upstream
+requests by feed against the TTL's allowance; and each server's memory idle,
+at the end, and per added session.  Exits 1 when an error was seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from streamclient import StreamSession  # noqa: E402
+
+from alvh_core.marketdata import QUOTE_TTL  # noqa: E402
+
+TIERS = ("Conservative", "Moderate", "Aggressive")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(env_extra: dict, log: Path) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on 127.0.0.1, its output to ``log`` (a pipe nobody reads would fill up)."""
+    port = _free_port()
+    env = {**os.environ, "YF_DISABLE_CURL_CFFI": "1", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env_extra}
+    handle = open(log, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+                             str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not start within 90 s (see {log})")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, MB (Linux /proc)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, seconds (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def stub_folder(folder: Path) -> Path:
+    """The Yahoo stand-in's data: the real history when ALVH_DATA_DIR has it, else a simulated one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = os.environ.get("ALVH_DATA_DIR", "")
+    panel = None
+    if data:
+        try:
+            from alvh_core.history import load_history_folder
+
+            panel = load_history_folder(data).panel
+        except Exception:  # no usable files: fall back to the simulated market
+            panel = None
+    if panel is None:
+        from alvh_core.simulate import simulated_panel
+
+        panel = simulated_panel(years=10.0, seed=7)
+    panel.to_csv(folder / "panel.csv", index_label="date")
+    (folder / "requests.log").write_text("")
+    return folder
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runs: dict[str, list[float]] = {}
+        self.waits: dict[str, list[float]] = {}
+        self.problems: list[str] = []
+        self.actions = 0
+
+    def add(self, label: str, load) -> None:
+        with self.lock:
+            self.actions += 1
+            self.runs.setdefault(label, []).extend(r.seconds for r in load.runs)
+            self.waits.setdefault(label, []).append(load.seconds)
+            self.problems += [f"{label}: exception {e}" for e in load.exceptions]
+            self.problems += [f"{label}: error box {e}" for e in load.errors]
+
+    def fail(self, text: str) -> None:
+        with self.lock:
+            self.problems.append(text)
+
+
+def user(url: str, until: float, think: tuple[float, float], rec: Recorder, seed: int) -> None:
+    """One person: Regime, then the Builder; tier changes, slider moves, a look at the Backtest page."""
+    rng = random.Random(seed)
+    try:
+        session = StreamSession(url)
+    except Exception as exc:
+        rec.fail(f"session {seed}: could not connect ({exc.__class__.__name__})")
+        return
+    try:
+        rec.add("open Regime", session.open("/"))
+        rec.add("open Builder", session.open(f"/builder?t={rng.choice(TIERS)}"))
+        horizon = 0
+        while time.time() < until:
+            time.sleep(rng.uniform(*think))
+            if time.time() >= until:
+                break
+            pick = rng.random()
+            if pick < 0.35:
+                rec.add("tier change", session.set("t", "string", rng.choice(TIERS)))
+            elif pick < 0.8:
+                horizon = (horizon + rng.choice((1, 2, 3))) % 15
+                rec.add("horizon slider", session.set("hz", "doubles", [float(horizon)]))
+            else:
+                rec.add("open Backtest", session.open(f"/backtest?bst={rng.choice(('daily', 'weekly'))}"))
+                time.sleep(rng.uniform(*think))
+                rec.add("open Builder", session.open(f"/builder?t={rng.choice(TIERS)}"))
+                horizon = 0
+    except Exception as exc:
+        rec.fail(f"session {seed}: {exc.__class__.__name__}: {str(exc)[:200]}")
+    finally:
+        session.close()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
+
+
+def warm(url: str) -> None:
+    """One visitor first, not counted: the server's first runs fill its caches."""
+    session = StreamSession(url)
+    try:
+        for address in ("/", "/builder?t=Moderate", "/backtest?bst=daily", "/backtest?bst=weekly", "/builder"):
+            session.open(address)
+    finally:
+        session.close()
+
+
+def run(args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="alvh-load-"))
+    stub = stub_folder(work / "stub")
+    cache = work / "cache"
+    env = {"ALVH_UPSTREAM_STUB": str(stub), "ALVH_CACHE_DIR": str(cache), "ALVH_OFFLINE": "", "ALVH_DATA_DIR": ""}
+    if args.ttl:   # shorter than the servers' own (6 h of history, 15 min of quotes): several TTLs in one run
+        env |= {"ALVH_HISTORY_TTL": str(args.ttl), "ALVH_QUOTE_TTL": str(args.ttl)}
+    servers = [launch(env, work / f"server{i}.log") for i in range(args.processes)]
+    try:
+        started = time.time()
+        for _, url in servers:
+            warm(url)
+        idle = [rss_mb(p.pid) for p, _ in servers]
+        cpu0 = [cpu_seconds(p.pid) for p, _ in servers]
+        own0 = time.process_time()
+        t_start = time.time()
+        rec = Recorder()
+        until = time.time() + args.seconds + args.ramp
+        threads = [threading.Thread(target=user, args=(servers[i % len(servers)][1], until, args.think, rec, i),
+                                    daemon=True) for i in range(args.sessions)]
+        browser_result = {}
+        for t in threads:   # people arrive over the ramp, not in the same instant
+            t.start()
+            time.sleep(args.ramp / max(1, len(threads)))
+        if args.browsers:
+            from browser_load import browsers
+
+            browser_result = browsers([u for _, u in servers], args.browsers, until, args.think, args.ramp)
+        for t in threads:
+            t.join(timeout=args.seconds + 300)
+        if any(t.is_alive() for t in threads):
+            rec.fail("a session did not finish within 5 minutes of the end")
+        end = [rss_mb(p.pid) for p, _ in servers]
+        busy = [(cpu_seconds(p.pid) - c) / (time.time() - t_start) for (p, _), c in zip(servers, cpu0, strict=True)]
+        own = (time.process_time() - own0) / (time.time() - t_start)
+        elapsed = time.time() - started
+        lines = [line.split() for line in (stub / "requests.log").read_text().splitlines() if line.strip()]
+        for p, _ in servers:
+            if p.poll() is not None:
+                rec.fail(f"server {p.pid} exited with {p.returncode}")
+    finally:
+        for p, _ in servers:
+            p.terminate()
+        for p, _ in servers:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    all_runs = [x for v in rec.runs.values() for x in v]
+    ttl = args.ttl or QUOTE_TTL
+    allowance = int(elapsed // ttl) + 1
+    result = {
+        "sessions": args.sessions, "processes": args.processes, "seconds": args.seconds, "ramp": args.ramp,
+        "think": list(args.think),
+        "actions": rec.actions, "runs": len(all_runs),
+        "rerun_p50": pct(all_runs, 0.5), "rerun_p95": pct(all_runs, 0.95), "rerun_max": max(all_runs, default=0.0),
+        "by_action": {k: {"runs": len(v), "p50": pct(v, 0.5), "p95": pct(v, 0.95),
+                          "wait_p50": pct(rec.waits[k], 0.5), "wait_p95": pct(rec.waits[k], 0.95)}
+                      for k, v in sorted(rec.runs.items())},
+        "errors": rec.problems,
+        "upstream": {"history": sum(1 for line in lines if line[2] == "max"),
+                     "quotes": sum(1 for line in lines if line[2] == "5d"),
+                     "allowance_per_feed": allowance, "ttl": ttl, "elapsed": round(elapsed, 1),
+                     "by_process": sorted({line[1] for line in lines})},
+        "memory_mb": {"idle": idle, "end": end,
+                      "per_session": [(e - i) / max(1, len(threads[k::len(servers)]))
+                                      for k, (i, e) in enumerate(zip(idle, end, strict=True))]},
+        "browsers": browser_result,
+        "rerun_target_met": bool(all_runs) and pct(all_runs, 0.95) <= 1.0,
+        "cpu": {"servers": busy, "load_client": own},
+    }
+    result["ok"] = (not rec.problems and result["upstream"]["history"] <= allowance
+                    and result["upstream"]["quotes"] <= allowance and not browser_result.get("errors"))
+    return result
+
+
+def table(r: dict) -> str:
+    rows = ["| measure | p50 | p95 | note |", "|---|---|---|---|"]
+    if r["runs"]:
+        rows.append(f"| server rerun, every run ({r['runs']:,} runs, {r['actions']:,} actions) | {r['rerun_p50']:.3f} s "
+                    f"| {r['rerun_p95']:.3f} s | target p95 ≤ 1 s: {'met' if r['rerun_p95'] <= 1 else 'missed'} |")
+    for name, a in r["by_action"].items():
+        rows.append(f"| … {name} ({a['runs']} runs) | {a['p50']:.3f} s | {a['p95']:.3f} s | user waits "
+                    f"{a['wait_p50']:.2f} / {a['wait_p95']:.2f} s |")
+    up = r["upstream"]
+    rows.append(f"| upstream requests in {up['elapsed']:.0f} s, TTL {up['ttl']:g} s | history {up['history']}, "
+                f"quotes {up['quotes']} | allowance {up['allowance_per_feed']} each | from "
+                f"{len(up['by_process'])} of {r['processes']} process(es) |")
+    mem = r["memory_mb"]
+    per = (" | per added session " + ", ".join(f"{m:.1f} MB" for m in mem["per_session"])) if r["sessions"] else " |"
+    rows.append("| server memory | idle " + ", ".join(f"{m:.0f} MB" for m in mem["idle"]) + " | end "
+                + ", ".join(f"{m:.0f} MB" for m in mem["end"]) + per + " |")
+    if r["browsers"]:
+        b = r["browsers"]
+        rows.append(f"| Chromium contexts: action to update ({b['actions']} actions in {b['contexts']} contexts) | "
+                    f"{b['p50']:.2f} s | {b['p95']:.2f} s | page loads {b['load_p50']:.1f} / {b['load_p95']:.1f} s; "
+                    f"errors {len(b['errors'])} |")
+    rows.append("| CPU, cores busy over the run | servers " + ", ".join(f"{c:.2f}" for c in r["cpu"]["servers"])
+                + f" | this client {r['cpu']['load_client']:.2f} | |")
+    rows.append(f"| errors | {len(r['errors'])} | | {'; '.join(r['errors'][:3]) or 'none'} |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=90.0)
+    parser.add_argument("--think", type=lambda t: tuple(float(x) for x in t.split(",")), default=(5.0, 15.0))
+    parser.add_argument("--processes", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--ramp", type=float, default=20.0, help="seconds over which the sessions arrive")
+    parser.add_argument("--ttl", type=float, default=0.0,
+                        help="the feeds' TTL for this run, seconds (0: the servers' own, 6 h and 15 min)")
+    parser.add_argument("--browsers", type=int, default=0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    result = run(args)
+    print(f"{args.sessions} sessions arriving over {args.ramp:g} s on {args.processes} server process(es), then "
+          f"{args.seconds:g} s; think {args.think[0]:g}–{args.think[1]:g} s\n")
+    print(table(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1, default=str))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

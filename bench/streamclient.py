@@ -1,0 +1,169 @@
+"""A Streamlit session without a browser: the app's own websocket protocol, spoken from Python.
+
+The load test uses it to time what the server does (each script run, from the
+request to the server's "finished") apart from what a browser does with the
+result.  A session opens a page by its address, sets widgets by their keys and
+follows the app's first-paint tick (a fragment that reruns the page a second
+after its headline numbers), the way the browser does.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
+
+FINISHED = ForwardMsg.ScriptFinishedStatus
+#: Element types that are widgets carrying an ``id`` (the ones the load test sets).
+WIDGETS = ("selectbox", "slider", "number_input", "radio", "checkbox", "toggle", "text_input", "multiselect",
+           "segmented_control", "button", "date_input")
+
+
+@dataclass
+class Run:
+    """One script run as the session saw it."""
+
+    seconds: float                      # request sent → the server's "script finished"
+    exceptions: list = field(default_factory=list)
+    errors: list = field(default_factory=list)   # st.error boxes
+    elements: int = 0
+
+
+@dataclass
+class PageLoad:
+    """A page opened or changed: every run it took (the first-paint tick included)."""
+
+    runs: list
+    seconds: float                      # first request → the last run finished (what a user waits for)
+
+    @property
+    def exceptions(self) -> list:
+        return [e for r in self.runs for e in r.exceptions]
+
+    @property
+    def errors(self) -> list:
+        return [e for r in self.runs for e in r.errors]
+
+
+class StreamSession:
+    """One websocket session on ``base_url`` (http://host:port)."""
+
+    def __init__(self, base_url: str, timeout: float = 120.0) -> None:
+        parts = urlparse(base_url)
+        self.timeout = timeout
+        self.ws = connect(f"ws://{parts.netloc}/_stcore/stream", subprotocols=["streamlit"], max_size=None,
+                          open_timeout=timeout, close_timeout=2).__enter__()   # closed in close()
+        self.widget_ids: dict[str, str] = {}     # user key -> widget id
+        self.options: dict[str, list[str]] = {}  # user key -> a selectbox's or radio's option labels
+        self.states: dict[str, object] = {}      # widget id -> (kind, value) sent with every rerun
+        self.fragments: dict[str, str] = {}      # user key -> the fragment the widget lives in ("" = none)
+        self.page = ""
+        self.query = ""
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except Exception:  # closing a dead socket is not the test's business
+            pass
+
+    # --- protocol ----------------------------------------------------------------------------
+    def _send(self, fragment_id: str = "", auto: bool = False) -> None:
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = self.query
+        state.page_name = self.page
+        state.is_auto_rerun = auto
+        if fragment_id:
+            state.fragment_id = fragment_id
+        for wid, (kind, value) in self.states.items():
+            w = state.widget_states.widgets.add()
+            w.id = wid
+            if kind == "string":
+                w.string_value = value
+            elif kind == "double":
+                w.double_value = value
+            elif kind == "int":
+                w.int_value = value
+            elif kind == "doubles":
+                w.double_array_value.data.extend(value)
+            elif kind == "bool":
+                w.bool_value = value
+        self.ws.send(msg.SerializeToString())
+
+    def _read_run(self, started: float) -> tuple[Run, list[tuple[float, str]], bool]:
+        """Messages until this run finishes: (the run, auto-rerun requests seen, whether it ended for a rerun)."""
+        run = Run(0.0)
+        ticks: list[tuple[float, str]] = []
+        while True:
+            data = self.ws.recv(timeout=self.timeout)
+            if isinstance(data, str):
+                continue
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                self._element(msg.delta.new_element, run, msg.delta.fragment_id)
+            elif kind == "auto_rerun":
+                ticks.append((msg.auto_rerun.interval, msg.auto_rerun.fragment_id))
+            elif kind == "script_finished":
+                run.seconds = time.perf_counter() - started
+                status = msg.script_finished
+                if status == FINISHED.FINISHED_WITH_COMPILE_ERROR:
+                    run.exceptions.append("compile error")
+                return run, ticks, status == FINISHED.FINISHED_EARLY_FOR_RERUN
+
+    def _element(self, element, run: Run, fragment_id: str = "") -> None:
+        run.elements += 1
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            run.exceptions.append(f"{element.exception.type}: {element.exception.message[:200]}")
+        elif kind == "alert" and element.alert.format == element.alert.ERROR:
+            run.errors.append(element.alert.body[:200])
+        elif kind in WIDGETS:
+            widget = getattr(element, kind)
+            wid = str(widget.id)
+            key = wid.rsplit("-", 1)[-1] if wid.startswith("$$ID-") else wid
+            self.widget_ids[key] = wid
+            self.fragments[key] = fragment_id
+            if kind in ("selectbox", "radio"):
+                self.options[key] = list(widget.options)
+
+    def _until_done(self, fragment_id: str = "", auto: bool = False) -> PageLoad:
+        """Send one rerun request and follow it (reruns the server starts, the first-paint tick) to the end."""
+        started = time.perf_counter()
+        runs = []
+        self._send(fragment_id, auto)
+        t0 = started
+        while True:
+            run, ticks, again = self._read_run(t0)
+            runs.append(run)
+            if again:              # st.rerun() on the server: it starts the next run by itself
+                t0 = time.perf_counter()
+                continue
+            tick = next((t for t in ticks if t[0] <= 1.5), None)
+            if tick is not None and len(runs) == 1:
+                time.sleep(tick[0])        # the browser's next tick after the headline numbers
+                t0 = time.perf_counter()
+                self._send(tick[1], auto=True)
+                continue
+            return PageLoad(runs, time.perf_counter() - started)
+
+    # --- what a user does ---------------------------------------------------------------------
+    def open(self, address: str) -> PageLoad:
+        """Open ``/page?query`` as a fresh visit of that page would."""
+        parts = urlparse(address)
+        self.page = parts.path.strip("/")
+        self.query = parts.query
+        self.states = {}
+        return self._until_done()
+
+    def set(self, key: str, kind: str, value) -> PageLoad:
+        """Set the widget with ``key`` (``kind``: string, double, int, doubles, bool) and rerun."""
+        if key not in self.widget_ids:
+            raise KeyError(f"no widget {key!r} on the page {self.page!r}")
+        self.states[self.widget_ids[key]] = (kind, value)
+        return self._until_done(self.fragments.get(key, ""))   # a widget in a fragment reruns only that

@@ -1,0 +1,41 @@
+"""A group on the app at once (bench/load_test.py, short): twenty protocol-level sessions on two server
+processes sharing one cache folder, then Chromium contexts on one.  ``ALVH_LOAD_SECONDS`` makes them longer."""
+
+from __future__ import annotations
+
+import os
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+pytestmark = pytest.mark.e2e
+SECONDS = float(os.environ.get("ALVH_LOAD_SECONDS", "20"))
+
+
+def test_twenty_sessions_on_two_processes_sharing_a_cache(artifacts):
+    from load_test import run, table
+
+    result = run(Namespace(sessions=20, seconds=SECONDS, think=(3.0, 8.0), processes=2, ramp=10.0, ttl=0.0,
+                           browsers=0, json=None))
+    (artifacts / "load_test.md").write_text(table(result) + "\n")
+    assert result["errors"] == [], result["errors"][:5]
+    assert result["actions"] >= 40 and result["runs"] >= result["actions"]
+    # One Yahoo request per feed between the two processes (each TTL is longer than the run).
+    assert (result["upstream"]["history"], result["upstream"]["quotes"]) == (1, 1), result["upstream"]
+    assert result["rerun_p95"] <= 1.0, result["by_action"]
+
+
+def test_chromium_contexts_at_once_see_no_error(artifacts):
+    from load_test import run, table
+
+    result = run(Namespace(sessions=0, seconds=SECONDS + 10, think=(2.0, 4.0), processes=1, ramp=2.0, ttl=0.0,
+                           browsers=3, json=None))
+    (artifacts / "load_test_browsers.md").write_text(table(result) + "\n")
+    browsers = result["browsers"]
+    assert result["errors"] == [] and browsers["errors"] == [], browsers["errors"][:5]
+    assert browsers["by_action"]["open Regime"]["n"] == 3 and "open Builder" in browsers["by_action"]
