@@ -333,10 +333,15 @@ def _apply_scenario(args) -> None:
     """Fill the options a --scenario file sets (a saved Builder scenario; options given on the line win)."""
     from .edits import added_text, strikes_text
     from .sharelink import BUILDER_KEYS, MARKET_KEYS
-    from .ticket import ScenarioFileError, read_scenario
+    from .ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario
 
+    path = Path(args.scenario)
     try:
-        raw = Path(args.scenario).read_bytes()
+        if not path.is_file():   # never a device, a pipe or the terminal: they may never end
+            raise UsageError(f"--scenario: not a regular file: {args.scenario}")
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            raise UsageError(f"--scenario: larger than {MAX_SCENARIO_BYTES // 1000} kB: {args.scenario}")
+        raw = path.read_bytes()
         reading = read_scenario(raw, BUILDER_KEYS + MARKET_KEYS)
     except OSError as exc:
         raise UsageError(f"--scenario: {exc.strerror or exc}: {args.scenario}") from None

@@ -14,6 +14,7 @@ import pandas as pd
 
 DEFAULT_TIERS_FILE = Path(__file__).with_name("tiers.csv")
 COLUMNS = ("name", "pop_min", "pop_max", "short_delta", "wing_pct", "days")
+MAX_TABLE_BYTES = 100_000
 
 
 class TierTableError(ValueError):
@@ -88,7 +89,15 @@ def load_tiers(source: str | Path | bytes | pd.DataFrame | None = None) -> tuple
         return _validate(source, "tier table")
     label = "upload" if isinstance(source, bytes) else str(source)
     try:
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        if isinstance(source, bytes):
+            data = source
+        else:  # a regular file of tier-table size: never a device, a pipe or the terminal
+            path = Path(source)
+            if not path.is_file():
+                raise TierTableError(f"{label}: not a regular file")
+            if path.stat().st_size > MAX_TABLE_BYTES:
+                raise TierTableError(f"{label}: larger than {MAX_TABLE_BYTES // 1000} kB; a tier table is a few rows")
+            data = path.read_bytes()
         frame = pd.read_csv(io.BytesIO(data), comment="#", skipinitialspace=True)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise TierTableError(f"{label}: not a readable CSV ({exc.__class__.__name__})") from None

@@ -63,7 +63,10 @@ garbage = st.lists(st.one_of(st.sampled_from(["plan", "tiers", "vol", "price", "
                                               "--tier", "--days", "--strikes", "--risk-pct", "--json",
                                               "--measure", "--kind", "--vol", "--spx-move", "--episode", "2020-03",
                                               "--underlying", "XSP", "--fill-share", "--hedge-sizing",
-                                              "nan", "-1", "1e400", "0", "-95"]),
+                                              "nan", "-1", "1e400", "0", "-95", "--tiers", "--scenario",
+                                              "--data-dir", "--index", "--out", "/dev/zero", "/dev/stdin", "/",
+                                              "x" * 300, "backtest", "regime", "--asof", "--start", "--end",
+                                              "2099-01-01", "1900-01-01", "--vix6m", "1e12"]),
                              st.text(max_size=8)), max_size=10)
 
 

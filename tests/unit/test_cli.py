@@ -247,3 +247,22 @@ def test_plan_refuses_a_position_that_is_not_listed(data_dir, extra, message):
     out = run("plan", "--data-dir", str(data_dir), "--asof", "2022-02-04", "--tier", "moderate", "--notional",
               "1000000", *extra, "--json")
     assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+
+@pytest.mark.parametrize("args", [
+    ["tiers", "--spx", "5000", "--vix", "20", "--risk-budget", "5000", "--tiers", "/dev/zero"],
+    ["plan", "--spx", "5000", "--vix", "20", "--scenario", "/dev/zero"],
+    ["plan", "--spx", "5000", "--vix", "20", "--tier", "Moderate", "--tiers", "/dev/stdin"],
+    ["stress", "--spx", "5000", "--vix", "20", "--spx-move", "-5", "--tiers", "/dev/zero"],
+    ["backtest", "--data-dir", "/dev", "--tiers", "/dev/zero"],
+    ["regime", "--data-dir", "x" * 5000],
+    ["tiers", "--spx", "5000", "--vix", "20", "--vix6m", "1e12", "--risk-budget", "5000"],
+])
+def test_hostile_files_and_values_end_at_once_with_one_line(args):
+    """Devices, the terminal, huge names and values: refused with one line, exit 2, never a wait."""
+    done = subprocess.run([sys.executable, "-m", "alvh_core", *args, "--json"], capture_output=True, text=True,
+                          timeout=30, stdin=None, env={**os.environ, "ALVH_OFFLINE": "1"}, cwd=ROOT)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error: ")
+    assert "Traceback" not in done.stderr and "Warning" not in done.stderr and done.stdout == ""
