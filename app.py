@@ -5,7 +5,15 @@ from pathlib import Path
 import streamlit as st
 
 from alvh_core.runtime import freeze_startup_objects
-from app_pages.common import DISCLAIMER, PageDone, link_notices, market_sidebar, read_page_link, share_box
+from app_pages.common import (
+    DISCLAIMER,
+    FirstPaintDone,
+    PageDone,
+    link_notices,
+    market_sidebar,
+    read_page_link,
+    share_box,
+)
 
 freeze_startup_objects()  # once per process: the imports above live as long as the server
 
@@ -39,6 +47,8 @@ st.caption(DISCLAIMER)
 link_notices(notices)
 try:
     page.run()
-except PageDone:  # a page that has shown all it can still gets its share link
+    share_box(share, page.url_path)
+except FirstPaintDone:  # the share link comes with the rest of the page, a second later
     pass
-share_box(share, page.url_path)
+except PageDone:  # a page that has shown all it can still gets its share link
+    share_box(share, page.url_path)

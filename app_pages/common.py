@@ -138,6 +138,11 @@ class PageDone(Exception):
     """A page has shown all it can for these inputs (app.py ends the run there, after the share link)."""
 
 
+class FirstPaintDone(PageDone):
+    """A session's first run has shown its headline numbers; the rest (the share link too) follows on the
+    browser's next tick, so that the first paint waits for no element's code but the numbers'."""
+
+
 def done():
     """End the page here, like ``st.stop()``, but let app.py finish the run (the share link follows)."""
     raise PageDone
@@ -213,7 +218,7 @@ def numbers_first() -> None:
     st.caption("Drawing the charts and tables…")
     _paint_the_rest()
     st.session_state["_painted"] = True
-    done()
+    raise FirstPaintDone
 
 
 def refresh_live() -> None:
