@@ -217,7 +217,16 @@ def run(args) -> dict:
         if args.browsers:
             from browser_load import browsers
 
-            browser_result = browsers([u for _, u in servers], args.browsers, until, args.think, args.ramp)
+            # In a thread of its own: the caller may already run an event loop (Playwright's sync API does).
+            box: dict = {}
+            worker = threading.Thread(target=lambda: box.update(result=browsers(
+                [u for _, u in servers], args.browsers, until, args.think, args.ramp)), daemon=True)
+            worker.start()
+            worker.join()
+            browser_result = box.get("result") or {"contexts": args.browsers, "actions": 0, "p50": float("nan"),
+                                                   "p95": float("nan"), "load_p50": float("nan"),
+                                                   "load_p95": float("nan"), "by_action": {},
+                                                   "errors": ["the browsers' run raised (see the log)"]}
         for t in threads:
             t.join(timeout=args.seconds + 300)
         if any(t.is_alive() for t in threads):
