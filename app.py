@@ -1,5 +1,7 @@
 """ALVH Studio: the router. Page config, navigation, the link check and the shared sidebar."""
 
+import logging
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -9,6 +11,7 @@ from app_pages.common import (
     DISCLAIMER,
     FirstPaintDone,
     PageDone,
+    enforce_upload_limits,
     link_notices,
     market_sidebar,
     read_page_link,
@@ -40,6 +43,7 @@ page = st.navigation([
 ])
 if page.url_path == "regime":
     _to_regime()
+enforce_upload_limits()
 notices = read_page_link(page.url_path)
 share = st.sidebar.container()
 market_sidebar()
@@ -51,4 +55,11 @@ try:
 except FirstPaintDone:  # the share link comes with the rest of the page, a second later
     pass
 except PageDone:  # a page that has shown all it can still gets its share link
+    share_box(share, page.url_path)
+except Exception:  # noqa: BLE001 - a visitor sees one line; the server's log keeps the details
+    if os.environ.get("ALVH_RAISE_ERRORS"):  # the test suite wants to see every error as it is
+        raise
+    logging.getLogger("alvh_studio").exception("page %s failed", page.url_path)
+    st.error("This page could not finish for these inputs; the server logged the details. Change an input, "
+             "or open the page without its link parameters.", icon=":material/error:")
     share_box(share, page.url_path)

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from .chains import expiry_slices, read_cboe_chain
-from .history import History, closes_on, load_history_folder
+from .chains import expiry_slices, read_cboe_chain_file
+from .history import History, closes_on, load_history_folder, read_vx_continuous
 from .pricing import DAYS_PER_YEAR, black76
 from .volmodel import SkewParams, VixTermStructure, VolModel
 
@@ -68,7 +68,7 @@ class SkewCalibration:
 
 def chain_points(chain_path: Path, history: History) -> ChainPoints:
     """OTM 5–50-delta options, 7–70 days, from one chain file."""
-    chain = read_cboe_chain(chain_path)
+    chain = read_cboe_chain_file(chain_path)
     row = closes_on(history, pd.Timestamp(chain.quote_date))
     term = VixTermStructure(vix=float(row["vix"]), vix9d=_value(row, "vix9d"),
                             vix3m=_value(row, "vix3m"), vix6m=_value(row, "vix6m"))
@@ -316,18 +316,6 @@ class FuturesProxyFit:
     error_by_curve: dict          # curve state -> VX1/VX2 errors, points and % of the future
 
 
-def read_vx_continuous(path: Path) -> pd.Series:
-    """CFE continuous settlements: newest-first rows, the old 10x scale
-    before 2007-03-26 put right, zero or missing settlements dropped."""
-    frame = pd.read_csv(path)
-    dates = pd.to_datetime(frame["Trade Date"], format="%Y-%m-%d", errors="coerce")
-    settle = pd.to_numeric(frame["Settle"], errors="coerce")
-    series = pd.Series(settle.to_numpy(), index=dates).dropna()
-    series = series[series > 0]
-    series[series.index < "2007-03-26"] /= 10.0
-    return series[~series.index.duplicated()].sort_index()
-
-
 def futures_points(data_dir: Path, history: History) -> pd.DataFrame:
     """VX1/VX2 settlements with days to expiry and that day's VIX family."""
     from .vixfutures import expiries_after
@@ -435,11 +423,11 @@ def fit_strike_grid(data_dir: str | Path) -> dict:
     the step.  Returns kind -> [(max days, [(step, reach), ...]), ...].
     """
     from .calendar import spx_expiries
-    from .chains import read_cboe_chain
+    from .chains import read_cboe_chain_file
 
     reaches: dict[tuple[str, int], list[list[float]]] = {}
     for path in sorted((Path(data_dir) / "chains").glob("*.csv")):
-        chain = read_cboe_chain(path)
+        chain = read_cboe_chain_file(path)
         quotes = chain.quotes
         expiry_days = pd.to_datetime(quotes["expiration"]).dt.date
         for e in spx_expiries(chain.quote_date):
@@ -487,7 +475,7 @@ def spread_points(data_dir: str | Path) -> pd.DataFrame:
     history = load_history_folder(data_dir)
     rows = []
     for path in sorted((data_dir / "chains").glob("*.csv")):
-        chain = read_cboe_chain(path)
+        chain = read_cboe_chain_file(path)
         vix = float(closes_on(history, pd.Timestamp(chain.quote_date))["vix"])
         for s in expiry_slices(chain, 1, 120):
             greeks = black76(s.forward, s.strikes, s.days / DAYS_PER_YEAR, 0.0, s.ivs, s.is_call)
@@ -530,7 +518,7 @@ def fit_size_depth(data_dir: str | Path) -> dict:
     side) of the chains (the Cboe files' own Volume columns)."""
     volumes = []
     for path in sorted((Path(data_dir) / "chains").glob("*.csv")):
-        rows = read_cboe_chain(path).rows
+        rows = read_cboe_chain_file(path).rows
         rows = rows[(rows["days"] >= 14) & (rows["days"] <= 60)]
         for _, group in rows.groupby(["expiration", "root"]):
             for side in ("call", "put"):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .pricing import DAYS_PER_YEAR, implied_vol_black
+from .safefiles import UnsafeFileError, find_inside, read_bytes
 
 _COLUMNS = [
     "expiration", "call_symbol", "call_last", "call_net", "call_bid", "call_ask", "call_volume",
@@ -61,24 +62,46 @@ def _parse_quote_date(line: str) -> date:
     raise ChainFormatError(f"cannot read the quote date {text!r}")
 
 
-def read_cboe_chain(path_or_text: str | Path) -> OptionChain:
-    """Parse a Cboe ``spx_quotedata.csv`` (path, or its text)."""
-    if isinstance(path_or_text, Path) or (isinstance(path_or_text, str) and "\n" not in path_or_text):
-        name = str(path_or_text)
-        text = Path(path_or_text).read_text(encoding="utf-8-sig")
-    else:
-        name, text = "<text>", str(path_or_text)
+def parse_cboe_chain(content: bytes | str, name: str = "the chain") -> OptionChain:
+    """Parse the text of a Cboe ``spx_quotedata.csv`` (an upload's bytes, or text).
+
+    Content is only ever parsed: whatever it says, no file is opened."""
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ChainFormatError(f"{name}: not a Cboe chain (not UTF-8 text)") from None
+    if not isinstance(content, str):
+        raise TypeError("parse_cboe_chain takes the chain's text or bytes")
+    return _parse_chain_text(content.removeprefix("\ufeff"), name)
+
+
+def read_cboe_chain_file(path: Path) -> OptionChain:
+    """Read a chain file the operator named (the command line, a data folder's ``chains/`` found by
+    :func:`chain_on`): only a regular file, at most :data:`~alvh_core.safefiles.MAX_DATA_FILE_BYTES`;
+    otherwise ``ChainFormatError``."""
+    try:
+        raw = read_bytes(Path(path))
+    except UnsafeFileError as exc:
+        raise ChainFormatError(str(exc)) from None
+    return parse_cboe_chain(raw, Path(path).name)
+
+
+def _parse_chain_text(text: str, name: str) -> OptionChain:
     lines = text.splitlines()
     # Some downloads start with a blank line; the header row anchors the layout.
     header_at = next((i for i, line in enumerate(lines[:10]) if line.startswith("Expiration Date,")), None)
     if header_at is None or header_at < 2:
-        raise ChainFormatError(f"{name}: no 'Expiration Date,...' header in the first lines")
+        raise ChainFormatError(f"{name}: not a Cboe chain (no 'Expiration Date,...' header in the first lines)")
     spot_match = re.search(r"Last:\s*([0-9.]+)", lines[header_at - 2])
     if not spot_match:
         raise ChainFormatError(f"{name}: line {header_at - 1} has no 'Last: <spot>'")
     spot = float(spot_match.group(1))
     quote_date = _parse_quote_date(lines[header_at - 1])
-    frame = pd.read_csv(io.StringIO("\n".join(lines[header_at + 1:])), header=None, names=_COLUMNS)
+    try:
+        frame = pd.read_csv(io.StringIO("\n".join(lines[header_at + 1:])), header=None, names=_COLUMNS)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise ChainFormatError(f"{name}: the quote rows cannot be read ({exc.__class__.__name__})") from None
     frame["expiration"] = pd.to_datetime(frame["expiration"], format="%a %b %d %Y", errors="coerce")
     frame = frame.dropna(subset=["expiration", "strike"])
     numeric = [c for c in _COLUMNS if c not in ("expiration", "call_symbol", "put_symbol")]
@@ -174,6 +197,8 @@ def chain_carry(chain: OptionChain, rate: float) -> float:
 
 
 def chain_on(folder: Path, day: str) -> Path | None:
-    """The chain file of ``day`` (YYYY-MM-DD) in a data folder's ``chains``, if there is one."""
-    path = Path(folder) / "chains" / f"spx_quotedata_{day}.csv"
-    return path if path.is_file() else None
+    """The chain file of ``day`` (YYYY-MM-DD) in a data folder's ``chains``, if there is one (a regular
+    file inside the folder)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(day)):
+        return None
+    return find_inside(Path(folder), "chains", f"spx_quotedata_{day}.csv")

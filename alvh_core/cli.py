@@ -29,7 +29,7 @@ from .calibration import (
     fit_strike_grid,
     fit_vvix_response,
 )
-from .chains import chain_carry, chain_on, read_cboe_chain
+from .chains import chain_carry, chain_on, read_cboe_chain_file
 from .condor import SELECTIONS
 from .fitted import DEFAULT_FILL_SHARE
 from .hedge import SIZING_MODES
@@ -115,8 +115,9 @@ def _market(args) -> tuple[MarketState, object]:
     rate = DEFAULT_MARKET.rate if args.rate is None else args.rate
     div = DEFAULT_MARKET.div if args.div is None else args.div
     if args.data_dir is not None:
+        asof = _date_arg(args.asof, "--asof")
         history = load_history_folder(args.data_dir)
-        when = args.asof or history.last.strftime("%Y-%m-%d")
+        when = asof.isoformat() if asof else history.last.strftime("%Y-%m-%d")
         try:
             row = closes_on(history, when)
         except (KeyError, ValueError) as exc:
@@ -128,7 +129,7 @@ def _market(args) -> tuple[MarketState, object]:
             rate = tbill_rate(float(row["irx"]))  # the 3-month T-bill of that day
         chain_file = chain_on(args.data_dir, str(row.name.date()))
         if args.div is None and chain_file is not None:
-            div = min(max(chain_carry(read_cboe_chain(chain_file), rate), 0.0), 0.2)  # the chain's parity forwards
+            div = min(max(chain_carry(read_cboe_chain_file(chain_file), rate), 0.0), 0.2)  # the chain's parity forwards
         market = MarketState(spot=float(row["spx"]), vix=float(row["vix"]), vix9d=get("vix9d"), vix3m=get("vix3m"),
                              vix6m=get("vix6m"), vvix=get("vvix"), rate=rate, div=div, asof=str(row.name.date()),
                              source="file")
@@ -300,7 +301,7 @@ def _chain_quotes(args, market):
     if getattr(args, "prices", "model") == "model" or args.data_dir is None or not market.asof:
         return None
     path = chain_on(args.data_dir, market.asof[:10])
-    return from_cboe(read_cboe_chain(path), f"Cboe chain {path.name}") if path is not None else None
+    return from_cboe(read_cboe_chain_file(path), f"Cboe chain {path.name}") if path is not None else None
 
 
 def _position_json(position) -> dict:
@@ -539,10 +540,7 @@ def cmd_regime(args) -> dict:
     from .snapshot import choose_snapshot
 
     if args.asof is not None:
-        try:
-            pd.Timestamp(args.asof)
-        except ValueError:
-            raise UsageError(f"--asof must be a date (YYYY-MM-DD), got {args.asof!r}") from None
+        args.asof = _date_arg(args.asof, "--asof").isoformat()
     if args.data_dir is not None:
         snapshot = choose_snapshot(files=load_history_folder(args.data_dir), asof=args.asof)
         if snapshot.source != "file":
@@ -574,12 +572,17 @@ def cmd_regime(args) -> dict:
 
 
 def _date_arg(text: str | None, name: str):
+    """A date option as a ``date`` (None when not given); anything else that is not a day, "NaT" and "" too,
+    is a usage error."""
     if text is None:
         return None
     try:
-        return pd.Timestamp(text).date()
-    except (ValueError, TypeError):
-        raise UsageError(f"{name} must be a date (YYYY-MM-DD), got {text!r}") from None
+        day = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise UsageError(f"{name} must be a date (YYYY-MM-DD), got {text!r}")
+    return day.date()
 
 
 def cmd_backtest(args) -> dict:

@@ -15,11 +15,14 @@ they never replace good data.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .safefiles import UnsafeFileError, find_inside, read_bytes
 
 #: Panel columns the engine understands, and the Cboe file stem for each.
 SERIES_FILES = {
@@ -32,6 +35,8 @@ SERIES_FILES = {
     "irx": "DTB3.csv",   # FRED's 3-month T-bill rate (percent, discount basis), as Yahoo's ^IRX
 }
 PANEL_FILE = "cboe_vol_panel.csv"
+#: CFE's continuous front and second VIX futures settlements.
+VX_FILES = ("VX1_continuous.csv", "VX2_continuous.csv")
 #: A history file larger than this is refused (the upload cap; Cboe's VIX file is under 1 MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: A daily history since 1900 has about 32,000 rows; more is not a daily history.
@@ -98,20 +103,19 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     return iso.fillna(us)
 
 
-def _read_bytes(source: str | Path | bytes, label: str) -> bytes:
-    """A file's bytes, refused when it is not a regular file or is too large."""
-    if isinstance(source, bytes):
-        raw = source
-    else:
-        path = Path(source)
+def _read_bytes(source: Path | bytes, label: str) -> bytes:
+    """A file's bytes (a regular file only, never more than the cap), or an upload's bytes as given.
+
+    Text is never taken for a file name: a page passes what a visitor uploaded as bytes."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        raw = bytes(source)
+    elif isinstance(source, Path):
         try:
-            if not path.is_file():
-                raise HistoryFormatError(f"{label}: not a regular file")
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise HistoryFormatError(f"{label}: larger than {MAX_FILE_BYTES // 2**20} MB; not read")
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise HistoryFormatError(f"{label}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+            raw = read_bytes(source, MAX_FILE_BYTES, label)
+        except UnsafeFileError as exc:
+            raise HistoryFormatError(str(exc)) from None
+    else:
+        raise TypeError(f"{label}: give the file's bytes or a Path, not {type(source).__name__}")
     if len(raw) > MAX_FILE_BYTES:
         raise HistoryFormatError(f"{label}: larger than {MAX_FILE_BYTES // 2**20} MB; not read")
     lines = raw.count(b"\n")
@@ -238,17 +242,36 @@ def read_panel_csv(source: str | Path | bytes, name: str | None = None,
 
 
 def history_folder(text: str | Path) -> Path:
-    """A folder name as typed (``~`` allowed) to a folder, or a one-line
-    ``HistoryFormatError`` (unknown user, too long a name, not a folder)."""
+    """A folder the operator named (``~`` allowed; the command line, ``ALVH_DATA_DIR``) to its real path,
+    or a one-line ``HistoryFormatError`` (unknown user, too long a name, a loop of links, not a folder).
+    A web visitor never names a folder: see :func:`visitor_folder`."""
     try:
         folder = Path(text).expanduser()
         if not folder.is_dir():
             raise HistoryFormatError(f"{text}: not a folder")
-        return folder.resolve()
-    except RuntimeError:  # "~nosuchuser"
-        raise HistoryFormatError(f"{text}: no such user's home folder") from None
+        return folder.resolve(strict=True)
+    except RuntimeError:  # "~nosuchuser", or a loop of links
+        raise HistoryFormatError(f"{str(text)[:80]}: not a folder") from None
     except OSError as exc:  # a name too long, a loop of links, no permission
         raise HistoryFormatError(f"{str(text)[:80]}: {exc.strerror or 'cannot be opened'}") from None
+
+
+def visitor_folder(root: Path, typed: str) -> Path:
+    """A folder a visitor typed, confined to the operator's ``root``: a relative name of a folder under it
+    (empty = ``root`` itself); no ``~``, no absolute path, no way out through ``..`` or a link.  The
+    message never shows the server's paths."""
+    text = str(typed).strip().strip("/") if typed else ""
+    refused = HistoryFormatError(f"{text[:60]!r} is not a folder under the server's data folder")
+    if text.startswith("~") or Path(text).is_absolute() or "\0" in text or len(text) > 200:
+        raise refused
+    try:
+        base = Path(root).resolve(strict=True)
+        folder = (base / text).resolve(strict=True) if text else base
+    except (OSError, RuntimeError):
+        raise refused from None
+    if not folder.is_relative_to(base) or not folder.is_dir():
+        raise refused
+    return folder
 
 
 def history_files(folder: Path) -> dict[str, Path]:
@@ -256,14 +279,10 @@ def history_files(folder: Path) -> dict[str, Path]:
     only when it leads to a regular file inside the folder) with a known
     name, by name."""
     found = {}
-    for name in (*SERIES_FILES.values(), PANEL_FILE):
-        path = folder / name
-        try:
-            target = path.resolve()
-            if target.is_file() and target.is_relative_to(folder):
-                found[name] = target
-        except OSError:
-            continue
+    for name in (*SERIES_FILES.values(), PANEL_FILE, *VX_FILES):
+        target = find_inside(folder, name)
+        if target is not None:
+            found[name] = target
     return found
 
 
@@ -289,7 +308,10 @@ def load_history_folder(folder: str | Path) -> History:
     folder = history_folder(folder)
     available = history_files(folder)
     columns: dict[str, pd.Series] = {}
-    problems: list[RowProblem] = []
+    problems: list[RowProblem] = [
+        RowProblem(name, 1, "not a regular file inside the folder (a link out or in a loop, a pipe, a device); "
+                   "skipped")
+        for name in (*SERIES_FILES.values(), PANEL_FILE) if name not in available and os.path.lexists(folder / name)]
     files: list[str] = []
     for key, filename in SERIES_FILES.items():
         if filename in available:
@@ -305,7 +327,7 @@ def load_history_folder(folder: str | Path) -> History:
             extra = panel[key].dropna()
             columns[key] = columns[key].combine_first(extra) if key in columns else extra
     if "vix" not in columns:
-        raise HistoryFormatError(f"{folder}: no VIX history ({SERIES_FILES['vix']} or {PANEL_FILE})")
+        raise HistoryFormatError(f"the folder has no VIX history ({SERIES_FILES['vix']} or {PANEL_FILE})")
     frame = pd.DataFrame(columns).sort_index()
     if "spx" in frame:
         frame["spx"] = frame["spx"].round(2)
@@ -320,3 +342,28 @@ def closes_on(history: History, when: pd.Timestamp | str) -> pd.Series:
     if frame.empty:
         raise KeyError(f"no history on or before {when.date()}")
     return frame.ffill().iloc[-1]
+
+
+def read_vx_continuous(source: Path | bytes, name: str = "VX_continuous.csv") -> pd.Series:
+    """CFE continuous settlements (``Trade Date``, ``Settle``): newest-first rows, the old 10x scale
+    before 2007-03-26 put right, zero or missing settlements dropped.  A file without those columns is
+    a ``HistoryFormatError``."""
+    label = name if isinstance(source, bytes) else Path(source).name
+    frame = _csv(_read_bytes(source, label), label)
+    missing = [c for c in ("Trade Date", "Settle") if c not in frame.columns]
+    if missing:
+        raise HistoryFormatError(f"{label}: no {' or '.join(repr(c) for c in missing)} column")
+    dates = pd.to_datetime(frame["Trade Date"], format="%Y-%m-%d", errors="coerce")
+    settle = pd.to_numeric(frame["Settle"], errors="coerce")
+    series = pd.Series(settle.to_numpy(), index=dates)
+    series = series[series.index.notna() & np.isfinite(series.to_numpy()) & (series.to_numpy() > 0)]
+    series[series.index < "2007-03-26"] /= 10.0
+    return series[~series.index.duplicated()].sort_index()
+
+
+def vx_files(folder: Path | None) -> tuple[Path, Path] | None:
+    """The VX1/VX2 files of a data folder (regular files inside it), or None."""
+    if folder is None:
+        return None
+    found = [find_inside(Path(folder), name) for name in VX_FILES]
+    return (found[0], found[1]) if all(f is not None for f in found) else None

@@ -26,12 +26,13 @@ import io
 import json
 import logging
 import os
+import stat
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from .history import (
     read_panel_csv,
     read_series_csv,
 )
+from .safefiles import UnsafeFileError, read_small_json, set_aside
 
 #: Yahoo ticker -> panel column.
 YAHOO_TICKERS = {
@@ -71,6 +73,7 @@ class FetchResult:
     source: str = "live"
     fetched_at: str = ""              # ISO time (UTC) of the download
     missing: tuple[str, ...] = ()     # columns that came back empty
+    origin: str = ""                  # "" = this process downloaded it; else who did (for the badge)
 
     @property
     def ok(self) -> bool:
@@ -428,7 +431,10 @@ class LiveFeed:
             return None
         if not saved.ok or not 0 <= age < self.ttl:
             return None
-        return FetchResult("ok", saved.frame, saved.message, "live", saved.fetched_at), age
+        when = datetime.fromisoformat(saved.fetched_at).astimezone(UTC).strftime("%H:%M UTC")
+        note = f"Live data downloaded by another server process sharing the cache folder at {when}."
+        return FetchResult("ok", saved.frame, note, "live", saved.fetched_at,
+                           origin="another server process"), age
 
     def _run(self) -> None:
         age = 0.0
@@ -537,49 +543,87 @@ def _folder_lock(shared_file: Path | None, name: str):
         yield
         return
     slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower())
+    path = shared_file.parent / f"live-{slug}.lock"
     try:
         shared_file.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(shared_file.parent / f"live-{slug}.lock", "a+")
+        # Never follow a link, never block on a FIFO: the lock must be a regular file of the folder.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     except OSError:
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            set_aside(path)   # the next process locks a fresh file
         yield
         return
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            fd = -1
+            set_aside(path)
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+#: A back-off is never longer than this (seconds from now); a file saying more is not believed.
+MAX_BACKOFF_AHEAD = 24 * 3600.0
+
+
+def _backoff_state(path: Path) -> dict:
+    """The shared back-off file as a dict of sources; a file that is not one is set aside (and {})."""
+    try:
+        state = read_small_json(path)
+    except UnsafeFileError:
+        if path.exists():
+            aside = set_aside(path)
+            logging.getLogger(__name__).warning("the shared back-off file was unreadable; set aside as %s", aside)
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def _read_backoff(path: Path | None, name: str) -> tuple[float, FetchResult] | None:
-    """(wall-clock time until which ``name`` is backed off, its failure), if any."""
+    """(wall-clock time until which ``name`` is backed off, its failure), if any.  A time that is not a
+    finite number within a day from now is treated as no back-off."""
     if path is None:
         return None
-    try:
-        entry = json.loads(path.read_text()).get(name)
-        return float(entry["until"]), FetchResult(str(entry["status"])[:20], message=str(entry["message"])[:300])
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    entry = _backoff_state(path).get(name)
+    if not isinstance(entry, dict):
         return None
+    until = entry.get("until")
+    if isinstance(until, bool) or not isinstance(until, int | float) or not np.isfinite(until):
+        return None
+    if not 0 <= until - time.time() <= MAX_BACKOFF_AHEAD:
+        return None
+    return float(until), FetchResult(str(entry.get("status", "network"))[:20],
+                                     message=str(entry.get("message", ""))[:300])
 
 
 def _write_backoff(path: Path | None, name: str, until: float, result: FetchResult) -> None:
     """Record a failed source's back-off for every process sharing the cache folder."""
     if path is None:
         return
-    try:
-        try:
-            state = json.loads(path.read_text())
-            state = state if isinstance(state, dict) else {}
-        except (OSError, ValueError):
-            state = {}
-        state[name] = {"until": until, "status": result.status, "message": result.message}
+    state = _backoff_state(path) if path.exists() else {}
+    state = {k: v for k, v in list(state.items())[-32:] if isinstance(v, dict)}  # feeds of this app: a few
+    state[name] = {"until": until, "status": result.status, "message": result.message[:300]}
+    with contextlib.suppress(OSError):  # no shared folder: each process backs off on its own
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(path)
-    except OSError:
-        pass  # no shared folder: each process backs off on its own
+        _write_atomically(path, json.dumps(state).encode())
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write ``target`` through a temporary file beside it, renamed into place; the temporary file never
+    stays behind (a full disk, a failed write)."""
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")  # several server processes may share the folder
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _in_words(seconds: float) -> str:
@@ -596,6 +640,7 @@ class LiveMarket:
     def __init__(self, history_fetch: Callable[[], FetchResult] | None = None,
                  quotes_fetch: Callable[[], FetchResult] | None = None, **feed_options) -> None:
         feed_options.setdefault("shared_file", cache_dir() / "live-backoff.json")
+        clean_cache_folder(feed_options["shared_file"].parent)   # what a killed process left while saving
         feed_options.setdefault("deadline", fetch_deadline())
         self.history = LiveFeed("Yahoo/Cboe history",
                                 history_fetch or (lambda: fetch_live_panel(period="max", timeout=10.0)),
@@ -642,7 +687,7 @@ class LiveMarket:
         if quotes.good is not None:
             merged = quotes.good.frame.combine_first(result.frame).sort_index()
             result = FetchResult(result.status, merged, result.message, "live", quotes.good.fetched_at,
-                                 result.missing)
+                                 result.missing, result.origin or quotes.good.origin)
         return result
 
     def notes(self) -> list[str]:
@@ -684,17 +729,48 @@ def save_last_good(name: str, result: FetchResult, folder: Path | None = None) -
     try:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{name}.csv"
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")  # several server processes may share the folder
-        frame.to_csv(tmp, index_label="date", date_format="%Y-%m-%d")
-        tmp.replace(target)
-        (folder / f"{name}.json").write_text(json.dumps({"fetched_at": result.fetched_at, "status": result.status}))
+        body = frame.to_csv(index_label="date", date_format="%Y-%m-%d").encode()
+        _write_atomically(target, body)
+        meta = {"fetched_at": result.fetched_at, "status": result.status, "rows": len(frame),
+                "last": frame.index[-1].strftime("%Y-%m-%d"), "bytes": len(body)}
+        _write_atomically(folder / f"{name}.json", json.dumps(meta).encode())
         return target
     except OSError:
         return None
 
 
+#: A temporary file older than this in the cache folder was left by a process that died while saving.
+STALE_TMP_SECONDS = 600.0
+
+
+def clean_cache_folder(folder: Path | None = None) -> int:
+    """Remove temporary files that a killed process or a full disk left in the cache folder (those
+    still being written are younger than :data:`STALE_TMP_SECONDS`); how many were removed."""
+    folder = folder or cache_dir()
+    removed = 0
+    try:
+        candidates = list(folder.glob("*.tmp"))
+    except OSError:
+        return 0
+    for path in candidates:
+        with contextlib.suppress(OSError):
+            if time.time() - path.lstat().st_mtime > STALE_TMP_SECONDS:
+                path.unlink()
+                removed += 1
+    return removed
+
+
+#: A saved copy's last closes outside these (the app's own input ranges) are not today's market.
+SAVED_COPY_LEVELS = {"spx": (100.0, 20_000.0), "vix": (5.0, 150.0)}
+
+
 _saved_copies: dict[Path, tuple[tuple[int, int, int], FetchResult]] = {}
 _saved_lock = threading.Lock()
+
+
+#: What was set aside in this process, by saved copy: said again on every later read, so that every page
+#: (not only the first to find the bad file) shows why.
+_set_aside_notes: dict[Path, str] = {}
 
 
 def load_last_good(name: str, folder: Path | None = None) -> FetchResult:
@@ -708,8 +784,8 @@ def load_last_good(name: str, folder: Path | None = None) -> FetchResult:
         info = path.stat()
     except OSError:
         if path.with_name(f"{path.name}.bad").is_file():
-            return FetchResult("bad_format", source="cache", message=f"The last saved copy was unreadable; it was set "
-                                                                     f"aside as {path.name}.bad.")
+            note = _set_aside_notes.get(path) or f"The last saved copy was unreadable; it was set aside as {path.name}.bad."
+            return FetchResult("bad_format", source="cache", message=note)
         return FetchResult("empty", message="no saved copy yet", source="cache")
     meta_path = folder / f"{name}.json"
     try:
@@ -723,32 +799,61 @@ def load_last_good(name: str, folder: Path | None = None) -> FetchResult:
             return known[1]
     result = _read_saved_copy(path, meta_path)
     with _saved_lock:
+        note = _set_aside_notes.get(path)
+        if "set aside" in result.message:
+            _set_aside_notes[path] = result.message
+        elif note and result.ok and not meta_path.exists():   # its metadata was set aside on an earlier read
+            result = replace(result, message=f"{result.message} {note}".strip())
+        else:   # a new copy was saved since
+            _set_aside_notes.pop(path, None)
         _saved_copies[path] = (stamp, result)
     return result
 
 
 def _read_saved_copy(path: Path, meta_path: Path) -> FetchResult:
     """The saved copy, read with the rules of an uploaded panel.  A copy that
-    cannot be read at all is set aside (renamed ``*.bad``) so that no page
-    reads it again; bad rows are skipped and counted."""
+    cannot be read at all, that is shorter than its metadata says (cut off
+    while being written), or whose last levels are no market's is set aside
+    (renamed ``*.bad``) so that no page reads it again; bad rows are
+    skipped and counted.  (A copy that ends long before today is labeled so
+    on the badge: :func:`~alvh_core.snapshot.choose_snapshot`.)"""
     if not path.is_file():
         return FetchResult("empty", message="no saved copy yet", source="cache")
+    meta, meta_problem = {}, ""
+    if meta_path.exists():
+        try:
+            meta = read_small_json(meta_path)
+            meta = meta if isinstance(meta, dict) else {}
+        except UnsafeFileError as exc:
+            meta_problem = f" Its metadata was unreadable ({exc}) and was set aside as {set_aside(meta_path)}."
     try:
         frame, problems = read_panel_csv(path, f"saved copy {path.name}", columns=tuple(PLAUSIBLE))
-    except HistoryFormatError as exc:
-        aside = path.with_name(f"{path.name}.bad")
-        try:
-            path.replace(aside)
-            where = f" It was set aside as {aside.name}."
-        except OSError:
-            where = ""
-        return FetchResult("bad_format", message=f"The saved copy could not be used ({exc}).{where}", source="cache")
-    try:
-        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-        fetched_at = str(meta.get("fetched_at", ""))[:40] if isinstance(meta, dict) else ""
-    except (OSError, ValueError):
-        fetched_at = ""
-    frame = frame[frame["vix"].notna()]
+        frame = frame[frame["vix"].notna()]
+        if frame.empty:
+            raise HistoryFormatError("no VIX close")
+        _check_saved_copy(path, frame, meta)
+    except (HistoryFormatError, UnsafeFileError) as exc:
+        aside = set_aside(path)
+        where = f" It was set aside as {aside}." if aside else ""
+        return FetchResult("bad_format", message=f"The saved copy could not be used ({exc}).{where}{meta_problem}",
+                           source="cache")
+    fetched_at = str(meta.get("fetched_at", ""))[:40]
     frame.index.name = "date"
-    note = f"{len(problems)} bad row(s) in the saved copy were skipped; first: {problems[0]}" if problems else ""
-    return FetchResult("ok", frame, note, "cache", fetched_at)
+    notes = [f"{len(problems)} bad row(s) in the saved copy were skipped; first: {problems[0]}"] if problems else []
+    if meta_problem:
+        notes.append(meta_problem.strip())
+    return FetchResult("ok", frame, " ".join(notes), "cache", fetched_at)
+
+
+def _check_saved_copy(path: Path, frame: pd.DataFrame, meta: dict) -> None:
+    """``HistoryFormatError`` when the copy is not what was saved (its size differs from the one its
+    metadata recorded: cut off while written, say) or its last levels are no market's."""
+    size = meta.get("bytes")
+    if isinstance(size, int) and not isinstance(size, bool) and path.stat().st_size != size:
+        raise HistoryFormatError(f"it has {path.stat().st_size:,} bytes where {size:,} were saved (it ends on "
+                                 f"{frame.index[-1].date()}): cut off")
+    for column, (low, high) in SAVED_COPY_LEVELS.items():
+        values = frame[column].dropna() if column in frame else pd.Series(dtype=float)
+        if len(values) and not low <= values.iloc[-1] <= high:
+            raise HistoryFormatError(f"its last {column.upper()} close {values.iloc[-1]:,.2f} on "
+                                     f"{values.index[-1].date()} is outside {low:g}–{high:,.0f}")

@@ -57,6 +57,10 @@ class SimPaths:
         return term_from_vix(self.vix, params)
 
 
+#: One simulation holds at most this many path-days (paths × days): about 0.5 GB of float64 arrays in all.
+MAX_PATH_DAYS = 5_000_000
+
+
 def _params(params: SimulatorParams | None) -> SimulatorParams:
     if params is None:
         from .fitted import SIMULATOR
@@ -78,8 +82,8 @@ def simulate_paths(spx0: float, vix0: float, days: int, paths: int, seed: int = 
     """``paths`` paths of ``days`` trading days from SPX ``spx0`` and VIX ``vix0``."""
     if not (np.isfinite(spx0) and spx0 > 0 and np.isfinite(vix0) and vix0 > 0):
         raise ValueError("the simulation needs a positive SPX and VIX to start from")
-    if not (1 <= days <= 20_000 and 1 <= paths <= 200_000 and days * paths <= 5_000_000):
-        raise ValueError("simulate 1-20,000 days and 1-200,000 paths, at most 5 million path-days")
+    if not (1 <= days <= 20_000 and 1 <= paths <= 200_000 and days * paths <= MAX_PATH_DAYS):
+        raise ValueError(f"simulate 1-20,000 days and 1-200,000 paths, at most {MAX_PATH_DAYS:,} path-days")
     from .spotvol import LEVEL_RANGE, VIX_CAP, VIX_FLOOR, link_coefficients  # (fitted.py imports this module)
 
     p = _params(params)

@@ -121,7 +121,8 @@ def two_percent_gate(requested_pct: float, regime: str, rsi_vix: float, breadth_
     none of it; above 1 % needs all four; above 2 % is never allowed."""
     checks = (
         GateCheck("Regime is not High", regime.lower() != "high", f"regime: {regime}"),
-        GateCheck("RSI(14) of VIX below 70", bool(np.isfinite(rsi_vix) and rsi_vix < 70), f"RSI {rsi_vix:.1f}"),
+        GateCheck("RSI(14) of VIX below 70", bool(np.isfinite(rsi_vix) and rsi_vix < 70),
+                  f"RSI {rsi_vix:.1f}" if np.isfinite(rsi_vix) else "RSI unknown: too little VIX history"),
         GateCheck("Breadth proxy not falling", not breadth_falling, "falling" if breadth_falling else "flat or rising"),
         GateCheck("Expected P/L after hedge cost is positive", bool(expected_pl_after_hedge > 0),
                   f"expected P/L {'−' if expected_pl_after_hedge < 0 else ''}${abs(expected_pl_after_hedge):,.0f}"),

@@ -28,6 +28,7 @@ class MarketSnapshot:
     panel: pd.DataFrame | None          # daily closes up to the as-of date, or None
     source: str
     messages: tuple[str, ...] = ()
+    origin: str = ""        # who downloaded live data when not this process; "old" notes for a stale copy
 
     @property
     def breadth(self) -> pd.Series | None:
@@ -73,6 +74,20 @@ def market_from_panel(panel: pd.DataFrame, source: str, asof: str | pd.Timestamp
         asof=str(last_day.date()), source=source)
 
 
+#: A live or saved panel whose last VIX close is older than this (calendar days) is labeled old.
+OLD_DATA_DAYS = 7
+
+
+def _origin(result: FetchResult, panel: pd.DataFrame) -> str:
+    """What the badge adds to the source: who downloaded the data when not this process, and how old the
+    data is when it ends long before today."""
+    parts = [result.origin] if result.origin else []
+    age = (pd.Timestamp.now().normalize() - panel["vix"].dropna().index[-1].normalize()).days
+    if age > OLD_DATA_DAYS:
+        parts.append(f"{age // 365} years old" if age >= 730 else f"{age} days old")
+    return ", ".join(parts)
+
+
 def choose_snapshot(live: FetchResult | None = None, cached: FetchResult | None = None,
                     files: History | None = None, asof: str | None = None,
                     default: MarketState = DEFAULT_MARKET) -> MarketSnapshot:
@@ -96,7 +111,7 @@ def choose_snapshot(live: FetchResult | None = None, cached: FetchResult | None 
             if label == "cache":
                 saved = f" saved {result.fetched_at[:16].replace('T', ' ')} UTC" if result.fetched_at else ""
                 messages.append(f"Using the last good copy{saved}: no live data now.")
-            return MarketSnapshot(market, panel, label, tuple(messages))
+            return MarketSnapshot(market, panel, label, tuple(messages), _origin(result, panel))
         if result.message and result.status != "empty" or label == "live":
             messages.append(result.message or f"{label}: {result.status}")
     if files is not None:

@@ -92,15 +92,20 @@ def _evaluate(coef: np.ndarray, z_min: float, vix0: float, spx_return, trading_d
     return out
 
 
+#: Past this log change VIX is at its floor or cap from any start: the exponent is clipped there so that
+#: an extreme typed market never overflows.
+_MAX_LOG_CHANGE = 50.0
+
 def vix_after_move(vix0: float, spx_return, trading_days: float, band: str = "median") -> np.ndarray:
     """VIX after an SPX log return over ``trading_days`` at a band of the link
     (``"median"``, ``"p10"`` or ``"p90"``), kept within 5–150."""
     if band not in BANDS:
         raise ValueError(f"band must be one of {BANDS}")
     change = log_vix_change(vix0, spx_return, trading_days)[BANDS.index(band)]
-    return np.minimum(np.maximum(vix0 * np.exp(change), VIX_FLOOR), VIX_CAP)
+    return np.minimum(np.maximum(vix0 * np.exp(np.clip(change, -_MAX_LOG_CHANGE, _MAX_LOG_CHANGE)), VIX_FLOOR), VIX_CAP)
 
 
 def vix_band(vix0: float, spx_return, trading_days: float) -> np.ndarray:
     """VIX at p10, median and p90 in one call: shape (3,) + spx_return's shape."""
-    return np.minimum(np.maximum(vix0 * np.exp(log_vix_change(vix0, spx_return, trading_days)), VIX_FLOOR), VIX_CAP)
+    change = np.clip(log_vix_change(vix0, spx_return, trading_days), -_MAX_LOG_CHANGE, _MAX_LOG_CHANGE)
+    return np.minimum(np.maximum(vix0 * np.exp(change), VIX_FLOOR), VIX_CAP)

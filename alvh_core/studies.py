@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import histvol
 from .backtest import SCHEME_LABELS, BacktestConfig, BacktestResult, MarketArrays, run_backtest
-from .calibration import read_vx_continuous
+from .history import read_vx_continuous, vx_files
 from .perfstats import drawdown
 from .vixfutures import expiries_after
 
@@ -63,11 +63,12 @@ def replay(result: BacktestResult, start, end) -> pd.DataFrame:
 
 def futures_beside_model(data_dir: Path | None, m: MarketArrays, start, end) -> pd.DataFrame | None:
     """The first two VIX futures as settled (CFE files ``VX1_continuous.csv``, ``VX2_continuous.csv``)
-    beside the proxy for the same expiries, over ``start``..``end``; None where no file covers it."""
+    beside the proxy for the same expiries, over ``start``..``end``; None where no file covers it.
+    A file that is not CFE's layout raises ``HistoryFormatError``."""
     if data_dir is None:
         return None
-    files = [Path(data_dir) / f"VX{i}_continuous.csv" for i in (1, 2)]
-    if not all(f.is_file() for f in files):
+    files = vx_files(data_dir)
+    if files is None:
         return None
     real = pd.DataFrame({"VX1 settled": read_vx_continuous(files[0]), "VX2 settled": read_vx_continuous(files[1])})
     index = pd.DatetimeIndex(m.dates)

@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pandas as pd
@@ -31,6 +32,7 @@ from alvh_core.history import (
     load_history_folder,
     read_panel_csv,
     read_series_csv,
+    visitor_folder,
 )
 from alvh_core.market import DEFAULT_MARKET, MarketState
 from alvh_core.marketdata import LiveMarket, load_last_good, offline_requested
@@ -229,16 +231,75 @@ def refresh_live() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _folder_history(folder: str, stamp: tuple) -> History:
-    return load_history_folder(folder)
+    return load_history_folder(Path(folder))
 
 
-def folder_history(folder: str) -> tuple[History | None, str]:
+def operator_folder() -> Path | None:
+    """The server's data folder (``ALVH_DATA_DIR``, set by whoever runs the server), or None."""
+    text = os.environ.get("ALVH_DATA_DIR", "").strip()
+    if not text:
+        return None
+    try:
+        return history_folder(text)
+    except HistoryFormatError:
+        return None
+
+
+def visitor_folders_allowed() -> bool:
+    """Whether a visitor may choose a folder under the server's data folder (``ALVH_VISITOR_FOLDERS=1``;
+    off by default: a visitor of a hosted app names no server folder)."""
+    return os.environ.get("ALVH_VISITOR_FOLDERS", "").strip().lower() in ("1", "true", "yes")
+
+
+def folder_history(folder: Path) -> tuple[History | None, str]:
     """A folder's history (cached until its files change), or why not."""
     try:
-        path = history_folder(folder)
-        return _folder_history(str(path), folder_stamp(path)), ""
+        return _folder_history(str(folder), folder_stamp(folder)), ""
     except HistoryFormatError as exc:
         return None, str(exc)
+
+
+def _megabytes_from_env(name: str, default: int) -> int:
+    try:
+        return max(1, min(int(os.environ.get(name, default)), 100_000))
+    except ValueError:
+        return default
+
+
+#: Uploads one session may hold at once, and all sessions of the server together (MB; the environment
+#: variables ALVH_SESSION_UPLOAD_MB and ALVH_SERVER_UPLOAD_MB change them).
+SESSION_UPLOAD_MB = _megabytes_from_env("ALVH_SESSION_UPLOAD_MB", 40)
+SERVER_UPLOAD_MB = _megabytes_from_env("ALVH_SERVER_UPLOAD_MB", 300)
+
+
+def enforce_upload_limits() -> None:
+    """Drop the newest uploads of this session that take it over its share of memory, or the server over
+    its total, and say so: Streamlit keeps every uploaded file in memory until its session ends."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    manager = getattr(ctx, "uploaded_file_mgr", None)
+    storage = getattr(manager, "file_storage", None)
+    if ctx is None or not isinstance(storage, dict):
+        return
+    mine = list(storage.get(ctx.session_id, {}).values())
+    held = sum(len(f.data) for f in mine)
+    server = sum(len(f.data) for files in list(storage.values()) for f in list(files.values()))
+    dropped = []
+    for rec in reversed(mine):   # newest first
+        if held <= SESSION_UPLOAD_MB * 2**20 and server <= SERVER_UPLOAD_MB * 2**20:
+            break
+        manager.remove_file(ctx.session_id, rec.file_id)
+        held -= len(rec.data)
+        server -= len(rec.data)
+        dropped.append(f"{rec.name} ({len(rec.data) / 2**20:.1f} MB)")
+    if dropped:
+        st.session_state["_uploads_dropped"] = (
+            f"Not kept: {', '.join(dropped)}. A session holds at most {SESSION_UPLOAD_MB} MB of uploads at once "
+            f"and this server {SERVER_UPLOAD_MB} MB for everyone; remove a file or upload a smaller one.")
+    message = st.session_state.pop("_uploads_dropped", None)
+    if message:
+        st.warning(plain(message), icon=":material/upload_file:")
 
 
 def uploads_history(files) -> tuple[History | None, list[str]]:
@@ -279,38 +340,55 @@ def uploads_history(files) -> tuple[History | None, list[str]]:
 
 # --- the sidebar ----------------------------------------------------------------------
 
-def data_badge(market: MarketState) -> None:
-    """The provenance badge: source and as-of."""
+def data_badge(market: MarketState, origin: str = "") -> None:
+    """The provenance badge: source and as-of, with who downloaded it when not this server process and how
+    old it is when it ends long before today (``origin``)."""
     when = f" · {market.asof}" if market.asof else ""
-    st.badge(f"Data: {market.source}{when}", color=_BADGE_COLORS.get(market.source, "gray"),
+    extra = f" ({origin})" if origin else ""
+    color = "orange" if "old" in origin else _BADGE_COLORS.get(market.source, "gray")
+    st.badge(f"Data: {market.source}{extra}{when}", color=color,
              icon=":material/database:",
              help="live = Yahoo/Cboe now; cache = last good download; file = your CSVs; "
                   "manual = typed in; default = the last closes the app ships with")
 
 
 def _files_ui() -> History | None:
-    """The 'Data files' popover: a folder path and/or uploads.
+    """The 'Data files' popover: uploads, and the server's data folder when it has one.
 
-    A popover rather than an expander: the browser mounts its widgets only
-    while it is open, which keeps every rerun of every page lighter."""
-    default_folder = os.environ.get("ALVH_DATA_DIR", "")
+    A visitor uploads files (their bytes are parsed, nothing else); the server's folder is the
+    operator's: it is read as set, and a visitor may pick a folder under it only where the operator
+    allows it, by a name relative to it.  No server path is ever shown.
+    A popover rather than an expander: the browser mounts its widgets only while it is open, which
+    keeps every rerun of every page lighter."""
+    root = operator_folder()
     with st.popover("Data files", icon=":material/folder_open:", width="stretch"):
-        folder = st.text_input("Folder of Cboe *_History.csv files", value=default_folder, key="data_folder",
-                               help="e.g. a folder with VIX_History.csv, SPX_History.csv, VIX3M_History.csv …")
-        uploads = st.file_uploader("…or upload CSV files", type=["csv"], accept_multiple_files=True, key="data_uploads",
+        folder = root
+        if root is not None:
+            st.caption("The server's data folder is read (set by whoever runs this server).")
+            if visitor_folders_allowed():
+                typed = st.text_input("Folder under the server's data folder (empty = the folder itself)",
+                                      key="data_folder", max_chars=200,
+                                      help="A name relative to the server's data folder, e.g. a group's own "
+                                           "subfolder; nothing outside it can be read")
+                try:
+                    folder = visitor_folder(root, typed)
+                except HistoryFormatError as exc:
+                    folder = None
+                    st.caption(f":material/warning: {plain(exc)}")
+        uploads = st.file_uploader("Upload CSV files", type=["csv"], accept_multiple_files=True, key="data_uploads",
                                    help="Cboe <SYMBOL>_History.csv files, or one panel date,spx,vix[,vix9d,vix3m,vix6m,vvix]")
         history, messages = None, []
         if uploads:
             history, messages = uploads_history(uploads)
-        elif folder.strip():
-            history, message = folder_history(folder.strip())
+        elif folder is not None:
+            history, message = folder_history(folder)
             messages = [message] if message else [str(p) for p in (history.problems[:5] if history else ())]
         for message in messages:
             st.caption(f":material/warning: {plain(message)}")
         if history is not None:
             st.session_state["last_good_files"] = history
             st.caption(plain(f"Loaded {', '.join(history.files)}: {history.first.date()} to {history.last.date()}."))
-        elif (uploads or folder.strip()) and "last_good_files" in st.session_state:
+        elif (uploads or folder is not None) and "last_good_files" in st.session_state:
             history = st.session_state["last_good_files"]
             st.caption("Keeping the previous good files.")
     if messages:  # visible with the popover closed too
@@ -359,7 +437,7 @@ def market_sidebar() -> MarketState:
                 keep_in_link(key, None)
                 st.session_state.pop(key, None)
             market = _market_inputs(base, f"{snapshot.source}-{base.asof}")
-        data_badge(market)
+        data_badge(market, snapshot.origin if market.source == snapshot.source else "")
         for message in (list(snapshot.messages) + notes)[-4:]:
             st.caption(plain(message))
         if feed is not None and not offline_requested():
@@ -529,14 +607,14 @@ def hedge_context(market: MarketState, snapshot: MarketSnapshot):
     return _context(market_key, market.source, snapshot.panel is not None, snapshot.panel, snapshot.breadth)
 
 
-def data_folder():
-    """The folder of data files the sidebar reads (the user's, else ``ALVH_DATA_DIR``), or None."""
-
-    text = str(st.session_state.get("data_folder") or os.environ.get("ALVH_DATA_DIR", "")).strip()
-    if not text:
-        return None
+def data_folder() -> Path | None:
+    """The data folder the pages read (chains, VIX futures): the server's, or the folder under it that
+    this session chose where the operator allows it; None without one."""
+    root = operator_folder()
+    if root is None or not visitor_folders_allowed():
+        return root
     try:
-        return history_folder(text)
+        return visitor_folder(root, st.session_state.get("data_folder") or "")
     except HistoryFormatError:
         return None
 

@@ -25,6 +25,7 @@ from alvh_core.figures import (
     stress_bars_figure,
 )
 from alvh_core.hedge import HedgeSettings
+from alvh_core.history import HistoryFormatError
 from alvh_core.montecarlo import book_monte_carlo
 from alvh_core.position import Scenario, build_position
 from alvh_core.sharelink import ALL_KEYS
@@ -41,6 +42,7 @@ from app_pages.common import (
     keep_in_link,
     linked,
     money,
+    plain,
 )
 from app_pages.history_data import data_range, history_arrays, kept, window_of
 
@@ -229,7 +231,11 @@ else:
             st.plotly_chart(replay_figure(path, [f"{LABELS['alvh']}: hedge", *layer_cols], layer_colors,
                                           "ALVH layer by layer through the episode"), key="l_layers_chart")
         folder = data_folder()
-        futures = studies.futures_beside_model(folder, m_all, start, end) if folder else None
+        try:
+            futures = studies.futures_beside_model(folder, m_all, start, end) if folder else None
+        except HistoryFormatError as exc:
+            futures = None
+            st.warning(f"The VIX futures files of the data folder could not be used: {plain(exc)}")
         if futures is not None:
             st.plotly_chart(futures_figure(futures), key="l_futures_chart")
             both = futures.dropna()
@@ -253,6 +259,11 @@ c1, c2, c3 = st.columns(3)
 horizon = linked(c1.number_input, "Horizon (trading days)", 5, 252, 60, 5, key="lhz")
 paths = linked(c2.number_input, "Paths", 1_000, 50_000, 10_000, 1_000, key="lmp")
 seed = linked(c3.number_input, "Seed", 0, 1_000_000, 1, key="lsd")
+if int(paths) * int(horizon) > simulate.MAX_PATH_DAYS:
+    fitted_paths = max(1_000, simulate.MAX_PATH_DAYS // int(horizon) // 1_000 * 1_000)
+    st.info(f"{int(paths):,} paths × {int(horizon)} days is over the {simulate.MAX_PATH_DAYS:,} path-days one "
+            f"simulation may take on this server: simulating {fitted_paths:,} paths.", icon=":material/tune:")
+    paths = fitted_paths
 mc_key = ("mc", market, tier, float(notional), float(risk_pct), sizing, tuple(schemes), int(horizon), int(paths),
           int(seed))
 

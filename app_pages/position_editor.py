@@ -18,7 +18,7 @@ import numpy as np
 import streamlit as st
 
 from alvh_core.calendar import snap_strike, spx_expiries
-from alvh_core.chains import ChainFormatError, read_cboe_chain
+from alvh_core.chains import ChainFormatError, chain_on, parse_cboe_chain, read_cboe_chain_file
 from alvh_core.condor import PRODUCT_SIZE, listed_strikes, market_date
 from alvh_core.edits import LAYER_CODES, AddedLeg, PositionEdits, vix_expiries, vix_future_on
 from alvh_core.hedge import vix_strike_grid
@@ -27,7 +27,7 @@ from alvh_core.marketdata import LiveFeed, fetch_spx_chain, offline_requested
 from alvh_core.quotes import QuoteTable, from_cboe, from_yahoo
 from alvh_core.sharelink import BUILDER_KEYS, MARKET_KEYS, format_value, link_for
 from alvh_core.ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario, scenario_document
-from app_pages.common import data_folder, keep_in_link, link_notices, plain
+from app_pages.common import MAX_UPLOAD_BYTES, data_folder, keep_in_link, link_notices, plain
 
 EDIT_KEYS = ("lg", "ex", "q", "lim", "lo", "xl")
 CHAIN_TTL = 300.0
@@ -57,12 +57,12 @@ def back_to_tier() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _folder_chain(path: str, stamp: float) -> QuoteTable:
-    return from_cboe(read_cboe_chain(Path(path)), f"Cboe chain {Path(path).name}")
+    return from_cboe(read_cboe_chain_file(Path(path)), f"Cboe chain {Path(path).name}")
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _uploaded_chain(raw: bytes, name: str) -> QuoteTable:
-    return from_cboe(read_cboe_chain(raw.decode("utf-8-sig")), f"your chain {name}")
+    return from_cboe(parse_cboe_chain(raw, name), f"your chain {name}")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -94,20 +94,19 @@ def chain_for(market: MarketState, expiry: date | None) -> tuple[QuoteTable | No
         return None, f"Prices: the model. Yahoo's chain: {reason}"
     if upload is not None:
         raw = upload.getvalue()
-        if len(raw) > 50 * 1024 * 1024:
-            return None, "Prices: the model. The uploaded chain is larger than 50 MB."
+        if len(raw) > MAX_UPLOAD_BYTES:
+            return None, f"Prices: the model. The uploaded chain is larger than {MAX_UPLOAD_BYTES // 2**20} MB."
         try:
             return _uploaded_chain(raw, upload.name), ""
-        except (ChainFormatError, UnicodeDecodeError, ValueError) as exc:
+        except (ChainFormatError, ValueError) as exc:
             return None, f"Prices: the model. The uploaded chain could not be read: {exc}"
     folder = data_folder()
-    if folder is not None and market.asof:
-        path = Path(folder) / "chains" / f"spx_quotedata_{market.asof[:10]}.csv"
-        if path.is_file():
-            try:
-                return _folder_chain(str(path), path.stat().st_mtime), ""
-            except (ChainFormatError, ValueError) as exc:
-                return None, f"Prices: the model. {path.name} could not be read: {exc}"
+    path = chain_on(folder, market.asof[:10]) if folder is not None and market.asof else None
+    if path is not None:
+        try:
+            return _folder_chain(str(path), path.stat().st_mtime), ""
+        except (ChainFormatError, ValueError, OSError) as exc:
+            return None, f"Prices: the model. {path.name} could not be read: {exc}"
     return None, ("Prices: the model (no chain of this day: upload a Cboe spx_quotedata.csv, keep one in the data "
                   "folder's chains/, or choose Yahoo's live chain).")
 

@@ -17,6 +17,8 @@ import pytest
 
 os.environ.setdefault("YF_DISABLE_CURL_CFFI", "1")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+# app.py shows visitors one line for an unexpected error; under test every error is raised as it is.
+os.environ.setdefault("ALVH_RAISE_ERRORS", "1")
 
 
 class NetworkBlocked(OSError):

@@ -164,7 +164,10 @@ def test_live_data_arrives_in_the_background_through_the_yfinance_seam(monkeypat
     _clear_caches()
 
 
-def test_a_folder_path_with_markup_is_shown_as_text(offline):
+def test_a_folder_path_with_markup_is_shown_as_text(offline, monkeypatch, tmp_path):
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("ALVH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ALVH_VISITOR_FOLDERS", "1")   # the operator lets visitors pick a folder under theirs
     at = _run()
     at.text_input(key="data_folder").input("![x](http://127.0.0.1:9/y.png) :red[z]").run()
     assert not at.exception

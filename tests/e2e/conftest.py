@@ -26,18 +26,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(script: Path, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
+def start_streamlit(script: Path, env_extra: dict | None = None, log: Path | None = None,
+                    wait: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """``streamlit run script`` on 127.0.0.1 (offline, a cache folder of its own); its output goes to
+    ``log`` (default: test-artifacts/server-<port>.log), never to a pipe nobody reads."""
     port = _free_port()
     # The server is a separate process, outside the socket guard: keep it offline
     # and give it a cache folder of its own.
     env = {**os.environ, "YF_DISABLE_CURL_CFFI": "1", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
            "ALVH_OFFLINE": "1", "ALVH_CACHE_DIR": str(ARTIFACTS / f"cache-{port}"), **(env_extra or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(log or ARTIFACTS / f"server-{port}.log", "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + wait
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
@@ -45,7 +50,7 @@ def start_streamlit(script: Path, env_extra: dict | None = None) -> tuple[subpro
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("streamlit did not start within 60 s")
+    raise RuntimeError(f"streamlit did not start within {wait:.0f} s")
 
 
 class Blackhole:

@@ -66,9 +66,9 @@ def test_vix_expiries_are_the_cfe_roll_days(data_dir):
 @pytest.mark.data
 @pytest.mark.parametrize("day", ["2022-02-04", "2023-02-07"])
 def test_listed_expiries_are_the_chain_expiries(data_dir, day):
-    from alvh_core.chains import read_cboe_chain
+    from alvh_core.chains import read_cboe_chain_file
 
-    chain = read_cboe_chain(data_dir / "chains" / f"spx_quotedata_{day}.csv")
+    chain = read_cboe_chain_file(data_dir / "chains" / f"spx_quotedata_{day}.csv")
     quotes = chain.quotes
     listed = {pd.Timestamp(e).date() for e in quotes["expiration"].unique()}
     ours = spx_expiries(chain.quote_date)
@@ -86,9 +86,9 @@ def test_listed_expiries_are_the_chain_expiries(data_dir, day):
 def test_grid_strikes_are_listed_on_the_standard_expiries(data_dir, day):
     """Monthly and month-end expiries up to 200 days: every grid strike within 10 % of spot
     (5 points) and to 25 % (25 points) is in the chain."""
-    from alvh_core.chains import read_cboe_chain
+    from alvh_core.chains import read_cboe_chain_file
 
-    chain = read_cboe_chain(data_dir / "chains" / f"spx_quotedata_{day}.csv")
+    chain = read_cboe_chain_file(data_dir / "chains" / f"spx_quotedata_{day}.csv")
     quotes = chain.quotes
     checked = 0
     for e in spx_expiries(chain.quote_date):

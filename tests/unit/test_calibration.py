@@ -7,7 +7,7 @@ import pytest
 
 from alvh_core import fitted
 from alvh_core.calibration import FitError, calibrate_skew, chain_points, model_errors
-from alvh_core.chains import expiry_slices, read_cboe_chain
+from alvh_core.chains import expiry_slices, read_cboe_chain_file
 from alvh_core.history import load_history_folder
 
 pytestmark = pytest.mark.data
@@ -20,8 +20,8 @@ def points(data_dir):
 
 
 def test_chain_reader_knows_the_days_and_spots(data_dir):
-    c22 = read_cboe_chain(data_dir / "chains" / "spx_quotedata_2022-02-04.csv")
-    c23 = read_cboe_chain(data_dir / "chains" / "spx_quotedata_2023-02-07.csv")
+    c22 = read_cboe_chain_file(data_dir / "chains" / "spx_quotedata_2022-02-04.csv")
+    c23 = read_cboe_chain_file(data_dir / "chains" / "spx_quotedata_2023-02-07.csv")
     assert str(c22.quote_date) == "2022-02-04"  # stamped Saturday evening: Friday's close
     assert str(c23.quote_date) == "2023-02-07"
     assert c22.spot == pytest.approx(4500.53, abs=0.01) and c23.spot == pytest.approx(4164.0)
@@ -152,7 +152,7 @@ def test_futures_proxy_holds_in_backwardation(data_dir, history):
 
 
 def test_vx_file_quirks_are_handled(data_dir):
-    from alvh_core.calibration import read_vx_continuous
+    from alvh_core.history import read_vx_continuous
 
     vx1 = read_vx_continuous(data_dir / "VX1_continuous.csv")
     assert vx1.index.is_monotonic_increasing

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,3 +267,51 @@ def test_hostile_files_and_values_end_at_once_with_one_line(args):
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error: ")
     assert "Traceback" not in done.stderr and "Warning" not in done.stderr and done.stdout == ""
+
+
+@pytest.fixture
+def looped_folder(tmp_path):
+    """A data folder whose SPX_History.csv is a link to itself, beside a VIX file of two days."""
+    (tmp_path / "VIX_History.csv").write_text("DATE,CLOSE\n2020-01-02,16\n2020-01-03,17\n")
+    os.symlink("SPX_History.csv", tmp_path / "SPX_History.csv")
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [
+    ["vol", "--spx", "5000", "--vix", "20", "--days", "30", "--strikes", "5000", "--asof", "NaT",
+     "--data-dir", "{data}"],
+    ["backtest", "--data-dir", "{data}", "--start", ""],
+    ["backtest", "--data-dir", "{data}", "--end", ""],
+    ["backtest", "--data-dir", "{data}", "--end", "NaT"],
+    ["regime", "--data-dir", "{data}", "--asof", "NaT"],
+    ["plan", "--data-dir", "{loop}", "--tier", "moderate", "--notional", "100000", "--risk-pct", "1"],
+    ["tiers", "--data-dir", "{loop}", "--risk-budget", "5000"],
+    ["stress", "--data-dir", "{loop}", "--spx-move", "-10"],
+    ["backtest", "--data-dir", "{loop}"],
+    ["calibrate", "--data-dir", "{loop}"],
+])
+def test_dates_that_are_no_day_and_looped_folders_exit_2(args, looped_folder, tmp_path):
+    """The cases that ended in "internal error" (exit 1): each now exits 2 with one line."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "VIX_History.csv").write_text("DATE,CLOSE\n2020-01-02,16\n2020-01-03,17\n")
+    (data / "SPX_History.csv").write_text("DATE,CLOSE\n2020-01-02,3200\n2020-01-03,3210\n")
+    args = [a.format(data=data, loop=looped_folder) for a in args]
+    done = subprocess.run([sys.executable, "-m", "alvh_core", *args, "--json"], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "ALVH_OFFLINE": "1"}, cwd=ROOT)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error: ")
+    assert "internal error" not in done.stderr and done.stdout == ""
+
+
+def test_an_extreme_typed_market_stresses_without_a_warning():
+    out = run("stress", "--spx", "20000", "--vix", "1", "--vix9d", "400", "--vix6m", "21", "--risk-budget", "1000",
+              "--tier", "conservative", "--spx-move", "0", "--days", "5", "--json")
+    assert out.returncode == 0 and out.stderr == ""
+    assert np.isfinite(json.loads(out.stdout)["vix"]["median"])
+
+
+def test_a_looped_file_is_named_and_the_rest_of_the_folder_used(looped_folder):
+    out = run("regime", "--data-dir", str(looped_folder), "--json")
+    assert out.returncode == 0 and out.stderr == ""
+    assert any("SPX_History.csv" in m and "not a regular file" in m for m in json.loads(out.stdout)["messages"])

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from alvh_core.chains import read_cboe_chain
+from alvh_core.chains import read_cboe_chain_file
 from alvh_core.edits import AddedLeg, PositionEdits, parse_added, parse_strikes, vix_expiries, vix_future_on
 from alvh_core.hedge import vix_option_vol
 from alvh_core.payoff import condor_value_grid
@@ -67,7 +67,7 @@ def test_legs_priced_at_the_chain_match_the_file_to_the_cent(data_dir, day_marke
     path = data_dir / "chains" / f"spx_quotedata_{day}.csv"
     raw = _raw_quotes(path)
     market = day_markets[day]
-    quotes = from_cboe(read_cboe_chain(path), path.name)
+    quotes = from_cboe(read_cboe_chain_file(path), path.name)
     for fill in (0.0, 1.0):
         position = _position(market, quotes=quotes, fill=fill, tier=tier)
         assert position.quoted is not None, position.quote_note
@@ -94,7 +94,7 @@ def test_market_vols_reprice_the_mids_and_the_marks_start_from_them(data_dir, da
     day = "2023-02-07"
     market = day_markets[day]
     path = data_dir / "chains" / f"spx_quotedata_{day}.csv"
-    position = _position(market, quotes=from_cboe(read_cboe_chain(path), path.name))
+    position = _position(market, quotes=from_cboe(read_cboe_chain_file(path), path.name))
     condor = position.condor
     years = condor.days / 365.0
     forward, discount = float(market.forward(condor.days)), float(np.exp(-market.rate * years))
@@ -108,7 +108,7 @@ def test_market_vols_reprice_the_mids_and_the_marks_start_from_them(data_dir, da
 
 def test_a_chain_of_another_day_or_xsp_stays_on_the_model(data_dir, day_markets):
     path = data_dir / "chains" / "spx_quotedata_2022-02-04.csv"
-    quotes = from_cboe(read_cboe_chain(path), path.name)
+    quotes = from_cboe(read_cboe_chain_file(path), path.name)
     position = _position(day_markets["2023-02-07"], quotes=quotes)
     assert position.quoted is None and "used only on their own day" in position.quote_note
     scenario = Scenario(tier=find_tier(load_tiers(), "Moderate"), budget=RiskBudget(100_000, 1.0),
@@ -252,7 +252,7 @@ def test_yahoo_chain_frames_price_the_condor_through_the_seam(day_markets, data_
     from alvh_core.quotes import from_yahoo
 
     market = day_markets["2022-02-04"]
-    rows = read_cboe_chain(data_dir / "chains" / "spx_quotedata_2022-02-04.csv").rows
+    rows = read_cboe_chain_file(data_dir / "chains" / "spx_quotedata_2022-02-04.csv").rows
     wanted = rows[(rows["expiration"] == "2022-02-28") & (rows["root"] == "SPXW")]
     calls = pd.DataFrame({"contractSymbol": wanted["call_symbol"], "strike": wanted["strike"],
                           "bid": wanted["call_bid"], "ask": wanted["call_ask"], "impliedVolatility": 0.2})
@@ -261,7 +261,7 @@ def test_yahoo_chain_frames_price_the_condor_through_the_seam(day_markets, data_
     result = fetch_spx_chain(getter=lambda n: {"2022-02-28": (calls, puts)})
     assert result.ok and set(result.frame["root"]) == {"SPXW"}
     live = from_yahoo(result.frame, date(2022, 2, 4))
-    file_priced = _position(market, quotes=from_cboe(read_cboe_chain(data_dir / "chains" /
+    file_priced = _position(market, quotes=from_cboe(read_cboe_chain_file(data_dir / "chains" /
                                                                      "spx_quotedata_2022-02-04.csv"), "file"))
     yahoo_priced = _position(market, quotes=live)
     assert yahoo_priced.quoted is not None

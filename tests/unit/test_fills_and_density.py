@@ -57,9 +57,9 @@ def _chain_condors(chain):
 def test_model_fills_match_the_chains_bid_and_ask(data_dir, day, vix):
     """Selling at the bid and buying at the ask, the model's spreads give the chain's natural
     credit within a few percent on average."""
-    from alvh_core.chains import read_cboe_chain
+    from alvh_core.chains import read_cboe_chain_file
 
-    chain = read_cboe_chain(data_dir / "chains" / f"spx_quotedata_{day}.csv")
+    chain = read_cboe_chain_file(data_dir / "chains" / f"spx_quotedata_{day}.csv")
     condors = _chain_condors(chain)
     assert len(condors) > 40
     market_natural, model_natural = [], []

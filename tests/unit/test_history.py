@@ -93,7 +93,7 @@ def test_folders_take_only_regular_files_inside_them(tmp_path):
     history = load_history_folder(tmp_path)
     assert history.files == ("VIX_History.csv",) and list(history.panel.columns) == ["vix"]
     assert folder_stamp(tmp_path)[0][0] == "VIX_History.csv" and len(folder_stamp(tmp_path)) == 1
-    for bad, message in (("~nosuchuser/x", "no such user"), ("/tmp/" + "a" * 300, "too long"),
+    for bad, message in (("~nosuchuser/x", "not a folder"), ("/tmp/" + "a" * 300, "too long"),
                          (str(tmp_path / "VIX_History.csv"), "not a folder")):
         with pytest.raises(HistoryFormatError, match=message):
             history_folder(bad)

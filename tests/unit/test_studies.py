@@ -8,7 +8,7 @@ import pytest
 
 from alvh_core import backtest as bt
 from alvh_core import studies
-from alvh_core.calibration import read_vx_continuous
+from alvh_core.history import read_vx_continuous
 from alvh_core.simulate import simulated_panel
 
 pytestmark = pytest.mark.data
