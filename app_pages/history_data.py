@@ -9,11 +9,14 @@ not kept yet shows a progress bar while it computes.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -22,6 +25,38 @@ from alvh_core.simulate import simulated_panel
 from app_pages.common import current_history, current_snapshot
 
 KEPT_RUNS = 32
+
+
+def _kept_budget_mb() -> int:
+    try:
+        return max(16, int(os.environ.get("ALVH_KEPT_MB", 160)))
+    except ValueError:
+        return 160
+
+
+#: Memory the kept runs may take together (MB; ``ALVH_KEPT_MB``): the oldest are let go past it.
+KEPT_MB = _kept_budget_mb()
+
+
+def result_bytes(obj, seen: set | None = None) -> int:
+    """About how many bytes of arrays a kept result holds (numpy arrays and pandas frames, through
+    dataclasses, dicts, lists and tuples); the history's own arrays are shared by every run and not counted."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or isinstance(obj, bt.MarketArrays):
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, pd.DataFrame | pd.Series):
+        return int(obj.memory_usage(index=True, deep=False).sum()) if isinstance(obj, pd.DataFrame) \
+            else int(obj.memory_usage(index=True, deep=False))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return sum(result_bytes(getattr(obj, f.name), seen) for f in dataclasses.fields(obj))
+    if isinstance(obj, dict):
+        return sum(result_bytes(v, seen) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return sum(result_bytes(v, seen) for v in obj)
+    return 0
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -56,11 +91,34 @@ def _store() -> tuple[OrderedDict, threading.Lock]:
     return OrderedDict(), threading.Lock()
 
 
+@st.cache_resource(show_spinner=False)
+def _sizes() -> dict:
+    """Bytes of each kept run, by its key (guarded by :func:`_store`'s lock)."""
+    return {}
+
+
 def is_kept(key: tuple) -> bool:
     """Whether the result for ``key`` is kept already (showing it costs nothing)."""
     store, lock = _store()
     with lock:
         return key in store
+
+
+def _keep(key: tuple, result) -> None:
+    """Keep ``result``; let the oldest go past :data:`KEPT_RUNS` runs or :data:`KEPT_MB` of arrays."""
+    store, lock = _store()
+    sizes = _sizes()
+    # a window of the history is kept as a result of its own: its arrays and condor marks count
+    size = result_bytes(vars(result)) if isinstance(result, bt.MarketArrays) else result_bytes(result)
+    with lock:
+        store[key] = result
+        sizes[key] = size
+        for k, kept_result in store.items():   # windows grow as runs keep condor marks on them
+            if isinstance(kept_result, bt.MarketArrays):
+                sizes[k] = result_bytes(vars(kept_result))
+        while len(store) > 1 and (len(store) > KEPT_RUNS or sum(sizes.values()) > KEPT_MB * 2**20):
+            oldest, _ = store.popitem(last=False)
+            sizes.pop(oldest, None)
 
 
 def kept(key: tuple, compute: Callable[[Callable[[float, str], None]], object], what: str, bar: bool = True):
@@ -72,8 +130,7 @@ def kept(key: tuple, compute: Callable[[Callable[[float, str], None]], object], 
             return store[key]
     if not bar:
         result = compute(lambda fraction, text: None)
-        with lock:
-            store[key] = result
+        _keep(key, result)
         return result
     bar = st.progress(0.0, text=f"{what}…")
 
@@ -84,10 +141,7 @@ def kept(key: tuple, compute: Callable[[Callable[[float, str], None]], object], 
         result = compute(progress)
     finally:
         bar.empty()
-    with lock:
-        store[key] = result
-        while len(store) > KEPT_RUNS:
-            store.popitem(last=False)
+    _keep(key, result)
     return result
 
 
