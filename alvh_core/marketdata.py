@@ -650,6 +650,7 @@ class LiveMarket:
                                ttl_from_env("ALVH_QUOTE_TTL", QUOTE_TTL),
                                on_success=lambda r: save_last_good("yahoo-quotes", r), shared_copy="yahoo-quotes",
                                **feed_options)
+        self._merged: tuple | None = None
 
     def poke(self) -> None:
         """Start whatever download is due (quotes only once there is a history)."""
@@ -685,9 +686,14 @@ class LiveMarket:
             return history.failure
         result = history.good
         if quotes.good is not None:
-            merged = quotes.good.frame.combine_first(result.frame).sort_index()
-            result = FetchResult(result.status, merged, result.message, "live", quotes.good.fetched_at,
+            key = (id(history.good), id(quotes.good))
+            merged = self._merged   # one merge per pair of downloads, not one per page run
+            if merged is not None and merged[0] == key:
+                return merged[1]
+            frame = quotes.good.frame.combine_first(result.frame).sort_index()
+            result = FetchResult(result.status, frame, result.message, "live", quotes.good.fetched_at,
                                  result.missing, result.origin or quotes.good.origin)
+            self._merged = (key, result, history.good, quotes.good)   # (the inputs held: their ids stay theirs)
         return result
 
     def notes(self) -> list[str]:

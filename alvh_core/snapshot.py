@@ -9,6 +9,7 @@ user should read about the sources that failed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -30,13 +31,20 @@ class MarketSnapshot:
     messages: tuple[str, ...] = ()
     origin: str = ""        # who downloaded live data when not this process; "old" notes for a stale copy
 
-    @property
+    @cached_property
     def breadth(self) -> pd.Series | None:
         """RSP/SPY closes (the breadth proxy) when both are in the panel."""
         if self.panel is None or "rsp" not in self.panel or "spy" not in self.panel:
             return None
         ratio = (self.panel["rsp"] / self.panel["spy"]).dropna()
         return ratio if len(ratio) else None
+
+    @cached_property
+    def vix_days(self) -> pd.DatetimeIndex:
+        """The days with a VIX close (an empty index without a panel)."""
+        if self.panel is None or "vix" not in self.panel:
+            return pd.DatetimeIndex([])
+        return self.panel["vix"].dropna().index
 
 
 def market_from_panel(panel: pd.DataFrame, source: str, asof: str | pd.Timestamp | None = None,

@@ -17,7 +17,7 @@ from alvh_core.history import HistoryFormatError, read_series_csv
 from alvh_core.marketdata import fetch_cboe_series
 from alvh_core.sharelink import ALL_KEYS
 from alvh_core.tiers import find_tier, load_tiers
-from app_pages.common import choice, done, held, keep_in_link, linked, plain
+from app_pages.common import choice, done, held, keep_in_link, linked, plain, upload_key
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
 
 st.title("Backtest")
@@ -138,7 +138,7 @@ if strategy in replicas.REPLICAS:
                f"(mids, no commissions): {replicas.REPLICA_RULES[strategy]}")
     index_level = None
     c1, c2 = st.columns([2, 1])
-    upload = c1.file_uploader(f"The real index: Cboe's {name}_History.csv", type=["csv"], key=f"b_index_{strategy}",
+    upload = c1.file_uploader(f"The real index: Cboe's {name}_History.csv", type=["csv"], key=upload_key(f"b_index_{strategy}"),
                               help=f"From cdn.cboe.com/api/global/us_indices/daily_prices/{name}_History.csv")
     if upload is not None:
         try:

@@ -229,7 +229,7 @@ def refresh_live() -> None:
 
 # --- files: a folder, or uploads ------------------------------------------------------
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)   # one History for every session (it is immutable)
 def _folder_history(folder: str, stamp: tuple) -> History:
     return load_history_folder(Path(folder))
 
@@ -272,6 +272,13 @@ SESSION_UPLOAD_MB = _megabytes_from_env("ALVH_SESSION_UPLOAD_MB", 40)
 SERVER_UPLOAD_MB = _megabytes_from_env("ALVH_SERVER_UPLOAD_MB", 300)
 
 
+def upload_key(name: str) -> str:
+    """The key of the file uploader ``name`` in this session: renewed whenever uploads were dropped for
+    being over the limits, so that the uploader starts empty and lets go of the files it held."""
+    generation = st.session_state.get("_upload_generation", 0)
+    return name if not generation else f"{name}~{generation}"
+
+
 def enforce_upload_limits() -> None:
     """Drop the newest uploads of this session that take it over its share of memory, or the server over
     its total, and say so: Streamlit keeps every uploaded file in memory until its session ends."""
@@ -294,9 +301,14 @@ def enforce_upload_limits() -> None:
         server -= len(rec.data)
         dropped.append(f"{rec.name} ({len(rec.data) / 2**20:.1f} MB)")
     if dropped:
+        # A file uploader keeps the files it was given in its widget state: a new key (see upload_key) gives
+        # every uploader of the session a fresh, empty widget, and the old state goes at the end of the run.
+        st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
+        st.session_state.pop("_uploads_parsed", None)
         st.session_state["_uploads_dropped"] = (
             f"Not kept: {', '.join(dropped)}. A session holds at most {SESSION_UPLOAD_MB} MB of uploads at once "
-            f"and this server {SERVER_UPLOAD_MB} MB for everyone; remove a file or upload a smaller one.")
+            f"and this server {SERVER_UPLOAD_MB} MB for everyone: the uploads were cleared; upload fewer or smaller "
+            "files.")
     message = st.session_state.pop("_uploads_dropped", None)
     if message:
         st.warning(plain(message), icon=":material/upload_file:")
@@ -375,11 +387,16 @@ def _files_ui() -> History | None:
                 except HistoryFormatError as exc:
                     folder = None
                     st.caption(f":material/warning: {plain(exc)}")
-        uploads = st.file_uploader("Upload CSV files", type=["csv"], accept_multiple_files=True, key="data_uploads",
+        uploads = st.file_uploader("Upload CSV files", type=["csv"], accept_multiple_files=True, key=upload_key("data_uploads"),
                                    help="Cboe <SYMBOL>_History.csv files, or one panel date,spx,vix[,vix9d,vix3m,vix6m,vvix]")
         history, messages = None, []
-        if uploads:
-            history, messages = uploads_history(uploads)
+        if uploads:   # parsed once per set of uploaded files, not on every rerun (kept with the session)
+            key = tuple((f.file_id, f.name, f.size) for f in uploads)
+            parsed = st.session_state.get("_uploads_parsed")
+            if parsed is None or parsed[0] != key:
+                parsed = (key, uploads_history(uploads))
+                st.session_state["_uploads_parsed"] = parsed
+            history, messages = parsed[1]
         elif folder is not None:
             history, message = folder_history(folder)
             messages = [message] if message else [str(p) for p in (history.problems[:5] if history else ())]
@@ -417,10 +434,15 @@ def market_sidebar() -> MarketState:
             feed.poke()
             st.session_state["_live_seen"] = feed.version
             live = feed.result()
-            snapshot = choose_snapshot(live if live is not None and live.ok else None, load_last_good("yahoo"), files)
+            live = live if live is not None and live.ok else None
+            cached = load_last_good("yahoo")
+            # (a result without data is new on every call: it is known by what it says, not by its id)
+            cached_key = id(cached) if cached.ok else (cached.status, cached.message)
+            snapshot = shared("snapshot", (id(live), cached_key, id(files)),
+                              lambda: choose_snapshot(live, cached, files), (live, cached, files))
             notes = feed.notes()
         elif mode == "files":
-            snapshot = choose_snapshot(None, None, files)
+            snapshot = shared("snapshot", (None, None, id(files)), lambda: choose_snapshot(None, None, files), (files,))
         else:
             snapshot = choose_snapshot(None, None, None)
         if snapshot.panel is not None:
@@ -452,7 +474,7 @@ def market_sidebar() -> MarketState:
 
 def _as_of_day(snapshot: MarketSnapshot) -> MarketSnapshot:
     """A past day of the history as the market (the closes of that day, the history up to it)."""
-    days = snapshot.panel["vix"].dropna().index if "vix" in snapshot.panel else pd.DatetimeIndex([])
+    days = snapshot.vix_days
     if len(days) < 2:
         return snapshot
     first, last = days[0].date(), days[-1].date()
@@ -467,11 +489,14 @@ def _as_of_day(snapshot: MarketSnapshot) -> MarketSnapshot:
     keep_in_link("ad", picked)
     if picked is None or picked >= last:
         return snapshot
-    panel = snapshot.panel.loc[: pd.Timestamp(picked)]
-    market = market_from_panel(panel, snapshot.source)
-    note = f"As of {market.asof}: the history up to that day." + (
-        f" ({picked} was not a trading day.)" if market.asof != picked.isoformat() else "")
-    return MarketSnapshot(market, panel, snapshot.source, (note,))
+    def as_of() -> MarketSnapshot:
+        panel = snapshot.panel.loc[: pd.Timestamp(picked)]
+        market = market_from_panel(panel, snapshot.source)
+        note = f"As of {market.asof}: the history up to that day." + (
+            f" ({picked} was not a trading day.)" if market.asof != picked.isoformat() else "")
+        return MarketSnapshot(market, panel, snapshot.source, (note,))
+
+    return shared("as of", (id(snapshot), picked), as_of, (snapshot,))
 
 
 def _clamped(key: str, value: float | None) -> float | None:
@@ -646,6 +671,31 @@ def held(key: str, default):
     a widget mounted late shows the value it was declared with, not one the session state (or a
     link) gave it."""
     return st.session_state.pop(key, default)
+
+
+# --- work shared by every session of this server ---------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def _memo_store() -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def shared(name: str, key: tuple, compute, held: tuple = ()):
+    """``compute()`` once per ``key`` for the whole server (the last 64 kept): what every session's rerun
+    would otherwise redo from the same inputs.  ``held`` are the objects whose ``id`` is in the key, kept
+    alive with the result so that an id is never reused for another object while it is kept."""
+    store, lock = _memo_store()
+    full = (name, *key)
+    with lock:
+        if full in store:
+            store.move_to_end(full)
+            return store[full][0]
+    value = compute()
+    with lock:
+        store[full] = (value, held)
+        while len(store) > 64:
+            store.popitem(last=False)
+    return value
 
 
 # --- positions, shared by every session of this server ---------------------------------------

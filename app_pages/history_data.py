@@ -22,16 +22,16 @@ import streamlit as st
 
 from alvh_core import backtest as bt
 from alvh_core.simulate import simulated_panel
-from app_pages.common import current_history, current_snapshot
+from app_pages.common import current_history, current_snapshot, shared
 
 KEPT_RUNS = 32
 
 
 def _kept_budget_mb() -> int:
     try:
-        return max(16, int(os.environ.get("ALVH_KEPT_MB", 160)))
+        return max(16, int(os.environ.get("ALVH_KEPT_MB", 96)))
     except ValueError:
-        return 160
+        return 96
 
 
 #: Memory the kept runs may take together (MB; ``ALVH_KEPT_MB``): the oldest are let go past it.
@@ -78,7 +78,10 @@ def history_arrays() -> tuple[bt.MarketArrays | None, str, str]:
     panel = history.panel
     source = current_snapshot().market.source
     source = source if source in ("live", "cache", "file") else "file"
-    key = f"{source}:{int(pd.util.hash_pandas_object(panel, index=True).sum())}"
+    # hashed once per panel object for the whole server, not on every rerun of every session
+    digest = shared("panel hash", (id(panel),), lambda: int(pd.util.hash_pandas_object(panel, index=True).sum()),
+                    (panel,))
+    key = f"{source}:{digest}"
     return _arrays(key, panel, source), key, ""
 
 
@@ -137,12 +140,51 @@ def kept(key: tuple, compute: Callable[[Callable[[float, str], None]], object], 
     def progress(fraction: float, text: str) -> None:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{what}: {text}")
 
+    slots = _run_slots()
+    nested = getattr(_this_thread, "holds_slot", False)   # a run inside a run keeps its caller's slot
+    if not nested and not slots.acquire(blocking=False):
+        bar.progress(0.0, text=f"{what}: waiting for another session's run to finish…")
+        slots.acquire()
+    _this_thread.holds_slot = True
     try:
+        with lock:   # another session may have computed it meanwhile
+            if key in store:
+                return store[key]
         result = compute(progress)
     finally:
+        if not nested:
+            _this_thread.holds_slot = False
+            slots.release()
+            _give_back_memory()
         bar.empty()
     _keep(key, result)
     return result
+
+
+_this_thread = threading.local()
+
+
+@st.cache_resource(show_spinner=False)
+def _run_slots() -> threading.BoundedSemaphore:
+    """Long runs computed at once by the whole server (``ALVH_RUN_SLOTS``, default 1): Python runs one
+    thread at a time anyway, and each cold backtest takes tens of MB while it runs, so twenty sessions
+    starting one together would hold twenty times that."""
+    try:
+        slots = max(1, int(os.environ.get("ALVH_RUN_SLOTS", 1)))
+    except ValueError:
+        slots = 1
+    return threading.BoundedSemaphore(slots)
+
+
+def _give_back_memory() -> None:
+    """Return the freed heap of a long run to the system (glibc keeps it otherwise, and the process's
+    size stays at its peak); a no-op where there is no glibc."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def window_of(m: bt.MarketArrays, data_key: str, start: date, end: date) -> bt.MarketArrays:

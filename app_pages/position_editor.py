@@ -27,7 +27,7 @@ from alvh_core.marketdata import LiveFeed, fetch_spx_chain, offline_requested
 from alvh_core.quotes import QuoteTable, from_cboe, from_yahoo
 from alvh_core.sharelink import BUILDER_KEYS, MARKET_KEYS, format_value, link_for
 from alvh_core.ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario, scenario_document
-from app_pages.common import MAX_UPLOAD_BYTES, data_folder, keep_in_link, link_notices, plain
+from app_pages.common import MAX_UPLOAD_BYTES, data_folder, keep_in_link, link_notices, plain, upload_key
 
 EDIT_KEYS = ("lg", "ex", "q", "lim", "lo", "xl")
 CHAIN_TTL = 300.0
@@ -74,7 +74,7 @@ def _live_chain_feed(expiry: str) -> LiveFeed:
 def chain_for(market: MarketState, expiry: date | None) -> tuple[QuoteTable | None, str]:
     """The quotes to price the condor at, and a line saying where prices come from."""
     mode = st.session_state.get("qs", "auto")
-    upload = st.session_state.get("b_chain_upload")
+    upload = st.session_state.get(upload_key("b_chain_upload"))
     if mode == "model":
         return None, "Prices: the model (you chose it)."
     if mode == "live":
@@ -211,7 +211,7 @@ def position_panel(position, market: MarketState, vol_model, problem: str, quote
                  help="A chain prices the condor's legs at its bid/ask (the fill slider moves from its mid to its "
                       "natural); the hedge's VIX legs are always model-priced (no VIX quotes)")
         keep_in_link("qs", st.session_state.get("qs", "auto"))
-        c2.file_uploader("Cboe chain (spx_quotedata.csv) of the market's day", type=["csv"], key="b_chain_upload",
+        c2.file_uploader("Cboe chain (spx_quotedata.csv) of the market's day", type=["csv"], key=upload_key("b_chain_upload"),
                          help="Cboe's delayed-quotes download; it is used when its quote date is the market's day")
         if quote_line:
             st.caption(plain(quote_line))
@@ -320,7 +320,7 @@ def scenario_files(position) -> None:
     c1.download_button("Scenario (JSON)", json.dumps(doc, indent=1, default=str), "alvh_scenario.json",
                        "application/json", key="b_scenario_json", icon=":material/download:",
                        help="Every input of this page (the share link's parameters) and the position they build")
-    c2.file_uploader("Load a scenario (JSON)", type=["json"], key="b_scenario_upload", on_change=_load_scenario,
+    c2.file_uploader("Load a scenario (JSON)", type=["json"], key=upload_key("b_scenario_upload"), on_change=_load_scenario,
                      help="A file saved with the button beside: the page takes its inputs, checked like a link's")
     message = st.session_state.pop("_scenario_message", None)
     if message:
@@ -332,7 +332,7 @@ def scenario_files(position) -> None:
 
 def _load_scenario() -> None:
     """The uploader's callback (it runs before the page, so every widget can take the file's values)."""
-    upload = st.session_state.get("b_scenario_upload")
+    upload = st.session_state.get(upload_key("b_scenario_upload"))
     if upload is None:
         return
     raw = upload.getvalue()

@@ -12,7 +12,7 @@ from alvh_core.events import load_events, parse_user_dates
 from alvh_core.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
 from alvh_core.signals import SIGNAL_LABELS, SignalWeights, regime_report
 from alvh_core.vixfutures import expiries_after, futures_proxy
-from app_pages.common import current_market, current_snapshot, money, numbers_first
+from app_pages.common import current_market, current_snapshot, money, numbers_first, shared
 
 WINDOWS = {"1M": 31, "3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827, "All": None}
 
@@ -61,9 +61,12 @@ asof_day = pd.Timestamp(market.asof).date() if market.asof else date.today()
 future_days = [(e - asof_day).days for e in expiries_after(asof_day, 7)]
 future_levels = futures_proxy(market.term, future_days, market.vvix)
 thirty_day_future = float(futures_proxy(market.term, 30.0, market.vvix))
-report = regime_report(snapshot.panel, asof_day, levels, market.source, calendar, breadth=snapshot.breadth,
-                       weights=weights, low_max=low_max, high_min=high_min,
-                       regime_level=thirty_day_future if on_future else None)
+report = shared("regime report", (id(snapshot.panel), asof_day, tuple(levels.values()), market.source,
+                                  user_dates_text.strip(), weights, low_max, high_min, on_future),
+                lambda: regime_report(snapshot.panel, asof_day, levels, market.source, calendar,
+                                      breadth=snapshot.breadth, weights=weights, low_max=low_max, high_min=high_min,
+                                      regime_level=thirty_day_future if on_future else None),
+                (snapshot.panel,))
 
 # --- headline ------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1.3])

@@ -1,28 +1,30 @@
-"""Many users on one server: a group's traffic, timed where the server does the work.
+"""Many users on one server: a group's traffic, timed as people wait for it.
 
-    python bench/load_test.py [--sessions 20] [--seconds 90] [--think 5,15] [--processes 1|2]
-                              [--ttl 30] [--browsers 0] [--json FILE]
+    python bench/load_test.py [--sessions 20] [--seconds 90] [--think 5,15] [--ramp 20] [--processes 1|2]
+                              [--ttl 30] [--browsers 0] [--backtests 0] [--json FILE]
 
 Starts ``streamlit run app.py`` on 127.0.0.1 (``--processes 2``: two servers
 sharing one cache folder, the sessions split between them) with live data on
 and Yahoo replaced by a local stand-in that serves the real history
 (``ALVH_DATA_DIR``, else a simulated one) and logs every request, the feeds'
-TTLs the servers' own (``--ttl`` sets a shorter one, so that a bounded run spans several).  Then
-``--sessions`` users, each on its own websocket speaking the app's protocol
-(``bench/streamclient.py``), open Regime, then the Builder, and until the time
-is up change the tier, move the horizon slider, open the Backtest page and come
-back, pausing ``--think`` seconds (uniform) between actions as people do.
-``--browsers N`` adds N headless Chromium contexts doing the same through the
-pages themselves (their latency includes the browsers' own CPU on this
-machine, and the browsers take CPU from the server: time the server with
-``--browsers 0`` and the browsers with ``--sessions 0``).
+TTLs the servers' own (``--ttl`` sets a shorter one, so that a bounded run spans
+several).  Then ``--sessions`` users arrive over ``--ramp`` seconds (0: all at
+once), each on its own websocket speaking the app's protocol
+(``bench/streamclient.py``): Regime, then the Builder, then until the time is up
+a mix of tier changes, horizon-slider moves, visits of Tiers, the Hedge Lab,
+Learn and Regime, backtests no one ran before, and uploads of a history CSV,
+pausing ``--think`` seconds (uniform) between actions.  ``--backtests N`` then
+has the sessions open N distinct backtests (the memory the server keeps for
+them).  ``--browsers N`` adds N headless Chromium contexts going through the
+pages themselves (their latency includes the browsers' own CPU on this machine).
 
-Reports, as a Markdown table: each script run's time on the server (request to
-"finished": what SPEC 11's "page rerun" means) as p50/p95, by action and in
-all; what a user waits for an action (with the first-paint tick); errors
-(exceptions, error boxes, failed or dropped sessions: must be 0); upstream
-requests by feed against the TTL's allowance; and each server's memory idle,
-at the end, and per added session.  Exits 1 when an error was seen.
+Reports, as a Markdown table: each action's time from the request to the
+page's last run finishing (both halves of a first paint: what a user waits
+for) as p50/p95, in all and by action, with the server's own share; each
+script run on the server; errors (exceptions, error boxes, failed or dropped
+sessions: must be 0); upstream requests by feed against the TTL's allowance;
+the servers' memory idle, at the end and at its peak, and CPU.  Exits 1 when
+an error was seen.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +117,9 @@ class Recorder:
             self.problems += [f"{label}: exception {e}" for e in load.exceptions]
             self.problems += [f"{label}: error box {e}" for e in load.errors]
 
+    def actions_of(self, label: str) -> int:
+        return len(self.waits.get(label, []))
+
     def fail(self, text: str) -> None:
         with self.lock:
             self.problems.append(text)
@@ -121,7 +127,21 @@ class Recorder:
 
 #: What a group does, as (share of actions, label): every page, cold backtests, the Hedge Lab.
 MIX = ((0.25, "tier change"), (0.25, "horizon slider"), (0.10, "open Tiers"), (0.10, "open Hedge Lab"),
-       (0.10, "cold Backtest"), (0.05, "open Learn"), (0.15, "open Regime"))
+       (0.10, "cold Backtest"), (0.05, "open Learn"), (0.05, "upload a history"), (0.10, "open Regime"))
+
+
+def _upload_body(seed: int) -> bytes:
+    """A panel CSV of ten years (about 300 kB) as a user would upload in the sidebar's "Data files"."""
+    rng = random.Random(seed)
+    lines, spx, vix = ["date,spx,vix"], 2000.0, 18.0
+    day = date(2010, 1, 4)
+    while day < date(2020, 1, 1):
+        if day.weekday() < 5:
+            spx *= 1 + rng.gauss(0.0003, 0.01)
+            vix = min(max(vix + rng.gauss(0, 0.6), 9.0), 80.0)
+            lines.append(f"{day:%Y-%m-%d},{spx:.2f},{vix:.2f}")
+        day += timedelta(days=1)
+    return ("\n".join(lines) + "\n").encode()
 HEDGES = ("alvh", "static10", "single", "vxth")
 
 
@@ -161,6 +181,8 @@ def user(url: str, until: float, think: tuple[float, float], rec: Recorder, seed
                 # A risk budget no one chose before: a backtest the server has not kept.
                 rec.add(label, session.open(f"/backtest?bst={rng.choice(('daily', 'weekly', 'monthly'))}"
                                             f"&bh=none,{rng.choice(HEDGES)}&brk={rng.randint(50, 400) / 100:g}"))
+            elif label == "upload a history":
+                rec.add(label, session.upload("data_uploads", f"panel-{seed}.csv", _upload_body(seed)))
             elif label == "open Hedge Lab":
                 rec.add(label, session.open(f"/hedge-lab?t={rng.choice(TIERS)}"))
             else:
@@ -170,6 +192,38 @@ def user(url: str, until: float, think: tuple[float, float], rec: Recorder, seed
         rec.fail(f"session {seed}: {exc.__class__.__name__}: {str(exc)[:200]}")
     finally:
         session.close()
+
+
+def distinct_backtests(url: str, count: int, sessions: int, rec: Recorder) -> None:
+    """``count`` backtests no one ran before, spread over ``sessions`` sessions opening them one after
+    another: strategies, tiers, hedges, start years and risk budgets all vary, so each is computed cold and
+    kept by the server (what its memory bound is for)."""
+    configs = []
+    rng = random.Random(11)
+    for i in range(count):
+        configs.append(f"/backtest?bst={('daily', 'weekly', 'monthly')[i % 3]}&btr={TIERS[(i // 3) % 3]}"
+                       f"&bh=none,{HEDGES[(i // 9) % 4]}&bs={1990 + (i * 7) % 30}-01-02"
+                       f"&brk={rng.randint(50, 400) / 100:g}")
+
+    def one(k: int) -> None:
+        try:
+            session = StreamSession(url, timeout=300)
+        except Exception as exc:
+            rec.fail(f"backtest session {k}: could not connect ({exc.__class__.__name__})")
+            return
+        try:
+            for address in configs[k::sessions]:
+                rec.add("distinct Backtest", session.open(address))
+        except Exception as exc:
+            rec.fail(f"backtest session {k}: {exc.__class__.__name__}: {str(exc)[:200]}")
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=one, args=(k,), daemon=True) for k in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=1800)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -193,7 +247,10 @@ def run(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="alvh-load-"))
     stub = stub_folder(work / "stub")
     cache = work / "cache"
-    env = {"ALVH_UPSTREAM_STUB": str(stub), "ALVH_CACHE_DIR": str(cache), "ALVH_OFFLINE": "", "ALVH_DATA_DIR": ""}
+    env = {"ALVH_UPSTREAM_STUB": str(stub), "ALVH_CACHE_DIR": str(cache), "ALVH_OFFLINE": "", "ALVH_DATA_DIR": "",
+           # as docs/hosting.md runs a server: two malloc arenas, not one per script thread (each keeps its freed
+           # memory; 20 sessions' threads held ~80 MB more at the peak)
+           "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
     if args.ttl:   # shorter than the servers' own (6 h of history, 15 min of quotes): several TTLs in one run
         env |= {"ALVH_HISTORY_TTL": str(args.ttl), "ALVH_QUOTE_TTL": str(args.ttl)}
     servers = [launch(env, work / f"server{i}.log") for i in range(args.processes)]
@@ -236,6 +293,8 @@ def run(args) -> dict:
                                                    "errors": ["the browsers' run raised (see the log)"]}
         for t in threads:
             t.join(timeout=args.seconds + 300)
+        if args.backtests:
+            distinct_backtests(servers[0][1], args.backtests, max(1, args.sessions), rec)
         if any(t.is_alive() for t in threads):
             rec.fail("a session did not finish within 5 minutes of the end")
         end = [rss_mb(p.pid) for p, _ in servers]
@@ -273,6 +332,7 @@ def run(args) -> dict:
                           "server_p95": pct(rec.server[k], 0.95), "actions": len(rec.waits[k])}
                       for k, v in sorted(rec.runs.items())},
         "errors": rec.problems,
+        "uploads": rec.actions_of("upload a history"),
         "upstream": {"history": sum(1 for line in lines if line[2] == "max"),
                      "quotes": sum(1 for line in lines if line[2] == "5d"),
                      "allowance_per_feed": allowance, "ttl": ttl, "elapsed": round(elapsed, 1),
@@ -333,6 +393,8 @@ def main(argv=None) -> int:
     parser.add_argument("--ttl", type=float, default=0.0,
                         help="the feeds' TTL for this run, seconds (0: the servers' own, 6 h and 15 min)")
     parser.add_argument("--browsers", type=int, default=0)
+    parser.add_argument("--backtests", type=int, default=0,
+                        help="after the run, this many distinct backtests opened by the sessions (memory bound)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     result = run(args)

@@ -20,7 +20,7 @@ from websockets.sync.client import connect
 FINISHED = ForwardMsg.ScriptFinishedStatus
 #: Element types that are widgets carrying an ``id`` (the ones the load test sets).
 WIDGETS = ("selectbox", "slider", "number_input", "radio", "checkbox", "toggle", "text_input", "multiselect",
-           "segmented_control", "button", "date_input")
+           "segmented_control", "button", "date_input", "file_uploader")
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Run:
     exceptions: list = field(default_factory=list)
     errors: list = field(default_factory=list)   # st.error boxes
     elements: int = 0
+    texts: list = field(default_factory=list)    # markdown and captions, as sent
 
 
 @dataclass
@@ -63,6 +64,9 @@ class StreamSession:
         self.fragments: dict[str, str] = {}      # user key -> the fragment the widget lives in ("" = none)
         self.page = ""
         self.query = ""
+        self.base_url = base_url.rstrip("/")
+        self.session_id = ""                     # the server's id of this session (uploads are filed under it)
+        self._file_urls = None
 
     def close(self) -> None:
         try:
@@ -92,6 +96,9 @@ class StreamSession:
                 w.double_array_value.data.extend(value)
             elif kind == "bool":
                 w.bool_value = value
+            elif kind == "files":
+                for info in value:
+                    w.file_uploader_state_value.uploaded_file_info.append(info)
         self.ws.send(msg.SerializeToString())
 
     def _read_run(self, started: float) -> tuple[Run, list[tuple[float, str]], bool]:
@@ -107,6 +114,10 @@ class StreamSession:
             kind = msg.WhichOneof("type")
             if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._element(msg.delta.new_element, run, msg.delta.fragment_id)
+            elif kind == "new_session":
+                self.session_id = msg.new_session.initialize.session_id
+            elif kind == "file_urls_response":
+                self._file_urls = msg.file_urls_response
             elif kind == "auto_rerun":
                 ticks.append((msg.auto_rerun.interval, msg.auto_rerun.fragment_id))
             elif kind == "script_finished":
@@ -123,6 +134,8 @@ class StreamSession:
             run.exceptions.append(f"{element.exception.type}: {element.exception.message[:200]}")
         elif kind == "alert" and element.alert.format == element.alert.ERROR:
             run.errors.append(element.alert.body[:200])
+        elif kind == "markdown":
+            run.texts.append(element.markdown.body[:500])
         elif kind in WIDGETS:
             widget = getattr(element, kind)
             wid = str(widget.id)
@@ -167,3 +180,46 @@ class StreamSession:
             raise KeyError(f"no widget {key!r} on the page {self.page!r}")
         self.states[self.widget_ids[key]] = (kind, value)
         return self._until_done(self.fragments.get(key, ""))   # a widget in a fragment reruns only that
+
+    def upload(self, key: str, name: str, data: bytes) -> PageLoad:
+        """Upload ``data`` as file ``name`` into the file uploader with ``key``, as a browser does: ask the
+        server for an upload address over the websocket, PUT the file there (with the XSRF cookie and
+        header), then rerun with the widget holding it."""
+        import urllib.request
+        import uuid
+
+        from streamlit.proto.Common_pb2 import UploadedFileInfo
+
+        if key not in self.widget_ids:
+            raise KeyError(f"no file uploader {key!r} on the page {self.page!r}")
+        msg = BackMsg()
+        msg.file_urls_request.request_id = uuid.uuid4().hex
+        msg.file_urls_request.file_names.append(name)
+        msg.file_urls_request.session_id = self.session_id
+        self._file_urls = None
+        self.ws.send(msg.SerializeToString())
+        deadline = time.perf_counter() + self.timeout
+        while self._file_urls is None and time.perf_counter() < deadline:
+            data_in = self.ws.recv(timeout=self.timeout)
+            if isinstance(data_in, str):
+                continue
+            reply = ForwardMsg()
+            reply.ParseFromString(data_in)
+            if reply.WhichOneof("type") == "file_urls_response":
+                self._file_urls = reply.file_urls_response
+        urls = self._file_urls.file_urls[0]
+        with urllib.request.urlopen(f"{self.base_url}/_stcore/health", timeout=self.timeout) as page:   # XSRF cookie
+            cookie = next((c.split(";")[0] for c in page.headers.get_all("Set-Cookie") or []
+                           if c.startswith("_streamlit_xsrf=")), "")
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+                f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        upload_url = urls.upload_url if urls.upload_url.startswith("http") else f"{self.base_url}{urls.upload_url}"
+        request = urllib.request.Request(upload_url, data=body, method="PUT", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "Cookie": cookie,
+            "X-Xsrftoken": cookie.split("=", 1)[1] if cookie else ""})
+        urllib.request.urlopen(request, timeout=self.timeout).read()
+        info = UploadedFileInfo(file_id=urls.file_id, name=name, size=len(data))
+        info.file_urls.CopyFrom(urls)
+        self.states[self.widget_ids[key]] = ("files", [info])
+        return self._until_done(self.fragments.get(key, ""))

@@ -86,8 +86,8 @@ def test_hostile_links_show_a_notice_and_no_internals(browser, hostile_server, l
 
 def test_uploads_over_a_sessions_share_leave_the_servers_memory(browser, tmp_path):
     """Eight 19.9 MB uploads in one session added 216 MB to the server; past the session's share (here
-    5 MB) the newest are dropped from the server's upload store with a notice.  (The process's resident
-    size is no measure here: the allocator keeps freed blocks of that size for reuse.)"""
+    5 MB) they are dropped from the server's upload store and the session's uploaders start empty (their
+    widget state held the files too), with a notice."""
     proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": "", "ALVH_SESSION_UPLOAD_MB": "5"})
     try:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -104,6 +104,9 @@ def test_uploads_over_a_sessions_share_leave_the_servers_memory(browser, tmp_pat
         page.get_by_text("Not kept").first.wait_for(timeout=60_000)
         notice = page.get_by_text("Not kept").first.inner_text()
         assert notice.count("MB)") >= 3 and "at most 5 MB" in notice, notice   # three or four of them dropped
+        page.wait_for_timeout(1500)
+        body = page.inner_text("body")
+        assert "800,001 lines" not in body and "panel0.csv\n" not in body   # the uploader starts empty: not parsed
         page.screenshot(path=str(ARTIFACTS / "hostile_uploads.png"))
         context.close()
     finally:

@@ -24,7 +24,7 @@ def test_twenty_sessions_on_two_processes_sharing_a_cache(artifacts):
     from load_test import run, table
 
     result = run(Namespace(sessions=20, seconds=SECONDS, think=(3.0, 8.0), processes=2, ramp=10.0, ttl=0.0,
-                           browsers=0, json=None))
+                           browsers=0, backtests=0, json=None))
     (artifacts / "load_test.md").write_text(table(result) + "\n")
     assert result["errors"] == [], result["errors"][:5]
     assert result["actions"] >= 40 and result["runs"] >= result["actions"]
@@ -43,7 +43,7 @@ def test_a_burst_of_twenty_arriving_together(artifacts):
     from load_test import run, table
 
     result = run(Namespace(sessions=20, seconds=SECONDS, think=(5.0, 15.0), processes=1, ramp=0.0, ttl=0.0,
-                           browsers=0, json=None))
+                           browsers=0, backtests=0, json=None))
     (artifacts / "load_test_burst.md").write_text(table(result) + "\n")
     assert result["errors"] == [], result["errors"][:5]
 
@@ -53,7 +53,7 @@ def test_chromium_contexts_at_once_see_no_error(artifacts):
     from load_test import run, table
 
     result = run(Namespace(sessions=0, seconds=SECONDS + 10, think=(2.0, 4.0), processes=1, ramp=2.0, ttl=0.0,
-                           browsers=3, json=None))
+                           browsers=3, backtests=0, json=None))
     (artifacts / "load_test_browsers.md").write_text(table(result) + "\n")
     browsers = result["browsers"]
     assert result["errors"] == [] and browsers["errors"] == [], browsers["errors"][:5]

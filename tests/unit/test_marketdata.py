@@ -261,6 +261,11 @@ def test_live_market_lays_quotes_over_history_and_says_what_it_is_doing(monkeypa
     # Where both have a day the quotes win; elsewhere the history stays.
     assert merged.frame["vix"].iloc[:3].to_numpy() == pytest.approx(quotes["vix"].to_numpy())
     assert merged.frame["vix"].iloc[3:].to_numpy() == pytest.approx(history.frame["vix"].iloc[3:].to_numpy())
+    assert live.result() is merged   # merged once per pair of downloads, not on every page run
+    live.quotes.refresh()
+    assert live.wait(5)
+    again = live.result()
+    assert again is not merged and again.frame.equals(merged.frame)
 
     failing = LiveMarket(lambda: FetchResult("network", message="No connection to Yahoo."), backoff=(60,))
     failing.poke()
