@@ -336,7 +336,8 @@ class LinkReading:
 def read_link(params: Mapping[str, object], keys: tuple[LinkKey, ...] | None = None) -> LinkReading:
     """Check a link's parameters against the keys of one page (every key by
     default).  ``params`` maps names to a string or a list of strings
-    (repeated parameters: the last one counts).  A key given both by its
+    (a repeated parameter: every value counts for a list input, the last one
+    for any other, with a notice naming the ones dropped).  A key given both by its
     alias and by its short name takes the short name's value, and a notice
     says so."""
     specs = {k.key: k for k in keys} if keys is not None else ALL_KEYS
@@ -356,6 +357,14 @@ def read_link(params: Mapping[str, object], keys: tuple[LinkKey, ...] | None = N
             unknown.append(name_text)
             continue
         text = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
+        repeated = [v for v in raw if isinstance(v, str)] if isinstance(raw, (list, tuple)) else []
+        if len(set(repeated)) > 1:
+            if spec.kind == "multi":   # a list input: every value given counts
+                text = ",".join(repeated)
+            else:
+                notices.append(LinkNotice(shown(name_text), shown(" / ".join(repeated)),
+                                          f"{spec.label} was given {len(repeated)} times; the last, "
+                                          f"{shown(repeated[-1])}, is used"))
         if key in given_by:
             notices.append(LinkNotice(shown(name_text), shown(text) if isinstance(text, str) else None,
                                       f"{spec.label} was also given as {given_by[key]}, which is used"))

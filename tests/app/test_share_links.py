@@ -241,3 +241,22 @@ def test_the_regime_page_link_pins_the_market():
     at = open_link("regime", {"pin": "true", "vix": "31"})
     link = at.sidebar.code[0].value
     assert link.startswith("/?pin=true&vix=31") and "spx=" in link
+
+
+def test_a_repeated_scheme_runs_both_and_a_repeated_choice_is_named(monkeypatch, tmp_path):
+    """``/backtest?bst=weekly&bh=none&bh=alvh`` ran ALVH only, silently."""
+    monkeypatch.setenv("ALVH_OFFLINE", "1")
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("app_pages/backtest.py")
+    at.query_params["bh"] = ["none", "alvh"]
+    at.query_params["bst"] = ["monthly", "weekly"]
+    at.query_params["byrs"] = "3"
+    at.run()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key="bh").value == ["none", "alvh"]
+    assert at.selectbox(key="bst").value == "weekly"
+    notice = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "bst" in notice and "given 2 times" in notice, notice

@@ -145,3 +145,15 @@ def test_lists_of_choices_read_in_one_order_without_repeats():
     assert not bad.values and len(bad.notices) == 2
     assert read_link({"bs": "2020-02-30"}, PAGE_KEYS["backtest"]).notices
     assert read_link({"bs": "2020-02-03"}, PAGE_KEYS["backtest"]).values == {"bs": date(2020, 2, 3)}
+
+
+def test_a_repeated_key_is_honoured_for_a_list_and_named_otherwise():
+    from alvh_core.sharelink import read_link
+
+    both = read_link({"bh": ["none", "alvh"], "bst": ["daily", "weekly"]})
+    assert both.values["bh"] == ("none", "alvh")            # a list input: both schemes run
+    assert both.values["bst"] == "weekly"                   # one choice: the last, and the notice says so
+    (notice,) = both.notices
+    assert notice.name == "bst" and "given 2 times" in notice.reason and "weekly" in notice.reason
+    same = read_link({"bst": ["weekly", "weekly"]})
+    assert same.values["bst"] == "weekly" and not same.notices   # the same value twice drops nothing
