@@ -241,8 +241,23 @@ if budget.pct_of_notional > gate.allowed_pct + 1e-9:
             st.info(f"Sized at {gate.allowed_pct:g} % of notional, not the {budget_pct_asked:.2f} % asked: {why} "
                     "(see the 2 % gate tab).")
         except ValueError as exc:
-            st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc}")
-            done()
+            if not scenario.edits.any or edit_problem:
+                st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc}")
+                done()
+            # The edits build at the size asked but not at the gate's: the tier's position at the gate's size,
+            # one message saying what was refused and what would build it, and the way back.
+            ways = [f"size at your {budget_pct_asked:.2f} % anyway (the box above)"]
+            if underlying != position.condor.underlying:
+                ways.insert(0, f"choose {position.condor.underlying} as the underlying")
+            try:
+                position = shared_position(market, replace(scenario, budget=capped, edits=PositionEdits()), context,
+                                           current_history(), vol_model)
+            except ValueError as exc2:
+                st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc2}")
+                done()
+            budget = capped
+            edit_problem = (f"Your edits could not be built at the gate's {gate.allowed_pct:g} % ({exc}); showing "
+                            f"the tier's position at {gate.allowed_pct:g} %. To build them: {' or '.join(ways)}.")
 else:
     keep_in_link("gov", False)
 position_panel(position, market, vol_model, edit_problem, quote_line)

@@ -178,7 +178,10 @@ def position_panel(position, market: MarketState, vol_model, problem: str, quote
     asof = market_date(market)
     with st.container(border=True):
         top = st.columns([3, 1])
-        if edits.any:
+        if edits.any and problem:   # the edits were refused: the tier's position is what is shown
+            top[0].markdown("**Your position** — the tier's: your edits (" + plain("; ".join(edits.describe()))
+                            + ") are not used, see below.")
+        elif edits.any:
             top[0].markdown("**Your position** — edited from the tier's: " + plain("; ".join(edits.describe())))
         else:
             top[0].markdown("**Your position** — the tier's condor and hedge; change any leg below.")

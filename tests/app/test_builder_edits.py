@@ -189,3 +189,29 @@ def test_management_rules_mark_the_chart_list_triggers_and_send_the_structure_to
     assert _metric(at, "Condors traded")
     at.button(key="b_drop_shape").click().run()
     assert "bshp" not in at.query_params and not any(i.value.startswith("Your structure") for i in at.info)
+
+
+def test_a_stranded_link_shows_the_tiers_position_one_message_and_the_way_back(monkeypatch, tmp_path):
+    """SPX strikes asked at a budget the 2 % gate cuts to XSP size: the page showed one sentence and nothing
+    else.  Now the tier's position at the gate's size, one message saying what would build the edits, and
+    "Back to the tier's condor"."""
+    monkeypatch.setenv("ALVH_OFFLINE", "1")
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("ALVH_DATA_DIR", raising=False)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("app_pages/builder.py")
+    at.query_params.update({"t": "Moderate", "bm": "usd", "b": "5000", "lg": "7125/7150/7720/7775",
+                            "xl": "V+2C25@2026-09-16", "q": "2"})
+    at.run()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.metric and any(m.label.startswith("Credit") for m in at.metric)
+    messages = [w.value.replace("\\", "") for w in at.warning if "could not be built" in w.value.replace("\\", "")]
+    assert len(messages) == 1, [w.value for w in at.warning]
+    assert "choose SPX as the underlying" in messages[0] and "anyway" in messages[0]
+    assert any("are not used" in m.value for m in at.markdown)   # the panel says the same, not "edited"
+    back = at.button(key="b_reset")
+    assert not back.disabled
+    back.click().run()
+    assert not at.exception and "lg" not in at.query_params and "xl" not in at.query_params
