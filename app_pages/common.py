@@ -150,8 +150,12 @@ def done():
     raise PageDone
 
 
-def page_link(url_path: str) -> str:
-    """The address of this page with every input as it is now (the share link).
+#: The link keys that carry the market (pinned links).
+MARKET_LINK_KEYS = ("pin", *PIN_KEYS.values(), "rate", "div", "asof")
+
+
+def page_link(url_path: str, params: dict | None = None) -> str:
+    """The address of this page with every input as it is now (``params``: these parameters instead).
 
     The server's address comes from the browser's (``st.context.url``, without the
     page's own path), so it is right behind a proxy or a base path too."""
@@ -160,16 +164,43 @@ def page_link(url_path: str) -> str:
     if len(parts) == 2 and parts[1] in set(PAGE_KEYS) | {"home", "regime"} and "//" not in parts[1]:
         address = parts[0] if not parts[0].endswith(":") else address
     path = "" if url_path in ("", "home") else f"/{url_path}"
-    query = urlencode(st.query_params.to_dict(), quote_via=quote, safe=",:;@")
+    query = urlencode(st.query_params.to_dict() if params is None else params, quote_via=quote, safe=",:;@")
     return f"{address}{path or '/'}" + (f"?{query}" if query else "")
 
 
+def share_links(url_path: str) -> tuple[str, str]:
+    """(the pinned link, the live link) of this page as it is now.  The pinned one carries the market the
+    numbers were computed on (the levels, rate, dividend and as-of day, typed values included), so that it
+    shows the same numbers next week on another server; the live one takes the market when it is opened."""
+    params = st.query_params.to_dict()
+    live = {k: v for k, v in params.items() if k not in MARKET_LINK_KEYS}
+    pinned = dict(live)
+    market = current_market()
+    levels = {PIN_KEYS[f]: getattr(market, f) for f in PIN_KEYS} | {"rate": round(market.rate * 100, 3),
+                                                                   "div": round(market.div * 100, 3)}
+    pinned["pin"] = "true"
+    for key, value in levels.items():
+        if value is not None:
+            pinned[key] = format_value(ALL_KEYS[key], _clamped(key, value))
+    if market.asof:
+        pinned["asof"] = market.asof[:10]
+        if current_snapshot().panel is not None and "ad" in {k.key for k in PAGE_KEYS.get(url_path, MARKET_KEYS)}:
+            pinned["ad"] = market.asof[:10]   # and the history up to that day: signals and empirical odds too
+    return page_link(url_path, pinned), page_link(url_path, live)
+
+
 def share_box(box, url_path: str) -> None:
-    """The copy-link control: the page's share link, in full, with a copy button."""
+    """The copy-link control: the pinned link first (the numbers on screen, whatever the market does
+    later), the live link one click away; each in full, with a copy button."""
+    pinned, live = share_links(url_path)
     with box:
         st.markdown("**Share this page**", help="Copy the link with the button at its right. It opens this page "
-                    "with every input as it is now; with “Pin market data in the link” on, the market too.")
-        st.code(page_link(url_path), language=None, wrap_lines=False)  # one line: the sidebar never shifts
+                    "with every input as it is now and the market these numbers were computed on, so it shows "
+                    "the same numbers next week or on another server.")
+        st.code(pinned, language=None, wrap_lines=False)  # one line: the sidebar never shifts
+        st.caption("Pinned: the market of these numbers travels with the link.")
+        with st.expander("Live link: the market when it is opened", icon=":material/sensors:"):
+            st.code(live, language=None, wrap_lines=False)
 
 
 def link_notices(notices: tuple[LinkNotice, ...]) -> None:

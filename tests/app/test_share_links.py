@@ -11,6 +11,8 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -224,13 +226,15 @@ def test_pinned_values_a_link_cannot_use_are_named_and_yes_pins():
 ])
 def test_every_page_shows_its_share_link_with_the_inputs_as_they_are_now(page, params, key, value, expected):
     at = open_link(page, params)
-    links = [c.value for c in at.sidebar.code]
+    pinned, live = (c.value for c in at.sidebar.code)
     path = "/" if page == "regime" else f"/{page}"
-    assert links == [f"{path}?" + "&".join(f"{k}={v}" for k, v in params.items())], links
+    assert live == f"{path}?" + "&".join(f"{k}={v}" for k, v in params.items()), live
+    assert pinned.startswith(live + "&pin=true&spx=") and "&vix=" in pinned and "&asof=" in pinned, pinned
     at.number_input(key=key).set_value(value).run()
     assert not at.exception
     link = at.sidebar.code[0].value
     assert link.startswith(f"{path}?") and expected in link and all(f"{k}={v}" in link for k, v in params.items())
+    assert "pin=true" in link and expected in at.sidebar.code[1].value and "pin=" not in at.sidebar.code[1].value
     # The link, opened in a fresh session, shows the same page with the same inputs.
     again = open_link(page, dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&")))
     assert again.number_input(key=key).value == value
@@ -240,7 +244,7 @@ def test_every_page_shows_its_share_link_with_the_inputs_as_they_are_now(page, p
 def test_the_regime_page_link_pins_the_market():
     at = open_link("regime", {"pin": "true", "vix": "31"})
     link = at.sidebar.code[0].value
-    assert link.startswith("/?pin=true&vix=31") and "spx=" in link
+    assert link.startswith("/?pin=true&") and "&vix=31&" in link and "spx=" in link
 
 
 def test_a_repeated_scheme_runs_both_and_a_repeated_choice_is_named(monkeypatch, tmp_path):
@@ -260,3 +264,37 @@ def test_a_repeated_scheme_runs_both_and_a_repeated_choice_is_named(monkeypatch,
     assert at.selectbox(key="bst").value == "weekly"
     notice = " ".join(w.value for w in at.warning).replace("\\", "")
     assert "bst" in notice and "given 2 times" in notice, notice
+
+
+def test_the_pinned_link_shows_the_same_numbers_after_the_market_moved(monkeypatch, tmp_path):
+    """The share box's default link carries the market and the as-of day: opened a week later on a server
+    whose history has five more days (VIX at 31 by then), it shows the sender's numbers; a VIX typed by the
+    sender travels too."""
+    days = pd.bdate_range(end="2026-06-30", periods=400)
+    rng = np.random.default_rng(4)
+    spx = 6000 * np.exp(np.cumsum(rng.normal(0, 0.01, days.size)))
+    vix = np.clip(16 + np.cumsum(rng.normal(0, 0.5, days.size)), 11, 40)
+
+    def folder(name: str, extra: int) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        later = pd.bdate_range(days[-1] + pd.Timedelta(days=1), periods=extra)
+        rows = list(zip(days, spx, vix, strict=True)) + [(d, spx[-1] * 0.9, 31.0) for d in later]
+        (path / "VIX_History.csv").write_text("DATE,CLOSE\n" + "".join(f"{d:%Y-%m-%d},{v:.2f}\n" for d, _, v in rows))
+        (path / "SPX_History.csv").write_text("DATE,CLOSE\n" + "".join(f"{d:%Y-%m-%d},{s:.2f}\n" for d, s, _ in rows))
+        return path
+
+    monkeypatch.setenv("ALVH_DATA_DIR", str(folder("sent", 0)))
+    at = open_link("builder", {"t": "Moderate"})
+    sent = {m.label: m.value for m in at.metric}
+    link = at.sidebar.code[0].value
+    assert "ad=2026-06-30" in link and "pin=true" in link, link
+    params = dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
+    typed = open_link("builder", {"t": "Moderate"})
+    next(w for w in typed.sidebar.number_input if w.key.startswith("mkt_vix_")).set_value(25.0).run()
+    assert "&vix=25&" in typed.sidebar.code[0].value   # typed: it travels in the share link
+    monkeypatch.setenv("ALVH_DATA_DIR", str(folder("a week later", 5)))
+    moved = open_link("builder", {"t": "Moderate"})
+    assert {m.label: m.value for m in moved.metric} != sent   # the market did move
+    again = open_link("builder", params)
+    assert not again.exception and {m.label: m.value for m in again.metric} == sent

@@ -201,7 +201,7 @@ def test_the_sidebar_shows_the_page_link_with_a_copy_button(browser, app_url):
     page = context.new_page()
     page.goto(app_url + "/tiers?tb=20000")
     page.wait_for_selector(".js-plotly-plot", timeout=90_000)
-    code = page.locator("[data-testid='stSidebar'] [data-testid='stCode']")
+    code = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").first   # the pinned link
     expect(code).to_contain_text(app_url + "/tiers?tb=20000", timeout=30_000)
     code.hover()
     expect(code.get_by_role("button", name="Copy to clipboard")).to_be_visible()
