@@ -17,6 +17,16 @@ from app_pages.common import current_market, current_snapshot, money, numbers_fi
 WINDOWS = {"1M": 31, "3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827, "All": None}
 
 st.title("Regime")
+st.markdown("ALVH Studio plans SPX iron condors protected by a layered VIX hedge. Start here with today's regime, "
+            "then:")
+_path = st.columns(4)
+_path[0].page_link("app_pages/builder.py", label="Build a condor for your budget", icon=":material/construction:",
+                   query_params={"t": "Moderate"})
+_path[1].page_link("app_pages/hedge-lab.py", label="See it in a crash", icon=":material/science:")
+_path[2].page_link("app_pages/backtest.py", label="Check it on 36 years of history", icon=":material/history:",
+                   query_params={"bst": "weekly"})
+_path[3].page_link("app_pages/tiers.py", label="Compare the tiers", icon=":material/stacked_bar_chart:")
+st.caption("Every page's link, in the sidebar under “Share this page”, reopens exactly what you see.")
 market = current_market()
 snapshot = current_snapshot()
 calendar = load_events()

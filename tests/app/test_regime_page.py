@@ -190,3 +190,13 @@ def test_every_page_works_over_a_corrupt_saved_copy(offline, tmp_path, variant):
     builder.run()
     builder.run()
     assert not builder.exception and builder.metric
+
+
+def test_the_first_page_says_what_the_app_is_for_and_offers_the_path(offline):
+    at = _run()
+    assert not at.exception
+    assert "plans SPX iron condors protected by a layered VIX hedge" in " ".join(m.value for m in at.markdown)
+    links = [(link.proto.label, link.proto.page) for link in at.get("page_link")]
+    labels = [label for label, _ in links]
+    assert labels[:4] == ["Build a condor for your budget", "See it in a crash", "Check it on 36 years of history",
+                          "Compare the tiers"], links
