@@ -35,7 +35,7 @@ from .tiers import Tier
 
 REPLICAS = ("cndr", "vxth")
 REPLICA_LABELS = {"cndr": "CNDR replica (model)", "vxth": "VXTH replica (model)"}
-#: What a replica's gap to the real index comes from, for the page and the README.
+#: What a replica's gap to the real index comes from, for the page and the docs.
 GAP_SOURCES = {
     "cndr": ("strikes and prices from the vol model's smile, not Cboe's 11 a.m. quotes",
              "A.M. settlement approximated by the expiry day's close",

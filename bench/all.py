@@ -1,4 +1,4 @@
-"""Every benchmark, one command: the README's benchmark tables, printed.
+"""Every benchmark, one command: the benchmark tables of docs/benchmarks.md, printed.
 
     python bench/all.py [--quick] [--out FILE.md]
 
@@ -10,7 +10,7 @@ against a one-slider app in Chromium) and ``load_test.py`` (20 sessions on one
 server: rerun times, upstream requests, memory idle and per added session).
 Prints their tables under one heading each, with the SPEC 11 targets they are
 measured against, and the machine they ran on.  ``--quick`` runs fewer
-repetitions (for a look, not for the README).
+repetitions (for a look, not for docs/benchmarks.md).
 """
 
 from __future__ import annotations
