@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from .backtest import parse_shape, shape_text
 from .edits import LAYER_CODES, added_text, parse_added, parse_strikes, strikes_text
 from .hedge import DEFAULT_PER_CONTRACT, DEFAULT_PER_MAX_LOSS, SCHEME_LABELS, SIZING_LABELS
+from .signals import SIGNAL_LABELS, SignalWeights
 from .sizing import MEASURE_LABELS
 from .tiers import parse_tiers, tiers_text
 
@@ -199,12 +200,43 @@ LEARN_KEYS: tuple[LinkKey, ...] = (
     LinkKey("eq", "glossary filter", "text", None, parser=_short_text, formatter=str),
 )
 
+def _event_dates(text: str) -> str:
+    """Event dates as a link carries them: YYYY-MM-DD, comma-separated, at most 40."""
+    days = [d.strip() for d in text.replace(";", ",").split(",") if d.strip()]
+    if len(days) > 40:
+        raise ValueError("has more than 40 dates")
+    for day in days:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise ValueError(f"has {shown(day)!r}, not a date (YYYY-MM-DD)") from None
+    return ",".join(days)
+
+
+#: The regime's settings: set on the Regime page, held for the whole session and carried by every page's
+#: link, so that every page classifies the market the same way.
+SETTINGS_KEYS: tuple[LinkKey, ...] = (
+    LinkKey("rlo", "Low regime below VIX", "float", 15.0, low=5.0, high=60.0),
+    LinkKey("rhi", "High regime above VIX", "float", 25.0, low=5.0, high=90.0),
+    LinkKey("rfu", "regime on the 30-day VIX future", "bool", False),
+    *(LinkKey(f"w_{name}", f"weight of {label}", "float", getattr(SignalWeights(), name), low=0.0, high=1.0)
+      for name, label in SIGNAL_LABELS.items()),
+    LinkKey("rev", "your event dates", "text", None, parser=_event_dates, formatter=str),
+)
+REGIME_KEYS: tuple[LinkKey, ...] = (
+    LinkKey("rn", "strategy notional $", "float", 100_000.0, low=1_000.0, high=1e9),
+    LinkKey("rwin", "VIX chart window", "choice", "1Y", ("1M", "3M", "6M", "1Y", "2Y", "5Y", "All")),
+)
+
 #: The keys each page reads, by its URL path ("" is the default page at "/").
-PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": MARKET_KEYS, "builder": BUILDER_KEYS + MARKET_KEYS,
-                                             "backtest": BACKTEST_KEYS + MARKET_KEYS,
-                                             "hedge-lab": HEDGE_LAB_KEYS + MARKET_KEYS, "tiers": TIERS_KEYS + MARKET_KEYS,
-                                             "learn": LEARN_KEYS + MARKET_KEYS}
-ALL_KEYS = {k.key: k for k in BUILDER_KEYS + BACKTEST_KEYS + HEDGE_LAB_KEYS + TIERS_KEYS + LEARN_KEYS + MARKET_KEYS}
+PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": REGIME_KEYS + SETTINGS_KEYS + MARKET_KEYS,
+                                             "builder": BUILDER_KEYS + SETTINGS_KEYS + MARKET_KEYS,
+                                             "backtest": BACKTEST_KEYS + SETTINGS_KEYS + MARKET_KEYS,
+                                             "hedge-lab": HEDGE_LAB_KEYS + SETTINGS_KEYS + MARKET_KEYS,
+                                             "tiers": TIERS_KEYS + SETTINGS_KEYS + MARKET_KEYS,
+                                             "learn": LEARN_KEYS + SETTINGS_KEYS + MARKET_KEYS}
+ALL_KEYS = {k.key: k for k in BUILDER_KEYS + BACKTEST_KEYS + HEDGE_LAB_KEYS + TIERS_KEYS + LEARN_KEYS + REGIME_KEYS
+            + SETTINGS_KEYS + MARKET_KEYS}
 #: Long or older names that still work, mapped to today's keys.
 ALIASES = {"tier": "t", "days": "d", "measure": "m", "notional": "n", "risk": "r", "hedge": "h",
            "horizon": "hz", "selection": "sel", "budget": "b"}

@@ -14,7 +14,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 import pandas as pd
 import streamlit as st
 
+from alvh_core.events import load_events, parse_user_dates
 from alvh_core.history import (
     SERIES_FILES,
     History,
@@ -36,7 +37,17 @@ from alvh_core.history import (
 )
 from alvh_core.market import DEFAULT_MARKET, MarketState
 from alvh_core.marketdata import LiveMarket, load_last_good, offline_requested
-from alvh_core.sharelink import ALL_KEYS, MARKET_KEYS, PAGE_KEYS, LinkNotice, format_value, read_link, shown
+from alvh_core.sharelink import (
+    ALL_KEYS,
+    MARKET_KEYS,
+    PAGE_KEYS,
+    SETTINGS_KEYS,
+    LinkNotice,
+    format_value,
+    read_link,
+    shown,
+)
+from alvh_core.signals import SIGNAL_LABELS, SignalWeights
 from alvh_core.snapshot import MarketSnapshot, choose_snapshot, market_from_panel
 
 DISCLAIMER = ("Educational software: ALVH Studio never places orders, and its numbers are models, "
@@ -491,6 +502,7 @@ def market_sidebar() -> MarketState:
                 st.session_state.pop(key, None)
             market = _market_inputs(base, f"{snapshot.source}-{base.asof}")
         data_badge(market, snapshot.origin if market.source == snapshot.source else "")
+        keep_settings_in_link()
         for message in (list(snapshot.messages) + notes)[-4:]:
             st.caption(plain(message))
         if feed is not None and not offline_requested():
@@ -636,31 +648,102 @@ def current_history() -> History | None:
 
 # --- the hedge's context: regime, budget, stress, events ---------------------------------------
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _context(market_key: tuple, source: str, has_panel: bool, _panel, _breadth):
-    """(HedgeContext, RegimeReport) for the market, cached: history-based.
+# --- the regime's settings: one set per session, in every page's link ---------------------------
+
+SETTINGS = {k.key: k for k in SETTINGS_KEYS}
+
+
+@dataclass(frozen=True)
+class RegimeSettings:
+    """How this session classifies the market (set on the Regime page): bands, the signals' weights,
+    spot or the 30-day future, and the user's own event days."""
+
+    low_max: float = 15.0
+    high_min: float = 25.0
+    on_future: bool = False
+    weights: SignalWeights = field(default_factory=SignalWeights)
+    event_dates: tuple = ()
+    problems: tuple = ()
+
+
+def regime_settings() -> RegimeSettings:
+    """The session's settings, checked: a Low band that does not end below the High one, or weights that
+    are all zero, fall back to the defaults with the reason in ``problems``."""
+    get = lambda key: st.session_state.get(key, SETTINGS[key].default)  # noqa: E731
+    problems = []
+    low, high = float(get("rlo")), float(get("rhi"))
+    if low >= high:
+        problems.append(f"The Low band ({low:g}) must end below where the High band starts ({high:g}): using 15 / 25.")
+        low, high = 15.0, 25.0
+    try:
+        weights = SignalWeights(**{name: float(get(f"w_{name}")) for name in SIGNAL_LABELS})
+    except ValueError as exc:
+        problems.append(f"{exc}: using the default weights.")
+        weights = SignalWeights()
+    days, _ = parse_user_dates(str(get("rev") or ""))
+    return RegimeSettings(low, high, bool(get("rfu")), weights, tuple(days), tuple(problems))
+
+
+def keep_settings_in_link() -> None:
+    """Every page carries the session's regime settings in its address (defaults omitted)."""
+    for key, spec in SETTINGS.items():
+        keep_in_link(key, st.session_state.get(key, spec.default))
+
+
+def _copy_setting(key: str) -> None:
+    st.session_state[key] = st.session_state[f"_{key}"]
+
+
+def setting(widget, label: str, key: str, *args, **kwargs):
+    """A Regime-page widget for one session setting.  The setting itself lives under its link key (not the
+    widget's, which Streamlit forgets on pages that do not draw it), so every page of the session sees it."""
+    held = st.session_state.get(key, SETTINGS[key].default)
+    if st.session_state.get(f"_{key}", held) != held:   # changed by a link or history navigation
+        st.session_state[f"_{key}"] = held
+    elif f"_{key}" not in st.session_state:
+        st.session_state[f"_{key}"] = held
+    value = widget(label, *args, key=f"_{key}", on_change=_copy_setting, args=(key,), **kwargs)
+    st.session_state[key] = value
+    keep_in_link(key, value)
+    return value
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _context(market_key: tuple, source: str, has_panel: bool, settings: RegimeSettings, _panel, _breadth):
+    """(HedgeContext, RegimeReport) for the market and the session's regime settings, cached: history-based.
 
     The panel itself is not hashed (leading underscore); the market's levels
     and as-of date, the source and whether there is a panel identify it."""
     from datetime import date
 
-    from alvh_core.events import load_events
     from alvh_core.position import HedgeContext
     from alvh_core.signals import regime_report
+    from alvh_core.vixfutures import futures_proxy
 
     spot, vix, vix9d, vix3m, vix6m, vvix, asof = market_key
     levels = {"spx": spot, "vix": vix, "vix9d": vix9d, "vix3m": vix3m, "vix6m": vix6m, "vvix": vvix}
     asof_day = pd.Timestamp(asof).date() if asof else date.today()
-    report = regime_report(_panel, asof_day, levels, source, load_events(), breadth=_breadth)
-    nxt = load_events().next_any(asof_day)
+    calendar = load_events()
+    if settings.event_dates:
+        calendar = calendar.with_user_dates(list(settings.event_dates), "FOMC", "added by you")
+    level = None
+    if settings.on_future:
+        from alvh_core.volmodel import VixTermStructure
+
+        level = float(futures_proxy(VixTermStructure(vix=vix, vix9d=vix9d, vix3m=vix3m, vix6m=vix6m), 30.0, vvix))
+    report = regime_report(_panel, asof_day, levels, source, calendar, breadth=_breadth, weights=settings.weights,
+                           low_max=settings.low_max, high_min=settings.high_min, regime_level=level)
+    nxt = calendar.next_any(asof_day)
     return HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
                         nxt.days_away, report.hedge_band[1]), report
 
 
 def hedge_context(market: MarketState, snapshot: MarketSnapshot):
-    """The regime, hedge budget, stress score and next event for ``market`` (and the full report)."""
+    """The regime, hedge budget, stress score and next event for ``market`` under the session's regime
+    settings (and the full report): the same on every page."""
     market_key = (market.spot, market.vix, market.vix9d, market.vix3m, market.vix6m, market.vvix, market.asof)
-    return _context(market_key, market.source, snapshot.panel is not None, snapshot.panel, snapshot.breadth)
+    return _context(market_key, market.source, snapshot.panel is not None, regime_settings(), snapshot.panel,
+                    snapshot.breadth)
 
 
 def data_folder() -> Path | None:

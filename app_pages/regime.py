@@ -10,9 +10,18 @@ import streamlit as st
 
 from alvh_core.events import load_events, parse_user_dates
 from alvh_core.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
-from alvh_core.signals import SIGNAL_LABELS, SignalWeights, regime_report
+from alvh_core.signals import SIGNAL_LABELS
 from alvh_core.vixfutures import expiries_after, futures_proxy
-from app_pages.common import current_market, current_snapshot, money, numbers_first, shared
+from app_pages.common import (
+    current_market,
+    current_snapshot,
+    hedge_context,
+    linked,
+    money,
+    numbers_first,
+    regime_settings,
+    setting,
+)
 
 WINDOWS = {"1M": 31, "3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827, "All": None}
 
@@ -31,39 +40,30 @@ market = current_market()
 snapshot = current_snapshot()
 calendar = load_events()
 
-with st.expander("Settings: regime bands, stress weights, your event dates"):
+with st.expander("Settings: regime bands, stress weights, your event dates (every page uses them)"):
     c1, c2, c3 = st.columns(3)
-    low_max = c1.number_input("Low regime below VIX", 5.0, 60.0, 15.0, 0.5, key="r_low")
-    high_min = c2.number_input("High regime above VIX", 5.0, 90.0, 25.0, 0.5, key="r_high")
-    on_future = c3.checkbox("Classify on the 30-day VIX future (model proxy) instead of spot", key="r_future",
-                            help="Cboe's VXTH rule looks at the future that matches the hedge tenor")
+    setting(c1.number_input, "Low regime below VIX", "rlo", 5.0, 60.0, step=0.5)
+    setting(c2.number_input, "High regime above VIX", "rhi", 5.0, 90.0, step=0.5)
+    setting(c3.checkbox, "Classify on the 30-day VIX future (model proxy) instead of spot", "rfu",
+            help="Cboe's VXTH rule looks at the future that matches the hedge tenor")
     st.caption("Stress-score weights (renormalised over the signals that are available):")
-    defaults = SignalWeights()
     cols = st.columns(4)
-    weight_values = {}
     for i, key in enumerate(SIGNAL_LABELS):
-        weight_values[key] = cols[i % 4].number_input(SIGNAL_LABELS[key], 0.0, 1.0, getattr(defaults, key), 0.05,
-                                                      key=f"r_w_{key}")
-    user_dates_text = st.text_area("Add event dates (YYYY-MM-DD, one per line or comma-separated)", key="r_dates",
-                                   help="Counted as FOMC-like event days for the adaptive layer")
+        setting(cols[i % 4].number_input, SIGNAL_LABELS[key], f"w_{key}", 0.0, 1.0, step=0.05)
+    typed_dates = setting(st.text_input, "Your event dates (YYYY-MM-DD, comma-separated)", "rev",
+                          help="Counted as FOMC-like event days for the adaptive layer, on every page")
 
-problems = []
-if low_max >= high_min:
-    problems.append("The Low band must end below where the High band starts: using 15 / 25.")
-    low_max, high_min = 15.0, 25.0
-try:
-    weights = SignalWeights(**weight_values)
-except ValueError as exc:
-    problems.append(f"{exc}: using the default weights.")
-    weights = SignalWeights()
-if user_dates_text.strip():
-    added, bad = parse_user_dates(user_dates_text)
+settings = regime_settings()
+problems = list(settings.problems)
+if typed_dates:
+    _, bad = parse_user_dates(typed_dates)
     if bad:
         problems.append(f"Not dates, ignored: {', '.join(bad[:5])}")
-    if added:
-        calendar = calendar.with_user_dates(added, "FOMC", "added by you")
 for problem in problems:
     st.warning(problem)
+low_max, high_min, on_future = settings.low_max, settings.high_min, settings.on_future
+if settings.event_dates:
+    calendar = calendar.with_user_dates(list(settings.event_dates), "FOMC", "added by you")
 
 levels = {"spx": market.spot, "vix": market.vix, "vix9d": market.vix9d, "vix3m": market.vix3m,
           "vix6m": market.vix6m, "vvix": market.vvix}
@@ -71,12 +71,7 @@ asof_day = pd.Timestamp(market.asof).date() if market.asof else date.today()
 future_days = [(e - asof_day).days for e in expiries_after(asof_day, 7)]
 future_levels = futures_proxy(market.term, future_days, market.vvix)
 thirty_day_future = float(futures_proxy(market.term, 30.0, market.vvix))
-report = shared("regime report", (id(snapshot.panel), asof_day, tuple(levels.values()), market.source,
-                                  user_dates_text.strip(), weights, low_max, high_min, on_future),
-                lambda: regime_report(snapshot.panel, asof_day, levels, market.source, calendar,
-                                      breadth=snapshot.breadth, weights=weights, low_max=low_max, high_min=high_min,
-                                      regime_level=thirty_day_future if on_future else None),
-                (snapshot.panel,))
+_, report = hedge_context(market, snapshot)   # the same report every page of this session uses
 
 # --- headline ------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1.3])
@@ -89,8 +84,9 @@ c2.metric("Stress score", f"{report.stress_score:.2f}", help="0 calm … 1 stres
 c3.metric("Hedge budget", f"{report.hedge_budget_pct:.1f} %",
           help=f"{report.regime.name} band {report.hedge_band[0]:g}–{report.hedge_band[1]:g} % of notional, "
                f"placed by the stress score; the static rule is {report.static_hedge_pct:g} %")
-notional = c4.number_input("Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="r_notional",
-                           format="%.0f", help="The account or strategy size the hedge budget refers to")
+with c4:
+    notional = linked(st.number_input, "Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="rn",
+                      format="%.0f", help="The account or strategy size the hedge budget refers to")
 st.info(f"Today's hedge budget: **{money(notional * report.hedge_budget_pct / 100)}** of VIX exposure on "
         f"{money(notional)} notional ({report.hedge_budget_pct:.1f} %, model-based), against "
         f"{money(notional * report.static_hedge_pct / 100)} under the static 10 % rule."
@@ -103,7 +99,8 @@ numbers_first()
 left, right = st.columns([1.5, 1])
 with left:
     if snapshot.panel is not None and "vix" in snapshot.panel:
-        window = st.segmented_control("Window", list(WINDOWS), default="1Y", key="r_window") or "1Y"
+        st.session_state.setdefault("rwin", "1Y")
+        window = linked(st.segmented_control, "Window", list(WINDOWS), key="rwin") or "1Y"
         end = pd.Timestamp(asof_day)
         start = snapshot.panel.index[0] if WINDOWS[window] is None else end - pd.Timedelta(days=WINDOWS[window])
         st.plotly_chart(vix_history_figure(snapshot.panel.loc[:end], start, low_max, high_min), key="r_vix_chart")

@@ -72,11 +72,11 @@ def test_typed_vix_moves_the_regime_and_marks_manual(offline):
 
 def test_bad_settings_give_warnings_not_errors(offline):
     at = _run()
-    at.number_input(key="r_low").set_value(30.0).run()
-    at.text_area(key="r_dates").input("2027-01-13, not-a-date").run()
+    at.number_input(key="_rlo").set_value(30.0).run()
+    at.text_input(key="_rev").input("2027-01-13, not-a-date").run()
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
-    assert "Low band must end below" in warnings and "not-a-date" in warnings
+    assert "must end below where the High band starts" in warnings and "not-a-date" in warnings
 
 
 def _clear_caches():
@@ -200,3 +200,31 @@ def test_the_first_page_says_what_the_app_is_for_and_offers_the_path(offline):
     labels = [label for label, _ in links]
     assert labels[:4] == ["Build a condor for your budget", "See it in a crash", "Check it on 36 years of history",
                           "Compare the tiers"], links
+
+
+def test_the_regime_pages_inputs_travel_in_its_link(offline):
+    """``/?n=250000`` was "unknown link parameter": the Regime page had no link keys of its own."""
+    params = {"rlo": "17", "rhi": "30", "w_rsi_vix": "0.3", "rn": "250000", "rwin": "5Y", "rev": "2026-07-10"}
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    at.run()
+    assert not at.exception and not any("could not use" in w.value for w in at.warning)
+    assert at.number_input(key="_rlo").value == 17.0 and at.number_input(key="rn").value == 250_000.0
+    assert "Regime: :green[Low]" in _texts(at)   # VIX 16.90 is below 17
+    link = at.sidebar.code[1].value   # the live link: the page's own inputs
+    assert all(f"{k}={v}" in link for k, v in params.items()), link
+
+
+def test_bands_set_on_regime_hold_on_every_page_of_the_session(offline):
+    """A band changed on Regime made Regime say Low while the Builder in the same session said Moderate."""
+    at = _run()
+    at.number_input(key="_rlo").set_value(17.0).run()
+    assert "Regime: :green[Low]" in _texts(at)
+    at.switch_page("app_pages/builder.py").run()
+    at.run()
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "Regime") == "Low"
+    assert "rlo=17" in at.sidebar.code[1].value   # and it travels in the Builder's link
+    at.switch_page("app_pages/regime.py").run()
+    assert at.number_input(key="_rlo").value == 17.0   # and is still set when coming back

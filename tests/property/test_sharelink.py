@@ -36,7 +36,9 @@ def _value_for(spec):
     if spec.kind == "text":
         return {"lg": _strikes, "xl": _added, "bshp": _shape, "tt": _tier_table,
                 "eq": st.text("abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=60).map(lambda t: " ".join(t.split()))
-                .filter(bool)}[spec.key]
+                .filter(bool),
+                "rev": st.lists(st.dates(date(2000, 1, 1), date(2030, 12, 31)), min_size=1, max_size=5)
+                .map(lambda days: ",".join(d.isoformat() for d in days))}[spec.key]
     if spec.kind == "choice":
         return st.sampled_from(spec.choices)
     if spec.kind == "bool":
