@@ -17,7 +17,7 @@ from alvh_core.history import HistoryFormatError, read_series_csv
 from alvh_core.marketdata import fetch_cboe_series
 from alvh_core.sharelink import ALL_KEYS
 from alvh_core.tiers import find_tier, load_tiers
-from app_pages.common import choice, done, held, keep_in_link, linked, plain, upload_key
+from app_pages.common import DOLLARS, choice, done, held, keep_in_link, linked, plain, upload_key
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
 
 st.title("Backtest")
@@ -269,7 +269,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, key="b_stats",
              | {"Sharpe": st.column_config.NumberColumn(format="%.2f"),
                 "Sortino": st.column_config.NumberColumn(format="%.2f"),
                 "Calmar": st.column_config.NumberColumn(format="%.2f"),
-                "Hedge P/L in the 10 worst weeks ($)": st.column_config.NumberColumn(format="dollar")})
+                "Hedge P/L in the 10 worst weeks ($)": DOLLARS})
 
 c1, c2 = st.columns(2)
 with c1:
@@ -278,7 +278,7 @@ with c1:
                                                "spx_change": "SPX", "vix_close": "VIX at the end"}
                                       | {f"{s}_hedge_pnl": f"{labels[s]} hedge ($)" for s in run_schemes})
     st.dataframe(worst, hide_index=True, key="b_worst_weeks",
-                 column_config={"SPX": percent} | {c: st.column_config.NumberColumn(format="dollar")
+                 column_config={"SPX": percent} | {c: DOLLARS
                                                    for c in worst.columns if c.endswith("($)")})
 with c2:
     st.markdown("**Time and P/L by regime** (VIX band of each day)")
@@ -286,7 +286,7 @@ with c2:
                                                "condor_pnl": "Condors ($)"}
                                       | {f"{s}_hedge_pnl": f"{labels[s]} hedge ($)" for s in run_schemes})
     st.dataframe(regimes, hide_index=True, key="b_regimes",
-                 column_config={"Share of days": percent} | {c: st.column_config.NumberColumn(format="dollar")
+                 column_config={"Share of days": percent} | {c: DOLLARS
                                                              for c in regimes.columns if c.endswith("($)")})
 
 # --- the seeds' claims -------------------------------------------------------------------------
@@ -308,7 +308,7 @@ with c1:
                  column_config={"CAGR": percent, "Max drawdown": percent, "Worst month": percent,
                                 "Sharpe": st.column_config.NumberColumn(format="%.2f"),
                                 "Hedge P/L per premium $": st.column_config.NumberColumn(format="%.2f")}
-                 | {c: st.column_config.NumberColumn(format="dollar") for c in versus.columns if c.endswith("($)")})
+                 | {c: DOLLARS for c in versus.columns if c.endswith("($)")})
     st.caption(f"On this history and these inputs the hedge that lost least (or made most) is **{better}**.")
 with c2:
     st.markdown("**Seed 003: max drawdown from 10 to 200 contracts, with and without ALVH**")

@@ -623,6 +623,11 @@ def _differs(a, b) -> bool:
     return abs(float(a) - float(b)) > 1e-9
 
 
+#: Dollar columns of tables: whole dollars with thousands separators (the header says "($)"); cents on
+#: six- and seven-figure sums were noise.
+DOLLARS = st.column_config.NumberColumn(format="%,.0f")
+
+
 def money(value: float, decimals: int = 0) -> str:
     """Dollars as a trader writes them: $1,234 and −$56 (a real minus sign)."""
     text = f"${abs(value):,.{decimals}f}"

@@ -33,6 +33,7 @@ from alvh_core.sizing import RiskBudget
 from alvh_core.stress import EPISODES_BY_KEY, stress_outcome
 from alvh_core.tiers import find_tier, load_tiers
 from app_pages.common import (
+    DOLLARS,
     choice,
     current_market,
     current_snapshot,
@@ -148,7 +149,7 @@ move_labels = [f"SPX {100 * m:+.0f} %" for m in MOVES]
 st.plotly_chart(stress_bars_figure(table, move_labels, LABELS), key="l_stress_chart")
 shown = table.drop(columns=["scheme", "_condor10"]).rename(columns={f"m{i}": f"{label} ($)"
                                                                    for i, label in enumerate(move_labels)})
-dollars = st.column_config.NumberColumn(format="dollar")
+dollars = DOLLARS
 st.dataframe(shown, hide_index=True, key="l_stress_table",
              column_config={c: dollars for c in shown.columns if c.endswith("($)")})
 st.caption("Whole book (condor + hedge) marked 5 trading days after the fall, VIX at the fitted spot–vol link's "
