@@ -197,11 +197,16 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
 def heat_map_figure(heat) -> go.Figure:
     """Combined P/L over SPX move (x) and VIX level (y), zero in white."""
     z = np.asarray(heat.combined, float)
-    bound = float(np.max(np.abs(z))) or 1.0
+    widest = float(np.max(np.abs(z))) or 1.0
+    # Coloured on the condor's own scale: a hedge worth ten times the condor would wash the condor out; cells
+    # beyond it take the end colours (the hover still gives each cell's dollars).
+    bound = min(widest, heat.condor_scale) if heat.condor_scale > 0 else widest
+    capped = bound < widest
     trace = dict(type="heatmap", x=100 * np.asarray(heat.spx_moves, float), y=np.asarray(heat.vix_levels, float), z=z,
                  zmid=0.0, zmin=-bound, zmax=bound,
                  colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]],
-                 colorbar=dict(title=dict(text="P/L ($)"), tickformat=DOLLARS),
+                 colorbar=dict(title=dict(text="P/L ($)" + (f"<br>colours end at<br>the condor's ±${bound:,.0f}"
+                                                            if capped else "")), tickformat=DOLLARS),
                  hovertemplate="SPX %{x:+.1f} %<br>VIX %{y:.1f}<br>combined %{z:$,.0f}<extra></extra>")
     return _figure([trace], f"Combined P/L by SPX move and VIX, day {heat.days_elapsed:g} (model)",
                    "SPX move (%)", "VIX (vol points)", xaxis=dict(ticksuffix=" %", showgrid=False),

@@ -89,6 +89,7 @@ class HeatMap:
     vix_levels: np.ndarray  # rows
     combined: np.ndarray    # dollars, (vix, spx)
     days_elapsed: float
+    condor_scale: float = 0.0   # the condor's largest P/L on the grid, dollars: the colour scale of the book
 
 
 def heat_map(condor: IronCondor, contracts: int, plan: HedgePlan, market: MarketState, vol_model: VolModel,
@@ -99,7 +100,8 @@ def heat_map(condor: IronCondor, contracts: int, plan: HedgePlan, market: Market
     spx = market.spot * (1.0 + moves)[None, :]
     vix = vix_levels[:, None]
     condor_pl = condor_value_grid(condor, market, vol_model, spx, vix, days_elapsed) * contracts
-    return HeatMap(moves, vix_levels, condor_pl + hedge_pnl(plan, market, vix, spx, days_elapsed), float(days_elapsed))
+    return HeatMap(moves, vix_levels, condor_pl + hedge_pnl(plan, market, vix, spx, days_elapsed), float(days_elapsed),
+                   float(np.max(np.abs(condor_pl))) if condor_pl.size else 0.0)
 
 
 @dataclass(frozen=True)

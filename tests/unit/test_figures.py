@@ -125,3 +125,17 @@ def test_heat_map_is_centered_on_zero(position):
     heat = fig.data[0]
     assert heat.zmid == 0 and heat.zmin == -heat.zmax
     assert np.asarray(heat.z).shape == (61, 101)
+
+
+def test_heat_map_colours_are_on_the_condors_scale(position):
+    """A hedge worth many times the condor washed the condor out (the scale ran to the hedge's ±$10k): the
+    colours now end at the condor's own largest P/L, which an iron condor bounds by its widest wing (plus
+    what closing it costs)."""
+    heat = position.view.heat
+    fig = figures.heat_map_figure(heat)
+    z = np.abs(np.asarray(fig.data[0].z))
+    strikes = sorted(leg.strike for leg in position.condor.legs)
+    widest = max(strikes[1] - strikes[0], strikes[3] - strikes[2]) * position.contracts * 100
+    assert 0 < heat.condor_scale <= widest * 1.1   # (closing a leg costs its half spread on top)
+    assert heat.condor_scale < z.max()              # this book's hedge is worth more than its condor
+    assert fig.data[0].zmax == pytest.approx(min(z.max(), heat.condor_scale)) and fig.data[0].zmin == -fig.data[0].zmax
