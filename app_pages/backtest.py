@@ -257,22 +257,24 @@ for name in shown_cols:
     p = s.performance
     rows.append({"Scheme": labels[name], "CAGR": p.cagr, "Volatility": p.volatility, "Sharpe": p.sharpe,
                  "Sortino": p.sortino, "Max drawdown": p.max_drawdown, "Calmar": p.calmar, "Worst day": p.worst_day,
-                 "Worst month": p.worst_month, "Win rate (days)": p.win_rate,
-                 "Hedge P/L a year (% of capital)": s.hedge_drag_pct / 100.0,
-                 "Hedge P/L in the 10 worst weeks ($)": s.worst_weeks_hedge,
+                 "Worst month": p.worst_month, "Win days": p.win_rate,
+                 "Hedge / yr": s.hedge_drag_pct / 100.0,
+                 "Hedge, worst wks ($)": s.worst_weeks_hedge,
                  "Ruined on": s.ruined or ""})
 st.subheader("Statistics")
 percent = st.column_config.NumberColumn(format="percent")
-st.dataframe(pd.DataFrame(rows), hide_index=True, key="b_stats",
-             column_config={c: percent for c in ("CAGR", "Volatility", "Max drawdown", "Worst day", "Worst month",
-                                                 "Win rate (days)", "Hedge P/L a year (% of capital)")}
-             | {"Sharpe": st.column_config.NumberColumn(format="%.2f"),
-                "Sortino": st.column_config.NumberColumn(format="%.2f"),
-                "Calmar": st.column_config.NumberColumn(format="%.2f"),
-                "Hedge P/L in the 10 worst weeks ($)": DOLLARS})
+# Measures down, schemes across: twelve measures side by side did not fit 1,400 px, five schemes do.
+_fmt = {"CAGR": "{:.2%}", "Volatility": "{:.2%}", "Sharpe": "{:.2f}", "Sortino": "{:.2f}", "Max drawdown": "{:.2%}",
+        "Calmar": "{:.2f}", "Worst day": "{:.2%}", "Worst month": "{:.2%}", "Win days": "{:.1%}",
+        "Hedge / yr": "{:.2%}", "Hedge, worst wks ($)": "{:,.0f}", "Ruined on": "{}"}
+_names = {"Win days": "Days with a gain", "Hedge / yr": "Hedge P/L a year (% of capital)",
+          "Hedge, worst wks ($)": "Hedge P/L in the 10 worst weeks ($)", "Ruined on": "Ruined on (account at zero)"}
+stats_table = pd.DataFrame({row["Scheme"]: {_names.get(k, k): (_fmt[k].format(v) if v not in ("", None) else "—")
+                                            for k, v in row.items() if k != "Scheme"} for row in rows})
+st.table(stats_table)   # every row and every name shown: no scroll, no cut
 
-c1, c2 = st.columns(2)
-with c1:
+# Full width, one after the other: side by side, their last columns (the hedges') were cut off at 1,400 px.
+with st.container():
     st.markdown("**The unhedged book's 10 worst weeks**, and what each hedge did in them")
     worst = result.worst_weeks.rename(columns={"week_of": "Week of", "condor_pnl": "Condors ($)",
                                                "spx_change": "SPX", "vix_close": "VIX at the end"}
@@ -280,7 +282,7 @@ with c1:
     st.dataframe(worst, hide_index=True, key="b_worst_weeks",
                  column_config={"SPX": percent} | {c: DOLLARS
                                                    for c in worst.columns if c.endswith("($)")})
-with c2:
+with st.container():
     st.markdown("**Time and P/L by regime** (VIX band of each day)")
     regimes = result.by_regime.rename(columns={"regime": "Regime", "share_of_days": "Share of days",
                                                "condor_pnl": "Condors ($)"}
@@ -291,8 +293,7 @@ with c2:
 
 # --- the seeds' claims -------------------------------------------------------------------------
 st.subheader("The method's claims on this history")
-c1, c2 = st.columns(2)
-with c1:
+with st.container():
     st.markdown("**Seed 004: 40/40/20 against one VIX call on the same budget**")
     pair = kept(("run", data_key, start, end, config, ("none", "alvh", "single"), False),
                 lambda progress: bt.run_backtest(m, config, ("none", "alvh", "single"), smaller=False,
@@ -310,7 +311,7 @@ with c1:
                                 "Hedge P/L per premium $": st.column_config.NumberColumn(format="%.2f")}
                  | {c: DOLLARS for c in versus.columns if c.endswith("($)")})
     st.caption(f"On this history and these inputs the hedge that lost least (or made most) is **{better}**.")
-with c2:
+with st.container():
     st.markdown("**Seed 003: max drawdown from 10 to 200 contracts, with and without ALVH**")
     st.caption("Five runs of this strategy at 10, 25, 50, 100 and 200 contracts per entry, the account $50,000 a "
                "contract, the hedge sized to the condors' max loss in whole VIX contracts.")

@@ -489,13 +489,13 @@ if time_tab.open:
 if hedge_tab.open:
     with hedge_tab:
         if hedge.layers:
-            st.dataframe(pd.DataFrame([{
+            st.table(pd.DataFrame([{   # a table, not a grid: the status notes wrap instead of being cut off
                 "Layer": layer.name, "Instrument": layer.instrument, "Roll": layer.roll,
-                "Contracts": layer.contracts, "Exact (before rounding)": round(layer.exact_contracts, 2),
+                "Contracts": layer.contracts, "Exact (before rounding)": f"{layer.exact_contracts:.2f}",
                 "VIX notional": money(layer.vix_notional), "Target notional": money(layer.target_vix_notional),
                 "Premium": money(layer.cost), "Status": ("active" if layer.active else "waiting")
                 + (f" — {layer.note}" if layer.note else ""),
-            } for layer in hedge.layers]), hide_index=True)
+            } for layer in hedge.layers]).set_index("Layer"))
         for note in hedge.notes:
             st.caption(note)
         hm = position.metrics

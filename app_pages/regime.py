@@ -123,14 +123,14 @@ st.plotly_chart(stress_contributions_figure(report), key="r_stress_chart")
 sig_col, event_col = st.columns([1.6, 1])
 with sig_col:
     st.subheader("Signals")
-    st.dataframe(pd.DataFrame([{
+    st.table(pd.DataFrame([{   # a table, not a grid: its notes wrap instead of being cut off
         "Signal": s.label,
         "Reading": "n/a" if s.value is None else f"{s.value:,.3f}",
         "Stress (0–1)": "n/a" if s.stress is None else f"{s.stress:.2f}",
         "Weight": f"{s.weight:.2f}",
         "Adds to score": f"{s.contribution:.3f}",
         "Note": s.detail,
-    } for s in report.signals]), hide_index=True)
+    } for s in report.signals]).set_index("Signal"))
     st.caption("The breadth signal uses RSP/SPY (equal- vs cap-weight S&P 500), a proxy for the advance–decline "
                "line. Stress maps: RSI 30→70, VIX/VIX3M 0.85→1.05, VIX9D/VIX 0.85→1.10 linear; MACD histograms "
                "and the spread z-score through a logistic; events 7 days → 0 days.")
