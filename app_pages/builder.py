@@ -71,8 +71,8 @@ with st.container(border=True):
                        format_func=lambda s: {"pop": f"POP {tier.pop_min:.0%}–{tier.pop_max:.0%}",
                                               "delta": f"delta {tier.short_delta:.2f}"}[s],
                        help="Place the short strikes to hit the tier's POP range or its short-strike delta")
-    days_choice = linked(c3.slider, "Days to expiry (0 = the tier's)", 0, MAX_DAYS, 0, key="d",
-                         help=f"The {tier.name} tier's default is {tier.days} days")
+    days_choice = linked(c3.slider, f"Days to expiry (0 = the tier's {tier.days:g} d)", 0, MAX_DAYS, 0, key="d",
+                         help=f"The {tier.name} tier's default is {tier.days:g} days; any other value replaces it")
     measure = choice(c4.selectbox, "Risk measure", "m",
                      help="What one contract risks when sizing: max loss, expected loss or CVaR 95 % at expiry")
     c1, c2, c3, c4 = st.columns(4)
