@@ -301,17 +301,19 @@ def folder_history(folder: Path) -> tuple[History | None, str]:
         return None, str(exc)
 
 
-def _megabytes_from_env(name: str, default: int) -> int:
+def env_int(name: str, default: int, low: int = 1, high: int = 100_000) -> int:
+    """A whole-number setting of the server's environment, kept within ``low``..``high`` (``default``
+    when it is unset or not a number)."""
     try:
-        return max(1, min(int(os.environ.get(name, default)), 100_000))
+        return max(low, min(int(os.environ.get(name, default)), high))
     except ValueError:
         return default
 
 
 #: Uploads one session may hold at once, and all sessions of the server together (MB; the environment
 #: variables ALVH_SESSION_UPLOAD_MB and ALVH_SERVER_UPLOAD_MB change them).
-SESSION_UPLOAD_MB = _megabytes_from_env("ALVH_SESSION_UPLOAD_MB", 40)
-SERVER_UPLOAD_MB = _megabytes_from_env("ALVH_SERVER_UPLOAD_MB", 300)
+SESSION_UPLOAD_MB = env_int("ALVH_SESSION_UPLOAD_MB", 40)
+SERVER_UPLOAD_MB = env_int("ALVH_SERVER_UPLOAD_MB", 300)
 
 
 def upload_key(name: str) -> str:
@@ -347,13 +349,9 @@ def enforce_upload_limits() -> None:
         # every uploader of the session a fresh, empty widget, and the old state goes at the end of the run.
         st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
         st.session_state.pop("_uploads_parsed", None)
-        st.session_state["_uploads_dropped"] = (
-            f"Not kept: {', '.join(dropped)}. A session holds at most {SESSION_UPLOAD_MB} MB of uploads at once "
-            f"and this server {SERVER_UPLOAD_MB} MB for everyone: the uploads were cleared; upload fewer or smaller "
-            "files.")
-    message = st.session_state.pop("_uploads_dropped", None)
-    if message:
-        st.warning(plain(message), icon=":material/upload_file:")
+        st.warning(plain(f"Not kept: {', '.join(dropped)}. A session holds at most {SESSION_UPLOAD_MB} MB of "
+                         f"uploads at once and this server {SERVER_UPLOAD_MB} MB for everyone: the uploads were "
+                         "cleared; upload fewer or smaller files."), icon=":material/upload_file:")
 
 
 def uploads_history(files) -> tuple[History | None, list[str]]:
@@ -420,15 +418,13 @@ def _files_ui() -> History | None:
         if root is not None:
             st.caption("The server's data folder is read (set by whoever runs this server).")
             if visitor_folders_allowed():
-                typed = st.text_input("Folder under the server's data folder (empty = the folder itself)",
-                                      key="data_folder", max_chars=200,
-                                      help="A name relative to the server's data folder, e.g. a group's own "
-                                           "subfolder; nothing outside it can be read")
-                try:
-                    folder = visitor_folder(root, typed)
-                except HistoryFormatError as exc:
-                    folder = None
-                    st.caption(f":material/warning: {plain(exc)}")
+                st.text_input("Folder under the server's data folder (empty = the folder itself)",
+                              key="data_folder", max_chars=200,
+                              help="A name relative to the server's data folder, e.g. a group's own "
+                                   "subfolder; nothing outside it can be read")
+                folder, problem = _chosen_folder(root)
+                if problem:
+                    st.caption(f":material/warning: {plain(problem)}")
         uploads = st.file_uploader("Upload CSV files", type=["csv"], accept_multiple_files=True, key=upload_key("data_uploads"),
                                    help="Cboe <SYMBOL>_History.csv files, or one panel date,spx,vix[,vix9d,vix3m,vix6m,vvix]")
         history, messages = None, []
@@ -713,6 +709,14 @@ def setting(widget, label: str, key: str, *args, **kwargs):
     return value
 
 
+def session_calendar(settings: RegimeSettings):
+    """The event calendar with the session's own event days added (as FOMC-like days)."""
+    calendar = load_events()
+    if settings.event_dates:
+        calendar = calendar.with_user_dates(list(settings.event_dates), "FOMC", "added by you")
+    return calendar
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _context(market_key: tuple, source: str, has_panel: bool, settings: RegimeSettings, _panel, _breadth):
     """(HedgeContext, RegimeReport) for the market and the session's regime settings, cached: history-based.
@@ -728,9 +732,7 @@ def _context(market_key: tuple, source: str, has_panel: bool, settings: RegimeSe
     spot, vix, vix9d, vix3m, vix6m, vvix, asof = market_key
     levels = {"spx": spot, "vix": vix, "vix9d": vix9d, "vix3m": vix3m, "vix6m": vix6m, "vvix": vvix}
     asof_day = pd.Timestamp(asof).date() if asof else date.today()
-    calendar = load_events()
-    if settings.event_dates:
-        calendar = calendar.with_user_dates(list(settings.event_dates), "FOMC", "added by you")
+    calendar = session_calendar(settings)
     level = None
     if settings.on_future:
         from alvh_core.volmodel import VixTermStructure
@@ -757,10 +759,15 @@ def data_folder() -> Path | None:
     root = operator_folder()
     if root is None or not visitor_folders_allowed():
         return root
+    return _chosen_folder(root)[0]
+
+
+def _chosen_folder(root: Path) -> tuple[Path | None, str]:
+    """The folder under ``root`` this session typed (where the operator allows it), or why not."""
     try:
-        return visitor_folder(root, st.session_state.get("data_folder") or "")
-    except HistoryFormatError:
-        return None
+        return visitor_folder(root, st.session_state.get("data_folder") or ""), ""
+    except HistoryFormatError as exc:
+        return None, str(exc)
 
 
 def linked(widget, label: str, *args, key: str, **kwargs):

@@ -10,7 +10,6 @@ not kept yet shows a progress bar while it computes.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,20 +21,13 @@ import streamlit as st
 
 from alvh_core import backtest as bt
 from alvh_core.simulate import simulated_panel
-from app_pages.common import current_history, current_snapshot, shared
+from app_pages.common import current_history, current_snapshot, env_int, shared
 
 KEPT_RUNS = 32
 
 
-def _kept_budget_mb() -> int:
-    try:
-        return max(16, int(os.environ.get("ALVH_KEPT_MB", 96)))
-    except ValueError:
-        return 96
-
-
 #: Memory the kept runs may take together (MB; ``ALVH_KEPT_MB``): the oldest are let go past it.
-KEPT_MB = _kept_budget_mb()
+KEPT_MB = env_int("ALVH_KEPT_MB", 96, low=16)
 
 
 def result_bytes(obj, seen: set | None = None) -> int:
@@ -169,11 +161,7 @@ def _run_slots() -> threading.BoundedSemaphore:
     """Long runs computed at once by the whole server (``ALVH_RUN_SLOTS``, default 1): Python runs one
     thread at a time anyway, and each cold backtest takes tens of MB while it runs, so twenty sessions
     starting one together would hold twenty times that."""
-    try:
-        slots = max(1, int(os.environ.get("ALVH_RUN_SLOTS", 1)))
-    except ValueError:
-        slots = 1
-    return threading.BoundedSemaphore(slots)
+    return threading.BoundedSemaphore(env_int("ALVH_RUN_SLOTS", 1, high=64))
 
 
 def _give_back_memory() -> None:

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from alvh_core.events import load_events, parse_user_dates
+from alvh_core.events import parse_user_dates
 from alvh_core.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
 from alvh_core.signals import SIGNAL_LABELS
 from alvh_core.vixfutures import expiries_after, futures_proxy
@@ -20,6 +20,7 @@ from app_pages.common import (
     money,
     numbers_first,
     regime_settings,
+    session_calendar,
     setting,
 )
 
@@ -38,7 +39,6 @@ _path[3].page_link("app_pages/tiers.py", label="Compare the tiers", icon=":mater
 st.caption("Every page's link, in the sidebar under “Share this page”, reopens exactly what you see.")
 market = current_market()
 snapshot = current_snapshot()
-calendar = load_events()
 
 with st.expander("Settings: regime bands, stress weights, your event dates (every page uses them)"):
     c1, c2, c3 = st.columns(3)
@@ -62,8 +62,7 @@ if typed_dates:
 for problem in problems:
     st.warning(problem)
 low_max, high_min, on_future = settings.low_max, settings.high_min, settings.on_future
-if settings.event_dates:
-    calendar = calendar.with_user_dates(list(settings.event_dates), "FOMC", "added by you")
+calendar = session_calendar(settings)
 
 levels = {"spx": market.spot, "vix": market.vix, "vix9d": market.vix9d, "vix3m": market.vix3m,
           "vix6m": market.vix6m, "vvix": market.vvix}

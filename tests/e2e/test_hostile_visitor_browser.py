@@ -46,12 +46,18 @@ def _settled(page) -> None:
     page.wait_for_timeout(1500)   # the first paint's tick, then the rest of the page
 
 
-def test_a_chain_upload_naming_a_server_file_in_chromium(browser, hostile_server, tmp_path):
-    proc, url = hostile_server
+def _opened(browser, address: str):
+    """(context, page) of a fresh visitor on ``address``, the page drawn in full."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(f"{url}/builder?qs=auto", wait_until="domcontentloaded")
+    page.goto(address, wait_until="domcontentloaded")
     _settled(page)
+    return context, page
+
+
+def test_a_chain_upload_naming_a_server_file_in_chromium(browser, hostile_server, tmp_path):
+    proc, url = hostile_server
+    context, page = _opened(browser, f"{url}/builder?qs=auto")
     assert page.locator("input[aria-label^='Folder']").count() == 0   # a visitor names no server folder
     before = _rss_mb(proc.pid)
     for payload in PAYLOADS:
@@ -71,10 +77,7 @@ def test_a_chain_upload_naming_a_server_file_in_chromium(browser, hostile_server
 @pytest.mark.parametrize("link", LINKS)
 def test_hostile_links_show_a_notice_and_no_internals(browser, hostile_server, link):
     _, url = hostile_server
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(f"{url}{link}", wait_until="domcontentloaded")
-    _settled(page)
+    context, page = _opened(browser, f"{url}{link}")
     if "lmp=" in link:
         page.get_by_text("path-days one simulation may take").first.wait_for(timeout=180_000)
     text = page.inner_text("body")
@@ -90,10 +93,7 @@ def test_uploads_over_a_sessions_share_leave_the_servers_memory(browser, tmp_pat
     widget state held the files too), with a notice."""
     proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": "", "ALVH_SESSION_UPLOAD_MB": "5"})
     try:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.goto(url, wait_until="domcontentloaded")
-        _settled(page)
+        context, page = _opened(browser, url)
         files = []
         for i in range(4):
             path = tmp_path / f"panel{i}.csv"
