@@ -16,7 +16,9 @@ from app_pages.common import (
     market_sidebar,
     read_page_link,
     share_box,
+    share_slot,
 )
+from app_pages.position_editor import editors_finished
 
 freeze_startup_objects()  # once per process: the imports above live as long as the server
 
@@ -45,17 +47,19 @@ if page.url_path == "regime":
     _to_regime()
 enforce_upload_limits()
 notices = read_page_link(page.url_path)
-share = st.sidebar.container()
+share = share_slot(page.url_path)
 market_sidebar()
 st.caption(DISCLAIMER)
 link_notices(notices)
 try:
     page.run()
     share_box(share, page.url_path)
+    editors_finished()
 except FirstPaintDone:  # the share link comes with the rest of the page, a second later
-    pass
+    editors_finished()
 except PageDone:  # a page that has shown all it can still gets its share link
     share_box(share, page.url_path)
+    editors_finished()
 except Exception:  # noqa: BLE001 - a visitor sees one line; the server's log keeps the details
     if os.environ.get("ALVH_RAISE_ERRORS"):  # the test suite wants to see every error as it is
         raise

@@ -44,8 +44,9 @@ def _figure(traces: list[dict], title: str, x_title: str, y_title: str, shapes=(
     base = dict(
         title=dict(text=title, x=0.0, xanchor="left") | (dict(y=0.98, yanchor="top") if top_axis is not None else {}),
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        margin=dict(l=60, r=20, t=60, b=40), hovermode="x unified",
-        legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0.0),
+        margin=dict(l=60, r=20, t=60, b=70 if x_title == "Date" else 40), hovermode="x unified",
+        # Dated axes have two-line ticks (month, then the year under the first): the legend sits lower.
+        legend=dict(orientation="h", yanchor="top", y=-0.27 if x_title == "Date" else -0.18, xanchor="left", x=0.0),
         xaxis=dict(title=dict(text=x_title), showgrid=True, gridcolor=GRID_COLOR, zeroline=False) | (xaxis or {}),
         yaxis=dict(title=dict(text=y_title), showgrid=True, gridcolor=GRID_COLOR, zeroline=True,
                    zerolinecolor="rgba(128,128,128,0.6)", tickformat=DOLLARS) | (yaxis or {}),
@@ -191,7 +192,8 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
         color, dash = DATE_STYLES[i % len(DATE_STYLES)]
         traces.append(_line(x, extra.combined[pick], label, color, 1.6, dash,
                             hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>" + label + "</extra>"))
-    return _figure(traces, title, "SPX (index points)", "P/L (dollars)", shapes, top_axis=axes)
+    # 390 px: the chart, its legend and the headline numbers fit one 1,000 px screen beside the inputs.
+    return _figure(traces, title, "SPX (index points)", "P/L (dollars)", shapes, top_axis=axes, height=390)
 
 
 def heat_map_figure(heat) -> go.Figure:
@@ -342,8 +344,24 @@ def equity_figure(equity, labels: dict, title: str, log: bool = True) -> go.Figu
     equity = _weekly(equity)
     traces = [_dated(equity.index.to_numpy(), equity[col], labels.get(col, col), SCHEME_COLORS.get(col, NEUTRAL_COLOR),
                      "dash" if col == "smaller" else "solid") for col in equity.columns]
+    yaxis = dict(type="log" if log else "linear", zeroline=False)
+    if log:
+        yaxis |= dict(tickmode="array", tickvals=log_ticks(equity.to_numpy()), tickformat="$,.0f")
     return _figure(traces, title, "Date", "Account value ($, log scale)" if log else "Account value ($)",
-                   yaxis=dict(type="log" if log else "linear", zeroline=False))
+                   yaxis=yaxis)
+
+
+def log_ticks(values) -> list[float]:
+    """Labels of a dollar log axis that never crowd: 1, 2 and 5 times each power of ten in the data's range
+    (1 and 3 when the range spans more than four decades; powers alone past eight)."""
+    finite = np.asarray(values, float)
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size == 0:
+        return []
+    low, high = np.floor(np.log10(finite.min())), np.ceil(np.log10(finite.max()))
+    steps = (1, 2, 5) if high - low <= 4 else (1, 3) if high - low <= 8 else (1,)
+    ticks = [m * 10.0 ** p for p in range(int(low), int(high) + 1) for m in steps]
+    return [t for t in ticks if finite.min() / 1.5 <= t <= finite.max() * 1.5]
 
 
 def drawdown_figure(equity, labels: dict) -> go.Figure:

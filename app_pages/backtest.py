@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -17,13 +18,16 @@ from alvh_core.history import HistoryFormatError, read_series_csv
 from alvh_core.marketdata import fetch_cboe_series
 from alvh_core.sharelink import ALL_KEYS
 from alvh_core.tiers import find_tier, load_tiers
-from app_pages.common import DOLLARS, choice, done, held, keep_in_link, linked, plain, upload_key
+from app_pages.common import DOLLARS, choice, done, held, keep_in_link, linked, money, plain, upload_key
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
 
 st.title("Backtest")
 st.caption("Condors on the listed SPX expiries and strikes, with each hedge scheme bought and rolled by its rules, "
            "day by day at the real closes (or on the simulated market). Model-priced: every price comes from the "
            "project's vol model and futures proxy, not from quotes. The page's address is a share link.")
+
+
+verdict_slot = st.container()   # the answer in words, above the inputs it answers
 
 
 def _drop_shape() -> None:
@@ -229,6 +233,38 @@ labels = bt.SCHEME_LABELS
 shown_cols = [c for c in result.equity.columns if c in schemes or c == "smaller"]
 equity = result.equity[shown_cols]
 main = next((s for s in order if s != "none"), "none")
+
+
+
+def verdict(result, shown: list[str], config) -> str:
+    """Which scheme ended ahead and by how much, against the others ("trade smaller" included) and T-bills
+    alone, and whether and when an account was ruined: the backtest in three sentences."""
+    final = {name: float(result.equity[name].iloc[-1]) for name in shown}
+    names = {name: ("trading smaller" if name == "smaller" else labels[name]) for name in shown}
+    ranked = sorted(final, key=final.get, reverse=True)
+    first = ranked[0]
+    span = result.stats[first if first != "smaller" else "none"].performance
+    lead = f", {money(final[first] - final[ranked[1]])} more than {names[ranked[1]]}" if len(ranked) > 1 else ""
+    leader = names[first][:1].upper() + names[first][1:]
+    parts = [f"**{leader} ended ahead**: {money(config.capital)} became {money(final[first])} from "
+             f"{span.start} to {span.end}{lead}."]
+    others = ", ".join(f"{names[k]} {money(final[k])}" for k in ranked[1:])
+    if config.interest:
+        bills = float(bt.equity_curve(result.market, np.zeros(result.market.size), config.capital, True)[-1])
+        parts.append((f"Then {others}; " if others else "") + f"T-bills alone {money(bills)}, so the best "
+                     + ("beat" if final[first] > bills else "did not beat") + " cash.")
+    elif others:
+        parts.append(f"Then {others}.")
+    ruined = [f"{names[k]} was ruined on {result.stats[k].ruined} (the account reached zero)."
+              for k in shown if k != "smaller" and result.stats[k].ruined]
+    if "smaller" in shown and final["smaller"] <= 0:
+        ruined.append("Trading smaller ruined the account.")
+    parts.append(" ".join(ruined) or "No account was ruined.")
+    return " ".join(parts)
+
+
+with verdict_slot:
+    st.info(verdict(result, shown_cols, config) + " Model-priced.", icon=":material/gavel:")
 
 s_main = result.stats[main].performance
 cols = st.columns(5)

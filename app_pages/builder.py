@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -47,59 +48,71 @@ from app_pages.common import (
     money,
     numbers_first,
     plain,
+    redraw_share_box,
     shared_position,
 )
 from app_pages.position_editor import chain_for, current_edits, position_panel, scenario_files
 
 st.title("Builder")
-st.caption("An SPX iron condor for your tier and risk budget with its layered VIX hedge, priced on the VIX-based "
-           "vol model and linked by the fitted spot–vol model. Every number is model-based. The page's address "
-           "is a share link for this exact scenario.")
+st.caption("An SPX iron condor for your tier and risk budget, with its layered VIX hedge. Every number is "
+           "model-based; the address is a share link for this exact scenario.")
 
 market = current_market()
 snapshot = current_snapshot()
 tiers = load_tiers()
 
 
-# --- inputs ------------------------------------------------------------------------------
-with st.container(border=True):
-    c1, c2, c3, c4 = st.columns(4)
-    tier_name = choice(c1.selectbox, "Tier", "t", [t.name for t in tiers],
+#: On a phone the columns stack: the answer's column goes above the inputs', its numbers a size smaller.
+ANSWER_FIRST = """<style>@media (max-width: 640px) {
+  [data-testid="stColumn"]:has(.st-key-b_answer) { order: -1; }
+  .st-key-b_answer [data-testid="stMetricValue"] { font-size: 1.55rem; }
+  .st-key-b_answer [data-testid="stMetric"] { gap: 0; }
+}</style>"""
+
+# --- inputs beside the answer: tier, budget and hedge first, the rest folded ------------------
+inputs, answer = st.columns([1, 3], gap="medium")
+answer = answer.container(key="b_answer")   # first on a phone (see ANSWER_FIRST)
+st.html(ANSWER_FIRST)
+below = st.container()      # the position's editors, under the answer
+with inputs:
+    tier_name = choice(st.selectbox, "Tier", "t", [t.name for t in tiers],
                        help="Seed 000's three tiers: POP target, wing width and days to expiry")
     tier = find_tier(tiers, tier_name)
-    selection = choice(c2.radio, "Short strikes by", "sel", horizontal=True,
-                       format_func=lambda s: {"pop": f"POP {tier.pop_min:.0%}–{tier.pop_max:.0%}",
-                                              "delta": f"delta {tier.short_delta:.2f}"}[s],
-                       help="Place the short strikes to hit the tier's POP range or its short-strike delta")
-    days_choice = linked(c3.slider, f"Days to expiry (0 = the tier's {tier.days:g} d)", 0, MAX_DAYS, 0, key="d",
-                         help=f"The {tier.name} tier's default is {tier.days:g} days; any other value replaces it")
-    measure = choice(c4.selectbox, "Risk measure", "m",
-                     help="What one contract risks when sizing: max loss, expected loss or CVaR 95 % at expiry")
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2 = st.columns(2)
     notional = linked(c1.number_input, "Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="n",
                       format="%.0f", help="The account or strategy size the risk budget and the hedge budget refer to")
-    budget_mode = choice(c2.radio, "Risk budget in", "bm", horizontal=True,
-                         help="Risk per trade as a share of the notional, or in dollars")
+    with c2:
+        budget_mode = choice(st.radio, "Risk budget in", "bm", horizontal=True,
+                             help="Risk per trade as a share of the notional, or in dollars")
     if budget_mode == "usd":
-        dollars = linked(c3.number_input, "Risk budget ($)", 1.0, 1e9, 1_000.0, 100.0, key="b", format="%.0f",
+        dollars = linked(st.number_input, "Risk budget ($)", 1.0, 1e9, 1_000.0, 100.0, key="b", format="%.0f",
                          help="Dollars this trade may risk under the chosen measure")
         budget = RiskBudget(notional=notional, risk_pct=None, dollars=dollars)
     else:
-        risk_pct = linked(c3.number_input, "Risk budget (% of notional)", 0.05, 100.0, 1.0, 0.05, key="r",
+        risk_pct = linked(st.number_input, "Risk budget (% of notional)", 0.05, 100.0, 1.0, 0.05, key="r",
                           help="Seeds 001–002: 1 % per trade, up to 2 % when the 2 % gate is open")
         budget = RiskBudget(notional=notional, risk_pct=risk_pct)
-    scheme = choice(c4.selectbox, "Hedge scheme", "h",
+    scheme = choice(st.selectbox, "Hedge scheme", "h",
                     help="ALVH's three layers, or a comparator on the same budget")
-    c1, c2, c3, c4 = st.columns(4)
-    underlying = choice(c1.selectbox, "Underlying", "u",
-                        help="SPX, or XSP (the mini index, one tenth the size, 1-point strikes) for smaller "
-                             "accounts; Auto trades SPX when the budget holds one contract")
-    fill_pct = linked(c2.slider, "Fill: % of the way from mid to natural", 0, 100, 50, 5, key="fs",
-                      help="0 = the model mid, 100 = selling at the bid and buying at the ask (model spreads "
-                           "fitted on Cboe chains). Credit, max loss, sizing and expected P/L use this fill.")
+    with st.expander("Condor: days, strikes, risk measure, underlying, fill", icon=":material/tune:"):
+        days_choice = linked(st.select_slider, "Days to expiry", list(range(MAX_DAYS + 1)), key="d",
+                             format_func=lambda d: f"tier's ({tier.days:g} d)" if d == 0 else f"{d} d",
+                             help=f"The {tier.name} tier's default is {tier.days:g} days; any other value replaces it")
+        selection = choice(st.radio, "Short strikes by", "sel", horizontal=True,
+                           format_func=lambda s: {"pop": f"POP {tier.pop_min:.0%}–{tier.pop_max:.0%}",
+                                                  "delta": f"delta {tier.short_delta:.2f}"}[s],
+                           help="Place the short strikes to hit the tier's POP range or its short-strike delta")
+        measure = choice(st.selectbox, "Risk measure", "m",
+                         help="What one contract risks when sizing: max loss, expected loss or CVaR 95 % at expiry")
+        underlying = choice(st.selectbox, "Underlying", "u",
+                            help="SPX, or XSP (the mini index, one tenth the size, 1-point strikes) for smaller "
+                                 "accounts; Auto trades SPX when the budget holds one contract")
+        fill_pct = linked(st.slider, "Fill: % of the way from mid to natural", 0, 100, 50, 5, key="fs",
+                          help="0 = the model mid, 100 = selling at the bid and buying at the ask (model spreads "
+                               "fitted on Cboe chains). Credit, max loss, sizing and expected P/L use this fill.")
     # A popover, not an expander: its widgets are mounted in the browser only while it is open,
     # which keeps every rerun of the page (and the sliders) lighter.
-    with st.popover("Hedge settings: layer split, tail layer, custom budget, VIX option skew",
+    with st.popover("Hedge settings: layer split, tail layer, skew",
                     icon=":material/tune:"):
         c1, c2, c3 = st.columns(3)
         split = (linked(c1.number_input, "Base layer %", 0, 100, held("sb", 40), 5, key="sb",
@@ -131,7 +144,7 @@ with st.container(border=True):
         per_max_loss = linked(c3.number_input, "$ VIX notional per $ of max loss", 0.0, 20.0, held("hpm", 1.6), 0.1, key="hpm",
                               help="Used when the hedge is sized per dollar of max loss. Seed 001: $6,000–$10,000 "
                                    "for a $5,000 risk in the Low regime, about 1.6")
-    with st.popover("Management: profit target, stop, close or roll, tested side", icon=":material/rule:"):
+    with st.popover("Management: target, stop, roll", icon=":material/rule:"):
         c1, c2, c3 = st.columns(3)
         m_target = linked(c1.number_input, "Profit target, % of the credit (0 = off)", 0, 100, held("mpt", 0), 5,
                           key="mpt", help="Close when the condor has made this share of its credit")
@@ -144,179 +157,184 @@ with st.container(border=True):
                           held("mtr", 0.0), 0.5, key="mtr",
                           help="When SPX comes this close to the short put (or call), close that side and sell it "
                                "again further out")
-try:
-    rules = Rules(profit_target=m_target / 100.0 or None, stop=m_stop or None, exit_days=m_exit or None,
-                  roll=bool(m_roll), tested=m_tested / 100.0 or None)
-except ValueError as exc:
-    st.warning(f"Management rules ignored: {exc}.")
-    rules = Rules()
-
-problems = []
-if sum(split) == 0:
-    problems.append("The layer split is all zero: using 40/40/20.")
-    split = (40, 40, 20)
-try:
-    settings = HedgeSettings(scheme=scheme, split=split, contingent=contingent, tail_instrument=tail_instrument,
-                             custom_budget_pct=custom_pct, event_multiplier=event_multiplier, call_skew=call_skew,
-                             sizing=hedge_sizing, per_contract=per_contract, per_max_loss=per_max_loss,
-                             allow_above_band=bool(allow_above))
-except ValueError as exc:
-    problems.append(f"{exc}: using the default hedge settings.")
-    settings = HedgeSettings(scheme=scheme)
-for problem in problems:
-    st.warning(problem)
-
-
-context, report = hedge_context(market, snapshot)
-budget_pct_asked = budget.pct_of_notional
-edits = current_edits()
-target_days = float(days_choice or tier.days)
-quotes, quote_line = chain_for(market, edits.expiry or condor_expiry(market, target_days)[0].day)
-scenario = Scenario(tier=tier, budget=budget, measure=measure, selection=selection,
-                    days=None if days_choice == 0 else float(days_choice), hedge=settings, underlying=underlying,
-                    fill_share=fill_pct / 100.0, edits=edits, quotes=quotes)
-vol_model = market.vol_model()
-edit_problem = ""
-try:
-    # The date-dependent views are drawn by the two fragments below.
-    position = shared_position(market, scenario, context, current_history(), vol_model)
-except ValueError as exc:
-    if not edits.any:
-        st.error(f"No position for these inputs: {exc}")
-        done()
-    edit_problem = f"Your edits could not be used ({exc}): showing the tier's position."
+with answer:
     try:
-        position = shared_position(market, replace(scenario, edits=PositionEdits()), context, current_history(),
-                                   vol_model)
-    except ValueError as exc2:
-        st.error(f"No position for these inputs: {exc2}")
-        done()
+        rules = Rules(profit_target=m_target / 100.0 or None, stop=m_stop or None, exit_days=m_exit or None,
+                      roll=bool(m_roll), tested=m_tested / 100.0 or None)
+    except ValueError as exc:
+        st.warning(f"Management rules ignored: {exc}.")
+        rules = Rules()
+
+    problems = []
+    if sum(split) == 0:
+        problems.append("The layer split is all zero: using 40/40/20.")
+        split = (40, 40, 20)
+    try:
+        settings = HedgeSettings(scheme=scheme, split=split, contingent=contingent, tail_instrument=tail_instrument,
+                                 custom_budget_pct=custom_pct, event_multiplier=event_multiplier, call_skew=call_skew,
+                                 sizing=hedge_sizing, per_contract=per_contract, per_max_loss=per_max_loss,
+                                 allow_above_band=bool(allow_above))
+    except ValueError as exc:
+        problems.append(f"{exc}: using the default hedge settings.")
+        settings = HedgeSettings(scheme=scheme)
+    for problem in problems:
+        st.warning(problem)
 
 
-def _gate_inputs() -> tuple[float, bool, str, str]:
-    """RSI(14) of VIX and the breadth proxy: from history, else what the gate tab's inputs hold."""
-    rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
-    breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
-    if rsi_reading is not None and rsi_reading.value is not None:
-        rsi, rsi_from = float(rsi_reading.value), "history"
-    else:
-        rsi, rsi_from = float(st.session_state.get("b_gate_rsi", 50.0)), "typed"
-    if breadth_reading is not None and breadth_reading.value is not None:
-        falling, breadth_from = bool(breadth_reading.value < 0), "history"
-    else:
-        falling, breadth_from = bool(st.session_state.get("b_gate_breadth", False)), "typed"
-    return rsi, falling, rsi_from, breadth_from
-
-
-def _gate_for(pos):
-    """The 2 % gate on a position: the checklist and the risk it allows."""
-    rsi, falling, _, _ = _gate_inputs()
-    emp = pos.plan.empirical_metrics or pos.plan.metrics
-    condor_pl = pos.contracts * emp.expected_pl
-    drag = pos.metrics.cost_per_year * pos.condor.days / 365.0
-    return two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, falling, condor_pl - drag), condor_pl, drag
-
-
-gate, gate_condor_pl, gate_drag = _gate_for(position)
-override = False
-if budget.pct_of_notional > gate.allowed_pct + 1e-9:
-    override = linked(st.checkbox, f"Size at my {budget.pct_of_notional:.2f} % anyway (above the 2 % gate's "
-                      f"{gate.allowed_pct:g} %)", key="gov",
-                      help="The method sizes at 1 % unless all four checks of the 2 % gate pass, and never above 2 %")
-    if override:
-        st.warning(f"Sized at your {budget.pct_of_notional:.2f} % of notional, above the {gate.allowed_pct:g} % the "
-                   "2 % gate allows today: your override (it is in the link).")
-    else:
-        failed = "; ".join(c.name for c in gate.checks if not c.passed)
-        why = "; ".join(part for part in (
-            "the method never risks more than 2 %" if budget.pct_of_notional > 2.0 else "",
-            f"the gate is closed ({failed})" if failed else "") if part)
-        capped = (replace(budget, risk_pct=gate.allowed_pct) if budget.risk_pct is not None
-                  else replace(budget, dollars=budget.notional * gate.allowed_pct / 100.0))
+    context, report = hedge_context(market, snapshot)
+    budget_pct_asked = budget.pct_of_notional
+    edits = current_edits()
+    target_days = float(days_choice or tier.days)
+    quotes, quote_line = chain_for(market, edits.expiry or condor_expiry(market, target_days)[0].day)
+    scenario = Scenario(tier=tier, budget=budget, measure=measure, selection=selection,
+                        days=None if days_choice == 0 else float(days_choice), hedge=settings, underlying=underlying,
+                        fill_share=fill_pct / 100.0, edits=edits, quotes=quotes)
+    vol_model = market.vol_model()
+    edit_problem = ""
+    try:
+        # The date-dependent views are drawn by the two fragments below.
+        position = shared_position(market, scenario, context, current_history(), vol_model)
+    except ValueError as exc:
+        if not edits.any:
+            st.error(f"No position for these inputs: {exc}")
+            done()
+        edit_problem = f"Your edits could not be used ({exc}): showing the tier's position."
         try:
-            position = shared_position(market, replace(scenario, budget=capped,
-                                                       edits=scenario.edits if not edit_problem else PositionEdits()),
-                                       context, current_history(), vol_model)
-            budget = capped
-            st.info(f"Sized at {gate.allowed_pct:g} % of notional, not the {budget_pct_asked:.2f} % asked: {why} "
-                    "(see the 2 % gate tab).")
-        except ValueError as exc:
-            if not scenario.edits.any or edit_problem:
-                st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc}")
-                done()
-            # The edits build at the size asked but not at the gate's: the tier's position at the gate's size,
-            # one message saying what was refused and what would build it, and the way back.
-            ways = [f"size at your {budget_pct_asked:.2f} % anyway (the box above)"]
-            if underlying != position.condor.underlying:
-                ways.insert(0, f"choose {position.condor.underlying} as the underlying")
+            position = shared_position(market, replace(scenario, edits=PositionEdits()), context, current_history(),
+                                       vol_model)
+        except ValueError as exc2:
+            st.error(f"No position for these inputs: {exc2}")
+            done()
+
+
+    def _gate_inputs() -> tuple[float, bool, str, str]:
+        """RSI(14) of VIX and the breadth proxy: from history, else what the gate tab's inputs hold."""
+        rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
+        breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
+        if rsi_reading is not None and rsi_reading.value is not None:
+            rsi, rsi_from = float(rsi_reading.value), "history"
+        else:
+            rsi, rsi_from = float(st.session_state.get("b_gate_rsi", 50.0)), "typed"
+        if breadth_reading is not None and breadth_reading.value is not None:
+            falling, breadth_from = bool(breadth_reading.value < 0), "history"
+        else:
+            falling, breadth_from = bool(st.session_state.get("b_gate_breadth", False)), "typed"
+        return rsi, falling, rsi_from, breadth_from
+
+
+    def _gate_for(pos):
+        """The 2 % gate on a position: the checklist and the risk it allows."""
+        rsi, falling, _, _ = _gate_inputs()
+        emp = pos.plan.empirical_metrics or pos.plan.metrics
+        condor_pl = pos.contracts * emp.expected_pl
+        drag = pos.metrics.cost_per_year * pos.condor.days / 365.0
+        return two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, falling, condor_pl - drag), condor_pl, drag
+
+
+    gate, gate_condor_pl, gate_drag = _gate_for(position)
+    override = False
+    if budget.pct_of_notional > gate.allowed_pct + 1e-9:
+        override = linked(st.checkbox, f"Size at my {budget.pct_of_notional:.2f} % anyway (above the 2 % gate's "
+                          f"{gate.allowed_pct:g} %)", key="gov",
+                          help="The method sizes at 1 % unless all four checks of the 2 % gate pass, and never above 2 %")
+        if override:
+            st.warning(f"Sized at your {budget.pct_of_notional:.2f} % of notional, above the {gate.allowed_pct:g} % the "
+                       "2 % gate allows today: your override (it is in the link).")
+        else:
+            failed = "; ".join(c.name for c in gate.checks if not c.passed)
+            why = "; ".join(part for part in (
+                "the method never risks more than 2 %" if budget.pct_of_notional > 2.0 else "",
+                f"the gate is closed ({failed})" if failed else "") if part)
+            capped = (replace(budget, risk_pct=gate.allowed_pct) if budget.risk_pct is not None
+                      else replace(budget, dollars=budget.notional * gate.allowed_pct / 100.0))
             try:
-                position = shared_position(market, replace(scenario, budget=capped, edits=PositionEdits()), context,
-                                           current_history(), vol_model)
-            except ValueError as exc2:
-                st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc2}")
-                done()
-            budget = capped
-            edit_problem = (f"Your edits could not be built at the gate's {gate.allowed_pct:g} % ({exc}); showing "
-                            f"the tier's position at {gate.allowed_pct:g} %. To build them: {' or '.join(ways)}.")
-else:
-    keep_in_link("gov", False)
-position_panel(position, market, vol_model, edit_problem, quote_line)
+                position = shared_position(market, replace(scenario, budget=capped,
+                                                           edits=scenario.edits if not edit_problem else PositionEdits()),
+                                           context, current_history(), vol_model)
+                budget = capped
+                st.info(f"Sized at {gate.allowed_pct:g} % of notional, not the {budget_pct_asked:.2f} % asked: {why} "
+                        "(see the 2 % gate tab).")
+            except ValueError as exc:
+                if not scenario.edits.any or edit_problem:
+                    st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc}")
+                    done()
+                # The edits build at the size asked but not at the gate's: the tier's position at the gate's size,
+                # one message saying what was refused and what would build it, and the way back.
+                ways = [f"size at your {budget_pct_asked:.2f} % anyway (the box above)"]
+                if underlying != position.condor.underlying:
+                    ways.insert(0, f"choose {position.condor.underlying} as the underlying")
+                try:
+                    position = shared_position(market, replace(scenario, budget=capped, edits=PositionEdits()), context,
+                                               current_history(), vol_model)
+                except ValueError as exc2:
+                    st.error(f"No position at the gate's {gate.allowed_pct:g} %: {exc2}")
+                    done()
+                budget = capped
+                edit_problem = (f"Your edits could not be built at the gate's {gate.allowed_pct:g} % ({exc}); showing "
+                                f"the tier's position at {gate.allowed_pct:g} %. To build them: {' or '.join(ways)}.")
+    else:
+        keep_in_link("gov", False)
+    with below:
+        position_panel(position, market, vol_model, edit_problem, quote_line)
 
-plan, hedge, condor, metrics, chosen = position.plan, position.hedge, position.condor, position.plan.metrics, position.plan.chosen
-n = chosen.contracts
+    plan, hedge, condor = position.plan, position.hedge, position.condor
+    metrics, chosen = plan.metrics, plan.chosen
+    n = chosen.contracts
 
-# --- headline numbers -------------------------------------------------------------------------
-cols = st.columns(6)
-cols[0].metric("Credit / contract", money(metrics.credit),
-               help=f"At your fill, {fill_pct} % of the way from mid to natural (model spreads fitted on Cboe "
-                    f"chains): model mid {money(metrics.credit_mid)}, natural {money(metrics.credit_natural)}. "
-                    "Dollars per condor.")
-cols[1].metric("Max loss / contract", money(metrics.max_loss), help="Widest wing less the credit at your fill")
-cols[2].metric("POP (risk-neutral)", f"{metrics.pop:.1%}", help=metrics.distribution)
-if plan.empirical_metrics is not None:
-    cols[3].metric("POP (empirical)", f"{plan.empirical_metrics.pop:.1%}", help=plan.empirical_metrics.distribution)
-else:
-    cols[3].metric("POP (empirical)", "n/a", help=f"Empirical POP {plan.empirical_note}")
-cols[4].metric(f"Contracts ({condor.underlying})", f"{n:,}",
-               help=f"Sized by {MEASURE_LABELS[measure]}: floor({money(budget.amount)} / "
-                    f"{money(chosen.risk_per_contract)} per contract)")
-cols[5].metric("Position max loss", money(chosen.position_max_loss),
-               help=f"{chosen.position_max_loss / budget.notional:.1%} of notional")
-cols = st.columns(6)
-cols[0].metric("Regime", f"{context.regime.name}", help=f"VIX {market.vix:.2f}; stress score {context.stress_score:.2f}")
-cols[1].metric("Hedge budget", f"{hedge.budget_pct:.1f} %", help=SCHEME_LABELS[hedge.scheme])
-cols[2].metric("VIX notional", money(hedge.total_vix_notional),
-               help=f"target {money(hedge.target_vix_notional)}; contracts × 100 × the VIX future of each expiry")
-cols[3].metric("Hedge premium", money(hedge.total_cost), help="paid today for all active layers (model)")
-short = position.book_risk[5]
-cols[4].metric("Book CVaR, 5 d", money(short.cvar95),
-               delta=f"{-100 * short.cvar_reduction:+.0f} % vs condor", delta_color="inverse",
-               help="Mean loss of the worst 5 % of outcomes of the whole book (condor + hedge) marked 5 trading "
-                    "days out, SPX from the model smile's density and VIX from the spot–vol link with its band. "
-                    f"Condor alone: {money(short.condor_cvar95)}. Model-based.")
-cols[5].metric("Breakeven VIX", "n/a" if position.metrics.breakeven_vix is None else
-               f"{position.metrics.breakeven_vix:.1f}",
-               help=f"The hedge's breakeven: spot VIX on the condor's expiry day ({condor.days:.3g} days) at which the "
-                    "hedge layers' P/L "
-                    "reaches zero, SPX unchanged (model)")
-if condor.expiry is not None:
-    e = condor.expiry
-    st.caption(f"**{e.root} {e.day:%a %d %b %Y}** ({e.kind}, {e.settlement}-settled), {condor.days:.3g} days: "
-               + " / ".join(f"{condor.quoted(leg.strike):g}" for leg in condor.legs)
-               + f" {condor.underlying}. Fill {money(metrics.credit)} of a {money(metrics.credit_mid)} mid "
-               f"(natural {money(metrics.credit_natural)}). 1-day book CVaR {money(position.book_risk[1].cvar95)}; "
-               f"5-day P/L when SPX falls most (worst 5 %): {money(short.worst_down_pl)}.")
-for note in hedge.notes:
-    if note.startswith(("Event multiplier", "Near the event", "The budget buys no condor")):
-        st.info(note)
-if chosen.note:
-    st.warning(chosen.note)
-elif chosen.position_max_loss > 2 * budget.amount:
-    st.info(f"Sized by {MEASURE_LABELS[measure]}, the position can still lose {money(chosen.position_max_loss)} at "
-            f"worst, {chosen.position_max_loss / budget.amount:.1f}× the risk budget.")
+    # --- headline numbers -------------------------------------------------------------------------
+    # A wrapping row of fixed-width numbers: four or five across beside the inputs, two across on a phone.
+    grid = st.container(horizontal=True, gap="small")
+    metric = partial(grid.metric, width=156)
+    metric("Credit / contract", money(metrics.credit),
+                   help=f"At your fill, {fill_pct} % of the way from mid to natural (model spreads fitted on Cboe "
+                        f"chains): model mid {money(metrics.credit_mid)}, natural {money(metrics.credit_natural)}. "
+                        "Dollars per condor.")
+    metric("Max loss / contract", money(metrics.max_loss), help="Widest wing less the credit at your fill")
+    metric("POP (risk-neutral)", f"{metrics.pop:.1%}", help=metrics.distribution)
+    if plan.empirical_metrics is not None:
+        metric("POP (empirical)", f"{plan.empirical_metrics.pop:.1%}", help=plan.empirical_metrics.distribution)
+    else:
+        metric("POP (empirical)", "n/a", help=f"Empirical POP {plan.empirical_note}")
+    metric(f"Contracts ({condor.underlying})", f"{n:,}",
+                   help=f"Sized by {MEASURE_LABELS[measure]}: floor({money(budget.amount)} / "
+                        f"{money(chosen.risk_per_contract)} per contract)")
+    metric("Position max loss", money(chosen.position_max_loss),
+                   help=f"{chosen.position_max_loss / budget.notional:.1%} of notional")
+    metric("Regime", f"{context.regime.name}", help=f"VIX {market.vix:.2f}; stress score {context.stress_score:.2f}")
+    metric("Hedge budget", f"{hedge.budget_pct:.1f} %", help=SCHEME_LABELS[hedge.scheme])
+    metric("VIX notional", money(hedge.total_vix_notional),
+                   help=f"target {money(hedge.target_vix_notional)}; contracts × 100 × the VIX future of each expiry")
+    metric("Hedge premium", money(hedge.total_cost), help="paid today for all active layers (model)")
+    short = position.book_risk[5]
+    metric("Book CVaR, 5 d", money(short.cvar95),
+                   delta=f"{-100 * short.cvar_reduction:+.0f} % vs condor", delta_color="inverse",
+                   help="Mean loss of the worst 5 % of outcomes of the whole book (condor + hedge) marked 5 trading "
+                        "days out, SPX from the model smile's density and VIX from the spot–vol link with its band. "
+                        f"Condor alone: {money(short.condor_cvar95)}. Model-based.")
+    metric("Breakeven VIX", "n/a" if position.metrics.breakeven_vix is None else
+                   f"{position.metrics.breakeven_vix:.1f}",
+                   help=f"The hedge's breakeven: spot VIX on the condor's expiry day ({condor.days:.3g} days) at which the "
+                        "hedge layers' P/L "
+                        "reaches zero, SPX unchanged (model)")
+    chart_slot = st.container()   # the payoff chart, right under the numbers (drawn by its fragment below)
+    if condor.expiry is not None:
+        e = condor.expiry
+        st.caption(f"**{e.root} {e.day:%a %d %b %Y}** ({e.kind}, {e.settlement}-settled), {condor.days:.3g} days: "
+                   + " / ".join(f"{condor.quoted(leg.strike):g}" for leg in condor.legs)
+                   + f" {condor.underlying}. Fill {money(metrics.credit)} of a {money(metrics.credit_mid)} mid "
+                   f"(natural {money(metrics.credit_natural)}). 1-day book CVaR {money(position.book_risk[1].cvar95)}; "
+                   f"5-day P/L when SPX falls most (worst 5 %): {money(short.worst_down_pl)}.")
+    for note in hedge.notes:
+        if note.startswith(("Event multiplier", "Near the event", "The budget buys no condor")):
+            st.info(note)
+    if chosen.note:
+        st.warning(chosen.note)
+    elif chosen.position_max_loss > 2 * budget.amount:
+        st.info(f"Sized by {MEASURE_LABELS[measure]}, the position can still lose {money(chosen.position_max_loss)} at "
+                f"worst, {chosen.position_max_loss / budget.amount:.1f}× the risk budget.")
 
 
-numbers_first()
+    numbers_first()
 
 
 def _greek(value: float, decimals: int = 2) -> str:
@@ -338,7 +356,8 @@ def _days_slider_top(key: str, what: str) -> int:
 
 @st.fragment
 def payoff_section() -> None:
-    """The payoff chart and its horizon slider, redrawn without the page."""
+    """The payoff chart and, under it, its horizon slider: redrawn without the page."""
+    chart = st.container()
     top = _days_slider_top("hz", "horizon")
     horizon = linked(st.slider, "Horizon: days from now for the dotted line (0 = today; the solid lines are at "
                      "expiry)", 0, top, 0, key="hz")
@@ -359,8 +378,8 @@ def payoff_section() -> None:
     sized = f"{n} condor{'s' if n != 1 else ''}" if n else "1 condor (budget: none)"
     title = f"P/L at expiry ({condor.days:.3g} d): {sized} + hedge"
     marks = _rule_marks(horizon)
-    st.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves, dated, marks),
-                    key="b_payoff_chart")
+    chart.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves, dated, marks),
+                       key="b_payoff_chart")
     if rules.active:
         when = "today" if horizon == 0 else f"on {today + timedelta(days=int(horizon)):%a %d %b} (the horizon)"
         shown = ", ".join(sorted({m[3] for m in marks})) or "none reachable"
@@ -368,6 +387,7 @@ def payoff_section() -> None:
                  f"{exit_day(condor, today, rules.exit_days):%a %d %b}." if rules.exit_days else "")
         st.caption(f"Management marks {when}: {shown} (SPX levels where each rule fires on the condor's own "
                    f"P/L; the Management tab lists every date).{close}")
+    redraw_share_box()
 
 
 def _rule_marks(days: float) -> list:
@@ -430,13 +450,16 @@ def scenario_section() -> None:
                "episode; \"model VIX\" is the spot–vol link's median from today's VIX for the same SPX move. "
                "\"VIX then (model)\": the real VIX at the episode's start and end, and in brackets what the link "
                "predicted from the SPX move alone. Closes from Cboe and S&P history; P/L model-based.")
+    redraw_share_box()
 
 # Static notes sit outside the fragments: each element a fragment re-sends costs the browser a
 # render pass of the whole page.
-payoff_section()
-st.caption("Hedge on the SPX axis through the fitted spot–vol link: each SPX level maps to a VIX level (median), "
-           "the green band is the combined P/L at the 10th–90th percentile VIX response. VIX futures move by "
-           "their tenor beta. Shaded: the ±1σ and ±2σ expected moves. Model-based.")
+with chart_slot:
+    payoff_section()
+with answer:
+    st.caption("Hedge on the SPX axis through the fitted spot–vol link: each SPX level maps to a VIX level (median), "
+               "the green band is the combined P/L at the 10th–90th percentile VIX response. VIX futures move by "
+               "their tenor beta. Shaded: the ±1σ and ±2σ expected moves. Model-based.")
 st.subheader("Scenarios: SPX and VIX moving apart")
 scenario_section()
 

@@ -54,6 +54,39 @@ DISCLAIMER = ("Educational software: ALVH Studio never places orders, and its nu
               "not advice. Options can lose more than you expect.")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
+#: The first-visit hint: shown until dismissed, and then never again in this browser (its local storage,
+#: not the link: a link someone sends carries no hint state).
+FIRST_VISIT_HINT = """
+<div id="alvh-hint" style="display:none;border:1px solid rgba(128,128,128,.45);border-radius:.5rem;
+ padding:.55rem .8rem;margin:.2rem 0 .4rem 0;font-size:.92rem;line-height:1.45">
+ <b>New here?</b> This page reads today's regime. Then build a condor for your budget on
+ <a href="builder?t=Moderate" target="_self">Builder</a>, see it in a crash on
+ <a href="hedge-lab" target="_self">Hedge Lab</a>, check it on history on
+ <a href="backtest?bst=weekly" target="_self">Backtest</a>, and send any page with the sidebar's
+ <i>Share this page</i> link.
+ <button id="alvh-hint-ok" type="button" style="margin-left:.6rem;padding:.1rem .6rem;border-radius:.4rem;
+  border:1px solid rgba(128,128,128,.6);background:transparent;color:inherit;cursor:pointer">Got it</button>
+</div>
+<script>
+(function () {
+  var box = document.getElementById("alvh-hint");
+  if (!box) { return; }
+  var seen = false;
+  try { seen = window.localStorage.getItem("alvh-hint-dismissed") === "1"; } catch (e) { seen = false; }
+  box.style.display = seen ? "none" : "block";
+  document.getElementById("alvh-hint-ok").onclick = function () {
+    try { window.localStorage.setItem("alvh-hint-dismissed", "1"); } catch (e) {}
+    box.style.display = "none";
+  };
+})();
+</script>
+"""
+
+
+def first_visit_hint() -> None:
+    """The path through the app, once per browser (dismissed with "Got it"; kept in the browser's storage)."""
+    st.html(FIRST_VISIT_HINT, unsafe_allow_javascript=True)
+
 _BADGE_COLORS = {"live": "green", "cache": "blue", "file": "blue", "simulated": "violet",
                  "manual": "orange", "default": "gray"}
 
@@ -99,37 +132,58 @@ def code(text: object) -> str:
 def read_page_link(url_path: str) -> tuple[LinkNotice, ...]:
     """Check the address of the page about to run, before any widget exists.
 
-    Values the address carries seed the widgets: on a fresh session, and
-    whenever the address changed from outside (back/forward, an edited
-    link); otherwise the widgets keep what the user did.  Old parameter
-    names are rewritten to today's keys and parameters the page cannot use
-    are taken out of the address.  Returns the notices to show: those of
-    the last link opened on this page, kept while the session stays on it
-    (the cleaned address no longer says what was dropped).
+    The address is read only when it comes from outside the session: the
+    session's first run, a move to this page from another, and the browser's
+    back/forward (Streamlit flags that run).  On every other run the widgets
+    are the authority and the address the session last wrote is rewritten
+    from them, so a rerun request that still carries an older address (two
+    key presses 30 ms apart: the second leaves before the first run's
+    address reaches the browser) can never pass for a link.
+
+    Keys the address lacks go back to their defaults, except, on a move
+    between pages, the session's market and regime settings: they hold on
+    every page.  Old parameter names are rewritten to today's keys and
+    parameters the page cannot use are taken out of the address.  Returns
+    the notices to show: those of the last link opened on this page, kept
+    while the session stays on it (the cleaned address no longer says what
+    was dropped).
     """
     keys = PAGE_KEYS.get(url_path, MARKET_KEYS)
+    entering = st.session_state.get("_link_page") != url_path
+    from_outside = entering or _history_navigation()
+    st.session_state["_link_page"] = url_path
     params = {name: st.query_params.get_all(name) for name in st.query_params.keys()}
     reading = read_link(params, keys)
-    if "pin" not in reading.values and any(k.key in reading.values for k in MARKET_KEYS if k.key != "ad"):
-        reading.values["pin"] = True  # a link that carries market values means them
-    written = st.session_state.setdefault("_link_written", {})
-    for key, value in reading.values.items():
-        if st.query_params.get(key) == written.get(key) and key in st.session_state:
-            continue  # the address holds what this session wrote: the widget is the authority
-        st.session_state[key] = list(value) if ALL_KEYS[key].kind == "multi" else value
-        written[key] = format_value(ALL_KEYS[key], value)
-    for key in [k for k, text in written.items() if text is not None and k not in reading.values]:
-        # Gone from the address since this session wrote it (history navigation): back to the default.
-        del written[key]
-        st.session_state.pop(key, None)
-    for name in set(reading.ignored) | set(reading.renamed):
-        if name in st.query_params:
-            del st.query_params[name]
+    if from_outside:
+        if "pin" not in reading.values and any(k.key in reading.values for k in MARKET_KEYS if k.key != "ad"):
+            reading.values["pin"] = True  # a link that carries market values means them
+        held = SESSION_WIDE if entering else frozenset(SETTINGS)
+        for spec in keys:
+            if spec.key in reading.values:
+                value = reading.values[spec.key]
+                st.session_state[spec.key] = list(value) if spec.kind == "multi" else value
+            elif spec.key not in held:
+                # Set, not dropped: a widget shows a value the server sets, not one it forgets.
+                if spec.default is None or spec.key not in st.session_state:
+                    st.session_state.pop(spec.key, None)
+                else:
+                    st.session_state[spec.key] = list(spec.default) if spec.kind == "multi" else spec.default
+        for name in set(reading.ignored) | set(reading.renamed):
+            if name in st.query_params:
+                del st.query_params[name]
     shown_notices = st.session_state.get("_link_notices", {})
-    if reading.notices:
+    if from_outside and reading.notices:
         shown_notices = {url_path: reading.notices}
     st.session_state["_link_notices"] = {k: v for k, v in shown_notices.items() if k == url_path}
     return st.session_state["_link_notices"].get(url_path, ())
+
+
+def _history_navigation() -> bool:
+    """True when this run was asked for by the browser's back or forward button."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and getattr(ctx, "is_history_navigation", False))
 
 
 def keep_in_link(key: str, value) -> None:
@@ -144,7 +198,6 @@ def keep_in_link(key: str, value) -> None:
             del st.query_params[key]
     elif st.query_params.get(key) != text:
         st.query_params[key] = text
-    st.session_state.setdefault("_link_written", {})[key] = text
 
 
 class PageDone(Exception):
@@ -163,6 +216,8 @@ def done():
 
 #: The link keys that carry the market (pinned links).
 MARKET_LINK_KEYS = ("pin", *PIN_KEYS.values(), "rate", "div", "asof")
+#: Keys that hold on every page of a session: the market and the regime's settings.
+SESSION_WIDE = frozenset(k.key for k in (*MARKET_KEYS, *SETTINGS_KEYS)) | frozenset(MARKET_LINK_KEYS)
 
 
 def page_link(url_path: str, params: dict | None = None) -> str:
@@ -200,11 +255,13 @@ def share_links(url_path: str) -> tuple[str, str]:
     return page_link(url_path, pinned), page_link(url_path, live)
 
 
-def share_box(box, url_path: str) -> None:
+def share_box(slot, url_path: str) -> None:
     """The copy-link control: the pinned link first (the numbers on screen, whatever the market does
-    later), the live link one click away; each in full, with a copy button."""
+    later), the live link one click away; each in full, with a copy button.  ``slot`` is an ``st.empty``
+    kept for the session's fragments: an input a fragment changes redraws the box (see
+    :func:`redraw_share_box`), so the box always gives what the address holds."""
     pinned, live = share_links(url_path)
-    with box:
+    with slot.container():
         st.markdown("**Share this page**", help="Copy the link with the button at its right. It opens this page "
                     "with every input as it is now and the market these numbers were computed on, so it shows "
                     "the same numbers next week or on another server.")
@@ -212,6 +269,23 @@ def share_box(box, url_path: str) -> None:
         st.caption("Pinned: the market of these numbers travels with the link.")
         with st.expander("Live link: the market when it is opened", icon=":material/sensors:"):
             st.code(live, language=None, wrap_lines=False)
+
+
+def share_slot(url_path: str):
+    """The sidebar's place for the share box, created before the page runs so that the page's fragments
+    can draw into it too."""
+    slot = st.sidebar.empty()
+    st.session_state["_share_slot"] = (slot, url_path)
+    return slot
+
+
+def redraw_share_box() -> None:
+    """From a fragment whose inputs are in the link: the share box again, with this run's address.  It
+    draws in the full run too (Streamlit lets a fragment write outside itself only where it wrote in the
+    last full run); app.py's draw at the end of the run replaces it."""
+    kept = st.session_state.get("_share_slot")
+    if kept is not None:
+        share_box(*kept)
 
 
 def link_notices(notices: tuple[LinkNotice, ...]) -> None:

@@ -55,6 +55,7 @@ st.caption("The hedge schemes on one condor, side by side: after SPX falls, thro
 
 LABELS = bt.SCHEME_LABELS
 MOVES = (-0.02, -0.05, -0.10, -0.20)
+verdict_slot = st.container()   # the answer in words, above the inputs
 
 
 market = current_market()
@@ -145,6 +146,28 @@ rows.append({"scheme": "smaller", "Scheme": LABELS["smaller"], "Premium now ($)"
                                                      -0.10, 5.0).bands["p90"].combined * smaller_n,
              "_condor10": condor_per_contract[2] * smaller_n})
 table = pd.DataFrame(rows)
+
+
+def verdict(table: pd.DataFrame) -> str:
+    """After a 10 % and a 20 % fall: the scheme that leaves the book best off, against no hedge and trading
+    smaller, with what it costs today."""
+    by = table.set_index("scheme")
+    hedged = [s for s in by.index if s not in ("none", "smaller")]
+    best = max(hedged, key=lambda s: by.loc[s, "m2"])
+    words = []
+    for col, fall in (("m2", "10 %"), ("m3", "20 %")):
+        words.append(f"after a {fall} fall {money(by.loc[best, col])} against {money(by.loc['none', col])} "
+                     f"unhedged and {money(by.loc['smaller', col])} trading smaller")
+    better = by.loc[best, "m2"] > max(by.loc["none", "m2"], by.loc["smaller", "m2"])
+    return (f"**{LABELS[best]}** protects this book best of the schemes chosen: {words[0]}; {words[1]} "
+            f"(5 days later, VIX at the spot–vol link's median). It costs {money(by.loc[best, 'Premium now ($)'])} "
+            f"today against a credit of {money(credit_total)}. "
+            + ("It beats trading smaller on the 10 % fall." if better else
+               "On the 10 % fall it does no better than trading smaller or no hedge."))
+
+
+with verdict_slot:
+    st.info(verdict(table) + " Model-based.", icon=":material/gavel:")
 move_labels = [f"SPX {100 * m:+.0f} %" for m in MOVES]
 st.plotly_chart(stress_bars_figure(table, move_labels, LABELS), key="l_stress_chart")
 shown = table.drop(columns=["scheme", "_condor10"]).rename(columns={f"m{i}": f"{label} ($)"

@@ -5,6 +5,8 @@ Every input lives in the URL, so the page's address is a share link.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -239,6 +241,9 @@ with claims_tab:
         runs = kept(claims_key, lambda progress: cl.history_runs(m, tiers, runs_by_tier, inputs.tier, progress),
                     "Backtesting the claims")
         shown = cl.with_history(engine, runs)
+    else:   # the history is loaded, its backtests not run yet: say so, not that the history is missing
+        shown = [replace(c, backtest="not run yet: press “Check the claims on the loaded history” above")
+                 if c.backtest == cl.Claim.backtest else c for c in engine]
     links = {"tiers": f"/tiers?tb={inputs.tier_budget:.0f}", "": "/", "hedge-lab": "/hedge-lab",
              "builder": f"/builder?t={tier.name}&n={inputs.notional:.0f}&bm=usd&b={inputs.risk:.0f}",
              "backtest": f"/backtest?btr={tier.name}"}

@@ -126,8 +126,22 @@ def _strike_options(market: MarketState, condor, days: float, kind: str) -> list
     return sorted(set(np.round(grid, 6).tolist()) | set(current))
 
 
-def _on_strike(keys: tuple[str, ...], tier: tuple[float, ...]) -> None:
+def _from_a_finished_run(sig: str) -> bool:
+    """Whether the editors of ``sig`` were drawn by a run that finished.  A run cut short by the next input
+    (two quick key presses) leaves the browser with editors the server never saw through: their values
+    come back as changes (index 0 of each list), and must not count as the user's edits."""
+    return st.session_state.get("_editors_finished") == sig
+
+
+def editors_finished() -> None:
+    """app.py, at the end of every run that finished: the editors drawn in it are the user's to change."""
+    st.session_state["_editors_finished"] = st.session_state.get("_editors_drawn")
+
+
+def _on_strike(keys: tuple[str, ...], tier: tuple[float, ...], shown: tuple[float, ...], sig: str) -> None:
     strikes = tuple(float(st.session_state[k]) for k in keys)
+    if strikes == shown or not _from_a_finished_run(sig):
+        return
     if not strikes[0] < strikes[1] < strikes[2] < strikes[3]:
         st.session_state["_edit_problem"] = ("Strikes must rise from the long put to the long call: "
                                              + " / ".join(f"{k:g}" for k in strikes) + " was not used.")
@@ -135,9 +149,12 @@ def _on_strike(keys: tuple[str, ...], tier: tuple[float, ...]) -> None:
     _set("lg", None if strikes == tier else strikes)
 
 
-def _on_expiry(key: str, tier_day: date, market: MarketState, underlying: str, current: tuple[float, ...]) -> None:
+def _on_expiry(key: str, tier_day: date, market: MarketState, underlying: str, current: tuple[float, ...],
+               shown: date, sig: str) -> None:
     """A new expiry: the strikes move to the nearest listed ones of its grid."""
     e = st.session_state[key]
+    if e.day == shown or not _from_a_finished_run(sig):
+        return
     _set("ex", None if e.day == tier_day else e.day)
     days = max(e.years_from(market_date(market)), 0.25)
     size = PRODUCT_SIZE[underlying]
@@ -241,18 +258,20 @@ def _condor_editors(position, market: MarketState, asof: date) -> None:
     strikes = tuple(leg.strike for leg in condor.legs)
     tier = tuple(leg.strike for leg in tier_condor.legs)
     sig = f"{condor.expiry.day}-" + "-".join(f"{k:g}" for k in strikes)
+    st.session_state["_editors_drawn"] = sig
     cols = st.columns([2, 1, 1, 1, 1])
     key = f"e_ex_{sig}"
     st.session_state.setdefault(key, current)
     cols[0].selectbox("Condor expiry (listed)", listed, key=key, format_func=lambda e: _expiry_label(e, asof),
-                      on_change=_on_expiry, args=(key, tier_condor.expiry.day, market, condor.underlying, strikes))
+                      on_change=_on_expiry,
+                      args=(key, tier_condor.expiry.day, market, condor.underlying, strikes, condor.expiry.day, sig))
     options = _strike_options(market, condor, condor.days, condor.expiry.kind)
     names = ("Long put", "Short put", "Short call", "Long call")
     keys = tuple(f"e_k{i}_{sig}" for i in range(4))
     for i, (col, name) in enumerate(zip(cols[1:], names, strict=True)):
         st.session_state.setdefault(keys[i], strikes[i])
         col.selectbox(name, options, key=keys[i], format_func=lambda k: f"{condor.quoted(k):g}",
-                      on_change=_on_strike, args=(keys, tier),
+                      on_change=_on_strike, args=(keys, tier, strikes, sig),
                       help=f"Listed {condor.expiry.root} strikes of this expiry (the tier's: "
                            f"{condor.quoted(tier[i]):g})")
 
@@ -350,16 +369,13 @@ def _load_scenario() -> None:
 
 def apply_reading(reading) -> None:
     """Every Builder input from a checked set of values: the ones given, the defaults for the rest."""
-    written = st.session_state.setdefault("_link_written", {})
     for spec in BUILDER_KEYS + MARKET_KEYS:
         if spec.key in reading.values:
             value = reading.values[spec.key]
             st.session_state[spec.key] = list(value) if spec.kind == "multi" else value
             text = format_value(spec, value)
             st.query_params[spec.key] = text
-            written[spec.key] = text
         else:
             st.session_state.pop(spec.key, None)
-            written.pop(spec.key, None)
             if spec.key in st.query_params:
                 del st.query_params[spec.key]

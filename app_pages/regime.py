@@ -15,6 +15,7 @@ from alvh_core.vixfutures import expiries_after, futures_proxy
 from app_pages.common import (
     current_market,
     current_snapshot,
+    first_visit_hint,
     hedge_context,
     linked,
     money,
@@ -27,6 +28,7 @@ from app_pages.common import (
 WINDOWS = {"1M": 31, "3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827, "All": None}
 
 st.title("Regime")
+first_visit_hint()
 st.markdown("ALVH Studio plans SPX iron condors protected by a layered VIX hedge. Start here with today's regime, "
             "then:")
 _path = st.columns(4)

@@ -36,6 +36,7 @@ st.caption("The tiers side by side for one risk budget: the listed expiry and st
            "position needs. Seed 000 says a Conservative budget buys 1.8–2.2× the Aggressive contracts: the verdict "
            "for today's inputs is below. Every number is model-based; the address is a share link.")
 
+verdict_slot = st.container()   # the answer in words, above the inputs
 market = current_market()
 snapshot = current_snapshot()
 defaults = load_tiers()
@@ -99,6 +100,12 @@ def _pct(x: float) -> str:
 
 comparison = (compare_tiers(market, tiers, float(budget), selection)
               if {"conservative", "aggressive"} <= {t.key for t in tiers} else None)
+if comparison is not None:
+    count = {r.tier.key: r.sizing["max_loss"].contracts for r in comparison.rows}
+    with verdict_slot:
+        st.info(f"**For {money(comparison.budget)} of risk today, Conservative buys {count['conservative']:,} "
+                f"condors and Aggressive {count['aggressive']:,}** (sized by max loss). "
+                + comparison.verdict() + " Model-based.", icon=":material/gavel:")
 metric_cols = st.columns(len(MEASURES) + 1)
 metric_cols[0].metric("Regime", context.regime.name, help=f"VIX {market.vix:.2f}")
 for col, m in zip(metric_cols[1:], MEASURES, strict=True):

@@ -102,7 +102,7 @@ def _tier_changes(browser, url: str, changes: int) -> list[float]:
 def first_paint(opens: int, env: dict, label: str, tier_changes: int = 0) -> str:
     from playwright.sync_api import sync_playwright
 
-    app, app_url = start_streamlit(ROOT / "app.py", env)
+    app, app_url = start_streamlit(ROOT / "serve.py", env)
     trivial, trivial_url = start_streamlit(ROOT / "bench" / "trivial_app.py", env)
     ours, charts, reference = [], [], []
     metric = "[data-testid='stMetricValue']"
@@ -162,7 +162,7 @@ def main() -> None:
 def slider(moves: int) -> str:
     from playwright.sync_api import sync_playwright
 
-    app, app_url = start_streamlit(ROOT / "app.py")
+    app, app_url = start_streamlit(ROOT / "serve.py")
     trivial, trivial_url = start_streamlit(ROOT / "bench" / "trivial_app.py")
     ours, reference = [], []
     try:

@@ -3,7 +3,7 @@
     python bench/load_test.py [--sessions 20] [--seconds 90] [--think 5,15] [--ramp 20] [--processes 1|2]
                               [--ttl 30] [--browsers 0] [--backtests 0] [--json FILE]
 
-Starts ``streamlit run app.py`` on 127.0.0.1 (``--processes 2``: two servers
+Starts ``streamlit run serve.py`` on 127.0.0.1 (``--processes 2``: two servers
 sharing one cache folder, the sessions split between them) with live data on
 and Yahoo replaced by a local stand-in that serves the real history
 (``ALVH_DATA_DIR``, else a simulated one) and logs every request, the feeds'
@@ -54,8 +54,8 @@ TIERS = ("Conservative", "Moderate", "Aggressive")
 
 
 def launch(env_extra: dict, log: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on 127.0.0.1, its output to ``log``."""
-    return start_streamlit(ROOT / "app.py", env_extra, log=log, wait=90.0)
+    """``streamlit run serve.py`` on 127.0.0.1, its output to ``log``."""
+    return start_streamlit(ROOT / "serve.py", env_extra, log=log, wait=90.0)
 
 
 def rss_mb(pid: int) -> float:

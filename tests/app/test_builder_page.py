@@ -134,7 +134,7 @@ def test_garbage_parameters_show_a_notice_and_keep_the_rest(monkeypatch, tmp_pat
     notice = " ".join(w.value for w in at.warning)
     assert "could not use" in notice and "`zzz`" in notice and "`r` = `-7`" in notice and "`banana`" in notice
     assert "`<script>`" in notice
-    assert at.selectbox(key="t").value == "Moderate" and at.slider(key="d").value == 14  # the alias 'days' works
+    assert at.selectbox(key="t").value == "Moderate" and at.select_slider(key="d").value == 14  # the alias 'days' works
     assert not at.error
 
 

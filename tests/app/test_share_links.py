@@ -49,7 +49,7 @@ def open_link(page: str, params: dict) -> AppTest:
 def _state(at: AppTest) -> dict:
     """Every link-bound widget's value and every headline number."""
     widgets = {}
-    for kind in ("selectbox", "radio", "slider", "number_input", "checkbox"):
+    for kind in ("selectbox", "radio", "slider", "select_slider", "number_input", "checkbox"):
         for widget in getattr(at, kind):
             if widget.key in ALL_KEYS:
                 widgets[widget.key] = widget.value
@@ -62,7 +62,7 @@ def _link_warnings(at: AppTest) -> list[str]:
 
 # Every Builder input and a value other than its default, set the way a user sets it.
 BUILDER_CHANGES = (
-    ("t", "selectbox", "Aggressive"), ("sel", "radio", "delta"), ("d", "slider", 30), ("m", "selectbox", "cvar95"),
+    ("t", "selectbox", "Aggressive"), ("sel", "radio", "delta"), ("d", "select_slider", 30), ("m", "selectbox", "cvar95"),
     ("n", "number_input", 250_000.0), ("h", "selectbox", "single"), ("sb", "number_input", 50),
     ("sa", "number_input", 30), ("st", "number_input", 25), ("c", "radio", "stress"), ("ti", "radio", "spx_put_fly"),
     ("cb", "number_input", 12.5), ("em", "number_input", 2.0), ("sk", "number_input", 0.5), ("hz", "slider", 3),
@@ -147,7 +147,7 @@ def test_any_scenario_set_in_the_page_reopens_the_same(values):
         kind = {"choice": "selectbox" if key in ("t", "m", "h", "u") else "radio", "int": "number_input",
                 "float": "number_input", "bool": "checkbox"}[ALL_KEYS[key].kind]
         if key in ("d", "hz", "sd", "fs"):
-            kind = "slider"
+            kind = "select_slider" if key == "d" else "slider"
             if key == "fs":
                 value = value // 5 * 5  # the slider moves in 5 % steps
         _set(at, key, kind, value)

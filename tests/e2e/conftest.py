@@ -1,4 +1,4 @@
-"""Start ``streamlit run app.py`` on 127.0.0.1 and drive Debian's Chromium."""
+"""Start ``streamlit run serve.py`` (app.py behind its server) on 127.0.0.1 and drive Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def app_url():
-    proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": ""})
+    proc, url = start_streamlit(ROOT / "serve.py", {"ALVH_DATA_DIR": ""})
     yield url
     proc.terminate()
     proc.wait(timeout=10)
@@ -117,7 +117,7 @@ def files_app_url():
     folder = os.environ.get("ALVH_DATA_DIR")
     if not folder or not Path(folder).is_dir():
         pytest.skip("ALVH_DATA_DIR is not set to a folder with the real market data")
-    proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": folder})
+    proc, url = start_streamlit(ROOT / "serve.py", {"ALVH_DATA_DIR": folder})
     yield url
     proc.terminate()
     proc.wait(timeout=10)
@@ -127,3 +127,33 @@ def files_app_url():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+#: How far back the "last week" data folder ends: the market moved on since a link was made there.
+MOVED_DAYS = 10
+
+
+@pytest.fixture(scope="session")
+def last_week_app_url(tmp_path_factory):
+    """The app on the real data folder as it stood ``MOVED_DAYS`` trading days before its last day: every
+    daily file cut there (in a temporary folder; chains and events linked), so that a link made on it
+    is a link made before the market moved."""
+    folder = os.environ.get("ALVH_DATA_DIR")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("ALVH_DATA_DIR is not set to a folder with the real market data")
+    import pandas as pd
+
+    source, cut = Path(folder), tmp_path_factory.mktemp("last_week")
+    days = pd.to_datetime(pd.read_csv(source / "SPX_History.csv")["DATE"], format="%m/%d/%Y")
+    end = days.sort_values().iloc[-1 - MOVED_DAYS]
+    for path in source.iterdir():
+        if path.is_dir():
+            (cut / path.name).symlink_to(path)
+        elif path.suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str)
+            when = pd.to_datetime(frame.iloc[:, 0], format="mixed", errors="coerce")
+            frame[when.isna() | (when <= end)].to_csv(cut / path.name, index=False)
+    proc, url = start_streamlit(ROOT / "serve.py", {"ALVH_DATA_DIR": str(cut)})
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -55,3 +55,22 @@ def test_changing_the_tier_updates_the_numbers(browser, app_url, artifacts):
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(artifacts / "builder_aggressive.png"), full_page=True)
     page.close()
+
+
+@pytest.mark.parametrize("width,height,screens", [(1400, 1000, 1.0), (390, 844, 1.5)])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_answer_is_on_the_first_screen(browser, app_url, artifacts, width, height, screens, scheme):
+    """The headline numbers and the payoff chart, whole, within the first screen on a desktop and within 1.5
+    screens on a phone, in both themes."""
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f"{app_url}/builder")
+    _wait_for_app(page)
+    page.wait_for_timeout(800)
+    first = page.locator("[data-testid='stMain'] [data-testid='stMetric']").first.bounding_box()
+    chart = page.locator(".js-plotly-plot").first.bounding_box()
+    limit = screens * height
+    assert first["y"] + first["height"] <= limit
+    assert chart["y"] + chart["height"] <= limit + 1, f"the payoff chart ends at {chart['y'] + chart['height']:.0f} px"
+    page.screenshot(path=str(artifacts / f"builder_first_screen_{width}_{scheme}.png"))
+    context.close()

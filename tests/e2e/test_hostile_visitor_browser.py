@@ -34,7 +34,7 @@ def _rss_mb(pid: int) -> float:
 def hostile_server():
     """The app as hosted: errors shown as one line (not raised for the test suite), the operator's folder
     empty, its own cache folder."""
-    proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": "", "ALVH_RAISE_ERRORS": ""})
+    proc, url = start_streamlit(ROOT / "serve.py", {"ALVH_DATA_DIR": "", "ALVH_RAISE_ERRORS": ""})
     yield proc, url
     proc.terminate()
     proc.wait(timeout=10)
@@ -91,7 +91,7 @@ def test_uploads_over_a_sessions_share_leave_the_servers_memory(browser, tmp_pat
     """Eight 19.9 MB uploads in one session added 216 MB to the server; past the session's share (here
     5 MB) they are dropped from the server's upload store and the session's uploaders start empty (their
     widget state held the files too), with a notice."""
-    proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": "", "ALVH_SESSION_UPLOAD_MB": "5"})
+    proc, url = start_streamlit(ROOT / "serve.py", {"ALVH_DATA_DIR": "", "ALVH_SESSION_UPLOAD_MB": "5"})
     try:
         context, page = _opened(browser, url)
         files = []

@@ -79,7 +79,7 @@ def test_every_address_opens_its_page_from_the_first_paint(browser, app_url, add
 
 
 def test_a_fresh_server_shows_the_app_navigation_from_its_first_paint(browser, artifacts):
-    proc, url = start_streamlit(ROOT / "app.py", {"ALVH_DATA_DIR": ""})
+    proc, url = start_streamlit(ROOT / "serve.py", {"ALVH_DATA_DIR": ""})
     try:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.add_init_script(RECORDER)
@@ -132,7 +132,7 @@ def test_a_network_that_never_answers_slows_no_page(browser, artifacts):
     from tests.e2e.conftest import Blackhole
 
     hole = Blackhole()
-    proc, url = start_streamlit(ROOT / "app.py", {"ALVH_OFFLINE": "", "ALVH_DATA_DIR": "", "ALVH_FETCH_DEADLINE": "6"}
+    proc, url = start_streamlit(ROOT / "serve.py", {"ALVH_OFFLINE": "", "ALVH_DATA_DIR": "", "ALVH_FETCH_DEADLINE": "6"}
                                 | hole.proxies)
     try:
         context = browser.new_context(viewport={"width": 1400, "height": 1600})

@@ -86,6 +86,7 @@ def test_every_builder_input_changed_in_the_page_reopens_from_its_link(browser, 
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
     page.goto(f"{app_url}/builder")
     _ready(page)
+    page.get_by_text("Condor: days, strikes").click()   # the folded inputs
     steps = [
         (lambda: _select(page, "Tier", "Aggressive"), "t", "Aggressive"),
         (lambda: _radio(page, "Short strikes by", page.locator("[data-testid='stRadio']").filter(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alvh_core import figures
 from alvh_core.condor import build_condor, condor_metrics
@@ -139,3 +141,15 @@ def test_heat_map_colours_are_on_the_condors_scale(position):
     assert 0 < heat.condor_scale <= widest * 1.1   # (closing a leg costs its half spread on top)
     assert heat.condor_scale < z.max()              # this book's hedge is worth more than its condor
     assert fig.data[0].zmax == pytest.approx(min(z.max(), heat.condor_scale)) and fig.data[0].zmin == -fig.data[0].zmax
+
+
+@given(low=st.floats(1.0, 1e7), span=st.floats(1.01, 1e6))
+def test_log_axis_labels_never_crowd_and_cover_the_data(low, span):
+    from alvh_core.figures import log_ticks
+
+    ticks = log_ticks([low, low * span])
+    ratios = [b / a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert all(r >= 2.0 - 1e-9 for r in ratios)            # at least a factor of two apart: never overlapping
+    assert ticks == sorted(ticks) and all(low / 1.5 <= t <= low * span * 1.5 for t in ticks)
+    if span >= 10:
+        assert len(ticks) >= 2

@@ -1,0 +1,39 @@
+"""The figures the docs quote are what the command line prints now on the real data: a change to the
+engine that moves one fails here until ``python bench/doc_figures.py --write`` rewrites the docs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _doc_figures():
+    spec = importlib.util.spec_from_file_location("doc_figures", ROOT / "bench" / "doc_figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not os.environ.get("ALVH_DATA_DIR"), reason="needs the real data folder (ALVH_DATA_DIR)")
+def test_every_figures_block_in_the_docs_is_what_the_engine_prints_now():
+    module = _doc_figures()
+    blocks = [(doc.name, name) for doc in sorted((ROOT / "docs").glob("*.md"))
+              for name in module.BLOCK.findall(doc.read_text(encoding="utf-8"))]
+    assert {name[1] for _, name in blocks} == set(module.BLOCKS)     # every block is used, none unknown
+    assert module.check() == [], "run: python bench/doc_figures.py --write"
+
+
+def test_a_stale_block_is_named(tmp_path, monkeypatch):
+    module = _doc_figures()
+    (tmp_path / "x.md").write_text("a\n<!-- figures:episodes -->\n| old |\n<!-- /figures -->\nb\n", encoding="utf-8")
+    monkeypatch.setattr(module, "DOCS", tmp_path)
+    monkeypatch.setitem(module.BLOCKS, "episodes", lambda: "| new |\n")
+    assert module.check() == ["x.md: episodes"]
+    module.check(write=True)
+    assert (tmp_path / "x.md").read_text(encoding="utf-8") == "a\n<!-- figures:episodes -->\n| new |\n<!-- /figures -->\nb\n"
+    assert module.check() == []
