@@ -62,11 +62,13 @@ snapshot = current_snapshot()
 tiers = load_tiers()
 
 
-#: On a phone the columns stack: the answer's column goes above the inputs', its numbers a size smaller.
+#: On a phone the columns stack: the answer's column goes above the inputs', its numbers a size smaller,
+#: and the eight tabs wrap onto two rows instead of running off the screen.
 ANSWER_FIRST = """<style>@media (max-width: 640px) {
   [data-testid="stColumn"]:has(.st-key-b_answer) { order: -1; }
   .st-key-b_answer [data-testid="stMetricValue"] { font-size: 1.55rem; }
   .st-key-b_answer [data-testid="stMetric"] { gap: 0; }
+  .st-key-b_tabs [role="tablist"] { flex-wrap: wrap; row-gap: .25rem; overflow-x: visible; }
 }</style>"""
 
 # --- inputs beside the answer: tier, budget and hedge first, the rest folded ------------------
@@ -468,7 +470,8 @@ scenario_section()
 for _key in ("b_gate_rsi", "b_gate_breadth"):
     if _key in st.session_state:
         st.session_state[_key] = st.session_state[_key]
-hedge_tab, legs_tab, time_tab, manage_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = st.tabs(
+tabs_box = st.container(key="b_tabs")
+hedge_tab, legs_tab, time_tab, manage_tab, metrics_tab, sizing_tab, gate_tab, scale_tab = tabs_box.tabs(
     ["Hedge layers", "Legs (trade ticket)", "P/L over time", "Management", "Metrics & greeks", "Sizing by measure",
      "2 % gate", "Scale & slippage"],
     key="b_tab", on_change="rerun")

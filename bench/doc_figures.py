@@ -116,7 +116,7 @@ def check(write: bool = False) -> list[str]:
     for doc in sorted(DOCS.glob("*.md")):
         text = doc.read_text(encoding="utf-8")
 
-        def fresh(match: re.Match) -> str:
+        def fresh(match: re.Match, doc: Path = doc) -> str:
             name = match["name"]
             if name not in BLOCKS:
                 raise SystemExit(f"{doc.name}: unknown figures block {name!r}")

@@ -73,4 +73,7 @@ def test_the_answer_is_on_the_first_screen(browser, app_url, artifacts, width, h
     assert first["y"] + first["height"] <= limit
     assert chart["y"] + chart["height"] <= limit + 1, f"the payoff chart ends at {chart['y'] + chart['height']:.0f} px"
     page.screenshot(path=str(artifacts / f"builder_first_screen_{width}_{scheme}.png"))
+    for tab in page.get_by_role("tab").all():     # no tab runs off the screen (they wrap on a phone)
+        box = tab.bounding_box()
+        assert box["x"] + box["width"] <= width, f"the tab {tab.inner_text()!r} ends at {box['x'] + box['width']:.0f} px"
     context.close()
