@@ -54,12 +54,10 @@ link_notices(notices)
 try:
     page.run()
     share_box(share, page.url_path)
-    editors_finished()
 except FirstPaintDone:  # the share link comes with the rest of the page, a second later
-    editors_finished()
+    pass
 except PageDone:  # a page that has shown all it can still gets its share link
     share_box(share, page.url_path)
-    editors_finished()
 except Exception:  # noqa: BLE001 - a visitor sees one line; the server's log keeps the details
     if os.environ.get("ALVH_RAISE_ERRORS"):  # the test suite wants to see every error as it is
         raise
@@ -67,3 +65,4 @@ except Exception:  # noqa: BLE001 - a visitor sees one line; the server's log ke
     st.error("This page could not finish for these inputs; the server logged the details. Change an input, "
              "or open the page without its link parameters.", icon=":material/error:")
     share_box(share, page.url_path)
+editors_finished()   # this run was not cut short: the position editors it drew are the user's

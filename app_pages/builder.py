@@ -335,7 +335,6 @@ with answer:
         st.info(f"Sized by {MEASURE_LABELS[measure]}, the position can still lose {money(chosen.position_max_loss)} at "
                 f"worst, {chosen.position_max_loss / budget.amount:.1f}× the risk budget.")
 
-
     numbers_first()
 
 
