@@ -185,9 +185,9 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
               hover="SPX %{x:,.0f}<br>combined %{y:$,.0f}<extra></extra>"),
     ]
     if horizon_curves is not None:
-        days = horizon_curves.days_elapsed
-        traces.append(_line(x, horizon_curves.combined[pick], f"Combined after {days:g} d" if days else "Combined today",
-                            COMBINED_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>horizon</extra>"))
+        traces.append(_line(x, horizon_curves.combined[pick], horizon_name(horizon_curves.days_elapsed),
+                            COMBINED_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>horizon</extra>",
+                            uid="horizon"))
     for i, (label, extra) in enumerate(dated or ()):
         color, dash = DATE_STYLES[i % len(DATE_STYLES)]
         traces.append(_line(x, extra.combined[pick], label, color, 1.6, dash,
@@ -196,28 +196,45 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
     return _figure(traces, title, "SPX (index points)", "P/L (dollars)", shapes, top_axis=axes, height=390)
 
 
-def heat_map_figure(heat) -> go.Figure:
-    """Combined P/L over SPX move (x) and VIX level (y), zero in white."""
-    z = np.asarray(heat.combined, float)
-    widest = float(np.max(np.abs(z))) or 1.0
+def horizon_name(days: float) -> str:
+    """The payoff chart's dotted line, named by its date."""
+    return f"Combined after {days:g} d" if days else "Combined today"
+
+
+def heat_scale(heats) -> tuple[float, bool]:
+    """The heat maps' colour bound (dollars) and whether cells beyond it exist: the widest cell, capped
+    at the condor's own largest P/L, over every day the date slider shows (one scale for all)."""
+    widest = max((float(np.max(np.abs(h.combined))) for h in heats), default=0.0) or 1.0
+    condor = max((h.condor_scale for h in heats), default=0.0)
     # Coloured on the condor's own scale: a hedge worth ten times the condor would wash the condor out; cells
     # beyond it take the end colours (the hover still gives each cell's dollars).
-    bound = min(widest, heat.condor_scale) if heat.condor_scale > 0 else widest
-    capped = bound < widest
-    trace = dict(type="heatmap", x=100 * np.asarray(heat.spx_moves, float), y=np.asarray(heat.vix_levels, float), z=z,
-                 zmid=0.0, zmin=-bound, zmax=bound,
+    bound = min(widest, condor) if condor > 0 else widest
+    return bound, bound < widest
+
+
+def _heat_title(days: float) -> str:
+    return f"Combined P/L by SPX move and VIX, day {days:g} (model)"
+
+
+def heat_map_figure(heat, scale: tuple[float, bool] | None = None) -> go.Figure:
+    """Combined P/L over SPX move (x) and VIX level (y), zero in white.  ``scale``: the colour bound of
+    :func:`heat_scale` (this heat map's own by default)."""
+    z = np.asarray(heat.combined, float)
+    bound, capped = scale or heat_scale([heat])
+    trace = dict(type="heatmap", uid="heat", x=100 * np.asarray(heat.spx_moves, float),
+                 y=np.asarray(heat.vix_levels, float), z=z, zmid=0.0, zmin=-bound, zmax=bound,
                  colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]],
                  colorbar=dict(title=dict(text="P/L ($)" + (f"<br>colours end at<br>the condor's ±${bound:,.0f}"
                                                             if capped else "")), tickformat=DOLLARS),
                  hovertemplate="SPX %{x:+.1f} %<br>VIX %{y:.1f}<br>combined %{z:$,.0f}<extra></extra>")
-    return _figure([trace], f"Combined P/L by SPX move and VIX, day {heat.days_elapsed:g} (model)",
+    return _figure([trace], _heat_title(heat.days_elapsed),
                    "SPX move (%)", "VIX (vol points)", xaxis=dict(ticksuffix=" %", showgrid=False),
                    yaxis=dict(tickformat=".0f", zeroline=False, showgrid=False), hovermode="closest")
 
 
 def surface_figure(heat) -> go.Figure:
     """The heat map as a 3-D surface (drawn only on request: it is heavy)."""
-    trace = dict(type="surface", x=100 * np.asarray(heat.spx_moves, float), y=np.asarray(heat.vix_levels, float),
+    trace = dict(type="surface", uid="heat", x=100 * np.asarray(heat.spx_moves, float), y=np.asarray(heat.vix_levels, float),
                  z=np.asarray(heat.combined, float), cmid=0.0,
                  colorscale=[[0.0, LOSS_COLOR], [0.5, "#F8FAFC"], [1.0, COMBINED_COLOR]])
     return go.Figure(data=[trace], layout=dict(
@@ -226,20 +243,82 @@ def surface_figure(heat) -> go.Figure:
                    zaxis=dict(title=dict(text="P/L ($)")))), _validate=False)
 
 
+def _layers_title(days: float) -> str:
+    return f"Hedge layers' P/L against VIX, day {days:g} (model)"
+
+
+def _layer_lines(layer_pnl: dict) -> list[tuple[str, str, np.ndarray]]:
+    """(uid, name, P/L) of each layer's line and, with more than one layer, of their total.  A uid is a
+    plain word: the browser's Plotly puts it into CSS selectors."""
+    lines = [(f"layer{i}", name, np.asarray(pnl, float)) for i, (name, pnl) in enumerate(layer_pnl.items())]
+    if len(lines) > 1:
+        lines.append(("layers", "All layers", sum(pnl for _, _, pnl in lines)))
+    return lines
+
+
 def layers_vs_vix_figure(levels: np.ndarray, layer_pnl: dict, vix_now: float, days: float) -> go.Figure:
     """Each layer's P/L against spot VIX at the horizon."""
     traces = []
-    total = np.zeros_like(np.asarray(levels, float))
-    for name, pnl in layer_pnl.items():
-        total = total + pnl
-        color, dash = LAYER_STYLES.get(name, (HEDGE_COLOR, "solid"))
-        traces.append(_line(levels, pnl, name, color, 2, dash,
-                            hover="VIX %{x:.1f}<br>%{y:$,.0f}<extra>" + name + "</extra>"))
-    if len(layer_pnl) > 1:
-        traces.append(_line(levels, total, "All layers", HEDGE_COLOR, 3, "dot"))
+    for uid, name, pnl in _layer_lines(layer_pnl):
+        if uid != "layers":
+            color, dash = LAYER_STYLES.get(name, (HEDGE_COLOR, "solid"))
+            traces.append(_line(levels, pnl, name, color, 2, dash, uid=uid,
+                                hover="VIX %{x:.1f}<br>%{y:$,.0f}<extra>" + name + "</extra>"))
+        else:
+            traces.append(_line(levels, pnl, name, HEDGE_COLOR, 3, "dot", uid=uid))
     shape, note = _vline(vix_now, NEUTRAL_COLOR, "solid", f"VIX {vix_now:.1f}", "top")
-    return _figure(traces, f"Hedge layers' P/L against VIX, day {days:g} (model)", "Spot VIX (vol points)",
-                   "P/L (dollars)", [shape], [note])
+    return _figure(traces, _layers_title(days), "Spot VIX (vol points)", "P/L (dollars)", [shape], [note])
+
+
+# --- date frames: a date slider moving a chart in the browser -------------------------------------------
+
+def _whole(values) -> list:
+    """Dollars as whole numbers in plain lists: a frame's arrays travel as JSON (the browser's Plotly reads
+    typed arrays in a figure's data but not in its frames), and cents are noise on a chart."""
+    return np.rint(np.asarray(values, float)).astype(np.int64).tolist()
+
+
+def with_day_frames(figure: go.Figure, frames: list[dict]) -> go.Figure:
+    """``figure`` with one frame per day, named by the day ("0", "1", …), for a date slider to move
+    through in the browser.  A frame's data entries name their trace by ``uid``; each frame gets the
+    matching trace indexes (a frame updates only those traces) and their types (the same frames serve a
+    heat map and its 3-D surface)."""
+    index = {trace.uid: i for i, trace in enumerate(figure.data) if trace.uid}
+    return go.Figure(data=figure.data, layout=figure.layout, _validate=False, frames=[
+        frame | {"traces": [index[entry["uid"]] for entry in frame["data"]],
+                 "data": [entry | {"type": figure.data[index[entry["uid"]]].type} for entry in frame["data"]]}
+        for frame in frames])
+
+
+def payoff_day_frames(figure: go.Figure, condor: IronCondor, metrics: CondorMetrics, days: list[float],
+                      combined: list, marks_by_day: list | None = None) -> list[dict]:
+    """The frames of ``figure`` (a :func:`combined_payoff_figure`): the dotted combined line on each day
+    (``combined``: P/L arrays on the chart's SPX grid) and, with management rules on, their trigger
+    marks (``marks_by_day``: the ``rule_marks`` of each day)."""
+    pick = slice(None, None, 2) if len(combined[0]) > 300 else slice(None)
+    bands = [shape.to_plotly_json() for shape in figure.layout.shapes if shape.type == "path"]
+    frames = []
+    for i, (day, line) in enumerate(zip(days, combined, strict=True)):
+        frame = {"name": str(i), "data": [{"uid": "horizon", "y": _whole(np.asarray(line)[pick]),
+                                           "name": horizon_name(day)}]}
+        if marks_by_day is not None:
+            shapes, _, axis = _condor_marks(condor, metrics, marks_by_day[i])
+            frame["layout"] = {"shapes": shapes + bands,
+                               "xaxis2": {"tickvals": axis["tickvals"], "ticktext": axis["ticktext"]}}
+        frames.append(frame)
+    return frames
+
+
+def heat_day_frames(heats, scale: tuple[float, bool]) -> list[dict]:
+    """The heat map's (and its 3-D surface's) frames: the grid of each day, on one colour scale."""
+    return [{"name": str(i), "data": [{"uid": "heat", "z": _whole(h.combined)}],
+             "layout": {"title": {"text": _heat_title(h.days_elapsed)}}} for i, h in enumerate(heats)]
+
+
+def layers_day_frames(views) -> list[dict]:
+    """The layers-against-VIX chart's frames: each layer's line (and their total) on each day."""
+    return [{"name": str(i), "data": [{"uid": uid, "y": _whole(pnl)} for uid, _, pnl in _layer_lines(v.layer_pnl)],
+             "layout": {"title": {"text": _layers_title(v.days)}}} for i, v in enumerate(views)]
 
 
 def scale_figure(table: ScaleTable) -> go.Figure:

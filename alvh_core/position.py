@@ -230,6 +230,13 @@ def _size_by_book(plan: CondorPlan, hedge: HedgePlan, scenarios: dict, scenario:
     return plan, hedge, scenarios
 
 
+#: The grids of the Builder's scenario views (one per whole day, all sent to the browser at once for the
+#: date slider): 51 × 33 heat-map cells, so that a 44-day condor's frames stay a few hundred kilobytes.
+FRAME_MOVES = np.linspace(-0.20, 0.10, 51)       # 0.6 % steps
+FRAME_VIX = np.linspace(9.0, 89.0, 33)           # 2.5 vol-point steps
+FRAME_LAYER_VIX = np.arange(5.0, 91.0)           # 1 vol point: the layers' chart stops at 90
+
+
 def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_model, days: float,
                  with_heat_map: bool = True, grid: np.ndarray | None = None, with_curves: bool = True) -> HorizonView:
     """Payoff curves, heat map, stress table and layer P/L after ``days``."""
@@ -240,12 +247,37 @@ def horizon_view(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_mo
     if with_curves:
         grid = payoff_grid(condor, plan.metrics) if grid is None else grid
         curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days)
-    heat = heat_map(condor, contracts, hedge, market, vol_model, days) if with_heat_map else None
+    heat = heat_map(condor, contracts, hedge, market, vol_model, days, FRAME_MOVES, FRAME_VIX) if with_heat_map else None
     stress = stress_table(condor, contracts, hedge, market, vol_model, max(days, 1.0))
     episodes = episode_rows(condor, contracts, hedge, market, vol_model)
     levels = np.linspace(5.0, 150.0, 291)  # 0.5-point steps
     layer_pnl = layer_pnls(hedge, market, levels, market.spot, days)
     return HorizonView(days, curves, heat, stress, episodes, levels, layer_pnl)
+
+
+def date_views(plan: CondorPlan, hedge: HedgePlan, market: MarketState, vol_model, top: int,
+               grid: np.ndarray | None = None, with_curves: bool = True,
+               with_scenarios: bool = True) -> tuple[HorizonView, ...]:
+    """The horizon view on every whole day from today (0) to ``top`` (the last a date slider shows),
+    computed once per position so that the browser moves between them without asking the server.
+    Each view's heat map is on :data:`FRAME_MOVES` × :data:`FRAME_VIX` and its layer P/L on
+    :data:`FRAME_LAYER_VIX`; the real falls (the same on every day) are left out.  ``with_curves``:
+    the combined line on ``grid``; ``with_scenarios``: heat map, stress table and layers."""
+    condor = plan.condor
+    contracts = max(plan.chosen.contracts, 1)
+    grid = payoff_grid(condor, plan.metrics) if grid is None else grid
+    views = []
+    for day in range(int(top) + 1):
+        days = min(float(day), condor.days)
+        curves = payoff_curves(condor, contracts, hedge, market, vol_model, grid, days) if with_curves else None
+        heat = stress = None
+        layer_pnl: dict = {}
+        if with_scenarios:
+            heat = heat_map(condor, contracts, hedge, market, vol_model, days, FRAME_MOVES, FRAME_VIX)
+            stress = stress_table(condor, contracts, hedge, market, vol_model, max(days, 1.0))
+            layer_pnl = layer_pnls(hedge, market, FRAME_LAYER_VIX, market.spot, days)
+        views.append(HorizonView(days, curves, heat, stress or (), (), FRAME_LAYER_VIX, layer_pnl))
+    return tuple(views)
 
 
 def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState) -> HedgeMetrics:

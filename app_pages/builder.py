@@ -21,18 +21,24 @@ from alvh_core.figures import (
     CONDOR_COLOR,
     LOSS_COLOR,
     combined_payoff_figure,
+    heat_day_frames,
     heat_map_figure,
+    heat_scale,
+    layers_day_frames,
     layers_vs_vix_figure,
+    payoff_day_frames,
     scale_figure,
     surface_figure,
+    with_day_frames,
 )
 from alvh_core.fitted import SLIPPAGE_DEPTH
 from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
 from alvh_core.management import Rules, exit_day, roll_calendar, trigger_levels
 from alvh_core.payoff import BOOK_GREEK_ROWS, book_greeks, payoff_curves, pnl_dates, pnl_table
-from alvh_core.position import Scenario, horizon_view
+from alvh_core.position import Scenario
 from alvh_core.sharelink import MAX_DAYS
 from alvh_core.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
+from alvh_core.stress import episode_rows
 from alvh_core.ticket import ticket_rows
 from alvh_core.tiers import find_tier, load_tiers
 from app_pages.common import (
@@ -49,8 +55,10 @@ from app_pages.common import (
     numbers_first,
     plain,
     redraw_share_box,
+    shared,
     shared_position,
 )
+from app_pages.date_slider import date_slider, day_value
 from app_pages.position_editor import chain_for, current_edits, position_panel, scenario_files
 
 st.title("Builder")
@@ -355,19 +363,35 @@ def _days_slider_top(key: str, what: str) -> int:
     return top
 
 
+def _day_ticks(top: int) -> list[str]:
+    """The date sliders' labels: each whole day from today to ``top`` with its date."""
+    today = market_date(market)
+    return ["today" if d == 0 else f"T+{d} · {today + timedelta(days=d):%a %d %b}" for d in range(top + 1)]
+
+
+def _date_views(top: int, with_curves: bool, with_scenarios: bool):
+    """Every day's views for the date sliders, computed once per position for the whole server."""
+    from alvh_core.position import date_views
+
+    return shared("date views", (id(position), top, with_curves, with_scenarios),
+                  lambda: date_views(plan, hedge, market, vol_model, top, position.at_expiry.spx, with_curves,
+                                     with_scenarios), held=(position,))
+
+
 @st.fragment
 def payoff_section() -> None:
-    """The payoff chart and, under it, its horizon slider: redrawn without the page."""
+    """The payoff chart and, under it, its horizon slider (moved in the browser) and the extra dates."""
     chart = st.container()
     top = _days_slider_top("hz", "horizon")
-    horizon = linked(st.slider, "Horizon: days from now for the dotted line (0 = today; the solid lines are at "
-                     "expiry)", 0, top, 0, key="hz")
-    curves = payoff_curves(condor, max(n, 1), hedge, market, vol_model, position.at_expiry.spx, horizon)
+    views = _date_views(top, True, False)
+    horizon = day_value("hz", top)
     today = market_date(market)
     chosen = [int(d) for d in st.session_state.get("hzl", []) if isinstance(d, int | float)]
     if any(d >= condor.days for d in chosen):
         st.info("Dates on or past the condor's expiry were taken off the chart (its solid lines are the expiry).")
         st.session_state["hzl"] = [d for d in chosen if d < condor.days]
+    ticks = _day_ticks(top)
+    date_slider("hz", "Horizon: the dotted line's date (the solid lines are at expiry)", ticks, ["b_payoff_chart"])
     offered = sorted({int(d) for d in pnl_dates(condor, asof=today)[:-1]} | set(st.session_state.get("hzl", [])))
     more = linked(st.multiselect, "More dates on the chart (a line each)", offered, key="hzl",
                   format_func=lambda d: f"{today + timedelta(days=int(d)):%a %d %b} (T+{int(d)})",
@@ -378,66 +402,91 @@ def payoff_section() -> None:
     # Short enough for a phone's width; the dotted line is named in the legend.
     sized = f"{n} condor{'s' if n != 1 else ''}" if n else "1 condor (budget: none)"
     title = f"P/L at expiry ({condor.days:.3g} d): {sized} + hedge"
-    marks = _rule_marks(horizon)
-    chart.plotly_chart(combined_payoff_figure(position.at_expiry, condor, metrics, title, curves, dated, marks),
-                       key="b_payoff_chart")
+    marks = _rule_marks_by_day(top)
+    figure = combined_payoff_figure(position.at_expiry, condor, metrics, title, views[horizon].curves, dated,
+                                    marks[horizon] if marks else ())
+    frames = shared("payoff frames", (id(position), top, rules, n),
+                    lambda: payoff_day_frames(figure, condor, metrics, [v.days for v in views],
+                                              [v.curves.combined for v in views], marks), held=(position,))
+    chart.plotly_chart(with_day_frames(figure, frames), key="b_payoff_chart")
     if rules.active:
-        when = "today" if horizon == 0 else f"on {today + timedelta(days=int(horizon)):%a %d %b} (the horizon)"
-        shown = ", ".join(sorted({m[3] for m in marks})) or "none reachable"
         close = (f" Close{' and roll' if rules.roll else ''} on "
                  f"{exit_day(condor, today, rules.exit_days):%a %d %b}." if rules.exit_days else "")
-        st.caption(f"Management marks {when}: {shown} (SPX levels where each rule fires on the condor's own "
-                   f"P/L; the Management tab lists every date).{close}")
-    redraw_share_box()
+        st.caption("Management marks on the horizon's date: the SPX levels where the target, stop and roll rules "
+                   "fire on the condor's own P/L (the Management tab lists every date)." + close)
+    redraw_share_box()   # the extra dates are in the link too
 
 
-def _rule_marks(days: float) -> list:
-    """The management rules' trigger levels on one date, as chart marks."""
-    if not rules.active or days >= condor.days:
-        return []
-    row = trigger_levels(condor, market, vol_model, [days], rules)[0]
-    marks = []
-    for x, color, dash, name in ((row.target_low, COMBINED_COLOR, "dash", "target"),
-                                 (row.target_high, COMBINED_COLOR, "dash", "target"),
-                                 (row.stop_low, LOSS_COLOR, "dot", "stop"), (row.stop_high, LOSS_COLOR, "dot", "stop"),
-                                 (row.tested_put, CONDOR_COLOR, "dashdot", "roll put"),
-                                 (row.tested_call, CONDOR_COLOR, "dashdot", "roll call")):
-        if x is not None:
-            marks.append((x, color, dash, name))
-    return marks
+def _rule_marks_by_day(top: int) -> list | None:
+    """The management rules' trigger levels on each day from today to ``top``, as chart marks (None
+    without rules)."""
+    if not rules.active:
+        return None
+    rows = {row.days: row for row in trigger_levels(condor, market, vol_model, list(range(top + 1)), rules)}
+    out = []
+    for day in range(top + 1):
+        row = rows.get(float(day))
+        marks = []
+        if row is not None:
+            for x, color, dash, name in ((row.target_low, COMBINED_COLOR, "dash", "target"),
+                                         (row.target_high, COMBINED_COLOR, "dash", "target"),
+                                         (row.stop_low, LOSS_COLOR, "dot", "stop"),
+                                         (row.stop_high, LOSS_COLOR, "dot", "stop"),
+                                         (row.tested_put, CONDOR_COLOR, "dashdot", "roll put"),
+                                         (row.tested_call, CONDOR_COLOR, "dashdot", "roll call")):
+                if x is not None:
+                    marks.append((x, color, dash, name))
+        out.append(marks)
+    return out
+
+
+STRESS_COLUMNS = ["SPX move", "VIX", "Condor", "Hedge", "Combined", "VIX p10–p90", "Combined p10 / p90"]
+
+
+def _stress_rows(view) -> list[list[str]]:
+    return [[f"{100 * r.move:+.0f} %".replace("-", "−"), f"{r.vix:.1f}", money(r.condor), money(r.hedge),
+             money(r.combined), f"{r.vix_p10:.0f}–{r.vix_p90:.0f}",
+             f"{money(r.combined_p10)} / {money(r.combined_p90)}"] for r in view.stress]
 
 
 @st.fragment
 def scenario_section() -> None:
     """SPX × VIX heat map, the layers against VIX and the stress table at one
-    date, with its own date slider (so the payoff slider stays quick)."""
+    date, with its own date slider (moved in the browser)."""
     top = _days_slider_top("sd", "scenario date")
-    days = linked(st.slider, "Scenario date: days from now (0 = an instant move today)", 0, top, 0, key="sd")
-    view = horizon_view(plan, hedge, market, vol_model, days, with_heat_map=True, with_curves=False)
+    views = _date_views(top, False, True)
+    days = day_value("sd", top)
+    view = views[days]
     heat_col, layer_col = st.columns([1.3, 1])
+    scale = heat_scale([v.heat for v in views])
+    heat_frames = shared("heat frames", (id(position), top), lambda: heat_day_frames([v.heat for v in views], scale),
+                         held=(position,))
+    figures = ["b_heat_chart"]
     with heat_col:
-        st.plotly_chart(heat_map_figure(view.heat), key="b_heat_chart")
-        if st.toggle("Show as a 3-D surface", key="b_surface"):
-            st.plotly_chart(surface_figure(view.heat), key="b_surface_chart")
+        heat_box = st.container()
+        surface = st.toggle("Show as a 3-D surface", key="b_surface")
+        if surface:
+            st.plotly_chart(with_day_frames(surface_figure(view.heat), heat_frames), key="b_surface_chart")
+            figures.append("b_surface_chart")
+        heat_box.plotly_chart(with_day_frames(heat_map_figure(view.heat, scale), heat_frames), key="b_heat_chart")
     with layer_col:
         if view.layer_pnl:
-            shown = view.layer_vix_levels <= 90.0
-            st.plotly_chart(layers_vs_vix_figure(view.layer_vix_levels[shown],
-                                                 {k: v[shown] for k, v in view.layer_pnl.items()}, market.vix,
-                                                 view.days), key="b_layers_chart")
+            layer_frames = shared("layer frames", (id(position), top), lambda: layers_day_frames(views),
+                                  held=(position,))
+            st.plotly_chart(with_day_frames(layers_vs_vix_figure(view.layer_vix_levels, view.layer_pnl, market.vix,
+                                                                 view.days), layer_frames), key="b_layers_chart")
+            figures.append("b_layers_chart")
         else:
             st.info("No active hedge layer: nothing to draw against VIX.")
-    label = "an instant move today" if days == 0 else f"after {days} day{'s' if days != 1 else ''}"
-    # Plain tables: short columns that fit a phone's width.
-    st.table(pd.DataFrame([{
-        "SPX move": f"{100 * r.move:+.0f} %".replace("-", "−"), "VIX": f"{r.vix:.1f}",
-        "Condor": money(r.condor), "Hedge": money(r.hedge), "Combined": money(r.combined),
-        "VIX p10–p90": f"{r.vix_p10:.0f}–{r.vix_p90:.0f}",
-        "Combined p10 / p90": f"{money(r.combined_p10)} / {money(r.combined_p90)}",
-    } for r in view.stress]).set_index("SPX move"))
-    st.caption(f"Stress scenarios, {label if days else 'over 1 day'}: the SPX move with the VIX response of the "
-               "spot–vol link from today's VIX (median; p10–p90 band beside it, with the book's P/L at each edge). "
-               "Model-based.")
+    rows = shared("stress rows", (id(position), top), lambda: [_stress_rows(v) for v in views], held=(position,))
+    date_slider("sd", "Scenario date: the heat map, the layers and the stress table on this day", _day_ticks(top),
+                figures, columns=STRESS_COLUMNS, rows=rows,
+                captions=[f"Stress scenarios {'over 1 day' if d == 0 else f'after {d} day' + ('s' if d != 1 else '')}"
+                          ": the SPX move with the VIX response of the spot–vol link from today's VIX (median; "
+                          "p10–p90 band beside it, with the book's P/L at each edge). Model-based."
+                          for d in range(top + 1)])
+    episodes = shared("episodes", (id(position),),
+                      lambda: episode_rows(condor, max(n, 1), hedge, market, vol_model), held=(position,))
     st.markdown("**Real falls on this book**")
     st.table(pd.DataFrame([{
         "Episode": f"{e.episode.label}",
@@ -445,13 +494,12 @@ def scenario_section() -> None:
         "VIX then (model)": f"{e.episode.vix_start:.1f} → {e.episode.vix_end:.1f} ({e.model_vix_then:.1f})",
         "Combined, VIX as then": f"{money(e.actual.combined)} (VIX {e.vix_as_then:.1f})",
         "Combined, model VIX": f"{money(e.model.combined)} (VIX {e.model_vix:.1f})",
-    } for e in view.episodes]).set_index("Episode"))
+    } for e in episodes]).set_index("Episode"))
     st.caption("Each real fall replayed on today's book: SPX moves as it did, marked after the episode's length "
                "(at most the condor's expiry). \"VIX as then\" moves today's VIX by the ratio it moved in the "
                "episode; \"model VIX\" is the spot–vol link's median from today's VIX for the same SPX move. "
                "\"VIX then (model)\": the real VIX at the episode's start and end, and in brackets what the link "
                "predicted from the SPX move alone. Closes from Cboe and S&P history; P/L model-based.")
-    redraw_share_box()
 
 # Static notes sit outside the fragments: each element a fragment re-sends costs the browser a
 # render pass of the whole page.

@@ -126,16 +126,29 @@ def _strike_options(market: MarketState, condor, days: float, kind: str) -> list
     return sorted(set(np.round(grid, 6).tolist()) | set(current))
 
 
+#: The Builder's inputs an editor change must arrive alone among (the editors' own keys, and the keys
+#: that fragments change in runs that draw no editors, left out).
+_OTHER_INPUTS = tuple(k.key for k in (*BUILDER_KEYS, *MARKET_KEYS) if k.key not in ("lg", "ex", "hz", "sd", "hzl"))
+
+
+def _inputs_now() -> tuple:
+    return tuple(repr(st.session_state.get(key)) for key in _OTHER_INPUTS)
+
+
 def _from_a_finished_run(sig: str) -> bool:
-    """Whether the editors of ``sig`` were drawn by a run that finished.  A run cut short by the next input
+    """Whether an editor's change is the user's: its editors were drawn by a run that finished, and no
+    other input changed since that run (one request is one action).  A run cut short by the next input
     (two quick key presses) leaves the browser with editors the server never saw through: their values
-    come back as changes (index 0 of each list), and must not count as the user's edits."""
-    return st.session_state.get("_editors_finished") == sig
+    come back as changes (index 0 of each list) with the request of the other input, and must not count
+    as the user's edits."""
+    return (st.session_state.get("_editors_finished") == sig
+            and st.session_state.get("_inputs_finished") == _inputs_now())
 
 
 def editors_finished() -> None:
     """app.py, at the end of every run that finished: the editors drawn in it are the user's to change."""
     st.session_state["_editors_finished"] = st.session_state.get("_editors_drawn")
+    st.session_state["_inputs_finished"] = _inputs_now()
 
 
 def _on_strike(keys: tuple[str, ...], tier: tuple[float, ...], shown: tuple[float, ...], sig: str) -> None:

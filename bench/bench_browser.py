@@ -8,6 +8,8 @@ Starts servers on 127.0.0.1: the app and a trivial one-slider app
 - slider: in headless Chromium, press ArrowRight on the Builder's horizon
   slider and time until the Plotly chart's DOM shows the new value (the
   horizon trace is named "Combined after N d"); the same on the trivial app.
+  The Builder's slider moves its chart in the browser (Plotly frames); the
+  trivial app's is a Streamlit slider, a server round trip per move.
 - first paint: open a Builder share link in a fresh browser context (no
   cookies, no session) and time until its first number shows; the same
   for the trivial app's chart.  Twice: with ALVH_OFFLINE=1, and with the
@@ -41,7 +43,10 @@ def _settle(page) -> None:
 
 
 def _time_move(page, label: str, expected: str, key: str = "ArrowRight") -> float:
-    slider = page.locator("[data-testid='stSlider']").filter(has_text=label).get_by_role("slider")
+    if label == "Horizon":   # the Builder's date slider: a component that moves the chart in the browser
+        slider = page.locator(".st-key-hz_slider input[type=range]")
+    else:
+        slider = page.locator("[data-testid='stSlider']").filter(has_text=label).get_by_role("slider")
     slider.focus()
     start = time.perf_counter()
     slider.press(key)

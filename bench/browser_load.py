@@ -82,7 +82,7 @@ async def _person(browser, url: str, until: float, think: tuple[float, float], s
                 await timed("tier change", choose, changed)
                 await page.wait_for_function(SETTLED, timeout=timeout * 1000, polling=100)
             elif pick < 0.8:
-                slider = page.locator("[data-testid='stSlider']").filter(has_text="Horizon").get_by_role("slider")
+                slider = page.locator(".st-key-hz_slider input[type=range]")   # moved in the browser
                 if not await slider.count():
                     continue
                 if horizon >= 12:

@@ -106,7 +106,81 @@ def backtest_monthly() -> str:
     return f"<!-- {command} -->\n{line}\n"
 
 
-BLOCKS = {"episodes": episodes, "backtest-daily": backtest_daily, "backtest-monthly": backtest_monthly}
+def _indented(text: str) -> str:
+    """A block inside a list item: each line, and the closing marker after it, two spaces in."""
+    return "".join("  " + line for line in text.splitlines(True)) + "  "
+
+
+_CALIBRATION: dict = {}
+
+
+def _calibration() -> dict:
+    if not _CALIBRATION:
+        _CALIBRATION.update(_run(["calibrate", "--data-dir", data_dir()]))
+    return _CALIBRATION
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def spot_vol() -> str:
+    """How often the spot–vol link's 10–90 % band held the real falls (docs/how-the-numbers-are-made.md)."""
+    cal = _calibration()
+    link = cal["spot_vol_link"]
+    groups = ("calm (VIX < 20)", "elevated (20-30)", "stressed (VIX >= 30)")
+    rows = ["| falls | all | calm start (VIX < 20) | 20–30 | stressed (≥ 30) |", "|---|---|---|---|---|"]
+    for key, span in (("1d", "in a day"), ("5d", "in 5 days")):
+        fit = link[key]
+        cover = fit["coverage"]
+        rows.append(f"| ≥ {fit['crash_fall_pct']:g} % {span} ({cover['all']['falls']}) | "
+                    f"{_share(cover['all']['inside'])} inside | "
+                    + " | ".join(f"{_share(cover[g]['inside'])} of {cover[g]['falls']}" for g in groups) + " |")
+    odd = [link[k]["holdout_coverage"]["fit on odd years, checked on even years"]["all"]["inside"] for k in ("1d", "5d")]
+    early = [link[k]["holdout_coverage"]["fit before 2013, checked from 2013"]["all"]["inside"] for k in ("1d", "5d")]
+    elasticity = {str(k): v for k, v in cal["vvix_response"]["elasticity"].items()}["5"]
+    vvix = cal["vvix_response"]
+    text = ("\n".join(rows) + "\n\n"
+            f"Fitted on odd years and checked on even years' falls: {_share(odd[0])} (1 day) and {_share(odd[1])} "
+            f"(5 days). Fitted on 1990–2012 alone it covers only {_share(early[0])} / {_share(early[1])} of the\n"
+            "falls since 2013 (VIX has answered falls harder since), so the constants\n"
+            f"use every year. VIX-option vols move with VIX as VVIX does (elasticity\n"
+            f"{elasticity:.3f}, fitted on {vvix['first'][:4]}–{vvix['last'][:4]} VVIX).\n")
+    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: spot_vol_link, vvix_response -->\n" + text)
+
+
+def futures_proxy() -> str:
+    """The VIX futures proxy's errors against CFE settlements and its tenor betas."""
+    fit = _calibration()["vix_futures_proxy"]
+    curve = fit["error_by_curve"]
+    calm, deep = curve["contango (VIX/VIX3M < 1)"], curve["deeply inverted (> 1.1)"]
+    text = (f"inverted-curve factor exp({fit['backwardation']:.3f}·max(ln(VIX/VIX3M), 0)) fitted on the\n"
+            f"inverted days. Against CFE settlements {fit['first'][:4]}–{fit['last'][:4]}: front month median error\n"
+            f"{calm['vx1_median_abs']:.2f} points in contango ({calm['vx1_median_pct']:.1f} % of the future), "
+            f"{deep['vx1_median_abs']:.2f} when VIX/VIX3M > 1.1\n"
+            f"({deep['vx1_median_pct']:.1f} %); second month {calm['vx2_median_abs']:.2f} / "
+            f"{deep['vx2_median_abs']:.2f}. Futures move {fit['tenor_beta_vx1']:.2f}× spot VIX at "
+            f"{fit['mean_days_vx1']:.0f} days to expiry and {fit['tenor_beta_vx2']:.2f}× at\n"
+            f"{fit['mean_days_vx2']:.0f} days.\n")
+    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: vix_futures_proxy -->\n" + text)
+
+
+REGIME_DAYS = ("2020-03-16", "2017-05-09")
+
+
+def regime_days() -> str:
+    """The regime, stress score and hedge budget on two days of the history."""
+    crash, calm = (_run(["regime", "--data-dir", data_dir(), "--asof", day]) for day in REGIME_DAYS)
+    text = (f"On {crash['asof']} (VIX {crash['vix']:.2f},\n"
+            f"VIX9D {crash['vix9d']:.2f} over VIX3M {crash['vix3m']:.2f}) the score is {crash['stress_score']:.2f} "
+            f"and the budget {crash['hedge_budget_pct']:.1f} %; on\n"
+            f"{calm['asof']} (VIX {calm['vix']:.2f}) the regime is {calm['regime']}.\n")
+    command = f"python -m alvh_core regime --data-dir DATA --asof {{{','.join(REGIME_DAYS)}}}"
+    return _indented(f"<!-- {command} -->\n" + text)
+
+
+BLOCKS = {"episodes": episodes, "backtest-daily": backtest_daily, "backtest-monthly": backtest_monthly,
+          "spot-vol": spot_vol, "futures-proxy": futures_proxy, "regime-days": regime_days}
 
 
 def check(write: bool = False) -> list[str]:

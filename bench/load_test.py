@@ -176,7 +176,8 @@ def user(url: str, until: float, think: tuple[float, float], rec: Recorder, seed
                 rec.add(label, session.set("t", "string", rng.choice(TIERS)))
             elif label == "horizon slider":
                 horizon = (horizon + rng.choice((1, 2, 3))) % 15
-                rec.add(label, session.set("hz", "doubles", [float(horizon)]))
+                # The chart moves in the browser; the server hears the new day (for the link) in one small run.
+                rec.add(label, session.trigger("hz_slider", "day", horizon))
             elif label == "cold Backtest":
                 # A risk budget no one chose before: a backtest the server has not kept.
                 rec.add(label, session.open(f"/backtest?bst={rng.choice(('daily', 'weekly', 'monthly'))}"

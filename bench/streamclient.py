@@ -9,6 +9,7 @@ after its headline numbers), the way the browser does.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -20,7 +21,7 @@ from websockets.sync.client import connect
 FINISHED = ForwardMsg.ScriptFinishedStatus
 #: Element types that are widgets carrying an ``id`` (the ones the load test sets).
 WIDGETS = ("selectbox", "slider", "number_input", "radio", "checkbox", "toggle", "text_input", "multiselect",
-           "segmented_control", "button", "date_input", "file_uploader")
+           "segmented_control", "button", "date_input", "file_uploader", "bidi_component")
 
 
 @dataclass
@@ -96,6 +97,8 @@ class StreamSession:
                 w.double_array_value.data.extend(value)
             elif kind == "bool":
                 w.bool_value = value
+            elif kind == "json_trigger":
+                w.json_trigger_value = value
             elif kind == "files":
                 for info in value:
                     w.file_uploader_state_value.uploaded_file_info.append(info)
@@ -180,6 +183,20 @@ class StreamSession:
             raise KeyError(f"no widget {key!r} on the page {self.page!r}")
         self.states[self.widget_ids[key]] = (kind, value)
         return self._until_done(self.fragments.get(key, ""))   # a widget in a fragment reruns only that
+
+    def trigger(self, key: str, event: str, value) -> PageLoad:
+        """Send the browser component with ``key`` firing ``event`` with ``value`` (once, as a browser
+        does: a trigger lasts one run), and rerun its fragment."""
+        if key not in self.widget_ids:
+            raise KeyError(f"no component {key!r} on the page {self.page!r}")
+        from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
+
+        wid = f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{self.widget_ids[key]}__events"
+        self.states[wid] = ("json_trigger", json.dumps([{"event": event, "value": value}]))
+        try:
+            return self._until_done(self.fragments.get(key, ""))
+        finally:
+            self.states.pop(wid, None)
 
     def upload(self, key: str, name: str, data: bytes) -> PageLoad:
         """Upload ``data`` as file ``name`` into the file uploader with ``key``, as a browser does: ask the

@@ -11,6 +11,7 @@ from alvh_core.market import DEFAULT_MARKET
 from alvh_core.plan import plan_condor
 from alvh_core.sizing import RiskBudget
 from alvh_core.tiers import find_tier, load_tiers
+from tests.app.date_sliders import KEYS, move, slider_data
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -149,23 +150,25 @@ def test_hedge_scheme_changes_the_hedge_numbers(app):
 
 def test_dates_past_the_condors_expiry_are_brought_back_with_a_note(monkeypatch, tmp_path):
     at = _builder_with(monkeypatch, tmp_path, {"hz": "30", "sd": "60"})
-    sliders = {s.key: s for s in at.slider}
-    assert sliders["hz"].value == sliders["hz"].max == 7 and sliders["sd"].value == 7
+    for key in KEYS:
+        data = slider_data(at, key)
+        assert data["value"] == len(data["ticks"]) - 1 == 7, (key, data["value"])
+        assert data["ticks"][0] == "today" and data["ticks"][7].startswith("T+7 · ")
+    assert at.query_params["hz"] == "7" and at.query_params["sd"] == "7"
     notes = " ".join(i.value for i in at.info)
     assert "horizon (30 days)" in notes and "scenario date (60 days)" in notes
     assert not at.error
 
 
 def test_scenario_date_moves_the_stress_table_not_the_headline(app):
-    def stress_combined():
-        frame = next(t.value for t in app.table if "Combined" in t.value.columns)
-        return list(frame["Combined"])
-
+    data = slider_data(app, "sd")
+    combined = data["columns"].index("Combined")
+    days = [[row[combined] for row in rows] for rows in data["rows"]]
+    assert len(days) == len(data["ticks"]) and days[0] != days[5]   # a table per day, and they differ
     headline = [(m.label, m.value) for m in app.metric]
-    before = stress_combined()
-    app.slider(key="sd").set_value(5).run()
+    move(app, "sd", 5)
     assert not app.exception
-    assert stress_combined() != before
+    assert slider_data(app, "sd")["value"] == 5 and app.query_params["sd"] == "5"
     assert [(m.label, m.value) for m in app.metric] == headline
     assert float(_metric(app, "Breakeven VIX")) > DEFAULT_MARKET.vix  # decay must be earned back by expiry
 

@@ -63,4 +63,12 @@ def test_the_server_is_configured_safe():
     assert calls and all(re.fullmatch(r"[A-Z_]+", arg.strip()) for arg in calls), calls
     for name in {arg.strip() for arg in calls}:
         assert re.search(rf'^{name} = """', code, re.M), f"{name} is not a plain string constant"
+    # The one browser component (the date sliders) is made of constants too, and writes what it is sent as
+    # text, never as markup.
+    components = re.findall(r"st\.components\.v2\.component\(([^)]*)\)", code)
+    assert components == ['"alvh_date_slider", html=HTML, css=CSS, js=JS'], components
+    slider = (ROOT / "app_pages" / "date_slider.py").read_text()
+    for name in ("HTML", "CSS", "JS"):
+        assert re.search(rf'^{name} = """', slider, re.M), f"{name} is not a plain string constant"
+    assert "innerHTML" not in slider and "insertAdjacentHTML" not in slider and "textContent" in slider
     assert "st.secrets" not in code                                    # no secrets needed

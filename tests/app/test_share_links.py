@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from alvh_core.sharelink import ALIASES, ALL_KEYS, BUILDER_KEYS, PAGE_KEYS, read_link
+from tests.app.date_sliders import KEYS, move, slider_data
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 60
@@ -53,6 +54,7 @@ def _state(at: AppTest) -> dict:
         for widget in getattr(at, kind):
             if widget.key in ALL_KEYS:
                 widgets[widget.key] = widget.value
+    widgets |= {key: slider_data(at, key)["value"] for key in KEYS if at.get("bidi_component")}
     return {"widgets": widgets, "metrics": [(m.label, m.value) for m in at.metric]}
 
 
@@ -65,16 +67,18 @@ BUILDER_CHANGES = (
     ("t", "selectbox", "Aggressive"), ("sel", "radio", "delta"), ("d", "select_slider", 30), ("m", "selectbox", "cvar95"),
     ("n", "number_input", 250_000.0), ("h", "selectbox", "single"), ("sb", "number_input", 50),
     ("sa", "number_input", 30), ("st", "number_input", 25), ("c", "radio", "stress"), ("ti", "radio", "spx_put_fly"),
-    ("cb", "number_input", 12.5), ("em", "number_input", 2.0), ("sk", "number_input", 0.5), ("hz", "slider", 3),
-    ("sd", "slider", 2), ("u", "selectbox", "SPX"), ("fs", "slider", 75), ("hsz", "radio", "max_loss"),
+    ("cb", "number_input", 12.5), ("em", "number_input", 2.0), ("sk", "number_input", 0.5), ("hz", "date", 3),
+    ("sd", "date", 2), ("u", "selectbox", "SPX"), ("fs", "slider", 75), ("hsz", "radio", "max_loss"),
     ("hpm", "number_input", 2.2), ("hab", "checkbox", True),
 )
 
 
 def _set(at: AppTest, key: str, kind: str, value) -> None:
-    widget = getattr(at, kind)(key=key)
-    widget.set_value(value)
-    at.run()
+    if kind == "date":
+        move(at, key, value)
+    else:
+        getattr(at, kind)(key=key).set_value(value)
+        at.run()
     assert not at.exception, (key, at.exception)
 
 
@@ -146,7 +150,9 @@ def test_any_scenario_set_in_the_page_reopens_the_same(values):
     for key, value in values.items():
         kind = {"choice": "selectbox" if key in ("t", "m", "h", "u") else "radio", "int": "number_input",
                 "float": "number_input", "bool": "checkbox"}[ALL_KEYS[key].kind]
-        if key in ("d", "hz", "sd", "fs"):
+        if key in ("hz", "sd"):
+            kind = "date"
+        elif key in ("d", "fs"):
             kind = "select_slider" if key == "d" else "slider"
             if key == "fs":
                 value = value // 5 * 5  # the slider moves in 5 % steps

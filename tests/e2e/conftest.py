@@ -53,6 +53,21 @@ def start_streamlit(script: Path, env_extra: dict | None = None, log: Path | Non
     raise RuntimeError(f"streamlit did not start within {wait:.0f} s")
 
 
+def date_slider(page, key: str):
+    """The Builder's date slider ``key`` ("hz", "sd"): its range input (inside the component's shadow root)."""
+    return page.locator(f".st-key-{key}_slider input[type=range]")
+
+
+def move_date_slider(page, key: str, target: int) -> None:
+    """Arrow keys on the date slider ``key`` until it shows day ``target`` (each press moves the charts in
+    the browser at once)."""
+    handle = date_slider(page, key)
+    handle.focus()
+    now = int(handle.input_value())
+    for _ in range(abs(target - now)):
+        handle.press("ArrowRight" if target > now else "ArrowLeft")
+
+
 class Blackhole:
     """A server on 127.0.0.1 that accepts every connection and never answers:
     the network that drops packets.  ``proxies`` points every HTTP client of a

@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.e2e.conftest import date_slider
+
 pytestmark = pytest.mark.e2e
 
 #: Each Builder slider: (its label's start, its link key, its default).
@@ -44,8 +46,31 @@ def _metrics(page) -> list[tuple[str, str]]:
             for m in page.locator("[data-testid='stMain'] [data-testid='stMetric']").all()]
 
 
+DATE_SLIDERS = {"Horizon": "hz", "Scenario date": "sd"}   # moved in the browser (app_pages/date_slider.py)
+
+
 def _thumb(page, label: str):
+    if label in DATE_SLIDERS:
+        return date_slider(page, DATE_SLIDERS[label])
     return page.locator("[data-testid='stSlider']").filter(has_text=label).first.get_by_role("slider")
+
+
+def _charts_day(page, key: str) -> int:
+    """The day the date slider ``key``'s chart shows: the payoff chart's dotted line, or the heat map's title."""
+    if key == "hz":
+        name = page.wait_for_function(
+            "() => { const plot = document.querySelector('.st-key-b_payoff_chart .js-plotly-plot');"
+            " const line = plot && (plot.data || []).find(t => /^Combined (today|after)/.test(t.name || ''));"
+            " return line && line.name; }", timeout=30_000).json_value()
+        return 0 if name == "Combined today" else int(name.split()[2])
+    title = page.wait_for_function(
+        "() => { const plot = document.querySelector('.st-key-b_heat_chart .js-plotly-plot');"
+        " return plot && plot.layout && plot.layout.title && plot.layout.title.text; }", timeout=30_000).json_value()
+    return int(title.split("day ")[1].split()[0])
+
+
+def _stress(page) -> str:
+    return page.locator(".st-key-sd_slider table").inner_text()
 
 
 def _share_link(page) -> str:
@@ -99,6 +124,8 @@ def test_fast_key_presses_leave_slider_address_share_box_and_numbers_agreeing(bu
         _idle(page)
         widget, address, shared = _agree(page, label, key, default)
         assert widget == address == shared, f"trial {trial}: slider {widget}, address {address}, share box {shared}"
+        if key in DATE_SLIDERS.values():
+            assert _charts_day(page, key) == widget, f"trial {trial}: the chart shows another day"
         numbers = _metrics(page)
         if widget in seen:   # the same scenario shows the same numbers, whatever the order of the runs
             if numbers != seen[widget]:
@@ -130,7 +157,8 @@ def test_fragment_inputs_are_in_the_copied_link_and_the_back_button_restores(bui
         _idle(page)
         assert _agree(page, label, key, 0) == (3, 3, 3)
     assert {"hz": "3", "sd": "3"}.items() <= _query(_share_link(page)).items()
-    stress = page.locator("[data-testid='stTable']").filter(has_text="SPX move").first.inner_text()
+    stress = _stress(page)
+    assert _charts_day(page, "hz") == _charts_day(page, "sd") == 3
     before = _metrics(page)
     # The copy button gives what the box shows.
     code = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").first
@@ -145,7 +173,7 @@ def test_fragment_inputs_are_in_the_copied_link_and_the_back_button_restores(bui
     there = other.new_page()
     there.goto(copied)
     _ready(there)
-    assert there.locator("[data-testid='stTable']").filter(has_text="SPX move").first.inner_text() == stress
+    assert _stress(there) == stress and _charts_day(there, "hz") == _charts_day(there, "sd") == 3
     assert _metrics(there) == before
     other.close()
 
@@ -170,7 +198,7 @@ def test_the_default_share_link_shows_the_same_numbers_after_the_market_moved(br
     page.goto(f"{last_week_app_url}/builder")
     _ready(page)
     made = _metrics(page)
-    stress = page.locator("[data-testid='stTable']").filter(has_text="SPX move").first.inner_text()
+    stress = _stress(page)
     link = _share_link(page)
     assert {"pin", "asof", "ad", "vix", "spx"} <= set(_query(link))
     context.close()
@@ -182,7 +210,7 @@ def test_the_default_share_link_shows_the_same_numbers_after_the_market_moved(br
     there.goto(link.replace(last_week_app_url, files_app_url))
     _ready(there)
     assert _metrics(there) == made
-    assert there.locator("[data-testid='stTable']").filter(has_text="SPX move").first.inner_text() == stress
+    assert _stress(there) == stress
     other.close()
 
 

@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import move_date_slider
+
 pytestmark = pytest.mark.e2e
 NOTICE = "could not use"
 
@@ -97,8 +99,8 @@ def test_every_builder_input_changed_in_the_page_reopens_from_its_link(browser, 
         (lambda: _radio(page, "Risk budget in", "dollars"), "bm", "usd"),
         (lambda: _number(page, "Risk budget ($)", "7500"), "b", "7500"),
         (lambda: _select(page, "Hedge scheme", "Single VIX call"), "h", "single"),
-        (lambda: _slide(page, "Horizon", 3), "hz", "3"),
-        (lambda: _slide(page, "Scenario date", 2), "sd", "2"),
+        (lambda: move_date_slider(page, "hz", 3), "hz", "3"),
+        (lambda: move_date_slider(page, "sd", 2), "sd", "2"),
     ]
     for act, key, value in steps:
         act()

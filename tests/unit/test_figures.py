@@ -153,3 +153,49 @@ def test_log_axis_labels_never_crowd_and_cover_the_data(low, span):
     assert ticks == sorted(ticks) and all(low / 1.5 <= t <= low * span * 1.5 for t in ticks)
     if span >= 10:
         assert len(ticks) >= 2
+
+
+def test_date_frames_are_each_days_numbers(position):
+    """The frames a date slider moves through: valid Plotly, one per whole day, each the engine's own
+    numbers for that day (computed here separately, by the single-day functions)."""
+    from alvh_core.payoff import heat_map, payoff_curves
+    from alvh_core.position import FRAME_MOVES, FRAME_VIX, date_views
+
+    plan, hedge, condor, market = position.plan, position.hedge, position.condor, DEFAULT_MARKET
+    vol_model = market.vol_model()
+    top = int(condor.days)
+    views = date_views(plan, hedge, market, vol_model, top, position.at_expiry.spx)
+    assert [v.days for v in views] == [float(d) for d in range(top + 1)]
+    n = max(plan.chosen.contracts, 1)
+    marks = [[(7000.0 + d, figures.LOSS_COLOR, "dot", "stop")] for d in range(top + 1)]
+    base = figures.combined_payoff_figure(position.at_expiry, condor, plan.metrics, "t", views[2].curves, (), marks[2])
+    payoff = figures.with_day_frames(base, figures.payoff_day_frames(base, condor, plan.metrics, [v.days for v in views],
+                                                                      [v.curves.combined for v in views], marks))
+    assert len(_validated(payoff).frames) == top + 1
+    horizon = next(i for i, t in enumerate(payoff.data) if t.uid == "horizon")
+    for day in (0, 5, top):
+        frame = payoff.frames[day]
+        assert frame.name == str(day) and list(frame.traces) == [horizon]
+        own = payoff_curves(condor, n, hedge, market, vol_model, position.at_expiry.spx, float(day)).combined
+        assert np.abs(np.asarray(frame.data[0].y) - own).max() <= 0.5          # whole dollars
+        assert frame.data[0].name == ("Combined today" if day == 0 else f"Combined after {day} d")
+        assert any(s.x0 == 7000.0 + day for s in frame.layout.shapes)            # that day's rule mark
+        assert any(s.type == "path" for s in frame.layout.shapes)                # the VIX band stays
+    heats = [v.heat for v in views]
+    scale = figures.heat_scale(heats)
+    heat = figures.with_day_frames(figures.heat_map_figure(heats[0], scale), figures.heat_day_frames(heats, scale))
+    assert len(_validated(heat).frames) == top + 1
+    own = heat_map(condor, n, hedge, market, vol_model, 5.0, FRAME_MOVES, FRAME_VIX).combined
+    assert np.abs(np.asarray(heat.frames[5].data[0].z) - own).max() <= 0.5
+    assert heat.frames[5].layout.title.text.startswith("Combined P/L by SPX move and VIX, day 5")
+    assert scale[0] >= max(h.condor_scale for h in heats) * (1 - 1e-12) or not scale[1]
+    surface = figures.with_day_frames(figures.surface_figure(heats[0]), figures.heat_day_frames(heats, scale))
+    assert surface.frames[3].data[0].type == "surface" and len(_validated(surface).frames) == top + 1
+    layers = figures.with_day_frames(figures.layers_vs_vix_figure(views[0].layer_vix_levels, views[0].layer_pnl, 16.9,
+                                                                  0.0), figures.layers_day_frames(views))
+    assert len(_validated(layers).frames) == top + 1
+    first = next(iter(views[4].layer_pnl))
+    assert np.abs(np.asarray(layers.frames[4].data[0].y) - views[4].layer_pnl[first]).max() <= 0.5
+    # The browser's Plotly builds CSS selectors from trace uids ("Base", "Single call" are layer names).
+    uids = [t.uid for fig in (payoff, heat, surface, layers) for t in fig.data if t.uid]
+    assert len(uids) >= 5 and all(uid.isalnum() and uid.isascii() for uid in uids), uids
