@@ -165,6 +165,166 @@ def futures_proxy() -> str:
     return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: vix_futures_proxy -->\n" + text)
 
 
+def _signed(x: float, digits: int) -> str:
+    """A term after the first: "+ 0.438" or "− 0.580"."""
+    return ("− " if x < 0 else "+ ") + f"{abs(x):.{digits}f}"
+
+
+def _minus(x: float, digits: int) -> str:
+    return f"{x:.{digits}f}".replace("-", "−")
+
+
+def vol_fit() -> str:
+    """The vol model's fit to the two Cboe chains."""
+    cal = _calibration()
+    smile, atm = cal["skew_fit_error_vol_points"], cal["atm_fit_error_vol_points"]
+    text = (f"forwards): **{smile['rmse']:.2f} vol points RMSE** on {smile['count']:,} OTM options of 5–50 delta and\n"
+            f"7–70 days (90th percentile {smile['p90_abs']:.2f}, max {smile['max_abs']:.2f}); ATM level from the VIX "
+            f"family\nwithin {atm['rmse']:.2f} vol points RMSE.\n")
+    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: skew_fit_error_vol_points, "
+                     "atm_fit_error_vol_points -->\n" + text)
+
+
+def fills() -> str:
+    """The half-spread model and the slippage depth, fitted on the two chains."""
+    cal = _calibration()
+    b, depth = cal["bid_ask_spreads"], cal["slippage_depth"]
+    ratios = b["sum_ratio_by_delta"].values()
+    text = (f"exp({_minus(b['intercept'], 2)} {_signed(b['log_mid'], 3)}·ln(mid) {_signed(b['delta'], 3)}·|delta| "
+            f"{_signed(b['call'], 3)}·[call] {_signed(b['log_vix'], 3)}·ln(VIX/20))\n"
+            f"points, fitted on {b['options']:,} OTM options of the two chains (residual {b['residual_sd']:.2f} log\n"
+            f"points; summed model/market spreads {min(ratios):.2f}–{max(ratios):.2f} by delta bucket). "
+            "Natural\ncredits of 2,000+ condors built from the chains' own quotes are reproduced\n"
+            "within 4 %. Credit, max loss, sizing and expected P/L use the chosen fill;\n"
+            "the size-dependent slippage of the scale table comes on top: the square-root\n"
+            f"law of market impact, half spread × (1 + √(contracts / {depth['depth']:,.0f})), {depth['depth']:,.0f} "
+            "being\nthe median day's volume of one side of one expiry's 5–50-delta options\n"
+            f"14–60 days out on the two chains ({depth['groups']} groups, quartiles {depth['p25']:,.0f} and "
+            f"{depth['p75']:,.0f}); the\nlaw's coefficient of one is an assumption (no fills by size in the files).\n")
+    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: bid_ask_spreads, slippage_depth -->\n" + text)
+
+
+SIMULATOR_ROWS = (  # (label, statistics, format)
+    ("VIX mean / median", ("VIX mean", "VIX median"), "{:.2f}"),
+    ("VIX 5th / 95th / 99th percentile", ("VIX 5th pct", "VIX 95th pct", "VIX 99th pct"), "{:.2f}"),
+    ("share of days VIX > 30", ("share of days VIX > 30",), "pct2"),
+    ("shock half-life of ln VIX (days)", ("shock half-life (days)",), "{:.1f}"),
+    ("SPX volatility (annual)", ("SPX volatility (annual)",), "pct1"),
+    ("SPX 1st / 0.1th percentile day", ("SPX 1st pct day", "SPX 0.1th pct day"), "pct2"),
+    ("SPX 1st percentile week", ("SPX 1st pct week",), "pct2"),
+    ("SPX skew / excess kurtosis", ("SPX skew", "SPX excess kurtosis"), "skew"),
+    ("spot–vol slope (ln VIX per implied move)", ("spot-vol slope (ln VIX per implied move)",), "{:.4f}"),
+    ("VIX ratio on days SPX falls > 2 implied moves", ("VIX ratio on days SPX falls > 2 implied moves",), "{:.3f}"),
+)
+
+
+def simulator() -> str:
+    """Thirty simulated histories (seed 7) beside the real one: the table the simulator's test holds."""
+    from alvh_core.history import load_history_folder
+    from alvh_core.simulate import compare_with_history, simulate_paths
+
+    frame = load_history_folder(data_dir()).panel[["spx", "vix"]].dropna()
+    spx, vix = frame["spx"].to_numpy(), frame["vix"].to_numpy()
+    table = compare_with_history(spx, vix, simulate_paths(float(spx[0]), float(vix[0]), len(spx) - 1, 30, seed=7))
+    table = table.set_index("statistic")
+
+    def cell(column: str, names: tuple, fmt: str) -> str:
+        values = [float(table.loc[name, column]) for name in names]
+        if fmt.startswith("pct"):
+            return " / ".join(_pct(v, int(fmt[3:])) for v in values)
+        if fmt == "skew":
+            return f"{values[0]:.2f} / {values[1]:.1f}".replace("-", "−")
+        return " / ".join(fmt.format(v).replace("-", "−") for v in values)
+
+    rows = ["| statistic | history | simulated |", "|---|---|---|"]
+    rows += [f"| {label} | {cell('history', names, fmt)} | {cell('simulated', names, fmt)} |"
+             for label, names, fmt in SIMULATOR_ROWS]
+    return _indented("<!-- python bench/doc_figures.py: alvh_core.simulate.compare_with_history, 30 paths, seed 7 -->\n"
+                     + "\n".join(rows) + "\n")
+
+
+def model_check() -> str:
+    """A Moderate condor at mid on the shipped market: expected P/L under the smile's density and under
+    the one-vol lognormal."""
+    from alvh_core.condor import build_condor, condor_metrics
+    from alvh_core.market import DEFAULT_MARKET
+    from alvh_core.probability import smile_density
+    from alvh_core.tiers import find_tier, load_tiers
+
+    vol_model = DEFAULT_MARKET.vol_model()
+    condor = build_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Moderate"), vol_model=vol_model, fill_share=0.0)
+    smile = condor_metrics(condor, smile_density(DEFAULT_MARKET, vol_model, condor.days)).expected_pl
+    flat = condor_metrics(condor).expected_pl
+    text = (f"probabilities agree: a Moderate condor at mid (the shipped market) expects {_dollars(smile)}\n"
+            f"(the interest on its credit) where the one-vol lognormal says {_dollars(flat)};\n")
+    return _indented("<!-- python bench/doc_figures.py: condor_metrics on the smile's density and on the "
+                     "lognormal -->\n" + text)
+
+
+def _dollars(x: float) -> str:
+    return f"{'−' if round(x) < 0 else ''}${abs(x):,.0f}"
+
+
+def seed_000() -> str:
+    """Seed 000's contract ratio on the shipped market, $50,000, default tiers."""
+    from alvh_core.market import DEFAULT_MARKET
+    from alvh_core.sizing import MEASURE_LABELS, MEASURES, compare_tiers
+    from alvh_core.tiers import load_tiers
+
+    ratio = compare_tiers(DEFAULT_MARKET, load_tiers(), 50_000).ratio
+    holds = [m for m in MEASURES if ratio[m] is not None and 1.8 <= ratio[m] <= 2.2]
+    by_value: dict[str, list[str]] = {}
+    for m in MEASURES:
+        by_value.setdefault("n/a" if ratio[m] is None else f"{ratio[m]:.2f}×", []).append(MEASURE_LABELS[m])
+    listed = ", ".join(f"{value} under {' and '.join(names)}" for value, names in by_value.items())
+    verdict = ("under none of them" if not holds else "under " + " and ".join(MEASURE_LABELS[m] for m in holds))
+    text = (f"default tiers and the shipped market it holds {verdict} ({listed}, on SPX\n"
+            "condors at the default fill): wider wings cost more per contract.\n")
+    return _indented("<!-- python -m alvh_core tiers (the shipped market, --risk-budget 50000); "
+                     "alvh_core.sizing.compare_tiers -->\n" + text)
+
+
+#: Published levels of the real indexes the replicas are checked against (not in the data folder):
+#: CNDR 771.31 (29 Jan 2010) to 713.49 (14 Jan 2019) on Cboe's dashboard; VXTH +98.6 % in the five years to
+#: October 2023 (Cboe Index Insights, 6 Nov 2023); CNDR 6.57 % a year 1988–2019 (Cboe's CNDR paper).
+CNDR_2010, CNDR_2019, VXTH_FIVE_YEARS, CNDR_LONG = 771.31, 713.49, 0.986, 0.0657
+
+
+def replicas_table() -> str:
+    """The replicas of Cboe's CNDR and VXTH against the indexes' published figures."""
+    import pandas as pd
+
+    from alvh_core.backtest import market_arrays
+    from alvh_core.history import load_history_folder
+    from alvh_core.perfstats import performance
+    from alvh_core.replicas import cndr_replica, vxth_replica
+
+    m = market_arrays(load_history_folder(data_dir()).panel)
+    cndr, vxth = cndr_replica(m).level, vxth_replica(m.window("2006-03-01", None)).level
+
+    def on(level, day):
+        return float(level.loc[:day].iloc[-1])
+
+    start, end = pd.Timestamp("2010-01-29"), pd.Timestamp("2019-01-14")
+    years = (end - start).days / 365.25
+    ours = (on(cndr, end) / on(cndr, start)) ** (1 / years) - 1
+    theirs = (CNDR_2019 / CNDR_2010) ** (1 / years) - 1
+    five = on(vxth, "2023-10-31") / on(vxth, "2018-10-31") - 1
+    whole, vx = performance(cndr), performance(vxth)
+    plus = lambda x, digits=2: _pct(x, digits) if x < 0 else "+" + _pct(x, digits)  # noqa: E731
+    rows = ["| replica | window | replica | real index | gap |", "|---|---|---|---|---|",
+            f"| CNDR | Jan 2010 → Jan 2019, a year | {plus(ours)} | {_pct(theirs)} ({CNDR_2010} → {CNDR_2019}) | "
+            f"{100 * (ours - theirs):+.1f} points |".replace("+-", "−").replace("-", "−"),
+            f"| CNDR | {cndr.index[0]:%Y} → {cndr.index[-1]:%Y}, a year | {_pct(whole.cagr)} (max drawdown "
+            f"{_pct(whole.max_drawdown, 1)}) | {_pct(CNDR_LONG)} a year 1988–2019 | not the same window |",
+            f"| VXTH | Oct 2018 → Oct 2023, total | {plus(five, 1)} | +{_pct(VXTH_FIVE_YEARS, 1)} (Cboe, Nov 2023) | "
+            f"{100 * (five - VXTH_FIVE_YEARS):+.1f} points |".replace("-", "−"),
+            f"| VXTH | {vxth.index[0]:%b %Y} → {vxth.index[-1]:%b %Y}, a year | {_pct(vx.cagr)} (max drawdown "
+            f"{_pct(vx.max_drawdown, 1)}) | | |"]
+    return _indented("<!-- python bench/doc_figures.py: alvh_core.replicas on the data folder; the indexes' "
+                     "published figures -->\n" + "\n".join(rows) + "\n")
+
+
 REGIME_DAYS = ("2020-03-16", "2017-05-09")
 
 
@@ -180,7 +340,9 @@ def regime_days() -> str:
 
 
 BLOCKS = {"episodes": episodes, "backtest-daily": backtest_daily, "backtest-monthly": backtest_monthly,
-          "spot-vol": spot_vol, "futures-proxy": futures_proxy, "regime-days": regime_days}
+          "spot-vol": spot_vol, "futures-proxy": futures_proxy, "regime-days": regime_days, "vol-fit": vol_fit,
+          "fills": fills, "simulator": simulator, "model-check": model_check, "seed-000": seed_000,
+          "replicas": replicas_table}
 
 
 def check(write: bool = False) -> list[str]:
