@@ -126,7 +126,10 @@ def test_heat_map_is_centered_on_zero(position):
     _validated(fig)
     heat = fig.data[0]
     assert heat.zmid == 0 and heat.zmin == -heat.zmax
-    assert np.asarray(heat.z).shape == (61, 101)
+    from alvh_core.position import FRAME_MOVES, FRAME_VIX
+
+    assert np.asarray(heat.z).shape == (len(FRAME_VIX), len(FRAME_MOVES)) == (33, 51)   # VIX rows, SPX columns
+    assert np.asarray(heat.x)[[0, -1]].tolist() == [-20.0, 10.0] and np.asarray(heat.y)[[0, -1]].tolist() == [9, 89]
 
 
 def test_heat_map_colours_are_on_the_condors_scale(position):
