@@ -185,8 +185,10 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
               hover="SPX %{x:,.0f}<br>combined %{y:$,.0f}<extra></extra>"),
     ]
     if horizon_curves is not None:
-        traces.append(_line(x, horizon_curves.combined[pick], horizon_name(horizon_curves.days_elapsed),
-                            COMBINED_COLOR, 2, "dot", hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>horizon</extra>",
+        days = horizon_curves.days_elapsed
+        traces.append(_line(x, horizon_curves.combined[pick], HORIZON_NAME, COMBINED_COLOR, 2, "dot",
+                            hover="SPX %{x:,.0f}<br>%{y:$,.0f}<extra>" + (f"day {days:g}" if days else "today")
+                            + "</extra>",
                             uid="horizon"))
     for i, (label, extra) in enumerate(dated or ()):
         color, dash = DATE_STYLES[i % len(DATE_STYLES)]
@@ -196,9 +198,9 @@ def combined_payoff_figure(curves, condor: IronCondor, metrics: CondorMetrics, t
     return _figure(traces, title, "SPX (index points)", "P/L (dollars)", shapes, top_axis=axes, height=390)
 
 
-def horizon_name(days: float) -> str:
-    """The payoff chart's dotted line, named by its date."""
-    return f"Combined after {days:g} d" if days else "Combined today"
+#: The payoff chart's dotted line: the combined position on the horizon slider's date (the slider, under the
+#: chart, names the date; a name that changed with it would make every move redraw the whole chart).
+HORIZON_NAME = "Combined at the horizon"
 
 
 def heat_scale(heats) -> tuple[float, bool]:
@@ -282,11 +284,14 @@ def with_day_frames(figure: go.Figure, frames: list[dict]) -> go.Figure:
     """``figure`` with one frame per day, named by the day ("0", "1", …), for a date slider to move
     through in the browser.  A frame's data entries name their trace by ``uid``; each frame gets the
     matching trace indexes (a frame updates only those traces) and their types (the same frames serve a
-    heat map and its 3-D surface)."""
+    heat map and its 3-D surface), and loses the uid."""
     index = {trace.uid: i for i, trace in enumerate(figure.data) if trace.uid}
     return go.Figure(data=figure.data, layout=figure.layout, _validate=False, frames=[
         frame | {"traces": [index[entry["uid"]] for entry in frame["data"]],
-                 "data": [entry | {"type": figure.data[index[entry["uid"]]].type} for entry in frame["data"]]}
+                 # The uid only finds the trace: a frame that set it would make the browser's Plotly draw
+                 # the trace anew beside the old one (its key changes).
+                 "data": [{k: v for k, v in entry.items() if k != "uid"} | {"type": figure.data[index[entry["uid"]]].type}
+                          for entry in frame["data"]]}
         for frame in frames])
 
 
@@ -300,7 +305,8 @@ def payoff_day_frames(figure: go.Figure, condor: IronCondor, metrics: CondorMetr
     frames = []
     for i, (day, line) in enumerate(zip(days, combined, strict=True)):
         frame = {"name": str(i), "data": [{"uid": "horizon", "y": _whole(np.asarray(line)[pick]),
-                                           "name": horizon_name(day)}]}
+                                           "hovertemplate": "SPX %{x:,.0f}<br>%{y:$,.0f}<extra>"
+                                                            + (f"day {day:g}" if day else "today") + "</extra>"}]}
         if marks_by_day is not None:
             shapes, _, axis = _condor_marks(condor, metrics, marks_by_day[i])
             frame["layout"] = {"shapes": shapes + bands,

@@ -391,7 +391,9 @@ def payoff_section() -> None:
         st.info("Dates on or past the condor's expiry were taken off the chart (its solid lines are the expiry).")
         st.session_state["hzl"] = [d for d in chosen if d < condor.days]
     ticks = _day_ticks(top)
-    date_slider("hz", "Horizon: the dotted line's date (the solid lines are at expiry)", ticks, ["b_payoff_chart"])
+    marks = _rule_marks_by_day(top)
+    date_slider("hz", "Horizon: the dotted line's date (the solid lines are at expiry)", ticks, ["b_payoff_chart"],
+                redraw=marks is not None)   # the management marks move with the date: a redraw
     offered = sorted({int(d) for d in pnl_dates(condor, asof=today)[:-1]} | set(st.session_state.get("hzl", [])))
     more = linked(st.multiselect, "More dates on the chart (a line each)", offered, key="hzl",
                   format_func=lambda d: f"{today + timedelta(days=int(d)):%a %d %b} (T+{int(d)})",
@@ -402,7 +404,6 @@ def payoff_section() -> None:
     # Short enough for a phone's width; the dotted line is named in the legend.
     sized = f"{n} condor{'s' if n != 1 else ''}" if n else "1 condor (budget: none)"
     title = f"P/L at expiry ({condor.days:.3g} d): {sized} + hedge"
-    marks = _rule_marks_by_day(top)
     figure = combined_payoff_figure(position.at_expiry, condor, metrics, title, views[horizon].curves, dated,
                                     marks[horizon] if marks else ())
     frames = shared("payoff frames", (id(position), top, rules, n),

@@ -96,7 +96,7 @@ export default function (component) {
     if (move && window.Plotly) {
       for (const plot of plots()) {
         window.Plotly.animate(plot, [String(day)], {
-          mode: "immediate", transition: { duration: 0 }, frame: { duration: 0, redraw: true } });
+          mode: "immediate", transition: { duration: 0 }, frame: { duration: 0, redraw: d.redraw } });
       }
     }
   }
@@ -157,12 +157,15 @@ def _slider(key: str, data: dict) -> None:
 
 
 def date_slider(key: str, label: str, ticks: list[str], figures: list[str], columns: list[str] | None = None,
-                rows: list | None = None, captions: list[str] | None = None, note: str = "") -> int:
+                rows: list | None = None, captions: list[str] | None = None, note: str = "",
+                redraw: bool = True) -> int:
     """A slider over ``ticks`` (one label per whole day from today) that moves the Plotly charts with
     element keys ``figures`` to the frame of the chosen day, in the browser.  ``columns`` and ``rows``
     (per day: a list of rows of cells, the first the row's name): a table the slider redraws too;
-    ``captions``: a line per day under the slider.  Returns the day the page draws the charts on."""
+    ``captions``: a line per day under the slider.  ``redraw=False``: the frames change only line data
+    (no layout, no heat map), which Plotly moves without redrawing the chart.  Returns the day the page
+    draws the charts on."""
     day = day_value(key, len(ticks) - 1)
     _slider(key, {"label": label, "ticks": ticks, "figures": figures, "value": day, "columns": columns,
-                  "rows": rows, "captions": captions, "note": note})
+                  "rows": rows, "captions": captions, "note": note, "redraw": redraw})
     return day

@@ -17,6 +17,15 @@ import time
 
 from playwright.async_api import async_playwright
 
+#: The drawn path of the Builder's dotted horizon line (SVG), in its chart's main subplot.
+HORIZON_PATH = """() => {
+  const plot = document.querySelector('.st-key-b_payoff_chart .js-plotly-plot');
+  const main = plot.data.filter(t => (t.xaxis || 'x') === 'x');
+  const i = main.findIndex(t => t.name === 'Combined at the horizon');
+  const trace = plot.querySelector('.cartesianlayer .subplot.xy .scatterlayer').children[i];
+  return trace.querySelector('path.js-line').getAttribute('d');
+}"""
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -90,15 +99,14 @@ async def _person(browser, url: str, until: float, think: tuple[float, float], s
                     await slider.first.press("Home")
                     await page.wait_for_function(SETTLED, timeout=timeout * 1000, polling=100)
                 horizon += 1
-                target = f"after {horizon} d"
+                before = await page.evaluate(HORIZON_PATH)
 
                 async def move(slider=slider):
                     await slider.first.press("ArrowRight")
 
-                async def redrawn(target=target):
-                    await page.wait_for_function(
-                        "t => [...document.querySelectorAll('.js-plotly-plot')].some(e => e.textContent.includes(t))",
-                        arg=target, timeout=timeout * 1000, polling=50)
+                async def redrawn(before=before):   # the dotted line drawn anew (in the browser: no run)
+                    await page.wait_for_function(f"b => ({HORIZON_PATH})() !== b", arg=before,
+                                                 timeout=timeout * 1000, polling=50)
 
                 await timed("horizon slider", move, redrawn)
             else:

@@ -57,12 +57,14 @@ def _thumb(page, label: str):
 
 def _charts_day(page, key: str) -> int:
     """The day the date slider ``key``'s chart shows: the payoff chart's dotted line, or the heat map's title."""
-    if key == "hz":
-        name = page.wait_for_function(
+    if key == "hz":   # the frame whose line the dotted line is (whole dollars)
+        return int(page.wait_for_function(
             "() => { const plot = document.querySelector('.st-key-b_payoff_chart .js-plotly-plot');"
-            " const line = plot && (plot.data || []).find(t => /^Combined (today|after)/.test(t.name || ''));"
-            " return line && line.name; }", timeout=30_000).json_value()
-        return 0 if name == "Combined today" else int(name.split()[2])
+            " const line = plot && (plot._fullData || []).find(t => t.name === 'Combined at the horizon');"
+            " if (!line || !plot._transitionData) return null;"
+            " const y = JSON.stringify(Array.from(line.y, Math.round));"
+            " const frame = plot._transitionData._frames.find(f => JSON.stringify(f.data[0].y) === y);"
+            " return frame ? frame.name : null; }", timeout=30_000).json_value())
     title = page.wait_for_function(
         "() => { const plot = document.querySelector('.st-key-b_heat_chart .js-plotly-plot');"
         " return plot && plot.layout && plot.layout.title && plot.layout.title.text; }", timeout=30_000).json_value()

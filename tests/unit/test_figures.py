@@ -81,7 +81,7 @@ def test_payoff_figure_lines_and_marks(position):
     fig = figures.combined_payoff_figure(position.at_expiry, condor, metrics, "t", position.view.curves)
     _validated(fig)
     names = [t.name for t in fig.data]
-    assert {"Condor", "Hedge", "Combined", "Combined after 3 d"} <= set(names)
+    assert {"Condor", "Hedge", "Combined", figures.HORIZON_NAME} <= set(names)
     colors = {t.name: t.line.color for t in fig.data if t.name in ("Condor", "Hedge", "Combined")}
     assert colors == {"Condor": figures.CONDOR_COLOR, "Hedge": figures.HEDGE_COLOR, "Combined": figures.COMBINED_COLOR}
     # Key levels: a line at each, labeled on the top axis by a tick on it (or between two close ones).
@@ -181,7 +181,8 @@ def test_date_frames_are_each_days_numbers(position):
         assert frame.name == str(day) and list(frame.traces) == [horizon]
         own = payoff_curves(condor, n, hedge, market, vol_model, position.at_expiry.spx, float(day)).combined
         assert np.abs(np.asarray(frame.data[0].y) - own).max() <= 0.5          # whole dollars
-        assert frame.data[0].name == ("Combined today" if day == 0 else f"Combined after {day} d")
+        assert ("<extra>today</extra>" if day == 0 else f"<extra>day {day}</extra>") in frame.data[0].hovertemplate
+        assert frame.data[0].uid is None          # a uid in a frame would make the browser draw a second line
         assert any(s.x0 == 7000.0 + day for s in frame.layout.shapes)            # that day's rule mark
         assert any(s.type == "path" for s in frame.layout.shapes)                # the VIX band stays
     heats = [v.heat for v in views]
