@@ -280,19 +280,30 @@ def _whole(values) -> list:
     return np.rint(np.asarray(values, float)).astype(np.int64).tolist()
 
 
+class _Framed(go.Figure):
+    """A figure whose frames stay plain JSON-ready dicts, added as it is sent: Plotly's ``Frame`` objects
+    would copy and check every number of every frame on each draw (tens of milliseconds for a heat map's
+    month of days)."""
+
+    def to_dict(self):
+        return super().to_dict() | {"frames": self._day_frames}
+
+
 def with_day_frames(figure: go.Figure, frames: list[dict]) -> go.Figure:
     """``figure`` with one frame per day, named by the day ("0", "1", …), for a date slider to move
     through in the browser.  A frame's data entries name their trace by ``uid``; each frame gets the
     matching trace indexes (a frame updates only those traces) and their types (the same frames serve a
-    heat map and its 3-D surface), and loses the uid."""
+    heat map and its 3-D surface), and loses the uid.  ``figure`` itself becomes the framed one."""
     index = {trace.uid: i for i, trace in enumerate(figure.data) if trace.uid}
-    return go.Figure(data=figure.data, layout=figure.layout, _validate=False, frames=[
-        frame | {"traces": [index[entry["uid"]] for entry in frame["data"]],
-                 # The uid only finds the trace: a frame that set it would make the browser's Plotly draw
-                 # the trace anew beside the old one (its key changes).
-                 "data": [{k: v for k, v in entry.items() if k != "uid"} | {"type": figure.data[index[entry["uid"]]].type}
-                          for entry in frame["data"]]}
-        for frame in frames])
+    kinds = {uid: figure.data[i].type for uid, i in index.items()}
+    figure.__class__ = _Framed
+    # The uid only finds the trace: a frame that set it would make the browser's Plotly draw the trace
+    # anew beside the old one (its key changes).
+    figure._day_frames = [frame | {"traces": [index[entry["uid"]] for entry in frame["data"]],
+                                   "data": [{k: v for k, v in entry.items() if k != "uid"} | {"type": kinds[entry["uid"]]}
+                                            for entry in frame["data"]]}
+                          for frame in frames]
+    return figure
 
 
 def payoff_day_frames(figure: go.Figure, condor: IronCondor, metrics: CondorMetrics, days: list[float],
@@ -301,7 +312,8 @@ def payoff_day_frames(figure: go.Figure, condor: IronCondor, metrics: CondorMetr
     (``combined``: P/L arrays on the chart's SPX grid) and, with management rules on, their trigger
     marks (``marks_by_day``: the ``rule_marks`` of each day)."""
     pick = slice(None, None, 2) if len(combined[0]) > 300 else slice(None)
-    bands = [shape.to_plotly_json() for shape in figure.layout.shapes if shape.type == "path"]
+    bands = ([shape for shape in figure.layout.to_plotly_json().get("shapes", ()) if shape.get("type") == "path"]
+             if marks_by_day is not None else [])
     frames = []
     for i, (day, line) in enumerate(zip(days, combined, strict=True)):
         frame = {"name": str(i), "data": [{"uid": "horizon", "y": _whole(np.asarray(line)[pick]),

@@ -174,8 +174,9 @@ def test_date_frames_are_each_days_numbers(position):
     base = figures.combined_payoff_figure(position.at_expiry, condor, plan.metrics, "t", views[2].curves, (), marks[2])
     payoff = figures.with_day_frames(base, figures.payoff_day_frames(base, condor, plan.metrics, [v.days for v in views],
                                                                       [v.curves.combined for v in views], marks))
-    assert len(_validated(payoff).frames) == top + 1
     horizon = next(i for i, t in enumerate(payoff.data) if t.uid == "horizon")
+    payoff = _validated(payoff)          # the figure as sent, frames and all, through Plotly's full checks
+    assert len(payoff.frames) == top + 1
     for day in (0, 5, top):
         frame = payoff.frames[day]
         assert frame.name == str(day) and list(frame.traces) == [horizon]
@@ -187,17 +188,18 @@ def test_date_frames_are_each_days_numbers(position):
         assert any(s.type == "path" for s in frame.layout.shapes)                # the VIX band stays
     heats = [v.heat for v in views]
     scale = figures.heat_scale(heats)
-    heat = figures.with_day_frames(figures.heat_map_figure(heats[0], scale), figures.heat_day_frames(heats, scale))
-    assert len(_validated(heat).frames) == top + 1
+    heat = _validated(figures.with_day_frames(figures.heat_map_figure(heats[0], scale),
+                                              figures.heat_day_frames(heats, scale)))
+    assert len(heat.frames) == top + 1
     own = heat_map(condor, n, hedge, market, vol_model, 5.0, FRAME_MOVES, FRAME_VIX).combined
     assert np.abs(np.asarray(heat.frames[5].data[0].z) - own).max() <= 0.5
     assert heat.frames[5].layout.title.text.startswith("Combined P/L by SPX move and VIX, day 5")
     assert scale[0] >= max(h.condor_scale for h in heats) * (1 - 1e-12) or not scale[1]
-    surface = figures.with_day_frames(figures.surface_figure(heats[0]), figures.heat_day_frames(heats, scale))
-    assert surface.frames[3].data[0].type == "surface" and len(_validated(surface).frames) == top + 1
-    layers = figures.with_day_frames(figures.layers_vs_vix_figure(views[0].layer_vix_levels, views[0].layer_pnl, 16.9,
-                                                                  0.0), figures.layers_day_frames(views))
-    assert len(_validated(layers).frames) == top + 1
+    surface = _validated(figures.with_day_frames(figures.surface_figure(heats[0]), figures.heat_day_frames(heats, scale)))
+    assert surface.frames[3].data[0].type == "surface" and len(surface.frames) == top + 1
+    layers = _validated(figures.with_day_frames(figures.layers_vs_vix_figure(
+        views[0].layer_vix_levels, views[0].layer_pnl, 16.9, 0.0), figures.layers_day_frames(views)))
+    assert len(layers.frames) == top + 1
     first = next(iter(views[4].layer_pnl))
     assert np.abs(np.asarray(layers.frames[4].data[0].y) - views[4].layer_pnl[first]).max() <= 0.5
     # The browser's Plotly builds CSS selectors from trace uids ("Base", "Single call" are layer names).
