@@ -289,12 +289,26 @@ class _Framed(go.Figure):
         return super().to_dict() | {"frames": self._day_frames}
 
 
-def with_day_frames(figure: go.Figure, frames: list[dict]) -> go.Figure:
+def with_day_frames(figure: go.Figure, frames: list[dict], also=()) -> go.Figure:
     """``figure`` with one frame per day, named by the day ("0", "1", …), for a date slider to move
     through in the browser.  A frame's data entries name their trace by ``uid``; each frame gets the
     matching trace indexes (a frame updates only those traces) and their types (the same frames serve a
-    heat map and its 3-D surface), and loses the uid.  ``figure`` itself becomes the framed one."""
+    heat map and its 3-D surface), and loses the uid.  ``figure`` itself becomes the framed one.
+
+    When the frames move lines, the y axis is fixed to hold every day's (a frame does not rescale the
+    axis): the lines, the frames and ``also`` (arrays drawn otherwise, a band's edges)."""
     index = {trace.uid: i for i, trace in enumerate(figure.data) if trace.uid}
+    moved = [entry["y"] for frame in frames for entry in frame["data"] if "y" in entry]
+    if moved:
+        values = [np.asarray(v, dtype=float).ravel() for v in moved]
+        values += [np.asarray(t.y, dtype=float).ravel() for t in figure.data if t.y is not None and t.yaxis in (None, "y")]
+        values += [np.asarray(v, dtype=float).ravel() for v in also]
+        every = np.concatenate(values)
+        every = every[np.isfinite(every)]
+        if every.size:
+            low, high = float(every.min()), float(every.max())
+            pad = 0.05 * (high - low or abs(high) or 1.0)
+            figure.layout.yaxis.range = [low - pad, high + pad]
     kinds = {uid: figure.data[i].type for uid, i in index.items()}
     figure.__class__ = _Framed
     # The uid only finds the trace: a frame that set it would make the browser's Plotly draw the trace

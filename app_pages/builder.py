@@ -409,7 +409,9 @@ def payoff_section() -> None:
     frames = shared("payoff frames", (id(position), top, rules, n),
                     lambda: payoff_day_frames(figure, condor, metrics, [v.days for v in views],
                                               [v.curves.combined for v in views], marks), held=(position,))
-    chart.plotly_chart(with_day_frames(figure, frames), key="b_payoff_chart")
+    band = position.at_expiry
+    chart.plotly_chart(with_day_frames(figure, frames, also=(band.condor + band.hedge_p10, band.condor + band.hedge_p90)),
+                       key="b_payoff_chart")
     if rules.active:
         close = (f" Close{' and roll' if rules.roll else ''} on "
                  f"{exit_day(condor, today, rules.exit_days):%a %d %b}." if rules.exit_days else "")

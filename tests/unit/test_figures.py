@@ -200,6 +200,11 @@ def test_date_frames_are_each_days_numbers(position):
     layers = _validated(figures.with_day_frames(figures.layers_vs_vix_figure(
         views[0].layer_vix_levels, views[0].layer_pnl, 16.9, 0.0), figures.layers_day_frames(views)))
     assert len(layers.frames) == top + 1
+    # A frame does not rescale the axis: the fixed range holds every day's lines.
+    for fig in (payoff, layers):
+        low, high = fig.layout.yaxis.range
+        ys = np.concatenate([np.asarray(e.y, float) for f in fig.frames for e in f.data])
+        assert low <= ys.min() and ys.max() <= high
     first = next(iter(views[4].layer_pnl))
     assert np.abs(np.asarray(layers.frames[4].data[0].y) - views[4].layer_pnl[first]).max() <= 0.5
     # The browser's Plotly builds CSS selectors from trace uids ("Base", "Single call" are layer names).
