@@ -425,6 +425,10 @@ def _rule_marks_by_day(top: int) -> list | None:
     without rules)."""
     if not rules.active:
         return None
+    return shared("rule marks", (id(position), top, rules), lambda: _marks_of_days(top), held=(position,))
+
+
+def _marks_of_days(top: int) -> list:
     rows = {row.days: row for row in trigger_levels(condor, market, vol_model, list(range(top + 1)), rules)}
     out = []
     for day in range(top + 1):

@@ -30,7 +30,6 @@ HTML = """
   <div class="ends"><span class="lo"></span><span class="hi"></span></div>
   <div class="caption"></div>
   <table class="table"><thead></thead><tbody></tbody></table>
-  <div class="note"></div>
 </div>
 """
 
@@ -51,8 +50,8 @@ input:focus-visible::-webkit-slider-thumb {
 input:focus-visible::-moz-range-thumb {
   box-shadow: 0 0 0 4px color-mix(in srgb, var(--st-primary-color) 35%, transparent); }
 .ends { display: flex; justify-content: space-between; font-size: 12px; opacity: 0.7; }
-.caption, .note { font-size: 13px; opacity: 0.75; margin-top: 0.6rem; }
-.caption:empty, .note:empty { display: none; }
+.caption { font-size: 13px; opacity: 0.75; margin-top: 0.6rem; }
+.caption:empty { display: none; }
 table { border-collapse: collapse; width: 100%; margin-top: 0.75rem; font-size: 14px; }
 table:not(:has(td)) { display: none; }
 th, td { border-bottom: 1px solid var(--st-border-color); padding: 0.35rem 0.5rem; text-align: right;
@@ -113,7 +112,6 @@ export default function (component) {
   text(".label", data.label);
   text(".lo", data.ticks[0]);
   text(".hi", data.ticks[data.ticks.length - 1]);
-  text(".note", data.note);
   input.setAttribute("aria-label", data.label);
   input.max = String(data.ticks.length - 1);
   const head = root.querySelector("thead");
@@ -157,8 +155,7 @@ def _slider(key: str, data: dict) -> None:
 
 
 def date_slider(key: str, label: str, ticks: list[str], figures: list[str], columns: list[str] | None = None,
-                rows: list | None = None, captions: list[str] | None = None, note: str = "",
-                redraw: bool = True) -> int:
+                rows: list | None = None, captions: list[str] | None = None, redraw: bool = True) -> int:
     """A slider over ``ticks`` (one label per whole day from today) that moves the Plotly charts with
     element keys ``figures`` to the frame of the chosen day, in the browser.  ``columns`` and ``rows``
     (per day: a list of rows of cells, the first the row's name): a table the slider redraws too;
@@ -167,5 +164,5 @@ def date_slider(key: str, label: str, ticks: list[str], figures: list[str], colu
     draws the charts on."""
     day = day_value(key, len(ticks) - 1)
     _slider(key, {"label": label, "ticks": ticks, "figures": figures, "value": day, "columns": columns,
-                  "rows": rows, "captions": captions, "note": note, "redraw": redraw})
+                  "rows": rows, "captions": captions, "redraw": redraw})
     return day
