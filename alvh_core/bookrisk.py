@@ -79,9 +79,33 @@ def _cvar(pnl: np.ndarray, level: float = CVAR_LEVEL) -> float:
 def book_scenarios(condor: IronCondor, hedge: HedgePlan, market: MarketState, vol_model: VolModel,
                    trading_days: int) -> BookScenarios:
     """Joint SPX/VIX outcomes after ``trading_days`` and the book marked at each."""
-    if trading_days not in HORIZONS and not 1 <= trading_days <= 21:
-        raise ValueError("the short horizon is 1 to 21 trading days")
-    days = calendar_days_for(trading_days)
+    return book_scenarios_at(condor, hedge, market, vol_model, (trading_days,))[trading_days]
+
+
+def book_scenarios_at(condor: IronCondor, hedge: HedgePlan, market: MarketState, vol_model: VolModel,
+                      horizons=HORIZONS) -> dict[int, BookScenarios]:
+    """:func:`book_scenarios` at several horizons, the book priced on all of them in one call."""
+    horizons = tuple(int(h) for h in horizons)
+    for trading_days in horizons:
+        if trading_days not in HORIZONS and not 1 <= trading_days <= 21:
+            raise ValueError("the short horizon is 1 to 21 trading days")
+    days = np.array([calendar_days_for(h) for h in horizons], float)
+    grids = [_outcomes(market, vol_model, h, d) for h, d in zip(horizons, days, strict=True)]
+    # SPX spans the outcomes only (horizons, 1, n): the smile is read once per SPX level, not per VIX point.
+    spx = np.stack([g[0][None, :] for g in grids])
+    vix = np.stack([g[1] for g in grids])                                         # (horizons, VIX_POINTS, n)
+    when = days[:, None, None]
+    condor_one = condor_value_grid(condor, market, vol_model, spx, vix, np.minimum(when, condor.days))
+    hedge_pl = np.broadcast_to(hedge_pnl(hedge, market, vix, spx, when), vix.shape)
+    return {h: BookScenarios(h, np.broadcast_to(spx[i], vix.shape[1:]).ravel(), np.asarray(condor_one[i], float).ravel(),
+                             np.asarray(hedge_pl[i], float).ravel(),
+                             np.broadcast_to(grids[i][2][None, :], vix.shape[1:]).ravel())
+            for i, h in enumerate(horizons)}
+
+
+def _outcomes(market: MarketState, vol_model: VolModel, trading_days: int, days: float):
+    """SPX outcomes (n,) from the smile's density, VIX at each (VIX_POINTS, n) from the
+    spot–vol band, and the down tail (the 5 % of outcomes with the lowest SPX)."""
     density = smile_density(market, vol_model, days, SPX_POINTS)
     spx = density.spot_at_expiry
     band = log_vix_change(market.vix, np.log(spx / market.spot), trading_days)  # (3, n)
@@ -90,14 +114,10 @@ def book_scenarios(condor: IronCondor, hedge: HedgePlan, market: MarketState, vo
     z = ndtri((np.arange(VIX_POINTS) + 0.5) / VIX_POINTS)[:, None]
     log_vix = band[1][None, :] + np.where(z > 0, up[None, :], down[None, :]) * z
     vix = np.clip(market.vix * np.exp(log_vix), 5.0, 150.0)          # (VIX_POINTS, n)
-    spx_grid = np.broadcast_to(spx[None, :], vix.shape)
-    condor_one = condor_value_grid(condor, market, vol_model, spx_grid, vix, min(days, condor.days))
-    hedge_pl = hedge_pnl(hedge, market, vix, spx_grid, days)
     order = np.argsort(spx)
     tail = np.zeros(spx.size, bool)
     tail[order[: max(1, int(np.ceil(0.05 * spx.size)))]] = True
-    return BookScenarios(trading_days, spx_grid.ravel(), np.asarray(condor_one, float).ravel(),
-                         np.asarray(hedge_pl, float).ravel(), np.broadcast_to(tail[None, :], vix.shape).ravel())
+    return spx, vix, tail
 
 
 def size_by_book_cvar(scenarios: BookScenarios, budget: float, max_contracts: int = 5_000) -> int:

@@ -421,8 +421,9 @@ class _VixLegTable:
                    column(lambda n, leg: n * leg.signed_quantity * MULTIPLIER),
                    np.array([i for i, _, _ in rows], int), np.array([leg.held for _, _, leg in rows], bool))
 
-    def values(self, market: MarketState, vix_level: np.ndarray, days_elapsed: float) -> np.ndarray:
-        """Value of one unit of each leg (VIX points), shape (legs,) + vix_level.shape.
+    def values(self, market: MarketState, vix_level: np.ndarray, days_elapsed) -> np.ndarray:
+        """Value of one unit of each leg (VIX points), shape (legs,) + vix_level.shape
+        (+ the shape of ``days_elapsed`` when it is one date per scenario).
 
         VIX futures move with spot VIX by the tenor beta of their remaining
         days (``F = F0 · (VIX/VIX0)^beta``); the option's implied vol moves
@@ -430,6 +431,8 @@ class _VixLegTable:
         history); a leg past its expiry is worth its payoff on the VIX level
         given.
         """
+        if np.ndim(days_elapsed):
+            return self._values_on_dates(market, vix_level, np.asarray(days_elapsed, float))
         lead = (-1,) + (1,) * vix_level.ndim
         left = self.days - days_elapsed
         log_ratio = np.log(np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
@@ -452,6 +455,34 @@ class _VixLegTable:
         for i in np.flatnonzero(~live):
             out[i] = self._expired_and_rolled(i, market, np.asarray(vix_level, float), days_elapsed)
         return out
+
+    def _values_on_dates(self, market: MarketState, vix_level: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
+        """:meth:`values` with one date per scenario (``elapsed`` broadcasts with
+        ``vix_level``): the legs still live priced in one call; a leg past its
+        expiry on some dates valued with its roll, one call per such date."""
+        ndim = max(vix_level.ndim, elapsed.ndim)
+        shape = np.broadcast_shapes(vix_level.shape, elapsed.shape)
+        lead = (-1,) + (1,) * ndim
+        # Dates, tenors and betas on the dates' own shape; only the VIX terms span the grid.
+        left = self.days.reshape(lead) - elapsed.reshape((1,) * (ndim - elapsed.ndim + 1) + elapsed.shape)
+        log_ratio = np.log(np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
+        years = np.maximum(left, 1e-6) / 365.0
+        stddev = np.maximum(self.vol.reshape(lead) * np.sqrt(years) * np.exp(VVIX_ELASTICITY * log_ratio), 1e-12)
+        log_future = np.log(self.forward).reshape(lead) + tenor_beta(np.maximum(left, 0.0)) * log_ratio
+        strike = self.strike.reshape(lead)
+        d1 = (log_future - np.log(strike)) / stddev + 0.5 * stddev
+        value = np.exp(-market.rate * years) * (np.exp(log_future) * ndtr(d1) - strike * ndtr(d1 - stddev))
+        value = np.maximum(np.broadcast_to(value, (self.strike.size,) + shape), 0.0)
+        dead_legs = np.flatnonzero((left <= 0).reshape(self.strike.size, -1).any(axis=1))
+        if dead_legs.size:
+            vix_level = np.broadcast_to(vix_level, shape)
+            elapsed = np.broadcast_to(elapsed, shape)
+            for i in dead_legs:
+                dead = np.broadcast_to(left[i] <= 0, shape)
+                for day in np.unique(elapsed[dead]):
+                    at = dead & (elapsed == day)
+                    value[i][at] = self._expired_and_rolled(i, market, vix_level[at], float(day))
+        return value
 
     def _expired_and_rolled(self, i: int, market: MarketState, vix_h: np.ndarray, elapsed: float) -> np.ndarray:
         """A leg that expires before the horizon: its payoff at its own expiry, plus the
@@ -477,7 +508,7 @@ class _VixLegTable:
             future = future0 * ratio**beta_new
             strike = strike0 * future / future0
             vol = vol0 * ratio**VVIX_ELASTICITY
-            premium = black76_price(future, strike, tenor / 365.0, 0.0, vol, True)
+            premium = _call_on_future(future, strike, tenor / 365.0, vol)
             end = start + tenor
             if end >= elapsed:
                 left = end - elapsed
@@ -485,18 +516,28 @@ class _VixLegTable:
                     return total - premium + np.maximum(vix_h - strike, 0.0)
                 move = vix_h / vix_at(start)
                 future_h = future * move ** float(tenor_beta(left))
-                value = black76_price(future_h, strike, left / 365.0, 0.0, vol * move**VVIX_ELASTICITY, True)
+                value = _call_on_future(future_h, strike, left / 365.0, vol * move**VVIX_ELASTICITY)
                 return total - premium + value
             total = total - premium + np.maximum(vix_at(end) - strike, 0.0)
             start = end
 
-    def total(self, market: MarketState, vix_level: np.ndarray, days_elapsed: float,
+    def total(self, market: MarketState, vix_level: np.ndarray, days_elapsed,
               weights: np.ndarray | None = None) -> np.ndarray:
         """Weighted sum over legs (dollars): ``weights`` (rows, legs), default the
         legs' own dollar weights (one row); shape (rows,) + vix_level.shape."""
         weights = self.weight[None, :] if weights is None else weights
         values = self.values(market, vix_level, days_elapsed)
-        return (weights @ values.reshape(values.shape[0], -1)).reshape((weights.shape[0],) + vix_level.shape)
+        return (weights @ values.reshape(values.shape[0], -1)).reshape((weights.shape[0],) + values.shape[1:])
+
+
+def _call_on_future(future: np.ndarray, strike: np.ndarray, years: float, vol: np.ndarray) -> np.ndarray:
+    """Undiscounted Black-76 call (a roll's price in VIX points): the lean form for live
+    positive inputs, :func:`black76_price` where any is not."""
+    stddev = vol * np.sqrt(years)
+    if years > 0 and np.min(future) > 0 and np.min(strike) > 0 and np.min(stddev) > 1e-12:
+        d1 = np.log(future / strike) / stddev + 0.5 * stddev
+        return np.maximum(future * ndtr(d1) - strike * ndtr(d1 - stddev), 0.0)
+    return black76_price(future, strike, years, 0.0, vol, True)
 
 
 def _leg_value_one(leg: HedgeLeg, market: MarketState, vix: float, spx: float, days_elapsed: float) -> float:
@@ -523,17 +564,19 @@ def layer_value_one(layer: HedgeLayer, market: MarketState, vix: float, spx: flo
         leg.signed_quantity * _leg_value_one(leg, market, float(vix), float(spx), days_elapsed) for leg in layer.legs)
 
 
-def _spx_leg_value(leg: HedgeLeg, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
+def _spx_leg_value(leg: HedgeLeg, market: MarketState, vix_level, spx_level, days_elapsed) -> np.ndarray:
     """Value of one SPX put of a hedge (points, one unit): the vol model's
-    vol at pricing, scaled by VIX/VIX0; its payoff past expiry."""
-    left = leg.days - days_elapsed
-    if left <= 0:
+    vol at pricing, scaled by VIX/VIX0; its payoff past expiry (``days_elapsed``
+    one date or one per scenario)."""
+    left = leg.days - np.asarray(days_elapsed, float)
+    if np.ndim(left) == 0 and left <= 0:
         return np.maximum(leg.strike - spx_level, 0.0)
     vol = leg.iv * np.maximum(vix_level, 1e-6) / market.vix
-    return bsm_price(spx_level, leg.strike, left / 365.0, market.rate, market.div, vol, False)
+    # At zero years the price is the payoff.
+    return bsm_price(spx_level, leg.strike, np.maximum(left, 0.0) / 365.0, market.rate, market.div, vol, False)
 
 
-def _spx_value(layers, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray | float:
+def _spx_value(layers, market: MarketState, vix_level, spx_level, days_elapsed) -> np.ndarray | float:
     total = 0.0
     for layer in layers:
         for leg in layer.legs:
@@ -559,15 +602,16 @@ def layer_value(layer: HedgeLayer, market: MarketState, vix_level, spx_level, da
     return np.broadcast_to(total + _spx_value((layer,), market, vix_level, spx_level, days_elapsed), shape)
 
 
-def hedge_pnl(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
+def hedge_pnl(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed) -> np.ndarray:
     """P/L (dollars) of every active layer together: value then − premium paid.
 
     The same valuation as :func:`layer_value`, with every VIX leg of every
-    layer priced in one call (a leading axis of legs).
+    layer priced in one call (a leading axis of legs).  ``days_elapsed`` is
+    one date or an array broadcasting with the levels (one date per scenario).
     """
     vix_level = np.asarray(vix_level, float)
     spx_level = np.asarray(spx_level, float)
-    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape)
+    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape, np.shape(days_elapsed))
     table = plan.vix_legs
     total = table.total(market, vix_level, days_elapsed)[0] if table.strike.size else 0.0
     if plan.has_spx_legs:
@@ -575,11 +619,12 @@ def hedge_pnl(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_e
     return np.broadcast_to(total - plan.total_cost, shape)
 
 
-def layer_pnls(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed: float) -> dict[str, np.ndarray]:
-    """P/L (dollars) of each active layer, by name, over ``vix_level`` (one pricing call)."""
+def layer_pnls(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed) -> dict[str, np.ndarray]:
+    """P/L (dollars) of each active layer, by name, over ``vix_level`` (one pricing call;
+    ``days_elapsed`` one date or an array broadcasting with the levels)."""
     vix_level = np.asarray(vix_level, float)
     spx_level = np.asarray(spx_level, float)
-    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape)
+    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape, np.shape(days_elapsed))
     table = plan.vix_legs
     layers = plan.active_layers
     by_layer = None

@@ -28,28 +28,51 @@ def trading_days_between(calendar_days: float) -> float:
 
 
 def condor_value_grid(condor: IronCondor, market: MarketState, vol_model: VolModel, spx, vix,
-                      days_elapsed: float) -> np.ndarray:
+                      days_elapsed) -> np.ndarray:
     """Condor P/L (dollars per contract) at SPX ``spx`` and VIX ``vix`` after
     ``days_elapsed``; the smile moves with the index (sticky moneyness) and
-    scales with VIX/VIX0.  At expiry this is the payoff."""
+    scales with VIX/VIX0.  At expiry this is the payoff.
+
+    ``days_elapsed`` is one date or an array broadcasting with the grid (one
+    date per scenario: the stress episodes of several lengths in one call).
+    """
     spx = np.asarray(spx, float)
     vix = np.asarray(vix, float)
-    left = condor.days - days_elapsed
-    if left <= 0:
-        return np.broadcast_to(condor.pnl_at_expiry(spx) * condor.dollars_per_point,
-                               np.broadcast_shapes(spx.shape, vix.shape))
-    years = left / 365.0
-    shape = np.broadcast_shapes(spx.shape, vix.shape)
+    if np.ndim(days_elapsed) == 0:
+        left = condor.days - float(days_elapsed)
+        if left <= 0:
+            return np.broadcast_to(condor.pnl_at_expiry(spx) * condor.dollars_per_point,
+                                   np.broadcast_shapes(spx.shape, vix.shape))
+        shape = np.broadcast_shapes(spx.shape, vix.shape)
+        return _condor_value(condor, market, vol_model, spx, vix, left, shape)
+    left = condor.days - np.asarray(days_elapsed, float)
+    shape = np.broadcast_shapes(spx.shape, vix.shape, left.shape)
+    value = _condor_value(condor, market, vol_model, spx, vix, np.maximum(left, 1e-6), shape)
+    if (left > 0).all():
+        return value
+    return np.where(left > 0, value, condor.pnl_at_expiry(np.broadcast_to(spx, shape)) * condor.dollars_per_point)
+
+
+def _condor_value(condor: IronCondor, market: MarketState, vol_model: VolModel, spx: np.ndarray, vix: np.ndarray,
+                  left, shape: tuple) -> np.ndarray:
+    """The condor before expiry, ``left`` calendar days (a number or an array on the grid) still to run."""
     # All legs in one call: a leading axis of legs over the (SPX, VIX) grid.
     lead = (-1,) + (1,) * len(shape)
+    if np.ndim(left) == 0:   # one date: plain floats
+        tenor = float(left)
+        years = tenor / 365.0
+        growth, root, discount = math.exp((market.rate - market.div) * years), math.sqrt(years), math.exp(-market.rate * years)
+    else:
+        years = np.asarray(left, float) / 365.0
+        tenor = np.asarray(left, float)[None, ...]
+        growth, root, discount = np.exp((market.rate - market.div) * years), np.sqrt(years), np.exp(-market.rate * years)
     strikes = np.array([leg.strike for leg in condor.legs]).reshape(lead)
     is_call = np.array([leg.kind == "call" for leg in condor.legs]).reshape(lead)
     weights = np.array([leg.signed_quantity for leg in condor.legs], float)
-    forward = (spx * math.exp((market.rate - market.div) * years))[None, ...]
+    forward = (spx * growth)[None, ...]
     # The smile at today's VIX gives each leg's vol on the SPX axis; VIX/VIX0 scales it.
-    stddev = (vol_model.implied_vol(strikes, forward, left) + condor.leg_iv_shift().reshape(lead)) * math.sqrt(years)
-    prices = black_price_scaled(forward, strikes, stddev, (vix / market.vix)[None, ...], math.exp(-market.rate * years),
-                                is_call)
+    stddev = (vol_model.implied_vol(strikes, forward, tenor) + condor.leg_iv_shift().reshape(lead)) * root
+    prices = black_price_scaled(forward, strikes, stddev, (vix / market.vix)[None, ...], discount, is_call)
     prices = np.broadcast_to(prices, (len(weights),) + shape)
     total = (weights @ prices.reshape(len(weights), -1)).reshape(shape)
     return (total - condor.premium) * condor.dollars_per_point

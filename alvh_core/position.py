@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .bookrisk import HORIZONS, BookScenarios, book_scenarios, size_by_book_cvar
+from .bookrisk import HORIZONS, BookScenarios, book_scenarios_at, size_by_book_cvar
 from .condor import IronCondor
 from .edits import PositionEdits, edited_condor, edited_hedge, with_limit
 from .figures import payoff_grid
@@ -158,7 +158,7 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
         return edited_hedge(built, market, edits, vol_model, scenario.hedge.call_skew)
 
     hedge = hedge_for(plan.chosen)
-    scenarios = {d: book_scenarios(condor, hedge, market, vol_model, d) for d in HORIZONS}
+    scenarios = book_scenarios_at(condor, hedge, market, vol_model, HORIZONS)
     if scenario.measure in BOOK_MEASURES and edits.contracts is None:
         plan, hedge, scenarios = _size_by_book(plan, hedge, scenarios, scenario, hedge_for, market, vol_model)
     contracts = max(plan.chosen.contracts, 1)
@@ -226,7 +226,7 @@ def _size_by_book(plan: CondorPlan, hedge: HedgePlan, scenarios: dict, scenario:
     plan = replace(plan, sizing={**plan.sizing, scenario.measure: chosen})
     if scenario.hedge.sizing != "notional":
         hedge = hedge_for(chosen)
-        scenarios = {d: book_scenarios(plan.condor, hedge, market, vol_model, d) for d in HORIZONS}
+        scenarios = book_scenarios_at(plan.condor, hedge, market, vol_model, HORIZONS)
     return plan, hedge, scenarios
 
 

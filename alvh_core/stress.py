@@ -122,9 +122,13 @@ class StressOutcome:
 
 
 def mark(condor: IronCondor, contracts: int, hedge: HedgePlan, market: MarketState, vol_model: VolModel,
-         spx_after, vix_after, days_elapsed: float) -> tuple[np.ndarray, np.ndarray]:
-    """Condor and hedge P/L (dollars, whole position) at SPX/VIX levels after ``days_elapsed``."""
-    days = min(max(float(days_elapsed), 0.0), condor.days)
+         spx_after, vix_after, days_elapsed) -> tuple[np.ndarray, np.ndarray]:
+    """Condor and hedge P/L (dollars, whole position) at SPX/VIX levels after
+    ``days_elapsed`` (one date, or an array of dates broadcasting with the levels)."""
+    if np.ndim(days_elapsed):
+        days = np.clip(np.asarray(days_elapsed, float), 0.0, condor.days)
+    else:
+        days = min(max(float(days_elapsed), 0.0), condor.days)
     spx_after = np.asarray(spx_after, float)
     vix_after = np.asarray(vix_after, float)
     condor_pl = condor_value_grid(condor, market, vol_model, spx_after, vix_after, days) * contracts
@@ -166,7 +170,14 @@ def stress_outcome(condor: IronCondor, contracts: int, hedge: HedgePlan, market:
 @lru_cache(maxsize=64)
 def _model_vix_then(episode: Episode) -> float:
     """The link's median VIX for the episode's SPX move from its own start."""
-    return float(vix_band(episode.vix_start, np.log1p(episode.spx_move), episode.trading_days)[1])
+    return _model_vix(episode.vix_start, episode)
+
+
+@lru_cache(maxsize=512)
+def _model_vix(vix: float, episode: Episode) -> float:
+    """The link's median VIX after the episode's SPX move from ``vix`` (depends on the market's
+    VIX only: kept across the Builder's recomputes on one market)."""
+    return float(vix_band(vix, np.log1p(episode.spx_move), episode.trading_days)[1])
 
 
 @dataclass(frozen=True)
@@ -186,21 +197,16 @@ def episode_rows(condor: IronCondor, contracts: int, hedge: HedgePlan, market: M
                  episodes=EPISODES) -> tuple[EpisodeRow, ...]:
     """Every episode on today's book: its SPX move, VIX as then and VIX as the model says."""
     episodes = tuple(episodes)
-    r = np.log1p(np.array([e.spx_move for e in episodes]))
     model_then = np.array([_model_vix_then(e) for e in episodes])
-    model_now = np.array([float(vix_band(market.vix, x, e.trading_days)[1]) for e, x in zip(episodes, r, strict=True)])
+    model_now = np.array([_model_vix(float(market.vix), e) for e in episodes])
     as_then = np.clip(market.vix * np.array([e.vix_ratio for e in episodes]), 5.0, 150.0)
     elapsed = np.minimum([e.calendar_days for e in episodes], condor.days).astype(float)
     spx_after = market.spot * (1.0 + np.array([e.spx_move for e in episodes]))
-    marks = np.empty((len(episodes), 2, 2))  # episode, (as then, model), (condor, hedge)
-    # One pricing call per distinct length (the hedge is valued at one date per call).
-    for days in np.unique(elapsed):
-        pick = np.flatnonzero(elapsed == days)
-        vix = np.stack([as_then[pick], model_now[pick]])          # (2, k)
-        spx = np.broadcast_to(spx_after[pick][None, :], vix.shape)
-        condor_pl, hedge_pl = mark(condor, contracts, hedge, market, vol_model, spx, vix, float(days))
-        marks[pick, :, 0] = np.broadcast_to(condor_pl, vix.shape).T
-        marks[pick, :, 1] = np.broadcast_to(hedge_pl, vix.shape).T
+    # Every episode in one pricing call: a (2, episodes) grid with one date per column.
+    vix = np.stack([as_then, model_now])
+    spx = np.broadcast_to(spx_after[None, :], vix.shape)
+    condor_pl, hedge_pl = mark(condor, contracts, hedge, market, vol_model, spx, vix, elapsed[None, :])
+    marks = np.stack([np.broadcast_to(condor_pl, vix.shape).T, np.broadcast_to(hedge_pl, vix.shape).T], axis=-1)
     rows = [EpisodeRow(e, float(model_then[i]), float(as_then[i]), float(model_now[i]),
                        Marks(float(as_then[i]), *marks[i, 0]), Marks(float(model_now[i]), *marks[i, 1]),
                        float(elapsed[i]))

@@ -174,14 +174,27 @@ def _rolled_by_hand(leg, vix_h, elapsed, market=DEFAULT_MARKET):
         start = end
 
 
-@pytest.mark.parametrize("days_elapsed", [0.0, 5.0, 30.0, 120.0])
-def test_vix_leg_scenarios_match_quantlib_black(days_elapsed):
-    """Every VIX leg under a VIX scenario: QuantLib's BlackCalculator on the
-    future moved by its tenor beta, F = F0 · (VIX/VIX0)^beta, at the vol
-    moved as VVIX does, σ = σ0 · (VIX/VIX0)^k (intrinsic value past expiry)."""
+def _quantlib_leg_value(leg, vix, days_elapsed, market=DEFAULT_MARKET):
+    """One VIX leg under a VIX scenario: QuantLib's BlackCalculator on the future moved by
+    its tenor beta, at the vol moved as VVIX does; rolled by hand past its expiry."""
     from alvh_core.fitted import VVIX_ELASTICITY
     from alvh_core.vixfutures import tenor_beta
 
+    left = leg.days - days_elapsed
+    if left <= 0:
+        return _rolled_by_hand(leg, vix, days_elapsed, market)
+    future = leg.forward * (vix / market.vix) ** float(tenor_beta(left))
+    years = left / 365.0
+    calc = ql.BlackCalculator(ql.PlainVanillaPayoff(ql.Option.Call, leg.strike), float(future),
+                              leg.iv * (vix / market.vix) ** VVIX_ELASTICITY * np.sqrt(years),
+                              float(np.exp(-market.rate * years)))
+    return calc.value()
+
+
+@pytest.mark.parametrize("days_elapsed", [0.0, 5.0, 30.0, 120.0])
+def test_vix_leg_scenarios_match_quantlib_black(days_elapsed):
+    """Every VIX leg under a VIX scenario: F = F0 · (VIX/VIX0)^beta, σ = σ0 · (VIX/VIX0)^k
+    (the roll past expiry), against QuantLib."""
     plan = _plan(DEFAULT_MARKET)
     levels = np.array([6.0, 12.0, DEFAULT_MARKET.vix, 25.0, 45.0, 80.0, 140.0])
     table = plan.vix_legs
@@ -189,18 +202,31 @@ def test_vix_leg_scenarios_match_quantlib_black(days_elapsed):
     legs = [leg for layer in plan.active_layers for leg in layer.legs if leg.underlying == "VIX"]
     assert got.shape == (len(legs), levels.size)
     for i, leg in enumerate(legs):
-        left = leg.days - days_elapsed
         for j, vix in enumerate(levels):
-            if left <= 0:
-                expected = _rolled_by_hand(leg, vix, days_elapsed)
-            else:
-                future = leg.forward * (vix / DEFAULT_MARKET.vix) ** float(tenor_beta(left))
-                years = left / 365.0
-                calc = ql.BlackCalculator(ql.PlainVanillaPayoff(ql.Option.Call, leg.strike), float(future),
-                                          leg.iv * (vix / DEFAULT_MARKET.vix) ** VVIX_ELASTICITY * np.sqrt(years),
-                                          float(np.exp(-DEFAULT_MARKET.rate * years)))
-                expected = calc.value()
-            assert got[i, j] == pytest.approx(expected, rel=1e-10, abs=1e-12)
+            assert got[i, j] == pytest.approx(_quantlib_leg_value(leg, vix, days_elapsed), rel=1e-10, abs=1e-12)
+
+
+def test_one_date_per_scenario_matches_quantlib_black():
+    """The stress episodes and the book's horizons price every scenario at its own date in one
+    call; dates on both sides of a leg's expiry (the short leg rolls on some, not on others)."""
+    plan = _plan(DEFAULT_MARKET)
+    legs = [leg for layer in plan.active_layers for leg in layer.legs if leg.underlying == "VIX"]
+    shortest = min(leg.days for leg in legs)
+    dates = np.array([0.0, 3.0, shortest - 0.5, shortest, shortest + 4.0, 60.0])
+    levels = np.array([9.0, DEFAULT_MARKET.vix, 33.0, 95.0])
+    got = plan.vix_legs.values(DEFAULT_MARKET, levels[None, :], dates[:, None])
+    assert got.shape == (len(legs), dates.size, levels.size)
+    for i, leg in enumerate(legs):
+        for k, when in enumerate(dates):
+            for j, vix in enumerate(levels):
+                assert got[i, k, j] == pytest.approx(_quantlib_leg_value(leg, vix, when), rel=1e-10, abs=1e-12)
+    # The whole hedge, SPX legs included (the put-fly tail), against the one-date call.
+    fly = _plan(INVERTED, budget_pct=100.0, tail_instrument="spx_put_fly", split=(1, 1, 3))
+    spx = np.array([3900.0, 4700.0, 5200.0])[None, :, None]
+    vix = levels[None, None, :]
+    both = hedge_pnl(fly, INVERTED, vix, spx, dates[:, None, None])
+    for k, when in enumerate(dates):
+        assert np.allclose(both[k], hedge_pnl(fly, INVERTED, vix[0], spx[0], float(when)), rtol=1e-10, atol=1e-8)
 
 
 @pytest.mark.parametrize("tail", ["vix_calls", "spx_put_fly"])

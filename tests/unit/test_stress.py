@@ -65,6 +65,49 @@ def test_episode_rows_on_todays_book():
     assert by["2020-02"].model_vix_then > 30 and by["2015-08"].model_vix_then > 25
 
 
+@pytest.mark.parametrize("tier", ["Moderate", "Aggressive"])
+def test_episodes_in_one_call_are_each_episode_marked_alone(tier):
+    """The episodes are priced together, one date per episode; each row is the book marked
+    alone at its own date (condor and hedge); the longest episodes end at the condor's expiry."""
+    from alvh_core.stress import mark
+
+    position = _position(tier=tier)
+    vol_model = DEFAULT_MARKET.vol_model()
+    n = max(position.contracts, 1)
+    rows = episode_rows(position.condor, n, position.hedge, DEFAULT_MARKET, vol_model)
+    assert len({r.days_elapsed for r in rows}) >= 3
+    for r in rows:
+        spx = DEFAULT_MARKET.spot * (1.0 + r.episode.spx_move)
+        for marks in (r.actual, r.model):
+            condor, hedge = mark(position.condor, n, position.hedge, DEFAULT_MARKET, vol_model, spx, marks.vix,
+                                 r.days_elapsed)
+            assert marks.condor == pytest.approx(float(condor), rel=1e-9, abs=1e-6)
+            assert marks.hedge == pytest.approx(float(hedge), rel=1e-9, abs=1e-6)
+
+
+def test_book_risk_horizons_in_one_call_are_each_horizon_alone():
+    from alvh_core.bookrisk import book_scenarios_at
+    from alvh_core.payoff import condor_value_grid
+
+    position = _position()
+    vol_model = DEFAULT_MARKET.vol_model()
+    both = book_scenarios_at(position.condor, position.hedge, DEFAULT_MARKET, vol_model, (1, 5, 21))
+    for days, sc in both.items():
+        alone = book_scenarios_at(position.condor, position.hedge, DEFAULT_MARKET, vol_model, (days,))[days]
+        assert np.allclose(sc.condor_one, alone.condor_one, rtol=1e-10, atol=1e-8)
+        assert np.allclose(sc.hedge, alone.hedge, rtol=1e-10, atol=1e-8)
+        assert (sc.spx == alone.spx).all() and (sc.down_tail == alone.down_tail).all()
+    # The condor with one date per scenario: past its expiry it is its payoff.
+    condor = position.condor
+    dates = np.array([0.0, 2.0, condor.days - 0.5, condor.days, condor.days + 3.0])
+    spx = DEFAULT_MARKET.spot * np.array([0.85, 0.97, 1.0, 1.04])
+    got = condor_value_grid(condor, DEFAULT_MARKET, vol_model, spx[None, :], 22.0, dates[:, None])
+    for k, when in enumerate(dates):
+        one = condor_value_grid(condor, DEFAULT_MARKET, vol_model, spx, 22.0, float(when))
+        assert np.allclose(got[k], one, rtol=1e-10, atol=1e-8)
+    assert np.allclose(got[-1], condor.pnl_at_expiry(spx) * condor.dollars_per_point)
+
+
 @pytest.mark.data
 @pytest.mark.parametrize("key", ["2015-08", "2018-02", "2020-02", "2020-03"])
 def test_stress_replays_an_episode_from_its_first_day(data_dir, key):
