@@ -1078,5 +1078,5 @@ IN_SAMPLE_NOTE = (
     "Trading decisions use only each day's data and what came before it: the regime, the stress score, "
     "the event calendar and the term structure are read as of the day. The pricing model's constants are "
     "fitted once and used throughout (an in-sample window for part of the history): the smile's shape on "
-    "the SPX chains of 2022-02-04 and 2023-02-07, the VIX futures proxy on CFE settlements 2005-2020, the "
+    "the SPX chains of 2022-02-04 and 2023-02-07, the VIX futures proxy on CFE settlements 2009-2020, the "
     "fill spreads on the same two chains, the spot-vol link on 1990-2026 (replays only).")

@@ -6,7 +6,7 @@ prints the constants that :mod:`alvh_core.fitted` carries.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -64,17 +64,23 @@ class SkewCalibration:
     atm: FitError            # model ATM (from the VIX family) vs the chain's ATM
     median_half_spread: float
     chains: tuple[str, ...]
+    atm_beyond: FitError | None = None   # the same past the fitted tenors (71–200 days)
 
 
-def chain_points(chain_path: Path, history: History) -> ChainPoints:
-    """OTM 5–50-delta options, 7–70 days, from one chain file."""
+#: Expiries past the fitted range on which the ATM level is checked, calendar days.
+BEYOND_FIT_DAYS = (FIT_MAX_DAYS + 1, 200)
+
+
+def chain_points(chain_path: Path, history: History, min_days: int = FIT_MIN_DAYS,
+                 max_days: int = FIT_MAX_DAYS) -> ChainPoints:
+    """OTM 5–50-delta options, 7–70 days (or ``min_days``–``max_days``), from one chain file."""
     chain = read_cboe_chain_file(chain_path)
     row = closes_on(history, pd.Timestamp(chain.quote_date))
     term = VixTermStructure(vix=float(row["vix"]), vix9d=_value(row, "vix9d"),
                             vix3m=_value(row, "vix3m"), vix6m=_value(row, "vix6m"))
     cols: dict[str, list] = {k: [] for k in ("days", "forward", "strikes", "ivs", "hs")}
     atm_days, atm_ivs = [], []
-    for s in expiry_slices(chain, FIT_MIN_DAYS, FIT_MAX_DAYS):
+    for s in expiry_slices(chain, min_days, max_days):
         years = s.days / DAYS_PER_YEAR
         delta = np.abs(black76(s.forward, s.strikes, years, 0.0, s.ivs, s.is_call).delta)
         use = (delta >= FIT_MIN_DELTA) & (delta <= FIT_MAX_DELTA)
@@ -88,7 +94,7 @@ def chain_points(chain_path: Path, history: History) -> ChainPoints:
         atm_days.append(float(s.days))
         atm_ivs.append(float(np.interp(0.0, k[order], s.ivs[order])))
     if not atm_days:
-        raise ValueError(f"{chain_path.name}: no expiries between {FIT_MIN_DAYS} and {FIT_MAX_DAYS} days")
+        raise ValueError(f"{chain_path.name}: no expiries between {min_days} and {max_days} days")
     return ChainPoints(str(chain.quote_date), term, *(np.concatenate(cols[k]) for k in ("days", "forward", "strikes", "ivs")),
                        np.array(atm_days), np.array(atm_ivs), np.concatenate(cols["hs"]))
 
@@ -119,12 +125,11 @@ def fit_skew(points: list[ChainPoints]) -> SkewCalibration:
                         bounds=([-1.0, -1.0, -0.2, -0.2, 0.5], [0.0, 1.5, 0.2, 0.5, 1.5]))
     params = _params(np.round(fit.x, 5))
     errors = {p.quote_date: model_errors(params, p) for p in points}
-    atm = np.concatenate([100 * (VolModel(p.term, params).atm_vol(p.atm_days) - p.atm_ivs) for p in points])
     return SkewCalibration(
         params=params,
         overall=FitError.of(np.concatenate(list(errors.values()))),
         by_date={d: FitError.of(e) for d, e in errors.items()},
-        atm=FitError.of(atm),
+        atm=FitError.of(atm_errors(params, points)),
         median_half_spread=float(np.median(np.concatenate([p.half_spreads for p in points]))),
         chains=tuple(p.quote_date for p in points),
     )
@@ -137,7 +142,19 @@ def calibrate_skew(data_dir: str | Path) -> SkewCalibration:
     if not files:
         raise FileNotFoundError(f"{data_dir / 'chains'}: no option-chain CSV files")
     history = load_history_folder(data_dir)
-    return fit_skew([chain_points(f, history) for f in files])
+    result = fit_skew([chain_points(f, history) for f in files])
+    beyond = []
+    for f in files:
+        try:
+            beyond.append(chain_points(f, history, *BEYOND_FIT_DAYS))
+        except ValueError:   # a chain without such expiries
+            continue
+    return replace(result, atm_beyond=FitError.of(atm_errors(result.params, beyond))) if beyond else result
+
+
+def atm_errors(params: SkewParams, points: list[ChainPoints]) -> np.ndarray:
+    """The model's ATM vol (from each day's VIX family) minus the chain's, vol points, at every expiry."""
+    return np.concatenate([100 * (VolModel(p.term, params).atm_vol(p.atm_days) - p.atm_ivs) for p in points])
 
 
 def as_dict(result) -> dict:
@@ -528,6 +545,85 @@ def fit_size_depth(data_dir: str | Path) -> dict:
         raise ValueError(f"{data_dir}: no chains with 14-60 day expiries")
     return {"depth": round(float(np.median(volumes)), -1), "groups": len(volumes),
             "p25": round(float(np.percentile(volumes, 25)), -1), "p75": round(float(np.percentile(volumes, 75)), -1)}
+
+
+def chain_condor_quotes(chain) -> list[tuple[int, list]]:
+    """Condors from a chain's own quotes: short strikes at 10/15/20 delta (Cboe's deltas), wings of
+    25 and 50 points, expiries of 7-60 days, every leg quoted on both sides.  Each is (days, legs) with
+    legs of (kind, side, strike, bid, ask, |delta|)."""
+    out = []
+    for _expiry, group in chain.quotes.groupby("expiration"):
+        days = int(group["days"].iloc[0])
+        if not 7 <= days <= 60:
+            continue
+        group = group.set_index("strike")
+        puts, calls = group[group["put_bid"] > 0], group[group["call_bid"] > 0]
+        if puts.empty or calls.empty:
+            continue
+        for target in (0.10, 0.15, 0.20):
+            short_put = (puts["put_delta"].abs() - target).abs().idxmin()
+            short_call = (calls["call_delta"].abs() - target).abs().idxmin()
+            for wing in (25.0, 50.0):
+                shape = (("put", 1, short_put - wing), ("put", -1, short_put), ("call", -1, short_call),
+                         ("call", 1, short_call + wing))
+                if short_call <= short_put or not all(k in group.index for _, _, k in shape):
+                    continue
+                legs = [(kind, side, k, group.loc[k, f"{kind}_bid"], group.loc[k, f"{kind}_ask"],
+                         abs(group.loc[k, f"{kind}_delta"])) for kind, side, k in shape]
+                if all(bid > 0 and ask >= bid for _, _, _, bid, ask, _ in legs):
+                    out.append((days, legs))
+    return out
+
+
+def natural_credit_check(data_dir: str | Path) -> dict:
+    """The fill model against the chains' own condors: each condor's natural credit (sold at the bid,
+    bought at the ask) against the model's (mid less the model's half spread on each leg), by chain:
+    how many condors, their mean natural credits and the ratio of the means."""
+    from .fills import half_spread
+
+    data_dir = Path(data_dir)
+    history = load_history_folder(data_dir)
+    out = {}
+    for path in sorted((data_dir / "chains").glob("*.csv")):
+        chain = read_cboe_chain_file(path)
+        vix = float(closes_on(history, pd.Timestamp(chain.quote_date))["vix"])
+        market, model = [], []
+        for _, legs in chain_condor_quotes(chain):
+            mids = [0.5 * (bid + ask) for _, _, _, bid, ask, _ in legs]
+            spreads = half_spread(mids, [d for *_, d in legs], [kind == "call" for kind, *_ in legs], vix)
+            market.append(sum(bid if side < 0 else -ask for _, side, _, bid, ask, _ in legs))
+            model.append(sum(-side * mid for (_, side, *_), mid in zip(legs, mids, strict=True)) - float(spreads.sum()))
+        if market:
+            out[str(chain.quote_date)] = {"vix": vix, "condors": len(market),
+                                          "market_natural": round(float(np.mean(market)), 4),
+                                          "model_natural": round(float(np.mean(model)), 4),
+                                          "model_over_market": round(float(np.mean(model) / np.mean(market)), 4)}
+    return out
+
+
+def cfe_roll_days(data_dir: str | Path, since: str = "2009-01-01") -> tuple[set, tuple]:
+    """The VX front month's final-settlement days read off ``VX1_continuous.csv``: a zero-volume
+    settlement print, else the day its open interest jumps (the series has moved to the next
+    contract).  Returns the days and the file's (first, last) dates."""
+    vx = pd.read_csv(Path(data_dir) / "VX1_continuous.csv")
+    vx.index = pd.to_datetime(vx["Trade Date"])
+    vx = vx.sort_index().loc[since:]
+    oi, volume, days = vx["Prev. Day Open Interest"].to_numpy(), vx["Total Volume"].to_numpy(), list(vx.index.date)
+    rolls = {days[i] for i in range(len(vx)) if volume[i] == 0}
+    rolls |= {days[i - 1] if volume[i - 1] == 0 else days[i]
+              for i in range(1, len(vx)) if oi[i - 1] > 0 and oi[i] > 1.5 * oi[i - 1]}
+    return rolls, (days[0], days[-1])
+
+
+def vix_expiry_check(data_dir: str | Path) -> dict:
+    """CFE's VIX expiries by the calendar's rule against the roll days read off the VX1 file."""
+    from .calendar import vix_expiry
+
+    rolls, (first, last) = cfe_roll_days(data_dir)
+    ours = {vix_expiry(y, m) for y in range(first.year, last.year + 1) for m in range(1, 13)}
+    ours = {d for d in ours if first < d <= last}
+    return {"expiries": len(ours), "matching_roll_days": len(ours & rolls), "first": str(min(ours)),
+            "last": str(max(ours))}
 
 
 # --- the market simulator ---------------------------------------------------------------------

@@ -28,6 +28,8 @@ from .calibration import (
     fit_spreads,
     fit_strike_grid,
     fit_vvix_response,
+    natural_credit_check,
+    vix_expiry_check,
 )
 from .chains import chain_carry, chain_on, read_cboe_chain_file
 from .condor import SELECTIONS
@@ -519,6 +521,9 @@ def cmd_calibrate(args) -> dict:
     out["strike_grid"] = fit_strike_grid(args.data_dir)
     out["bid_ask_spreads"] = asdict(fit_spreads(args.data_dir))
     out["slippage_depth"] = fit_size_depth(args.data_dir)
+    out["natural_credits"] = natural_credit_check(args.data_dir)
+    if (Path(args.data_dir) / "VX1_continuous.csv").is_file():
+        out["vix_expiries"] = vix_expiry_check(args.data_dir)
     if "spx" in history.panel:
         from .stress import EPISODES, episode_from_history
 
@@ -528,6 +533,7 @@ def cmd_calibrate(args) -> dict:
             "skew_fit_error_vol_points": asdict(result.overall),
             "skew_fit_error_by_date": {k: asdict(v) for k, v in result.by_date.items()},
             "atm_fit_error_vol_points": asdict(result.atm),
+            "atm_error_beyond_fit_vol_points": asdict(result.atm_beyond) if result.atm_beyond else None,
             "median_half_spread_points": result.median_half_spread,
             "chains": list(result.chains),
             "population": "OTM options of 5-50 delta, 7-70 days, IVs from bid/ask mids"}

@@ -140,13 +140,27 @@ def spot_vol() -> str:
     early = [link[k]["holdout_coverage"]["fit before 2013, checked from 2013"]["all"]["inside"] for k in ("1d", "5d")]
     elasticity = {str(k): v for k, v in cal["vvix_response"]["elasticity"].items()}["5"]
     vvix = cal["vvix_response"]
-    text = ("\n".join(rows) + "\n\n"
+    one = link["1d"]
+    horizons = ", ".join(f"{link[k]['horizon']}-" for k in link)
+    fall = {vix: _run(["stress", "--spx", "5000", "--vix", str(vix), "--spx-move", "-3", "--days", "1",
+                       "--tier", "moderate"])["vix"]["median"] / vix for vix in FALL_FROM}
+    intro = (f"Fitted on every {horizons.rsplit(', ', 1)[0]} and {horizons.rsplit(', ', 1)[1]}day window of "
+             f"{one['first'][:4]}–{one['last'][:4]}.\nThe same 3 % fall in a day moves VIX "
+             + " and ".join(f"×{ratio:.2f} from {vix}" for vix, ratio in fall.items())
+             + ", and the band widens with\nthe move. On the real falls:\n\n")
+    text = (intro + "\n".join(rows) + "\n\n"
             f"Fitted on odd years and checked on even years' falls: {_share(odd[0])} (1 day) and {_share(odd[1])} "
             f"(5 days). Fitted on 1990–2012 alone it covers only {_share(early[0])} / {_share(early[1])} of the\n"
             "falls since 2013 (VIX has answered falls harder since), so the constants\n"
             f"use every year. VIX-option vols move with VIX as VVIX does (elasticity\n"
             f"{elasticity:.3f}, fitted on {vvix['first'][:4]}–{vvix['last'][:4]} VVIX).\n")
-    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: spot_vol_link, vvix_response -->\n" + text)
+    command = ("<!-- python -m alvh_core calibrate --data-dir DATA: spot_vol_link, vvix_response; python -m alvh_core "
+               f"stress --spx 5000 --vix {{{','.join(map(str, FALL_FROM))}}} --spx-move -3 --days 1 --tier moderate -->\n")
+    return _indented(command + text)
+
+
+#: The starting VIX levels of the docs' example fall.
+FALL_FROM = (13, 45)
 
 
 def futures_proxy() -> str:
@@ -190,18 +204,24 @@ def fills() -> str:
     cal = _calibration()
     b, depth = cal["bid_ask_spreads"], cal["slippage_depth"]
     ratios = b["sum_ratio_by_delta"].values()
+    credits = cal["natural_credits"]
+    condors = sum(c["condors"] for c in credits.values())
+    per_chain = " and ".join(f"{c['model_over_market']:.3f}× ({day})" for day, c in credits.items())
     text = (f"exp({_minus(b['intercept'], 2)} {_signed(b['log_mid'], 3)}·ln(mid) {_signed(b['delta'], 3)}·|delta| "
             f"{_signed(b['call'], 3)}·[call] {_signed(b['log_vix'], 3)}·ln(VIX/20))\n"
             f"points, fitted on {b['options']:,} OTM options of the two chains (residual {b['residual_sd']:.2f} log\n"
             f"points; summed model/market spreads {min(ratios):.2f}–{max(ratios):.2f} by delta bucket). "
-            "Natural\ncredits of 2,000+ condors built from the chains' own quotes are reproduced\n"
-            "within 4 %. Credit, max loss, sizing and expected P/L use the chosen fill;\n"
+            f"The natural\ncredits (sold at the bid, bought at the ask) of the chains' own {condors} condors (short\n"
+            "strikes at 10/15/20 delta, 25- and 50-point wings, 7–60 days) come out at\n"
+            f"{per_chain} of the market's on average. "
+            "Credit, max loss, sizing and expected P/L use the chosen fill;\n"
             "the size-dependent slippage of the scale table comes on top: the square-root\n"
             f"law of market impact, half spread × (1 + √(contracts / {depth['depth']:,.0f})), {depth['depth']:,.0f} "
             "being\nthe median day's volume of one side of one expiry's 5–50-delta options\n"
             f"14–60 days out on the two chains ({depth['groups']} groups, quartiles {depth['p25']:,.0f} and "
             f"{depth['p75']:,.0f}); the\nlaw's coefficient of one is an assumption (no fills by size in the files).\n")
-    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: bid_ask_spreads, slippage_depth -->\n" + text)
+    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: bid_ask_spreads, natural_credits, "
+                     "slippage_depth -->\n" + text)
 
 
 SIMULATOR_ROWS = (  # (label, statistics, format)
@@ -339,10 +359,81 @@ def regime_days() -> str:
     return _indented(f"<!-- {command} -->\n" + text)
 
 
+def listed() -> str:
+    """The VIX expiry calendar against the VX1 file's roll days; the dividend yields of the chain days."""
+    from alvh_core.market import DEFAULT_MARKET
+
+    cal = _calibration()
+    check = cal["vix_expiries"]
+    missed = check["expiries"] - check["matching_roll_days"]
+    plans = {day: _run(["plan", "--tier", "moderate", "--data-dir", data_dir(), "--asof", day]) for day in cal["chains"]}
+    divs = ", ".join(f"{100 * out['market']['div']:.2f} % on {day}" for day, out in plans.items())
+    text = (f"Of the {check['expiries']} VIX expiries {check['first'][:4]}–{check['last'][:4]} the calendar gives, "
+            f"{check['matching_roll_days']} are roll days of the\nVX1 file (the other {missed} fall on gaps or "
+            "ambiguous rows of the file). Dividends on\nchain days come from the parity forwards "
+            f"({divs}), else\n{100 * DEFAULT_MARKET.div:.2f} % (editable).\n")
+    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: vix_expiries; python -m alvh_core plan "
+                     "--tier moderate --data-dir DATA --asof DAY: market.div -->\n" + text)
+
+
+def slippage() -> str:
+    """The scale table's slippage with size (the engine's model and its fitted constants)."""
+    from alvh_core.sizing import SlippageModel
+
+    m = SlippageModel()
+    text = (f"Slippage with size (the scale table): a half spread per leg of {m.base_half_spread:.2f} points (the "
+            f"median\non the calibration chains) × VIX/{m.reference_vix:.2f} × (1 + {_impact(m.impact)}√(contracts / "
+            f"{m.depth:,.0f})).\n")
+    return _indented("<!-- alvh_core.sizing.SlippageModel; its constants re-derived by python -m alvh_core calibrate "
+                     "--data-dir DATA: median_half_spread_points, slippage_depth -->\n" + text)
+
+
+def _impact(x: float) -> str:
+    return "" if x == 1 else f"{x:g}·"
+
+
+def vix_vol() -> str:
+    """The vol of VIX options: VVIX decayed by tenor, with the assumed call skew."""
+    from alvh_core.fitted import VIX_CALL_SKEW, VIX_VOL_DECAY
+
+    text = (f"Vol of VIX = VVIX × (days/30)^−{VIX_VOL_DECAY:g} (the decay of realized vol from VX1 to VX2)\n"
+            f"with an assumed call skew of {VIX_CALL_SKEW:g} per unit log-moneyness (no VIX option quotes are\n"
+            "available to fit it).\n")
+    return _indented("<!-- alvh_core.fitted: VIX_VOL_DECAY, VIX_CALL_SKEW -->\n" + text)
+
+
+def offline_market() -> str:
+    """The market the app opens on without live data or files (docs/data.md)."""
+    from alvh_core.history import closes_on, load_history_folder
+    from alvh_core.market import DEFAULT_MARKET as m
+
+    row = closes_on(load_history_folder(data_dir()), m.asof)
+    text = (f"**Offline defaults**: SPX {m.spot:,.2f}, VIX {m.vix:.2f}, VIX9D {m.vix9d:.2f}, VIX3M {m.vix3m:.2f},\n"
+            f"VIX6M {m.vix6m:.2f}, VVIX {m.vvix:.2f} (closes of {m.asof}), rate {100 * m.rate:.2f} % (that day's "
+            f"3-month\nT-bill, DTB3 {row['irx']:.2f} % discount). The {100 * m.div:.2f} % dividend yield is an "
+            "assumption\nto edit: the project has no dividend history (chains imply it on their\ndays). "
+            "`DTB3.csv` in a data folder gives the rate of every date.\n")
+    return _indented("<!-- alvh_core.market.DEFAULT_MARKET; the DTB3 of its day from DATA -->\n" + text)
+
+
+def chain_limits() -> str:
+    """What two days of chains can and cannot say (docs/data.md)."""
+    cal = _calibration()
+    vix = [c["vix"] for c in cal["natural_credits"].values()]
+    atm, beyond = cal["atm_fit_error_vol_points"], cal["atm_error_beyond_fit_vol_points"]
+    text = (f"The vol model was calibrated on two days of chains (VIX {vix[0]:.1f} and {vix[1]:.1f}); its ATM "
+            f"level\n(from the VIX family) is within {atm['rmse']:.2f} vol points RMSE of the chains' at 7–70 days "
+            f"and\n{beyond['rmse']:.2f} at the {beyond['count']} expiries of 71–200 days (largest {beyond['max_abs']:.2f}, "
+            f"mean {_minus(beyond['bias'], 2)}); its wings\nbeyond the fitted 5-delta range are extrapolations.\n")
+    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: atm_fit_error_vol_points, "
+                     "atm_error_beyond_fit_vol_points, natural_credits -->\n" + text)
+
+
 BLOCKS = {"episodes": episodes, "backtest-daily": backtest_daily, "backtest-monthly": backtest_monthly,
           "spot-vol": spot_vol, "futures-proxy": futures_proxy, "regime-days": regime_days, "vol-fit": vol_fit,
           "fills": fills, "simulator": simulator, "model-check": model_check, "seed-000": seed_000,
-          "replicas": replicas_table}
+          "replicas": replicas_table, "listed": listed, "slippage": slippage, "vix-vol": vix_vol,
+          "offline-market": offline_market, "chain-limits": chain_limits}
 
 
 def check(write: bool = False) -> list[str]:

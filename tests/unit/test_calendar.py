@@ -44,17 +44,16 @@ def _cboe_style_naive_vix_expiry(year: int, month: int) -> date:
 def test_vix_expiries_are_the_cfe_roll_days(data_dir):
     """Final-settlement days read off the VX1 file: a zero-volume settlement print, else the
     day the front month's open interest jumps (the series has moved to the next contract)."""
-    vx = pd.read_csv(data_dir / "VX1_continuous.csv")
-    vx.index = pd.to_datetime(vx["Trade Date"])
-    vx = vx.sort_index().loc["2009-01-01":]
-    oi, volume, days = vx["Prev. Day Open Interest"].to_numpy(), vx["Total Volume"].to_numpy(), list(vx.index.date)
-    rolls = {days[i] for i in range(len(vx)) if volume[i] == 0}
-    rolls |= {days[i - 1] if volume[i - 1] == 0 else days[i]
-              for i in range(1, len(vx)) if oi[i - 1] > 0 and oi[i] > 1.5 * oi[i - 1]}
+    from alvh_core.calibration import cfe_roll_days, vix_expiry_check
+
+    rolls, (first, last) = cfe_roll_days(data_dir)
     ours = {vix_expiry(y, m) for y in range(2008, 2021) for m in range(1, 13)}
-    ours = {d for d in ours if days[0] < d <= days[-1]}
+    ours = {d for d in ours if first < d <= last}
     assert len(ours) == 141
     assert len(ours & rolls) >= 137  # 2011-12, 2014-11, 2018-04 (a gap in the file) read ambiguously
+    # What `calibrate` prints (and the docs quote) is this count.
+    assert vix_expiry_check(data_dir) == {"expiries": 141, "matching_roll_days": len(ours & rolls),
+                                          "first": str(min(ours)), "last": str(max(ours))}
     shifted = {date(2014, 3, 18), date(2019, 3, 19)}  # Good Friday in the settlement month
     assert shifted <= ours & rolls
     naive = {_cboe_style_naive_vix_expiry(y, m) for y, m in ((2014, 3), (2019, 3))}

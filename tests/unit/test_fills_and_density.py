@@ -20,47 +20,16 @@ from alvh_core.tiers import find_tier, load_tiers
 TIERS = load_tiers()
 
 
-def _chain_condors(chain):
-    """Condors from the chain's own quotes: short strikes at 10/15/20 delta (Cboe's deltas), wings
-    of 25 and 50 points, expiries of 7-60 days; each leg with a two-sided quote."""
-    q = chain.quotes
-    out = []
-    for _expiry, g in q.groupby("expiration"):
-        days = int(g["days"].iloc[0])
-        if not 7 <= days <= 60:
-            continue
-        g = g.set_index("strike")
-        for target in (0.10, 0.15, 0.20):
-            for wing in (25.0, 50.0):
-                puts, calls = g[g["put_bid"] > 0], g[g["call_bid"] > 0]
-                if puts.empty or calls.empty:
-                    continue
-                sp = (puts["put_delta"].abs() - target).abs().idxmin()
-                sc = (calls["call_delta"].abs() - target).abs().idxmin()
-                lp, lc = sp - wing, sc + wing
-                if lp not in g.index or lc not in g.index or sc <= sp:
-                    continue
-                legs = [("put", 1, lp), ("put", -1, sp), ("call", -1, sc), ("call", 1, lc)]
-                rows = []
-                for kind, side, k in legs:
-                    bid, ask = g.loc[k, f"{kind}_bid"], g.loc[k, f"{kind}_ask"]
-                    if not (bid > 0 and ask >= bid):
-                        break
-                    rows.append((kind, side, k, bid, ask, abs(g.loc[k, f"{kind}_delta"])))
-                else:
-                    out.append((days, rows))
-    return out
-
-
 @pytest.mark.data
 @pytest.mark.parametrize("day,vix", [("2022-02-04", 23.22), ("2023-02-07", 18.66)])
 def test_model_fills_match_the_chains_bid_and_ask(data_dir, day, vix):
     """Selling at the bid and buying at the ask, the model's spreads give the chain's natural
     credit within a few percent on average."""
+    from alvh_core.calibration import chain_condor_quotes, natural_credit_check
     from alvh_core.chains import read_cboe_chain_file
 
     chain = read_cboe_chain_file(data_dir / "chains" / f"spx_quotedata_{day}.csv")
-    condors = _chain_condors(chain)
+    condors = chain_condor_quotes(chain)
     assert len(condors) > 40
     market_natural, model_natural = [], []
     for _, rows in condors:
@@ -73,6 +42,9 @@ def test_model_fills_match_the_chains_bid_and_ask(data_dir, day, vix):
     market_natural, model_natural = np.array(market_natural), np.array(model_natural)
     bias = model_natural.mean() / market_natural.mean() - 1.0
     assert abs(bias) < 0.04, bias
+    # What `calibrate` prints (and the docs quote).
+    check = natural_credit_check(data_dir)[day]
+    assert check["condors"] == len(condors) and check["model_over_market"] == pytest.approx(1.0 + bias, abs=1e-4)
 
 
 def _quantlib_cdf(market, vol_model, days, strikes):
