@@ -875,27 +875,53 @@ def held(key: str, default):
 
 # --- work shared by every session of this server ---------------------------------------------
 
+class KeptResults:
+    """Results kept for the whole server, the most recently used ``size`` of them, each computed once:
+    a session asking for a key that another session is computing waits for that result instead of
+    computing it again (twenty visitors opening the same page at once cost one computation).  A
+    computation that fails is not kept; a session that waited on it then computes it (and reports its
+    own error if it fails again)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._running: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, compute, held: tuple = ()):
+        while True:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key][0]
+                gate = self._running.get(key)
+                if gate is None:
+                    gate = self._running[key] = threading.Event()
+                    break
+            gate.wait()   # then the result is kept, or the one it waited on failed and this one computes
+        try:
+            value = compute()
+            with self._lock:
+                self._items[key] = (value, held)
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+            gate.set()
+
+
 @st.cache_resource(show_spinner=False)
-def _memo_store() -> tuple[OrderedDict, threading.Lock]:
-    return OrderedDict(), threading.Lock()
+def _memo_store() -> KeptResults:
+    return KeptResults(64)
 
 
 def shared(name: str, key: tuple, compute, held: tuple = ()):
     """``compute()`` once per ``key`` for the whole server (the last 64 kept): what every session's rerun
     would otherwise redo from the same inputs.  ``held`` are the objects whose ``id`` is in the key, kept
     alive with the result so that an id is never reused for another object while it is kept."""
-    store, lock = _memo_store()
-    full = (name, *key)
-    with lock:
-        if full in store:
-            store.move_to_end(full)
-            return store[full][0]
-    value = compute()
-    with lock:
-        store[full] = (value, held)
-        while len(store) > 64:
-            store.popitem(last=False)
-    return value
+    return _memo_store().get((name, *key), compute, held)
 
 
 # --- positions, shared by every session of this server ---------------------------------------
@@ -904,8 +930,8 @@ KEPT_POSITIONS = 256
 
 
 @st.cache_resource(show_spinner=False)
-def _positions() -> tuple[OrderedDict, threading.Lock]:
-    return OrderedDict(), threading.Lock()
+def _positions() -> KeptResults:
+    return KeptResults(KEPT_POSITIONS)
 
 
 def shared_position(market: MarketState, scenario, context, history, vol_model):
@@ -918,14 +944,5 @@ def shared_position(market: MarketState, scenario, context, history, vol_model):
     key = (market, replace(scenario, quotes=None),
            None if quotes is None else (quotes.source, quotes.quote_date, len(quotes.frame)), context,
            None if panel is None else (id(panel), len(panel), str(panel.index[-1]) if len(panel) else ""))
-    store, lock = _positions()
-    with lock:
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    position = build_position(market, scenario, context, history, vol_model, with_view=False)
-    with lock:
-        store[key] = position
-        while len(store) > KEPT_POSITIONS:
-            store.popitem(last=False)
-    return position
+    return _positions().get(key, lambda: build_position(market, scenario, context, history, vol_model,
+                                                         with_view=False))

@@ -89,3 +89,62 @@ def test_runs_take_turns_and_a_run_inside_a_run_keeps_its_slot(store):
     for t in threads:
         t.join(10)
     assert most[0] == 1   # one slot (ALVH_RUN_SLOTS's default): one run at a time
+
+
+def test_a_result_asked_for_by_many_sessions_at_once_is_computed_once():
+    """Twenty sessions asking at once for what none has yet: one computes, the others wait for its
+    result (the burst of a group opening the same link); the most recent ``size`` are kept."""
+    import threading
+    import time
+
+    from app_pages.common import KeptResults
+
+    kept = KeptResults(2)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)        # long enough for every thread to arrive while it runs
+        return object()
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(kept.get("k", compute))) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(got) == 20 and all(g is got[0] for g in got)
+    kept.get("a", object)
+    kept.get("b", object)
+    assert kept.get("k", compute) is not got[0] and len(calls) == 2     # let go: the oldest of three
+
+
+def test_a_failed_computation_is_not_kept_and_a_waiting_session_computes_its_own():
+    import threading
+    import time
+
+    from app_pages.common import KeptResults
+
+    kept = KeptResults(4)
+    started = threading.Event()
+
+    def fails():
+        started.set()
+        time.sleep(0.2)
+        raise ValueError("no data")
+
+    errors, got = [], []
+
+    def first():
+        try:
+            kept.get("k", fails)
+        except ValueError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=first)
+    t.start()
+    started.wait()
+    got.append(kept.get("k", lambda: "computed again"))
+    t.join()
+    assert len(errors) == 1 and got == ["computed again"]
+    assert kept.get("k", lambda: "fresh") == "computed again"       # the good result is the one kept
