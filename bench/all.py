@@ -1,6 +1,6 @@
 """Every benchmark, one command: the benchmark tables of docs/benchmarks.md, printed.
 
-    python bench/all.py [--quick] [--out FILE.md]
+    python -m bench.all [--quick] [--out FILE.md]
 
 Runs, each in its own process so that none warms another's caches:
 ``bench_engine.py`` (the condor against optionlab, the Builder's recompute),
@@ -44,7 +44,7 @@ def _table(text: str) -> str:
 
 def _run(script: str, *args: str, timeout: float = 3600) -> tuple[str, float]:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", f"bench.{Path(script).stem}", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=HERE.parent)
     if done.returncode != 0:
         return f"(failed: exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]})", 0.0
@@ -68,13 +68,13 @@ def main(argv=None) -> int:
     steps.append(("browser", "bench_browser.py", browser_args))
     for name, script, extra in steps:
         out, seconds = _run(script, *extra)
-        parts.append(f"### {name}: `python bench/{script}{' ' + ' '.join(extra) if extra else ''}`\n\n"
+        parts.append(f"### {name}: `python -m bench.{Path(script).stem}{' ' + ' '.join(extra) if extra else ''}`\n\n"
                      f"{TARGETS[name]}\n\n{_table(out) or out.strip()}\n")
         print(f"{name} done in {seconds:.0f} s", file=sys.stderr)
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "load.json"
         out, seconds = _run("load_test.py", "--seconds", load_seconds, "--json", str(report))
-        parts.append(f"### load: `python bench/load_test.py --seconds {load_seconds}`\n\n{TARGETS['load']}\n\n"
+        parts.append(f"### load: `python -m bench.load_test --seconds {load_seconds}`\n\n{TARGETS['load']}\n\n"
                      f"{_table(out) or out.strip()}\n")
         if report.is_file():
             result = json.loads(report.read_text())

@@ -1,6 +1,6 @@
 """Browser benchmark: the Builder against a trivial one-chart app, side by side.
 
-    python bench/bench_browser.py [--moves 80] [--opens 12] [--only slider|first-paint]
+    python -m bench.bench_browser [--moves 80] [--opens 12] [--only slider|first-paint]
 
 Starts servers on 127.0.0.1: the app and a trivial one-slider app
 (bench/trivial_app.py).  Two cases, each alternating between the two apps:
@@ -26,16 +26,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
+from bench.browser_load import HORIZON_PATH
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Blackhole, start_streamlit
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from browser_load import HORIZON_PATH  # noqa: E402
-
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Blackhole, start_streamlit  # noqa: E402
 
 
 def _settle(page) -> None:

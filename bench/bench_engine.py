@@ -1,6 +1,6 @@
 """Engine benchmark: medians, and ratios against optionlab in the same process.
 
-    python bench/bench_engine.py            # prints a Markdown table
+    python -m bench.bench_engine            # prints a Markdown table
 
 Cases
 -----
@@ -20,21 +20,17 @@ Cases
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from alvh_core.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics  # noqa: E402
-from alvh_core.figures import payoff_grid  # noqa: E402
-from alvh_core.market import DEFAULT_MARKET  # noqa: E402
-from alvh_core.plan import plan_condor, value_at_horizon  # noqa: E402
-from alvh_core.probability import lognormal, lognormal_prob_between  # noqa: E402
-from alvh_core.sizing import RiskBudget  # noqa: E402
-from alvh_core.tiers import find_tier, load_tiers  # noqa: E402
+from alvh_core.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics
+from alvh_core.figures import payoff_grid
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.plan import plan_condor, value_at_horizon
+from alvh_core.probability import lognormal, lognormal_prob_between
+from alvh_core.sizing import RiskBudget
+from alvh_core.tiers import find_tier, load_tiers
 
 
 def median_ms(fn, repeat: int, warmup: int = 3) -> float:

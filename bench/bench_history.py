@@ -1,6 +1,6 @@
 """History benchmark: backtests, the slow reference beside them, sweeps and Monte Carlo.
 
-    ALVH_DATA_DIR=../shared/data python bench/bench_history.py      # prints a Markdown table
+    ALVH_DATA_DIR=../shared/data python -m bench.bench_history      # prints a Markdown table
 
 Cases (medians of several runs on 1990-2026, 9,191 days):
 
@@ -21,23 +21,20 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from alvh_core import backtest as bt  # noqa: E402
-from alvh_core import replicas, studies  # noqa: E402
-from alvh_core.backtest_reference import reference_equity  # noqa: E402
-from alvh_core.hedge import HedgeSettings  # noqa: E402
-from alvh_core.history import load_history_folder  # noqa: E402
-from alvh_core.market import DEFAULT_MARKET  # noqa: E402
-from alvh_core.montecarlo import book_monte_carlo  # noqa: E402
-from alvh_core.position import HedgeContext, Scenario, build_position  # noqa: E402
-from alvh_core.regime import classify_regime  # noqa: E402
-from alvh_core.sizing import RiskBudget  # noqa: E402
-from alvh_core.tiers import find_tier, load_tiers  # noqa: E402
+from alvh_core import backtest as bt
+from alvh_core import replicas, studies
+from alvh_core.backtest_reference import reference_equity
+from alvh_core.hedge import HedgeSettings
+from alvh_core.history import load_history_folder
+from alvh_core.market import DEFAULT_MARKET
+from alvh_core.montecarlo import book_monte_carlo
+from alvh_core.position import HedgeContext, Scenario, build_position
+from alvh_core.regime import classify_regime
+from alvh_core.sizing import RiskBudget
+from alvh_core.tiers import find_tier, load_tiers
 
 
 def timed(fn, repeat: int = 5) -> float:

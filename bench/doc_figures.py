@@ -1,8 +1,8 @@
 """The figures the docs quote, printed by the command line on the real data, so none can go stale.
 
-    python bench/doc_figures.py            # print every block
-    python bench/doc_figures.py --check    # exit 1 naming each block of docs/*.md that differs (the tests run it)
-    python bench/doc_figures.py --write    # rewrite the blocks in docs/*.md
+    python -m bench.doc_figures            # print every block
+    python -m bench.doc_figures --check    # exit 1 naming each block of docs/*.md that differs (the tests run it)
+    python -m bench.doc_figures --write    # rewrite the blocks in docs/*.md
 
 A block in a doc is the text between ``<!-- figures:NAME -->`` and ``<!-- /figures -->``; NAME is one of
 ``BLOCKS``.  Each is computed with the same functions ``python -m alvh_core`` runs (the commands are printed
@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from alvh_core import cli
 
-from alvh_core import cli  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DOCS = ROOT / "docs"
 EPISODES = ("2015-08", "2018-02", "2020-02", "2020-03", "2024-08")
@@ -259,7 +257,7 @@ def simulator() -> str:
     rows = ["| statistic | history | simulated |", "|---|---|---|"]
     rows += [f"| {label} | {cell('history', names, fmt)} | {cell('simulated', names, fmt)} |"
              for label, names, fmt in SIMULATOR_ROWS]
-    return _indented("<!-- python bench/doc_figures.py: alvh_core.simulate.compare_with_history, 30 paths, seed 7 -->\n"
+    return _indented("<!-- python -m bench.doc_figures: alvh_core.simulate.compare_with_history, 30 paths, seed 7 -->\n"
                      + "\n".join(rows) + "\n")
 
 
@@ -277,7 +275,7 @@ def model_check() -> str:
     flat = condor_metrics(condor).expected_pl
     text = (f"probabilities agree: a Moderate condor at mid (the shipped market) expects {_dollars(smile)}\n"
             f"(the interest on its credit) where the one-vol lognormal says {_dollars(flat)};\n")
-    return _indented("<!-- python bench/doc_figures.py: condor_metrics on the smile's density and on the "
+    return _indented("<!-- python -m bench.doc_figures: condor_metrics on the smile's density and on the "
                      "lognormal -->\n" + text)
 
 
@@ -341,7 +339,7 @@ def replicas_table() -> str:
             f"{100 * (five - VXTH_FIVE_YEARS):+.1f} points |".replace("-", "−"),
             f"| VXTH | {vxth.index[0]:%b %Y} → {vxth.index[-1]:%b %Y}, a year | {_pct(vx.cagr)} (max drawdown "
             f"{_pct(vx.max_drawdown, 1)}) | | |"]
-    return _indented("<!-- python bench/doc_figures.py: alvh_core.replicas on the data folder; the indexes' "
+    return _indented("<!-- python -m bench.doc_figures: alvh_core.replicas on the data folder; the indexes' "
                      "published figures -->\n" + "\n".join(rows) + "\n")
 
 

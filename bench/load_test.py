@@ -1,6 +1,6 @@
 """Many users on one server: a group's traffic, timed as people wait for it.
 
-    python bench/load_test.py [--sessions 20] [--seconds 90] [--think 5,15] [--ramp 20] [--processes 1|2]
+    python -m bench.load_test [--sessions 20] [--seconds 90] [--think 5,15] [--ramp 20] [--processes 1|2]
                               [--ttl 30] [--browsers 0] [--backtests 0] [--json FILE]
 
 Starts ``streamlit run serve.py`` on 127.0.0.1 (``--processes 2``: two servers
@@ -41,14 +41,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from alvh_core.marketdata import QUOTE_TTL
+from bench.streamclient import StreamSession
+from tests.e2e.conftest import start_streamlit
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from streamclient import StreamSession  # noqa: E402
-
-from alvh_core.marketdata import QUOTE_TTL  # noqa: E402
-from tests.e2e.conftest import start_streamlit  # noqa: E402
 
 TIERS = ("Conservative", "Moderate", "Aggressive")
 
@@ -280,7 +277,7 @@ def run(args) -> dict:
             t.start()
             time.sleep(args.ramp / max(1, len(threads)))
         if args.browsers:
-            from browser_load import browsers
+            from bench.browser_load import browsers
 
             # In a thread of its own: the caller may already run an event loop (Playwright's sync API does).
             box: dict = {}

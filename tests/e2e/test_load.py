@@ -1,4 +1,4 @@
-"""A group on the app at once (bench/load_test.py, short): twenty protocol-level sessions on two server
+"""A group on the app at once (``python -m bench.load_test``, short): twenty protocol-level sessions on two server
 processes sharing one cache folder, every page, cold backtests and the Hedge Lab in the mix.  The pass
 condition is errors and the server's own time per action, never a browser's wall time on a busy machine.
 ``ALVH_LOAD_SECONDS`` makes it longer; ``ALVH_LOAD_LONG=1`` adds the burst of 20 arriving together and
@@ -7,21 +7,16 @@ Chromium contexts (documented runs, not CI's)."""
 from __future__ import annotations
 
 import os
-import sys
 from argparse import Namespace
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
 
 pytestmark = pytest.mark.e2e
 SECONDS = float(os.environ.get("ALVH_LOAD_SECONDS", "20"))
 
 
 def test_twenty_sessions_on_two_processes_sharing_a_cache(artifacts):
-    from load_test import run, table
+    from bench.load_test import run, table
 
     result = run(Namespace(sessions=20, seconds=SECONDS, think=(3.0, 8.0), processes=2, ramp=10.0, ttl=0.0,
                            browsers=0, backtests=0, json=None))
@@ -40,7 +35,7 @@ LONG = pytest.mark.skipif(not os.environ.get("ALVH_LOAD_LONG"), reason="the long
 
 @LONG
 def test_a_burst_of_twenty_arriving_together(artifacts):
-    from load_test import run, table
+    from bench.load_test import run, table
 
     result = run(Namespace(sessions=20, seconds=SECONDS, think=(5.0, 15.0), processes=1, ramp=0.0, ttl=0.0,
                            browsers=0, backtests=0, json=None))
@@ -50,7 +45,7 @@ def test_a_burst_of_twenty_arriving_together(artifacts):
 
 @LONG
 def test_chromium_contexts_at_once_see_no_error(artifacts):
-    from load_test import run, table
+    from bench.load_test import run, table
 
     result = run(Namespace(sessions=0, seconds=SECONDS + 10, think=(2.0, 4.0), processes=1, ramp=2.0, ttl=0.0,
                            browsers=3, backtests=0, json=None))

@@ -315,3 +315,23 @@ def test_a_looped_file_is_named_and_the_rest_of_the_folder_used(looped_folder):
     out = run("regime", "--data-dir", str(looped_folder), "--json")
     assert out.returncode == 0 and out.stderr == ""
     assert any("SPX_History.csv" in m and "not a regular file" in m for m in json.loads(out.stdout)["messages"])
+
+
+def test_the_alvh_command_is_python_m_alvh_core():
+    """The installed console script answers exactly as ``python -m alvh_core`` does."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("alvh")
+    if not script.exists():
+        script = shutil.which("alvh")
+    assert script, "the package is not installed (scripts/test.sh installs it with the test dependencies)"
+    args = ["plan", "--tier", "moderate", "--spx", "5000", "--vix", "18", "--risk-budget", "5000", "--json"]
+    env = {"YF_DISABLE_CURL_CFFI": "1", "ALVH_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    ours = subprocess.run([str(script), *args], capture_output=True, text=True, env=env, timeout=120)
+    module = subprocess.run([sys.executable, "-m", "alvh_core", *args], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert ours.returncode == module.returncode == 0, ours.stderr + module.stderr
+    assert ours.stdout == module.stdout and '"contracts"' in ours.stdout

@@ -1,9 +1,8 @@
 """The figures the docs quote are what the command line prints now on the real data: a change to the
-engine that moves one fails here until ``python bench/doc_figures.py --write`` rewrites the docs."""
+engine that moves one fails here until ``python -m bench.doc_figures --write`` rewrites the docs."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -13,10 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _doc_figures():
-    spec = importlib.util.spec_from_file_location("doc_figures", ROOT / "bench" / "doc_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from bench import doc_figures
+
+    return doc_figures
 
 
 @pytest.mark.skipif(not os.environ.get("ALVH_DATA_DIR"), reason="needs the real data folder (ALVH_DATA_DIR)")
@@ -25,7 +23,7 @@ def test_every_figures_block_in_the_docs_is_what_the_engine_prints_now():
     blocks = [(doc.name, name) for doc in sorted((ROOT / "docs").glob("*.md"))
               for name in module.BLOCK.findall(doc.read_text(encoding="utf-8"))]
     assert {name[1] for _, name in blocks} == set(module.BLOCKS)     # every block is used, none unknown
-    assert module.check() == [], "run: python bench/doc_figures.py --write"
+    assert module.check() == [], "run: python -m bench.doc_figures --write"
 
 
 def test_a_stale_block_is_named(tmp_path, monkeypatch):
