@@ -24,7 +24,7 @@ from .calendar import nearest_expiry, strike_step, vix_expiry
 from .condor import listed_strikes
 from .events import EventCalendar, load_events
 from .fills import half_spread_one
-from .fitted import SPX_SKEW
+from .fitted import SPX_SKEW, VIX_CALL_SKEW
 from .hedge import (
     EVENT_WINDOW_DAYS,
     REFERENCE_BUDGET_PCT,
@@ -204,8 +204,6 @@ def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestCo
 
 
 def skew_default() -> float:
-    from .fitted import VIX_CALL_SKEW
-
     return VIX_CALL_SKEW
 
 

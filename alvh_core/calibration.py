@@ -15,8 +15,9 @@ from scipy.optimize import least_squares
 
 from .chains import expiry_slices, read_cboe_chain_file
 from .history import History, closes_on, load_history_folder, read_vx_continuous
+from .params import FuturesProxyParams, SkewParams
 from .pricing import DAYS_PER_YEAR, black76
-from .volmodel import SkewParams, VixTermStructure, VolModel
+from .volmodel import VixTermStructure, VolModel
 
 #: The population the vol-model error is reported on.
 FIT_MIN_DAYS, FIT_MAX_DAYS = 7, 70
@@ -349,7 +350,7 @@ def futures_points(data_dir: Path, history: History) -> pd.DataFrame:
 def fit_futures_proxy(data_dir: str | Path, history: History | None = None) -> FuturesProxyFit:
     """Fit the proxy on VX1 and VX2 settlements: level and convexity on every
     day, then the inverted-curve factor on the days VIX stood above VIX3M."""
-    from .vixfutures import FuturesProxyParams, futures_proxy
+    from .vixfutures import futures_proxy
 
     data_dir = Path(data_dir)
     history = history or load_history_folder(data_dir)

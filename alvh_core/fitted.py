@@ -7,7 +7,7 @@ Re-derive every number here with::
 
 from __future__ import annotations
 
-from .volmodel import SkewParams
+from .params import FuturesProxyParams, SimulatorParams, SkewParams
 
 #: SPX smile (see :mod:`alvh_core.volmodel` for the formula).  Fitted by least
 #: squares on the Cboe end-of-day SPX/SPXW chains of 2022-02-04 and
@@ -113,7 +113,6 @@ SPOT_VOL_Z_MIN = {1: -5.03, 5: -5.96, 21: -8.48}
 VVIX_ELASTICITY = 0.546
 
 # --- VIX futures -----------------------------------------------------------------
-from .vixfutures import FuturesProxyParams  # noqa: E402
 
 #: Proxy of :mod:`alvh_core.vixfutures`, fitted on CFE VX1 and VX2 settlements
 #: 2009-09-18..2020-09-24 (2,758 days each, old 10x scale put right, days to
@@ -157,7 +156,6 @@ VIX_VOL_MIN_DAYS = 7.0
 VIX_CALL_SKEW = 0.35
 
 # --- the market simulator -----------------------------------------------------------
-from .simulate import SimulatorParams  # noqa: E402
 
 #: :mod:`alvh_core.simulate`, fitted on SPX and VIX closes 1990-01-02..2026-07-08 (9,190 days):
 #: z = SPX log return / (VIX/100/√252) scaled by (VIX/20)^0.272 has a Johnson SU law; VIX9D,

@@ -23,9 +23,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from .fitted import SPX_SKEW, VIX_CALL_SKEW, VIX_FUTURES_PROXY, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS
+from .params import SkewParams
 from .pricing import DAYS_PER_YEAR
 from .vixfutures import CONVEXITY_MAX_DAYS, DEFAULT_VVIX
-from .volmodel import VIX_TENOR_DAYS, SkewParams, variance_swap_ratio
+from .volmodel import VIX_TENOR_DAYS, variance_swap_ratio
 
 NODE_DAYS = np.array([VIX_TENOR_DAYS[k] for k in ("vix9d", "vix", "vix3m", "vix6m")])
 
@@ -140,7 +142,7 @@ def futures_proxy(nodes: np.ndarray, vix, vix3m, vvix, days, params=None) -> np.
 
     ``vix3m`` and ``vvix`` may be NaN (no backwardation term; the median VVIX)."""
     if params is None:
-        from .fitted import VIX_FUTURES_PROXY as params
+        params = VIX_FUTURES_PROXY
     days = np.maximum(np.asarray(days, float), 0.0)
     vvix = np.asarray(vvix, float)
     vol_of_vix = np.where(np.isfinite(vvix) & (vvix > 0), vvix, DEFAULT_VVIX) / 100.0
@@ -161,7 +163,6 @@ def futures_proxy(nodes: np.ndarray, vix, vix3m, vvix, days, params=None) -> np.
 
 def vix_option_vol(strike, future, days, vvix, call_skew: float | None = None) -> np.ndarray:
     """VIX option implied vol (:func:`alvh_core.hedge.vix_option_vol`) with a VVIX per element."""
-    from .fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS
 
     skew = VIX_CALL_SKEW if call_skew is None else call_skew
     vvix = np.asarray(vvix, float)
@@ -173,6 +174,4 @@ def vix_option_vol(strike, future, days, vvix, call_skew: float | None = None) -
 
 
 def _default_skew() -> SkewParams:
-    from .fitted import SPX_SKEW
-
     return SPX_SKEW

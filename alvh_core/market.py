@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .volmodel import SkewParams, VixTermStructure, VolModel
+from .params import SkewParams
+from .volmodel import VixTermStructure, VolModel
 
 #: Where a number came from, as shown on the data badge.
 SOURCES = ("live", "cache", "file", "simulated", "manual", "default")

@@ -30,18 +30,11 @@ import pandas as pd
 from scipy import stats
 
 from .calendar import is_business_day, next_business_day
+from .fitted import SIMULATOR
+from .params import SimulatorParams
+from .spotvol import LEVEL_RANGE, VIX_CAP, VIX_FLOOR, link_coefficients
 
 _Z90 = 1.2815515655446004   # the standard normal's 90th percentile
-
-
-@dataclass(frozen=True)
-class SimulatorParams:
-    """The fitted constants (see :data:`alvh_core.fitted.SIMULATOR`)."""
-
-    shock: tuple[float, float, float, float]   # Johnson SU (a, b, loc, scale) of z / (VIX/20)^γ
-    level_power: float                          # γ
-    vix_dof: float                              # Student-t degrees of freedom of the VIX innovation
-    term: dict                                  # name -> (a, b): ln(X/VIX) (VVIX: ln VVIX) = a + b ln(VIX/20)
 
 
 @dataclass(frozen=True)
@@ -62,10 +55,7 @@ MAX_PATH_DAYS = 5_000_000
 
 
 def _params(params: SimulatorParams | None) -> SimulatorParams:
-    if params is None:
-        from .fitted import SIMULATOR
-        return SIMULATOR
-    return params
+    return SIMULATOR if params is None else params
 
 
 def term_from_vix(vix, params: SimulatorParams | None = None) -> dict[str, np.ndarray]:
@@ -84,8 +74,6 @@ def simulate_paths(spx0: float, vix0: float, days: int, paths: int, seed: int = 
         raise ValueError("the simulation needs a positive SPX and VIX to start from")
     if not (1 <= days <= 20_000 and 1 <= paths <= 200_000 and days * paths <= MAX_PATH_DAYS):
         raise ValueError(f"simulate 1-20,000 days and 1-200,000 paths, at most {MAX_PATH_DAYS:,} path-days")
-    from .spotvol import LEVEL_RANGE, VIX_CAP, VIX_FLOOR, link_coefficients  # (fitted.py imports this module)
-
     p = _params(params)
     rng = np.random.default_rng(seed)
     coef, z_min = link_coefficients(1.0)

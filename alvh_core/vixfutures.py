@@ -19,26 +19,20 @@ spot VIX.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 import numpy as np
 
 from .calendar import third_friday, vix_expiry  # noqa: F401  (re-exported)
+from .fitted import TENOR_BETA_POWER, TENOR_BETA_SCALE_DAYS, VIX_FUTURES_PROXY
+from .params import FuturesProxyParams
 from .volmodel import VixTermStructure
 
 #: VVIX used when none is known: its median 2007-01-03..2026-08-20 (Cboe VVIX).
 DEFAULT_VVIX = 91.25
 #: The convexity term is held past the longest tenor it was fitted on (VX2).
 CONVEXITY_MAX_DAYS = 63.0
-
-
-@dataclass(frozen=True)
-class FuturesProxyParams:
-    level: float
-    convexity: float
-    backwardation: float = 0.0
 
 
 def expiries_after(day: date, count: int = 8) -> list[date]:
@@ -71,7 +65,6 @@ def forward_vol(term: VixTermStructure, days) -> np.ndarray:
 
 def tenor_beta(days) -> np.ndarray:
     """Move of a VIX future per unit (log) move of spot VIX, by days to expiry."""
-    from .fitted import TENOR_BETA_POWER, TENOR_BETA_SCALE_DAYS
 
     days = np.maximum(np.asarray(days, float), 0.0)
     return np.exp(-((days / TENOR_BETA_SCALE_DAYS) ** TENOR_BETA_POWER))
@@ -81,7 +74,7 @@ def futures_proxy(term: VixTermStructure, days, vvix: float | None = None,
                   params: FuturesProxyParams | None = None) -> np.ndarray:
     """Proxy price (VIX points) of the VIX future expiring in ``days``."""
     if params is None:
-        from .fitted import VIX_FUTURES_PROXY as params
+        params = VIX_FUTURES_PROXY
     vol_of_vix = (vvix if vvix is not None and np.isfinite(vvix) and vvix > 0 else DEFAULT_VVIX) / 100.0
     days = np.maximum(np.asarray(days, float), 0.0)
     horizon = np.minimum(days, CONVEXITY_MAX_DAYS)

@@ -38,40 +38,12 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import ndtr
 
+from .fitted import SPX_SKEW
+from .params import SkewParams
 from .pricing import DAYS_PER_YEAR
 
 # Tenors (calendar days) of the Cboe volatility indexes.
 VIX_TENOR_DAYS = {"vix9d": 9.0, "vix": 30.0, "vix3m": 93.0, "vix6m": 183.0}
-
-
-@dataclass(frozen=True)
-class SkewParams:
-    """Shape of the smile relative to ATM vol (see the module docstring)."""
-
-    slope: float
-    slope_tenor_power: float
-    curvature: float
-    call_curvature: float
-    vix_scale: float
-    z_min: float = -5.0
-    z_max: float = 3.0
-    floor: float = 0.25
-    #: The tenor scaling is held beyond this many days (the fit's range).
-    max_tenor_days: float = 70.0
-
-    def ratio(self, z, days) -> np.ndarray:
-        """σ(K)/σ_atm at standardised moneyness ``z`` and ``days`` to expiry."""
-        # np.minimum/np.maximum rather than np.clip: same result, less overhead
-        # (this sits on every pricing path).
-        z = np.minimum(np.maximum(np.asarray(z, float), self.z_min), self.z_max)
-        if np.ndim(days) == 0:
-            tau = min(max(float(days), 0.25), self.max_tenor_days) / 30.0
-        else:
-            tau = np.minimum(np.maximum(np.asarray(days, float), 0.25), self.max_tenor_days) / 30.0
-        slope = self.slope * tau ** self.slope_tenor_power
-        upside = np.maximum(z, 0.0)
-        out = 1.0 + z * (slope + self.curvature * z) + self.call_curvature * upside * upside
-        return np.maximum(out, self.floor)
 
 
 @dataclass(frozen=True)
@@ -207,6 +179,4 @@ class VolModel:
 
 
 def _default_skew() -> SkewParams:
-    from .fitted import SPX_SKEW
-
     return SPX_SKEW

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from alvh_core.params import SkewParams
 from alvh_core.pricing import _black_core
-from alvh_core.volmodel import SkewParams, VixTermStructure, VolModel, variance_swap_ratio
+from alvh_core.volmodel import VixTermStructure, VolModel, variance_swap_ratio
 
 FLAT = SkewParams(slope=0.0, slope_tenor_power=0.0, curvature=0.0, call_curvature=0.0, vix_scale=1.0)
 
