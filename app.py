@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from alvh_core.runtime import freeze_startup_objects
+from alvh_core.model.runtime import freeze_startup_objects
 from app_pages.common import (
     DISCLAIMER,
     FirstPaintDone,

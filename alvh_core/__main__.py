@@ -1,7 +1,7 @@
-"""``python -m alvh_core``: the JSON command line (see :mod:`alvh_core.cli`)."""
+"""``python -m alvh_core``: the JSON command line (see :mod:`alvh_core.cli.commands`)."""
 
 import sys
 
-from .cli import main
+from alvh_core.cli.commands import main
 
 sys.exit(main())

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from alvh_core import backtest as bt
-from alvh_core import replicas, studies
-from alvh_core.figures import drawdown_figure, equity_figure, replica_figure, scale_sweep_figure
-from alvh_core.history import HistoryFormatError, read_series_csv
-from alvh_core.marketdata import fetch_cboe_series
-from alvh_core.sharelink import ALL_KEYS
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.data.closes import HistoryFormatError, read_series_csv
+from alvh_core.data.live import fetch_cboe_series
+from alvh_core.history import backtest as bt
+from alvh_core.history import replicas, studies
+from alvh_core.present.figures import drawdown_figure, equity_figure, replica_figure, scale_sweep_figure
+from alvh_core.present.links import ALL_KEYS
+from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import DOLLARS, choice, done, held, keep_in_link, linked, money, plain, upload_key
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
 
@@ -181,7 +181,7 @@ if strategy in replicas.REPLICAS:
         st.caption(f"Upload Cboe's {name}_History.csv (or fetch it when online) to overlay the real index and read "
                    "the tracking figures.")
     st.markdown("**What the gap to the real index comes from:** " + "; ".join(replicas.GAP_SOURCES[strategy]) + ".")
-    from alvh_core.perfstats import performance
+    from alvh_core.history.stats import performance
 
     perf = performance(level, pd.Series(m.rate, index=pd.DatetimeIndex(m.dates)))
     cols = st.columns(5)

@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from alvh_core.condor import condor_expiry, market_date
-from alvh_core.edits import PositionEdits
-from alvh_core.figures import (
+from alvh_core.model.fitted import SLIPPAGE_DEPTH
+from alvh_core.present.figures import (
     COMBINED_COLOR,
     CONDOR_COLOR,
     LOSS_COLOR,
@@ -31,16 +30,17 @@ from alvh_core.figures import (
     surface_figure,
     with_day_frames,
 )
-from alvh_core.fitted import SLIPPAGE_DEPTH
-from alvh_core.hedge import SCHEME_LABELS, HedgeSettings
-from alvh_core.management import Rules, exit_day, roll_calendar, trigger_levels
-from alvh_core.payoff import BOOK_GREEK_ROWS, book_greeks, payoff_curves, pnl_dates, pnl_table
-from alvh_core.position import Scenario
-from alvh_core.sharelink import MAX_DAYS
-from alvh_core.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
-from alvh_core.stress import episode_rows
-from alvh_core.ticket import ticket_rows
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.present.links import MAX_DAYS
+from alvh_core.present.ticket import ticket_rows
+from alvh_core.strategy.condor import condor_expiry, market_date
+from alvh_core.strategy.edits import PositionEdits
+from alvh_core.strategy.hedge import SCHEME_LABELS, HedgeSettings
+from alvh_core.strategy.management import Rules, exit_day, roll_calendar, trigger_levels
+from alvh_core.strategy.payoff import BOOK_GREEK_ROWS, book_greeks, payoff_curves, pnl_dates, pnl_table
+from alvh_core.strategy.position import Scenario
+from alvh_core.strategy.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
+from alvh_core.strategy.stress import episode_rows
+from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
     choice,
     current_history,
@@ -371,7 +371,7 @@ def _day_ticks(top: int) -> list[str]:
 
 def _date_views(top: int, with_curves: bool, with_scenarios: bool):
     """Every day's views for the date sliders, computed once per position for the whole server."""
-    from alvh_core.position import date_views
+    from alvh_core.strategy.position import date_views
 
     return shared("date views", (id(position), top, with_curves, with_scenarios),
                   lambda: date_views(plan, hedge, market, vol_model, top, position.at_expiry.spx, with_curves,
@@ -703,7 +703,7 @@ if gate_tab.open:
 
 def _shape_problem(shape) -> str:
     """Why a structure cannot be backtested ("" when it can)."""
-    from alvh_core.backtest import check_shape
+    from alvh_core.history.backtest import check_shape
 
     try:
         check_shape(shape)
@@ -714,8 +714,8 @@ def _shape_problem(shape) -> str:
 
 def _to_backtest(shape, days: int) -> None:
     """The Backtest page with this structure, the rules, the fill, the budget and the hedge."""
-    from alvh_core.backtest import shape_text
-    from alvh_core.sharelink import BACKTEST_SCHEMES
+    from alvh_core.history.backtest import shape_text
+    from alvh_core.present.links import BACKTEST_SCHEMES
 
     params = {"bst": "weekly", "btr": tier.name, "bshp": shape_text(shape, days), "bfs": str(fill_pct),
               "bcap": f"{budget.notional:g}", "brk": f"{min(budget.pct_of_notional, 100.0):g}",

@@ -22,8 +22,7 @@ from urllib.parse import quote, urlencode
 import pandas as pd
 import streamlit as st
 
-from alvh_core.events import load_events, parse_user_dates
-from alvh_core.history import (
+from alvh_core.data.closes import (
     SERIES_FILES,
     History,
     HistoryFormatError,
@@ -35,9 +34,11 @@ from alvh_core.history import (
     read_series_csv,
     visitor_folder,
 )
-from alvh_core.market import DEFAULT_MARKET, MarketState
-from alvh_core.marketdata import LiveMarket, load_last_good, offline_requested
-from alvh_core.sharelink import (
+from alvh_core.data.events import load_events, parse_user_dates
+from alvh_core.data.live import LiveMarket, load_last_good, offline_requested
+from alvh_core.model.market import DEFAULT_MARKET, MarketState
+from alvh_core.model.snapshot import MarketSnapshot, choose_snapshot, market_from_panel
+from alvh_core.present.links import (
     ALL_KEYS,
     MARKET_KEYS,
     PAGE_KEYS,
@@ -47,8 +48,7 @@ from alvh_core.sharelink import (
     read_link,
     shown,
 )
-from alvh_core.signals import SIGNAL_LABELS, SignalWeights
-from alvh_core.snapshot import MarketSnapshot, choose_snapshot, market_from_panel
+from alvh_core.strategy.signals import SIGNAL_LABELS, SignalWeights
 
 DISCLAIMER = ("Educational software: ALVH Studio never places orders, and its numbers are models, "
               "not advice. Options can lose more than you expect.")
@@ -799,9 +799,9 @@ def _context(market_key: tuple, source: str, has_panel: bool, settings: RegimeSe
     and as-of date, the source and whether there is a panel identify it."""
     from datetime import date
 
-    from alvh_core.position import HedgeContext
-    from alvh_core.signals import regime_report
-    from alvh_core.vixfutures import futures_proxy
+    from alvh_core.model.vixfutures import futures_proxy
+    from alvh_core.strategy.position import HedgeContext
+    from alvh_core.strategy.signals import regime_report
 
     spot, vix, vix9d, vix3m, vix6m, vvix, asof = market_key
     levels = {"spx": spot, "vix": vix, "vix9d": vix9d, "vix3m": vix3m, "vix6m": vix6m, "vvix": vvix}
@@ -809,7 +809,7 @@ def _context(market_key: tuple, source: str, has_panel: bool, settings: RegimeSe
     calendar = session_calendar(settings)
     level = None
     if settings.on_future:
-        from alvh_core.volmodel import VixTermStructure
+        from alvh_core.model.volmodel import VixTermStructure
 
         level = float(futures_proxy(VixTermStructure(vix=vix, vix9d=vix9d, vix3m=vix3m, vix6m=vix6m), 30.0, vvix))
     report = regime_report(_panel, asof_day, levels, source, calendar, breadth=_breadth, weights=settings.weights,
@@ -937,7 +937,7 @@ def _positions() -> KeptResults:
 def shared_position(market: MarketState, scenario, context, history, vol_model):
     """``build_position`` for these inputs, built once for the whole server: a group looking at the same
     market and tier shares one (positions are immutable).  Errors are not kept."""
-    from alvh_core.position import build_position
+    from alvh_core.strategy.position import build_position
 
     quotes = scenario.quotes
     panel = None if history is None else history.panel

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from alvh_core import backtest as bt
-from alvh_core import simulate, studies
-from alvh_core.figures import (
+from alvh_core.data.closes import HistoryFormatError
+from alvh_core.history import backtest as bt
+from alvh_core.history import studies
+from alvh_core.model import simulator as simulate
+from alvh_core.present.figures import (
     CONDOR_COLOR,
     HEDGE_COLOR,
     LAYER_STYLES,
@@ -24,14 +26,13 @@ from alvh_core.figures import (
     replay_figure,
     stress_bars_figure,
 )
-from alvh_core.hedge import HedgeSettings
-from alvh_core.history import HistoryFormatError
-from alvh_core.montecarlo import book_monte_carlo
-from alvh_core.position import Scenario, build_position
-from alvh_core.sharelink import ALL_KEYS
-from alvh_core.sizing import RiskBudget
-from alvh_core.stress import EPISODES_BY_KEY, stress_outcome
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.present.links import ALL_KEYS
+from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.monte_carlo import book_monte_carlo
+from alvh_core.strategy.position import Scenario, build_position
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.stress import EPISODES_BY_KEY, stress_outcome
+from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
     DOLLARS,
     choice,

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from alvh_core import backtest as bt
-from alvh_core.simulate import simulated_panel
+from alvh_core.history import backtest as bt
+from alvh_core.model.simulator import simulated_panel
 from app_pages.common import current_history, current_snapshot, env_int, shared
 
 KEPT_RUNS = 32

@@ -11,19 +11,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from alvh_core import claims as cl
-from alvh_core.figures import (
+from alvh_core.present import claims as cl
+from alvh_core.present.figures import (
     decay_figure,
     layers_vs_vix_figure,
     spike_figure,
     tier_contracts_figure,
     vix_history_figure,
 )
-from alvh_core.hedge import HedgeSettings, hedge_pnl, layer_pnls
-from alvh_core.payoff import condor_value_grid
-from alvh_core.position import Scenario, build_position
-from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers, two_percent_gate
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.strategy.hedge import HedgeSettings, hedge_pnl, layer_pnls
+from alvh_core.strategy.payoff import condor_value_grid
+from alvh_core.strategy.position import Scenario, build_position
+from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers, two_percent_gate
+from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
     choice,
     current_market,

@@ -3,7 +3,7 @@ layers and added legs; where the prices come from; the scenario file.
 
 The edits live in the page's address under their link keys (``lg`` strikes,
 ``ex`` expiry, ``q`` contracts, ``lim`` limit, ``lo`` layers left out, ``xl``
-added legs; see :mod:`alvh_core.edits`).  Widgets whose options depend on
+added legs; see :mod:`alvh_core.strategy.edits`).  Widgets whose options depend on
 the position (strikes on the listed grid of the chosen expiry) are keyed by
 the position they show, and write the link keys from their callbacks.
 """
@@ -17,16 +17,16 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from alvh_core.calendar import snap_strike, spx_expiries
-from alvh_core.chains import ChainFormatError, chain_on, parse_cboe_chain, read_cboe_chain_file
-from alvh_core.condor import PRODUCT_SIZE, listed_strikes, market_date
-from alvh_core.edits import LAYER_CODES, AddedLeg, PositionEdits, vix_expiries, vix_future_on
-from alvh_core.hedge import vix_strike_grid
-from alvh_core.market import MarketState
-from alvh_core.marketdata import LiveFeed, fetch_spx_chain, offline_requested
-from alvh_core.quotes import QuoteTable, from_cboe, from_yahoo
-from alvh_core.sharelink import BUILDER_KEYS, MARKET_KEYS, format_value, link_for
-from alvh_core.ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario, scenario_document
+from alvh_core.data.chains import ChainFormatError, chain_on, parse_cboe_chain, read_cboe_chain_file
+from alvh_core.data.listings import snap_strike, spx_expiries
+from alvh_core.data.live import LiveFeed, fetch_spx_chain, offline_requested
+from alvh_core.model.market import MarketState
+from alvh_core.present.links import BUILDER_KEYS, MARKET_KEYS, format_value, link_for
+from alvh_core.present.ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario, scenario_document
+from alvh_core.strategy.condor import PRODUCT_SIZE, listed_strikes, market_date
+from alvh_core.strategy.edits import LAYER_CODES, AddedLeg, PositionEdits, vix_expiries, vix_future_on
+from alvh_core.strategy.hedge import vix_strike_grid
+from alvh_core.strategy.quotes import QuoteTable, from_cboe, from_yahoo
 from app_pages.common import MAX_UPLOAD_BYTES, data_folder, keep_in_link, link_notices, plain, upload_key
 
 EDIT_KEYS = ("lg", "ex", "q", "lim", "lo", "xl")

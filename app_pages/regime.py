@@ -8,10 +8,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from alvh_core.events import parse_user_dates
-from alvh_core.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
-from alvh_core.signals import SIGNAL_LABELS
-from alvh_core.vixfutures import expiries_after, futures_proxy
+from alvh_core.data.events import parse_user_dates
+from alvh_core.model.vixfutures import expiries_after, futures_proxy
+from alvh_core.present.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
+from alvh_core.strategy.signals import SIGNAL_LABELS
 from app_pages.common import (
     current_market,
     current_snapshot,

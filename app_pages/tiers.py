@@ -10,12 +10,12 @@ import zlib
 import pandas as pd
 import streamlit as st
 
-from alvh_core import backtest as bt
-from alvh_core.figures import tier_contracts_figure
-from alvh_core.hedge import HedgeSettings
-from alvh_core.position import Scenario, build_position
-from alvh_core.sizing import MEASURE_LABELS, MEASURES, RiskBudget, claim_search, compare_tiers
-from alvh_core.tiers import COLUMNS, TierTableError, load_tiers, tiers_text
+from alvh_core.history import backtest as bt
+from alvh_core.present.figures import tier_contracts_figure
+from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.position import Scenario, build_position
+from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, claim_search, compare_tiers
+from alvh_core.strategy.tiers import COLUMNS, TierTableError, load_tiers, tiers_text
 from app_pages.common import (
     choice,
     current_history,

@@ -24,13 +24,13 @@ import time
 
 import numpy as np
 
-from alvh_core.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics
-from alvh_core.figures import payoff_grid
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.plan import plan_condor, value_at_horizon
-from alvh_core.probability import lognormal, lognormal_prob_between
-from alvh_core.sizing import RiskBudget
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.model.distributions import lognormal, lognormal_prob_between
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.present.figures import payoff_grid
+from alvh_core.strategy.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics
+from alvh_core.strategy.plan import plan_condor, value_at_horizon
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 
 def median_ms(fn, repeat: int, warmup: int = 3) -> float:
@@ -122,8 +122,8 @@ def main() -> None:
     rows.append(("1,000 candidates + expected loss and CVaR on 2,000 outcomes", median_ms(vectorised_1000, 20), "", ""))
     rows.append(("Builder engine path: tier search + metrics + sizing + horizon curve", median_ms(builder_path, 50),
                  "", ""))
-    from alvh_core.position import HedgeContext, Scenario, build_position
-    from alvh_core.runtime import freeze_startup_objects
+    from alvh_core.model.runtime import freeze_startup_objects
+    from alvh_core.strategy.position import HedgeContext, Scenario, build_position
 
     freeze_startup_objects()  # as the app does once per process
     scenario = Scenario(tier=tier, budget=RiskBudget(risk_pct=5.0), horizon_days=3)
@@ -137,7 +137,7 @@ def main() -> None:
     runs = ", ".join(f"{t:.1f}" for t in full)
     rows.append(("Full Builder recompute: condor + sizing + 3 layers + payoff curves + 51×33 heat map "
                  "+ POP/EV/CVaR (target ≤ 5 ms)", min(full), "", f"best of 5 batch medians; batches {runs} ms"))
-    from alvh_core.position import date_views
+    from alvh_core.strategy.position import date_views
 
     position = build_position(market, scenario, context, vol_model=vol_model, with_view=False)
     top = max(int(position.condor.days), 1)

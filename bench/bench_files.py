@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from alvh_core.history import MAX_ROWS, HistoryFormatError, read_series_csv
+from alvh_core.data.closes import MAX_ROWS, HistoryFormatError, read_series_csv
 
 
 def _file(rows: int, distinct: int) -> bytes:

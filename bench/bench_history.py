@@ -24,17 +24,17 @@ import statistics
 import time
 from pathlib import Path
 
-from alvh_core import backtest as bt
-from alvh_core import replicas, studies
-from alvh_core.backtest_reference import reference_equity
-from alvh_core.hedge import HedgeSettings
-from alvh_core.history import load_history_folder
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.montecarlo import book_monte_carlo
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.regime import classify_regime
-from alvh_core.sizing import RiskBudget
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.data.closes import load_history_folder
+from alvh_core.history import backtest as bt
+from alvh_core.history import replicas, studies
+from alvh_core.history.reference import reference_equity
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.regime import classify_regime
+from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.monte_carlo import book_monte_carlo
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 
 def timed(fn, repeat: int = 5) -> float:

@@ -16,7 +16,7 @@ import os
 import re
 from pathlib import Path
 
-from alvh_core import cli
+from alvh_core.cli import commands as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -238,8 +238,8 @@ SIMULATOR_ROWS = (  # (label, statistics, format)
 
 def simulator() -> str:
     """Thirty simulated histories (seed 7) beside the real one: the table the simulator's test holds."""
-    from alvh_core.history import load_history_folder
-    from alvh_core.simulate import compare_with_history, simulate_paths
+    from alvh_core.data.closes import load_history_folder
+    from alvh_core.model.simulator import compare_with_history, simulate_paths
 
     frame = load_history_folder(data_dir()).panel[["spx", "vix"]].dropna()
     spx, vix = frame["spx"].to_numpy(), frame["vix"].to_numpy()
@@ -257,17 +257,17 @@ def simulator() -> str:
     rows = ["| statistic | history | simulated |", "|---|---|---|"]
     rows += [f"| {label} | {cell('history', names, fmt)} | {cell('simulated', names, fmt)} |"
              for label, names, fmt in SIMULATOR_ROWS]
-    return _indented("<!-- python -m bench.doc_figures: alvh_core.simulate.compare_with_history, 30 paths, seed 7 -->\n"
+    return _indented("<!-- python -m bench.doc_figures: alvh_core.model.simulator.compare_with_history, 30 paths, seed 7 -->\n"
                      + "\n".join(rows) + "\n")
 
 
 def model_check() -> str:
     """A Moderate condor at mid on the shipped market: expected P/L under the smile's density and under
     the one-vol lognormal."""
-    from alvh_core.condor import build_condor, condor_metrics
-    from alvh_core.market import DEFAULT_MARKET
-    from alvh_core.probability import smile_density
-    from alvh_core.tiers import find_tier, load_tiers
+    from alvh_core.model.distributions import smile_density
+    from alvh_core.model.market import DEFAULT_MARKET
+    from alvh_core.strategy.condor import build_condor, condor_metrics
+    from alvh_core.strategy.tiers import find_tier, load_tiers
 
     vol_model = DEFAULT_MARKET.vol_model()
     condor = build_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Moderate"), vol_model=vol_model, fill_share=0.0)
@@ -285,9 +285,9 @@ def _dollars(x: float) -> str:
 
 def seed_000() -> str:
     """Seed 000's contract ratio on the shipped market, $50,000, default tiers."""
-    from alvh_core.market import DEFAULT_MARKET
-    from alvh_core.sizing import MEASURE_LABELS, MEASURES, compare_tiers
-    from alvh_core.tiers import load_tiers
+    from alvh_core.model.market import DEFAULT_MARKET
+    from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, compare_tiers
+    from alvh_core.strategy.tiers import load_tiers
 
     ratio = compare_tiers(DEFAULT_MARKET, load_tiers(), 50_000).ratio
     holds = [m for m in MEASURES if ratio[m] is not None and 1.8 <= ratio[m] <= 2.2]
@@ -299,7 +299,7 @@ def seed_000() -> str:
     text = (f"default tiers and the shipped market it holds {verdict} ({listed}, on SPX\n"
             "condors at the default fill): wider wings cost more per contract.\n")
     return _indented("<!-- python -m alvh_core tiers (the shipped market, --risk-budget 50000); "
-                     "alvh_core.sizing.compare_tiers -->\n" + text)
+                     "alvh_core.strategy.sizing.compare_tiers -->\n" + text)
 
 
 #: Published levels of the real indexes the replicas are checked against (not in the data folder):
@@ -312,10 +312,10 @@ def replicas_table() -> str:
     """The replicas of Cboe's CNDR and VXTH against the indexes' published figures."""
     import pandas as pd
 
-    from alvh_core.backtest import market_arrays
-    from alvh_core.history import load_history_folder
-    from alvh_core.perfstats import performance
-    from alvh_core.replicas import cndr_replica, vxth_replica
+    from alvh_core.data.closes import load_history_folder
+    from alvh_core.history.backtest import market_arrays
+    from alvh_core.history.replicas import cndr_replica, vxth_replica
+    from alvh_core.history.stats import performance
 
     m = market_arrays(load_history_folder(data_dir()).panel)
     cndr, vxth = cndr_replica(m).level, vxth_replica(m.window("2006-03-01", None)).level
@@ -339,7 +339,7 @@ def replicas_table() -> str:
             f"{100 * (five - VXTH_FIVE_YEARS):+.1f} points |".replace("-", "−"),
             f"| VXTH | {vxth.index[0]:%b %Y} → {vxth.index[-1]:%b %Y}, a year | {_pct(vx.cagr)} (max drawdown "
             f"{_pct(vx.max_drawdown, 1)}) | | |"]
-    return _indented("<!-- python -m bench.doc_figures: alvh_core.replicas on the data folder; the indexes' "
+    return _indented("<!-- python -m bench.doc_figures: alvh_core.history.replicas on the data folder; the indexes' "
                      "published figures -->\n" + "\n".join(rows) + "\n")
 
 
@@ -359,7 +359,7 @@ def regime_days() -> str:
 
 def listed() -> str:
     """The VIX expiry calendar against the VX1 file's roll days; the dividend yields of the chain days."""
-    from alvh_core.market import DEFAULT_MARKET
+    from alvh_core.model.market import DEFAULT_MARKET
 
     cal = _calibration()
     check = cal["vix_expiries"]
@@ -376,13 +376,13 @@ def listed() -> str:
 
 def slippage() -> str:
     """The scale table's slippage with size (the engine's model and its fitted constants)."""
-    from alvh_core.sizing import SlippageModel
+    from alvh_core.strategy.sizing import SlippageModel
 
     m = SlippageModel()
     text = (f"Slippage with size (the scale table): a half spread per leg of {m.base_half_spread:.2f} points (the "
             f"median\non the calibration chains) × VIX/{m.reference_vix:.2f} × (1 + {_impact(m.impact)}√(contracts / "
             f"{m.depth:,.0f})).\n")
-    return _indented("<!-- alvh_core.sizing.SlippageModel; its constants re-derived by python -m alvh_core calibrate "
+    return _indented("<!-- alvh_core.strategy.sizing.SlippageModel; its constants re-derived by python -m alvh_core calibrate "
                      "--data-dir DATA: median_half_spread_points, slippage_depth -->\n" + text)
 
 
@@ -392,18 +392,18 @@ def _impact(x: float) -> str:
 
 def vix_vol() -> str:
     """The vol of VIX options: VVIX decayed by tenor, with the assumed call skew."""
-    from alvh_core.fitted import VIX_CALL_SKEW, VIX_VOL_DECAY
+    from alvh_core.model.fitted import VIX_CALL_SKEW, VIX_VOL_DECAY
 
     text = (f"Vol of VIX = VVIX × (days/30)^−{VIX_VOL_DECAY:g} (the decay of realized vol from VX1 to VX2)\n"
             f"with an assumed call skew of {VIX_CALL_SKEW:g} per unit log-moneyness (no VIX option quotes are\n"
             "available to fit it).\n")
-    return _indented("<!-- alvh_core.fitted: VIX_VOL_DECAY, VIX_CALL_SKEW -->\n" + text)
+    return _indented("<!-- alvh_core.model.fitted: VIX_VOL_DECAY, VIX_CALL_SKEW -->\n" + text)
 
 
 def offline_market() -> str:
     """The market the app opens on without live data or files (docs/data.md)."""
-    from alvh_core.history import closes_on, load_history_folder
-    from alvh_core.market import DEFAULT_MARKET as m
+    from alvh_core.data.closes import closes_on, load_history_folder
+    from alvh_core.model.market import DEFAULT_MARKET as m
 
     row = closes_on(load_history_folder(data_dir()), m.asof)
     text = (f"**Offline defaults**: SPX {m.spot:,.2f}, VIX {m.vix:.2f}, VIX9D {m.vix9d:.2f}, VIX3M {m.vix3m:.2f},\n"
@@ -411,7 +411,7 @@ def offline_market() -> str:
             f"3-month\nT-bill, DTB3 {row['irx']:.2f} % discount). The {100 * m.div:.2f} % dividend yield is an "
             "assumption\nto edit: the project has no dividend history (chains imply it on their\ndays). "
             "`DTB3.csv` in a data folder gives the rate of every date.\n")
-    return _indented("<!-- alvh_core.market.DEFAULT_MARKET; the DTB3 of its day from DATA -->\n" + text)
+    return _indented("<!-- alvh_core.model.market.DEFAULT_MARKET; the DTB3 of its day from DATA -->\n" + text)
 
 
 def chain_limits() -> str:

@@ -41,7 +41,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from alvh_core.marketdata import QUOTE_TTL
+from alvh_core.data.live import QUOTE_TTL
 from bench.streamclient import StreamSession
 from tests.e2e.conftest import start_streamlit
 
@@ -82,13 +82,13 @@ def stub_folder(folder: Path) -> Path:
     panel = None
     if data:
         try:
-            from alvh_core.history import load_history_folder
+            from alvh_core.data.closes import load_history_folder
 
             panel = load_history_folder(data).panel
         except Exception:  # no usable files: fall back to the simulated market
             panel = None
     if panel is None:
-        from alvh_core.simulate import simulated_panel
+        from alvh_core.model.simulator import simulated_panel
 
         panel = simulated_panel(years=10.0, seed=7)
     panel.to_csv(folder / "panel.csv", index_label="date")

@@ -86,7 +86,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def real_history(data_dir):
     """The real history folder, loaded once per run."""
-    from alvh_core.history import load_history_folder
+    from alvh_core.data.closes import load_history_folder
 
     return load_history_folder(data_dir)
 
@@ -94,6 +94,6 @@ def real_history(data_dir):
 @pytest.fixture(scope="session")
 def real_market(real_history):
     """The real history as backtest arrays (stress score and budgets included), once per run."""
-    from alvh_core.backtest import market_arrays
+    from alvh_core.history.backtest import market_arrays
 
     return market_arrays(real_history.panel)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from alvh_core.calendar import spx_expiries
+from alvh_core.data.listings import spx_expiries
 
 TIMEOUT = 90
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -131,7 +131,7 @@ def test_a_link_with_an_unlisted_strike_says_so_and_shows_the_tiers_position(mon
 
 
 def test_the_gate_decides_the_size_unless_overridden_in_the_link(monkeypatch, tmp_path, data_dir):
-    from alvh_core.sizing import two_percent_gate
+    from alvh_core.strategy.sizing import two_percent_gate
 
     asked = _builder(monkeypatch, tmp_path, data_dir, {"ad": "2020-02-19", "t": "Moderate", "n": "1000000", "r": "2"})
     one = _builder(monkeypatch, tmp_path, data_dir, {"ad": "2020-02-19", "t": "Moderate", "n": "1000000", "r": "1"})
@@ -159,7 +159,7 @@ def test_management_rules_mark_the_chart_list_triggers_and_send_the_structure_to
         monkeypatch, tmp_path, data_dir):
     import json
 
-    from alvh_core.backtest import parse_shape
+    from alvh_core.history.backtest import parse_shape
 
     at = _builder(monkeypatch, tmp_path, data_dir, {"ad": "2020-02-19", "t": "Moderate", "n": "1000000",
                                                     "lg": "3200/3250/3480/3500", "hz": "10"})

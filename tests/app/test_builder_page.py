@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.plan import plan_condor
-from alvh_core.sizing import RiskBudget
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.strategy.plan import plan_condor
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 from tests.app.date_sliders import KEYS, move, slider_data
 
 TIMEOUT = 60
@@ -183,10 +183,10 @@ def test_pnl_over_time_tab_is_the_engine_table(app):
 
     import numpy as np
 
-    from alvh_core.events import load_events
-    from alvh_core.payoff import pnl_table
-    from alvh_core.position import HedgeContext, Scenario, build_position
-    from alvh_core.signals import regime_report
+    from alvh_core.data.events import load_events
+    from alvh_core.strategy.payoff import pnl_table
+    from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+    from alvh_core.strategy.signals import regime_report
 
     app.session_state["b_tab"] = "P/L over time"
     app.run()
@@ -211,7 +211,7 @@ def test_pnl_over_time_tab_is_the_engine_table(app):
     np.testing.assert_allclose(frame.iloc[:, 1:].to_numpy(float), expected.combined, rtol=1e-9, atol=1e-6)
     assert any(b.label == "P/L table (CSV)" for b in app.get("download_button"))
     # The book's greeks over the same dates: the engine's, row by row (shown rounded).
-    from alvh_core.payoff import BOOK_GREEK_ROWS, book_greeks
+    from alvh_core.strategy.payoff import BOOK_GREEK_ROWS, book_greeks
 
     greeks = next(d.value for d in app.dataframe if "Book greek" in d.value.columns)
     assert list(greeks["Book greek"]) == list(BOOK_GREEK_ROWS)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from alvh_core import backtest as bt
-from alvh_core.simulate import simulated_panel
+from alvh_core.history import backtest as bt
+from alvh_core.model.simulator import simulated_panel
 
 TIMEOUT = 180
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

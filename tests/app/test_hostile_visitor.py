@@ -139,7 +139,7 @@ def test_a_visitor_folder_is_confined_when_the_operator_allows_it(offline, monke
 # --- the cache folder ------------------------------------------------------------------------------------
 
 def _saved_copy(cache: Path, spx: float = 5000.0, end=None) -> None:
-    from alvh_core.marketdata import FetchResult, save_last_good
+    from alvh_core.data.live import FetchResult, save_last_good
 
     index = pd.bdate_range(end=end or pd.Timestamp.today().normalize(), periods=400)
     rng = np.random.default_rng(5)
@@ -177,7 +177,7 @@ def test_a_bad_cache_file_leaves_the_page_working_with_a_notice(offline, name):
                                                                               "message": "x"}}),
                                      json.dumps({"Yahoo/Cboe history": {"until": 1e300}})])
 def test_a_bad_back_off_file_does_not_stop_live_data(offline, monkeypatch, backoff):
-    from alvh_core import marketdata
+    from alvh_core.data import live as marketdata
     from app_pages.common import live_market
     from tests.unit.test_marketdata import yahoo_frame
 

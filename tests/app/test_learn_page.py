@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.sizing import compare_tiers
-from alvh_core.tiers import load_tiers
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.strategy.sizing import compare_tiers
+from alvh_core.strategy.tiers import load_tiers
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -85,8 +85,8 @@ def test_the_glossary_filter_travels_in_the_link(monkeypatch, tmp_path):
 
 @pytest.mark.data
 def test_the_history_columns_are_the_backtests(monkeypatch, tmp_path, data_dir):
-    from alvh_core import backtest as bt
-    from alvh_core.history import load_history_folder
+    from alvh_core.data.closes import load_history_folder
+    from alvh_core.history import backtest as bt
 
     at = _learn(monkeypatch, tmp_path, data_dir=data_dir)
     at.button(key="e_history_run").click().run()

@@ -96,7 +96,7 @@ def _sidebar(at: AppTest) -> str:
 
 
 def test_live_data_arrives_in_the_background_through_the_yfinance_seam(monkeypatch, tmp_path):
-    from alvh_core import marketdata
+    from alvh_core.data import live as marketdata
     from app_pages.common import live_market
     from tests.unit.test_marketdata import yahoo_frame
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from alvh_core.sharelink import ALIASES, ALL_KEYS, BUILDER_KEYS, PAGE_KEYS, read_link
+from alvh_core.present.links import ALIASES, ALL_KEYS, BUILDER_KEYS, PAGE_KEYS, read_link
 from tests.app.date_sliders import KEYS, move, slider_data
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

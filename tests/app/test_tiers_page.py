@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.sizing import MEASURE_LABELS, MEASURES, compare_tiers
-from alvh_core.tiers import load_tiers, parse_tiers
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, compare_tiers
+from alvh_core.strategy.tiers import load_tiers, parse_tiers
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -77,7 +77,7 @@ def test_the_claim_column_names_conservative_tiers_that_give_the_ratio(monkeypat
     listed = next(md.value for md in at.markdown if md.value.startswith("**What would give"))
     # Each answer is a Conservative tier that, rebuilt by compare_tiers, lands in 1.8–2.2× (tests/unit checks
     # the search itself); here: the page shows the search's words for today's inputs.
-    from alvh_core.sizing import claim_search
+    from alvh_core.strategy.sizing import claim_search
 
     tiers = load_tiers()
     search = claim_search(DEFAULT_MARKET, tiers, 50_000.0)
@@ -100,8 +100,8 @@ def test_the_five_day_cvar_per_contract_is_the_condors_alone(monkeypatch, tmp_pa
 
 @pytest.mark.data
 def test_each_tier_over_history_is_the_backtesters(monkeypatch, tmp_path, data_dir):
-    from alvh_core import backtest as bt
-    from alvh_core.history import load_history_folder
+    from alvh_core.data.closes import load_history_folder
+    from alvh_core.history import backtest as bt
 
     monkeypatch.setenv("ALVH_DATA_DIR", str(data_dir))
     monkeypatch.setenv("ALVH_OFFLINE", "1")

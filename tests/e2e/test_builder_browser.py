@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.plan import plan_condor
-from alvh_core.sizing import RiskBudget
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.strategy.plan import plan_condor
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from alvh_core.condor import listed_strikes
+from alvh_core.strategy.condor import listed_strikes
 
 pytestmark = pytest.mark.e2e
 DAY = "2020-02-19"

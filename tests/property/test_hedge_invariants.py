@@ -6,12 +6,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alvh_core.hedge import HedgeLayer, HedgeSettings, build_hedge, hedge_pnl, layer_value
-from alvh_core.market import MarketState
-from alvh_core.payoff import condor_value_grid, heat_map
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.sizing import RiskBudget
-from alvh_core.tiers import load_tiers
+from alvh_core.model.market import MarketState
+from alvh_core.strategy.hedge import HedgeLayer, HedgeSettings, build_hedge, hedge_pnl, layer_value
+from alvh_core.strategy.payoff import condor_value_grid, heat_map
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import load_tiers
 
 TIERS = load_tiers()
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,11 +9,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alvh_core import cli
-from alvh_core.condor import build_condor, condor_metrics
-from alvh_core.market import MarketState
-from alvh_core.pricing import bsm
-from alvh_core.tiers import load_tiers
+from alvh_core.cli import commands as cli
+from alvh_core.model.market import MarketState
+from alvh_core.model.pricing import bsm
+from alvh_core.strategy.condor import build_condor, condor_metrics
+from alvh_core.strategy.tiers import load_tiers
 
 TIERS = load_tiers()
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

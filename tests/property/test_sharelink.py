@@ -7,10 +7,10 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alvh_core.edits import AddedLeg
-from alvh_core.hedge import SCHEME_LABELS
-from alvh_core.sharelink import ALIASES, ALL_KEYS, BUILDER_KEYS, FIRST_ASOF, PAGE_KEYS, link_for, read_link
-from alvh_core.tiers import Tier
+from alvh_core.present.links import ALIASES, ALL_KEYS, BUILDER_KEYS, FIRST_ASOF, PAGE_KEYS, link_for, read_link
+from alvh_core.strategy.edits import AddedLeg
+from alvh_core.strategy.hedge import SCHEME_LABELS
+from alvh_core.strategy.tiers import Tier
 
 #: Strikes as a trader types them: whole or half points, four rising ones.
 _strikes = st.sets(st.integers(2, 40_000).map(lambda k: k / 2), min_size=4, max_size=4).map(lambda ks: tuple(sorted(ks)))
@@ -150,7 +150,7 @@ def test_lists_of_choices_read_in_one_order_without_repeats():
 
 
 def test_a_repeated_key_is_honoured_for_a_list_and_named_otherwise():
-    from alvh_core.sharelink import read_link
+    from alvh_core.present.links import read_link
 
     both = read_link({"bh": ["none", "alvh"], "bst": ["daily", "weekly"]})
     assert both.values["bh"] == ("none", "alvh")            # a list input: both schemes run

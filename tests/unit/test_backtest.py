@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core import backtest as bt
-from alvh_core.backtest_reference import reference_equity
-from alvh_core.calendar import on_grid
-from alvh_core.condor import listed_strikes
-from alvh_core.events import load_events
-from alvh_core.pricing import bsm_one
-from alvh_core.signals import regime_report, stress_series
-from alvh_core.stress import EPISODES_BY_KEY
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.data.events import load_events
+from alvh_core.data.listings import on_grid
+from alvh_core.history import backtest as bt
+from alvh_core.history.reference import reference_equity
+from alvh_core.model.pricing import bsm_one
+from alvh_core.strategy.condor import listed_strikes
+from alvh_core.strategy.signals import regime_report, stress_series
+from alvh_core.strategy.stress import EPISODES_BY_KEY
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 pytestmark = pytest.mark.data
 
@@ -119,10 +119,10 @@ def test_condors_sit_on_listed_strikes_at_the_tier_delta(daily_run):
             days = max(left - (6.5 / 24 if bt.spx_expiry_for(m, tier.days)[1][row] else 0.0), 0.25)
             assert on_grid(spot, float(k), days, "SPX", kind)
         # The short put's |delta| on the smile is at most the tier's (the engine's own pricer).
-        from alvh_core import histvol
-        atm = float(histvol.atm_vol(m.nodes[row], days))
+        from alvh_core.model import over_days
+        atm = float(over_days.atm_vol(m.nodes[row], days))
         fwd = spot * math.exp((rate - daily_run.config.div) * days / 365)
-        vol = float(histvol.smile_vol(atm, strikes[1], fwd, days))
+        vol = float(over_days.smile_vol(atm, strikes[1], fwd, days))
         delta = bsm_one(spot, float(strikes[1]), days / 365, rate, daily_run.config.div, vol, False)[1]
         assert abs(delta) <= tier.short_delta + 1e-9
 

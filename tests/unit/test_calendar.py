@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core.calendar import (
+from alvh_core.data.listings import (
     WEEKLY_ERAS,
     is_business_day,
     on_grid,
@@ -44,7 +44,7 @@ def _cboe_style_naive_vix_expiry(year: int, month: int) -> date:
 def test_vix_expiries_are_the_cfe_roll_days(data_dir):
     """Final-settlement days read off the VX1 file: a zero-volume settlement print, else the
     day the front month's open interest jumps (the series has moved to the next contract)."""
-    from alvh_core.calibration import cfe_roll_days, vix_expiry_check
+    from alvh_core.calibration.fits import cfe_roll_days, vix_expiry_check
 
     rolls, (first, last) = cfe_roll_days(data_dir)
     ours = {vix_expiry(y, m) for y in range(2008, 2021) for m in range(1, 13)}
@@ -65,7 +65,7 @@ def test_vix_expiries_are_the_cfe_roll_days(data_dir):
 @pytest.mark.data
 @pytest.mark.parametrize("day", ["2022-02-04", "2023-02-07"])
 def test_listed_expiries_are_the_chain_expiries(data_dir, day):
-    from alvh_core.chains import read_cboe_chain_file
+    from alvh_core.data.chains import read_cboe_chain_file
 
     chain = read_cboe_chain_file(data_dir / "chains" / f"spx_quotedata_{day}.csv")
     quotes = chain.quotes
@@ -85,7 +85,7 @@ def test_listed_expiries_are_the_chain_expiries(data_dir, day):
 def test_grid_strikes_are_listed_on_the_standard_expiries(data_dir, day):
     """Monthly and month-end expiries up to 200 days: every grid strike within 10 % of spot
     (5 points) and to 25 % (25 points) is in the chain."""
-    from alvh_core.chains import read_cboe_chain_file
+    from alvh_core.data.chains import read_cboe_chain_file
 
     chain = read_cboe_chain_file(data_dir / "chains" / f"spx_quotedata_{day}.csv")
     quotes = chain.quotes
@@ -125,8 +125,8 @@ def test_strike_step_by_tenor_and_distance():
 
 @pytest.mark.data
 def test_grid_constants_are_re_derived_from_the_chains(data_dir):
-    from alvh_core.calendar import SPX_STRIKE_GRID
-    from alvh_core.calibration import fit_strike_grid
+    from alvh_core.calibration.fits import fit_strike_grid
+    from alvh_core.data.listings import SPX_STRIKE_GRID
 
     fitted = fit_strike_grid(data_dir)
     for kind, rows in SPX_STRIKE_GRID.items():
@@ -135,11 +135,11 @@ def test_grid_constants_are_re_derived_from_the_chains(data_dir):
 
 
 def test_a_thousand_random_plans_use_only_listed_expiries_and_strikes():
-    from alvh_core.condor import build_condor
-    from alvh_core.hedge import HedgeSettings, build_hedge
-    from alvh_core.market import MarketState
-    from alvh_core.regime import classify_regime
-    from alvh_core.tiers import load_tiers
+    from alvh_core.model.market import MarketState
+    from alvh_core.model.regime import classify_regime
+    from alvh_core.strategy.condor import build_condor
+    from alvh_core.strategy.hedge import HedgeSettings, build_hedge
+    from alvh_core.strategy.tiers import load_tiers
 
     rng = np.random.default_rng(11)
     tiers = load_tiers()

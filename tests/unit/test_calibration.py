@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alvh_core import fitted
-from alvh_core.calibration import FitError, calibrate_skew, chain_points, model_errors
-from alvh_core.chains import expiry_slices, read_cboe_chain_file
-from alvh_core.history import load_history_folder
+from alvh_core.calibration.fits import FitError, calibrate_skew, chain_points, model_errors
+from alvh_core.data.chains import expiry_slices, read_cboe_chain_file
+from alvh_core.data.closes import load_history_folder
+from alvh_core.model import fitted
 
 pytestmark = pytest.mark.data
 
@@ -53,7 +53,7 @@ def history(data_dir):
 
 
 def test_spot_vol_link_matches_the_constants_and_textbook_signs(history):
-    from alvh_core.calibration import fit_spot_vol
+    from alvh_core.calibration.fits import fit_spot_vol
 
     for fit in fit_spot_vol(history):
         table = fitted.SPOT_VOL_LINK[fit.horizon]
@@ -79,7 +79,7 @@ def _falls(history, horizon, fall):
 def test_band_holds_real_crashes_from_calm_and_stressed_starts(history, horizon, fall):
     """About 80 % of real falls end inside the p10-p90 band, from calm and stressed starts alike
     (the old link, blind to the starting level, missed every calm-start crash above its p90)."""
-    from alvh_core.spotvol import vix_band
+    from alvh_core.model.spotvol import vix_band
 
     vix0, r, actual, _ = _falls(history, horizon, fall)
     bands = np.array([vix_band(v, x, horizon) for v, x in zip(vix0, r, strict=True)])
@@ -100,7 +100,7 @@ def test_band_holds_real_crashes_from_calm_and_stressed_starts(history, horizon,
     ("2018-02-02", "2018-02-05", False),  # 17.31 -> 37.32: one of the fifth of falls above the band
 ])
 def test_real_episodes_against_the_band(history, start, end, inside):
-    from alvh_core.spotvol import vix_band
+    from alvh_core.model.spotvol import vix_band
 
     panel = history.panel
     days = len(panel.loc[start:end].dropna(subset=["spx"])) - 1
@@ -119,7 +119,7 @@ def test_vvix_elasticity_matches_a_direct_regression(history):
 
 
 def test_futures_proxy_error_stays_within_the_documented_figures(data_dir, history):
-    from alvh_core.calibration import fit_futures_proxy
+    from alvh_core.calibration.fits import fit_futures_proxy
 
     fit = fit_futures_proxy(data_dir, history)
     assert fit.level == pytest.approx(fitted.VIX_FUTURES_PROXY.level, abs=0.005)
@@ -133,9 +133,9 @@ def test_futures_proxy_error_stays_within_the_documented_figures(data_dir, histo
 def test_futures_proxy_holds_in_backwardation(data_dir, history):
     """With VIX/VIX3M > 1.1 the front-month error, as a share of the future, is close to its
     contango error, and no longer biased low; checked row by row on the CFE settlements."""
-    from alvh_core.calibration import futures_points
-    from alvh_core.vixfutures import futures_proxy
-    from alvh_core.volmodel import VixTermStructure
+    from alvh_core.calibration.fits import futures_points
+    from alvh_core.model.vixfutures import futures_proxy
+    from alvh_core.model.volmodel import VixTermStructure
 
     frame = futures_points(data_dir, history)
     ok = lambda v: float(v) if np.isfinite(v) else None  # noqa: E731
@@ -152,7 +152,7 @@ def test_futures_proxy_holds_in_backwardation(data_dir, history):
 
 
 def test_vx_file_quirks_are_handled(data_dir):
-    from alvh_core.history import read_vx_continuous
+    from alvh_core.data.closes import read_vx_continuous
 
     vx1 = read_vx_continuous(data_dir / "VX1_continuous.csv")
     assert vx1.index.is_monotonic_increasing
@@ -163,7 +163,7 @@ def test_vx_file_quirks_are_handled(data_dir):
 def test_vix_expiry_calendar_known_dates():
     from datetime import date
 
-    from alvh_core.vixfutures import expiries_after, vix_expiry
+    from alvh_core.model.vixfutures import expiries_after, vix_expiry
 
     assert vix_expiry(2020, 3) == date(2020, 3, 18) and vix_expiry(2018, 2) == date(2018, 2, 14)
     assert expiries_after(date(2020, 3, 18), 1) == [date(2020, 4, 15)]  # on expiry day the front is the next

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from alvh_core import backtest as bt
-from alvh_core import claims as cl
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.position import HedgeContext
-from alvh_core.simulate import simulated_panel
-from alvh_core.tiers import load_tiers
+from alvh_core.history import backtest as bt
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.simulator import simulated_panel
+from alvh_core.present import claims as cl
+from alvh_core.strategy.position import HedgeContext
+from alvh_core.strategy.tiers import load_tiers
 
 TIERS = load_tiers()
 

@@ -137,8 +137,8 @@ def test_calibrate_prints_every_fit(data_dir):
     assert {"skew", "spot_vol_link", "vix_futures_proxy", "skew_fit_error_vol_points", "vvix_response", "strike_grid",
             "bid_ask_spreads", "episodes"} <= set(result)
     assert set(result["spot_vol_link"]) == {"1d", "5d", "21d"}
-    from alvh_core.fitted import SPX_SPREAD
-    from alvh_core.stress import EPISODES
+    from alvh_core.model.fitted import SPX_SPREAD
+    from alvh_core.strategy.stress import EPISODES
 
     spreads = result["bid_ask_spreads"]
     assert spreads["log_mid"] == pytest.approx(SPX_SPREAD["log_mid"], abs=1e-4)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from alvh_core.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics
-from alvh_core.market import DEFAULT_MARKET, MarketState
-from alvh_core.probability import lognormal
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.model.distributions import lognormal
+from alvh_core.model.market import DEFAULT_MARKET, MarketState
+from alvh_core.strategy.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 TIERS = load_tiers()
 
@@ -102,7 +102,7 @@ def test_pop_selection_lands_in_the_tier_range(tier_name):
     condor = build_condor(DEFAULT_MARKET, tier, "pop")
     pop = condor_metrics(condor).pop
     assert tier.pop_min - 0.01 <= pop <= tier.pop_max + 0.01
-    from alvh_core.calendar import on_grid, strike_step
+    from alvh_core.data.listings import on_grid, strike_step
 
     strikes = [leg.strike for leg in condor.legs]
     kind, days, spot = condor.expiry.kind, condor.days, DEFAULT_MARKET.spot
@@ -125,7 +125,7 @@ def test_max_loss_and_breakevens_follow_from_the_legs():
     m = condor_metrics(condor)
     mid = -(condor.legs[0].price - condor.legs[1].price - condor.legs[2].price + condor.legs[3].price)
     # Filled halfway from mid to natural: half the sum of the legs' half spreads is given up.
-    from alvh_core.fills import half_spread
+    from alvh_core.model.fills import half_spread
 
     spreads = half_spread([leg.price for leg in condor.legs], [leg.delta for leg in condor.legs],
                           [leg.kind == "call" for leg in condor.legs], DEFAULT_MARKET.vix)
@@ -144,7 +144,7 @@ def test_a_thousand_candidates_in_one_call():
     cands = candidates(DEFAULT_MARKET, 21, 40.0, deltas)
     assert cands.credit.shape == (1000,)
     # Every strike is a listed one, wings at least the width asked.
-    from alvh_core.calendar import on_grid
+    from alvh_core.data.listings import on_grid
 
     for k in np.concatenate([cands.long_put, cands.short_put, cands.short_call, cands.long_call]):
         assert on_grid(DEFAULT_MARKET.spot, k, 21)
@@ -169,7 +169,7 @@ def test_bad_strikes_are_refused():
 
 
 def test_scalar_lognormal_pop_matches_the_distribution():
-    from alvh_core.probability import lognormal_prob_between
+    from alvh_core.model.distributions import lognormal_prob_between
 
     dist = lognormal(6000.0, 21, 0.04, 0.013, 0.17)
     for low, high in ((5500, 6400), (0, 6000), (6100, 9e9), (5000, 5001)):
@@ -178,8 +178,8 @@ def test_scalar_lognormal_pop_matches_the_distribution():
 
 
 def test_priced_legs_equal_dataclass_built_legs():
-    from alvh_core.legs import OptionLeg, price_leg
-    from alvh_core.pricing import bsm_one
+    from alvh_core.model.pricing import bsm_one
+    from alvh_core.strategy.legs import OptionLeg, price_leg
 
     leg = price_leg("put", -1, 7000.0, 21.0, 7400.0, 0.04, 0.013, 0.2)
     price, delta, gamma, vega, theta = bsm_one(7400.0, 7000.0, 21 / 365, 0.04, 0.013, 0.2, False)

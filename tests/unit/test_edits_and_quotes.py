@@ -13,17 +13,17 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from alvh_core.chains import read_cboe_chain_file
-from alvh_core.edits import AddedLeg, PositionEdits, parse_added, parse_strikes, vix_expiries, vix_future_on
-from alvh_core.hedge import vix_option_vol
-from alvh_core.payoff import condor_value_grid
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.quotes import from_cboe
-from alvh_core.sharelink import BUILDER_KEYS, MARKET_KEYS, link_for, read_link
-from alvh_core.sizing import RiskBudget
-from alvh_core.snapshot import choose_snapshot
-from alvh_core.ticket import ScenarioFileError, read_scenario, scenario_document, ticket_rows
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.data.chains import read_cboe_chain_file
+from alvh_core.model.snapshot import choose_snapshot
+from alvh_core.present.links import BUILDER_KEYS, MARKET_KEYS, link_for, read_link
+from alvh_core.present.ticket import ScenarioFileError, read_scenario, scenario_document, ticket_rows
+from alvh_core.strategy.edits import AddedLeg, PositionEdits, parse_added, parse_strikes, vix_expiries, vix_future_on
+from alvh_core.strategy.hedge import vix_option_vol
+from alvh_core.strategy.payoff import condor_value_grid
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.quotes import from_cboe
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 ql = pytest.importorskip("QuantLib")
 DAYS = ("2022-02-04", "2023-02-07")
@@ -176,7 +176,7 @@ def test_added_legs_are_priced_like_quantlib_and_change_the_hedge(day_markets):
 
 
 def test_a_held_vix_leg_pays_its_payoff_and_is_not_rolled(day_markets):
-    from alvh_core.hedge import layer_value_one
+    from alvh_core.strategy.hedge import layer_value_one
 
     market = day_markets["2022-02-04"]
     expiry = vix_expiries(market)[0]           # 16 Feb 2022: 12 days out
@@ -248,8 +248,8 @@ def test_yahoo_chain_frames_price_the_condor_through_the_seam(day_markets, data_
     """Yahoo's frames (contractSymbol, strike, bid, ask, impliedVolatility) for the day of a real chain."""
     import pandas as pd
 
-    from alvh_core.marketdata import fetch_spx_chain
-    from alvh_core.quotes import from_yahoo
+    from alvh_core.data.live import fetch_spx_chain
+    from alvh_core.strategy.quotes import from_yahoo
 
     market = day_markets["2022-02-04"]
     rows = read_cboe_chain_file(data_dir / "chains" / "spx_quotedata_2022-02-04.csv").rows
@@ -267,7 +267,7 @@ def test_yahoo_chain_frames_price_the_condor_through_the_seam(day_markets, data_
     assert yahoo_priced.quoted is not None
     assert [q.mid for q in yahoo_priced.quoted.legs] == [q.mid for q in file_priced.quoted.legs]
     # A rate-limited or empty answer leaves the model in charge, with the reason.
-    from alvh_core.marketdata import YahooError
+    from alvh_core.data.live import YahooError
 
     def limited(n):
         raise YahooError("Too Many Requests. Rate limited. Try after a while.")

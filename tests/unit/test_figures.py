@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alvh_core import figures
-from alvh_core.condor import build_condor, condor_metrics
-from alvh_core.events import load_events
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.signals import regime_report
-from alvh_core.sizing import RiskBudget, scale_table
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.data.events import load_events
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.present import figures
+from alvh_core.strategy.condor import build_condor, condor_metrics
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.signals import regime_report
+from alvh_core.strategy.sizing import RiskBudget, scale_table
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_heat_map_is_centered_on_zero(position):
     _validated(fig)
     heat = fig.data[0]
     assert heat.zmid == 0 and heat.zmin == -heat.zmax
-    from alvh_core.position import FRAME_MOVES, FRAME_VIX
+    from alvh_core.strategy.position import FRAME_MOVES, FRAME_VIX
 
     assert np.asarray(heat.z).shape == (len(FRAME_VIX), len(FRAME_MOVES)) == (33, 51)   # VIX rows, SPX columns
     assert np.asarray(heat.x)[[0, -1]].tolist() == [-20.0, 10.0] and np.asarray(heat.y)[[0, -1]].tolist() == [9, 89]
@@ -148,7 +148,7 @@ def test_heat_map_colours_are_on_the_condors_scale(position):
 
 @given(low=st.floats(1.0, 1e7), span=st.floats(1.01, 1e6))
 def test_log_axis_labels_never_crowd_and_cover_the_data(low, span):
-    from alvh_core.figures import log_ticks
+    from alvh_core.present.figures import log_ticks
 
     ticks = log_ticks([low, low * span])
     ratios = [b / a for a, b in zip(ticks, ticks[1:], strict=False)]
@@ -161,8 +161,8 @@ def test_log_axis_labels_never_crowd_and_cover_the_data(low, span):
 def test_date_frames_are_each_days_numbers(position):
     """The frames a date slider moves through: valid Plotly, one per whole day, each the engine's own
     numbers for that day (computed here separately, by the single-day functions)."""
-    from alvh_core.payoff import heat_map, payoff_curves
-    from alvh_core.position import FRAME_MOVES, FRAME_VIX, date_views
+    from alvh_core.strategy.payoff import heat_map, payoff_curves
+    from alvh_core.strategy.position import FRAME_MOVES, FRAME_VIX, date_views
 
     plan, hedge, condor, market = position.plan, position.hedge, position.condor, DEFAULT_MARKET
     vol_model = market.vol_model()

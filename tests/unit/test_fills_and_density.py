@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import QuantLib as ql
 
-from alvh_core.condor import build_condor, condor_from_strikes, condor_metrics
-from alvh_core.fills import half_spread
-from alvh_core.hedge import HedgeSettings, build_hedge
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.probability import smile_density
-from alvh_core.regime import classify_regime
-from alvh_core.sizing import RiskBudget
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.model.distributions import smile_density
+from alvh_core.model.fills import half_spread
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.regime import classify_regime
+from alvh_core.strategy.condor import build_condor, condor_from_strikes, condor_metrics
+from alvh_core.strategy.hedge import HedgeSettings, build_hedge
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 TIERS = load_tiers()
 
@@ -25,8 +25,8 @@ TIERS = load_tiers()
 def test_model_fills_match_the_chains_bid_and_ask(data_dir, day, vix):
     """Selling at the bid and buying at the ask, the model's spreads give the chain's natural
     credit within a few percent on average."""
-    from alvh_core.calibration import chain_condor_quotes, natural_credit_check
-    from alvh_core.chains import read_cboe_chain_file
+    from alvh_core.calibration.fits import chain_condor_quotes, natural_credit_check
+    from alvh_core.data.chains import read_cboe_chain_file
 
     chain = read_cboe_chain_file(data_dir / "chains" / f"spx_quotedata_{day}.csv")
     condors = chain_condor_quotes(chain)
@@ -103,7 +103,7 @@ def test_book_risk_sees_the_hedge_and_sizes_within_the_budget():
     sized = _position("book_cvar_5d", budget=RiskBudget(dollars=5_000.0))
     n = sized.contracts
     assert n > 0 and sized.book_risk[5].cvar95 <= 5_000.0
-    from alvh_core.bookrisk import book_scenarios
+    from alvh_core.strategy.book_risk import book_scenarios
 
     sc = book_scenarios(sized.condor, sized.hedge, DEFAULT_MARKET, DEFAULT_MARKET.vol_model(), 5)
     assert sc.measures(n + 1).cvar95 > 5_000.0  # one more contract would not fit

@@ -8,11 +8,19 @@ import numpy as np
 import pytest
 import QuantLib as ql
 
-from alvh_core.hedge import HedgeSettings, breakeven_vix, build_hedge, hedge_pnl, pick_expiry, vix_option_vol, vxth_weight_pct
-from alvh_core.market import DEFAULT_MARKET, MarketState
-from alvh_core.regime import classify_regime
-from alvh_core.spotvol import implied_move_units, link_coefficients, vix_after_move, vix_band
-from alvh_core.vixfutures import futures_proxy
+from alvh_core.model.market import DEFAULT_MARKET, MarketState
+from alvh_core.model.regime import classify_regime
+from alvh_core.model.spotvol import implied_move_units, link_coefficients, vix_after_move, vix_band
+from alvh_core.model.vixfutures import futures_proxy
+from alvh_core.strategy.hedge import (
+    HedgeSettings,
+    breakeven_vix,
+    build_hedge,
+    hedge_pnl,
+    pick_expiry,
+    vix_option_vol,
+    vxth_weight_pct,
+)
 
 CALM = MarketState(spot=6000.0, vix=13.0, vix9d=12.0, vix3m=15.5, vix6m=17.0, vvix=85.0, asof="2026-03-02")
 INVERTED = MarketState(spot=5000.0, vix=35.0, vix9d=40.0, vix3m=30.0, vix6m=28.0, vvix=140.0, asof="2026-03-02")
@@ -94,7 +102,7 @@ def test_vix_option_vol_decays_with_tenor_and_has_call_skew():
 
 def test_spot_vol_link_by_hand():
     """The median at 5 days for a 5 % fall from VIX 20, term by term from the table."""
-    from alvh_core.fitted import SPOT_VOL_LINK
+    from alvh_core.model.fitted import SPOT_VOL_LINK
 
     a, b_down, b_up, b_sq, b_level = SPOT_VOL_LINK[5]["median"]
     r = np.log(0.95)
@@ -151,8 +159,8 @@ def _rolled_by_hand(leg, vix_h, elapsed, market=DEFAULT_MARKET):
     """A leg that expired before the horizon, rolled at each expiry into the same tenor and
     moneyness, VIX on the log-straight path to ``vix_h``: payoffs received, premiums paid
     (QuantLib's Black), the last roll valued at the horizon."""
-    from alvh_core.fitted import VVIX_ELASTICITY
-    from alvh_core.vixfutures import tenor_beta
+    from alvh_core.model.fitted import VVIX_ELASTICITY
+    from alvh_core.model.vixfutures import tenor_beta
 
     path = lambda t: market.vix * (vix_h / market.vix) ** min(t / elapsed, 1.0)  # noqa: E731
     tenor = leg.days
@@ -177,8 +185,8 @@ def _rolled_by_hand(leg, vix_h, elapsed, market=DEFAULT_MARKET):
 def _quantlib_leg_value(leg, vix, days_elapsed, market=DEFAULT_MARKET):
     """One VIX leg under a VIX scenario: QuantLib's BlackCalculator on the future moved by
     its tenor beta, at the vol moved as VVIX does; rolled by hand past its expiry."""
-    from alvh_core.fitted import VVIX_ELASTICITY
-    from alvh_core.vixfutures import tenor_beta
+    from alvh_core.model.fitted import VVIX_ELASTICITY
+    from alvh_core.model.vixfutures import tenor_beta
 
     left = leg.days - days_elapsed
     if left <= 0:
@@ -231,7 +239,7 @@ def test_one_date_per_scenario_matches_quantlib_black():
 
 @pytest.mark.parametrize("tail", ["vix_calls", "spx_put_fly"])
 def test_scalar_layer_value_matches_the_vectorised_one(tail):
-    from alvh_core.hedge import layer_value, layer_value_one
+    from alvh_core.strategy.hedge import layer_value, layer_value_one
 
     plan = _plan(INVERTED, budget_pct=100.0, tail_instrument=tail, split=(1, 1, 3))
     assert [layer.name for layer in plan.active_layers] == ["Base", "Adaptive", "Tail"]

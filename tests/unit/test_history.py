@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from alvh_core.history import (
+from alvh_core.data.closes import (
     MAX_PROBLEMS,
     MAX_ROWS,
     HistoryFormatError,

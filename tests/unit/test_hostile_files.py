@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core.chains import ChainFormatError, chain_on, parse_cboe_chain, read_cboe_chain_file
-from alvh_core.history import (
+from alvh_core.data.chains import ChainFormatError, chain_on, parse_cboe_chain, read_cboe_chain_file
+from alvh_core.data.closes import (
     HistoryFormatError,
     load_history_folder,
     read_panel_csv,
@@ -25,7 +25,8 @@ from alvh_core.history import (
     read_vx_continuous,
     visitor_folder,
 )
-from alvh_core.marketdata import (
+from alvh_core.data.files import UnsafeFileError, inside, json_depth, read_bytes, read_small_json
+from alvh_core.data.live import (
     STALE_TMP_SECONDS,
     FetchResult,
     LiveFeed,
@@ -35,7 +36,6 @@ from alvh_core.marketdata import (
     load_last_good,
     save_last_good,
 )
-from alvh_core.safefiles import UnsafeFileError, inside, json_depth, read_bytes, read_small_json
 
 #: What a hostile visitor put in a file named spx_quotedata.csv: each is a path on the server.
 PATH_PAYLOADS = ["/dev/zero", "/etc/passwd", "/root/.bashrc", "/proc/self/environ", "/nonexistent/secret.csv",
@@ -222,7 +222,7 @@ def test_a_saved_copy_with_impossible_levels_is_set_aside(tmp_path):
 
 
 def test_an_old_saved_copy_is_labeled_old(tmp_path):
-    from alvh_core.snapshot import choose_snapshot
+    from alvh_core.model.snapshot import choose_snapshot
 
     _saved(tmp_path, _panel(end="2011-11-23"))
     snapshot = choose_snapshot(None, load_last_good("yahoo", tmp_path), None)

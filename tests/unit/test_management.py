@@ -8,17 +8,17 @@ from datetime import date
 import numpy as np
 import pytest
 
-from alvh_core import backtest as bt
-from alvh_core.hedge import HedgeSettings, roll_cost
-from alvh_core.management import Rules, exit_day, roll_calendar, trigger_levels
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.payoff import trading_days_between
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.pricing import bsm_one
-from alvh_core.regime import classify_regime
-from alvh_core.sizing import RiskBudget
-from alvh_core.spotvol import vix_after_move
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.history import backtest as bt
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.pricing import bsm_one
+from alvh_core.model.regime import classify_regime
+from alvh_core.model.spotvol import vix_after_move
+from alvh_core.strategy.hedge import HedgeSettings, roll_cost
+from alvh_core.strategy.management import Rules, exit_day, roll_calendar, trigger_levels
+from alvh_core.strategy.payoff import trading_days_between
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 
 @pytest.fixture(scope="module")

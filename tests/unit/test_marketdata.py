@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 from yfinance.exceptions import YFRateLimitError
 
-from alvh_core.history import load_history_folder
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.marketdata import (
+from alvh_core.data.closes import load_history_folder
+from alvh_core.data.live import (
     YAHOO_TICKERS,
     FetchResult,
     LiveFeed,
@@ -31,7 +30,8 @@ from alvh_core.marketdata import (
     normalise_yahoo,
     save_last_good,
 )
-from alvh_core.snapshot import choose_snapshot
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.snapshot import choose_snapshot
 
 FIELDS = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
 LEVELS = {"^GSPC": 6000.0, "^VIX": 16.0, "^VIX9D": 14.5, "^VIX3M": 18.0, "^VIX6M": 19.5, "^VVIX": 90.0,
@@ -414,7 +414,7 @@ def test_two_server_processes_make_one_upstream_request(tmp_path):
     stub.mkdir()
     panel = normalise_yahoo(yahoo_frame())
     panel.to_csv(stub / "panel.csv", index_label="date")
-    script = ("from alvh_core.marketdata import LiveMarket\n"
+    script = ("from alvh_core.data.live import LiveMarket\n"
               "m = LiveMarket()\n"
               "for _ in range(3):\n"
               "    m.poke(); m.wait(20)\n"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core.perfstats import drawdown, performance
+from alvh_core.history.stats import drawdown, performance
 
 
 @pytest.mark.data

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alvh_core.hedge import HedgeSettings, layer_value_one
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.payoff import condor_value_grid, pnl_dates, pnl_levels, pnl_table, trading_days_between
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.regime import classify_regime
-from alvh_core.sizing import RiskBudget
-from alvh_core.spotvol import vix_after_move
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.regime import classify_regime
+from alvh_core.model.spotvol import vix_after_move
+from alvh_core.strategy.hedge import HedgeSettings, layer_value_one
+from alvh_core.strategy.payoff import condor_value_grid, pnl_dates, pnl_levels, pnl_table, trading_days_between
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_each_cell_is_the_book_valued_one_leg_at_a_time(position):
 def _book_one(condor, n, plan, market, vol_model, s: float, vix: float, d: float) -> float:
     """The book at one point, leg by leg: BSM on each condor leg at the smile's vol (sticky moneyness)
     scaled by VIX/VIX0, each hedge layer through layer_value_one."""
-    from alvh_core.pricing import bsm_one
+    from alvh_core.model.pricing import bsm_one
 
     left = condor.days - d
     if left <= 0:
@@ -90,7 +90,7 @@ def _book_one(condor, n, plan, market, vol_model, s: float, vix: float, d: float
 
 
 def test_book_greeks_are_differences_of_the_book_valued_leg_by_leg(position):
-    from alvh_core.payoff import BOOK_GREEK_ROWS, GREEK_BUMP, book_greeks
+    from alvh_core.strategy.payoff import BOOK_GREEK_ROWS, GREEK_BUMP, book_greeks
 
     market, pos = position
     condor, n, plan = pos.condor, pos.contracts, pos.hedge

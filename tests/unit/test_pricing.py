@@ -8,7 +8,7 @@ import pytest
 import QuantLib as ql
 from vollib.black import implied_volatility as vollib_black_iv
 
-from alvh_core import pricing
+from alvh_core.model import pricing
 
 N_CASES = 1200
 rng = np.random.default_rng(20261121)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core import replicas
-from alvh_core.backtest import Costs
-from alvh_core.hedge import vxth_weight_pct
+from alvh_core.history import replicas
+from alvh_core.history.backtest import Costs
+from alvh_core.strategy.hedge import vxth_weight_pct
 
 pytestmark = pytest.mark.data
 

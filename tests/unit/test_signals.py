@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core.events import load_events, parse_user_dates
-from alvh_core.regime import classify_regime
-from alvh_core.signals import SignalWeights, hedge_budget, macd, regime_report, rsi, spread_zscore
+from alvh_core.data.events import load_events, parse_user_dates
+from alvh_core.model.regime import classify_regime
+from alvh_core.strategy.signals import SignalWeights, hedge_budget, macd, regime_report, rsi, spread_zscore
 
 # The classic 14-period RSI worked example series (StockCharts ChartSchool).
 # Its published table rounds intermediate averages to two decimals (first
@@ -113,7 +113,7 @@ def _report(history, day):
 
 @pytest.fixture(scope="module")
 def history(data_dir):
-    from alvh_core.history import load_history_folder
+    from alvh_core.data.closes import load_history_folder
 
     return load_history_folder(data_dir)
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alvh_core import simulate
-from alvh_core.calibration import fit_simulator
-from alvh_core.fitted import SIMULATOR
-from alvh_core.hedge import HedgeSettings
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.montecarlo import book_monte_carlo
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.regime import classify_regime
-from alvh_core.sizing import RiskBudget
-from alvh_core.spotvol import log_vix_change
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.calibration.fits import fit_simulator
+from alvh_core.model import simulator as simulate
+from alvh_core.model.fitted import SIMULATOR
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.regime import classify_regime
+from alvh_core.model.spotvol import log_vix_change
+from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.monte_carlo import book_monte_carlo
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 
 def test_paths_are_seeded_and_reproducible():

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from alvh_core.condor import build_condor, condor_metrics
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.sizing import (
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.strategy.condor import build_condor, condor_metrics
+from alvh_core.strategy.sizing import (
     MEASURES,
     RiskBudget,
     SlippageModel,
@@ -18,7 +18,7 @@ from alvh_core.sizing import (
     size_position,
     two_percent_gate,
 )
-from alvh_core.tiers import TierTableError, find_tier, load_tiers
+from alvh_core.strategy.tiers import TierTableError, find_tier, load_tiers
 
 TIERS = load_tiers()
 
@@ -79,8 +79,8 @@ def test_slippage_grows_with_size_and_vix(metrics):
 
 
 def test_slippage_depth_is_the_chains_traded_volume(data_dir):
-    from alvh_core.calibration import fit_size_depth
-    from alvh_core.fitted import SLIPPAGE_DEPTH
+    from alvh_core.calibration.fits import fit_size_depth
+    from alvh_core.model.fitted import SLIPPAGE_DEPTH
 
     fit = fit_size_depth(data_dir)
     assert fit["depth"] == SLIPPAGE_DEPTH and fit["p25"] < fit["depth"] < fit["p75"] and fit["groups"] >= 40
@@ -113,7 +113,7 @@ def test_tier_table_validation(tmp_path):
 def test_claim_search_answers_rebuild_to_the_claimed_ratio(selection):
     from dataclasses import replace
 
-    from alvh_core.sizing import CLAIM_WINGS, claim_search
+    from alvh_core.strategy.sizing import CLAIM_WINGS, claim_search
 
     search = claim_search(DEFAULT_MARKET, TIERS, 50_000, selection)
     cons = TIERS[0]
@@ -129,6 +129,6 @@ def test_claim_search_answers_rebuild_to_the_claimed_ratio(selection):
 
 
 def test_claim_search_needs_both_tiers():
-    from alvh_core.sizing import claim_search
+    from alvh_core.strategy.sizing import claim_search
 
     assert claim_search(DEFAULT_MARKET, TIERS[:2], 50_000) is None

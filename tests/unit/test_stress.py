@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core.hedge import HedgeSettings
-from alvh_core.market import DEFAULT_MARKET
-from alvh_core.position import HedgeContext, Scenario, build_position
-from alvh_core.sizing import RiskBudget
-from alvh_core.stress import EPISODES, episode_rows, stress_outcome
-from alvh_core.tiers import find_tier, load_tiers
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.stress import EPISODES, episode_rows, stress_outcome
+from alvh_core.strategy.tiers import find_tier, load_tiers
 
 from .test_cli import run
 
@@ -69,7 +69,7 @@ def test_episode_rows_on_todays_book():
 def test_episodes_in_one_call_are_each_episode_marked_alone(tier):
     """The episodes are priced together, one date per episode; each row is the book marked
     alone at its own date (condor and hedge); the longest episodes end at the condor's expiry."""
-    from alvh_core.stress import mark
+    from alvh_core.strategy.stress import mark
 
     position = _position(tier=tier)
     vol_model = DEFAULT_MARKET.vol_model()
@@ -86,8 +86,8 @@ def test_episodes_in_one_call_are_each_episode_marked_alone(tier):
 
 
 def test_book_risk_horizons_in_one_call_are_each_horizon_alone():
-    from alvh_core.bookrisk import book_scenarios_at
-    from alvh_core.payoff import condor_value_grid
+    from alvh_core.strategy.book_risk import book_scenarios_at
+    from alvh_core.strategy.payoff import condor_value_grid
 
     position = _position()
     vol_model = DEFAULT_MARKET.vol_model()

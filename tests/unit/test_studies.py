@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core import backtest as bt
-from alvh_core import studies
-from alvh_core.history import read_vx_continuous
-from alvh_core.simulate import simulated_panel
+from alvh_core.data.closes import read_vx_continuous
+from alvh_core.history import backtest as bt
+from alvh_core.history import studies
+from alvh_core.model.simulator import simulated_panel
 
 pytestmark = pytest.mark.data
 

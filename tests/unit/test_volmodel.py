@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alvh_core.params import SkewParams
-from alvh_core.pricing import _black_core
-from alvh_core.volmodel import VixTermStructure, VolModel, variance_swap_ratio
+from alvh_core.model.params import SkewParams
+from alvh_core.model.pricing import _black_core
+from alvh_core.model.volmodel import VixTermStructure, VolModel, variance_swap_ratio
 
 FLAT = SkewParams(slope=0.0, slope_tenor_power=0.0, curvature=0.0, call_curvature=0.0, vix_scale=1.0)
 
@@ -63,7 +63,7 @@ def _cboe_discrete_vix(model: VolModel, forward: float, days: float) -> float:
 
 @pytest.mark.parametrize("vix", [12.0, 20.0, 45.0])
 def test_model_reprices_the_vix_through_cboes_formula(vix):
-    from alvh_core.fitted import SPX_SKEW
+    from alvh_core.model.fitted import SPX_SKEW
 
     model = VolModel(VixTermStructure(vix=vix), SPX_SKEW)
     discrete = _cboe_discrete_vix(model, 100.0, 30.0)
@@ -71,7 +71,7 @@ def test_model_reprices_the_vix_through_cboes_formula(vix):
 
 
 def test_skew_shape_puts_over_calls_and_finite_everywhere():
-    from alvh_core.fitted import SPX_SKEW
+    from alvh_core.model.fitted import SPX_SKEW
 
     model = VolModel(VixTermStructure(vix=16.0, vix9d=14.0, vix3m=18.0, vix6m=20.0), SPX_SKEW)
     strikes = np.array([1.0, 3000, 5400, 5700, 6000, 6300, 6600, 1e7])

@@ -1,0 +1,1082 @@
+"""Backtests: condors and hedge schemes over real (or simulated) history, vectorised.
+
+What is simulated, day by day at the real SPX and VIX-family closes:
+
+* **Condors** entered daily, weekly (first session of the week) or monthly
+  (first session of the month), on the listed expiry nearest the tier's
+  days, short strikes the highest listed put / lowest listed call whose
+  |delta| is at most the tier's, wings the tier's width out on the listed
+  grid.  Priced with the vol model (the smile on the day's VIX curve), filled
+  ``fill_share`` of the way from mid to natural on the fitted spreads, plus
+  slippage and commissions.  Held to expiry (cash-settled on the expiry
+  day's close) or closed by rules: a profit target (share of credit), a stop
+  (loss as a multiple of credit), or N calendar days before expiry.
+* **Hedge schemes** of the hedge engine, each layer bought on its roll day
+  (weekly / monthly / quarterly: the first session of the week, month or
+  quarter) with the Builder's rules (expiry windows, deltas, time-shifting,
+  the event multiplier kept in the band, the contingent tail), sized to the
+  day's regime budget, marked daily on the futures proxy and sold at the
+  next roll.
+* **Collateral**: the whole account earns the 3-month T-bill (FRED DTB3, or
+  ``^IRX``), compounded daily.
+
+Money: dollars.  Condor sizes are whole contracts, hedges whole VIX
+contracts.  The replicas of Cboe's CNDR and VXTH indexes are in
+:mod:`alvh_core.history.replicas`; the slow, obvious twin of this module that the
+tests hold it to is :mod:`alvh_core.history.reference`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+from alvh_core.data.events import EventCalendar, load_events
+from alvh_core.data.listings import FAR_STEP, SPX_STRIKE_GRID, expiry_class, nearest_expiry, vix_expiry
+from alvh_core.history.stats import Performance, performance
+from alvh_core.model import over_days
+from alvh_core.model.fills import half_spread_array
+from alvh_core.model.fitted import DEFAULT_FILL_SHARE
+from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.strategy.hedge import (
+    DEFAULT_PER_CONTRACT,
+    DEFAULT_PER_MAX_LOSS,
+    EVENT_WINDOW_DAYS,
+    REFERENCE_BUDGET_PCT,
+    STATIC_BUDGET_PCT,
+    check_sizing,
+    vxth_weight_pct,
+)
+from alvh_core.strategy.legs import MULTIPLIER
+from alvh_core.strategy.signals import stress_series
+from alvh_core.strategy.tiers import Tier
+
+FREQUENCIES = ("daily", "weekly", "monthly")
+STRATEGIES = FREQUENCIES + ("cndr", "vxth")
+SCHEMES = ("none", "alvh", "single", "static10", "vxth")
+SCHEME_LABELS = {"none": "No hedge", "alvh": "ALVH 40/40/20", "single": "Single VIX call",
+                 "static10": "Static 10 %", "vxth": "VXTH rule", "smaller": "Trade smaller (no hedge)"}
+#: Per-entry max loss as % of capital when none is given (about the same open risk for each frequency).
+DEFAULT_RISK_PCT = {"daily": 0.4, "weekly": 2.0, "monthly": 8.0}
+#: Dividend yield of the S&P 500 assumed where the history has none (its 1990-2026 average is about 1.9 %).
+DEFAULT_DIV = 0.019
+AM_HOURS = 6.5 / 24.0
+
+
+# --- inputs ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Costs:
+    """Trading costs: the fill model, slippage and commissions."""
+
+    fill_share: float = DEFAULT_FILL_SHARE   # SPX legs: 0 = mid, 1 = natural (fitted spreads)
+    slippage: float = 0.0                    # extra index points per SPX leg, each way
+    commission: float = 1.0                  # dollars per option contract, each way (fees included)
+    vix_half_spread: float = 0.05            # VIX option half spread, points (an assumption: no VIX quotes)
+    vix_fill_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("fill_share", 0, 1), ("slippage", 0, 50), ("commission", 0, 100),
+                                ("vix_half_spread", 0, 5), ("vix_fill_share", 0, 1)):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and low <= value <= high):
+                raise ValueError(f"{name} must be between {low} and {high}")
+
+
+@dataclass(frozen=True)
+class Management:
+    """Exit rules; None = off (held to expiry)."""
+
+    profit_target: float | None = None   # close when the buy-back mid is down this share of the credit
+    stop: float | None = None            # close when the loss reaches this multiple of the credit
+    exit_days: int | None = None         # close this many calendar days before expiry
+    #: With ``exit_days``: open the next condor the day one is closed (weekly and monthly strategies),
+    #: instead of waiting for the next scheduled entry.
+    roll: bool = False
+
+    def __post_init__(self) -> None:
+        if self.profit_target is not None and not 0 < self.profit_target <= 1:
+            raise ValueError("the profit target is a share of the credit between 0 and 1")
+        if self.stop is not None and not 0 < self.stop <= 20:
+            raise ValueError("the stop is a multiple of the credit between 0 and 20")
+        if self.exit_days is not None and not 0 <= self.exit_days <= 60:
+            raise ValueError("close-before-expiry days must be between 0 and 60")
+
+    @property
+    def active(self) -> bool:
+        return any(x is not None for x in (self.profit_target, self.stop, self.exit_days))
+
+    @property
+    def rolling(self) -> bool:
+        return self.roll and self.exit_days is not None
+
+
+@dataclass(frozen=True)
+class HedgeRules:
+    """How the backtest's hedge is sized and run (the Builder's hedge choices)."""
+
+    split: tuple[float, float, float] = (0.4, 0.4, 0.2)
+    contingent: str = "always"           # or "stress": the tail waits for the trigger
+    stress_trigger: float = 0.6
+    event_multiplier: float = 1.5
+    allow_above_band: bool = False
+    #: VIX notional: % of capital (seed 001), or to the open condors: per contract or per $ of max loss
+    sizing: str = "notional"
+    per_contract: float = DEFAULT_PER_CONTRACT
+    per_max_loss: float = DEFAULT_PER_MAX_LOSS
+
+    def __post_init__(self) -> None:
+        split = tuple(float(x) for x in self.split)
+        if len(split) != 3 or any(not np.isfinite(x) or x < 0 for x in split) or sum(split) <= 0:
+            raise ValueError("the layer split needs three non-negative shares")
+        object.__setattr__(self, "split", tuple(x / sum(split) for x in split))
+        if self.contingent not in ("always", "stress"):
+            raise ValueError("contingent must be 'always' or 'stress'")
+        check_sizing(self.sizing, self.per_contract, self.per_max_loss)
+        if not 1.0 <= self.event_multiplier <= 5.0:
+            raise ValueError("the event multiplier must be between 1 and 5")
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """One backtest: a condor strategy on a tier, its scale, costs and exit rules."""
+
+    strategy: str = "daily"
+    tier: Tier = Tier("Moderate", 0.73, 0.77, 0.14, 0.55, 21)
+    capital: float = 1_000_000.0
+    risk_pct: float | None = None        # per-entry max loss, % of capital (default by frequency)
+    contracts: int | None = None         # or a fixed number of contracts per entry
+    costs: Costs = field(default_factory=Costs)
+    management: Management = field(default_factory=Management)
+    hedge: HedgeRules = field(default_factory=HedgeRules)
+    div: float = DEFAULT_DIV
+    interest: bool = True                # T-bill interest on the account
+    #: A trader's own structure instead of the tier's: (short put |delta|, short call |delta|, put wing,
+    #: call wing as % of spot); its days to expiry are the tier's (:func:`shaped_tier`).
+    shape: tuple[float, float, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.shape is not None:
+            check_shape(self.shape)
+        if self.strategy not in FREQUENCIES:
+            raise ValueError(f"condor strategy must be one of {FREQUENCIES} (replicas: alvh_core.history.replicas)")
+        if not (np.isfinite(self.capital) and 1_000 <= self.capital <= 1e10):
+            raise ValueError("capital must be between 1,000 and 10,000,000,000 dollars")
+        if self.risk_pct is not None and not 0 < self.risk_pct <= 100:
+            raise ValueError("risk per entry must be between 0 and 100 % of capital")
+        if self.contracts is not None and not 1 <= self.contracts <= 100_000:
+            raise ValueError("contracts per entry must be between 1 and 100,000")
+        if not 0 <= self.div <= 0.2:
+            raise ValueError("dividend yield must be between 0 and 0.2")
+
+    @property
+    def entry_risk(self) -> float:
+        """Dollars of max loss per entry (risk sizing)."""
+        pct = self.risk_pct if self.risk_pct is not None else DEFAULT_RISK_PCT[self.strategy]
+        return self.capital * pct / 100.0
+
+
+def check_shape(shape) -> None:
+    """A structure's (put delta, call delta, put wing %, call wing %), or a ValueError saying what is wrong."""
+    if len(shape) != 4:
+        raise ValueError("a structure is short put delta, short call delta, put wing %, call wing %")
+    put_delta, call_delta, put_wing, call_wing = (float(x) for x in shape)
+    if not (0.01 <= put_delta <= 0.5 and 0.01 <= call_delta <= 0.5):
+        raise ValueError("short-strike deltas must be between 0.01 and 0.5")
+    if not (0.05 <= put_wing <= 20 and 0.05 <= call_wing <= 20):
+        raise ValueError("wings must be between 0.05 % and 20 % of spot")
+
+
+def parse_shape(text: str) -> tuple[tuple[float, float, float, float], int]:
+    """``"0.12/0.10/1.5/1.2/21"`` (put delta/call delta/put wing %/call wing %/days) → (shape, days)."""
+    parts = [p for p in str(text).split("/") if p.strip()]
+    if len(parts) != 5:
+        raise ValueError("a structure is written put delta/call delta/put wing %/call wing %/days")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError("a structure's parts are numbers") from None
+    shape = tuple(values[:4])
+    check_shape(shape)
+    days = values[4]
+    if not (days.is_integer() and 1 <= days <= 365):
+        raise ValueError("a structure's days to expiry are a whole number from 1 to 365")
+    return shape, int(days)  # type: ignore[return-value]
+
+
+def shape_text(shape, days: int) -> str:
+    return "/".join(f"{float(x):g}" for x in shape) + f"/{int(days)}"
+
+
+def shaped_tier(tier: Tier, shape, days: int) -> Tier:
+    """The tier carrying a structure's put side and days (its call side rides on the config's shape)."""
+    return Tier("Your structure", tier.pop_min, tier.pop_max, float(shape[0]), float(shape[2]), int(days))
+
+
+# --- the market as arrays ---------------------------------------------------------------
+
+@dataclass(eq=False)
+class MarketArrays:
+    """Daily closes as arrays, with the day's stress score and regime budget."""
+
+    dates: np.ndarray          # datetime64[D]
+    spx: np.ndarray
+    vix: np.ndarray
+    vix9d: np.ndarray
+    vix3m: np.ndarray
+    vix6m: np.ndarray
+    vvix: np.ndarray
+    rate: np.ndarray           # continuously compounded decimal
+    nodes: np.ndarray          # (N, 4) total variances of the VIX curve
+    stress: np.ndarray
+    budget_pct: np.ndarray     # the regime band placed by the stress score, % of notional
+    band_high_pct: np.ndarray
+    regime: np.ndarray         # "Low" / "Moderate" / "High"
+    rebalance: np.ndarray      # the spread z-score trigger
+    event_days: np.ndarray     # calendar days to the next FOMC/CPI/PPI (NaN unknown)
+    source: str = "file"
+    rate_note: str = ""
+    _cache: dict = field(default_factory=dict, repr=False)
+    _parent: tuple | None = field(default=None, repr=False)   # (the whole history, first row): shares its maps
+
+    @property
+    def size(self) -> int:
+        return self.dates.size
+
+    def day(self, i: int) -> date:
+        return pd.Timestamp(self.dates[i]).date()
+
+    def window(self, start, end) -> MarketArrays:
+        """The rows from ``start`` to ``end`` (dates or None)."""
+        lo = 0 if start is None else int(np.searchsorted(self.dates, np.datetime64(pd.Timestamp(start).date(), "D")))
+        hi = self.size if end is None else int(np.searchsorted(self.dates, np.datetime64(pd.Timestamp(end).date(),
+                                                                                            "D"), side="right"))
+        if hi - lo < 2:
+            raise ValueError("the backtest window needs at least two trading days of SPX and VIX history")
+        cut = {name: getattr(self, name)[lo:hi] for name in ("dates", "spx", "vix", "vix9d", "vix3m", "vix6m",
+                                                               "vvix", "rate", "nodes", "stress", "budget_pct",
+                                                               "band_high_pct", "regime", "rebalance", "event_days")}
+        root, offset = self._parent if self._parent is not None else (self, 0)
+        return MarketArrays(**cut, source=self.source, rate_note=self.rate_note, _parent=(root, offset + lo))
+
+
+def market_arrays(panel: pd.DataFrame, calendar: EventCalendar | None = None, source: str = "file") -> MarketArrays:
+    """The backtest's market from a panel of closes (``spx``, ``vix`` required; ``vix9d``,
+    ``vix3m``, ``vix6m``, ``vvix``, ``irx`` used when present).  Days without SPX or VIX
+    are dropped; the T-bill carries its last value over holidays."""
+    if "spx" not in panel or "vix" not in panel:
+        raise ValueError("a backtest needs SPX and VIX history")
+    frame = panel[panel["spx"].notna() & panel["vix"].notna()]
+    if len(frame) < 2:
+        raise ValueError("a backtest needs at least two days with both SPX and VIX")
+    calendar = calendar or load_events()
+    stress = stress_series(frame, calendar)
+
+    def col(name):
+        return frame[name].to_numpy(float) if name in frame else np.full(len(frame), np.nan)
+
+    if "irx" in frame and frame["irx"].notna().any():
+        irx = frame["irx"].ffill().bfill().to_numpy(float)
+        rate = -np.log(1.0 - irx / 100.0 * 91.0 / 360.0) * 365.0 / 91.0
+        note = "3-month T-bill (DTB3 / ^IRX), day by day"
+    else:
+        rate = np.full(len(frame), DEFAULT_MARKET.rate)
+        note = f"no T-bill history: a flat {DEFAULT_MARKET.rate:.2%}"
+    vix9d, vix, vix3m, vix6m = col("vix9d"), col("vix"), col("vix3m"), col("vix6m")
+    return MarketArrays(
+        dates=frame.index.to_numpy().astype("datetime64[D]"), spx=col("spx"), vix=vix, vix9d=vix9d, vix3m=vix3m,
+        vix6m=vix6m, vvix=col("vvix"), rate=rate, nodes=over_days.node_variances(vix9d, vix, vix3m, vix6m),
+        stress=stress["stress"].to_numpy(float), budget_pct=stress["budget_pct"].to_numpy(float),
+        band_high_pct=stress["band_high_pct"].to_numpy(float), regime=stress["regime"].to_numpy(),
+        rebalance=stress["rebalance"].to_numpy(bool), event_days=stress["event_days"].to_numpy(float),
+        source=source, rate_note=note)
+
+
+# --- schedules --------------------------------------------------------------------------
+
+def period_starts(dates: np.ndarray, frequency: str) -> np.ndarray:
+    """Indexes of the first session of each day / week / month / quarter."""
+    if frequency == "daily":
+        return np.arange(dates.size)
+    if frequency == "weekly":
+        # Weeks start on Monday: 1970-01-01 was a Thursday.
+        key = (dates.astype("int64") + 3) // 7
+    elif frequency == "monthly":
+        key = dates.astype("datetime64[M]").astype("int64")
+    elif frequency == "quarterly":
+        key = dates.astype("datetime64[M]").astype("int64") // 3
+    else:
+        raise ValueError(f"unknown frequency {frequency!r}")
+    return np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+
+
+def entry_rows(m: MarketArrays, config: BacktestConfig) -> np.ndarray:
+    """The rows a strategy opens condors on: its schedule, or with a roll the chain of each
+    condor's close N days before its expiry (the first session at or past it)."""
+    rule = config.management
+    if not rule.rolling or config.strategy == "daily":
+        return period_starts(m.dates, config.strategy)
+    expiry = spx_expiry_for(m, config.tier.days)[0]
+    close_at = np.searchsorted(m.dates, expiry - np.timedelta64(int(rule.exit_days), "D"), side="left")
+    rows = [0]
+    while True:
+        nxt = max(int(close_at[rows[-1]]), rows[-1] + 1)
+        if nxt >= m.size:
+            return np.array(rows)
+        rows.append(nxt)
+
+
+def spx_expiry_for(m: MarketArrays, target_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every day: the listed SPX expiry nearest ``target_days`` (datetime64[D]), whether it
+    is A.M.-settled, and whether it trades on the weekly strike grid.  Cached per market."""
+    if m._parent is not None:   # a window: the whole history's map, cut to the window
+        root, offset = m._parent
+        return tuple(x[offset: offset + m.size] for x in spx_expiry_for(root, target_days))
+    key = ("spx_expiry", float(target_days))
+    if key not in m._cache:
+        days, am, weekly = [], [], []
+        for d in m.dates.astype(object):
+            e = nearest_expiry(d, target_days)
+            days.append(e.day)
+            am.append(e.settlement == "AM")
+            weekly.append(expiry_class(e.kind) == "weekly")
+        m._cache[key] = (np.array(days, dtype="datetime64[D]"), np.array(am), np.array(weekly))
+    return m._cache[key]
+
+
+def vix_expiries(first: date, last: date) -> np.ndarray:
+    """Every VIX expiry from ``first``'s month to a year after ``last`` (datetime64[D])."""
+    out = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year + 1, last.month):
+        out.append(vix_expiry(year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return np.array(out, dtype="datetime64[D]")
+
+
+# --- the listed strike grid as arrays ----------------------------------------------------
+
+def grid_step(spot, strike, days, weekly) -> np.ndarray:
+    """:func:`alvh_core.data.listings.strike_step` (SPX) elementwise."""
+    spot, strike, days, weekly = np.broadcast_arrays(np.asarray(spot, float), np.asarray(strike, float),
+                                                     np.asarray(days, float), np.asarray(weekly, bool))
+    distance = np.abs(strike / spot - 1.0)
+    step = np.full(spot.shape, FAR_STEP)
+    for cls, is_weekly in (("weekly", True), ("standard", False)):
+        buckets = SPX_STRIKE_GRID[cls]
+        limits = np.array([limit for limit, _ in buckets], float)
+        which = np.minimum(np.searchsorted(limits, days, side="left"), limits.size - 1)
+        for b, (_, steps) in enumerate(buckets):
+            mask = (weekly == is_weekly) & (which == b)
+            if not mask.any():
+                continue
+            chosen = np.full(mask.sum(), FAR_STEP)
+            for s, reach in reversed(steps):
+                chosen = np.where(distance[mask] < reach, s, chosen)
+            step[mask] = chosen
+    return step
+
+
+def _listed(spot, strike, days, weekly) -> np.ndarray:
+    step = grid_step(spot, strike, days, weekly)
+    return np.abs(strike / step - np.round(strike / step)) < 1e-9
+
+
+_SCAN = 48  # 5-point candidates scanned for a listed strike (covers the 200-point far grid)
+
+
+def _scan(spot, level, days, weekly, direction: int) -> np.ndarray:
+    """The nearest listed strike at or beyond ``level`` going ``direction`` (-1 down, +1 up)."""
+    level = np.asarray(level, float)
+    # Fast path: the multiple of the grid step at the level; a step change between the level and
+    # that strike (a finer step nearer the money) sends the row to the scan of 5-point candidates.
+    step = grid_step(spot, level, days, weekly)
+    guess = (np.floor(level / step + 1e-9) if direction < 0 else np.ceil(level / step - 1e-9)) * step
+    start = (np.floor(level / 5.0 + 1e-9) if direction < 0 else np.ceil(level / 5.0 - 1e-9)) * 5.0
+    out = guess
+    # Going away from the money the step only grows: the guess is right when it is listed on the
+    # same step (nothing between it and the level is a multiple of a step that far out).
+    guess_step = grid_step(spot, guess, days, weekly)
+    away = direction * (level - spot) >= 0
+    ok = (guess_step == step) & (guess > 0) & away
+    redo = np.flatnonzero(~ok)
+    if redo.size:
+        cand = start[redo, None] + direction * 5.0 * np.arange(_SCAN)[None, :]
+        listed = _listed(spot[redo, None], cand, days[redo, None], weekly[redo, None]) & (cand > 0)
+        first = np.argmax(listed, axis=1)
+        found = cand[np.arange(redo.size), first]
+        out = out.copy()
+        out[redo] = np.where(listed.any(axis=1), found, np.maximum(start[redo], 5.0))
+    return out
+
+
+def listed_at_or_below(spot, level, days, weekly) -> np.ndarray:
+    """The highest listed strike at or below ``level`` (elementwise)."""
+    return _scan(spot, level, days, weekly, -1)
+
+
+def listed_at_or_above(spot, level, days, weekly) -> np.ndarray:
+    """The lowest listed strike at or above ``level`` (elementwise)."""
+    return _scan(spot, level, days, weekly, 1)
+
+
+def _at_least_one_apart(strike, inner, spot, days, weekly, direction: int) -> np.ndarray:
+    """``strike``, or the next listed strike beyond ``inner`` where it is not beyond it."""
+    bad = np.flatnonzero(direction * (strike - inner) <= 0)
+    if bad.size == 0:
+        return strike
+    out = strike.copy()
+    out[bad] = _scan(spot[bad], inner[bad] + direction * 5.0, days[bad], weekly[bad], direction)
+    return out
+
+
+# --- option arithmetic ------------------------------------------------------------------
+
+def bsm(spot, strike, days, rate, div, vol, is_call, log_moneyness=None):
+    """Black–Scholes–Merton price and delta, elementwise (days calendar; intrinsic at expiry).
+
+    ``log_moneyness`` = ln(K/F) when the caller has it already (the smile needs it too)."""
+    years = np.maximum(np.asarray(days, float), 0.0) / 365.0
+    sd = np.maximum(np.asarray(vol, float) * np.sqrt(years), 1e-12)   # at expiry: the step function
+    carry, disc = np.exp(-div * years), np.exp(-rate * years)
+    forward = spot * np.exp((rate - div) * years)
+    x = np.log(strike / forward) if log_moneyness is None else log_moneyness
+    d1 = 0.5 * sd - x / sd
+    n1, n2 = ndtr(d1), ndtr(d1 - sd)
+    call = disc * (forward * n1 - strike * n2)
+    price = np.where(is_call, call, call - disc * (forward - strike))   # puts by parity
+    return np.maximum(price, 0.0), carry * (n1 - ~np.asarray(is_call, bool))
+
+
+def price_on_smile(spot, strike, days, rate, div, atm, is_call):
+    """Price and delta of options on the smile around ``atm`` (the vol model's), elementwise."""
+    days_floor = np.maximum(np.asarray(days, float), 0.25)
+    forward = spot * np.exp((rate - div) * days_floor / 365.0)
+    x = np.log(strike / forward)
+    vol = atm * over_days._default_skew().ratio(x / (atm * np.sqrt(days_floor / 365.0)), days_floor)
+    left = np.asarray(days, float)
+    if np.array_equal(left, days_floor):
+        return bsm(spot, strike, left, rate, div, vol, is_call, log_moneyness=x)
+    return bsm(spot, strike, left, rate, div, vol, is_call)
+
+
+def _strike_at_delta(m, rows, days, target, is_call, atm, div):
+    """The strike whose smile delta is ``target`` (|delta|), by bisection in log strike."""
+    spot, rate = m.spx[rows], m.rate[rows]
+    forward = spot * np.exp((rate - div) * days / 365.0)
+    sd = atm * np.sqrt(days / 365.0)
+    lo = np.log(forward) - (10.0 * sd + 0.05) if not is_call else np.log(forward) - 0.5 * sd
+    hi = np.log(forward) + 0.5 * sd if not is_call else np.log(forward) + 8.0 * sd + 0.05
+    years = days / 365.0
+    carry, sqrt_years = np.exp(-div * years), np.sqrt(years)
+    sign = 1.0 if is_call else -1.0
+    for _ in range(34):   # 2^-34 of the bracket: far below a strike step
+        mid = 0.5 * (lo + hi)
+        vol_sd = over_days.smile_vol(atm, np.exp(mid), forward, days) * sqrt_years
+        size = carry * ndtr(sign * ((np.log(forward) - mid) / vol_sd + 0.5 * vol_sd))   # |delta|
+        too_far = size < target   # puts: below the strike sought; calls: above it
+        if is_call:
+            hi, lo = np.where(too_far, mid, hi), np.where(too_far, lo, mid)
+        else:
+            lo, hi = np.where(too_far, mid, lo), np.where(too_far, hi, mid)
+    return np.exp(0.5 * (lo + hi))
+
+
+# --- the condor book --------------------------------------------------------------------
+
+@dataclass(eq=False)
+class CondorBook:
+    """Every condor of a run (one row each) and its daily P/L (dollars)."""
+
+    entry: np.ndarray          # row index of the entry day
+    exit: np.ndarray           # row index of the exit (or the last day if still open)
+    expiry: np.ndarray         # datetime64[D]
+    strikes: np.ndarray        # (n, 4): long put, short put, short call, long call
+    credit: np.ndarray         # points at the fill
+    mid_credit: np.ndarray
+    max_loss: np.ndarray       # points per contract at the fill
+    contracts: np.ndarray      # whole contracts
+    exit_value: np.ndarray     # points paid to close (payoff at expiry, or the buy-back)
+    reason: np.ndarray         # "expiry", "target", "stop", "days", "open"
+    daily_pnl: np.ndarray      # dollars per day, whole book
+    credit_dollars: np.ndarray  # credit received per row, dollars (all contracts)
+    open_contracts: np.ndarray  # condor contracts open at each day's close
+    open_max_loss: np.ndarray   # their max loss at the fill, dollars
+    unit_rows: tuple = ()       # (condor, day, P/L per contract in dollars) for every row of every life
+    unit_entry: np.ndarray | None = None  # P/L per contract on the entry day (the fill and commissions)
+
+    def frame(self, m: MarketArrays) -> pd.DataFrame:
+        """One row per condor, for tables and CSV."""
+        dollars = self.contracts * MULTIPLIER
+        return pd.DataFrame({
+            "entry": m.dates[self.entry], "exit": m.dates[self.exit], "expiry": self.expiry,
+            "long_put": self.strikes[:, 0], "short_put": self.strikes[:, 1], "short_call": self.strikes[:, 2],
+            "long_call": self.strikes[:, 3], "contracts": self.contracts, "credit": self.credit,
+            "max_loss": self.max_loss, "exit_value": self.exit_value, "reason": self.reason,
+            "pnl": (self.credit - self.exit_value) * dollars})
+
+
+def _life_rows(entry: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened (condor, day) pairs for days entry+1 .. last of each condor."""
+    length = np.maximum(last - entry, 0)
+    owner = np.repeat(np.arange(entry.size), length)
+    start = np.cumsum(length) - length
+    offset = np.arange(owner.size) - np.repeat(start, length)
+    return owner, entry[owner] + 1 + offset
+
+
+@dataclass(eq=False)
+class _Marks:
+    """The condors of a schedule and their model marks: what does not depend on costs, exit
+    rules or size (cached per market, schedule and tier)."""
+
+    rows: np.ndarray
+    expiry: np.ndarray
+    am: np.ndarray
+    strikes: np.ndarray
+    mid_credit: np.ndarray
+    half_spread: np.ndarray    # sum of the legs' half spreads at entry (points)
+    owner: np.ndarray          # life rows: condor, day
+    day: np.ndarray
+    value: np.ndarray          # mid to buy back (points); the payoff on the settlement row
+    price: np.ndarray          # (rows, 4) leg prices and deltas (for the buy-back's spreads)
+    delta: np.ndarray
+    at_expiry: np.ndarray
+    last: np.ndarray           # each condor's last row (settlement, or the end of the data)
+    settle: np.ndarray         # first session on/after expiry (m.size if after the data)
+
+
+_IS_CALL = np.array([False, False, True, True])
+_SIDE = np.array([1.0, -1.0, -1.0, 1.0])      # +1 long
+_MARKS_KEPT = 6
+
+
+#: Rows of condor-days priced at once (bounds the memory a cold backtest takes; the result is the same).
+_MARK_BLOCK = 8192
+
+
+def _condor_marks(m: MarketArrays, rows: np.ndarray, tier: Tier, div: float, short_delta: float,
+                  long_delta: float | None, expiry: np.ndarray, am: np.ndarray, weekly: np.ndarray,
+                  shape=None) -> _Marks:
+    """``shape`` (put delta, call delta, put wing %, call wing %) replaces the tier's symmetric one."""
+    days = np.maximum((expiry - m.dates[rows]).astype(float) - np.where(am, AM_HOURS, 0.0), 0.25)
+    spot, rate, vix = m.spx[rows], m.rate[rows], m.vix[rows]
+    atm = over_days.atm_vol(m.nodes[rows], days)
+    put_delta, call_delta, put_wing, call_wing = (shape if shape is not None else
+                                                  (short_delta, short_delta, tier.wing_pct, tier.wing_pct))
+    k_put = _strike_at_delta(m, rows, days, put_delta, False, atm, div)
+    k_call = _strike_at_delta(m, rows, days, call_delta, True, atm, div)
+    short_put = listed_at_or_below(spot, k_put, days, weekly)
+    short_call = listed_at_or_above(spot, k_call, days, weekly)
+    short_call = _at_least_one_apart(short_call, short_put, spot, days, weekly, 1)
+    if long_delta is None:
+        step = grid_step(spot, spot, days, weekly)
+        wing_put = np.maximum(step, np.round(spot * put_wing / 100.0 / step) * step)
+        wing_call = np.maximum(step, np.round(spot * call_wing / 100.0 / step) * step)
+        long_put = listed_at_or_below(spot, short_put - wing_put, days, weekly)
+        long_call = listed_at_or_above(spot, short_call + wing_call, days, weekly)
+    else:
+        long_put = listed_at_or_below(spot, _strike_at_delta(m, rows, days, long_delta, False, atm, div), days, weekly)
+        long_call = listed_at_or_above(spot, _strike_at_delta(m, rows, days, long_delta, True, atm, div), days, weekly)
+    long_put = _at_least_one_apart(long_put, short_put, spot, days, weekly, -1)
+    long_call = _at_least_one_apart(long_call, short_call, spot, days, weekly, 1)
+    strikes = np.stack([long_put, short_put, short_call, long_call], axis=1)
+    price, leg_delta = price_on_smile(spot[:, None], strikes, days[:, None], rate[:, None], div, atm[:, None],
+                                      _IS_CALL[None, :])
+    mid_credit = -(price * _SIDE).sum(axis=1)
+    half = half_spread_array(price, leg_delta, np.broadcast_to(_IS_CALL, price.shape), vix[:, None]).sum(axis=1)
+
+    # Every later day of every condor's life, to expiry or the end of the data.
+    settle = np.searchsorted(m.dates, expiry, side="left")          # first session on/after expiry
+    last = np.minimum(settle, m.size - 1)
+    owner, day = _life_rows(rows, last)
+    left = (expiry[owner] - m.dates[day]).astype(float) - np.where(am[owner], AM_HOURS, 0.0)
+    at_expiry = (left <= 0) | (m.dates[day] >= expiry[owner])
+    # Settlement on the last close on or before the expiry day.
+    settle_price_row = np.searchsorted(m.dates, expiry, side="right") - 1
+    s_day = np.where(at_expiry, m.spx[np.maximum(settle_price_row[owner], 0)], m.spx[day])
+    left = np.where(at_expiry, 0.0, left)
+    # One ATM level per (day, expiry): many condors share both.
+    pair, inverse = np.unique(day.astype(np.int64) * 100_000 + (expiry[owner] - m.dates[day]).astype(np.int64),
+                              return_inverse=True)
+    first_of_pair = np.zeros(pair.size, np.int64)
+    first_of_pair[inverse] = np.arange(inverse.size)
+    atm_day = over_days.atm_vol(m.nodes[day[first_of_pair]], np.maximum(left[first_of_pair], 0.25))[inverse]
+    # Priced in blocks of rows: the smile's temporaries for every day of every condor at once were ~0.5 GB.
+    p_day, d_day = np.empty((owner.size, 4)), np.empty((owner.size, 4))
+    for a in range(0, owner.size, _MARK_BLOCK):
+        b = slice(a, a + _MARK_BLOCK)
+        p_day[b], d_day[b] = price_on_smile(s_day[b, None], strikes[owner[b]], left[b, None], m.rate[day[b]][:, None],
+                                            div, atm_day[b, None], _IS_CALL[None, :])
+    value = -(p_day * _SIDE).sum(axis=1)                # points to buy the condor back at mid (≥ 0 mostly)
+    return _Marks(rows, expiry, am, strikes, mid_credit, half, owner, day, value, p_day, d_day, at_expiry, last,
+                  settle)
+
+
+def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | None = None,
+                short_delta: float | None = None, long_delta: float | None = None,
+                scale: float = 1.0, expiries: tuple | None = None) -> CondorBook:
+    """All condors of ``config`` on ``m`` (entry rows from the strategy's schedule unless given).
+
+    ``long_delta`` puts the wings at a delta instead of the tier's width (CNDR's 5-delta wings);
+    ``scale`` multiplies the risk-sized contract count before rounding ("trade smaller");
+    ``expiries`` = (expiry days, A.M.-settled, weekly grid) per entry replaces the tier's nearest listed one.
+    The strikes and marks of a schedule are kept on ``m`` for the next run that shares them."""
+    tier, costs, div = config.tier, config.costs, config.div
+    delta = tier.short_delta if short_delta is None else short_delta
+    rows = entry_rows(m, config) if entries is None else np.asarray(entries, int)
+    key = None
+    if entries is None and expiries is None:
+        rolled = config.management.exit_days if config.management.rolling else None
+        key = ("marks", config.strategy, rolled, tier.days, tier.wing_pct, delta, long_delta, div, config.shape)
+    marks = m._cache.get(key) if key else None
+    if marks is None:
+        if expiries is None:
+            expiry_all, am_all, weekly_all = spx_expiry_for(m, tier.days)
+            expiry, am, weekly = expiry_all[rows], am_all[rows], weekly_all[rows]
+        else:
+            expiry, am, weekly = (np.asarray(x) for x in expiries)
+        marks = _condor_marks(m, rows, tier, div, delta, long_delta, expiry, am, weekly,
+                              config.shape if short_delta is None and long_delta is None else None)
+        if key:
+            kept = [k for k in m._cache if isinstance(k, tuple) and k[0] == "marks"]
+            for old in kept[: max(len(kept) - _MARKS_KEPT + 1, 0)]:
+                del m._cache[old]
+            m._cache[key] = marks
+    expiry, strikes, mid_credit = marks.expiry, marks.strikes, marks.mid_credit
+    is_call = _IS_CALL
+    credit = mid_credit - costs.fill_share * marks.half_spread - 4 * costs.slippage
+    short_put, long_put, short_call, long_call = strikes[:, 1], strikes[:, 0], strikes[:, 2], strikes[:, 3]
+    max_loss = np.maximum(short_put - long_put, long_call - short_call) - credit
+    if config.contracts is not None:
+        contracts = np.full(rows.size, float(config.contracts) * scale)
+        contracts = np.floor(contracts + 1e-9)
+    else:
+        contracts = np.floor(scale * config.entry_risk / (np.maximum(max_loss, 0.05) * MULTIPLIER) + 1e-9)
+    owner, day, value, p_day, d_day = marks.owner, marks.day, marks.value, marks.price, marks.delta
+    at_expiry, last, settle = marks.at_expiry, marks.last, marks.settle
+
+    # Exit rules: the first day a rule fires (never on the expiry day itself: it settles).
+    n = rows.size
+    exit_row = last.copy()
+    reason = np.where(settle < m.size, "expiry", "open").astype(object)
+    rule = config.management
+    if rule.active:
+        fire = np.zeros(owner.size, bool)
+        why = np.full(owner.size, "", dtype=object)
+        calendar_left = (expiry[owner] - m.dates[day]).astype(float)
+        checks = []
+        if rule.exit_days is not None:
+            checks.append(("days", calendar_left <= rule.exit_days))
+        if rule.stop is not None:
+            checks.append(("stop", value - credit[owner] >= rule.stop * credit[owner]))
+        if rule.profit_target is not None:
+            checks.append(("target", value <= (1.0 - rule.profit_target) * credit[owner]))
+        for name, hit in reversed(checks):   # the first listed wins on a day two fire
+            hit = hit & ~at_expiry
+            why = np.where(hit, name, why)
+            fire |= hit
+        first = np.full(n, np.iinfo(np.int64).max)
+        np.minimum.at(first, owner[fire], day[fire])
+        closed = first < np.iinfo(np.int64).max
+        exit_row = np.where(closed, first, exit_row)
+        fired_at = np.flatnonzero(fire)
+        pick = {(o, d): w for o, d, w in zip(owner[fired_at], day[fired_at], why[fired_at], strict=True)}
+        for i in np.flatnonzero(closed):
+            reason[i] = pick[(i, first[i])]
+    keep = day <= exit_row[owner]
+    owner, day, value, p_day, d_day = owner[keep], day[keep], value[keep], p_day[keep], d_day[keep]
+    at_expiry = at_expiry[keep]
+    closing = (day == exit_row[owner]) & ~at_expiry & (reason[owner] != "open")
+    paid = value.copy()
+    if closing.any():   # buying back before expiry: the fill and slippage again
+        half_day = half_spread_array(p_day[closing], d_day[closing], np.broadcast_to(is_call, (closing.sum(), 4)),
+                                     m.vix[day[closing]][:, None])
+        paid[closing] += costs.fill_share * half_day.sum(axis=1) + 4 * costs.slippage
+
+    dollars = contracts * MULTIPLIER
+    # Day by day: the mid value's change; on the entry day, credit at the fill less the mid.
+    prev = np.empty_like(paid)
+    first_day = np.r_[True, owner[1:] != owner[:-1]] if owner.size else np.zeros(0, bool)
+    prev[first_day] = mid_credit[owner[first_day]]
+    prev[~first_day] = value[np.flatnonzero(~first_day) - 1]
+    unit = -(paid - prev) * MULTIPLIER - np.where(closing, 4 * costs.commission, 0.0)
+    unit_entry = (credit - mid_credit) * MULTIPLIER - 4 * costs.commission
+    pnl_rows = unit * contracts[owner]
+    daily = np.bincount(day, weights=pnl_rows, minlength=m.size)
+    daily += np.bincount(rows, weights=(credit - mid_credit) * dollars - 4 * contracts * costs.commission,
+                         minlength=m.size)
+    # The value each condor ended at: the last row of its life.
+    end_value = np.where(exit_row == rows, mid_credit, np.nan)
+    last_row = np.r_[owner[1:] != owner[:-1], True] if owner.size else np.zeros(0, bool)
+    end_value[owner[last_row]] = paid[last_row]
+    def still_open(weights):
+        opened = np.bincount(rows, weights=weights, minlength=m.size)
+        closed = np.bincount(np.where(reason == "open", m.size, exit_row), weights=weights, minlength=m.size + 1)
+        return np.cumsum(opened - closed[: m.size])
+
+    open_contracts = still_open(contracts)
+    open_max_loss = still_open(contracts * max_loss * MULTIPLIER)
+    return CondorBook(rows, exit_row, expiry, strikes, credit, mid_credit, max_loss, contracts, end_value,
+                      reason.astype(str), daily, credit * dollars, open_contracts, open_max_loss,
+                      (owner, day, unit), unit_entry)
+
+
+# --- the hedge book ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LayerRule:
+    """One hedge layer as the backtest runs it (the Builder's rules, :mod:`alvh_core.strategy.hedge`)."""
+
+    name: str
+    frequency: str                  # weekly / monthly / quarterly / "vix-expiry"
+    low_days: int
+    high_days: int
+    long_delta: float
+    short_delta: float | None = None   # a call spread's short leg
+    share: float = 1.0
+    time_shift: bool = False        # the next expiry when VIX/VIX3M ≥ 1
+    event: bool = False             # grows by the event multiplier near FOMC/CPI/PPI
+    contingent: bool = False        # the tail: may wait for the stress trigger
+
+
+def scheme_layers(scheme: str, rules: HedgeRules) -> tuple[LayerRule, ...]:
+    base, adaptive, tail = rules.split
+    if scheme == "alvh":
+        return (LayerRule("Base", "weekly", 14, 35, 0.30, share=base, time_shift=True),
+                LayerRule("Adaptive", "monthly", 30, 95, 0.40, 0.15, share=adaptive, event=True),
+                LayerRule("Tail", "quarterly", 90, 185, 0.10, share=tail, contingent=True))
+    if scheme in ("single", "static10"):
+        return (LayerRule("Single call" if scheme == "single" else "Static 10 %", "monthly", 14, 35, 0.30),)
+    if scheme == "vxth":
+        return (LayerRule("VXTH", "vix-expiry", 21, 45, 0.30),)
+    if scheme == "none":
+        return ()
+    raise ValueError(f"hedge scheme must be one of {SCHEMES}")
+
+
+#: Listed-style VIX strikes: 1-point to 50, then 5-point (the engine's grid), as one superset.
+_VIX_GRID = np.concatenate([np.arange(1.0, 50.0 + 1e-9, 1.0), np.arange(55.0, 1000.0 + 1e-9, 5.0)])
+
+
+def vix_strike_at_delta(target: float, future, days, vvix, rate) -> np.ndarray:
+    """:func:`alvh_core.strategy.hedge.strike_at_delta` for many days: the grid strike whose call
+    delta on the future is nearest ``target``."""
+    future, days, vvix, rate = (np.asarray(x, float)[:, None] for x in (future, days, vvix, rate))
+    k = _VIX_GRID[None, : int(np.searchsorted(_VIX_GRID, max(60.0, 4.0 * float(np.max(future, initial=0.0))),
+                                              side="right"))]
+    valid = (k >= np.maximum(1.0, np.floor(future * 0.6))) & (k <= np.maximum(60.0, future * 4) + 1e-9)
+    vol = over_days.vix_option_vol(k, future, days, vvix)
+    years = days / 365.0
+    sd = np.maximum(vol * np.sqrt(years), 1e-12)
+    delta = np.exp(-rate * years) * ndtr(np.log(future / k) / sd + 0.5 * sd)
+    miss = np.where(valid, np.abs(delta - target), np.inf)
+    return k[0, np.argmin(miss, axis=1)]
+
+
+def black76_call(future, strike, days, rate, vol) -> np.ndarray:
+    years = np.maximum(np.asarray(days, float), 0.0) / 365.0
+    sd = np.maximum(vol * np.sqrt(years), 1e-12)
+    d1 = np.log(future / strike) / sd + 0.5 * sd
+    return np.maximum(np.exp(-rate * years) * (future * ndtr(d1) - strike * ndtr(d1 - sd)), 0.0)
+
+
+def _roll_rows(m: MarketArrays, frequency: str) -> np.ndarray:
+    if frequency != "vix-expiry":
+        return period_starts(m.dates, frequency)
+    expiries = vix_expiries(m.day(0), m.day(m.size - 1))
+    rows = np.unique(np.searchsorted(m.dates, expiries, side="left"))
+    return np.unique(np.r_[0, rows[rows < m.size]])
+
+
+def _pick_vix_expiry(m: MarketArrays, rows: np.ndarray, low: int, high: int, skip: np.ndarray) -> np.ndarray:
+    """:func:`alvh_core.strategy.hedge.pick_expiry` for many days (datetime64[D])."""
+    expiries = m._cache.get("vix_expiries")
+    if expiries is None:
+        expiries = m._cache.setdefault("vix_expiries", vix_expiries(m.day(0), m.day(m.size - 1)))
+    first = np.searchsorted(expiries, m.dates[rows], side="right")
+    cand = np.minimum(first[:, None] + np.arange(10)[None, :], expiries.size - 1)
+    days = (expiries[cand] - m.dates[rows][:, None]).astype(float)
+    inside = (days >= low) & (days <= high)
+    chosen = np.where(inside.any(axis=1), np.argmax(inside, axis=1), np.argmin(np.abs(days - low), axis=1))
+    return expiries[cand[np.arange(rows.size), np.minimum(chosen + skip, 9)]]
+
+
+def _layer_rolls(m: MarketArrays, layer: LayerRule) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's roll rows and the VIX expiry bought on each: its schedule, plus the session an
+    option expires on when that comes before the next scheduled roll (it is replaced there)."""
+    rolls = _roll_rows(m, layer.frequency)
+    while True:
+        skip = np.zeros(rolls.size, int)
+        if layer.time_shift:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                skip = ((m.vix[rolls] / m.vix3m[rolls]) >= 1.0).astype(int)  # NaN VIX3M: no shift
+        expiry = _pick_vix_expiry(m, rolls, layer.low_days, layer.high_days, skip)
+        expires_at = np.searchsorted(m.dates, expiry, side="left")
+        early = expires_at < np.r_[rolls[1:], m.size]
+        if not early.any():
+            return rolls, expiry
+        rolls = np.unique(np.r_[rolls, expires_at[early]])
+
+
+@dataclass(eq=False)
+class HedgeBook:
+    """One scheme's hedge trades and their daily P/L (dollars)."""
+
+    scheme: str
+    daily_pnl: np.ndarray
+    layer_pnl: dict            # layer name -> daily P/L
+    trades: pd.DataFrame       # one row per layer position
+    premium: float             # premium paid at the fill, dollars (all positions)
+    amortised_premium: float   # premium spread over the days each position was held
+
+
+def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: CondorBook | None = None) -> HedgeBook:
+    """The scheme's layers on ``m``: bought at each roll, marked daily, sold at the next roll."""
+    rules, costs = config.hedge, config.costs
+    daily = np.zeros(m.size)
+    layer_pnl, frames = {}, []
+    premium_total = amortised_total = 0.0
+    for layer in scheme_layers(scheme, rules):
+        rolls, expiry = _layer_rolls(m, layer)
+        until = np.r_[rolls[1:], m.size - 1]
+        days = (expiry - m.dates[rolls]).astype(float)
+        args = (m.nodes[rolls], m.vix[rolls], m.vix3m[rolls], m.vvix[rolls])
+        future = over_days.futures_proxy(*args, days)
+        rate = m.rate[rolls]
+        k_long = vix_strike_at_delta(layer.long_delta, future, days, m.vvix[rolls], rate)
+        strikes = [k_long]
+        if layer.short_delta is not None:
+            k_short = np.maximum(vix_strike_at_delta(layer.short_delta, future, days, m.vvix[rolls], rate),
+                                 k_long + 1.0)
+            strikes.append(k_short)
+        sides = [1.0, -1.0][: len(strikes)]
+        prices = [black76_call(future, k, days, rate, over_days.vix_option_vol(k, future, days, m.vvix[rolls]))
+                  for k in strikes]
+        unit_mid = sum(s * p for s, p in zip(sides, prices, strict=True))
+        fill = costs.vix_fill_share * costs.vix_half_spread * len(strikes)
+        unit_paid = unit_mid + fill
+        # Size: VIX notional to the budget, or VXTH's premium weight.
+        if scheme == "vxth":
+            weight = np.array([vxth_weight_pct(f) for f in future])
+            spend = config.capital * weight / 100.0
+            contracts = np.floor(spend / (MULTIPLIER * np.maximum(unit_mid, 1e-9)) + 0.5)
+        else:
+            budget = np.full(rolls.size, STATIC_BUDGET_PCT) if scheme == "static10" else m.budget_pct[rolls]
+            if rules.sizing != "notional":
+                if condor is None:
+                    book = np.zeros(rolls.size)
+                elif rules.sizing == "contract":
+                    book = rules.per_contract * condor.open_contracts[rolls]
+                else:
+                    book = rules.per_max_loss * condor.open_max_loss[rolls]
+                target = book * budget / REFERENCE_BUDGET_PCT
+                budget_for_cap = 100.0 * target / config.capital
+            else:
+                target = config.capital * budget / 100.0
+                budget_for_cap = budget
+            target = target * layer.share
+            if layer.event:
+                near = m.event_days[rolls] <= EVENT_WINDOW_DAYS
+                mult = np.full(rolls.size, rules.event_multiplier)
+                if not rules.allow_above_band:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        room = m.band_high_pct[rolls] / budget_for_cap - 1.0
+                        cap = np.where(budget_for_cap > 0, 1.0 + room / layer.share, mult)
+                    mult = np.minimum(mult, np.maximum(cap, 1.0))
+                target = target * np.where(near, mult, 1.0)
+            if layer.contingent and rules.contingent == "stress":
+                active = (m.stress[rolls] >= rules.stress_trigger) | m.rebalance[rolls]
+                target = np.where(active, target, 0.0)
+            contracts = np.floor(target / (MULTIPLIER * future) + 0.5)
+        # Every day of every position's life after its roll day.
+        owner, day = _life_rows(rolls, until)
+        left = (expiry[owner] - m.dates[day]).astype(float)
+        expired = left <= 0
+        vix_settle = m.vix[np.maximum(np.searchsorted(m.dates, expiry, side="right") - 1, 0)]
+        f_day = over_days.futures_proxy(m.nodes[day], m.vix[day], m.vix3m[day], m.vvix[day], np.maximum(left, 0.0))
+        value = np.zeros(owner.size)
+        for s, k in zip(sides, strikes, strict=True):
+            kk = k[owner]
+            live = black76_call(f_day, kk, np.maximum(left, 1e-9), m.rate[day],
+                                over_days.vix_option_vol(kk, f_day, np.maximum(left, 1e-9), m.vvix[day]))
+            value += s * np.where(expired, np.maximum(vix_settle[owner] - kk, 0.0), live)
+        # Sold at the next roll (at mid less the fill), unless it expired first.
+        sell_now = (day == until[owner]) & (owner < rolls.size - 1) & ~expired   # the last one is still held
+        got = value - np.where(sell_now, fill, 0.0)
+        prev = np.empty_like(value)
+        first_row = np.r_[True, owner[1:] != owner[:-1]] if owner.size else np.zeros(0, bool)
+        prev[first_row] = unit_mid[owner[first_row]]
+        prev[~first_row] = value[np.flatnonzero(~first_row) - 1]
+        dollars = contracts * MULTIPLIER
+        legs = len(strikes)
+        pnl = (got - prev) * dollars[owner] - np.where(sell_now, legs * contracts[owner] * costs.commission, 0.0)
+        layer_daily = np.bincount(day, weights=pnl, minlength=m.size)
+        layer_daily += np.bincount(rolls, weights=-(unit_paid - unit_mid) * dollars - legs * contracts
+                                   * costs.commission, minlength=m.size)
+        daily += layer_daily
+        layer_pnl[layer.name] = layer_daily
+        held = (m.dates[until] - m.dates[rolls]).astype(float)
+        premium = unit_paid * dollars
+        premium_total += float(premium.sum())
+        amortised_total += float((premium * np.minimum(held / np.maximum(days, 1.0), 1.0)).sum())
+        frames.append(pd.DataFrame({"layer": layer.name, "bought": m.dates[rolls], "sold": m.dates[until],
+                                    "expiry": expiry, "future": future, "strike": k_long,
+                                    "short_strike": strikes[1] if legs > 1 else np.nan, "contracts": contracts,
+                                    "price": unit_paid, "cost": premium}))
+    trades = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["layer", "bought", "sold", "expiry", "future", "strike", "short_strike", "contracts", "price",
+                 "cost"])
+    return HedgeBook(scheme, daily, layer_pnl, trades, premium_total, amortised_total)
+
+
+# --- equity, statistics and the whole run -------------------------------------------------
+
+def equity_curve(m: MarketArrays, daily_pnl: np.ndarray, capital: float, interest: bool = True) -> np.ndarray:
+    """Account value each day: capital plus P/L, the balance earning the T-bill rate
+    (``E_t = E_{t-1}·g_t + pnl_t``, solved in closed form); zero from the first day it is not positive."""
+    if interest:
+        gap = np.r_[0.0, np.diff(m.dates.astype("int64")).astype(float)]
+        growth = np.exp(np.r_[0.0, m.rate[:-1]] * gap / 365.0)
+        g = np.cumprod(growth)
+    else:
+        g = np.ones(m.size)
+    equity = g * (capital + np.cumsum(daily_pnl / g))
+    broke = np.flatnonzero(equity <= 0)
+    if broke.size:   # ruined: the account stops there
+        equity[broke[0]:] = 0.0
+    return equity
+
+
+@dataclass(frozen=True)
+class SchemeStats:
+    """A scheme's statistics beside the :class:`Performance` of its equity."""
+
+    performance: Performance
+    ruined: str | None          # first date the account went to zero, if it did
+    hedge_pnl: float            # dollars over the run
+    hedge_premium: float        # premium paid, dollars
+    hedge_drag_pct: float       # hedge P/L per year, % of capital (negative: a cost)
+    worst_weeks_hedge: float    # hedge P/L in the unhedged book's 10 worst weeks, dollars
+    worst_weeks_condor: float   # condor P/L in those weeks, dollars
+
+
+@dataclass(eq=False)
+class BacktestResult:
+    config: BacktestConfig
+    market: MarketArrays
+    condor: CondorBook
+    hedges: dict               # scheme -> HedgeBook
+    equity: pd.DataFrame       # one column per scheme (and "smaller"), dollars
+    stats: dict                # scheme -> SchemeStats
+    smaller_scale: float | None
+    smaller_of: str | None
+    by_regime: pd.DataFrame    # share of days and P/L by regime and scheme
+    worst_weeks: pd.DataFrame  # the unhedged book's 10 worst weeks, with each scheme's hedge P/L
+
+    def summary(self, scheme: str) -> dict:
+        s = self.stats[scheme]
+        p = s.performance
+        return {"days": p.days, "start": p.start, "end": p.end, "final_equity": float(self.equity[scheme].iloc[-1]),
+                "total_return": p.total_return, "cagr": p.cagr, "volatility": p.volatility, "sharpe": p.sharpe,
+                "sortino": p.sortino, "max_drawdown": p.max_drawdown, "calmar": p.calmar, "worst_day": p.worst_day,
+                "worst_month": p.worst_month, "win_rate": p.win_rate, "ruined": s.ruined,
+                "hedge_pnl": s.hedge_pnl, "hedge_premium": s.hedge_premium, "hedge_drag_pct": s.hedge_drag_pct,
+                "worst_weeks_hedge_pnl": s.worst_weeks_hedge, "worst_weeks_condor_pnl": s.worst_weeks_condor}
+
+
+def _stats(m: MarketArrays, equity: np.ndarray, hedge: HedgeBook | None, capital: float,
+           worst: np.ndarray, week: np.ndarray, condor_daily: np.ndarray) -> SchemeStats:
+    index = pd.DatetimeIndex(m.dates)
+    broke = np.flatnonzero(equity <= 0)
+    ruined = str(index[broke[0]].date()) if broke.size else None
+    values = np.where(np.arange(equity.size) >= (broke[0] if broke.size else equity.size), 1.0,
+                      np.maximum(equity, 1.0))
+    perf = performance(pd.Series(values, index=index), pd.Series(m.rate, index=index))
+    years = max((m.dates[-1] - m.dates[0]).astype(float) / 365.25, 1 / 365.25)
+    hedge_daily = hedge.daily_pnl if hedge is not None else np.zeros(m.size)
+    in_worst = np.isin(week, worst)
+    return SchemeStats(perf, ruined, float(hedge_daily.sum()), float(hedge.premium if hedge else 0.0),
+                       float(100.0 * hedge_daily.sum() / years / capital),
+                       float(hedge_daily[in_worst].sum()), float(condor_daily[in_worst].sum()))
+
+
+def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh"), smaller: bool = True,
+                 progress=None) -> BacktestResult:
+    """The condor strategy with each hedge scheme (and the "trade smaller" comparator).
+
+    ``progress(fraction, text)`` is called between steps (the pages' progress bar).
+    "Trade smaller" is the unhedged condor with its contracts cut by the share of the
+    condor credit the first hedged scheme spent on premium (spread over the time each
+    hedge was held): the bar that hedge has to beat."""
+    schemes = tuple(dict.fromkeys(schemes))
+    for s in schemes:
+        if s not in SCHEMES:
+            raise ValueError(f"hedge scheme must be one of {SCHEMES}")
+    steps = len(schemes) + 2
+    tell = progress or (lambda fraction, text: None)
+    tell(0.0, "condors")
+    condor = condor_book(m, config)
+    hedges, curves = {}, {}
+    for i, scheme in enumerate(schemes):
+        tell((i + 1) / steps, SCHEME_LABELS[scheme])
+        hedges[scheme] = hedge_book(m, config, scheme, condor)
+        curves[scheme] = equity_curve(m, condor.daily_pnl + hedges[scheme].daily_pnl, config.capital,
+                                      config.interest)
+    scale, smaller_of = None, None
+    hedged = [s for s in schemes if s != "none"]
+    if smaller and hedged:
+        smaller_of = hedged[0]
+        credit = float(condor.credit_dollars.sum())
+        scale = float(np.clip(1.0 - hedges[smaller_of].amortised_premium / credit, 0.0, 1.0)) if credit > 0 else 1.0
+        tell((steps - 1) / steps, SCHEME_LABELS["smaller"])
+        small = condor_book(m, config, scale=scale)
+        curves["smaller"] = equity_curve(m, small.daily_pnl, config.capital, config.interest)
+        hedges["smaller"] = None
+        small_daily = small.daily_pnl
+    index = pd.DatetimeIndex(m.dates)
+    equity = pd.DataFrame(curves, index=index)
+    # The unhedged book's 10 worst weeks (condor P/L), and what each hedge did in them.
+    week = (m.dates.astype("int64") + 3) // 7
+    weekly = pd.Series(condor.daily_pnl).groupby(week).sum()
+    worst = weekly.nsmallest(min(10, len(weekly))).index.to_numpy()
+    stats = {}
+    for name in curves:
+        book = hedges.get(name)
+        condor_daily = small_daily if name == "smaller" else condor.daily_pnl
+        stats[name] = _stats(m, curves[name], book, config.capital, worst, week, condor_daily)
+    worst_rows = []
+    for w in worst:
+        mask = week == w
+        row = {"week_of": str(index[mask][0].date()), "condor_pnl": float(condor.daily_pnl[mask].sum()),
+               "spx_change": float(m.spx[mask][-1] / m.spx[max(np.flatnonzero(mask)[0] - 1, 0)] - 1.0),
+               "vix_close": float(m.vix[mask][-1])}
+        for s in schemes:
+            if s != "none":
+                row[f"{s}_hedge_pnl"] = float(hedges[s].daily_pnl[mask].sum())
+        worst_rows.append(row)
+    regime_rows = []
+    for regime in ("Low", "Moderate", "High"):
+        mask = m.regime == regime
+        row = {"regime": regime, "share_of_days": float(mask.mean()), "condor_pnl": float(condor.daily_pnl[mask].sum())}
+        for s in schemes:
+            if s != "none":
+                row[f"{s}_hedge_pnl"] = float(hedges[s].daily_pnl[mask].sum())
+        regime_rows.append(row)
+    tell(1.0, "done")
+    return BacktestResult(config, m, condor, hedges, equity, stats, scale, smaller_of, pd.DataFrame(regime_rows),
+                          pd.DataFrame(worst_rows))
+
+
+#: What in a backtest is fitted on which data (no look-ahead in the trading rules; a stated
+#: in-sample window for the pricing model's constants).
+IN_SAMPLE_NOTE = (
+    "Trading decisions use only each day's data and what came before it: the regime, the stress score, "
+    "the event calendar and the term structure are read as of the day. The pricing model's constants are "
+    "fitted once and used throughout (an in-sample window for part of the history): the smile's shape on "
+    "the SPX chains of 2022-02-04 and 2023-02-07, the VIX futures proxy on CFE settlements 2009-2020, the "
+    "fill spreads on the same two chains, the spot-vol link on 1990-2026 (replays only).")

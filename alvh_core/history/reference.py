@@ -1,0 +1,304 @@
+"""The backtest written the slow, obvious way: one day, one position, one leg at a time.
+
+It exists to hold :mod:`alvh_core.history.backtest` to account.  Every choice is
+made with the engine's own one-market functions (the listed expiries and
+strike grid, scalar Black–Scholes and Black-76, the fill model, the hedge's
+expiry and strike rules, the futures proxy, and the regime report for each
+roll day's budget), and the account is stepped forward day by day.  The
+only piece shared with the vectorised engine is the tabulated ATM level of
+the smile (:func:`alvh_core.model.over_days.atm_vol`), called here on one day at a
+time.  Far too slow for 36 years; the tests run it on a few.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from alvh_core.data.events import EventCalendar, load_events
+from alvh_core.data.listings import nearest_expiry, strike_step, vix_expiry
+from alvh_core.history.backtest import AM_HOURS, BacktestConfig, MarketArrays, scheme_layers
+from alvh_core.model import over_days
+from alvh_core.model.fills import half_spread_one
+from alvh_core.model.fitted import SPX_SKEW, VIX_CALL_SKEW
+from alvh_core.model.market import MarketState
+from alvh_core.model.pricing import black76_one, bsm_one
+from alvh_core.model.vixfutures import futures_proxy
+from alvh_core.strategy.condor import listed_strikes
+from alvh_core.strategy.hedge import (
+    EVENT_WINDOW_DAYS,
+    REFERENCE_BUDGET_PCT,
+    STATIC_BUDGET_PCT,
+    pick_expiry,
+    strike_at_delta,
+    vix_option_vol,
+    vxth_weight_pct,
+)
+from alvh_core.strategy.legs import MULTIPLIER
+from alvh_core.strategy.signals import regime_report
+
+
+@dataclass
+class _Condor:
+    expiry: object
+    am: bool
+    strikes: tuple
+    credit: float
+    mid_credit: float
+    contracts: float
+    value: float        # last mid (points)
+    max_loss: float = 0.0
+    open: bool = True
+
+
+@dataclass
+class _Hedge:
+    expiry: object
+    strikes: tuple
+    sides: tuple
+    contracts: float
+    value: float
+    open: bool = True
+
+
+def _market(m: MarketArrays, i: int) -> MarketState:
+    def level(x):
+        return float(x) if np.isfinite(x) else None
+    return MarketState(spot=float(m.spx[i]), vix=float(m.vix[i]), vix9d=level(m.vix9d[i]), vix3m=level(m.vix3m[i]),
+                       vix6m=level(m.vix6m[i]), vvix=level(m.vvix[i]), rate=float(m.rate[i]), div=0.0,
+                       asof=str(m.day(i)), source="file")
+
+
+def _smile_price(m: MarketArrays, i: int, strike: float, days: float, div: float, is_call: bool) -> tuple:
+    """Price and delta of one SPX option on day ``i`` with ``days`` to expiry."""
+    spot, rate = float(m.spx[i]), float(m.rate[i])
+    t = max(days, 0.25)
+    atm = float(over_days.atm_vol(m.nodes[i], t))
+    forward = spot * math.exp((rate - div) * t / 365.0)
+    z = math.log(strike / forward) / (atm * math.sqrt(t / 365.0))
+    iv = atm * float(SPX_SKEW.ratio(z, t))
+    price, delta, *_ = bsm_one(spot, strike, max(days, 0.0) / 365.0, rate, div, iv, is_call)
+    return price, delta
+
+
+def _pick_condor(m: MarketArrays, i: int, config: BacktestConfig, delta: float, long_delta, scale: float):
+    tier, costs, div = config.tier, config.costs, config.div
+    day = m.day(i)
+    expiry = nearest_expiry(day, tier.days)
+    days = max(expiry.years_from(day), 0.25)
+    spot = float(m.spx[i])
+    reach = 8.0 * float(over_days.atm_vol(m.nodes[i], days)) * math.sqrt(days / 365.0) + 0.05
+    margin = 2 * spot * tier.wing_pct / 100.0 + 400.0
+    grid = listed_strikes(spot, days, spot * math.exp(-reach) - margin, spot * math.exp(reach) + margin, expiry.kind)
+    puts = [k for k in grid if abs(_smile_price(m, i, k, days, div, False)[1]) <= delta]
+    calls = [k for k in grid if _smile_price(m, i, k, days, div, True)[1] <= delta]
+    short_put = max(puts)
+    short_call = min(k for k in calls if k > short_put)
+    if long_delta is None:
+        step = strike_step(spot, spot, days, "SPX", expiry.kind)
+        wing = max(step, round(spot * tier.wing_pct / 100.0 / step) * step)
+        long_put = max(k for k in grid if k <= short_put - wing)
+        long_call = min(k for k in grid if k >= short_call + wing)
+    else:
+        long_put = max(k for k in grid if k < short_put and abs(_smile_price(m, i, k, days, div, False)[1])
+                       <= long_delta)
+        long_call = min(k for k in grid if k > short_call and _smile_price(m, i, k, days, div, True)[1] <= long_delta)
+    strikes = (long_put, short_put, short_call, long_call)
+    legs = [(_smile_price(m, i, k, days, div, c), s, c) for k, s, c in
+            zip(strikes, (1, -1, -1, 1), (False, False, True, True), strict=True)]
+    mid_credit = -sum(s * p for (p, _), s, _ in legs)
+    half = sum(half_spread_one(p, d, c, float(m.vix[i])) for (p, d), _, c in legs)
+    credit = mid_credit - costs.fill_share * half - 4 * costs.slippage
+    max_loss = max(short_put - long_put, long_call - short_call) - credit
+    if config.contracts is not None:
+        contracts = math.floor(config.contracts * scale + 1e-9)
+    else:
+        contracts = math.floor(scale * config.entry_risk / (max(max_loss, 0.05) * MULTIPLIER) + 1e-9)
+    return _Condor(expiry.day, expiry.settlement == "AM", strikes, credit, mid_credit, contracts, mid_credit, max_loss)
+
+
+def _condor_value(m: MarketArrays, i: int, c: _Condor, div: float) -> tuple[float, bool, float]:
+    """Mid value (points) on day ``i``, whether it settles today, and the half spreads to close."""
+    day = m.day(i)
+    if day >= c.expiry:
+        j = int(np.searchsorted(m.dates, np.datetime64(c.expiry, "D"), side="right")) - 1
+        s = float(m.spx[j])
+        k = c.strikes
+        payoff = max(k[1] - s, 0) - max(k[0] - s, 0) + max(s - k[2], 0) - max(s - k[3], 0)
+        return payoff, True, 0.0
+    left = (c.expiry - day).days - (AM_HOURS if c.am else 0.0)
+    value = half = 0.0
+    for k, side, is_call in zip(c.strikes, (1, -1, -1, 1), (False, False, True, True), strict=True):
+        price, delta = _smile_price(m, i, k, left, div, is_call)
+        value -= side * price
+        half += half_spread_one(price, delta, is_call, float(m.vix[i]))
+    return value, False, half
+
+
+def _period_start(m: MarketArrays, i: int, frequency: str) -> bool:
+    if i == 0 or frequency == "daily":
+        return True
+    a, b = m.day(i - 1), m.day(i)
+    if frequency == "weekly":
+        return a.isocalendar()[:2] != b.isocalendar()[:2]
+    if frequency == "monthly":
+        return (a.year, a.month) != (b.year, b.month)
+    if frequency == "quarterly":
+        return (a.year, (a.month - 1) // 3) != (b.year, (b.month - 1) // 3)
+    if frequency == "vix-expiry":
+        return any(a < vix_expiry(y, mo) <= b for y, mo in ((b.year, b.month),))
+    raise ValueError(frequency)
+
+
+def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestConfig, panel: pd.DataFrame,
+                 calendar: EventCalendar, open_book: tuple[float, float]) -> _Hedge:
+    rules = config.hedge
+    day = m.day(i)
+    market = _market(m, i)
+    skip = 1 if layer.time_shift and market.vix3m is not None and market.vix / market.vix3m >= 1.0 else 0
+    expiry = pick_expiry(day, layer.low_days, layer.high_days, skip)
+    days = float((expiry - day).days)
+    future = float(futures_proxy(market.term, days, market.vvix))
+    k_long = strike_at_delta(layer.long_delta, future, days, market, skew_default())
+    strikes, sides = [k_long], [1]
+    if layer.short_delta is not None:
+        strikes.append(max(strike_at_delta(layer.short_delta, future, days, market, skew_default()), k_long + 1.0))
+        sides.append(-1)
+    mid = sum(s * black76_one(future, k, days / 365.0, market.rate,
+                              float(vix_option_vol(k, future, days, market.vvix)), True)[0]
+              for k, s in zip(strikes, sides, strict=True))
+    if scheme == "vxth":
+        spend = config.capital * vxth_weight_pct(future) / 100.0
+        contracts = math.floor(spend / (MULTIPLIER * max(mid, 1e-9)) + 0.5)
+    else:
+        levels = {"spx": market.spot, "vix": market.vix, "vix9d": market.vix9d, "vix3m": market.vix3m,
+                  "vix6m": market.vix6m, "vvix": market.vvix}
+        report = regime_report(panel.loc[: pd.Timestamp(day)], day, levels, "file", calendar)
+        budget = STATIC_BUDGET_PCT if scheme == "static10" else report.hedge_budget_pct
+        if rules.sizing != "notional":
+            contracts_open, max_loss_open = open_book
+            book = (rules.per_contract * contracts_open if rules.sizing == "contract"
+                    else rules.per_max_loss * max_loss_open)
+            target = book * budget / REFERENCE_BUDGET_PCT
+            budget_for_cap = 100.0 * target / config.capital
+        else:
+            target = config.capital * budget / 100.0
+            budget_for_cap = budget
+        target *= layer.share
+        nxt = calendar.next_any(day)
+        if layer.event and nxt.days_away is not None and nxt.days_away <= EVENT_WINDOW_DAYS:
+            multiplier = rules.event_multiplier
+            if not rules.allow_above_band and budget_for_cap > 0:
+                cap = 1.0 + (report.hedge_band[1] / budget_for_cap - 1.0) / layer.share
+                if cap < multiplier:
+                    multiplier = max(cap, 1.0)
+            target *= multiplier
+        if layer.contingent and rules.contingent == "stress":
+            if not (report.stress_score >= rules.stress_trigger or report.rebalance_trigger):
+                target = 0.0
+        contracts = math.floor(target / (MULTIPLIER * future) + 0.5)
+    return _Hedge(expiry, tuple(strikes), tuple(sides), contracts, mid)
+
+
+def skew_default() -> float:
+    return VIX_CALL_SKEW
+
+
+def _hedge_value(m: MarketArrays, i: int, h: _Hedge) -> tuple[float, bool]:
+    day = m.day(i)
+    if day >= h.expiry:
+        j = int(np.searchsorted(m.dates, np.datetime64(h.expiry, "D"), side="right")) - 1
+        vix = float(m.vix[j])
+        return sum(s * max(vix - k, 0.0) for k, s in zip(h.strikes, h.sides, strict=True)), True
+    market = _market(m, i)
+    left = float((h.expiry - day).days)
+    future = float(futures_proxy(market.term, left, market.vvix))
+    return sum(s * black76_one(future, k, left / 365.0, market.rate,
+                               float(vix_option_vol(k, future, left, market.vvix)), True)[0]
+               for k, s in zip(h.strikes, h.sides, strict=True)), False
+
+
+def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfig, scheme: str = "none",
+                     calendar: EventCalendar | None = None, short_delta: float | None = None,
+                     long_delta: float | None = None, scale: float = 1.0) -> np.ndarray:
+    """The account's value on each day of ``m`` (dollars), stepped one day at a time."""
+    calendar = calendar or load_events()
+    costs, rule, div = config.costs, config.management, config.div
+    delta = config.tier.short_delta if short_delta is None else short_delta
+    condors: list[_Condor] = []
+    hedges: dict[str, _Hedge] = {}
+    layers = scheme_layers(scheme, config.hedge)
+    equity = np.zeros(m.size)
+    balance = config.capital
+    roll_mode = rule.roll and rule.exit_days is not None and config.strategy != "daily"
+
+    def rolls_now(i: int) -> bool:
+        """A new condor today: on the schedule, or (rolling) once the last one's close day has come."""
+        if not roll_mode:
+            return _period_start(m, i, config.strategy)
+        if not condors:
+            return True
+        last = condors[-1]
+        return (last.expiry - m.day(i)).days <= rule.exit_days
+
+    for i in range(m.size):
+        if i > 0:
+            gap = (m.day(i) - m.day(i - 1)).days
+            if config.interest:
+                balance *= math.exp(float(m.rate[i - 1]) * gap / 365.0)
+        pnl = 0.0
+        # Condors already open: mark, settle, or close by the rules.
+        for c in condors:
+            if not c.open:
+                continue
+            value, settles, half = _condor_value(m, i, c, div)
+            paid = value
+            if settles:
+                c.open = False
+            else:
+                left = (c.expiry - m.day(i)).days
+                hit = ((rule.exit_days is not None and left <= rule.exit_days)
+                       or (rule.stop is not None and value - c.credit >= rule.stop * c.credit)
+                       or (rule.profit_target is not None and value <= (1 - rule.profit_target) * c.credit))
+                if hit:
+                    paid = value + costs.fill_share * half + 4 * costs.slippage
+                    pnl -= 4 * c.contracts * costs.commission
+                    c.open = False
+            pnl -= (paid - c.value) * c.contracts * MULTIPLIER
+            c.value = value
+        if rolls_now(i):
+            c = _pick_condor(m, i, config, delta, long_delta, scale)
+            pnl += (c.credit - c.mid_credit) * c.contracts * MULTIPLIER - 4 * c.contracts * costs.commission
+            condors.append(c)
+        open_book = (sum(c.contracts for c in condors if c.open),
+                     sum(c.contracts * c.max_loss * MULTIPLIER for c in condors if c.open))
+        # Hedge layers: mark, then sell and buy again on roll days.
+        for layer in layers:
+            h = hedges.get(layer.name)
+            rolling = _period_start(m, i, layer.frequency)
+            if h is not None and h.open:
+                value, expired = _hedge_value(m, i, h)
+                got = value
+                if expired:        # settled today: replaced today
+                    h.open = False
+                    rolling = True
+                elif rolling:
+                    got = value - costs.vix_fill_share * costs.vix_half_spread * len(h.strikes)
+                    pnl -= len(h.strikes) * h.contracts * costs.commission
+                    h.open = False
+                pnl += (got - h.value) * h.contracts * MULTIPLIER
+                h.value = value
+            if rolling:
+                h = _hedge_trade(m, i, layer, scheme, config, panel, calendar, open_book)
+                fill = costs.vix_fill_share * costs.vix_half_spread * len(h.strikes)
+                pnl -= fill * h.contracts * MULTIPLIER + len(h.strikes) * h.contracts * costs.commission
+                hedges[layer.name] = h
+        balance += pnl
+        equity[i] = balance
+        if balance <= 0:   # ruined: the account stops
+            equity[i:] = 0.0
+            break
+    return equity

@@ -1,0 +1,149 @@
+"""Studies on a backtest: replays of real episodes, the seeds' claims, sweeps.
+
+* :func:`replay`: each scheme's P/L through a window (a real episode or any
+  dates), layer by layer, from the book as it stood at the window's start;
+  with :func:`futures_beside_model`, the VIX futures' own settlements next
+  to the proxy the hedge was marked on, where the CFE files cover the dates.
+* :func:`scale_sweep`: max drawdown against contracts per entry, with and
+  without the hedge (seed 003's claim that drawdowns stay contained from 10
+  to 200 contracts).
+* :func:`layered_versus_single`: the 40/40/20 ALVH against one VIX call on
+  the same budget (seed 004's claim).
+* :func:`sweep`: many configurations, sharing the condor marks between the
+  ones that trade the same condors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alvh_core.data.closes import read_vx_continuous, vx_files
+from alvh_core.history.backtest import SCHEME_LABELS, BacktestConfig, BacktestResult, MarketArrays, run_backtest
+from alvh_core.history.stats import drawdown
+from alvh_core.model import over_days
+from alvh_core.model.vixfutures import expiries_after
+
+SCALE_CONTRACTS = (10, 25, 50, 100, 200)
+
+
+def replay(result: BacktestResult, start, end) -> pd.DataFrame:
+    """Cumulative P/L (dollars) after the close of ``start`` through ``end``: the condors, each
+    scheme's hedge, each hedge layer, and each scheme's combined book."""
+    index = pd.DatetimeIndex(result.market.dates)
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    inside = (index > start) & (index <= end)
+    if inside.sum() < 1:
+        raise ValueError("the replay window holds no trading day after its start")
+    first = np.flatnonzero(index <= start)
+    rows = np.r_[first[-1:] if first.size else [], np.flatnonzero(inside)].astype(int)
+    out = pd.DataFrame(index=index[rows])
+
+    def path(daily):
+        values = np.asarray(daily, float)[rows].copy()
+        values[0] = 0.0 if first.size else values[0]
+        return np.cumsum(values)
+
+    out["Condors"] = path(result.condor.daily_pnl)
+    for scheme, book in result.hedges.items():
+        if book is None or scheme == "none":
+            continue
+        out[f"{SCHEME_LABELS[scheme]}: hedge"] = path(book.daily_pnl)
+        for layer, pnl in book.layer_pnl.items():
+            if len(book.layer_pnl) > 1:
+                out[f"{SCHEME_LABELS[scheme]}: {layer}"] = path(pnl)
+        out[f"{SCHEME_LABELS[scheme]}: condors + hedge"] = out["Condors"] + out[f"{SCHEME_LABELS[scheme]}: hedge"]
+    out["SPX"] = result.market.spx[rows]
+    out["VIX"] = result.market.vix[rows]
+    return out
+
+
+def futures_beside_model(data_dir: Path | None, m: MarketArrays, start, end) -> pd.DataFrame | None:
+    """The first two VIX futures as settled (CFE files ``VX1_continuous.csv``, ``VX2_continuous.csv``)
+    beside the proxy for the same expiries, over ``start``..``end``; None where no file covers it.
+    A file that is not CFE's layout raises ``HistoryFormatError``."""
+    if data_dir is None:
+        return None
+    files = vx_files(data_dir)
+    if files is None:
+        return None
+    real = pd.DataFrame({"VX1 settled": read_vx_continuous(files[0]), "VX2 settled": read_vx_continuous(files[1])})
+    index = pd.DatetimeIndex(m.dates)
+    mask = (index >= pd.Timestamp(start)) & (index <= pd.Timestamp(end))
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return None
+    real = real.reindex(index[rows])
+    if real.notna().sum().sum() == 0:
+        return None
+    days = np.array([[(e - d.date()).days for e in expiries_after(d.date(), 2)] for d in index[rows]], float)
+    out = real.copy()
+    for j, name in enumerate(("VX1 model", "VX2 model")):
+        out[name] = over_days.futures_proxy(m.nodes[rows], m.vix[rows], m.vix3m[rows], m.vvix[rows], days[:, j])
+    out["VIX"] = m.vix[rows]
+    return out[["VIX", "VX1 settled", "VX1 model", "VX2 settled", "VX2 model"]]
+
+
+def scale_sweep(m: MarketArrays, config: BacktestConfig, contracts=SCALE_CONTRACTS, scheme: str = "alvh",
+                capital_per_contract: float = 50_000.0, progress=None) -> pd.DataFrame:
+    """Max drawdown (dollars, and % of an account of ``capital_per_contract`` per contract) with and
+    without the hedge as the book grows; the hedge sized to the open condors' max loss (seed 001's
+    $ of VIX notional per $ of risk), so it grows with the book in whole contracts."""
+    rows = []
+    for i, n in enumerate(contracts):
+        if progress:
+            progress(i / len(contracts), f"{n} contracts")
+        hedge = replace(config.hedge, sizing="max_loss")
+        cfg = replace(config, contracts=int(n), capital=float(n) * capital_per_contract, hedge=hedge, risk_pct=None)
+        result = run_backtest(m, cfg, ("none", scheme), smaller=False)
+        row = {"contracts": int(n), "capital": cfg.capital}
+        for name in ("none", scheme):
+            equity = result.equity[name]
+            peak_fall = float((equity.cummax() - equity).max())
+            row[f"{name}_max_drawdown"] = peak_fall
+            row[f"{name}_max_drawdown_pct"] = float(drawdown(equity.clip(lower=1.0)).max())
+            row[f"{name}_cagr"] = result.stats[name].performance.cagr
+        row["hedge_contracts_mean"] = float(result.hedges[scheme].trades["contracts"].mean())
+        rows.append(row)
+    if progress:
+        progress(1.0, "done")
+    return pd.DataFrame(rows)
+
+
+def layered_versus_single(result: BacktestResult) -> pd.DataFrame:
+    """The 40/40/20 ALVH beside one VIX call on the same regime budget (both in ``result``)."""
+    rows = []
+    for scheme in ("alvh", "single"):
+        if scheme not in result.stats:
+            raise ValueError("the run needs both the 'alvh' and the 'single' schemes")
+        s = result.stats[scheme]
+        book = result.hedges[scheme]
+        rows.append({"scheme": SCHEME_LABELS[scheme], "cagr": s.performance.cagr,
+                     "max_drawdown": s.performance.max_drawdown, "sharpe": s.performance.sharpe,
+                     "worst_month": s.performance.worst_month, "hedge_pnl": s.hedge_pnl,
+                     "premium_paid": book.premium, "hedge_in_10_worst_weeks": s.worst_weeks_hedge,
+                     "hedge_per_premium_dollar": s.hedge_pnl / book.premium if book.premium else 0.0})
+    return pd.DataFrame(rows)
+
+
+def sweep(m: MarketArrays, configs: list[BacktestConfig], schemes=("none", "alvh"), progress=None) -> pd.DataFrame:
+    """Each configuration's headline statistics (one row each); configurations trading the same
+    condors share their marks."""
+    rows = []
+    for i, config in enumerate(configs):
+        if progress:
+            progress(i / max(len(configs), 1), f"configuration {i + 1} of {len(configs)}")
+        result = run_backtest(m, config, schemes, smaller=False)
+        row = {"strategy": config.strategy, "tier": config.tier.name, "fill_share": config.costs.fill_share,
+               "profit_target": config.management.profit_target, "stop": config.management.stop,
+               "exit_days": config.management.exit_days}
+        for name in schemes:
+            p = result.stats[name].performance
+            row |= {f"{name}_cagr": p.cagr, f"{name}_max_drawdown": p.max_drawdown, f"{name}_sharpe": p.sharpe}
+        rows.append(row)
+    if progress:
+        progress(1.0, "done")
+    return pd.DataFrame(rows)

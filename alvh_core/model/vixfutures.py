@@ -1,0 +1,85 @@
+"""VIX futures: the expiry calendar and a proxy price from the index curve.
+
+The proxy prices the future expiring in ``T`` days from the VIX-family term
+structure: the forward 30-day variance between ``T`` and ``T + 30`` days
+(mean reversion is already in the curve's shape), less a convexity
+adjustment that grows with the vol of VIX and the time to expiry::
+
+    F(T) = sqrt(fwd var(T, T+30)) · (level − convexity · (VIX vol)² · T/365)
+           · exp(backwardation · max(ln(VIX/VIX3M), 0))
+
+In contango the curve's shape carries the mean reversion.  When the curve
+inverts the index curve's forward variance undershoots the futures (the
+market prices a slower fall than the spot curve implies); the last factor,
+fitted on the inverted days alone, puts that right.  ``level``, ``convexity``
+and ``backwardation`` are fitted on CFE settlements (see
+:mod:`alvh_core.model.fitted`).  VIX options are priced off this proxy, never off
+spot VIX.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+
+from alvh_core.data.listings import third_friday, vix_expiry  # noqa: F401  (re-exported)
+from alvh_core.model.fitted import TENOR_BETA_POWER, TENOR_BETA_SCALE_DAYS, VIX_FUTURES_PROXY
+from alvh_core.model.params import FuturesProxyParams
+from alvh_core.model.volmodel import VixTermStructure
+
+#: VVIX used when none is known: its median 2007-01-03..2026-08-20 (Cboe VVIX).
+DEFAULT_VVIX = 91.25
+#: The convexity term is held past the longest tenor it was fitted on (VX2).
+CONVEXITY_MAX_DAYS = 63.0
+
+
+def expiries_after(day: date, count: int = 8) -> list[date]:
+    """The next ``count`` VIX expiries strictly after ``day`` (on an expiry
+    day the front contract is already the next one, as in CFE's continuous
+    series)."""
+    return list(_expiries_after(day, count))
+
+
+@lru_cache(maxsize=1024)
+def _expiries_after(day: date, count: int) -> tuple[date, ...]:
+    out, year, month = [], day.year, day.month - 1
+    if month == 0:
+        year, month = year - 1, 12
+    while len(out) < count:
+        expiry = vix_expiry(year, month)
+        if expiry > day:
+            out.append(expiry)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(out)
+
+
+def forward_vol(term: VixTermStructure, days) -> np.ndarray:
+    """sqrt of the forward 30-day variance from ``days`` to ``days + 30``, vol points."""
+    days = np.maximum(np.asarray(days, float), 0.0)
+    total_now = term.variance_swap_vol(np.maximum(days, 1e-6)) ** 2 * days
+    total_later = term.variance_swap_vol(days + 30.0) ** 2 * (days + 30.0)
+    return 100.0 * np.sqrt(np.maximum(total_later - total_now, 1e-12) / 30.0)
+
+
+def tenor_beta(days) -> np.ndarray:
+    """Move of a VIX future per unit (log) move of spot VIX, by days to expiry."""
+
+    days = np.maximum(np.asarray(days, float), 0.0)
+    return np.exp(-((days / TENOR_BETA_SCALE_DAYS) ** TENOR_BETA_POWER))
+
+
+def futures_proxy(term: VixTermStructure, days, vvix: float | None = None,
+                  params: FuturesProxyParams | None = None) -> np.ndarray:
+    """Proxy price (VIX points) of the VIX future expiring in ``days``."""
+    if params is None:
+        params = VIX_FUTURES_PROXY
+    vol_of_vix = (vvix if vvix is not None and np.isfinite(vvix) and vvix > 0 else DEFAULT_VVIX) / 100.0
+    days = np.maximum(np.asarray(days, float), 0.0)
+    horizon = np.minimum(days, CONVEXITY_MAX_DAYS)
+    factor = np.maximum(params.level - params.convexity * vol_of_vix**2 * horizon / 365.0, 0.5)
+    if params.backwardation and term.vix3m:
+        factor = factor * np.exp(params.backwardation * max(np.log(term.vix / term.vix3m), 0.0))
+    # At expiry the future settles on (a special quote of) the index itself.
+    return np.where(days <= 0.0, term.vix, forward_vol(term, days) * factor)

@@ -1,0 +1,667 @@
+"""The Adaptive Layered VIX Hedge: budget, layers, comparators, valuation.
+
+Budget (seed 001): VIX exposure as a % of strategy notional, by regime band,
+placed in the band by the stress score.  Exposure is **VIX notional**:
+contracts × 100 × the VIX future of the option's expiry.
+
+Layers (seeds 003, 004), split 40/40/20 by default:
+
+* **Base**: long ~30-delta VIX calls, first expiry 14–35 days out (the next
+  one when VIX/VIX3M ≥ 1: time-shifting), rolled weekly;
+* **Adaptive**: VIX call spread (long ~40-delta, short ~15-delta), first
+  expiry 30–95 days out, rolled monthly, × 1.5 within 5 trading days of an
+  FOMC/CPI/PPI day;
+* **Tail**: deep OTM (~10-delta) VIX calls 90–185 days out, or SPX put
+  butterflies, rolled quarterly; always on, or only when the stress trigger
+  fires (user's choice).
+
+VIX options are priced with Black-76 on the futures proxy (never on spot
+VIX) with the vol of VIX from VVIX decaying with tenor and an upward call
+skew (:mod:`alvh_core.model.fitted`).  Contracts are whole numbers; the exact
+figure is kept beside the rounded one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+from alvh_core.data.listings import nearest_expiry, snap_strike
+from alvh_core.model.fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS, VVIX_ELASTICITY
+from alvh_core.model.market import MarketState
+from alvh_core.model.pricing import black76_one, black76_price, black_call_delta, bsm_one, bsm_price
+from alvh_core.model.regime import Regime
+from alvh_core.model.vixfutures import DEFAULT_VVIX, expiries_after, futures_proxy, tenor_beta
+from alvh_core.strategy.legs import MULTIPLIER, OptionLeg
+
+SCHEMES = ("alvh", "static10", "single", "vxth", "none", "custom")
+SCHEME_LABELS = {"alvh": "ALVH 40/40/20", "static10": "Static 10 %", "single": "Single VIX call",
+                 "vxth": "Cboe VXTH rule", "none": "No hedge", "custom": "Custom"}
+CONTINGENT_MODES = ("always", "stress")
+#: How the hedge is sized: seed 001's share of the strategy notional (default), or to the
+#: condor position it protects (VIX notional per condor contract, or per dollar of max loss).
+SIZING_MODES = ("notional", "contract", "max_loss")
+SIZING_LABELS = {"notional": "% of strategy notional (seed 001)", "contract": "$ of VIX notional per condor contract",
+                 "max_loss": "$ of VIX notional per $ of condor max loss"}
+#: Seed 001's worked example: $6,000–$10,000 of VIX notional for a $5,000 condor risk in the
+#: Low regime (budget 6–8 %): 1.6 per dollar of max loss at the band's middle, 7 %.
+DEFAULT_PER_MAX_LOSS = 1.6
+DEFAULT_PER_CONTRACT = 5_000.0   # per SPX-sized contract (an XSP contract counts a tenth)
+REFERENCE_BUDGET_PCT = 7.0
+TAIL_INSTRUMENTS = ("vix_calls", "spx_put_fly")
+#: "held": a trader's own legs, kept to expiry (no roll; their carry is the whole premium's decay).
+ROLLS_PER_YEAR = {"weekly": 52, "monthly": 12, "quarterly": 4, "held": 0}
+ROLL_DAYS = {"weekly": 7, "monthly": 30, "quarterly": 91, "held": 100_000}
+EVENT_WINDOW_DAYS = 7          # about 5 trading days
+STATIC_BUDGET_PCT = 10.0
+
+
+@dataclass(frozen=True)
+class HedgeSettings:
+    """The user's hedge choices (every one editable on the Builder)."""
+
+    scheme: str = "alvh"
+    split: tuple[float, float, float] = (0.4, 0.4, 0.2)
+    contingent: str = "always"
+    stress_trigger: float = 0.6
+    tail_instrument: str = "vix_calls"
+    event_multiplier: float = 1.5
+    custom_budget_pct: float = 10.0
+    call_skew: float = VIX_CALL_SKEW
+    sizing: str = "notional"
+    per_contract: float = DEFAULT_PER_CONTRACT
+    per_max_loss: float = DEFAULT_PER_MAX_LOSS
+    #: The event multiplier may take the total above the regime's band (said on the page).
+    allow_above_band: bool = False
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"hedge scheme must be one of {SCHEMES}")
+        if self.contingent not in CONTINGENT_MODES:
+            raise ValueError(f"contingent mode must be one of {CONTINGENT_MODES}")
+        if self.tail_instrument not in TAIL_INSTRUMENTS:
+            raise ValueError(f"tail instrument must be one of {TAIL_INSTRUMENTS}")
+        split = tuple(float(x) for x in self.split)
+        if len(split) != 3 or any(not np.isfinite(x) or x < 0 for x in split) or sum(split) <= 0:
+            raise ValueError("the layer split needs three non-negative shares")
+        object.__setattr__(self, "split", tuple(x / sum(split) for x in split))
+        if not 0 <= self.custom_budget_pct <= 100:
+            raise ValueError("the custom budget must be between 0 and 100 % of notional")
+        if not 1.0 <= self.event_multiplier <= 5.0:
+            raise ValueError("the event multiplier must be between 1 and 5")
+        if not -1.0 <= self.call_skew <= 2.0:
+            raise ValueError("the VIX call skew must be between -1 and 2")
+        check_sizing(self.sizing, self.per_contract, self.per_max_loss)
+
+
+def check_sizing(sizing: str, per_contract: float, per_max_loss: float) -> None:
+    """The hedge's sizing mode and its two scales, or a ValueError saying what is wrong."""
+    if sizing not in SIZING_MODES:
+        raise ValueError(f"hedge sizing must be one of {SIZING_MODES}")
+    if not (np.isfinite(per_contract) and 0 <= per_contract <= 1e6):
+        raise ValueError("VIX notional per contract must be between 0 and 1,000,000 dollars")
+    if not (np.isfinite(per_max_loss) and 0 <= per_max_loss <= 20):
+        raise ValueError("VIX notional per dollar of max loss must be between 0 and 20")
+
+
+@dataclass(frozen=True)
+class HedgeLeg(OptionLeg):
+    """An option leg of a hedge: on VIX (priced off its future) or SPX."""
+
+    underlying: str = "VIX"
+    forward: float = 0.0   # the VIX future (or SPX forward) it is priced on
+    expiry: str = ""       # ISO date
+    held: bool = False     # kept to expiry, not rolled (a trader's own leg)
+
+
+@dataclass(frozen=True)
+class HedgeLayer:
+    name: str
+    instrument: str
+    roll: str
+    legs: tuple[HedgeLeg, ...]
+    contracts: int
+    exact_contracts: float
+    target_vix_notional: float   # dollars this layer was sized to
+    active: bool
+    note: str = ""
+
+    @property
+    def days(self) -> float:
+        return self.legs[0].days if self.legs else 0.0
+
+    @property
+    def premium_per_contract(self) -> float:
+        """Net premium of one contract of the layer, dollars."""
+        return MULTIPLIER * sum(leg.signed_quantity * leg.price for leg in self.legs)
+
+    @property
+    def cost(self) -> float:
+        return self.contracts * self.premium_per_contract
+
+    @property
+    def vix_notional(self) -> float:
+        """contracts × 100 × the future of each long VIX leg (times its quantity)."""
+        return self.contracts * MULTIPLIER * sum(leg.quantity * leg.forward for leg in self.legs
+                                                 if leg.underlying == "VIX" and leg.side > 0)
+
+    @property
+    def rolls_per_year(self) -> int:
+        return ROLLS_PER_YEAR[self.roll]
+
+
+@dataclass(frozen=True)
+class HedgePlan:
+    scheme: str
+    regime: str
+    budget_pct: float                  # % of notional
+    target_vix_notional: float         # dollars
+    layers: tuple[HedgeLayer, ...]
+    notional: float
+    asof: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @cached_property
+    def active_layers(self) -> tuple[HedgeLayer, ...]:
+        return tuple(layer for layer in self.layers if layer.active and layer.contracts > 0)
+
+    @cached_property
+    def total_cost(self) -> float:
+        return float(sum(layer.cost for layer in self.active_layers))
+
+    @cached_property
+    def vix_legs(self) -> _VixLegTable:
+        """The VIX legs of the active layers as arrays (built once per plan)."""
+        return _VixLegTable.of(self.active_layers)
+
+    @cached_property
+    def has_spx_legs(self) -> bool:
+        return any(leg.underlying != "VIX" for layer in self.active_layers for leg in layer.legs)
+
+    @property
+    def total_vix_notional(self) -> float:
+        return float(sum(layer.vix_notional for layer in self.active_layers))
+
+
+# --- VIX option pricing -------------------------------------------------------------
+
+def vix_option_vol(strike, future, days, vvix: float | None, call_skew: float = VIX_CALL_SKEW) -> np.ndarray:
+    """Implied vol (decimal) of a VIX option: VVIX decaying with tenor, with call skew."""
+    level = (vvix if vvix is not None and np.isfinite(vvix) and vvix > 0 else DEFAULT_VVIX) / 100.0
+    tenor = np.maximum(np.asarray(days, float), VIX_VOL_MIN_DAYS)
+    atm = level * (tenor / 30.0) ** (-VIX_VOL_DECAY)
+    moneyness = np.log(np.asarray(strike, float) / np.maximum(np.asarray(future, float), 1e-6))
+    return atm * np.maximum(1.0 + call_skew * moneyness, 0.7)
+
+
+def vix_strike_grid(future: float) -> np.ndarray:
+    """Listed-style VIX strikes around a future: 1-point to 50, then 5-point."""
+    low = max(1.0, np.floor(future * 0.6))
+    return np.concatenate([np.arange(low, 50.0 + 1e-9, 1.0), np.arange(55.0, max(60.0, future * 4) + 1e-9, 5.0)])
+
+
+def vix_call_leg(side: int, strike: float, expiry: date, asof: date, market: MarketState, future: float,
+                 call_skew: float = VIX_CALL_SKEW, quantity: int = 1) -> HedgeLeg:
+    days = float((expiry - asof).days)
+    vol = float(vix_option_vol(strike, future, days, market.vvix, call_skew))
+    price, delta, gamma, vega, theta = black76_one(float(future), float(strike), days / 365.0, float(market.rate), vol,
+                                                   True)
+    return HedgeLeg(kind="call", side=side, strike=float(strike), days=days, iv=vol, price=price, delta=delta,
+                    gamma=gamma, vega=vega, theta=theta, quantity=quantity, underlying="VIX", forward=float(future),
+                    expiry=expiry.isoformat())
+
+
+def strike_at_delta(target: float, future: float, days: float, market: MarketState, call_skew: float) -> float:
+    """The grid strike whose call delta (on the future) is nearest ``target``."""
+    strikes = vix_strike_grid(future)
+    vols = vix_option_vol(strikes, future, days, market.vvix, call_skew)
+    deltas = black_call_delta(future, strikes, days / 365.0, vols, float(np.exp(-market.rate * days / 365.0)))
+    return float(strikes[int(np.argmin(np.abs(deltas - target)))])
+
+
+def pick_expiry(asof: date, low_days: int, high_days: int, skip: int = 0) -> date:
+    """The first VIX expiry ``low_days``–``high_days`` out (``skip`` more if asked)."""
+    candidates = expiries_after(asof, 10)
+    inside = [e for e in candidates if low_days <= (e - asof).days <= high_days]
+    chosen = inside[0] if inside else min(candidates, key=lambda e: abs((e - asof).days - low_days))
+    index = candidates.index(chosen) + skip
+    return candidates[min(index, len(candidates) - 1)]
+
+
+# --- building the plan --------------------------------------------------------------
+
+def hedge_budget_pct(settings: HedgeSettings, regime_budget_pct: float) -> float:
+    """The exposure budget for a scheme (VXTH is sized by premium, not here)."""
+    return {"alvh": regime_budget_pct, "single": regime_budget_pct, "static10": STATIC_BUDGET_PCT,
+            "custom": settings.custom_budget_pct, "none": 0.0, "vxth": 0.0}[settings.scheme]
+
+
+def vxth_weight_pct(future_30d: float) -> float:
+    """Cboe VXTH: % of portfolio value in 1-month 30-delta VIX calls by the future's level."""
+    if future_30d <= 15:
+        return 0.0
+    if future_30d <= 30:
+        return 1.0
+    if future_30d <= 50:
+        return 0.5
+    return 0.0
+
+
+def _sized(name, instrument, roll, legs, target_notional, note="", active=True) -> HedgeLayer:
+    long_vix = [leg for leg in legs if leg.underlying == "VIX" and leg.side > 0]
+    per_contract = MULTIPLIER * long_vix[0].forward if long_vix else 0.0
+    exact = target_notional / per_contract if per_contract > 0 else 0.0
+    contracts = int(np.floor(exact + 0.5)) if active else 0
+    return HedgeLayer(name, instrument, roll, tuple(legs), contracts, float(exact), float(target_notional), active, note)
+
+
+def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, notional: float,
+                settings: HedgeSettings | None = None, stress_score: float = 0.0, rebalance_trigger: bool = False,
+                next_event_days: int | None = None, asof: date | None = None, position_max_loss: float = 0.0,
+                spx_contracts: float = 0.0, band_high_pct: float | None = None) -> HedgePlan:
+    """The hedge for a scheme: layers, strikes, expiries and whole contracts.
+
+    ``settings.sizing`` picks the VIX notional: a share of ``notional`` (seed
+    001), or to the position (``spx_contracts`` SPX-sized condor contracts, or
+    ``position_max_loss`` dollars), scaled by the regime's budget against the
+    Low band's 7 %.  Near an event the adaptive layer grows by the event
+    multiplier, but the total stays under ``band_high_pct`` of the base unless
+    ``settings.allow_above_band``."""
+    settings = settings or HedgeSettings()
+    asof = asof or (pd.Timestamp(market.asof).date() if market.asof else date.today())
+    if not np.isfinite(notional) or notional <= 0:
+        raise ValueError("notional must be a positive number of dollars")
+    budget_pct = hedge_budget_pct(settings, regime_budget_pct)
+    if settings.sizing == "notional" or settings.scheme in ("none", "vxth"):
+        target = notional * budget_pct / 100.0
+    else:
+        per_position = (settings.per_contract * spx_contracts if settings.sizing == "contract"
+                        else settings.per_max_loss * position_max_loss)
+        target = per_position * budget_pct / REFERENCE_BUDGET_PCT
+        budget_pct = 100.0 * target / notional
+    term = market.term
+    notes: list[str] = []
+
+    # Every expiry a layer may pick, priced in one call.
+    listed = expiries_after(asof, 10)
+    proxies = futures_proxy(term, np.array([(e - asof).days for e in listed], float), market.vvix)
+    futures = dict(zip(listed, proxies.tolist(), strict=True))
+
+    def future_for(expiry: date) -> float:
+        return futures[expiry]
+
+    def one_call_layer(name, roll, low, high, delta, target_notional, skip=0, note="", active=True):
+        expiry = pick_expiry(asof, low, high, skip)
+        future = future_for(expiry)
+        strike = strike_at_delta(delta, future, (expiry - asof).days, market, settings.call_skew)
+        leg = vix_call_leg(1, strike, expiry, asof, market, future, settings.call_skew)
+        return _sized(name, f"Long VIX {strike:g} call, {expiry:%d %b %Y}", roll, [leg], target_notional, note, active)
+
+    layers: list[HedgeLayer] = []
+    if settings.scheme == "none":
+        notes.append("No hedge: the condor alone.")
+    elif settings.scheme == "vxth":
+        expiry = pick_expiry(asof, 21, 45)
+        future = future_for(expiry)
+        weight = vxth_weight_pct(future)
+        days = (expiry - asof).days
+        strike = strike_at_delta(0.30, future, days, market, settings.call_skew)
+        leg = vix_call_leg(1, strike, expiry, asof, market, future, settings.call_skew)
+        spend = notional * weight / 100.0
+        exact = spend / (MULTIPLIER * leg.price) if leg.price > 0 else 0.0
+        contracts = int(np.floor(exact + 0.5))
+        note = f"VXTH weight {weight:g} % of notional in calls (future {future:.2f})"
+        layers.append(HedgeLayer("VXTH", f"Long VIX {strike:g} call, {expiry:%d %b %Y}", "monthly", (leg,), contracts,
+                                 float(exact), contracts * MULTIPLIER * future, True, note))
+        budget_pct = weight
+    elif settings.scheme in ("single", "static10"):
+        layers.append(one_call_layer("Single call", "monthly", 14, 35, 0.30, target))
+    else:
+        base_share, adaptive_share, tail_share = settings.split
+        inverted = market.vix3m is not None and market.vix / market.vix3m >= 1.0
+        shift_note = "time-shifted to the next expiry (VIX/VIX3M ≥ 1)" if inverted else ""
+        layers.append(one_call_layer("Base", "weekly", 14, 35, 0.30, target * base_share,
+                                     skip=1 if inverted else 0, note=shift_note))
+        near_event = next_event_days is not None and next_event_days <= EVENT_WINDOW_DAYS
+        multiplier = settings.event_multiplier if near_event else 1.0
+        if near_event and band_high_pct is not None and not settings.allow_above_band and budget_pct > 0:
+            # The grown total may reach the top of the regime's band, not beyond it.
+            room = band_high_pct / budget_pct - 1.0          # extra share of the base budget the band allows
+            cap = 1.0 + room / adaptive_share if adaptive_share > 0 else 1.0
+            if cap < multiplier:
+                notes.append(f"Event multiplier held at × {max(cap, 1.0):.2f} (asked × {multiplier:g}) to keep the "
+                             f"hedge inside the {regime.name} band's top, {band_high_pct:g} % of notional.")
+                multiplier = max(cap, 1.0)
+        elif near_event and settings.allow_above_band and band_high_pct is not None and \
+                budget_pct * (1 + adaptive_share * (multiplier - 1)) > band_high_pct:
+            notes.append(f"Near the event the hedge goes above the {regime.name} band's top ({band_high_pct:g} % of "
+                         f"notional): × {multiplier:g} on the adaptive layer, as you allowed.")
+        expiry = pick_expiry(asof, 30, 95)
+        future = future_for(expiry)
+        days = (expiry - asof).days
+        long_k = strike_at_delta(0.40, future, days, market, settings.call_skew)
+        short_k = max(strike_at_delta(0.15, future, days, market, settings.call_skew), long_k + 1.0)
+        legs = [vix_call_leg(1, long_k, expiry, asof, market, future, settings.call_skew),
+                vix_call_leg(-1, short_k, expiry, asof, market, future, settings.call_skew)]
+        note = f"× {multiplier:.2f} within 5 trading days of an event" if near_event and multiplier > 1 else ""
+        layers.append(_sized("Adaptive", f"VIX {long_k:g}/{short_k:g} call spread, {expiry:%d %b %Y}", "monthly",
+                             legs, target * adaptive_share * multiplier, note))
+        triggered = stress_score >= settings.stress_trigger or rebalance_trigger
+        tail_active = settings.contingent == "always" or triggered
+        tail_note = ("" if settings.contingent == "always" else
+                     ("stress trigger fired" if triggered else
+                      f"contingent: waits for stress ≥ {settings.stress_trigger:g} or the rebalance trigger"))
+        if settings.tail_instrument == "vix_calls":
+            layers.append(one_call_layer("Tail", "quarterly", 90, 185, 0.10, target * tail_share, note=tail_note,
+                                         active=tail_active))
+        else:
+            layers.append(_spx_fly_layer(market, asof, target * tail_share, settings, tail_note, tail_active,
+                                         future_for(pick_expiry(asof, 90, 185))))
+    return HedgePlan(settings.scheme, regime.name, float(budget_pct), float(target if settings.scheme != "vxth"
+                     else sum(layer.vix_notional for layer in layers)), tuple(layers), float(notional),
+                     asof.isoformat(), tuple(notes))
+
+
+def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, settings: HedgeSettings,
+                   note: str, active: bool, tail_future: float) -> HedgeLayer:
+    """SPX put butterflies 10/15/20 % below spot on the listed expiry nearest 91
+    days, costing what the VIX tail calls for the same budget would cost."""
+    listed = nearest_expiry(asof, 91.0)
+    days = float(listed.years_from(asof))
+    vol_model = market.vol_model()
+    forward = float(market.forward(days))
+    strikes = [snap_strike(market.spot, market.spot * (1 - x), days, kind=listed.kind) for x in (0.10, 0.15, 0.20)]
+    ivs = vol_model.implied_vol(np.array(strikes), forward, days)
+    legs = []
+    for (side, qty), k, iv in zip(((1, 1), (-1, 2), (1, 1)), strikes, ivs, strict=True):
+        price, delta, gamma, vega, theta = bsm_one(float(market.spot), float(k), days / 365.0, float(market.rate),
+                                                   float(market.div), float(iv), False)
+        legs.append(HedgeLeg(kind="put", side=side, strike=float(k), days=days, iv=float(iv), price=price,
+                             delta=delta, gamma=gamma, vega=vega, theta=theta,
+                             quantity=qty, underlying="SPX", forward=forward, expiry=listed.day.isoformat()))
+    fly_cost = MULTIPLIER * sum(leg.signed_quantity * leg.price for leg in legs)
+    # Premium the VIX tail calls would spend on this budget, at a 10-delta call.
+    expiry = pick_expiry(asof, 90, 185)
+    k = strike_at_delta(0.10, tail_future, (expiry - asof).days, market, settings.call_skew)
+    call = vix_call_leg(1, k, expiry, asof, market, tail_future, settings.call_skew)
+    budget_premium = target_notional / (MULTIPLIER * tail_future) * MULTIPLIER * call.price
+    exact = budget_premium / fly_cost if fly_cost > 0 else 0.0
+    contracts = int(np.floor(exact + 0.5)) if active else 0
+    label = f"{listed.root} {strikes[0]:g}/{strikes[1]:g}/{strikes[2]:g} put fly, {listed.day:%d %b %Y}"
+    return HedgeLayer("Tail", label, "quarterly", tuple(legs), contracts, float(exact), float(target_notional),
+                      active, (note + "; " if note else "") + "sized to the VIX tail calls' premium")
+
+
+# --- valuing the hedge under scenarios -----------------------------------------------------
+
+@dataclass(frozen=True)
+class _VixLegTable:
+    """The VIX legs of a set of layers as arrays (for valuing them in one call)."""
+
+    strike: np.ndarray
+    forward: np.ndarray
+    vol: np.ndarray
+    days: np.ndarray
+    weight: np.ndarray   # dollars per VIX point per leg: contracts × signed quantity × 100
+    layer: np.ndarray    # index of each leg's layer
+    held: np.ndarray | None = None   # True where a leg is kept to expiry rather than rolled
+
+    @classmethod
+    def of(cls, layers: tuple[HedgeLayer, ...]) -> _VixLegTable:
+        rows = [(i, layer.contracts, leg) for i, layer in enumerate(layers) for leg in layer.legs
+                if leg.underlying == "VIX"]
+        column = lambda f: np.array([f(n, leg) for _, n, leg in rows], float)  # noqa: E731
+        return cls(column(lambda n, leg: leg.strike), column(lambda n, leg: leg.forward),
+                   column(lambda n, leg: leg.iv), column(lambda n, leg: leg.days),
+                   column(lambda n, leg: n * leg.signed_quantity * MULTIPLIER),
+                   np.array([i for i, _, _ in rows], int), np.array([leg.held for _, _, leg in rows], bool))
+
+    def values(self, market: MarketState, vix_level: np.ndarray, days_elapsed) -> np.ndarray:
+        """Value of one unit of each leg (VIX points), shape (legs,) + vix_level.shape
+        (+ the shape of ``days_elapsed`` when it is one date per scenario).
+
+        VIX futures move with spot VIX by the tenor beta of their remaining
+        days (``F = F0 · (VIX/VIX0)^beta``); the option's implied vol moves
+        with VIX as VVIX does (``σ = σ0 · (VIX/VIX0)^k``, k fitted on VVIX
+        history); a leg past its expiry is worth its payoff on the VIX level
+        given.
+        """
+        if np.ndim(days_elapsed):
+            return self._values_on_dates(market, vix_level, np.asarray(days_elapsed, float))
+        lead = (-1,) + (1,) * vix_level.ndim
+        left = self.days - days_elapsed
+        log_ratio = np.log(np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
+        live = left > 0
+        if live.any():
+            years = left[live].reshape(lead) / 365.0
+            beta = tenor_beta(left[live]).reshape(lead)
+            strike = self.strike[live].reshape(lead)
+            stddev = np.maximum(self.vol[live].reshape(lead) * np.sqrt(years) * np.exp(VVIX_ELASTICITY * log_ratio),
+                                1e-12)
+            log_future = np.log(self.forward[live]).reshape(lead) + beta * log_ratio
+            d1 = (log_future - np.log(strike)) / stddev + 0.5 * stddev
+            value = np.exp(-market.rate * years) * (np.exp(log_future) * ndtr(d1) - strike * ndtr(d1 - stddev))
+            np.maximum(value, 0.0, out=value)
+            if live.all():
+                return value
+        out = np.empty((self.strike.size,) + vix_level.shape)
+        if live.any():
+            out[live] = value
+        for i in np.flatnonzero(~live):
+            out[i] = self._expired_and_rolled(i, market, np.asarray(vix_level, float), days_elapsed)
+        return out
+
+    def _values_on_dates(self, market: MarketState, vix_level: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
+        """:meth:`values` with one date per scenario (``elapsed`` broadcasts with
+        ``vix_level``): the legs still live priced in one call; a leg past its
+        expiry on some dates valued with its roll, one call per such date."""
+        ndim = max(vix_level.ndim, elapsed.ndim)
+        shape = np.broadcast_shapes(vix_level.shape, elapsed.shape)
+        lead = (-1,) + (1,) * ndim
+        # Dates, tenors and betas on the dates' own shape; only the VIX terms span the grid.
+        left = self.days.reshape(lead) - elapsed.reshape((1,) * (ndim - elapsed.ndim + 1) + elapsed.shape)
+        log_ratio = np.log(np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
+        years = np.maximum(left, 1e-6) / 365.0
+        stddev = np.maximum(self.vol.reshape(lead) * np.sqrt(years) * np.exp(VVIX_ELASTICITY * log_ratio), 1e-12)
+        log_future = np.log(self.forward).reshape(lead) + tenor_beta(np.maximum(left, 0.0)) * log_ratio
+        strike = self.strike.reshape(lead)
+        d1 = (log_future - np.log(strike)) / stddev + 0.5 * stddev
+        value = np.exp(-market.rate * years) * (np.exp(log_future) * ndtr(d1) - strike * ndtr(d1 - stddev))
+        value = np.maximum(np.broadcast_to(value, (self.strike.size,) + shape), 0.0)
+        dead_legs = np.flatnonzero((left <= 0).reshape(self.strike.size, -1).any(axis=1))
+        if dead_legs.size:
+            vix_level = np.broadcast_to(vix_level, shape)
+            elapsed = np.broadcast_to(elapsed, shape)
+            for i in dead_legs:
+                dead = np.broadcast_to(left[i] <= 0, shape)
+                for day in np.unique(elapsed[dead]):
+                    at = dead & (elapsed == day)
+                    value[i][at] = self._expired_and_rolled(i, market, vix_level[at], float(day))
+        return value
+
+    def _expired_and_rolled(self, i: int, market: MarketState, vix_h: np.ndarray, elapsed: float) -> np.ndarray:
+        """A leg that expires before the horizon: its payoff at its own expiry, plus the
+        roll that replaces it (the same tenor and moneyness on the next future, bought at
+        that day's model price) up to the horizon.  VIX between today and the horizon
+        follows the straight line in log VIX; the futures move by their tenor beta and
+        the option vols as VVIX does.  Values in VIX points per unit, undiscounted."""
+        tenor, strike0, future0, vol0 = self.days[i], self.strike[i], self.forward[i], self.vol[i]
+        if tenor <= 0:
+            return np.maximum(vix_h - strike0, 0.0)
+        log_end = np.log(np.maximum(vix_h, 1e-6) / market.vix)
+
+        def vix_at(t: float) -> np.ndarray:
+            return market.vix * np.exp(log_end * min(t / elapsed, 1.0)) if elapsed > 0 else vix_h
+
+        if self.held is not None and self.held[i]:   # kept to expiry: its payoff then, held as cash
+            return np.maximum(vix_at(tenor) - strike0, 0.0)
+        beta_new = float(tenor_beta(tenor))
+        total = np.maximum(vix_at(tenor) - strike0, 0.0)
+        start = tenor
+        while True:
+            ratio = vix_at(start) / market.vix
+            future = future0 * ratio**beta_new
+            strike = strike0 * future / future0
+            vol = vol0 * ratio**VVIX_ELASTICITY
+            premium = _call_on_future(future, strike, tenor / 365.0, vol)
+            end = start + tenor
+            if end >= elapsed:
+                left = end - elapsed
+                if left <= 0:
+                    return total - premium + np.maximum(vix_h - strike, 0.0)
+                move = vix_h / vix_at(start)
+                future_h = future * move ** float(tenor_beta(left))
+                value = _call_on_future(future_h, strike, left / 365.0, vol * move**VVIX_ELASTICITY)
+                return total - premium + value
+            total = total - premium + np.maximum(vix_at(end) - strike, 0.0)
+            start = end
+
+    def total(self, market: MarketState, vix_level: np.ndarray, days_elapsed,
+              weights: np.ndarray | None = None) -> np.ndarray:
+        """Weighted sum over legs (dollars): ``weights`` (rows, legs), default the
+        legs' own dollar weights (one row); shape (rows,) + vix_level.shape."""
+        weights = self.weight[None, :] if weights is None else weights
+        values = self.values(market, vix_level, days_elapsed)
+        return (weights @ values.reshape(values.shape[0], -1)).reshape((weights.shape[0],) + values.shape[1:])
+
+
+def _call_on_future(future: np.ndarray, strike: np.ndarray, years: float, vol: np.ndarray) -> np.ndarray:
+    """Undiscounted Black-76 call (a roll's price in VIX points): the lean form for live
+    positive inputs, :func:`black76_price` where any is not."""
+    stddev = vol * np.sqrt(years)
+    if years > 0 and np.min(future) > 0 and np.min(strike) > 0 and np.min(stddev) > 1e-12:
+        d1 = np.log(future / strike) / stddev + 0.5 * stddev
+        return np.maximum(future * ndtr(d1) - strike * ndtr(d1 - stddev), 0.0)
+    return black76_price(future, strike, years, 0.0, vol, True)
+
+
+def _leg_value_one(leg: HedgeLeg, market: MarketState, vix: float, spx: float, days_elapsed: float) -> float:
+    """One unit of one hedge leg at one scenario (points), the scalar twin of
+    :meth:`_VixLegTable.values` and :func:`_spx_leg_value`."""
+    left = leg.days - days_elapsed
+    if leg.underlying == "VIX":
+        if left <= 0:
+            table = _VixLegTable(np.array([leg.strike]), np.array([leg.forward]), np.array([leg.iv]),
+                                 np.array([leg.days]), np.array([1.0]), np.array([0]), np.array([leg.held]))
+            return float(table._expired_and_rolled(0, market, np.array(float(vix)), days_elapsed))
+        ratio = max(vix, 1e-6) / market.vix
+        future = leg.forward * ratio ** float(tenor_beta(left))
+        return black76_one(future, leg.strike, left / 365.0, market.rate, leg.iv * ratio**VVIX_ELASTICITY, True)[0]
+    if left <= 0:
+        return max(leg.strike - spx, 0.0)
+    vol = leg.iv * max(vix, 1e-6) / market.vix
+    return bsm_one(spx, leg.strike, left / 365.0, market.rate, market.div, vol, False)[0]
+
+
+def layer_value_one(layer: HedgeLayer, market: MarketState, vix: float, spx: float, days_elapsed: float) -> float:
+    """Value (dollars, all contracts) of a layer at one scenario (see :func:`layer_value`)."""
+    return MULTIPLIER * layer.contracts * sum(
+        leg.signed_quantity * _leg_value_one(leg, market, float(vix), float(spx), days_elapsed) for leg in layer.legs)
+
+
+def _spx_leg_value(leg: HedgeLeg, market: MarketState, vix_level, spx_level, days_elapsed) -> np.ndarray:
+    """Value of one SPX put of a hedge (points, one unit): the vol model's
+    vol at pricing, scaled by VIX/VIX0; its payoff past expiry (``days_elapsed``
+    one date or one per scenario)."""
+    left = leg.days - np.asarray(days_elapsed, float)
+    if np.ndim(left) == 0 and left <= 0:
+        return np.maximum(leg.strike - spx_level, 0.0)
+    vol = leg.iv * np.maximum(vix_level, 1e-6) / market.vix
+    # At zero years the price is the payoff.
+    return bsm_price(spx_level, leg.strike, np.maximum(left, 0.0) / 365.0, market.rate, market.div, vol, False)
+
+
+def _spx_value(layers, market: MarketState, vix_level, spx_level, days_elapsed) -> np.ndarray | float:
+    total = 0.0
+    for layer in layers:
+        for leg in layer.legs:
+            if leg.underlying != "VIX":
+                total = total + leg.signed_quantity * MULTIPLIER * layer.contracts * _spx_leg_value(
+                    leg, market, vix_level, spx_level, days_elapsed)
+    return total
+
+
+def layer_value(layer: HedgeLayer, market: MarketState, vix_level, spx_level, days_elapsed: float) -> np.ndarray:
+    """Value (dollars, all contracts) of a layer after ``days_elapsed`` with spot
+    VIX at ``vix_level`` and SPX at ``spx_level`` (arrays broadcast).
+
+    VIX legs: Black-76 on their future moved by the tenor beta (see
+    :meth:`_VixLegTable.values`).  SPX legs reprice on the vol model with
+    the surface scaled by VIX/VIX0.
+    """
+    vix_level = np.asarray(vix_level, float)
+    spx_level = np.asarray(spx_level, float)
+    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape)
+    table = _VixLegTable.of((layer,))
+    total = table.total(market, vix_level, days_elapsed)[0] if table.strike.size else 0.0
+    return np.broadcast_to(total + _spx_value((layer,), market, vix_level, spx_level, days_elapsed), shape)
+
+
+def hedge_pnl(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed) -> np.ndarray:
+    """P/L (dollars) of every active layer together: value then − premium paid.
+
+    The same valuation as :func:`layer_value`, with every VIX leg of every
+    layer priced in one call (a leading axis of legs).  ``days_elapsed`` is
+    one date or an array broadcasting with the levels (one date per scenario).
+    """
+    vix_level = np.asarray(vix_level, float)
+    spx_level = np.asarray(spx_level, float)
+    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape, np.shape(days_elapsed))
+    table = plan.vix_legs
+    total = table.total(market, vix_level, days_elapsed)[0] if table.strike.size else 0.0
+    if plan.has_spx_legs:
+        total = total + _spx_value(plan.active_layers, market, vix_level, spx_level, days_elapsed)
+    return np.broadcast_to(total - plan.total_cost, shape)
+
+
+def layer_pnls(plan: HedgePlan, market: MarketState, vix_level, spx_level, days_elapsed) -> dict[str, np.ndarray]:
+    """P/L (dollars) of each active layer, by name, over ``vix_level`` (one pricing call;
+    ``days_elapsed`` one date or an array broadcasting with the levels)."""
+    vix_level = np.asarray(vix_level, float)
+    spx_level = np.asarray(spx_level, float)
+    shape = np.broadcast_shapes(vix_level.shape, spx_level.shape, np.shape(days_elapsed))
+    table = plan.vix_legs
+    layers = plan.active_layers
+    by_layer = None
+    if table.strike.size:
+        weights = np.where(np.arange(len(layers))[:, None] == table.layer[None, :], table.weight[None, :], 0.0)
+        by_layer = table.total(market, vix_level, days_elapsed, weights)
+    out = {}
+    for i, layer in enumerate(layers):
+        total = by_layer[i] if by_layer is not None else 0.0
+        total = total + _spx_value((layer,), market, vix_level, spx_level, days_elapsed)
+        out[layer.name] = np.broadcast_to(total - layer.cost, shape)
+    return out
+
+
+def roll_cost(layer: HedgeLayer, market: MarketState) -> float:
+    """Model carry of one roll: the value lost over one roll period, market unchanged."""
+    elapsed = min(ROLL_DAYS[layer.roll], max(layer.days - 1.0, 0.0))
+    later = layer_value_one(layer, market, market.vix, market.spot, elapsed)
+    return max(layer.cost - later, 0.0)
+
+
+def breakeven_vix(plan: HedgePlan, market: MarketState, days_elapsed: float) -> float | None:
+    """Lowest spot VIX at which the hedge's P/L is ≥ 0 after ``days_elapsed``
+    (None with no active layer or if not even VIX 150 pays for it).
+
+    The P/L rises with VIX, so a 1-point grid brackets the crossing and a
+    0.025-point grid inside the bracket gives the first level that pays.
+    """
+    if not plan.active_layers:
+        return None
+    coarse = np.linspace(5.0, 150.0, 146)
+    pnl = hedge_pnl(plan, market, coarse, market.spot, days_elapsed)
+    above = np.flatnonzero(pnl >= 0)
+    if not above.size:
+        return None
+    if above[0] == 0:
+        return float(coarse[0])
+    fine = np.linspace(coarse[above[0] - 1], coarse[above[0]], 41)
+    pnl = hedge_pnl(plan, market, fine, market.spot, days_elapsed)
+    return float(fine[int(np.flatnonzero(pnl >= 0)[0])])
