@@ -17,6 +17,7 @@ from alvh_core.history import backtest as bt
 from alvh_core.history import replicas, studies
 from alvh_core.present.figures import drawdown_figure, equity_figure, replica_figure, scale_sweep_figure
 from alvh_core.present.links import ALL_KEYS
+from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import DOLLARS, choice, done, held, keep_in_link, linked, money, plain, upload_key
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
@@ -217,7 +218,7 @@ try:
     config = bt.BacktestConfig(
         strategy=strategy, tier=tier, capital=float(capital), risk_pct=float(risk_pct) or None,
         contracts=int(contracts) or None, costs=costs,
-        management=bt.Management(profit_target / 100.0 if profit_target else None, float(stop) or None,
+        management=ExitRules(profit_target / 100.0 if profit_target else None, float(stop) or None,
                                  int(exit_days) or None, bool(roll)),
         hedge=bt.HedgeRules(contingent=contingent, sizing=sizing), div=div_pct / 100.0, interest=bool(interest),
         shape=shape)

@@ -35,7 +35,7 @@ from alvh_core.present.ticket import ticket_rows
 from alvh_core.strategy.condor import condor_expiry, market_date
 from alvh_core.strategy.edits import PositionEdits
 from alvh_core.strategy.hedge import SCHEME_LABELS, HedgeSettings
-from alvh_core.strategy.management import Rules, exit_day, roll_calendar, trigger_levels
+from alvh_core.strategy.management import ExitRules, exit_day, roll_calendar, trigger_levels
 from alvh_core.strategy.payoff import BOOK_GREEK_ROWS, book_greeks, payoff_curves, pnl_dates, pnl_table
 from alvh_core.strategy.position import Scenario
 from alvh_core.strategy.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
@@ -169,11 +169,11 @@ with inputs:
                                "again further out")
 with answer:
     try:
-        rules = Rules(profit_target=m_target / 100.0 or None, stop=m_stop or None, exit_days=m_exit or None,
+        rules = ExitRules(profit_target=m_target / 100.0 or None, stop=m_stop or None, exit_days=m_exit or None,
                       roll=bool(m_roll), tested=m_tested / 100.0 or None)
     except ValueError as exc:
         st.warning(f"Management rules ignored: {exc}.")
-        rules = Rules()
+        rules = ExitRules()
 
     problems = []
     if sum(split) == 0:

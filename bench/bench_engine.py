@@ -26,8 +26,8 @@ import numpy as np
 
 from alvh_core.model.distributions import lognormal, lognormal_prob_between
 from alvh_core.model.market import DEFAULT_MARKET
-from alvh_core.present.figures import payoff_grid
 from alvh_core.strategy.condor import build_condor, candidate_measures, candidates, condor_from_strikes, condor_metrics
+from alvh_core.strategy.payoff import payoff_grid
 from alvh_core.strategy.plan import plan_condor, value_at_horizon
 from alvh_core.strategy.sizing import RiskBudget
 from alvh_core.strategy.tiers import find_tier, load_tiers

@@ -31,6 +31,7 @@ from alvh_core.history.reference import reference_equity
 from alvh_core.model.market import DEFAULT_MARKET
 from alvh_core.model.regime import classify_regime
 from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.monte_carlo import book_monte_carlo
 from alvh_core.strategy.position import HedgeContext, Scenario, build_position
 from alvh_core.strategy.sizing import RiskBudget
@@ -80,7 +81,7 @@ def main() -> None:
                 for target in (None, 0.5):
                     for stop in (None, 2.0):
                         configs.append(bt.BacktestConfig(strategy=strategy, tier=tier, costs=bt.Costs(fill_share=fill),
-                                                         management=bt.Management(target, stop)))
+                                                         management=ExitRules(target, stop)))
     configs = (configs * 2)[:100]
     for tier in tiers:   # the expiry maps are start-up
         bt.spx_expiry_for(m, tier.days)

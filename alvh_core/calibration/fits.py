@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from alvh_core.data.chains import expiry_slices, read_cboe_chain_file
+from alvh_core.data.chains import read_cboe_chain_file
 from alvh_core.data.closes import History, closes_on, load_history_folder, read_vx_continuous
+from alvh_core.model.chain_smile import expiry_slices
 from alvh_core.model.params import FuturesProxyParams, SkewParams
 from alvh_core.model.pricing import DAYS_PER_YEAR, black76
 from alvh_core.model.volmodel import VixTermStructure, VolModel

@@ -31,14 +31,16 @@ from alvh_core.calibration.fits import (
     natural_credit_check,
     vix_expiry_check,
 )
-from alvh_core.data.chains import chain_carry, chain_on, read_cboe_chain_file
+from alvh_core.data.chains import chain_on, read_cboe_chain_file
 from alvh_core.data.closes import HistoryFormatError, closes_on, load_history_folder, read_series_csv
 from alvh_core.history.stats import performance
+from alvh_core.model.chain_smile import chain_carry
 from alvh_core.model.fitted import DEFAULT_FILL_SHARE
 from alvh_core.model.market import DEFAULT_MARKET, MarketState, tbill_rate
 from alvh_core.model.pricing import black76, bsm
 from alvh_core.strategy.condor import SELECTIONS
 from alvh_core.strategy.hedge import SIZING_MODES
+from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.plan import UNDERLYINGS
 from alvh_core.strategy.sizing import ALL_MEASURES, MEASURES, RiskBudget, compare_tiers
 from alvh_core.strategy.stress import EPISODES
@@ -625,7 +627,7 @@ def cmd_backtest(args) -> dict:
         tier = find_tier(load_tiers(args.tiers), args.tier)
         if args.roll and args.exit_days is None:
             raise UsageError("--roll needs --exit-days (the days before expiry the condor is closed and rolled)")
-        management = bt.Management(args.profit_target, args.stop,
+        management = ExitRules(args.profit_target, args.stop,
                                    None if args.exit_days is None else int(args.exit_days), bool(args.roll))
         rules = bt.HedgeRules(contingent=args.contingent, sizing=args.hedge_sizing)
         contracts = None if args.contracts is None else int(args.contracts)

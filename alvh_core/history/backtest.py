@@ -52,6 +52,7 @@ from alvh_core.strategy.hedge import (
     vxth_weight_pct,
 )
 from alvh_core.strategy.legs import MULTIPLIER
+from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.signals import stress_series
 from alvh_core.strategy.tiers import Tier
 
@@ -85,34 +86,6 @@ class Costs:
             value = getattr(self, name)
             if not (np.isfinite(value) and low <= value <= high):
                 raise ValueError(f"{name} must be between {low} and {high}")
-
-
-@dataclass(frozen=True)
-class Management:
-    """Exit rules; None = off (held to expiry)."""
-
-    profit_target: float | None = None   # close when the buy-back mid is down this share of the credit
-    stop: float | None = None            # close when the loss reaches this multiple of the credit
-    exit_days: int | None = None         # close this many calendar days before expiry
-    #: With ``exit_days``: open the next condor the day one is closed (weekly and monthly strategies),
-    #: instead of waiting for the next scheduled entry.
-    roll: bool = False
-
-    def __post_init__(self) -> None:
-        if self.profit_target is not None and not 0 < self.profit_target <= 1:
-            raise ValueError("the profit target is a share of the credit between 0 and 1")
-        if self.stop is not None and not 0 < self.stop <= 20:
-            raise ValueError("the stop is a multiple of the credit between 0 and 20")
-        if self.exit_days is not None and not 0 <= self.exit_days <= 60:
-            raise ValueError("close-before-expiry days must be between 0 and 60")
-
-    @property
-    def active(self) -> bool:
-        return any(x is not None for x in (self.profit_target, self.stop, self.exit_days))
-
-    @property
-    def rolling(self) -> bool:
-        return self.roll and self.exit_days is not None
 
 
 @dataclass(frozen=True)
@@ -151,7 +124,7 @@ class BacktestConfig:
     risk_pct: float | None = None        # per-entry max loss, % of capital (default by frequency)
     contracts: int | None = None         # or a fixed number of contracts per entry
     costs: Costs = field(default_factory=Costs)
-    management: Management = field(default_factory=Management)
+    management: ExitRules = field(default_factory=ExitRules)
     hedge: HedgeRules = field(default_factory=HedgeRules)
     div: float = DEFAULT_DIV
     interest: bool = True                # T-bill interest on the account

@@ -17,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from alvh_core.strategy.condor import CondorMetrics, IronCondor
+from alvh_core.strategy.payoff import payoff_grid
 from alvh_core.strategy.sizing import ScaleTable
 
 CONDOR_COLOR = "#3B82F6"
@@ -125,15 +126,6 @@ def _band_path(x: np.ndarray, low: np.ndarray, high: np.ndarray, color: str) -> 
     points = np.concatenate([np.column_stack([x, high]), np.column_stack([x[::-1], low[::-1]])])
     path = "M" + "L".join(f"{px:.2f},{py:.2f}" for px, py in points) + "Z"
     return dict(type="path", path=path, xref="x", yref="y", fillcolor=color, line=dict(width=0), layer="below")
-
-
-def payoff_grid(condor: IronCondor, metrics: CondorMetrics, points: int = 241) -> np.ndarray:
-    """SPX levels for the payoff chart: the wings plus 2.5σ either side (241
-    points, a step of about 0.1 % of SPX: finer than a chart shows)."""
-    low = min(condor.long_put.strike, condor.spot - 2.5 * metrics.expected_move_1sd)
-    high = max(condor.long_call.strike, condor.spot + 2.5 * metrics.expected_move_1sd)
-    pad = 0.15 * (high - low)
-    return np.linspace(max(low - pad, 1.0), high + pad, points)
 
 
 def condor_payoff_figure(condor: IronCondor, metrics: CondorMetrics, contracts: int,

@@ -1,6 +1,6 @@
 """Managing the condor: where the backtester's exit rules would fire, and the hedge's roll calendar.
 
-The rules are the backtester's (:class:`alvh_core.history.backtest.Management`): take
+The rules (:class:`ExitRules`, the same the backtester runs): take
 profit when the condor has made a share of its credit, stop when it has lost
 a multiple of it, close (or close and open the next one) some days before
 expiry; plus rolling the tested side when SPX comes within some percent of a
@@ -19,7 +19,6 @@ from datetime import date, timedelta
 import numpy as np
 
 from alvh_core.data.listings import is_business_day, previous_business_day
-from alvh_core.history.backtest import Management
 from alvh_core.model.market import MarketState
 from alvh_core.model.spotvol import vix_after_move
 from alvh_core.strategy.condor import IronCondor
@@ -28,23 +27,36 @@ from alvh_core.strategy.payoff import condor_value_grid, trading_days_between
 
 
 @dataclass(frozen=True)
-class Rules:
-    """Exit and adjustment rules; None = off."""
+class ExitRules:
+    """Exit and adjustment rules, the Builder's and the backtester's; None = off (held to expiry)."""
 
-    profit_target: float | None = None   # share of the credit (0.5 = take half the credit)
-    stop: float | None = None            # multiple of the credit lost (2 = lose twice the credit)
+    profit_target: float | None = None   # close when the buy-back mid is down this share of the credit (0.5: half)
+    stop: float | None = None            # close when the loss reaches this multiple of the credit (2: twice)
     exit_days: int | None = None         # close this many calendar days before expiry
-    roll: bool = False                   # with exit_days: open the next condor the day one is closed
-    tested: float | None = None          # roll a side when SPX comes within this share of its short strike
+    #: With ``exit_days``: open the next condor the day one is closed (the weekly and monthly strategies,
+    #: the Builder's roll), instead of waiting for the next scheduled entry.
+    roll: bool = False
+    #: Roll a side when SPX comes within this share of its short strike (the Builder's marks; the
+    #: backtester does not roll sides).
+    tested: float | None = None
 
     def __post_init__(self) -> None:
-        Management(self.profit_target, self.stop, self.exit_days, self.roll)   # the backtester's checks
+        if self.profit_target is not None and not 0 < self.profit_target <= 1:
+            raise ValueError("the profit target is a share of the credit between 0 and 1")
+        if self.stop is not None and not 0 < self.stop <= 20:
+            raise ValueError("the stop is a multiple of the credit between 0 and 20")
+        if self.exit_days is not None and not 0 <= self.exit_days <= 60:
+            raise ValueError("close-before-expiry days must be between 0 and 60")
         if self.tested is not None and not 0 <= self.tested <= 0.2:
             raise ValueError("the tested-side distance is a share of the short strike between 0 and 0.2")
 
     @property
     def active(self) -> bool:
         return any(x is not None for x in (self.profit_target, self.stop, self.exit_days, self.tested))
+
+    @property
+    def rolling(self) -> bool:
+        return self.roll and self.exit_days is not None
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,7 @@ def _condor_pl(condor: IronCondor, market: MarketState, vol_model, spx: np.ndarr
     return condor_value_grid(condor, market, vol_model, spx, vix, days)
 
 
-def trigger_levels(condor: IronCondor, market: MarketState, vol_model, days, rules: Rules,
+def trigger_levels(condor: IronCondor, market: MarketState, vol_model, days, rules: ExitRules,
                    points: int = 1601) -> tuple[TriggerRow, ...]:
     """Each rule's SPX trigger levels on each of ``days`` (before expiry), on a grid of ``points``
     SPX levels from half to twice spot (about 0.1 % apart)."""

@@ -17,7 +17,7 @@ from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import black_price_scaled
 from alvh_core.model.spotvol import vix_after_move, vix_band
 from alvh_core.model.volmodel import VolModel
-from alvh_core.strategy.condor import IronCondor
+from alvh_core.strategy.condor import CondorMetrics, IronCondor
 from alvh_core.strategy.hedge import HedgePlan, hedge_pnl
 
 STRESS_MOVES = (-0.02, -0.05, -0.10, -0.20)
@@ -76,6 +76,15 @@ def _condor_value(condor: IronCondor, market: MarketState, vol_model: VolModel, 
     prices = np.broadcast_to(prices, (len(weights),) + shape)
     total = (weights @ prices.reshape(len(weights), -1)).reshape(shape)
     return (total - condor.premium) * condor.dollars_per_point
+
+
+def payoff_grid(condor: IronCondor, metrics: CondorMetrics, points: int = 241) -> np.ndarray:
+    """SPX levels for the payoff chart: the wings plus 2.5σ either side (241
+    points, a step of about 0.1 % of SPX: finer than a chart shows)."""
+    low = min(condor.long_put.strike, condor.spot - 2.5 * metrics.expected_move_1sd)
+    high = max(condor.long_call.strike, condor.spot + 2.5 * metrics.expected_move_1sd)
+    pad = 0.15 * (high - low)
+    return np.linspace(max(low - pad, 1.0), high + pad, points)
 
 
 @dataclass(frozen=True)

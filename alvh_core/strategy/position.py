@@ -18,7 +18,6 @@ from alvh_core.model.fitted import DEFAULT_FILL_SHARE
 from alvh_core.model.market import MarketState
 from alvh_core.model.regime import Regime, classify_regime
 from alvh_core.model.spotvol import vix_after_move
-from alvh_core.present.figures import payoff_grid
 from alvh_core.strategy.book_risk import HORIZONS, BookScenarios, book_scenarios_at, size_by_book_cvar
 from alvh_core.strategy.condor import IronCondor
 from alvh_core.strategy.edits import PositionEdits, edited_condor, edited_hedge, with_limit
@@ -31,6 +30,7 @@ from alvh_core.strategy.payoff import (
     heat_map,
     hedged_book,
     payoff_curves,
+    payoff_grid,
     stress_table,
     trading_days_between,
 )

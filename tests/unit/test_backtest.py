@@ -14,6 +14,7 @@ from alvh_core.history import backtest as bt
 from alvh_core.history.reference import reference_equity
 from alvh_core.model.pricing import bsm_one
 from alvh_core.strategy.condor import listed_strikes
+from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.signals import regime_report, stress_series
 from alvh_core.strategy.stress import EPISODES_BY_KEY
 from alvh_core.strategy.tiers import find_tier, load_tiers
@@ -69,7 +70,7 @@ CASES = [
 def test_vectorised_backtest_equals_the_reference_to_the_cent(real_market, real_history, window, strategy, scheme,
                                                                management, sizing):
     m = real_market.window(*window)
-    config = bt.BacktestConfig(strategy=strategy, management=bt.Management(*management),
+    config = bt.BacktestConfig(strategy=strategy, management=ExitRules(*management),
                                hedge=bt.HedgeRules(sizing=sizing))
     fast = bt.run_backtest(m, config, (scheme,), smaller=False).equity[scheme].to_numpy()
     slow = reference_equity(m, real_history.panel, config, scheme)
@@ -178,7 +179,7 @@ def test_tiers_and_frequencies_all_run(real_market):
 
 def test_a_roll_opens_the_next_condor_the_day_one_is_closed(real_market):
     m = real_market.window("2016-01-04", "2016-12-30")
-    config = bt.BacktestConfig(strategy="monthly", management=bt.Management(exit_days=7, roll=True))
+    config = bt.BacktestConfig(strategy="monthly", management=ExitRules(exit_days=7, roll=True))
     book = bt.condor_book(m, config)
     frame = book.frame(m)
     assert (frame.reason.iloc[:-1] == "days").all()

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from alvh_core.calibration.fits import FitError, calibrate_skew, chain_points, model_errors
-from alvh_core.data.chains import expiry_slices, read_cboe_chain_file
+from alvh_core.data.chains import read_cboe_chain_file
 from alvh_core.data.closes import load_history_folder
 from alvh_core.model import fitted
+from alvh_core.model.chain_smile import expiry_slices
 
 pytestmark = pytest.mark.data
 

@@ -14,7 +14,7 @@ from alvh_core.model.pricing import bsm_one
 from alvh_core.model.regime import classify_regime
 from alvh_core.model.spotvol import vix_after_move
 from alvh_core.strategy.hedge import HedgeSettings, roll_cost
-from alvh_core.strategy.management import Rules, exit_day, roll_calendar, trigger_levels
+from alvh_core.strategy.management import ExitRules, exit_day, roll_calendar, trigger_levels
 from alvh_core.strategy.payoff import trading_days_between
 from alvh_core.strategy.position import HedgeContext, Scenario, build_position
 from alvh_core.strategy.sizing import RiskBudget
@@ -48,7 +48,7 @@ def test_trigger_levels_are_where_the_condor_crosses_each_rule(position):
     market, pos = position
     condor = pos.condor
     credit = pos.plan.metrics.credit
-    rules = Rules(profit_target=0.5, stop=2.0, tested=0.01)
+    rules = ExitRules(profit_target=0.5, stop=2.0, tested=0.01)
     days = [0.0, condor.days * 0.5, condor.days * 0.8]
     rows = trigger_levels(condor, market, market.vol_model(), days, rules)
     assert [r.days for r in rows] == days
@@ -101,10 +101,10 @@ def test_roll_calendar_follows_the_backtesters_schedule(position):
 
 def test_rules_are_checked():
     with pytest.raises(ValueError):
-        Rules(profit_target=1.5)
+        ExitRules(profit_target=1.5)
     with pytest.raises(ValueError):
-        Rules(tested=0.5)
-    assert not Rules().active and Rules(exit_days=7).active
+        ExitRules(tested=0.5)
+    assert not ExitRules().active and ExitRules(exit_days=7).active
 
 
 def test_a_symmetric_structure_backtests_like_the_tier_and_an_asymmetric_one_moves_its_wings(real_market):

@@ -10,6 +10,7 @@ from alvh_core.data.closes import read_vx_continuous
 from alvh_core.history import backtest as bt
 from alvh_core.history import studies
 from alvh_core.model.simulator import simulated_panel
+from alvh_core.strategy.management import ExitRules
 
 pytestmark = pytest.mark.data
 
@@ -76,7 +77,7 @@ def test_a_backtest_on_the_simulated_market(tmp_path):
 def test_sweep_shares_marks_and_reports_each_configuration(real_market):
     m = real_market.window("2019-01-02", "2019-12-31")
     configs = [bt.BacktestConfig(strategy="weekly", costs=bt.Costs(fill_share=f),
-                                 management=bt.Management(profit_target=p)) for f in (0.0, 1.0) for p in (None, 0.5)]
+                                 management=ExitRules(profit_target=p)) for f in (0.0, 1.0) for p in (None, 0.5)]
     table = studies.sweep(m, configs)
     assert len(table) == 4
     # Paying the natural price costs money against the mid.
