@@ -92,6 +92,29 @@ def real_history(data_dir):
 
 
 @pytest.fixture(scope="session")
+def backtest_panel(request) -> tuple:
+    """The history the backtester is held to its reference on: the real one with ``ALVH_DATA_DIR``,
+    else the seeded simulated market (1990-2026, every column a real panel has), so that the
+    equivalence runs on every machine."""
+    if _data_dir() is not None:
+        return request.getfixturevalue("real_history").panel, "file"
+    from alvh_core.model.simulator import simulated_panel
+
+    return simulated_panel(seed=11), "simulated"
+
+
+@pytest.fixture(scope="session")
+def backtest_market(backtest_panel, request):
+    """``backtest_panel`` as the backtest's arrays (the real market's, once per run, when there is data)."""
+    panel, source = backtest_panel
+    if source == "file":
+        return request.getfixturevalue("real_market")
+    from alvh_core.history.backtest import market_arrays
+
+    return market_arrays(panel, source=source)
+
+
+@pytest.fixture(scope="session")
 def real_market(real_history):
     """The real history as backtest arrays (stress score and budgets included), once per run."""
     from alvh_core.history.backtest import market_arrays

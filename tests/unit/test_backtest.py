@@ -19,9 +19,6 @@ from alvh_core.strategy.signals import regime_report, stress_series
 from alvh_core.strategy.stress import EPISODES_BY_KEY
 from alvh_core.strategy.tiers import find_tier, load_tiers
 
-pytestmark = pytest.mark.data
-
-
 # --- pieces against the one-market engine ------------------------------------------------
 
 @pytest.mark.parametrize("weekly", [False, True])
@@ -38,8 +35,8 @@ def test_listed_strike_search_equals_a_scan_of_the_listed_grid(weekly):
             assert hi == grid[grid >= level - 1e-9].min()
 
 
-def test_stress_series_equals_the_regime_report_day_by_day(real_history):
-    panel = real_history.panel
+def test_stress_series_equals_the_regime_report_day_by_day(backtest_panel):
+    panel, _ = backtest_panel
     calendar = load_events()
     series = stress_series(panel, calendar)
     rng = np.random.default_rng(3)
@@ -67,13 +64,14 @@ CASES = [
 
 
 @pytest.mark.parametrize("window,strategy,scheme,management,sizing", CASES)
-def test_vectorised_backtest_equals_the_reference_to_the_cent(real_market, real_history, window, strategy, scheme,
+def test_vectorised_backtest_equals_the_reference_to_the_cent(backtest_market, backtest_panel, window, strategy, scheme,
                                                                management, sizing):
-    m = real_market.window(*window)
+    """On the real history with the data folder, else on the seeded simulated market (the same dates)."""
+    m = backtest_market.window(*window)
     config = bt.BacktestConfig(strategy=strategy, management=ExitRules(*management),
                                hedge=bt.HedgeRules(sizing=sizing))
     fast = bt.run_backtest(m, config, (scheme,), smaller=False).equity[scheme].to_numpy()
-    slow = reference_equity(m, real_history.panel, config, scheme)
+    slow = reference_equity(m, backtest_panel[0], config, scheme)
     assert np.all(np.isfinite(fast))
     assert np.max(np.abs(fast - slow)) < 0.01
     assert abs(fast[-1] - config.capital) > 100.0   # something happened
@@ -82,12 +80,15 @@ def test_vectorised_backtest_equals_the_reference_to_the_cent(real_market, real_
 # --- the real crashes ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def daily_run(real_market):
-    return bt.run_backtest(real_market, bt.BacktestConfig(strategy="daily"), bt.SCHEMES)
+def daily_run(backtest_market):
+    """Daily condors 1990-2026 with every scheme: on the real history with the data folder, else on
+    the seeded simulated market."""
+    return bt.run_backtest(backtest_market, bt.BacktestConfig(strategy="daily"), bt.SCHEMES)
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("key", ["2018-02", "2020-03"])
-def test_unhedged_daily_condors_lose_and_every_alvh_layer_gains_in_the_crash(daily_run, key):
+def test_unhedged_daily_condors_lose_and_every_alvh_layer_gains_in_the_crash(data_dir, daily_run, key):
     episode = EPISODES_BY_KEY[key]
     index = pd.DatetimeIndex(daily_run.market.dates)
     inside = (index > pd.Timestamp(episode.start)) & (index <= pd.Timestamp(episode.end))
@@ -153,6 +154,7 @@ def test_trade_smaller_cuts_contracts_by_the_hedge_premium_share(daily_run):
     assert small.contracts.sum() < 0.7 * daily_run.condor.contracts.sum()
 
 
+@pytest.mark.data
 def test_tbill_interest_compounds_the_fred_rate(real_market, real_history):
     m = real_market.window("2000-01-03", "2000-12-29")
     growth = bt.equity_curve(m, np.zeros(m.size), 1.0)
@@ -167,8 +169,8 @@ def test_tbill_interest_compounds_the_fred_rate(real_market, real_history):
     assert 0.055 < growth[-1] - 1 < 0.065   # T-bills paid about 6 % in 2000
 
 
-def test_tiers_and_frequencies_all_run(real_market):
-    m = real_market.window("2019-01-02", "2019-12-31")
+def test_tiers_and_frequencies_all_run(backtest_market):
+    m = backtest_market.window("2019-01-02", "2019-12-31")
     for tier in load_tiers():
         for strategy in bt.FREQUENCIES:
             result = bt.run_backtest(m, bt.BacktestConfig(strategy=strategy, tier=find_tier(load_tiers(), tier.name)),
@@ -177,8 +179,8 @@ def test_tiers_and_frequencies_all_run(real_market):
             assert result.condor.entry.size == bt.period_starts(m.dates, strategy).size
 
 
-def test_a_roll_opens_the_next_condor_the_day_one_is_closed(real_market):
-    m = real_market.window("2016-01-04", "2016-12-30")
+def test_a_roll_opens_the_next_condor_the_day_one_is_closed(backtest_market):
+    m = backtest_market.window("2016-01-04", "2016-12-30")
     config = bt.BacktestConfig(strategy="monthly", management=ExitRules(exit_days=7, roll=True))
     book = bt.condor_book(m, config)
     frame = book.frame(m)

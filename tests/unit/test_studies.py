@@ -1,4 +1,5 @@
-"""Replays, the seeds' claims and sweeps on the real history."""
+"""Replays, the seeds' claims and sweeps: on the real history, and (the sweep) on the simulated market
+without the data folder."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from alvh_core.history import studies
 from alvh_core.model.simulator import simulated_panel
 from alvh_core.strategy.management import ExitRules
 
-pytestmark = pytest.mark.data
-
 
 @pytest.fixture(scope="module")
 def run(real_market):
@@ -21,6 +20,7 @@ def run(real_market):
     return bt.run_backtest(m, bt.BacktestConfig(strategy="daily"), ("none", "alvh", "single"))
 
 
+@pytest.mark.data
 def test_replay_starts_at_zero_and_adds_up(run):
     path = studies.replay(run, "2020-02-19", "2020-03-23")
     assert path.index[0] == pd.Timestamp("2020-02-19")
@@ -36,6 +36,7 @@ def test_replay_starts_at_zero_and_adds_up(run):
         studies.replay(run, "2030-01-01", "2030-02-01")
 
 
+@pytest.mark.data
 def test_futures_beside_the_model_on_the_covid_crash(real_market, data_dir):
     table = studies.futures_beside_model(data_dir, real_market, "2020-02-19", "2020-04-30")
     assert table is not None and len(table) > 40
@@ -48,12 +49,14 @@ def test_futures_beside_the_model_on_the_covid_crash(real_market, data_dir):
     assert studies.futures_beside_model(data_dir, real_market, "2023-01-03", "2023-03-01") is None
 
 
+@pytest.mark.data
 def test_layered_versus_single_reads_the_run(run):
     table = studies.layered_versus_single(run).set_index("scheme")
     assert table.loc["ALVH 40/40/20", "hedge_pnl"] == pytest.approx(run.stats["alvh"].hedge_pnl)
     assert table.loc["Single VIX call", "premium_paid"] == pytest.approx(run.hedges["single"].premium)
 
 
+@pytest.mark.data
 def test_scale_sweep_grows_the_book_in_whole_contracts(real_market):
     m = real_market.window("2018-01-02", "2020-12-31")
     table = studies.scale_sweep(m, bt.BacktestConfig(strategy="monthly"), contracts=(10, 50, 200))
@@ -74,8 +77,8 @@ def test_a_backtest_on_the_simulated_market(tmp_path):
     assert result.condor.entry.size == bt.period_starts(m.dates, "weekly").size
 
 
-def test_sweep_shares_marks_and_reports_each_configuration(real_market):
-    m = real_market.window("2019-01-02", "2019-12-31")
+def test_sweep_shares_marks_and_reports_each_configuration(backtest_market):
+    m = backtest_market.window("2019-01-02", "2019-12-31")
     configs = [bt.BacktestConfig(strategy="weekly", costs=bt.Costs(fill_share=f),
                                  management=ExitRules(profit_target=p)) for f in (0.0, 1.0) for p in (None, 0.5)]
     table = studies.sweep(m, configs)
