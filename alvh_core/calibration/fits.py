@@ -17,7 +17,7 @@ from alvh_core.data.chains import read_cboe_chain_file
 from alvh_core.data.closes import History, closes_on, load_history_folder, read_vx_continuous
 from alvh_core.model.chain_smile import expiry_slices
 from alvh_core.model.params import FuturesProxyParams, SkewParams
-from alvh_core.model.pricing import DAYS_PER_YEAR, black76
+from alvh_core.model.pricing import DAYS_PER_YEAR, TRADING_DAYS_PER_YEAR, black76
 from alvh_core.model.volmodel import VixTermStructure, VolModel
 
 #: The population the vol-model error is reported on.
@@ -191,7 +191,7 @@ def quantile_regression(design: np.ndarray, y: np.ndarray, tau: float) -> np.nda
 
 def spot_vol_design(spx_return: np.ndarray, vix0: np.ndarray, horizon: int) -> np.ndarray:
     """The link's terms: 1, z⁻, z⁺, (z⁻)², ln(VIX0/20), z in implied-move units."""
-    z = spx_return / (vix0 / 100.0 * np.sqrt(horizon / 252.0))
+    z = spx_return / (vix0 / 100.0 * np.sqrt(horizon / TRADING_DAYS_PER_YEAR))
     down = np.minimum(z, 0.0)
     return np.column_stack([np.ones_like(z), down, np.maximum(z, 0.0), down * down, np.log(vix0 / 20.0)])
 
@@ -266,7 +266,7 @@ def fit_spot_vol(history: History, horizons=SPOT_VOL_HORIZONS) -> tuple[SpotVolF
     for h in horizons:
         r, y, vix0, dates = _windows(history, h)
         coef = {band: np.round(c, 4) for band, c in _fit_quantiles(r, y, vix0, h).items()}
-        z_min = round(float(np.min(np.minimum(r / (vix0 / 100.0 * np.sqrt(h / 252.0)), 0.0))), 2)
+        z_min = round(float(np.min(np.minimum(r / (vix0 / 100.0 * np.sqrt(h / TRADING_DAYS_PER_YEAR)), 0.0))), 2)
         design = spot_vol_design(r, vix0, h)
         resid = y - design @ coef["median"]
         pseudo = 1.0 - np.abs(resid).sum() / np.abs(y - np.median(y)).sum()
@@ -654,7 +654,7 @@ def fit_simulator(history: History, vix_dof: float = 8.0) -> SimulatorFit:
     frame = history.panel[["spx", "vix"]].dropna()
     r = np.diff(np.log(frame["spx"].to_numpy()))
     vix0 = frame["vix"].to_numpy()[:-1]
-    z = r / (vix0 / 100.0 / np.sqrt(252.0))
+    z = r / (vix0 / 100.0 / np.sqrt(TRADING_DAYS_PER_YEAR))
     deciles = pd.qcut(vix0, 10, labels=False)
     mean_z2 = pd.Series(z**2).groupby(deciles).mean().to_numpy()
     mean_level = pd.Series(np.log(vix0 / 20.0)).groupby(deciles).mean().to_numpy()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-TRADING_DAYS = 252
+from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def performance(equity: pd.Series, risk_free: pd.Series | None = None) -> Perfor
     excess = returns
     if risk_free is not None:
         rate = risk_free.reindex(equity.index).ffill().bfill().to_numpy(float)[1:]
-        excess = returns - (np.exp(np.nan_to_num(rate) / TRADING_DAYS) - 1.0)
-    years = len(returns) / TRADING_DAYS
+        excess = returns - (np.exp(np.nan_to_num(rate) / TRADING_DAYS_PER_YEAR) - 1.0)
+    years = len(returns) / TRADING_DAYS_PER_YEAR
     total = values[-1] / values[0] - 1.0
     cagr = (values[-1] / values[0]) ** (1.0 / years) - 1.0
     sd = float(np.std(returns, ddof=1)) if len(returns) > 1 else 0.0
@@ -70,8 +70,8 @@ def performance(equity: pd.Series, risk_free: pd.Series | None = None) -> Perfor
     worst_month = float(min([first_month, *month_returns.tolist()]))
     return Performance(
         days=len(values), start=str(equity.index[0].date()), end=str(equity.index[-1].date()),
-        total_return=float(total), cagr=float(cagr), volatility=sd * np.sqrt(TRADING_DAYS),
-        sharpe=mean_excess / sd * np.sqrt(TRADING_DAYS) if sd > 0 else 0.0,
-        sortino=mean_excess / downside * np.sqrt(TRADING_DAYS) if downside > 0 else 0.0,
+        total_return=float(total), cagr=float(cagr), volatility=sd * np.sqrt(TRADING_DAYS_PER_YEAR),
+        sharpe=mean_excess / sd * np.sqrt(TRADING_DAYS_PER_YEAR) if sd > 0 else 0.0,
+        sortino=mean_excess / downside * np.sqrt(TRADING_DAYS_PER_YEAR) if downside > 0 else 0.0,
         max_drawdown=dd, calmar=float(cagr) / dd if dd > 0 else 0.0,
         worst_day=float(returns.min()), worst_month=worst_month, win_rate=float(np.mean(returns > 0)))

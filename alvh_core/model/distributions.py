@@ -28,9 +28,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import ndtr, ndtri
 
-from alvh_core.model.pricing import DAYS_PER_YEAR
+from alvh_core.model.pricing import DAYS_PER_YEAR, TRADING_DAYS_PER_YEAR
 
-TRADING_DAYS_PER_YEAR = 252.0
 #: Equal-probability outcomes of the lognormal grid (CVaR 95 % averages 100 of them).
 QUANTILE_POINTS = 2000
 CVAR_LEVEL = 0.95

@@ -24,6 +24,8 @@ import numpy as np
 from scipy.special import ndtr
 
 DAYS_PER_YEAR = 365.0
+#: Trading days a year: annualising daily moves and returns, and the spot–vol link's √(h/252).
+TRADING_DAYS_PER_YEAR = 252.0
 # Below this total standard deviation the option is treated as deterministic.
 _MIN_STDDEV = 1e-10
 # Bounds for implied volatility (decimals).

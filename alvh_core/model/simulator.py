@@ -32,6 +32,7 @@ from scipy import stats
 from alvh_core.data.listings import is_business_day, next_business_day
 from alvh_core.model.fitted import SIMULATOR
 from alvh_core.model.params import SimulatorParams
+from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
 from alvh_core.model.spotvol import LEVEL_RANGE, VIX_CAP, VIX_FLOOR, link_coefficients
 
 _Z90 = 1.2815515655446004   # the standard normal's 90th percentile
@@ -82,7 +83,7 @@ def simulate_paths(spx0: float, vix0: float, days: int, paths: int, seed: int = 
     spx = np.empty((paths, days + 1))
     vix = np.empty((paths, days + 1))
     spx[:, 0], vix[:, 0] = spx0, min(max(vix0, VIX_FLOOR), VIX_CAP)
-    sqrt_year = np.sqrt(252.0)
+    sqrt_year = np.sqrt(TRADING_DAYS_PER_YEAR)
     for t in range(days):
         v = vix[:, t]
         # Johnson SU by its definition: z = loc + scale · sinh((N − a)/b).
@@ -118,7 +119,7 @@ def simulated_panel(start: date = date(1990, 1, 2), years: float = 36.5, seed: i
     from ``start``; the T-bill held at ``tbill_pct`` (a discount yield, as FRED's)."""
     if not 0.1 <= years <= 60:
         raise ValueError("simulate 0.1 to 60 years")
-    days = int(round(years * 252))
+    days = int(round(years * TRADING_DAYS_PER_YEAR))
     paths = simulate_paths(spx0, vix0, days, 1, seed, params)
     index = business_days_from(start, days + 1)
     curve = paths.curve(params)
@@ -142,7 +143,7 @@ def _spot_vol_slope(spx: np.ndarray, vix: np.ndarray) -> tuple[float, float]:
     """OLS slope of the one-day ln VIX change on the SPX move in implied units, and on down days
     beyond 2 of them the mean VIX change (ratio)."""
     r = np.diff(np.log(spx), axis=-1).ravel()
-    z = r / (vix[..., :-1].ravel() / 100.0 / np.sqrt(252.0))
+    z = r / (vix[..., :-1].ravel() / 100.0 / np.sqrt(TRADING_DAYS_PER_YEAR))
     dv = np.diff(np.log(vix), axis=-1).ravel()
     slope = float(np.polyfit(z, dv, 1)[0])
     big = z < -2.0
@@ -161,7 +162,7 @@ def history_statistics(spx: np.ndarray, vix: np.ndarray) -> dict[str, float]:
         "VIX median": float(np.median(v)), "VIX 95th pct": float(np.percentile(v, 95)),
         "VIX 99th pct": float(np.percentile(v, 99)), "share of days VIX > 30": float(np.mean(v > 30)),
         "shock half-life (days)": _half_life(vix),
-        "SPX volatility (annual)": float(r.std() * np.sqrt(252.0)),
+        "SPX volatility (annual)": float(r.std() * np.sqrt(TRADING_DAYS_PER_YEAR)),
         "SPX 1st pct day": float(np.percentile(r, 1)), "SPX 0.1th pct day": float(np.percentile(r, 0.1)),
         "SPX 1st pct week": float(np.percentile(r5, 1)),
         "SPX skew": float(stats.skew(r)), "SPX excess kurtosis": float(stats.kurtosis(r)),

@@ -26,13 +26,13 @@ from functools import lru_cache
 import numpy as np
 
 from alvh_core.model.fitted import SPOT_VOL_LINK, SPOT_VOL_Z_MIN
+from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
 
 BANDS = ("p10", "median", "p90")
 #: VIX levels a scenario may reach (points): the link is not asked beyond them.
 VIX_FLOOR, VIX_CAP = 5.0, 150.0
 #: Starting levels seen in the fit (VIX 9.1 to 82.7): ln(VIX0/20) is held inside them.
 LEVEL_RANGE = (np.log(9.0 / 20.0), np.log(83.0 / 20.0))
-TRADING_DAYS_PER_YEAR = 252.0
 
 
 def implied_move_units(spx_return, vix0: float, trading_days: float) -> np.ndarray:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alvh_core.model.distributions import TRADING_DAYS_PER_YEAR, TerminalDistribution, pnl_measures
+from alvh_core.model.distributions import TerminalDistribution, pnl_measures
 from alvh_core.model.market import MarketState
-from alvh_core.model.pricing import black_price_scaled
+from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR, black_price_scaled
 from alvh_core.model.spotvol import vix_after_move, vix_band
 from alvh_core.model.volmodel import VolModel
 from alvh_core.strategy.condor import CondorMetrics, IronCondor

@@ -23,12 +23,12 @@ import pandas as pd
 
 from alvh_core.data.events import EventCalendar
 from alvh_core.model.regime import Regime, classify_regime
+from alvh_core.strategy.hedge import STATIC_BUDGET_PCT
 
 SPREAD_Z_WINDOW = 60
 REBALANCE_Z = 0.8
 #: Hedge budget bands, % of strategy notional (seed 001), and the static rule.
 HEDGE_BANDS = {"Low": (6.0, 8.0), "Moderate": (12.0, 18.0), "High": (25.0, 35.0)}
-STATIC_HEDGE_PCT = 10.0
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,7 @@ def regime_report(panel: pd.DataFrame | None, asof: date | str | None, levels: d
         shape = "unknown"
     return RegimeReport(
         asof=asof_day.isoformat(), source=source, levels=dict(levels), regime=regime, stress_score=float(score),
-        signals=readings, hedge_budget_pct=float(budget), hedge_band=band, static_hedge_pct=STATIC_HEDGE_PCT,
+        signals=readings, hedge_budget_pct=float(budget), hedge_band=band, static_hedge_pct=STATIC_BUDGET_PCT,
         rebalance_trigger=bool(z is not None and abs(z) > REBALANCE_Z), term_structure=shape,
         next_events=tuple(calendar.next_event(asof_day, k) for k in ("FOMC", "CPI", "PPI")), notes=tuple(notes))
 

@@ -21,8 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from alvh_core.model.distributions import TRADING_DAYS_PER_YEAR
 from alvh_core.model.market import MarketState
+from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
 from alvh_core.model.spotvol import BANDS, vix_band
 from alvh_core.model.vixfutures import tenor_beta
 from alvh_core.model.volmodel import VolModel
