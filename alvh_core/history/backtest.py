@@ -40,8 +40,9 @@ from alvh_core.data.listings import FAR_STEP, SPX_STRIKE_GRID, expiry_class, nea
 from alvh_core.history.stats import Performance, performance
 from alvh_core.model import over_days
 from alvh_core.model.fills import half_spread_array
-from alvh_core.model.fitted import DEFAULT_FILL_SHARE
+from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SKEW
 from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.vixfutures import vix_option_vol
 from alvh_core.strategy.hedge import (
     DEFAULT_PER_CONTRACT,
     DEFAULT_PER_MAX_LOSS,
@@ -430,7 +431,7 @@ def price_on_smile(spot, strike, days, rate, div, atm, is_call):
     days_floor = np.maximum(np.asarray(days, float), 0.25)
     forward = spot * np.exp((rate - div) * days_floor / 365.0)
     x = np.log(strike / forward)
-    vol = atm * over_days._default_skew().ratio(x / (atm * np.sqrt(days_floor / 365.0)), days_floor)
+    vol = atm * SPX_SKEW.ratio(x / (atm * np.sqrt(days_floor / 365.0)), days_floor)
     left = np.asarray(days, float)
     if np.array_equal(left, days_floor):
         return bsm(spot, strike, left, rate, div, vol, is_call, log_moneyness=x)
@@ -743,7 +744,7 @@ def vix_strike_at_delta(target: float, future, days, vvix, rate) -> np.ndarray:
     k = _VIX_GRID[None, : int(np.searchsorted(_VIX_GRID, max(60.0, 4.0 * float(np.max(future, initial=0.0))),
                                               side="right"))]
     valid = (k >= np.maximum(1.0, np.floor(future * 0.6))) & (k <= np.maximum(60.0, future * 4) + 1e-9)
-    vol = over_days.vix_option_vol(k, future, days, vvix)
+    vol = vix_option_vol(k, future, days, vvix)
     years = days / 365.0
     sd = np.maximum(vol * np.sqrt(years), 1e-12)
     delta = np.exp(-rate * years) * ndtr(np.log(future / k) / sd + 0.5 * sd)
@@ -828,7 +829,7 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
                                  k_long + 1.0)
             strikes.append(k_short)
         sides = [1.0, -1.0][: len(strikes)]
-        prices = [black76_call(future, k, days, rate, over_days.vix_option_vol(k, future, days, m.vvix[rolls]))
+        prices = [black76_call(future, k, days, rate, vix_option_vol(k, future, days, m.vvix[rolls]))
                   for k in strikes]
         unit_mid = sum(s * p for s, p in zip(sides, prices, strict=True))
         fill = costs.vix_fill_share * costs.vix_half_spread * len(strikes)
@@ -876,7 +877,7 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
         for s, k in zip(sides, strikes, strict=True):
             kk = k[owner]
             live = black76_call(f_day, kk, np.maximum(left, 1e-9), m.rate[day],
-                                over_days.vix_option_vol(kk, f_day, np.maximum(left, 1e-9), m.vvix[day]))
+                                vix_option_vol(kk, f_day, np.maximum(left, 1e-9), m.vvix[day]))
             value += s * np.where(expired, np.maximum(vix_settle[owner] - kk, 0.0), live)
         # Sold at the next roll (at mid less the fill), unless it expired first.
         sell_now = (day == until[owner]) & (owner < rolls.size - 1) & ~expired   # the last one is still held

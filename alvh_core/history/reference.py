@@ -26,7 +26,7 @@ from alvh_core.model.fills import half_spread_one
 from alvh_core.model.fitted import SPX_SKEW, VIX_CALL_SKEW
 from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import black76_one, bsm_one
-from alvh_core.model.vixfutures import futures_proxy
+from alvh_core.model.vixfutures import futures_proxy, vix_option_vol
 from alvh_core.strategy.condor import listed_strikes
 from alvh_core.strategy.hedge import (
     EVENT_WINDOW_DAYS,
@@ -34,7 +34,6 @@ from alvh_core.strategy.hedge import (
     STATIC_BUDGET_PCT,
     pick_expiry,
     strike_at_delta,
-    vix_option_vol,
     vxth_weight_pct,
 )
 from alvh_core.strategy.legs import MULTIPLIER

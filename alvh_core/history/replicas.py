@@ -37,6 +37,7 @@ from alvh_core.history.backtest import (
 )
 from alvh_core.history.stats import drawdown, performance
 from alvh_core.model import over_days
+from alvh_core.model.vixfutures import vix_option_vol
 from alvh_core.strategy.hedge import vxth_weight_pct
 from alvh_core.strategy.legs import MULTIPLIER
 from alvh_core.strategy.tiers import Tier
@@ -137,7 +138,7 @@ def vxth_replica(m: MarketArrays, costs: Costs = INDEX_COSTS, div: float = 0.019
     days = (target - m.dates[rolls]).astype(float)
     future = over_days.futures_proxy(m.nodes[rolls], m.vix[rolls], m.vix3m[rolls], m.vvix[rolls], days)
     strike = vix_strike_at_delta(0.30, future, days, m.vvix[rolls], m.rate[rolls])
-    mid = black76_call(future, strike, days, m.rate[rolls], over_days.vix_option_vol(strike, future, days,
+    mid = black76_call(future, strike, days, m.rate[rolls], vix_option_vol(strike, future, days,
                                                                                       m.vvix[rolls]))
     paid = mid + costs.vix_fill_share * costs.vix_half_spread
     weight = np.array([vxth_weight_pct(f) for f in future]) / 100.0
@@ -158,7 +159,7 @@ def vxth_replica(m: MarketArrays, costs: Costs = INDEX_COSTS, div: float = 0.019
                                             np.maximum(left, 0.0))
         value = np.where(left > 0,
                          black76_call(live_future, strike[k], np.maximum(left, 1e-9), m.rate[span],
-                                      over_days.vix_option_vol(strike[k], live_future, np.maximum(left, 1e-9),
+                                      vix_option_vol(strike[k], live_future, np.maximum(left, 1e-9),
                                                              m.vvix[span])),
                          np.maximum(m.vix[min(settle_row[k], m.size - 1)] - strike[k], 0.0))
         # Calls still alive at the next roll are sold there at mid less the fill.

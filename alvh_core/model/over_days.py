@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from alvh_core.model.fitted import SPX_SKEW, VIX_CALL_SKEW, VIX_FUTURES_PROXY, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS
+from alvh_core.model.fitted import SPX_SKEW, VIX_FUTURES_PROXY
 from alvh_core.model.params import SkewParams
 from alvh_core.model.pricing import DAYS_PER_YEAR
 from alvh_core.model.vixfutures import CONVEXITY_MAX_DAYS, DEFAULT_VVIX
@@ -117,7 +117,7 @@ def _ratio(skew: SkewParams, atm_stddev, days) -> np.ndarray:
 
 def atm_vol(nodes: np.ndarray, days, skew: SkewParams | None = None) -> np.ndarray:
     """ATM vol (decimal) whose smile has the scaled variance-swap vol of each row's curve."""
-    skew = skew or _default_skew()
+    skew = skew or SPX_SKEW
     days = np.maximum(np.asarray(days, float), 1e-6)
     target = skew.vix_scale * varswap_vol(nodes, days)
     sqrt_years = np.sqrt(days / DAYS_PER_YEAR)
@@ -129,7 +129,7 @@ def atm_vol(nodes: np.ndarray, days, skew: SkewParams | None = None) -> np.ndarr
 
 def smile_vol(atm, strike, forward, days, skew: SkewParams | None = None) -> np.ndarray:
     """Implied vol (decimal) at ``strike`` on the smile around ``atm``."""
-    skew = skew or _default_skew()
+    skew = skew or SPX_SKEW
     days = np.maximum(np.asarray(days, float), 1e-6)
     z = np.log(np.asarray(strike, float) / np.asarray(forward, float)) / (atm * np.sqrt(days / DAYS_PER_YEAR))
     return atm * skew.ratio(z, days)
@@ -159,19 +159,3 @@ def futures_proxy(nodes: np.ndarray, vix, vix3m, vvix, days, params=None) -> np.
     total_later = varswap_vol(nodes, days + 30.0) ** 2 * (days + 30.0)
     forward = 100.0 * np.sqrt(np.maximum(total_later - total_now, 1e-12) / 30.0)
     return np.where(days <= 0.0, vix, forward * factor)
-
-
-def vix_option_vol(strike, future, days, vvix, call_skew: float | None = None) -> np.ndarray:
-    """VIX option implied vol (:func:`alvh_core.strategy.hedge.vix_option_vol`) with a VVIX per element."""
-
-    skew = VIX_CALL_SKEW if call_skew is None else call_skew
-    vvix = np.asarray(vvix, float)
-    level = np.where(np.isfinite(vvix) & (vvix > 0), vvix, DEFAULT_VVIX) / 100.0
-    tenor = np.maximum(np.asarray(days, float), VIX_VOL_MIN_DAYS)
-    atm = level * (tenor / 30.0) ** (-VIX_VOL_DECAY)
-    moneyness = np.log(np.asarray(strike, float) / np.maximum(np.asarray(future, float), 1e-6))
-    return atm * np.maximum(1.0 + skew * moneyness, 0.7)
-
-
-def _default_skew() -> SkewParams:
-    return SPX_SKEW

@@ -25,7 +25,14 @@ from functools import lru_cache
 import numpy as np
 
 from alvh_core.data.listings import third_friday, vix_expiry  # noqa: F401  (re-exported)
-from alvh_core.model.fitted import TENOR_BETA_POWER, TENOR_BETA_SCALE_DAYS, VIX_FUTURES_PROXY
+from alvh_core.model.fitted import (
+    TENOR_BETA_POWER,
+    TENOR_BETA_SCALE_DAYS,
+    VIX_CALL_SKEW,
+    VIX_FUTURES_PROXY,
+    VIX_VOL_DECAY,
+    VIX_VOL_MIN_DAYS,
+)
 from alvh_core.model.params import FuturesProxyParams
 from alvh_core.model.volmodel import VixTermStructure
 
@@ -83,3 +90,16 @@ def futures_proxy(term: VixTermStructure, days, vvix: float | None = None,
         factor = factor * np.exp(params.backwardation * max(np.log(term.vix / term.vix3m), 0.0))
     # At expiry the future settles on (a special quote of) the index itself.
     return np.where(days <= 0.0, term.vix, forward_vol(term, days) * factor)
+
+
+def vix_option_vol(strike, future, days, vvix=None, call_skew: float | None = None) -> np.ndarray:
+    """Implied vol (decimal) of a VIX option: VVIX decaying with tenor, (days/30)^−decay, with the call
+    skew ``1 + skew · ln(K/F)`` (floored at 0.7).  ``vvix`` is one level or one per element; where it is
+    None, NaN or not positive the median VVIX stands in."""
+    skew = VIX_CALL_SKEW if call_skew is None else call_skew
+    vvix = np.asarray(np.nan if vvix is None else vvix, float)
+    level = np.where(np.isfinite(vvix) & (vvix > 0), vvix, DEFAULT_VVIX) / 100.0
+    tenor = np.maximum(np.asarray(days, float), VIX_VOL_MIN_DAYS)
+    atm = level * (tenor / 30.0) ** (-VIX_VOL_DECAY)
+    moneyness = np.log(np.asarray(strike, float) / np.maximum(np.asarray(future, float), 1e-6))
+    return atm * np.maximum(1.0 + skew * moneyness, 0.7)

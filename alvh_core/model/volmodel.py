@@ -32,7 +32,7 @@ fitted numbers live in :mod:`alvh_core.model.fitted`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -139,7 +139,7 @@ class VolModel:
     """Implied vol for SPX from the VIX family plus a calibrated skew."""
 
     term: VixTermStructure
-    skew: SkewParams = field(default_factory=lambda: _default_skew())
+    skew: SkewParams = SPX_SKEW
 
     def atm_vol(self, days) -> np.ndarray:
         """ATM (forward) implied vol, decimal, for ``days`` to expiry.
@@ -176,7 +176,3 @@ class VolModel:
         stddev = atm * np.sqrt(days / DAYS_PER_YEAR)
         z = np.log(np.asarray(strikes, float) / np.asarray(forward, float)) / stddev
         return atm * self.skew.ratio(z, days)
-
-
-def _default_skew() -> SkewParams:
-    return SPX_SKEW

@@ -32,11 +32,11 @@ import pandas as pd
 from scipy.special import ndtr
 
 from alvh_core.data.listings import nearest_expiry, snap_strike
-from alvh_core.model.fitted import VIX_CALL_SKEW, VIX_VOL_DECAY, VIX_VOL_MIN_DAYS, VVIX_ELASTICITY
+from alvh_core.model.fitted import VIX_CALL_SKEW, VVIX_ELASTICITY
 from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import black76_one, black76_price, black_call_delta, bsm_one, bsm_price
 from alvh_core.model.regime import Regime
-from alvh_core.model.vixfutures import DEFAULT_VVIX, expiries_after, futures_proxy, tenor_beta
+from alvh_core.model.vixfutures import expiries_after, futures_proxy, tenor_beta, vix_option_vol
 from alvh_core.strategy.legs import MULTIPLIER, OptionLeg
 
 SCHEMES = ("alvh", "static10", "single", "vxth", "none", "custom")
@@ -190,13 +190,6 @@ class HedgePlan:
 
 # --- VIX option pricing -------------------------------------------------------------
 
-def vix_option_vol(strike, future, days, vvix: float | None, call_skew: float = VIX_CALL_SKEW) -> np.ndarray:
-    """Implied vol (decimal) of a VIX option: VVIX decaying with tenor, with call skew."""
-    level = (vvix if vvix is not None and np.isfinite(vvix) and vvix > 0 else DEFAULT_VVIX) / 100.0
-    tenor = np.maximum(np.asarray(days, float), VIX_VOL_MIN_DAYS)
-    atm = level * (tenor / 30.0) ** (-VIX_VOL_DECAY)
-    moneyness = np.log(np.asarray(strike, float) / np.maximum(np.asarray(future, float), 1e-6))
-    return atm * np.maximum(1.0 + call_skew * moneyness, 0.7)
 
 
 def vix_strike_grid(future: float) -> np.ndarray:

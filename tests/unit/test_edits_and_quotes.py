@@ -15,10 +15,10 @@ import pytest
 
 from alvh_core.data.chains import read_cboe_chain_file
 from alvh_core.model.snapshot import choose_snapshot
+from alvh_core.model.vixfutures import vix_option_vol
 from alvh_core.present.links import BUILDER_KEYS, MARKET_KEYS, link_for, read_link
 from alvh_core.present.ticket import ScenarioFileError, read_scenario, scenario_document, ticket_rows
 from alvh_core.strategy.edits import AddedLeg, PositionEdits, parse_added, parse_strikes, vix_expiries, vix_future_on
-from alvh_core.strategy.hedge import vix_option_vol
 from alvh_core.strategy.payoff import condor_value_grid
 from alvh_core.strategy.position import HedgeContext, Scenario, build_position
 from alvh_core.strategy.quotes import from_cboe

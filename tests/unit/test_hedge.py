@@ -11,14 +11,13 @@ import QuantLib as ql
 from alvh_core.model.market import DEFAULT_MARKET, MarketState
 from alvh_core.model.regime import classify_regime
 from alvh_core.model.spotvol import implied_move_units, link_coefficients, vix_after_move, vix_band
-from alvh_core.model.vixfutures import futures_proxy
+from alvh_core.model.vixfutures import futures_proxy, vix_option_vol
 from alvh_core.strategy.hedge import (
     HedgeSettings,
     breakeven_vix,
     build_hedge,
     hedge_pnl,
     pick_expiry,
-    vix_option_vol,
     vxth_weight_pct,
 )
 

@@ -7,8 +7,7 @@ import pytest
 
 from alvh_core.model import over_days
 from alvh_core.model.market import MarketState
-from alvh_core.model.vixfutures import futures_proxy
-from alvh_core.strategy.hedge import vix_option_vol
+from alvh_core.model.vixfutures import futures_proxy, vix_option_vol
 
 
 def _random_curves(rng, n):
@@ -54,7 +53,7 @@ def test_smile_matches_the_vol_model_at_any_strike():
                                    model.implied_vol(strikes, 4010.0, days), rtol=5e-5)
 
 
-def test_futures_proxy_and_vix_option_vol_equal_the_one_day_functions():
+def test_futures_proxy_over_days_equals_the_one_day_function():
     rng = np.random.default_rng(2)
     for row in _random_curves(rng, 100):
         vvix = float(rng.uniform(70, 160)) if rng.random() < 0.7 else None
@@ -63,6 +62,7 @@ def test_futures_proxy_and_vix_option_vol_equal_the_one_day_functions():
         got = over_days.futures_proxy(np.broadcast_to(over_days.node_variances(*row), (5, 4)), row[1], row[2],
                                     np.nan if vvix is None else vvix, days)
         np.testing.assert_allclose(got, futures_proxy(market.term, days, market.vvix), rtol=1e-12)
+        # One VVIX per element gives what each day's own VVIX gives (a missing one: the median).
         strikes = np.array([12.0, 20.0, 35.0])
-        np.testing.assert_allclose(over_days.vix_option_vol(strikes, got[2], 16.0, np.nan if vvix is None else vvix),
-                                   vix_option_vol(strikes, got[2], 16.0, market.vvix), rtol=1e-13)
+        per_day = vix_option_vol(strikes, got[2], 16.0, np.full(3, np.nan if vvix is None else vvix))
+        assert np.array_equal(per_day, vix_option_vol(strikes, got[2], 16.0, market.vvix))
