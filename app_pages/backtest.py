@@ -17,6 +17,7 @@ from alvh_core.history import backtest as bt
 from alvh_core.history import replicas, studies
 from alvh_core.present.figures import drawdown_figure, equity_figure, replica_figure, scale_sweep_figure
 from alvh_core.present.links import ALL_KEYS
+from alvh_core.strategy.hedge import BACKTEST_SCHEMES, RESULT_LABELS
 from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import DOLLARS, choice, done, held, keep_in_link, linked, money, plain, upload_key
@@ -225,12 +226,12 @@ try:
 except ValueError as exc:
     st.error(f"These inputs cannot run: {exc}")
     done()
-order = [s for s in bt.SCHEMES if s in schemes]
+order = [s for s in BACKTEST_SCHEMES if s in schemes]
 run_schemes = tuple(["none"] + [s for s in order if s != "none"])
 result = kept(("run", data_key, start, end, config, run_schemes, bool(smaller)),
               lambda progress: bt.run_backtest(m, config, run_schemes, smaller=bool(smaller), progress=progress),
               "Backtesting")
-labels = bt.SCHEME_LABELS
+labels = RESULT_LABELS
 shown_cols = [c for c in result.equity.columns if c in schemes or c == "smaller"]
 equity = result.equity[shown_cols]
 main = next((s for s in order if s != "none"), "none")

@@ -715,7 +715,7 @@ def _shape_problem(shape) -> str:
 def _to_backtest(shape, days: int) -> None:
     """The Backtest page with this structure, the rules, the fill, the budget and the hedge."""
     from alvh_core.history.backtest import shape_text
-    from alvh_core.present.links import BACKTEST_SCHEMES
+    from alvh_core.strategy.hedge import BACKTEST_SCHEMES
 
     params = {"bst": "weekly", "btr": tier.name, "bshp": shape_text(shape, days), "bfs": str(fill_pct),
               "bcap": f"{budget.notional:g}", "brk": f"{min(budget.pct_of_notional, 100.0):g}",

@@ -27,7 +27,7 @@ from alvh_core.present.figures import (
     stress_bars_figure,
 )
 from alvh_core.present.links import ALL_KEYS
-from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.hedge import RESULT_LABELS, HedgeSettings
 from alvh_core.strategy.monte_carlo import book_monte_carlo
 from alvh_core.strategy.position import Scenario, build_position
 from alvh_core.strategy.sizing import RiskBudget
@@ -54,7 +54,7 @@ st.caption("The hedge schemes on one condor, side by side: after SPX falls, thro
            "condor smaller by the same money. Every number is model-based; the Monte Carlo is on the simulated "
            "market. The page's address is a share link.")
 
-LABELS = bt.SCHEME_LABELS
+LABELS = RESULT_LABELS
 MOVES = (-0.02, -0.05, -0.10, -0.20)
 verdict_slot = st.container()   # the answer in words, above the inputs
 

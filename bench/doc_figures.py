@@ -63,8 +63,7 @@ def backtest_daily() -> str:
     """The daily-condor results table of docs/how-the-numbers-are-made.md: Moderate, $1,000,000, defaults."""
     rows = ["| daily condors | CAGR | volatility | Sharpe | max drawdown | Calmar | worst month | hedge P/L a year "
             "| hedge in the 10 worst weeks |", "|---|---|---|---|---|---|---|---|---|"]
-    names = {"none": "No hedge", "alvh": "ALVH 40/40/20", "single": "Single VIX call", "static10": "Static 10 %",
-             "vxth": "VXTH rule"}
+    from alvh_core.strategy.hedge import SCHEME_LABELS as names
     smaller = None
     for i, scheme in enumerate(DAILY_SCHEMES):
         out = _run(["backtest", "--data-dir", data_dir(), "--strategy", "daily", "--tier", "moderate",

@@ -44,10 +44,12 @@ from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SKEW
 from alvh_core.model.market import DEFAULT_MARKET
 from alvh_core.model.vixfutures import vix_option_vol
 from alvh_core.strategy.hedge import (
+    BACKTEST_SCHEMES,
     DEFAULT_PER_CONTRACT,
     DEFAULT_PER_MAX_LOSS,
     EVENT_WINDOW_DAYS,
     REFERENCE_BUDGET_PCT,
+    RESULT_LABELS,
     STATIC_BUDGET_PCT,
     check_sizing,
     vxth_weight_pct,
@@ -59,9 +61,6 @@ from alvh_core.strategy.tiers import Tier
 
 FREQUENCIES = ("daily", "weekly", "monthly")
 STRATEGIES = FREQUENCIES + ("cndr", "vxth")
-SCHEMES = ("none", "alvh", "single", "static10", "vxth")
-SCHEME_LABELS = {"none": "No hedge", "alvh": "ALVH 40/40/20", "single": "Single VIX call",
-                 "static10": "Static 10 %", "vxth": "VXTH rule", "smaller": "Trade smaller (no hedge)"}
 #: Per-entry max loss as % of capital when none is given (about the same open risk for each frequency).
 DEFAULT_RISK_PCT = {"daily": 0.4, "weekly": 2.0, "monthly": 8.0}
 #: Dividend yield of the S&P 500 assumed where the history has none (its 1990-2026 average is about 1.9 %).
@@ -730,7 +729,7 @@ def scheme_layers(scheme: str, rules: HedgeRules) -> tuple[LayerRule, ...]:
         return (LayerRule("VXTH", "vix-expiry", 21, 45, 0.30),)
     if scheme == "none":
         return ()
-    raise ValueError(f"hedge scheme must be one of {SCHEMES}")
+    raise ValueError(f"hedge scheme must be one of {BACKTEST_SCHEMES}")
 
 
 #: Listed-style VIX strikes: 1-point to 50, then 5-point (the engine's grid), as one superset.
@@ -989,15 +988,15 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
     hedge was held): the bar that hedge has to beat."""
     schemes = tuple(dict.fromkeys(schemes))
     for s in schemes:
-        if s not in SCHEMES:
-            raise ValueError(f"hedge scheme must be one of {SCHEMES}")
+        if s not in BACKTEST_SCHEMES:
+            raise ValueError(f"hedge scheme must be one of {BACKTEST_SCHEMES}")
     steps = len(schemes) + 2
     tell = progress or (lambda fraction, text: None)
     tell(0.0, "condors")
     condor = condor_book(m, config)
     hedges, curves = {}, {}
     for i, scheme in enumerate(schemes):
-        tell((i + 1) / steps, SCHEME_LABELS[scheme])
+        tell((i + 1) / steps, RESULT_LABELS[scheme])
         hedges[scheme] = hedge_book(m, config, scheme, condor)
         curves[scheme] = equity_curve(m, condor.daily_pnl + hedges[scheme].daily_pnl, config.capital,
                                       config.interest)
@@ -1007,7 +1006,7 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
         smaller_of = hedged[0]
         credit = float(condor.credit_dollars.sum())
         scale = float(np.clip(1.0 - hedges[smaller_of].amortised_premium / credit, 0.0, 1.0)) if credit > 0 else 1.0
-        tell((steps - 1) / steps, SCHEME_LABELS["smaller"])
+        tell((steps - 1) / steps, RESULT_LABELS["smaller"])
         small = condor_book(m, config, scale=scale)
         curves["smaller"] = equity_curve(m, small.daily_pnl, config.capital, config.interest)
         hedges["smaller"] = None

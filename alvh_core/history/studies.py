@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from alvh_core.data.closes import read_vx_continuous, vx_files
-from alvh_core.history.backtest import SCHEME_LABELS, BacktestConfig, BacktestResult, MarketArrays, run_backtest
+from alvh_core.history.backtest import BacktestConfig, BacktestResult, MarketArrays, run_backtest
 from alvh_core.history.stats import drawdown
 from alvh_core.model import over_days
 from alvh_core.model.vixfutures import expiries_after
+from alvh_core.strategy.hedge import RESULT_LABELS
 
 SCALE_CONTRACTS = (10, 25, 50, 100, 200)
 
@@ -51,11 +52,11 @@ def replay(result: BacktestResult, start, end) -> pd.DataFrame:
     for scheme, book in result.hedges.items():
         if book is None or scheme == "none":
             continue
-        out[f"{SCHEME_LABELS[scheme]}: hedge"] = path(book.daily_pnl)
+        out[f"{RESULT_LABELS[scheme]}: hedge"] = path(book.daily_pnl)
         for layer, pnl in book.layer_pnl.items():
             if len(book.layer_pnl) > 1:
-                out[f"{SCHEME_LABELS[scheme]}: {layer}"] = path(pnl)
-        out[f"{SCHEME_LABELS[scheme]}: condors + hedge"] = out["Condors"] + out[f"{SCHEME_LABELS[scheme]}: hedge"]
+                out[f"{RESULT_LABELS[scheme]}: {layer}"] = path(pnl)
+        out[f"{RESULT_LABELS[scheme]}: condors + hedge"] = out["Condors"] + out[f"{RESULT_LABELS[scheme]}: hedge"]
     out["SPX"] = result.market.spx[rows]
     out["VIX"] = result.market.vix[rows]
     return out
@@ -121,7 +122,7 @@ def layered_versus_single(result: BacktestResult) -> pd.DataFrame:
             raise ValueError("the run needs both the 'alvh' and the 'single' schemes")
         s = result.stats[scheme]
         book = result.hedges[scheme]
-        rows.append({"scheme": SCHEME_LABELS[scheme], "cagr": s.performance.cagr,
+        rows.append({"scheme": RESULT_LABELS[scheme], "cagr": s.performance.cagr,
                      "max_drawdown": s.performance.max_drawdown, "sharpe": s.performance.sharpe,
                      "worst_month": s.performance.worst_month, "hedge_pnl": s.hedge_pnl,
                      "premium_paid": book.premium, "hedge_in_10_worst_weeks": s.worst_weeks_hedge,

@@ -20,7 +20,13 @@ from datetime import date, timedelta
 
 from alvh_core.history.backtest import parse_shape, shape_text
 from alvh_core.strategy.edits import LAYER_CODES, added_text, parse_added, parse_strikes, strikes_text
-from alvh_core.strategy.hedge import DEFAULT_PER_CONTRACT, DEFAULT_PER_MAX_LOSS, SCHEME_LABELS, SIZING_LABELS
+from alvh_core.strategy.hedge import (
+    BACKTEST_SCHEMES,
+    DEFAULT_PER_CONTRACT,
+    DEFAULT_PER_MAX_LOSS,
+    SCHEME_LABELS,
+    SIZING_LABELS,
+)
 from alvh_core.strategy.signals import SIGNAL_LABELS, SignalWeights
 from alvh_core.strategy.sizing import MEASURE_LABELS
 from alvh_core.strategy.tiers import parse_tiers, tiers_text
@@ -118,7 +124,6 @@ MARKET_KEYS: tuple[LinkKey, ...] = (
     LinkKey("ad", "market as of a past day of the history", "day", None),
 )
 
-BACKTEST_SCHEMES = ("none", "alvh", "single", "static10", "vxth")
 _BT_SCHEME_LABELS = {k: SCHEME_LABELS[k] for k in BACKTEST_SCHEMES}
 _STRATEGY_LABELS = {"daily": "Condors entered daily", "weekly": "Condors entered weekly",
                     "monthly": "Condors entered monthly", "cndr": "CNDR replica (Cboe iron condor index)",

@@ -39,9 +39,14 @@ from alvh_core.model.regime import Regime
 from alvh_core.model.vixfutures import expiries_after, futures_proxy, tenor_beta, vix_option_vol
 from alvh_core.strategy.legs import MULTIPLIER, OptionLeg
 
-SCHEMES = ("alvh", "static10", "single", "vxth", "none", "custom")
+#: The hedge schemes, each with its one label (the Builder's choice order).
 SCHEME_LABELS = {"alvh": "ALVH 40/40/20", "static10": "Static 10 %", "single": "Single VIX call",
                  "vxth": "Cboe VXTH rule", "none": "No hedge", "custom": "Custom"}
+SCHEMES = tuple(SCHEME_LABELS)
+#: The schemes a backtest runs (a custom hedge is the Builder's only), in the order results are shown.
+BACKTEST_SCHEMES = ("none", "alvh", "single", "static10", "vxth")
+#: Results show trading smaller (no hedge, fewer condors) beside the schemes.
+RESULT_LABELS = {**SCHEME_LABELS, "smaller": "Trade smaller (no hedge)"}
 CONTINGENT_MODES = ("always", "stress")
 #: How the hedge is sized: seed 001's share of the strategy notional (default), or to the
 #: condor position it protects (VIX notional per condor contract, or per dollar of max loss).

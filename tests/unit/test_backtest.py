@@ -14,6 +14,7 @@ from alvh_core.history import backtest as bt
 from alvh_core.history.reference import reference_equity
 from alvh_core.model.pricing import bsm_one
 from alvh_core.strategy.condor import listed_strikes
+from alvh_core.strategy.hedge import BACKTEST_SCHEMES
 from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.signals import regime_report, stress_series
 from alvh_core.strategy.stress import EPISODES_BY_KEY
@@ -83,7 +84,7 @@ def test_vectorised_backtest_equals_the_reference_to_the_cent(backtest_market, b
 def daily_run(backtest_market):
     """Daily condors 1990-2026 with every scheme: on the real history with the data folder, else on
     the seeded simulated market."""
-    return bt.run_backtest(backtest_market, bt.BacktestConfig(strategy="daily"), bt.SCHEMES)
+    return bt.run_backtest(backtest_market, bt.BacktestConfig(strategy="daily"), BACKTEST_SCHEMES)
 
 
 @pytest.mark.data
