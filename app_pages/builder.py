@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from alvh_core.model.fitted import SLIPPAGE_DEPTH
+from alvh_core.model.fitted import (
+    HALF_SPREAD_REFERENCE_VIX,
+    SLIPPAGE_DEPTH,
+    SPX_MEDIAN_HALF_SPREAD,
+    VIX_CALL_SKEW,
+    VIX_VOL_DECAY,
+)
 from alvh_core.present.figures import (
     COMBINED_COLOR,
     CONDOR_COLOR,
@@ -143,7 +149,8 @@ with inputs:
         allow_above = linked(c1.checkbox, "Let it take the hedge above the regime's band", value=held("hab", False), key="hab",
                              help="Off: near an event the total stays inside the regime's band (the multiplier is "
                                   "held down and the page says so)")
-        call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", -1.0, 2.0, held("sk", 0.35), 0.05, key="sk",
+        call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", -1.0, 2.0,
+                           held("sk", VIX_CALL_SKEW), 0.05, key="sk",
                            help="An assumption: the project has no VIX option quotes")
         hedge_sizing = choice(c3.radio, "Hedge sized by", "hsz", in_popover=True,
                               help="Seed 001's share of the strategy notional, or to the condor position it protects "
@@ -592,7 +599,8 @@ if hedge_tab.open:
                                                                 f"{money(-position.book.worst_combined)}"),
         ], columns=["Hedge metric", "Value"]), hide_index=True)
         st.caption("VIX options are priced with Black-76 on the model VIX futures (never on spot VIX), vol of VIX = "
-                   "VVIX decaying as (days/30)^−0.31 (fitted on VX1/VX2 realized vols) with the call skew above.")
+                   f"VVIX decaying as (days/30)^−{VIX_VOL_DECAY:g} (fitted on VX1/VX2 realized vols) with the call skew "
+                   "above.")
 
 if legs_tab.open:
     with legs_tab:
@@ -806,9 +814,11 @@ if scale_tab.open:
     with scale_tab:
         table = scale_table(metrics, market.vix, size=condor.size)
         st.plotly_chart(scale_figure(table), key="b_scale_chart")
-        st.caption("Slippage with size, on top of your fill: half-spread per leg = 0.30 pts × (VIX / 20.94) × "
+        st.caption(f"Slippage with size, on top of your fill: half-spread per leg = {SPX_MEDIAN_HALF_SPREAD:.2f} pts × "
+                   f"(VIX / {HALF_SPREAD_REFERENCE_VIX:.2f}) × "
                    f"(1 + √(contracts / {SLIPPAGE_DEPTH:,.0f})), the square-root law of market impact, of which the "
-                   "part beyond the fill is added at entry. 0.30 pts is the median half-spread of 5–50-delta SPX "
+                   f"part beyond the fill is added at entry. {SPX_MEDIAN_HALF_SPREAD:.2f} pts is the median half-spread "
+                   "of 5–50-delta SPX "
                    f"options on the calibration chains; {SLIPPAGE_DEPTH:,.0f} contracts the median day's volume of "
                    "one side of one expiry's 5–50-delta options there (XSP: a tenth in dollars). Worst case adds "
                    "closing at twice today's VIX. Model-based.")

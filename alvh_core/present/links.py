@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from alvh_core.history.backtest import parse_shape, shape_text
+from alvh_core.model.fitted import VIX_CALL_SKEW
 from alvh_core.strategy.edits import LAYER_CODES, added_text, parse_added, parse_strikes, strikes_text
 from alvh_core.strategy.hedge import (
     BACKTEST_SCHEMES,
@@ -78,7 +79,7 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
             labels={"vix_calls": "deep OTM VIX calls", "spx_put_fly": "SPX put butterflies"}),
     LinkKey("cb", "custom budget %", "float", 10.0, low=0.0, high=100.0),
     LinkKey("em", "event multiplier", "float", 1.5, low=1.0, high=5.0),
-    LinkKey("sk", "VIX call skew", "float", 0.35, low=-1.0, high=2.0),
+    LinkKey("sk", "VIX call skew", "float", VIX_CALL_SKEW, low=-1.0, high=2.0),
     LinkKey("u", "underlying", "choice", "auto", ("auto", "SPX", "XSP"),
             labels={"auto": "Auto (SPX if the budget holds one)", "SPX": "SPX", "XSP": "XSP (one tenth)"}),
     LinkKey("fs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
