@@ -138,10 +138,10 @@ def spot_vol() -> str:
     elasticity = {str(k): v for k, v in cal["vvix_response"]["elasticity"].items()}["5"]
     vvix = cal["vvix_response"]
     one = link["1d"]
-    horizons = ", ".join(f"{link[k]['horizon']}-" for k in link)
+    horizons = [f"{link[k]['horizon']}-" for k in link]
     fall = {vix: _run(["stress", "--spx", "5000", "--vix", str(vix), "--spx-move", "-3", "--days", "1",
                        "--tier", "moderate"])["vix"]["median"] / vix for vix in FALL_FROM}
-    intro = (f"Fitted on every {horizons.rsplit(', ', 1)[0]} and {horizons.rsplit(', ', 1)[1]}day window of "
+    intro = (f"Fitted on every {', '.join(horizons[:-1])} and {horizons[-1]}day window of "
              f"{one['first'][:4]}–{one['last'][:4]}.\nThe same 3 % fall in a day moves VIX "
              + " and ".join(f"×{ratio:.2f} from {vix}" for vix, ratio in fall.items())
              + ", and the band widens with\nthe move. On the real falls:\n\n")

@@ -195,8 +195,6 @@ class HedgePlan:
 
 # --- VIX option pricing -------------------------------------------------------------
 
-
-
 def vix_strike_grid(future: float) -> np.ndarray:
     """Listed-style VIX strikes around a future: 1-point to 50, then 5-point."""
     low = max(1.0, np.floor(future * 0.6))
