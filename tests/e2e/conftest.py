@@ -16,6 +16,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
+#: The whole browser matrix (every width × scheme, every slider) with ``ALVH_E2E_FULL=1``; by default
+#: one case of each kind runs (a desktop in light, a phone in dark; a folded slider, a fragment's).
+FULL = bool(os.environ.get("ALVH_E2E_FULL"))
+
+
+def one_of_each(cases: list, kept: list) -> list:
+    """``cases`` for ``parametrize``: those in ``kept`` always, the rest only in the full run."""
+    skip = pytest.mark.skipif(not FULL, reason="the full browser matrix: ALVH_E2E_FULL=1")
+    return [case if case in kept else pytest.param(*(case if isinstance(case, tuple) else (case,)), marks=skip)
+            for case in cases]
+
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
