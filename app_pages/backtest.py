@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from alvh_core.data.closes import HistoryFormatError, read_series_csv
-from alvh_core.data.live import fetch_cboe_series
+from alvh_core.data.live import index_feed, offline_requested
 from alvh_core.history import backtest as bt
 from alvh_core.history import replicas, studies
 from alvh_core.present.figures import drawdown_figure, equity_figure, replica_figure, scale_sweep_figure
@@ -20,7 +20,7 @@ from alvh_core.present.links import ALL_KEYS
 from alvh_core.strategy.hedge import BACKTEST_SCHEMES, RESULT_LABELS
 from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.tiers import find_tier, load_tiers
-from app_pages.common import DOLLARS, choice, done, held, keep_in_link, linked, money, plain, upload_key
+from app_pages.common import DOLLARS, bounds, choice, done, held, keep_in_link, linked, money, plain, upload_key
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
 
 st.title("Backtest")
@@ -37,6 +37,13 @@ def _drop_shape() -> None:
     keep_in_link("bshp", None)
 
 
+@st.fragment(run_every=1.0)
+def _await_index(name: str) -> None:
+    """While Cboe's file downloads, look every second; rerun the page once it has landed or failed."""
+    if not index_feed(name).status().fetching:
+        st.rerun()
+
+
 def pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f} %"
 
@@ -47,9 +54,9 @@ with st.container(border=True):
     source = choice(c1.radio, "Data", "bsrc", horizontal=True,
                     help="The history the sidebar holds (live download, saved copy or your files), or a market "
                          "drawn from the simulator (seeded: the same seed gives the same history)")
-    seed = linked(c2.number_input, "Simulation seed", 0, 1_000_000, 1, key="bseed",
+    seed = linked(c2.number_input, "Simulation seed", *bounds("bseed"), 1, key="bseed",
                   disabled=source != "simulated")
-    years = linked(c3.number_input, "Simulated years", 1, 60, 36, key="byrs", disabled=source != "simulated")
+    years = linked(c3.number_input, "Simulated years", *bounds("byrs"), 36, key="byrs", disabled=source != "simulated")
 
 notes: list[str] = []
 if source == "history":
@@ -83,7 +90,7 @@ with st.container(border=True):
     schemes = linked(c1.multiselect, "Hedge schemes", list(ALL_KEYS["bh"].choices), key="bh",
                      format_func=ALL_KEYS["bh"].label_of, disabled=strategy in replicas.REPLICAS,
                      help="Each is run on the same condors; “No hedge” is the condor alone")
-    capital = linked(c2.number_input, "Capital ($)", 1_000.0, 1e10, 1_000_000.0, 10_000.0, key="bcap", format="%.0f",
+    capital = linked(c2.number_input, "Capital ($)", *bounds("bcap"), 1_000_000.0, 10_000.0, key="bcap", format="%.0f",
                      help="The account: sizes the condors (max loss per entry) and the seed 001 hedge budget")
     smaller = linked(c3.checkbox, "Show “trade smaller”", key="bsm", value=True,
                      help="No hedge, the condor cut by the share of its credit the first hedge spends on premium "
@@ -91,30 +98,30 @@ with st.container(border=True):
     with st.popover("Costs, sizing and exit rules", icon=":material/tune:"):
         c1, c2, c3 = st.columns(3)
         fill_pct = linked(c1.slider, "Fill: % of the way from mid to natural", 0, 100, held("bfs", 50), 5, key="bfs")
-        commission = linked(c2.number_input, "Commission ($ per contract, each way)", 0.0, 100.0, held("bcm", 1.0), 0.25,
+        commission = linked(c2.number_input, "Commission ($ per contract, each way)", *bounds("bcm"), held("bcm", 1.0), 0.25,
                             key="bcm")
-        slippage = linked(c3.number_input, "Slippage (points per SPX leg, each way)", 0.0, 50.0, held("bsl", 0.0), 0.05,
+        slippage = linked(c3.number_input, "Slippage (points per SPX leg, each way)", *bounds("bsl"), held("bsl", 0.0), 0.05,
                           key="bsl")
         c1, c2, c3 = st.columns(3)
-        profit_target = linked(c1.number_input, "Profit target (% of credit, 0 = off)", 0, 100, held("bpt", 0), 5,
+        profit_target = linked(c1.number_input, "Profit target (% of credit, 0 = off)", *bounds("bpt"), held("bpt", 0), 5,
                                key="bpt")
-        stop = linked(c2.number_input, "Stop (loss × credit, 0 = off)", 0.0, 20.0, held("bsp", 0.0), 0.5, key="bsp")
-        exit_days = linked(c3.number_input, "Close N days before expiry (0 = hold)", 0, 60, held("bxd", 0), 1,
+        stop = linked(c2.number_input, "Stop (loss × credit, 0 = off)", *bounds("bsp"), held("bsp", 0.0), 0.5, key="bsp")
+        exit_days = linked(c3.number_input, "Close N days before expiry (0 = hold)", *bounds("bxd"), held("bxd", 0), 1,
                            key="bxd")
         roll = linked(c3.checkbox, "…and roll: open the next condor that day", value=held("brl", False), key="brl",
                       help="Weekly and monthly strategies: the next condor opens the day one is closed, instead of "
                            "at the next scheduled entry", disabled=not exit_days)
         c1, c2, c3 = st.columns(3)
-        risk_pct = linked(c1.number_input, "Max loss per entry (% of capital, 0 = default)", 0.0, 100.0,
+        risk_pct = linked(c1.number_input, "Max loss per entry (% of capital, 0 = default)", *bounds("brk"),
                           held("brk", 0.0), 0.1,
                           key="brk", help="Default: 0.4 % daily, 2 % weekly, 8 % monthly (similar open risk)")
-        contracts = linked(c2.number_input, "Contracts per entry (0 = size by risk)", 0, 100_000, held("bct", 0), 1,
+        contracts = linked(c2.number_input, "Contracts per entry (0 = size by risk)", *bounds("bct"), held("bct", 0), 1,
                            key="bct")
         sizing = choice(c3.radio, "Hedge sized by", "bsz", in_popover=True)
         c1, c2, c3 = st.columns(3)
         contingent = choice(c1.radio, "Tail layer", "bcn", in_popover=True)
         interest = linked(c2.checkbox, "T-bill interest on the account", key="bint", value=held("bint", True))
-        div_pct = linked(c3.number_input, "S&P 500 dividend yield (%)", 0.0, 20.0, held("bdv", 1.9), 0.1, key="bdv",
+        div_pct = linked(c3.number_input, "S&P 500 dividend yield (%)", *bounds("bdv"), held("bdv", 1.9), 0.1, key="bdv",
                          help="Forwards of the condor pricing and the VXTH replica's total return")
 
 for note in notes:
@@ -151,12 +158,25 @@ if strategy in replicas.REPLICAS:
             index_level, _ = read_series_csv(upload.getvalue(), upload.name)
         except HistoryFormatError as exc:
             st.warning(f"That file could not be read: {plain(exc)}")
+    feed = index_feed(name)
     if c2.button(f"Fetch {name} from Cboe", key=f"b_fetch_{strategy}", help="Cboe's CDN, when the server is online"):
-        fetched = fetch_cboe_series(name)
-        if fetched.ok:
-            st.session_state[f"b_fetched_{strategy}"] = fetched.frame.iloc[:, 0]
+        st.session_state[f"b_fetch_asked_{strategy}"] = True
+        if offline_requested():
+            st.warning("Offline mode (ALVH_OFFLINE): live data is off.")
         else:
-            st.warning(plain(fetched.message or "Cboe's file could not be fetched."))
+            feed.poke()   # in the background: the page never waits on the network
+    if st.session_state.get(f"b_fetch_asked_{strategy}") and not offline_requested():
+        state = feed.status()
+        if state.good is not None:
+            st.session_state[f"b_fetched_{strategy}"] = state.good.frame.iloc[:, 0]
+        elif state.fetching:
+            st.info(f"Downloading {name}_History.csv from Cboe in the background…")
+            _await_index(name)
+        elif state.failure is not None:
+            st.warning(plain(state.failure.message or "Cboe's file could not be fetched."))
+            st.session_state[f"b_fetch_asked_{strategy}"] = False
+        else:
+            st.info(f"Cboe's {name} file is not here yet: press Fetch again in a moment.")
     if index_level is None:
         index_level = st.session_state.get(f"b_fetched_{strategy}")
     level = rep.level
@@ -221,7 +241,7 @@ try:
         contracts=int(contracts) or None, costs=costs,
         management=ExitRules(profit_target / 100.0 if profit_target else None, float(stop) or None,
                                  int(exit_days) or None, bool(roll)),
-        hedge=bt.HedgeRules(contingent=contingent, sizing=sizing), div=div_pct / 100.0, interest=bool(interest),
+        hedge=bt.HedgeSettings(contingent=contingent, sizing=sizing), div=div_pct / 100.0, interest=bool(interest),
         shape=shape)
 except ValueError as exc:
     st.error(f"These inputs cannot run: {exc}")

@@ -43,11 +43,12 @@ from alvh_core.strategy.edits import PositionEdits
 from alvh_core.strategy.hedge import SCHEME_LABELS, HedgeSettings
 from alvh_core.strategy.management import ExitRules, exit_day, roll_calendar, trigger_levels
 from alvh_core.strategy.payoff import BOOK_GREEK_ROWS, book_greeks, payoff_curves, pnl_dates, pnl_table
-from alvh_core.strategy.position import Scenario
-from alvh_core.strategy.sizing import MEASURE_LABELS, RiskBudget, scale_table, two_percent_gate
+from alvh_core.strategy.position import Scenario, gate_on_position
+from alvh_core.strategy.sizing import MEASURE_LABELS, RiskBudget, scale_table
 from alvh_core.strategy.stress import episode_rows
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
+    bounds,
     choice,
     current_history,
     current_market,
@@ -95,17 +96,17 @@ with inputs:
                        help="Seed 000's three tiers: POP target, wing width and days to expiry")
     tier = find_tier(tiers, tier_name)
     c1, c2 = st.columns(2)
-    notional = linked(c1.number_input, "Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="n",
+    notional = linked(c1.number_input, "Strategy notional ($)", *bounds("n"), 100_000.0, 1_000.0, key="n",
                       format="%.0f", help="The account or strategy size the risk budget and the hedge budget refer to")
     with c2:
         budget_mode = choice(st.radio, "Risk budget in", "bm", horizontal=True,
                              help="Risk per trade as a share of the notional, or in dollars")
     if budget_mode == "usd":
-        dollars = linked(st.number_input, "Risk budget ($)", 1.0, 1e9, 1_000.0, 100.0, key="b", format="%.0f",
+        dollars = linked(st.number_input, "Risk budget ($)", *bounds("b"), 1_000.0, 100.0, key="b", format="%.0f",
                          help="Dollars this trade may risk under the chosen measure")
         budget = RiskBudget(notional=notional, risk_pct=None, dollars=dollars)
     else:
-        risk_pct = linked(st.number_input, "Risk budget (% of notional)", 0.05, 100.0, 1.0, 0.05, key="r",
+        risk_pct = linked(st.number_input, "Risk budget (% of notional)", *bounds("r"), 1.0, 0.05, key="r",
                           help="Seeds 001–002: 1 % per trade, up to 2 % when the 2 % gate is open")
         budget = RiskBudget(notional=notional, risk_pct=risk_pct)
     scheme = choice(st.selectbox, "Hedge scheme", "h",
@@ -131,46 +132,48 @@ with inputs:
     with st.popover("Hedge settings: layer split, tail layer, skew",
                     icon=":material/tune:"):
         c1, c2, c3 = st.columns(3)
-        split = (linked(c1.number_input, "Base layer %", 0, 100, held("sb", 40), 5, key="sb",
+        split = (linked(c1.number_input, "Base layer %", *bounds("sb"), held("sb", 40), 5, key="sb",
                         help="Share of the hedge budget in weekly ~30-delta VIX calls"),
-                 linked(c2.number_input, "Adaptive layer %", 0, 100, held("sa", 40), 5, key="sa",
+                 linked(c2.number_input, "Adaptive layer %", *bounds("sa"), held("sa", 40), 5, key="sa",
                         help="Share in 1–3 month VIX call spreads, expanded near FOMC/CPI/PPI"),
-                 linked(c3.number_input, "Tail layer %", 0, 100, held("st", 20), 5, key="st",
+                 linked(c3.number_input, "Tail layer %", *bounds("st"), held("st", 20), 5, key="st",
                         help="Share in deep OTM VIX calls (or SPX put butterflies), 3–6 months"))
         c1, c2, c3 = st.columns(3)
         contingent = choice(c1.radio, "Tail layer", "c", in_popover=True,
                             help="Seed 004 keeps the tail always on; seed 003 buys it only when stress fires")
         tail_instrument = choice(c2.radio, "Tail instrument", "ti", in_popover=True, help="What the tail layer buys")
-        custom_pct = linked(c3.number_input, "Custom budget (% of notional)", 0.0, 100.0, held("cb", 10.0), 0.5, key="cb",
+        custom_pct = linked(c3.number_input, "Custom budget (% of notional)", *bounds("cb"), held("cb", 10.0), 0.5, key="cb",
                             help="Used by the Custom scheme")
         c1, c2, c3 = st.columns(3)
-        event_multiplier = linked(c1.number_input, "Adaptive layer × near events", 1.0, 5.0, held("em", 1.5), 0.1, key="em",
+        event_multiplier = linked(c1.number_input, "Adaptive layer × near events", *bounds("em"), held("em", 1.5), 0.1, key="em",
                                   help="How much the adaptive layer grows within ~5 trading days of an event")
         allow_above = linked(c1.checkbox, "Let it take the hedge above the regime's band", value=held("hab", False), key="hab",
                              help="Off: near an event the total stays inside the regime's band (the multiplier is "
                                   "held down and the page says so)")
-        call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", -1.0, 2.0,
+        call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", *bounds("sk"),
                            held("sk", VIX_CALL_SKEW), 0.05, key="sk",
                            help="An assumption: the project has no VIX option quotes")
         hedge_sizing = choice(c3.radio, "Hedge sized by", "hsz", in_popover=True,
                               help="Seed 001's share of the strategy notional, or to the condor position it protects "
                                    "(scaled by the regime's budget against the Low band's 7 %)")
-        per_contract = linked(c3.number_input, "$ VIX notional per SPX-sized contract", 0.0, 1e6, held("hpc", 5_000.0), 500.0,
+        per_contract = linked(c3.number_input, "$ VIX notional per SPX-sized contract", *bounds("hpc"),
+                              held("hpc", 5_000.0), 500.0,
                               key="hpc", help="Used when the hedge is sized per condor contract; an XSP contract "
                                               "counts a tenth")
-        per_max_loss = linked(c3.number_input, "$ VIX notional per $ of max loss", 0.0, 20.0, held("hpm", 1.6), 0.1, key="hpm",
+        per_max_loss = linked(c3.number_input, "$ VIX notional per $ of max loss", *bounds("hpm"), held("hpm", 1.6), 0.1,
+                              key="hpm",
                               help="Used when the hedge is sized per dollar of max loss. Seed 001: $6,000–$10,000 "
                                    "for a $5,000 risk in the Low regime, about 1.6")
     with st.popover("Management: target, stop, roll", icon=":material/rule:"):
         c1, c2, c3 = st.columns(3)
-        m_target = linked(c1.number_input, "Profit target, % of the credit (0 = off)", 0, 100, held("mpt", 0), 5,
+        m_target = linked(c1.number_input, "Profit target, % of the credit (0 = off)", *bounds("mpt"), held("mpt", 0), 5,
                           key="mpt", help="Close when the condor has made this share of its credit")
-        m_stop = linked(c1.number_input, "Stop, × the credit lost (0 = off)", 0.0, 20.0, held("msp", 0.0), 0.5,
+        m_stop = linked(c1.number_input, "Stop, × the credit lost (0 = off)", *bounds("msp"), held("msp", 0.0), 0.5,
                         key="msp", help="Close when the condor has lost this multiple of its credit")
-        m_exit = linked(c2.number_input, "Close this many days before expiry (0 = hold)", 0, 60, held("mxd", 0), 1,
+        m_exit = linked(c2.number_input, "Close this many days before expiry (0 = hold)", *bounds("mxd"), held("mxd", 0), 1,
                         key="mxd", help="Gamma grows in the last days: many traders close at 7–21 days")
         m_roll = linked(c2.checkbox, "…and open the next condor that day (roll)", value=held("mrl", False), key="mrl")
-        m_tested = linked(c3.number_input, "Roll the tested side within % of its short strike (0 = off)", 0.0, 20.0,
+        m_tested = linked(c3.number_input, "Roll the tested side within % of its short strike (0 = off)", *bounds("mtr"),
                           held("mtr", 0.0), 0.5, key="mtr",
                           help="When SPX comes this close to the short put (or call), close that side and sell it "
                                "again further out")
@@ -224,33 +227,12 @@ with answer:
             done()
 
 
-    def _gate_inputs() -> tuple[float, bool, str, str]:
-        """RSI(14) of VIX and the breadth proxy: from history, else what the gate tab's inputs hold."""
-        rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
-        breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
-        if rsi_reading is not None and rsi_reading.value is not None:
-            rsi, rsi_from = float(rsi_reading.value), "history"
-        else:
-            rsi, rsi_from = float(st.session_state.get("b_gate_rsi", 50.0)), "typed"
-        if breadth_reading is not None and breadth_reading.value is not None:
-            falling, breadth_from = bool(breadth_reading.value < 0), "history"
-        else:
-            falling, breadth_from = bool(st.session_state.get("b_gate_breadth", False)), "typed"
-        return rsi, falling, rsi_from, breadth_from
-
-
-    def _gate_for(pos):
-        """The 2 % gate on a position: the checklist and the risk it allows."""
-        rsi, falling, _, _ = _gate_inputs()
-        emp = pos.plan.empirical_metrics or pos.plan.metrics
-        condor_pl = pos.contracts * emp.expected_pl
-        drag = pos.metrics.cost_per_year * pos.condor.days / 365.0
-        return two_percent_gate(budget.pct_of_notional, context.regime.name, rsi, falling, condor_pl - drag), condor_pl, drag
-
-
-    gate, gate_condor_pl, gate_drag = _gate_for(position)
+    rsi, breadth_falling, rsi_from, breadth_from = report.gate_readings(
+        st.session_state.get("b_gate_rsi", 50.0), st.session_state.get("b_gate_breadth", False))
+    asked_gate = gate_on_position(position, budget.pct_of_notional, context.regime.name, rsi, breadth_falling)
+    gate = asked_gate.gate
     override = False
-    if budget.pct_of_notional > gate.allowed_pct + 1e-9:
+    if gate.holds_back:
         override = linked(st.checkbox, f"Size at my {budget.pct_of_notional:.2f} % anyway (above the 2 % gate's "
                           f"{gate.allowed_pct:g} %)", key="gov",
                           help="The method sizes at 1 % unless all four checks of the 2 % gate pass, and never above 2 %")
@@ -258,12 +240,8 @@ with answer:
             st.warning(f"Sized at your {budget.pct_of_notional:.2f} % of notional, above the {gate.allowed_pct:g} % the "
                        "2 % gate allows today: your override (it is in the link).")
         else:
-            failed = "; ".join(c.name for c in gate.checks if not c.passed)
-            why = "; ".join(part for part in (
-                "the method never risks more than 2 %" if budget.pct_of_notional > 2.0 else "",
-                f"the gate is closed ({failed})" if failed else "") if part)
-            capped = (replace(budget, risk_pct=gate.allowed_pct) if budget.risk_pct is not None
-                      else replace(budget, dollars=budget.notional * gate.allowed_pct / 100.0))
+            why = gate.why()
+            capped = gate.budget(budget)
             try:
                 position = shared_position(market, replace(scenario, budget=capped,
                                                            edits=scenario.edits if not edit_problem else PositionEdits()),
@@ -682,7 +660,6 @@ if gate_tab.open:
     with gate_tab:
         st.write("Risk above 1 % (up to 2 %) per trade is unlocked only when all four checks pass; the headline "
                  "size follows the gate unless you override it above.")
-        rsi, breadth_falling, rsi_from, breadth_from = _gate_inputs()
         c1, c2 = st.columns(2)
         if rsi_from == "history":
             c1.write(f"RSI(14) of VIX from history: **{rsi:.1f}**")
@@ -694,20 +671,18 @@ if gate_tab.open:
             c2.write(f"Breadth proxy RSP/SPY 20-day change: **{breadth_reading.value:+.2%}**")
         else:
             c2.checkbox("Breadth proxy (RSP/SPY) falling (no live data: your call)", key="b_gate_breadth")
-        asked = two_percent_gate(budget_pct_asked, context.regime.name, rsi, breadth_falling,
-                                 gate_condor_pl - gate_drag)
-        for check in asked.checks:
+        for check in gate.checks:
             mark = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"
             st.markdown(f"{mark} {check.name} — {check.detail}")
-        st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(gate_condor_pl)}, "
+        st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(asked_gate.condor_pl)}, "
                    f"{'empirical' if plan.empirical_metrics else 'lognormal'}) − hedge carry over the condor's "
-                   f"{condor.days:.3g} days ({money(gate_drag)}), at the size asked.")
+                   f"{condor.days:.3g} days ({money(asked_gate.hedge_drag)}), at the size asked.")
         if budget_pct_asked > 2.0:
             st.warning(f"Requested {budget_pct_asked:.2f} %: the method never allows more than 2 %.")
-        elif budget_pct_asked > 1.0 and not asked.unlocked:
+        elif budget_pct_asked > 1.0 and not gate.unlocked:
             st.warning(f"Requested {budget_pct_asked:.2f} % but the gate is closed: the method allows 1 %.")
         else:
-            st.success(f"Allowed risk: {asked.allowed_pct:.2f} % of notional.")
+            st.success(f"Allowed risk: {gate.allowed_pct:.2f} % of notional.")
 
 def _shape_problem(shape) -> str:
     """Why a structure cannot be backtested ("" when it can)."""

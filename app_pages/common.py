@@ -23,15 +23,12 @@ import pandas as pd
 import streamlit as st
 
 from alvh_core.data.closes import (
-    SERIES_FILES,
     History,
     HistoryFormatError,
-    RowProblem,
     folder_stamp,
     history_folder,
+    history_from_files,
     load_history_folder,
-    read_panel_csv,
-    read_series_csv,
     visitor_folder,
 )
 from alvh_core.data.events import load_events, parse_user_dates
@@ -430,38 +427,7 @@ def enforce_upload_limits() -> None:
 
 def uploads_history(files) -> tuple[History | None, list[str]]:
     """Uploaded CSVs: Cboe ``<SYMBOL>_History.csv`` files by name, or panels."""
-    columns: dict[str, pd.Series] = {}
-    problems: list[RowProblem] = []
-    errors: list[str] = []
-    by_name = {v.lower(): k for k, v in SERIES_FILES.items()}
-    for upload in files:
-        data = upload.getvalue()
-        if len(data) > MAX_UPLOAD_BYTES:
-            errors.append(f"{upload.name}: larger than {MAX_UPLOAD_BYTES // 2**20} MB; ignored")
-            continue
-        try:
-            key = by_name.get(upload.name.lower())
-            if key is not None:
-                series, issues = read_series_csv(data, upload.name, key)
-                columns[key] = series
-            else:
-                panel, issues = read_panel_csv(data, upload.name)
-                for col in panel.columns:
-                    columns[col] = columns[col].combine_first(panel[col].dropna()) if col in columns else panel[col].dropna()
-            problems += issues
-        except HistoryFormatError as exc:
-            errors.append(str(exc))
-    if "vix" not in columns:
-        if files:
-            errors.append("no VIX history among the uploads (VIX_History.csv or a panel with a 'vix' column)")
-        return None, errors
-    frame = pd.DataFrame(columns).sort_index()
-    if "spx" in frame:
-        frame["spx"] = frame["spx"].round(2)
-    errors += [str(p) for p in problems[:10]]
-    if len(problems) > 10:
-        errors.append(f"… and {len(problems) - 10} more bad rows, all skipped")
-    return History(frame[frame["vix"].notna()], tuple(problems), tuple(f.name for f in files)), errors
+    return history_from_files([(upload.name, upload.getvalue()) for upload in files], MAX_UPLOAD_BYTES)
 
 
 # --- the sidebar ----------------------------------------------------------------------
@@ -814,9 +780,7 @@ def _context(market_key: tuple, source: str, has_panel: bool, settings: RegimeSe
         level = float(futures_proxy(VixTermStructure(vix=vix, vix9d=vix9d, vix3m=vix3m, vix6m=vix6m), 30.0, vvix))
     report = regime_report(_panel, asof_day, levels, source, calendar, breadth=_breadth, weights=settings.weights,
                            low_max=settings.low_max, high_min=settings.high_min, regime_level=level)
-    nxt = calendar.next_any(asof_day)
-    return HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
-                        nxt.days_away, report.hedge_band[1]), report
+    return HedgeContext.from_report(report, calendar), report
 
 
 def hedge_context(market: MarketState, snapshot: MarketSnapshot):
@@ -842,6 +806,13 @@ def _chosen_folder(root: Path) -> tuple[Path | None, str]:
         return visitor_folder(root, st.session_state.get("data_folder") or ""), ""
     except HistoryFormatError as exc:
         return None, str(exc)
+
+
+def bounds(key: str) -> tuple:
+    """The range of the link key ``key`` (:mod:`alvh_core.present.links`, from
+    :mod:`alvh_core.model.limits`): what its widget accepts is what its link accepts."""
+    spec = ALL_KEYS[key]
+    return (int(spec.low), int(spec.high)) if spec.kind == "int" else (float(spec.low), float(spec.high))
 
 
 def linked(widget, label: str, *args, key: str, **kwargs):
@@ -876,19 +847,36 @@ def held(key: str, default):
 # --- work shared by every session of this server ---------------------------------------------
 
 class KeptResults:
-    """Results kept for the whole server, the most recently used ``size`` of them, each computed once:
-    a session asking for a key that another session is computing waits for that result instead of
+    """Results kept for the whole server, the most recently used ``size`` of them (and, given a
+    ``sizer``, at most ``max_bytes`` of them together, the newest always kept), each computed once: a
+    session asking for a key that another session is computing waits for that result instead of
     computing it again (twenty visitors opening the same page at once cost one computation).  A
     computation that fails is not kept; a session that waited on it then computes it (and reports its
     own error if it fails again)."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, size: int, max_bytes: float | None = None, sizer=None):
+        self.size, self.max_bytes, self.sizer = size, max_bytes, sizer
         self._items: OrderedDict = OrderedDict()
+        self._bytes: dict = {}
         self._running: dict = {}
         self._lock = threading.Lock()
 
-    def get(self, key, compute, held: tuple = ()):
+    def __contains__(self, key) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def keys(self) -> list:
+        with self._lock:
+            return list(self._items)
+
+    @property
+    def total_bytes(self) -> int:
+        with self._lock:
+            return sum(self._bytes.values())
+
+    def get(self, key, compute, held: tuple = (), on_wait=None):
+        """The result for ``key``, kept or computed now; ``on_wait()`` is called before waiting on
+        another session's computation of it."""
         while True:
             with self._lock:
                 if key in self._items:
@@ -898,18 +886,33 @@ class KeptResults:
                 if gate is None:
                     gate = self._running[key] = threading.Event()
                     break
+            if on_wait is not None:
+                on_wait()
             gate.wait()   # then the result is kept, or the one it waited on failed and this one computes
         try:
             value = compute()
-            with self._lock:
-                self._items[key] = (value, held)
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
+            self.put(key, value, held)
             return value
         finally:
             with self._lock:
                 self._running.pop(key, None)
             gate.set()
+
+    def put(self, key, value, held: tuple = ()) -> None:
+        """Keep ``value``; let the least recently used go past the count or the bytes."""
+        sizes = {}
+        if self.sizer is not None:   # measured outside the lock; kept results may grow (memoised parts)
+            with self._lock:
+                items = list(self._items.items())
+            sizes = {k: self.sizer(v[0]) for k, v in items} | {key: self.sizer(value)}
+        with self._lock:
+            self._items[key] = (value, held)
+            self._items.move_to_end(key)
+            self._bytes.update({k: b for k, b in sizes.items() if k in self._items})
+            while len(self._items) > 1 and (len(self._items) > self.size or (
+                    self.max_bytes is not None and sum(self._bytes.values()) > self.max_bytes)):
+                oldest, _ = self._items.popitem(last=False)
+                self._bytes.pop(oldest, None)
 
 
 @st.cache_resource(show_spinner=False)

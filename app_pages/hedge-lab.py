@@ -30,11 +30,12 @@ from alvh_core.present.links import ALL_KEYS
 from alvh_core.strategy.hedge import RESULT_LABELS, HedgeSettings
 from alvh_core.strategy.monte_carlo import book_monte_carlo
 from alvh_core.strategy.position import Scenario, build_position
-from alvh_core.strategy.sizing import RiskBudget
+from alvh_core.strategy.sizing import RiskBudget, smaller_contracts, smaller_fraction
 from alvh_core.strategy.stress import EPISODES_BY_KEY, stress_outcome
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
     DOLLARS,
+    bounds,
     choice,
     current_market,
     current_snapshot,
@@ -66,9 +67,9 @@ tiers = load_tiers()
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns(4)
     tier_name = choice(c1.selectbox, "Tier", "lt")
-    notional = linked(c2.number_input, "Strategy notional ($)", 1_000.0, 1e9, 1_000_000.0, 10_000.0, key="ln",
+    notional = linked(c2.number_input, "Strategy notional ($)", *bounds("ln"), 1_000_000.0, 10_000.0, key="ln",
                       format="%.0f", help="The account the risk budget and seed 001's hedge budget refer to")
-    risk_pct = linked(c3.number_input, "Risk budget (% of notional)", 0.05, 100.0, 2.0, 0.05, key="lr",
+    risk_pct = linked(c3.number_input, "Risk budget (% of notional)", *bounds("lr"), 2.0, 0.05, key="lr",
                       help="Max loss of the condor position")
     sizing = choice(c4.selectbox, "Hedge sized by", "lsz")
     st.session_state.setdefault("lh", list(ALL_KEYS["lh"].default))
@@ -97,17 +98,10 @@ vol_model = market.vol_model()
 first_hedged = schemes[0]
 
 
-def cost_over_condor(plan) -> float:
-    """The hedge's premium spread over the condor's life: each layer's cost × the share of its own
-    life the condor lasts (as the backtest's "trade smaller" counts it)."""
-    return float(sum(layer.cost * min(condor.days / max(layer.days, 1.0), 1.0) for layer in plan.active_layers))
-
-
-premium_first = cost_over_condor(positions[first_hedged].hedge)
+premium_first = positions[first_hedged].hedge.premium_over(condor.days)
 # In tenths of the condor: the same condor on XSP (one tenth of SPX) when the cut is not whole.
 size = condor.size
-smaller_n = (np.floor(n * size * max(1.0 - premium_first / credit_total, 0.0) * 10 + 1e-9) / 10 / size
-             if credit_total > 0 else float(n))
+smaller_n = smaller_contracts(n, size, smaller_fraction(premium_first, credit_total))
 smaller_text = (f"{smaller_n:g} {condor.underlying}" if float(smaller_n).is_integer() else
                 f"{smaller_n * size * 10:.0f} XSP ({smaller_n * size:g} SPX-sized)")
 expiry_label = condor.expiry.label if condor.expiry else f"{condor.days:.3g} days"
@@ -227,7 +221,7 @@ else:
         window = window_of(m_all, data_key, max(first_day, start - lead), end)
         # Weekly condors of the tier, each risking the page's budget (whole SPX contracts), hedged by each scheme.
         config = bt.BacktestConfig(strategy="weekly", tier=tier, capital=float(notional), risk_pct=float(risk_pct),
-                                   hedge=bt.HedgeRules(sizing=sizing))
+                                   hedge=bt.HedgeSettings(sizing=sizing))
         run_schemes = ("none", *schemes)
         result = kept(("run", data_key, window.day(0), end, config, run_schemes, False),
                       lambda progress: bt.run_backtest(window, config, run_schemes, smaller=False, progress=progress),
@@ -281,9 +275,9 @@ else:
 # --- Monte Carlo --------------------------------------------------------------------------------
 st.subheader("Over simulated markets")
 c1, c2, c3 = st.columns(3)
-horizon = linked(c1.number_input, "Horizon (trading days)", 5, 252, 60, 5, key="lhz")
-paths = linked(c2.number_input, "Paths", 1_000, 50_000, 10_000, 1_000, key="lmp")
-seed = linked(c3.number_input, "Seed", 0, 1_000_000, 1, key="lsd")
+horizon = linked(c1.number_input, "Horizon (trading days)", *bounds("lhz"), 60, 5, key="lhz")
+paths = linked(c2.number_input, "Paths", *bounds("lmp"), 10_000, 1_000, key="lmp")
+seed = linked(c3.number_input, "Seed", *bounds("lsd"), 1, key="lsd")
 if int(paths) * int(horizon) > simulate.MAX_PATH_DAYS:
     fitted_paths = max(1_000, simulate.MAX_PATH_DAYS // int(horizon) // 1_000 * 1_000)
     st.info(f"{int(paths):,} paths × {int(horizon)} days is over the {simulate.MAX_PATH_DAYS:,} path-days one "
@@ -304,8 +298,8 @@ def _monte_carlo(progress):
 
 
 results = kept(mc_key, _monte_carlo, "Simulating")
+results = {**results, "smaller": results["none"].condor_only(smaller_n / n if n else 0.0)}
 values = {scheme: r.combined for scheme, r in results.items()}
-values["smaller"] = results["none"].condor * (smaller_n / n if n else 0.0)
 st.plotly_chart(mc_figure(values, LABELS), key="l_mc_chart")
 rows = []
 for scheme, r in results.items():
@@ -314,12 +308,6 @@ for scheme, r in results.items():
     rows.append({"Scheme": LABELS[scheme], "Mean ($)": row["mean"], "5th pct ($)": row["p5"],
                  "Median ($)": row["median"], "Chance of a loss": row["chance_of_loss"], "CVaR 95 % ($)": row["cvar95"],
                  "Worst point, CVaR 95 % ($)": worst["cvar95"]})
-small = values["smaller"]
-tail = np.sort(small)[: max(1, int(np.ceil(0.05 * small.size)))]
-small_worst = np.sort(results["none"].worst_condor * (smaller_n / n if n else 0.0))
-rows.append({"Scheme": LABELS["smaller"], "Mean ($)": small.mean(), "5th pct ($)": np.percentile(small, 5),
-             "Median ($)": np.median(small), "Chance of a loss": float(np.mean(small < 0)), "CVaR 95 % ($)": -tail.mean(),
-             "Worst point, CVaR 95 % ($)": -small_worst[: tail.size].mean()})
 mc_table = pd.DataFrame(rows)
 st.dataframe(mc_table, hide_index=True, key="l_mc_table",
              column_config={c: dollars for c in mc_table.columns if c.endswith("($)")}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 
@@ -21,7 +20,7 @@ import streamlit as st
 
 from alvh_core.history import backtest as bt
 from alvh_core.model.simulator import simulated_panel
-from app_pages.common import current_history, current_snapshot, env_int, shared
+from app_pages.common import KeptResults, current_history, current_snapshot, env_int, shared
 
 KEPT_RUNS = 32
 
@@ -81,76 +80,55 @@ def simulated_arrays(seed: int, years: int) -> tuple[bt.MarketArrays, str]:
     return _simulated(int(seed), int(years)), f"simulated:{int(seed)}:{int(years)}"
 
 
-@st.cache_resource(show_spinner=False)
-def _store() -> tuple[OrderedDict, threading.Lock]:
-    return OrderedDict(), threading.Lock()
+def _kept_bytes(result) -> int:
+    # a window of the history is kept as a result of its own: its arrays and condor marks count
+    return result_bytes(vars(result)) if isinstance(result, bt.MarketArrays) else result_bytes(result)
 
 
 @st.cache_resource(show_spinner=False)
-def _sizes() -> dict:
-    """Bytes of each kept run, by its key (guarded by :func:`_store`'s lock)."""
-    return {}
+def _store() -> KeptResults:
+    """The runs kept for the server: the last :data:`KEPT_RUNS`, at most :data:`KEPT_MB` of arrays."""
+    return KeptResults(KEPT_RUNS, KEPT_MB * 2**20, _kept_bytes)
 
 
 def is_kept(key: tuple) -> bool:
     """Whether the result for ``key`` is kept already (showing it costs nothing)."""
-    store, lock = _store()
-    with lock:
-        return key in store
-
-
-def _keep(key: tuple, result) -> None:
-    """Keep ``result``; let the oldest go past :data:`KEPT_RUNS` runs or :data:`KEPT_MB` of arrays."""
-    store, lock = _store()
-    sizes = _sizes()
-    # a window of the history is kept as a result of its own: its arrays and condor marks count
-    size = result_bytes(vars(result)) if isinstance(result, bt.MarketArrays) else result_bytes(result)
-    with lock:
-        store[key] = result
-        sizes[key] = size
-        for k, kept_result in store.items():   # windows grow as runs keep condor marks on them
-            if isinstance(kept_result, bt.MarketArrays):
-                sizes[k] = result_bytes(vars(kept_result))
-        while len(store) > 1 and (len(store) > KEPT_RUNS or sum(sizes.values()) > KEPT_MB * 2**20):
-            oldest, _ = store.popitem(last=False)
-            sizes.pop(oldest, None)
+    return key in _store()
 
 
 def kept(key: tuple, compute: Callable[[Callable[[float, str], None]], object], what: str, bar: bool = True):
-    """The result for ``key``: kept from an earlier run, or computed now (under a progress bar)."""
-    store, lock = _store()
-    with lock:
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    if not bar:
-        result = compute(lambda fraction, text: None)
-        _keep(key, result)
-        return result
-    bar = st.progress(0.0, text=f"{what}…")
+    """The result for ``key``: kept from an earlier run, or computed now (under a progress bar), once for
+    every session that asks at the same time."""
+    store = _store()
+    if not bar or key in store:
+        return store.get(key, lambda: compute(lambda fraction, text: None))
+    shown = st.progress(0.0, text=f"{what}…")
 
     def progress(fraction: float, text: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{what}: {text}")
+        shown.progress(min(max(float(fraction), 0.0), 1.0), text=f"{what}: {text}")
 
-    slots = _run_slots()
-    nested = getattr(_this_thread, "holds_slot", False)   # a run inside a run keeps its caller's slot
-    if not nested and not slots.acquire(blocking=False):
-        bar.progress(0.0, text=f"{what}: waiting for another session's run to finish…")
-        slots.acquire()
-    _this_thread.holds_slot = True
+    def run():
+        slots = _run_slots()
+        nested = getattr(_this_thread, "holds_slot", False)   # a run inside a run keeps its caller's slot
+        if not nested and not slots.acquire(blocking=False):
+            shown.progress(0.0, text=f"{what}: waiting for another session's run to finish…")
+            slots.acquire()
+        _this_thread.holds_slot = True
+        try:
+            return compute(progress)
+        finally:
+            if not nested:
+                _this_thread.holds_slot = False
+                slots.release()
+                _give_back_memory()
+
+    def waiting() -> None:
+        shown.progress(0.0, text=f"{what}: another session is computing this run; it is shared when done…")
+
     try:
-        with lock:   # another session may have computed it meanwhile
-            if key in store:
-                return store[key]
-        result = compute(progress)
+        return store.get(key, run, on_wait=waiting)
     finally:
-        if not nested:
-            _this_thread.holds_slot = False
-            slots.release()
-            _give_back_memory()
-        bar.empty()
-    _keep(key, result)
-    return result
+        shown.empty()
 
 
 _this_thread = threading.local()

@@ -25,6 +25,7 @@ from alvh_core.strategy.position import Scenario, build_position
 from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers, two_percent_gate
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
+    bounds,
     choice,
     current_market,
     current_snapshot,
@@ -52,11 +53,11 @@ vol_model = market.vol_model()
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns(4)
     tier_name = choice(c1.selectbox, "Tier of the examples", "et", help="The condor the charts and examples use")
-    notional = linked(c2.number_input, "Notional ($)", 1_000.0, 1e9, 100_000.0, 10_000.0, key="en", format="%.0f",
+    notional = linked(c2.number_input, "Notional ($)", *bounds("en"), 100_000.0, 10_000.0, key="en", format="%.0f",
                       help="Seed 001's example: $100,000 of notional")
-    risk = linked(c3.number_input, "Risk of the condor ($)", 1.0, 1e9, 5_000.0, 500.0, key="er", format="%.0f",
+    risk = linked(c3.number_input, "Risk of the condor ($)", *bounds("er"), 5_000.0, 500.0, key="er", format="%.0f",
                   help="Seed 001's example: a condor risking $5,000")
-    tier_budget = linked(c4.number_input, "Risk budget of the tier comparison ($)", 1.0, 1e9, 50_000.0, 1_000.0,
+    tier_budget = linked(c4.number_input, "Risk budget of the tier comparison ($)", *bounds("eb"), 50_000.0, 1_000.0,
                          key="eb", format="%.0f", help="Seed 000's example: $50,000 of risk")
 inputs = cl.ClaimInputs(tier_name, float(notional), float(risk), float(tier_budget))
 tier = find_tier(tiers, tier_name)

@@ -19,7 +19,8 @@ import streamlit as st
 
 from alvh_core.data.chains import ChainFormatError, chain_on, parse_cboe_chain, read_cboe_chain_file
 from alvh_core.data.listings import snap_strike, spx_expiries
-from alvh_core.data.live import LiveFeed, fetch_spx_chain, offline_requested
+from alvh_core.data.live import CHAIN_TTL, LiveFeed, fetch_spx_chain, offline_requested
+from alvh_core.model import limits
 from alvh_core.model.market import MarketState
 from alvh_core.present.links import BUILDER_KEYS, MARKET_KEYS, format_value, link_for
 from alvh_core.present.ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario, scenario_document
@@ -30,7 +31,6 @@ from alvh_core.strategy.quotes import QuoteTable, from_cboe, from_yahoo
 from app_pages.common import MAX_UPLOAD_BYTES, data_folder, keep_in_link, link_notices, plain, upload_key
 
 EDIT_KEYS = ("lg", "ex", "q", "lim", "lo", "xl")
-CHAIN_TTL = 300.0
 
 
 def current_edits() -> PositionEdits:
@@ -190,8 +190,8 @@ def _add_leg() -> None:
     day = expiry if isinstance(expiry, date) else expiry.day
     leg = AddedLeg(underlying, 1 if s.get("xa_side", "Buy") == "Buy" else -1, float(strike), day, quantity)
     legs = tuple(s.get("xl") or ())
-    if len(legs) >= 12:
-        s["_edit_problem"] = "At most 12 added legs."
+    if len(legs) >= limits.MAX_ADDED_LEGS:
+        s["_edit_problem"] = f"At most {limits.MAX_ADDED_LEGS} added legs."
         return
     _set("xl", tuple(sorted(legs + (leg,))))
 

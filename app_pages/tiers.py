@@ -17,6 +17,7 @@ from alvh_core.strategy.position import Scenario, build_position
 from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, claim_search, compare_tiers
 from alvh_core.strategy.tiers import COLUMNS, TierTableError, load_tiers, tiers_text
 from app_pages.common import (
+    bounds,
     choice,
     current_history,
     current_market,
@@ -43,9 +44,9 @@ defaults = load_tiers()
 
 with st.container(border=True):
     c1, c2, c3 = st.columns(3)
-    budget = linked(c1.number_input, "Risk budget ($)", 1.0, 1e9, 50_000.0, 1_000.0, key="tb", format="%.0f",
+    budget = linked(c1.number_input, "Risk budget ($)", *bounds("tb"), 50_000.0, 1_000.0, key="tb", format="%.0f",
                     help="Seed 000's example: $50,000 of risk, sized under each measure")
-    notional = linked(c2.number_input, "Strategy notional ($)", 1_000.0, 1e10, 1_000_000.0, 10_000.0, key="tn",
+    notional = linked(c2.number_input, "Strategy notional ($)", *bounds("tn"), 1_000_000.0, 10_000.0, key="tn",
                       format="%.0f", help="The account the regime's hedge budget refers to")
     selection = choice(c3.radio, "Short strikes by", "tsel", horizontal=True,
                        help="Each tier's POP range or its short-strike delta")

@@ -8,7 +8,8 @@ another revision, and compares their JSON byte for byte.
 
 Exits 1 naming each command whose output differs (with the first differing line), 0 when all agree.
 The data folder is ``ALVH_DATA_DIR`` (default ``../shared/data``).  Keys added on purpose are listed
-with ``--allow-new-keys``: an output that only gains them still counts as unchanged.
+with ``--allow-new-keys``: an output that only gains them still counts as unchanged.  ``--rtol 1e-9``
+accepts numbers that differ only by floating-point rounding (a change of kernel, not of behaviour).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def commands(data: str, quick: bool) -> list[list[str]]:
         out.append(["backtest", "--data-dir", data, "--strategy", strategy, "--tier", "moderate", "--hedge", hedge,
                     "--start", "2006-01-01"])
     out.append(["backtest", "--data-dir", data, "--strategy", "daily", "--tier", "aggressive", "--hedge", "single",
-                "--profit-target", "50", "--stop", "200", "--hedge-sizing", "max_loss"])
+                "--profit-target", "0.5", "--stop", "2", "--hedge-sizing", "max_loss"])
     out.append(["calibrate", "--data-dir", data])
     return out
 
@@ -78,15 +79,27 @@ def _without(value, keys: set):
     return value
 
 
-def same(before: str, after: str, new_keys: set) -> bool:
+def _close(a, b, rtol: float) -> bool:
+    """The same JSON value, numbers within ``rtol`` of each other (relative, or absolute near zero)."""
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, int | float) or not isinstance(b, int | float):
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(_close(a[k], b[k], rtol) for k in a)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(_close(x, y, rtol) for x, y in zip(a, b, strict=True))
+        return a == b
+    return abs(a - b) <= rtol * max(abs(a), abs(b), 1.0)
+
+
+def same(before: str, after: str, new_keys: set, rtol: float = 0.0) -> bool:
     if before == after:
         return True
-    if not new_keys:
+    if not new_keys and not rtol:
         return False
     try:
-        return json.dumps(_without(json.loads(after), new_keys)) == json.dumps(json.loads(before))
+        old, new = json.loads(before), _without(json.loads(after), new_keys)
     except ValueError:
         return False
+    return _close(old, new, rtol) if rtol else json.dumps(new) == json.dumps(old)
 
 
 def main(argv=None) -> int:
@@ -94,6 +107,9 @@ def main(argv=None) -> int:
     parser.add_argument("--base", default="HEAD", help="the revision to compare with (default HEAD)")
     parser.add_argument("--quick", action="store_true", help="leave out the backtests and calibrate")
     parser.add_argument("--allow-new-keys", default="", help="comma-separated keys the change adds on purpose")
+    parser.add_argument("--rtol", type=float, default=0.0,
+                        help="numbers may differ by this much (relative; absolute below 1): for a change that only "
+                             "reorders floating-point operations, e.g. one pricing kernel for two")
     args = parser.parse_args(argv)
     data = str(Path(os.environ.get("ALVH_DATA_DIR") or ROOT.parent / "shared" / "data").resolve())
     cmds = commands(data, args.quick)
@@ -106,14 +122,19 @@ def main(argv=None) -> int:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=False)
     after = run_all(ROOT, cmds)
     new_keys = {k for k in args.allow_new_keys.split(",") if k}
-    differ = 0
+    differ = rounding = 0
     for cmd, b, a in zip(cmds, before, after, strict=True):
         if same(b, a, new_keys):
+            continue
+        if args.rtol and same(b, a, new_keys, args.rtol):
+            rounding += 1
+            print(f"within rtol {args.rtol:g}: {' '.join(cmd)}")
             continue
         differ += 1
         lines = list(difflib.unified_diff(b.splitlines(), a.splitlines(), lineterm="", n=0))[3:5]
         print(f"differs: {' '.join(cmd)}\n  {' | '.join(lines)[:400]}")
-    print(f"{len(cmds) - differ} of {len(cmds)} commands unchanged against {args.base}")
+    print(f"{len(cmds) - differ} of {len(cmds)} commands unchanged against {args.base}"
+          + (f" ({rounding} of them only within rtol {args.rtol:g})" if rounding else ""))
     return 1 if differ else 0
 
 

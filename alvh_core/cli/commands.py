@@ -34,10 +34,11 @@ from alvh_core.calibration.fits import (
 from alvh_core.data.chains import chain_on, read_cboe_chain_file
 from alvh_core.data.closes import HistoryFormatError, closes_on, load_history_folder, read_series_csv
 from alvh_core.history.stats import performance
+from alvh_core.model import limits
 from alvh_core.model.chain_smile import chain_carry
 from alvh_core.model.fitted import DEFAULT_FILL_SHARE
 from alvh_core.model.market import DEFAULT_MARKET, MarketState, tbill_rate
-from alvh_core.model.pricing import black76, bsm
+from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR, black76, bsm
 from alvh_core.strategy.condor import SELECTIONS
 from alvh_core.strategy.hedge import SIZING_MODES
 from alvh_core.strategy.management import ExitRules
@@ -58,19 +59,23 @@ class _Parser(argparse.ArgumentParser):
 
 #: Where each number of the command line must lie: checked before any arithmetic, so that an
 #: extreme value is one line on stderr, never a numpy warning or an overflow.
-LIMITS = {"--spx": (1.0, 1e6), "--spot": (1e-3, 1e7), "--forward": (1e-3, 1e7), "--strike": (1e-3, 1e7),
-          "--vix": (1.0, 300.0), "--vix9d": (1.0, 400.0), "--vix3m": (1.0, 300.0), "--vix6m": (1.0, 300.0),
-          "--vvix": (5.0, 1000.0), "--rate": (-0.2, 1.0), "--div": (0.0, 1.0), "--days": (0.0, 36_500.0),
-          "--years": (0.0, 100.0), "--vol": (0.0, 10.0), "--risk-budget": (1.0, 1e12),
-          "--notional": (1.0, 1e12), "--risk-pct": (1e-4, 100.0),
-          "--spx-move": (-95.0, 100.0)}
+#: The market and the budget take the ranges every input of the project takes (:mod:`alvh_core.model.limits`);
+#: ``price`` is a plain option calculator, with its own wide ranges.
+LIMITS = {"--spx": limits.SPX, "--vix": limits.VIX, "--vix9d": limits.VIX9D, "--vix3m": limits.VIX3M,
+          "--vix6m": limits.VIX6M, "--vvix": limits.VVIX, "--rate": limits.RATE, "--div": limits.DIV,
+          "--risk-budget": limits.RISK_DOLLARS, "--notional": limits.NOTIONAL, "--risk-pct": limits.RISK_PCT,
+          "--capital": limits.CAPITAL, "--contracts": limits.CONTRACTS, "--commission": limits.COMMISSION,
+          "--slippage": limits.SLIPPAGE, "--profit-target": limits.PROFIT_TARGET, "--stop": limits.STOP_MULTIPLE,
+          "--exit-days": limits.EXIT_DAYS,
+          "--spot": (1e-3, 1e7), "--forward": (1e-3, 1e7), "--strike": (1e-3, 1e7), "--days": (0.0, 36_500.0),
+          "--years": (0.0, 100.0), "--vol": (0.0, 10.0), "--spx-move": (-95.0, 100.0)}
 #: ``stress --days`` counts trading days: up to a year.
-STRESS_DAYS = (0.0, 252.0)
+STRESS_DAYS = (0.0, TRADING_DAYS_PER_YEAR)
 
 
-def _number(name: str, positive: bool = False, limits: tuple[float, float] | None = None):
+def _number(name: str, positive: bool = False, bounds: tuple[float, float] | None = None):
     """An argparse type: a finite float within the argument's limits (and > 0 when ``positive``)."""
-    low, high = limits or LIMITS.get(name, (-1e12, 1e12))
+    low, high = bounds or LIMITS.get(name, (-1e12, 1e12))
 
     def parse(text: str) -> float:
         try:
@@ -86,8 +91,8 @@ def _number(name: str, positive: bool = False, limits: tuple[float, float] | Non
     return parse
 
 
-def _positive(name: str, limits: tuple[float, float] | None = None):
-    return _number(name, positive=True, limits=limits)
+def _positive(name: str, bounds: tuple[float, float] | None = None):
+    return _number(name, positive=True, bounds=bounds)
 
 
 def _strike_list(text: str) -> list[float]:
@@ -204,15 +209,21 @@ def _budget(args) -> RiskBudget:
     return RiskBudget(notional=args.notional, risk_pct=args.risk_pct if args.risk_pct is not None else 1.0)
 
 
+def _built(args):
+    """The market, history, tier, budget, built position and hedge context the arguments ask for."""
+    market, history = _market(args)
+    tier = find_tier(load_tiers(args.tiers), args.tier)
+    budget = _budget(args)
+    position, context = _position(market, history, args, budget, tier)
+    return market, history, tier, budget, position, context
+
+
 def cmd_plan(args) -> dict:
     if args.scenario is not None:
         _apply_scenario(args)
     if args.tier is None:
         raise UsageError("give --tier (or a --scenario file)")
-    market, history = _market(args)
-    tier = find_tier(load_tiers(args.tiers), args.tier)
-    budget = _budget(args)
-    position, context = _position(market, history, args, budget, tier)
+    market, history, tier, budget, position, context = _built(args)
     plan = position.plan
     condor, metrics, sizing = plan.condor, plan.metrics, plan.chosen
     out = {
@@ -269,8 +280,7 @@ def _position(market, history, args, budget, tier):
     levels = {"spx": market.spot, "vix": market.vix, "vix9d": market.vix9d, "vix3m": market.vix3m,
               "vix6m": market.vix6m, "vvix": market.vvix}
     report = regime_report(history.panel if history is not None else None, asof, levels, market.source, calendar)
-    context = HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
-                           calendar.next_any(pd.Timestamp(report.asof).date()).days_away, report.hedge_band[1])
+    context = HedgeContext.from_report(report, calendar)
     scenario = Scenario(tier=tier, budget=budget, measure=args.measure, selection=args.selection, days=args.days,
                         hedge=HedgeSettings(scheme=args.hedge, contingent=args.contingent, sizing=args.hedge_sizing),
                         underlying=args.underlying, fill_share=args.fill_share, edits=_edits(args),
@@ -453,10 +463,7 @@ def cmd_stress(args) -> dict:
             args.asof = episode.start
     elif args.spx_move is None:
         raise UsageError("give --spx-move PCT (e.g. -10) or --episode")
-    market, history = _market(args)
-    tier = find_tier(load_tiers(args.tiers), args.tier)
-    budget = _budget(args)
-    position, context = _position(market, history, args, budget, tier)
+    market, history, tier, budget, position, context = _built(args)
     condor, hedge = position.condor, position.hedge
     contracts = max(position.contracts, 1)
     vol_model = market.vol_model()
@@ -629,7 +636,7 @@ def cmd_backtest(args) -> dict:
             raise UsageError("--roll needs --exit-days (the days before expiry the condor is closed and rolled)")
         management = ExitRules(args.profit_target, args.stop,
                                    None if args.exit_days is None else int(args.exit_days), bool(args.roll))
-        rules = bt.HedgeRules(contingent=args.contingent, sizing=args.hedge_sizing)
+        rules = bt.HedgeSettings(contingent=args.contingent, sizing=args.hedge_sizing)
         contracts = None if args.contracts is None else int(args.contracts)
         config = bt.BacktestConfig(strategy=args.strategy, tier=tier, capital=args.capital, risk_pct=args.risk_pct,
                                    contracts=contracts, costs=costs, management=management, hedge=rules,
@@ -657,7 +664,7 @@ def cmd_backtest(args) -> dict:
 def _add_trade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--underlying", choices=UNDERLYINGS, default="auto",
                    help="SPX, XSP (one tenth), or auto: SPX when the budget holds one contract")
-    p.add_argument("--fill-share", type=_number("--fill-share", limits=(0.0, 1.0)), default=DEFAULT_FILL_SHARE,
+    p.add_argument("--fill-share", type=_number("--fill-share", bounds=(0.0, 1.0)), default=DEFAULT_FILL_SHARE,
                    help="share of the way from mid (0) to natural (1) the condor fills")
     p.add_argument("--hedge-sizing", choices=SIZING_MODES, default="notional",
                    help="hedge as a share of notional (seed 001), or to the condor position")
@@ -707,9 +714,9 @@ def build_parser() -> argparse.ArgumentParser:
             g = p.add_argument_group("your own position (edits to the tier's)")
             g.add_argument("--strikes", help="the condor's strikes LP/SP/SC/LC in SPX points, on the listed grid")
             g.add_argument("--expiry", help="the condor's listed expiry (YYYY-MM-DD)")
-            g.add_argument("--contracts", type=_positive("--contracts", (1.0, 100_000.0)),
+            g.add_argument("--contracts", type=_positive("--contracts"),
                            help="a fixed number of condors instead of sizing by the budget")
-            g.add_argument("--limit", type=_number("--limit", limits=(-10_000.0, 10_000.0)),
+            g.add_argument("--limit", type=_number("--limit", bounds=(-10_000.0, 10_000.0)),
                            help="net limit credit per condor, in the product's points")
             g.add_argument("--add-leg", action="append", metavar="LEG",
                            help="add a hedge leg: V+3C25@2026-01-21 (buy 3 VIX 25 calls) or S+1P5000@2026-03-20 "
@@ -752,25 +759,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
     p.add_argument("--hedge-sizing", choices=SIZING_MODES, default="notional")
     p.add_argument("--contingent", choices=("always", "stress"), default="always")
-    p.add_argument("--capital", type=_positive("--capital", (1_000.0, 1e10)), default=1_000_000.0)
+    p.add_argument("--capital", type=_positive("--capital"), default=1_000_000.0)
     p.add_argument("--risk-pct", type=_positive("--risk-pct", (0.0, 100.0)),
                    help="max loss per entry, %% of capital (default: 0.4 daily, 2 weekly, 8 monthly)")
-    p.add_argument("--contracts", type=_positive("--contracts", (1.0, 100_000.0)),
+    p.add_argument("--contracts", type=_positive("--contracts"),
                    help="a fixed number of contracts per entry instead")
-    p.add_argument("--fill-share", type=_number("--fill-share", limits=(0.0, 1.0)), default=DEFAULT_FILL_SHARE)
-    p.add_argument("--commission", type=_number("--commission", limits=(0.0, 100.0)), default=1.0,
+    p.add_argument("--fill-share", type=_number("--fill-share", bounds=(0.0, 1.0)), default=DEFAULT_FILL_SHARE)
+    p.add_argument("--commission", type=_number("--commission"), default=1.0,
                    help="dollars per option contract, each way")
-    p.add_argument("--slippage", type=_number("--slippage", limits=(0.0, 50.0)), default=0.0,
+    p.add_argument("--slippage", type=_number("--slippage"), default=0.0,
                    help="index points per SPX leg, each way")
-    p.add_argument("--profit-target", type=_number("--profit-target", limits=(0.01, 1.0)),
+    p.add_argument("--profit-target", type=_number("--profit-target", positive=True),
                    help="close at this share of the credit kept (0.5 = half)")
-    p.add_argument("--stop", type=_number("--stop", limits=(0.01, 20.0)),
+    p.add_argument("--stop", type=_number("--stop", positive=True),
                    help="close when the loss reaches this multiple of the credit")
-    p.add_argument("--exit-days", type=_number("--exit-days", limits=(0.0, 60.0)),
+    p.add_argument("--exit-days", type=_number("--exit-days"),
                    help="close this many calendar days before expiry")
     p.add_argument("--roll", action="store_true",
                    help="with --exit-days: open the next condor the day one is closed (weekly, monthly)")
-    p.add_argument("--div", type=_number("--div", limits=(0.0, 0.2)), default=0.019,
+    p.add_argument("--div", type=_number("--div"), default=0.019,
                    help="S&P 500 dividend yield, decimal")
     p.add_argument("--costs", action="store_true", help="replicas: trade at the fill model, not the index's mids")
     p.add_argument("--index", type=Path, help="replicas: the real index CSV (Cboe CNDR_History.csv / VXTH_History.csv)")

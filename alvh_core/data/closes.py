@@ -187,14 +187,8 @@ def read_series_csv(source: str | Path | bytes, name: str | None = None,
     _row_problems(label, np.flatnonzero(bad_value.to_numpy()),
                   lambda i: f"price must be {wanted}, got {frame[value_col].iloc[i]!r}", problems)
     keep = ~(bad_date | future | bad_value)
-    kept_rows = np.flatnonzero(keep.to_numpy())
     series = pd.Series(values[keep].to_numpy(float), index=pd.DatetimeIndex(dates[keep]).normalize())
-    duplicated = series.index.duplicated(keep="first")
-    _row_problems(label, kept_rows[duplicated], lambda i: f"duplicated date {dates.iloc[i].date()}", problems)
-    series = series[~duplicated].sort_index()
-    if series.empty:
-        raise HistoryFormatError(f"{label}: no usable rows")
-    return series, problems
+    return _first_of_each_date(series, np.flatnonzero(keep.to_numpy()), dates, label, problems), problems
 
 
 def read_panel_csv(source: str | Path | bytes, name: str | None = None,
@@ -231,14 +225,18 @@ def read_panel_csv(source: str | Path | bytes, name: str | None = None,
                       lambda i, col=col, text=text, low=low, high=high:
                       f"{col} must be between {low:g} and {high:g}, got {text.iloc[i]!r}", problems)
         out[col] = np.where(good, values, np.nan)
-    rows = np.flatnonzero(usable)
-    out = out[usable]
-    dup = out.index.duplicated(keep="first")
-    _row_problems(label, rows[dup], lambda i: f"duplicated date {dates.iloc[i].date()}", problems)
-    out = out[~dup].sort_index()
-    if out.empty:
+    return _first_of_each_date(out[usable], np.flatnonzero(usable), dates, label, problems), problems
+
+
+def _first_of_each_date(data, rows: np.ndarray, dates: pd.Series, label: str, problems: list[RowProblem]):
+    """``data`` (the usable ``rows`` of the file) by date, the first row of a date kept and the others
+    named as problems; a HistoryFormatError when no row is left."""
+    duplicated = data.index.duplicated(keep="first")
+    _row_problems(label, rows[duplicated], lambda i: f"duplicated date {dates.iloc[i].date()}", problems)
+    data = data[~duplicated].sort_index()
+    if data.empty:
         raise HistoryFormatError(f"{label}: no usable rows")
-    return out, problems
+    return data
 
 
 def history_folder(text: str | Path) -> Path:
@@ -313,6 +311,7 @@ def load_history_folder(folder: str | Path) -> History:
                    "skipped")
         for name in (*SERIES_FILES.values(), PANEL_FILE) if name not in available and os.path.lexists(folder / name)]
     files: list[str] = []
+    panels: list[pd.DataFrame] = []
     for key, filename in SERIES_FILES.items():
         if filename in available:
             series, issues = read_series_csv(available[filename], filename, key)
@@ -323,16 +322,62 @@ def load_history_folder(folder: str | Path) -> History:
         panel, issues = read_panel_csv(available[PANEL_FILE], PANEL_FILE)
         problems += issues
         files.append(PANEL_FILE)
+        panels.append(panel)
+    frame = _assembled(columns, panels)
+    if frame is None:
+        raise HistoryFormatError(f"the folder has no VIX history ({SERIES_FILES['vix']} or {PANEL_FILE})")
+    return History(panel=frame, problems=tuple(problems), files=tuple(files))
+
+
+def _assembled(series: dict[str, pd.Series], panels: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """One frame of the series files, the panels filling dates and series they lack (a series file wins
+    where both have a value); SPX rounded to cents, only days with a VIX close; None without VIX."""
+    columns = dict(series)
+    for panel in panels:
         for key in panel.columns:
             extra = panel[key].dropna()
             columns[key] = columns[key].combine_first(extra) if key in columns else extra
     if "vix" not in columns:
-        raise HistoryFormatError(f"the folder has no VIX history ({SERIES_FILES['vix']} or {PANEL_FILE})")
+        return None
     frame = pd.DataFrame(columns).sort_index()
     if "spx" in frame:
         frame["spx"] = frame["spx"].round(2)
-    frame = frame[frame["vix"].notna()]
-    return History(panel=frame, problems=tuple(problems), files=tuple(files))
+    return frame[frame["vix"].notna()]
+
+
+def history_from_files(files: list[tuple[str, bytes]], max_bytes: int) -> tuple[History | None, list[str]]:
+    """A history from files a visitor uploaded, as (name, bytes): Cboe ``<SYMBOL>_History.csv`` by name,
+    any other CSV a panel (``date,spx,vix,...``), combined as :func:`load_history_folder` combines a
+    folder.  Returns the history (None without VIX) and what to tell the visitor: files refused (larger
+    than ``max_bytes``, not readable) and the first bad rows skipped."""
+    series: dict[str, pd.Series] = {}
+    panels: list[pd.DataFrame] = []
+    problems: list[RowProblem] = []
+    errors: list[str] = []
+    by_name = {v.lower(): k for k, v in SERIES_FILES.items()}
+    for name, data in files:
+        if len(data) > max_bytes:
+            errors.append(f"{name}: larger than {max_bytes // 2**20} MB; ignored")
+            continue
+        try:
+            key = by_name.get(name.lower())
+            if key is not None:
+                series[key], issues = read_series_csv(data, name, key)
+            else:
+                panel, issues = read_panel_csv(data, name)
+                panels.append(panel)
+            problems += issues
+        except HistoryFormatError as exc:
+            errors.append(str(exc))
+    frame = _assembled(series, panels)
+    if frame is None:
+        if files:
+            errors.append("no VIX history among the uploads (VIX_History.csv or a panel with a 'vix' column)")
+        return None, errors
+    errors += [str(p) for p in problems[:10]]
+    if len(problems) > 10:
+        errors.append(f"… and {len(problems) - 10} more bad rows, all skipped")
+    return History(frame, tuple(problems), tuple(name for name, _ in files)), errors
 
 
 def closes_on(history: History, when: pd.Timestamp | str) -> pd.Series:

@@ -61,7 +61,7 @@ CBOE_SYMBOLS = {"VIX": "vix", "VIX9D": "vix9d", "VIX3M": "vix3m", "VIX6M": "vix6
 DEFAULT_TIMEOUT = 6.0
 HISTORY_TTL = 6 * 3600.0    # seconds (ALVH_HISTORY_TTL overrides, for a server that wants it otherwise)
 QUOTE_TTL = 15 * 60.0       # (ALVH_QUOTE_TTL)
-CHAIN_TTL = 30 * 60.0
+CHAIN_TTL = 5 * 60.0       # one expiry of Yahoo's ^SPX chain, fetched when a page asks for it
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 
@@ -710,6 +710,25 @@ class LiveMarket:
                 when = f"next try in {_in_words(state.retry_in)}" if state.retry_in > 0 else "next try on the next refresh"
                 notes.append(f"{state.failure.message} ({feed.name}: {when}.)")
         return notes
+
+
+_INDEX_FEEDS: dict[str, LiveFeed] = {}
+_INDEX_FEEDS_LOCK = threading.Lock()
+
+
+def index_feed(symbol: str) -> LiveFeed:
+    """The process's one feed of a Cboe ``<SYMBOL>_History.csv`` (the Backtest page's real index beside
+    its replica): downloaded in the background when a page pokes it, at most once a history TTL for
+    every session, backed off on failure like the live market."""
+    if symbol not in CBOE_SYMBOLS:
+        raise ValueError(f"unknown Cboe symbol {symbol!r}")
+    with _INDEX_FEEDS_LOCK:
+        feed = _INDEX_FEEDS.get(symbol)
+        if feed is None:
+            feed = _INDEX_FEEDS[symbol] = LiveFeed(
+                f"Cboe {symbol}", lambda: fetch_cboe_series(symbol), ttl_from_env("ALVH_HISTORY_TTL", HISTORY_TTL),
+                deadline=fetch_deadline(), shared_file=cache_dir() / "live-backoff.json")
+        return feed
 
 
 # --- the last good copy on disk ----------------------------------------------------

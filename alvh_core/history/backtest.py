@@ -38,29 +38,33 @@ from scipy.special import ndtr
 from alvh_core.data.events import EventCalendar, load_events
 from alvh_core.data.listings import FAR_STEP, SPX_STRIKE_GRID, expiry_class, nearest_expiry, vix_expiry
 from alvh_core.history.stats import Performance, performance
-from alvh_core.model import over_days
+from alvh_core.model import limits, over_days
 from alvh_core.model.fills import half_spread_array
 from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SKEW
 from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.pricing import DAYS_PER_YEAR, black76_price, bsm_price_delta
 from alvh_core.model.vixfutures import vix_option_vol
 from alvh_core.strategy.hedge import (
     BACKTEST_SCHEMES,
-    DEFAULT_PER_CONTRACT,
-    DEFAULT_PER_MAX_LOSS,
     EVENT_WINDOW_DAYS,
     REFERENCE_BUDGET_PCT,
     RESULT_LABELS,
     STATIC_BUDGET_PCT,
-    check_sizing,
+    HedgeSettings,
+    LayerRule,
+    capped_event_multiplier,
+    pick_vix_expiries,
+    scheme_layers,
+    strikes_at_delta,
     vxth_weight_pct,
 )
 from alvh_core.strategy.legs import MULTIPLIER
 from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.signals import stress_series
+from alvh_core.strategy.sizing import smaller_fraction
 from alvh_core.strategy.tiers import Tier
 
 FREQUENCIES = ("daily", "weekly", "monthly")
-STRATEGIES = FREQUENCIES + ("cndr", "vxth")
 #: Per-entry max loss as % of capital when none is given (about the same open risk for each frequency).
 DEFAULT_RISK_PCT = {"daily": 0.4, "weekly": 2.0, "monthly": 8.0}
 #: Dividend yield of the S&P 500 assumed where the history has none (its 1990-2026 average is about 1.9 %).
@@ -81,37 +85,11 @@ class Costs:
     vix_fill_share: float = 0.5
 
     def __post_init__(self) -> None:
-        for name, low, high in (("fill_share", 0, 1), ("slippage", 0, 50), ("commission", 0, 100),
+        for name, low, high in (("fill_share", 0, 1), ("slippage", *limits.SLIPPAGE), ("commission", *limits.COMMISSION),
                                 ("vix_half_spread", 0, 5), ("vix_fill_share", 0, 1)):
             value = getattr(self, name)
             if not (np.isfinite(value) and low <= value <= high):
                 raise ValueError(f"{name} must be between {low} and {high}")
-
-
-@dataclass(frozen=True)
-class HedgeRules:
-    """How the backtest's hedge is sized and run (the Builder's hedge choices)."""
-
-    split: tuple[float, float, float] = (0.4, 0.4, 0.2)
-    contingent: str = "always"           # or "stress": the tail waits for the trigger
-    stress_trigger: float = 0.6
-    event_multiplier: float = 1.5
-    allow_above_band: bool = False
-    #: VIX notional: % of capital (seed 001), or to the open condors: per contract or per $ of max loss
-    sizing: str = "notional"
-    per_contract: float = DEFAULT_PER_CONTRACT
-    per_max_loss: float = DEFAULT_PER_MAX_LOSS
-
-    def __post_init__(self) -> None:
-        split = tuple(float(x) for x in self.split)
-        if len(split) != 3 or any(not np.isfinite(x) or x < 0 for x in split) or sum(split) <= 0:
-            raise ValueError("the layer split needs three non-negative shares")
-        object.__setattr__(self, "split", tuple(x / sum(split) for x in split))
-        if self.contingent not in ("always", "stress"):
-            raise ValueError("contingent must be 'always' or 'stress'")
-        check_sizing(self.sizing, self.per_contract, self.per_max_loss)
-        if not 1.0 <= self.event_multiplier <= 5.0:
-            raise ValueError("the event multiplier must be between 1 and 5")
 
 
 @dataclass(frozen=True)
@@ -125,7 +103,7 @@ class BacktestConfig:
     contracts: int | None = None         # or a fixed number of contracts per entry
     costs: Costs = field(default_factory=Costs)
     management: ExitRules = field(default_factory=ExitRules)
-    hedge: HedgeRules = field(default_factory=HedgeRules)
+    hedge: HedgeSettings = field(default_factory=HedgeSettings)   # its scheme is set per run
     div: float = DEFAULT_DIV
     interest: bool = True                # T-bill interest on the account
     #: A trader's own structure instead of the tier's: (short put |delta|, short call |delta|, put wing,
@@ -137,14 +115,18 @@ class BacktestConfig:
             check_shape(self.shape)
         if self.strategy not in FREQUENCIES:
             raise ValueError(f"condor strategy must be one of {FREQUENCIES} (replicas: alvh_core.history.replicas)")
-        if not (np.isfinite(self.capital) and 1_000 <= self.capital <= 1e10):
-            raise ValueError("capital must be between 1,000 and 10,000,000,000 dollars")
+        if not (np.isfinite(self.capital) and limits.CAPITAL[0] <= self.capital <= limits.CAPITAL[1]):
+            raise ValueError(f"capital must be between {limits.number(limits.CAPITAL[0])} and "
+                             f"{limits.number(limits.CAPITAL[1])} dollars")
         if self.risk_pct is not None and not 0 < self.risk_pct <= 100:
             raise ValueError("risk per entry must be between 0 and 100 % of capital")
-        if self.contracts is not None and not 1 <= self.contracts <= 100_000:
-            raise ValueError("contracts per entry must be between 1 and 100,000")
-        if not 0 <= self.div <= 0.2:
-            raise ValueError("dividend yield must be between 0 and 0.2")
+        if self.contracts is not None and not limits.CONTRACTS[0] <= self.contracts <= limits.CONTRACTS[1]:
+            raise ValueError(f"contracts per entry must be between {limits.CONTRACTS[0]} and "
+                             f"{limits.number(limits.CONTRACTS[1])}")
+        if not limits.DIV[0] <= self.div <= limits.DIV[1]:
+            raise ValueError(f"dividend yield must be between {limits.DIV[0]:g} and {limits.DIV[1]:g}")
+        if self.hedge.tail_instrument != "vix_calls":
+            raise ValueError("the backtest's tail layer is VIX calls (SPX put flies are the Builder's only)")
 
     @property
     def entry_risk(self) -> float:
@@ -409,22 +391,6 @@ def _at_least_one_apart(strike, inner, spot, days, weekly, direction: int) -> np
 
 # --- option arithmetic ------------------------------------------------------------------
 
-def bsm(spot, strike, days, rate, div, vol, is_call, log_moneyness=None):
-    """Black–Scholes–Merton price and delta, elementwise (days calendar; intrinsic at expiry).
-
-    ``log_moneyness`` = ln(K/F) when the caller has it already (the smile needs it too)."""
-    years = np.maximum(np.asarray(days, float), 0.0) / 365.0
-    sd = np.maximum(np.asarray(vol, float) * np.sqrt(years), 1e-12)   # at expiry: the step function
-    carry, disc = np.exp(-div * years), np.exp(-rate * years)
-    forward = spot * np.exp((rate - div) * years)
-    x = np.log(strike / forward) if log_moneyness is None else log_moneyness
-    d1 = 0.5 * sd - x / sd
-    n1, n2 = ndtr(d1), ndtr(d1 - sd)
-    call = disc * (forward * n1 - strike * n2)
-    price = np.where(is_call, call, call - disc * (forward - strike))   # puts by parity
-    return np.maximum(price, 0.0), carry * (n1 - ~np.asarray(is_call, bool))
-
-
 def price_on_smile(spot, strike, days, rate, div, atm, is_call):
     """Price and delta of options on the smile around ``atm`` (the vol model's), elementwise."""
     days_floor = np.maximum(np.asarray(days, float), 0.25)
@@ -432,9 +398,10 @@ def price_on_smile(spot, strike, days, rate, div, atm, is_call):
     x = np.log(strike / forward)
     vol = atm * SPX_SKEW.ratio(x / (atm * np.sqrt(days_floor / 365.0)), days_floor)
     left = np.asarray(days, float)
+    years = np.maximum(left, 0.0) / DAYS_PER_YEAR
     if np.array_equal(left, days_floor):
-        return bsm(spot, strike, left, rate, div, vol, is_call, log_moneyness=x)
-    return bsm(spot, strike, left, rate, div, vol, is_call)
+        return bsm_price_delta(spot, strike, years, rate, div, vol, is_call, log_moneyness=x)
+    return bsm_price_delta(spot, strike, years, rate, div, vol, is_call)
 
 
 def _strike_at_delta(m, rows, days, target, is_call, atm, div):
@@ -701,63 +668,6 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
 
 # --- the hedge book ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class LayerRule:
-    """One hedge layer as the backtest runs it (the Builder's rules, :mod:`alvh_core.strategy.hedge`)."""
-
-    name: str
-    frequency: str                  # weekly / monthly / quarterly / "vix-expiry"
-    low_days: int
-    high_days: int
-    long_delta: float
-    short_delta: float | None = None   # a call spread's short leg
-    share: float = 1.0
-    time_shift: bool = False        # the next expiry when VIX/VIX3M ≥ 1
-    event: bool = False             # grows by the event multiplier near FOMC/CPI/PPI
-    contingent: bool = False        # the tail: may wait for the stress trigger
-
-
-def scheme_layers(scheme: str, rules: HedgeRules) -> tuple[LayerRule, ...]:
-    base, adaptive, tail = rules.split
-    if scheme == "alvh":
-        return (LayerRule("Base", "weekly", 14, 35, 0.30, share=base, time_shift=True),
-                LayerRule("Adaptive", "monthly", 30, 95, 0.40, 0.15, share=adaptive, event=True),
-                LayerRule("Tail", "quarterly", 90, 185, 0.10, share=tail, contingent=True))
-    if scheme in ("single", "static10"):
-        return (LayerRule("Single call" if scheme == "single" else "Static 10 %", "monthly", 14, 35, 0.30),)
-    if scheme == "vxth":
-        return (LayerRule("VXTH", "vix-expiry", 21, 45, 0.30),)
-    if scheme == "none":
-        return ()
-    raise ValueError(f"hedge scheme must be one of {BACKTEST_SCHEMES}")
-
-
-#: Listed-style VIX strikes: 1-point to 50, then 5-point (the engine's grid), as one superset.
-_VIX_GRID = np.concatenate([np.arange(1.0, 50.0 + 1e-9, 1.0), np.arange(55.0, 1000.0 + 1e-9, 5.0)])
-
-
-def vix_strike_at_delta(target: float, future, days, vvix, rate) -> np.ndarray:
-    """:func:`alvh_core.strategy.hedge.strike_at_delta` for many days: the grid strike whose call
-    delta on the future is nearest ``target``."""
-    future, days, vvix, rate = (np.asarray(x, float)[:, None] for x in (future, days, vvix, rate))
-    k = _VIX_GRID[None, : int(np.searchsorted(_VIX_GRID, max(60.0, 4.0 * float(np.max(future, initial=0.0))),
-                                              side="right"))]
-    valid = (k >= np.maximum(1.0, np.floor(future * 0.6))) & (k <= np.maximum(60.0, future * 4) + 1e-9)
-    vol = vix_option_vol(k, future, days, vvix)
-    years = days / 365.0
-    sd = np.maximum(vol * np.sqrt(years), 1e-12)
-    delta = np.exp(-rate * years) * ndtr(np.log(future / k) / sd + 0.5 * sd)
-    miss = np.where(valid, np.abs(delta - target), np.inf)
-    return k[0, np.argmin(miss, axis=1)]
-
-
-def black76_call(future, strike, days, rate, vol) -> np.ndarray:
-    years = np.maximum(np.asarray(days, float), 0.0) / 365.0
-    sd = np.maximum(vol * np.sqrt(years), 1e-12)
-    d1 = np.log(future / strike) / sd + 0.5 * sd
-    return np.maximum(np.exp(-rate * years) * (future * ndtr(d1) - strike * ndtr(d1 - sd)), 0.0)
-
-
 def _roll_rows(m: MarketArrays, frequency: str) -> np.ndarray:
     if frequency != "vix-expiry":
         return period_starts(m.dates, frequency)
@@ -766,29 +676,23 @@ def _roll_rows(m: MarketArrays, frequency: str) -> np.ndarray:
     return np.unique(np.r_[0, rows[rows < m.size]])
 
 
-def _pick_vix_expiry(m: MarketArrays, rows: np.ndarray, low: int, high: int, skip: np.ndarray) -> np.ndarray:
-    """:func:`alvh_core.strategy.hedge.pick_expiry` for many days (datetime64[D])."""
+def _vix_expiries(m: MarketArrays) -> np.ndarray:
     expiries = m._cache.get("vix_expiries")
     if expiries is None:
         expiries = m._cache.setdefault("vix_expiries", vix_expiries(m.day(0), m.day(m.size - 1)))
-    first = np.searchsorted(expiries, m.dates[rows], side="right")
-    cand = np.minimum(first[:, None] + np.arange(10)[None, :], expiries.size - 1)
-    days = (expiries[cand] - m.dates[rows][:, None]).astype(float)
-    inside = (days >= low) & (days <= high)
-    chosen = np.where(inside.any(axis=1), np.argmax(inside, axis=1), np.argmin(np.abs(days - low), axis=1))
-    return expiries[cand[np.arange(rows.size), np.minimum(chosen + skip, 9)]]
+    return expiries
 
 
 def _layer_rolls(m: MarketArrays, layer: LayerRule) -> tuple[np.ndarray, np.ndarray]:
     """A layer's roll rows and the VIX expiry bought on each: its schedule, plus the session an
     option expires on when that comes before the next scheduled roll (it is replaced there)."""
-    rolls = _roll_rows(m, layer.frequency)
+    rolls = _roll_rows(m, layer.schedule)
     while True:
         skip = np.zeros(rolls.size, int)
         if layer.time_shift:
             with np.errstate(invalid="ignore", divide="ignore"):
                 skip = ((m.vix[rolls] / m.vix3m[rolls]) >= 1.0).astype(int)  # NaN VIX3M: no shift
-        expiry = _pick_vix_expiry(m, rolls, layer.low_days, layer.high_days, skip)
+        expiry = pick_vix_expiries(_vix_expiries(m), m.dates[rolls], layer.low_days, layer.high_days, skip)
         expires_at = np.searchsorted(m.dates, expiry, side="left")
         early = expires_at < np.r_[rolls[1:], m.size]
         if not early.any():
@@ -814,21 +718,22 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
     daily = np.zeros(m.size)
     layer_pnl, frames = {}, []
     premium_total = amortised_total = 0.0
-    for layer in scheme_layers(scheme, rules):
+    for layer in scheme_layers(scheme, rules.split):
         rolls, expiry = _layer_rolls(m, layer)
         until = np.r_[rolls[1:], m.size - 1]
         days = (expiry - m.dates[rolls]).astype(float)
         args = (m.nodes[rolls], m.vix[rolls], m.vix3m[rolls], m.vvix[rolls])
         future = over_days.futures_proxy(*args, days)
         rate = m.rate[rolls]
-        k_long = vix_strike_at_delta(layer.long_delta, future, days, m.vvix[rolls], rate)
+        k_long = strikes_at_delta(layer.long_delta, future, days, m.vvix[rolls], rate, rules.call_skew)
         strikes = [k_long]
         if layer.short_delta is not None:
-            k_short = np.maximum(vix_strike_at_delta(layer.short_delta, future, days, m.vvix[rolls], rate),
+            k_short = np.maximum(strikes_at_delta(layer.short_delta, future, days, m.vvix[rolls], rate, rules.call_skew),
                                  k_long + 1.0)
             strikes.append(k_short)
         sides = [1.0, -1.0][: len(strikes)]
-        prices = [black76_call(future, k, days, rate, vix_option_vol(k, future, days, m.vvix[rolls]))
+        prices = [black76_price(future, k, days / DAYS_PER_YEAR, rate,
+                                vix_option_vol(k, future, days, m.vvix[rolls], rules.call_skew), True)
                   for k in strikes]
         unit_mid = sum(s * p for s, p in zip(sides, prices, strict=True))
         fill = costs.vix_fill_share * costs.vix_half_spread * len(strikes)
@@ -857,10 +762,7 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
                 near = m.event_days[rolls] <= EVENT_WINDOW_DAYS
                 mult = np.full(rolls.size, rules.event_multiplier)
                 if not rules.allow_above_band:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        room = m.band_high_pct[rolls] / budget_for_cap - 1.0
-                        cap = np.where(budget_for_cap > 0, 1.0 + room / layer.share, mult)
-                    mult = np.minimum(mult, np.maximum(cap, 1.0))
+                    mult = capped_event_multiplier(mult, m.band_high_pct[rolls], budget_for_cap, layer.share)
                 target = target * np.where(near, mult, 1.0)
             if layer.contingent and rules.contingent == "stress":
                 active = (m.stress[rolls] >= rules.stress_trigger) | m.rebalance[rolls]
@@ -875,8 +777,8 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
         value = np.zeros(owner.size)
         for s, k in zip(sides, strikes, strict=True):
             kk = k[owner]
-            live = black76_call(f_day, kk, np.maximum(left, 1e-9), m.rate[day],
-                                vix_option_vol(kk, f_day, np.maximum(left, 1e-9), m.vvix[day]))
+            live = black76_price(f_day, kk, np.maximum(left, 1e-9) / DAYS_PER_YEAR, m.rate[day],
+                                 vix_option_vol(kk, f_day, np.maximum(left, 1e-9), m.vvix[day], rules.call_skew), True)
             value += s * np.where(expired, np.maximum(vix_settle[owner] - kk, 0.0), live)
         # Sold at the next roll (at mid less the fill), unless it expired first.
         sell_now = (day == until[owner]) & (owner < rolls.size - 1) & ~expired   # the last one is still held
@@ -1005,7 +907,7 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
     if smaller and hedged:
         smaller_of = hedged[0]
         credit = float(condor.credit_dollars.sum())
-        scale = float(np.clip(1.0 - hedges[smaller_of].amortised_premium / credit, 0.0, 1.0)) if credit > 0 else 1.0
+        scale = smaller_fraction(hedges[smaller_of].amortised_premium, credit)
         tell((steps - 1) / steps, RESULT_LABELS["smaller"])
         small = condor_book(m, config, scale=scale)
         curves["smaller"] = equity_curve(m, small.daily_pnl, config.capital, config.interest)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from alvh_core.data.events import EventCalendar, load_events
 from alvh_core.data.listings import nearest_expiry, strike_step, vix_expiry
-from alvh_core.history.backtest import AM_HOURS, BacktestConfig, MarketArrays, scheme_layers
+from alvh_core.history.backtest import AM_HOURS, BacktestConfig, MarketArrays
 from alvh_core.model import over_days
 from alvh_core.model.fills import half_spread_one
 from alvh_core.model.fitted import SPX_SKEW, VIX_CALL_SKEW
@@ -33,6 +33,7 @@ from alvh_core.strategy.hedge import (
     REFERENCE_BUDGET_PCT,
     STATIC_BUDGET_PCT,
     pick_expiry,
+    scheme_layers,
     strike_at_delta,
     vxth_weight_pct,
 )
@@ -229,7 +230,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
     delta = config.tier.short_delta if short_delta is None else short_delta
     condors: list[_Condor] = []
     hedges: dict[str, _Hedge] = {}
-    layers = scheme_layers(scheme, config.hedge)
+    layers = scheme_layers(scheme, config.hedge.split)
     equity = np.zeros(m.size)
     balance = config.capital
     roll_mode = rule.roll and rule.exit_days is not None and config.strategy != "daily"
@@ -277,7 +278,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
         # Hedge layers: mark, then sell and buy again on roll days.
         for layer in layers:
             h = hedges.get(layer.name)
-            rolling = _period_start(m, i, layer.frequency)
+            rolling = _period_start(m, i, layer.schedule)
             if h is not None and h.open:
                 value, expired = _hedge_value(m, i, h)
                 got = value

@@ -30,15 +30,14 @@ from alvh_core.history.backtest import (
     BacktestConfig,
     Costs,
     MarketArrays,
-    black76_call,
     condor_book,
     vix_expiries,
-    vix_strike_at_delta,
 )
 from alvh_core.history.stats import drawdown, performance
 from alvh_core.model import over_days
+from alvh_core.model.pricing import DAYS_PER_YEAR, black76_price
 from alvh_core.model.vixfutures import vix_option_vol
-from alvh_core.strategy.hedge import vxth_weight_pct
+from alvh_core.strategy.hedge import VXTH_LAYER, strikes_at_delta, vxth_weight_pct
 from alvh_core.strategy.legs import MULTIPLIER
 from alvh_core.strategy.tiers import Tier
 
@@ -137,9 +136,9 @@ def vxth_replica(m: MarketArrays, costs: Costs = INDEX_COSTS, div: float = 0.019
     target = expiries[np.searchsorted(expiries, m.dates[rolls], side="right")]
     days = (target - m.dates[rolls]).astype(float)
     future = over_days.futures_proxy(m.nodes[rolls], m.vix[rolls], m.vix3m[rolls], m.vvix[rolls], days)
-    strike = vix_strike_at_delta(0.30, future, days, m.vvix[rolls], m.rate[rolls])
-    mid = black76_call(future, strike, days, m.rate[rolls], vix_option_vol(strike, future, days,
-                                                                                      m.vvix[rolls]))
+    strike = strikes_at_delta(VXTH_LAYER.long_delta, future, days, m.vvix[rolls], m.rate[rolls])
+    mid = black76_price(future, strike, days / DAYS_PER_YEAR, m.rate[rolls],
+                        vix_option_vol(strike, future, days, m.vvix[rolls]), True)
     paid = mid + costs.vix_fill_share * costs.vix_half_spread
     weight = np.array([vxth_weight_pct(f) for f in future]) / 100.0
     gap = np.r_[0.0, np.diff(m.dates.astype("int64")).astype(float)]
@@ -158,9 +157,9 @@ def vxth_replica(m: MarketArrays, costs: Costs = INDEX_COSTS, div: float = 0.019
         live_future = over_days.futures_proxy(m.nodes[span], m.vix[span], m.vix3m[span], m.vvix[span],
                                             np.maximum(left, 0.0))
         value = np.where(left > 0,
-                         black76_call(live_future, strike[k], np.maximum(left, 1e-9), m.rate[span],
-                                      vix_option_vol(strike[k], live_future, np.maximum(left, 1e-9),
-                                                             m.vvix[span])),
+                         black76_price(live_future, strike[k], np.maximum(left, 1e-9) / DAYS_PER_YEAR, m.rate[span],
+                                       vix_option_vol(strike[k], live_future, np.maximum(left, 1e-9), m.vvix[span]),
+                                       True),
                          np.maximum(m.vix[min(settle_row[k], m.size - 1)] - strike[k], 0.0))
         # Calls still alive at the next roll are sold there at mid less the fill.
         if left[-1] > 0 and k + 1 < rolls.size:

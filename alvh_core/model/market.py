@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from alvh_core.model import limits
 from alvh_core.model.params import SkewParams
 from alvh_core.model.volmodel import VixTermStructure, VolModel
 
@@ -41,10 +42,11 @@ class MarketState:
             value = getattr(self, name)
             if value is not None and not (np.isfinite(value) and value > 0):
                 object.__setattr__(self, name, None)
-        if not (np.isfinite(self.rate) and -0.05 <= self.rate <= 0.5):
-            raise ValueError(f"rate must be a decimal between -0.05 and 0.5, got {self.rate!r}")
-        if not (np.isfinite(self.div) and 0.0 <= self.div <= 0.2):
-            raise ValueError(f"dividend yield must be a decimal between 0 and 0.2, got {self.div!r}")
+        if not (np.isfinite(self.rate) and limits.RATE[0] <= self.rate <= limits.RATE[1]):
+            raise ValueError(f"rate must be a decimal between {limits.RATE[0]:g} and {limits.RATE[1]:g}, got {self.rate!r}")
+        if not (np.isfinite(self.div) and limits.DIV[0] <= self.div <= limits.DIV[1]):
+            raise ValueError(f"dividend yield must be a decimal between {limits.DIV[0]:g} and {limits.DIV[1]:g}, "
+                             f"got {self.div!r}")
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}")
 

@@ -23,10 +23,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from alvh_core.model.fitted import SPX_SKEW, VIX_FUTURES_PROXY
+from alvh_core.model.fitted import SPX_SKEW
 from alvh_core.model.params import SkewParams
 from alvh_core.model.pricing import DAYS_PER_YEAR
-from alvh_core.model.vixfutures import CONVEXITY_MAX_DAYS, DEFAULT_VVIX
+from alvh_core.model.vixfutures import proxy_from_forward_vol
 from alvh_core.model.volmodel import VIX_TENOR_DAYS, variance_swap_ratio
 
 NODE_DAYS = np.array([VIX_TENOR_DAYS[k] for k in ("vix9d", "vix", "vix3m", "vix6m")])
@@ -141,21 +141,13 @@ def futures_proxy(nodes: np.ndarray, vix, vix3m, vvix, days, params=None) -> np.
     """The VIX futures proxy (:func:`alvh_core.model.vixfutures.futures_proxy`) elementwise.
 
     ``vix3m`` and ``vvix`` may be NaN (no backwardation term; the median VVIX)."""
-    if params is None:
-        params = VIX_FUTURES_PROXY
     days = np.maximum(np.asarray(days, float), 0.0)
-    vvix = np.asarray(vvix, float)
-    vol_of_vix = np.where(np.isfinite(vvix) & (vvix > 0), vvix, DEFAULT_VVIX) / 100.0
-    horizon = np.minimum(days, CONVEXITY_MAX_DAYS)
-    factor = np.maximum(params.level - params.convexity * vol_of_vix**2 * horizon / 365.0, 0.5)
     vix = np.asarray(vix, float)
     vix3m = np.asarray(vix3m, float)
     has3m = np.isfinite(vix3m) & (vix3m > 0)
-    if params.backwardation:
-        inversion = np.maximum(np.log(vix / np.where(has3m, vix3m, vix)), 0.0)
-        factor = factor * np.exp(params.backwardation * np.where(has3m, inversion, 0.0))
+    inversion = np.where(has3m, np.maximum(np.log(vix / np.where(has3m, vix3m, vix)), 0.0), 0.0)
     now = np.maximum(days, 1e-6)
     total_now = varswap_vol(nodes, now) ** 2 * days
     total_later = varswap_vol(nodes, days + 30.0) ** 2 * (days + 30.0)
     forward = 100.0 * np.sqrt(np.maximum(total_later - total_now, 1e-12) / 30.0)
-    return np.where(days <= 0.0, vix, forward * factor)
+    return proxy_from_forward_vol(forward, vix, vvix, days, inversion, params)

@@ -222,23 +222,29 @@ def black_price_scaled(forward, strike, stddev, scale, discount, is_call) -> np.
     return value
 
 
-def bsm_price_delta(spot: float, strike, years: float, rate: float, div: float, vol, kind) -> tuple[np.ndarray, np.ndarray]:
-    """Price and spot delta only, for one spot and a grid of strikes (strike
-    searches); the same values as :func:`bsm`, with fewer array operations."""
-    strike = np.asarray(strike, float)
-    vol = np.asarray(vol, float)
-    years = float(years)
-    stddev = vol * math.sqrt(max(years, 0.0))
-    if years <= 0 or spot <= 0 or stddev.size == 0 or stddev.min() <= _MIN_STDDEV or strike.min() <= 0:
-        g = bsm(spot, strike, years, rate, div, vol, kind)
-        return g.price, g.delta
+def bsm_price_delta(spot, strike, years, rate, div, vol, kind, log_moneyness=None) -> tuple[np.ndarray, np.ndarray]:
+    """Price and spot delta only, elementwise (strike searches, condor marks over history): the
+    values of :func:`bsm` with fewer array operations.  ``log_moneyness`` = ln(K/F) when the caller
+    has it already."""
+    years = np.maximum(np.asarray(years, float), 0.0)
+    spot, strike, rate, div = (np.asarray(x, float) for x in (spot, strike, rate, div))
+    raw = np.maximum(np.asarray(vol, float), 0.0) * np.sqrt(years)
+    stddev = np.maximum(raw, _MIN_STDDEV)
+    carry, discount = np.exp(-div * years), np.exp(-rate * years)
+    forward = spot * np.exp((rate - div) * years)
+    x = np.log(strike / forward) if log_moneyness is None else log_moneyness
+    d1 = 0.5 * stddev - x / stddev
     sign = np.where(_is_call(kind), 1.0, -1.0)
-    carry, discount = math.exp(-div * years), math.exp(-rate * years)
-    forward = spot * math.exp((rate - div) * years)
-    d1 = np.log(forward / strike) / stddev + 0.5 * stddev
     n_d1 = ndtr(sign * d1)
-    value = sign * discount * (forward * n_d1 - strike * ndtr(sign * (d1 - stddev)))
-    return np.maximum(value, 0.0), sign * carry * n_d1
+    value = np.maximum(sign * discount * (forward * n_d1 - strike * ndtr(sign * (d1 - stddev))), 0.0)
+    delta = sign * carry * n_d1
+    dead = raw <= _MIN_STDDEV
+    if dead.any():   # expiry or zero vol: the discounted intrinsic value, a step delta (a half at the money)
+        gap = forward - strike
+        step = np.where(gap == 0, 0.5, (sign * gap > 0).astype(float))
+        value = np.where(dead, discount * np.maximum(sign * gap, 0.0), value)
+        delta = np.where(dead, sign * carry * step, delta)
+    return value, delta
 
 
 def bsm_price(spot, strike, years, rate, div, vol, kind) -> np.ndarray:
@@ -258,7 +264,7 @@ def black76_price(forward, strike, years, rate, vol, kind) -> np.ndarray:
 
 def black_call_delta(forward, strike, years, vol, discount=1.0) -> np.ndarray:
     """Call delta on a forward, discount · N(d1) (for strike searches)."""
-    stddev = np.maximum(np.asarray(vol, float) * np.sqrt(max(float(years), 0.0)), _MIN_STDDEV)
+    stddev = np.maximum(np.asarray(vol, float) * np.sqrt(np.maximum(np.asarray(years, float), 0.0)), _MIN_STDDEV)
     d1 = np.log(np.asarray(forward, float) / np.asarray(strike, float)) / stddev + 0.5 * stddev
     return discount * ndtr(d1)
 

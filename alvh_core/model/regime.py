@@ -9,7 +9,6 @@ import numpy as np
 #: Default band edges in VIX points: Low < 15 ≤ Moderate ≤ 25 < High.
 LOW_MAX = 15.0
 HIGH_MIN = 25.0
-REGIMES = ("Low", "Moderate", "High")
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from alvh_core.data.listings import is_business_day, next_business_day
 from alvh_core.model.fitted import SIMULATOR
 from alvh_core.model.params import SimulatorParams
 from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
-from alvh_core.model.spotvol import LEVEL_RANGE, VIX_CAP, VIX_FLOOR, link_coefficients
+from alvh_core.model.spotvol import LEVEL_RANGE, VIX_CAP, VIX_FLOOR, link_coefficients, link_quantiles
 
 _Z90 = 1.2815515655446004   # the standard normal's 90th percentile
 
@@ -89,13 +89,7 @@ def simulate_paths(spx0: float, vix0: float, days: int, paths: int, seed: int = 
         # Johnson SU by its definition: z = loc + scale · sinh((N − a)/b).
         z = (loc + scale * np.sinh((rng.standard_normal(paths) - a) / b)) * (v / 20.0) ** p.level_power
         ret = z * v / 100.0 / sqrt_year
-        down = np.minimum(z, 0.0)
-        inside = np.maximum(down, z_min)
-        level = np.clip(np.log(v / 20.0), *LEVEL_RANGE)
-        band = (coef[:, 0, None] + coef[:, 4, None] * level + (coef[:, 1, None] + coef[:, 3, None] * inside) * inside
-                + coef[:, 2, None] * np.maximum(z, 0.0) + coef[:, 1, None] * (down - inside))
-        median = band[1]
-        low, high = np.minimum(band[0], median), np.maximum(band[2], median)
+        low, median, high = link_quantiles(coef, z_min, np.clip(np.log(v / 20.0), *LEVEL_RANGE), z)
         xi = rng.standard_t(p.vix_dof, paths) * t_scale
         step = median + np.where(xi < 0, median - low, high - median) / _Z90 * xi
         vix[:, t + 1] = np.clip(v * np.exp(step), VIX_FLOOR, VIX_CAP)

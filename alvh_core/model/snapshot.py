@@ -18,7 +18,6 @@ from alvh_core.data.closes import History
 from alvh_core.data.live import FetchResult
 from alvh_core.model.market import DEFAULT_MARKET, MarketState, tbill_rate
 
-LEVEL_COLUMNS = ("spx", "vix", "vix9d", "vix3m", "vix6m", "vvix")
 #: A level older than this (calendar days before the last VIX close) is not used.
 STALE_DAYS = 7
 

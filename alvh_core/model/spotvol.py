@@ -25,12 +25,13 @@ from functools import lru_cache
 
 import numpy as np
 
+from alvh_core.model import limits
 from alvh_core.model.fitted import SPOT_VOL_LINK, SPOT_VOL_Z_MIN
 from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
 
 BANDS = ("p10", "median", "p90")
 #: VIX levels a scenario may reach (points): the link is not asked beyond them.
-VIX_FLOOR, VIX_CAP = 5.0, 150.0
+VIX_FLOOR, VIX_CAP = limits.VIX
 #: Starting levels seen in the fit (VIX 9.1 to 82.7): ln(VIX0/20) is held inside them.
 LEVEL_RANGE = (np.log(9.0 / 20.0), np.log(83.0 / 20.0))
 
@@ -78,10 +79,17 @@ def log_vix_change_with(coefficients: dict, z_min: float, vix0: float, spx_retur
 
 def _evaluate(coef: np.ndarray, z_min: float, vix0: float, spx_return, trading_days: float) -> np.ndarray:
     z = implied_move_units(spx_return, vix0, trading_days)
+    level = np.clip(np.log(max(float(vix0), 1e-6) / 20.0), *LEVEL_RANGE)
+    return link_quantiles(coef, z_min, level, z)
+
+
+def link_quantiles(coef: np.ndarray, z_min: float, level, z) -> np.ndarray:
+    """ln(VIX_h/VIX0) at the p10, median and p90 for SPX moves of ``z`` implied-move units from a
+    VIX whose clipped ln(VIX/20) is ``level`` (one, or one per element of ``z``): shape (3,) + z's."""
+    z = np.asarray(z, float)
     down, up = np.minimum(z, 0.0), np.maximum(z, 0.0)
     inside = np.maximum(down, z_min)
     beyond = down - inside  # ≤ 0: how far past the fitted range
-    level = float(np.clip(np.log(max(float(vix0), 1e-6) / 20.0), *LEVEL_RANGE))
     a, b_down, b_up, b_sq, b_level = (coef[:, j].reshape((3,) + (1,) * z.ndim) for j in range(5))
     # Inside the fitted range the quadratic; beyond it, the linear term alone (no fitted
     # day lies there: the curvature is not carried past the data).

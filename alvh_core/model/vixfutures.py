@@ -80,16 +80,28 @@ def tenor_beta(days) -> np.ndarray:
 def futures_proxy(term: VixTermStructure, days, vvix: float | None = None,
                   params: FuturesProxyParams | None = None) -> np.ndarray:
     """Proxy price (VIX points) of the VIX future expiring in ``days``."""
+    days = np.maximum(np.asarray(days, float), 0.0)
+    inversion = max(np.log(term.vix / term.vix3m), 0.0) if term.vix3m else 0.0
+    return proxy_from_forward_vol(forward_vol(term, days), term.vix, np.nan if vvix is None else vvix, days,
+                                  inversion, params)
+
+
+def proxy_from_forward_vol(forward, vix, vvix, days, inversion, params: FuturesProxyParams | None = None) -> np.ndarray:
+    """The futures proxy from the forward 30-day vol ``forward`` (vol points) ``days`` out:
+    times its level, less a convexity term in VVIX (NaN or not positive: the median), raised
+    by the curve's inversion ``max(ln VIX/VIX3M, 0)``; at expiry the index itself.  Elementwise:
+    the one formula behind :func:`futures_proxy` and its array twin
+    :func:`alvh_core.model.over_days.futures_proxy`."""
     if params is None:
         params = VIX_FUTURES_PROXY
-    vol_of_vix = (vvix if vvix is not None and np.isfinite(vvix) and vvix > 0 else DEFAULT_VVIX) / 100.0
-    days = np.maximum(np.asarray(days, float), 0.0)
+    vvix = np.asarray(vvix, float)
+    vol_of_vix = np.where(np.isfinite(vvix) & (vvix > 0), vvix, DEFAULT_VVIX) / 100.0
     horizon = np.minimum(days, CONVEXITY_MAX_DAYS)
     factor = np.maximum(params.level - params.convexity * vol_of_vix**2 * horizon / 365.0, 0.5)
-    if params.backwardation and term.vix3m:
-        factor = factor * np.exp(params.backwardation * max(np.log(term.vix / term.vix3m), 0.0))
+    if params.backwardation:
+        factor = factor * np.exp(params.backwardation * inversion)
     # At expiry the future settles on (a special quote of) the index itself.
-    return np.where(days <= 0.0, term.vix, forward_vol(term, days) * factor)
+    return np.where(days <= 0.0, vix, forward * factor)
 
 
 def vix_option_vol(strike, future, days, vvix=None, call_skew: float | None = None) -> np.ndarray:

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from alvh_core.history.backtest import BacktestConfig, BacktestResult, MarketArrays, run_backtest
-from alvh_core.history.studies import SCALE_CONTRACTS, layered_versus_single, scale_sweep
+from alvh_core.history.studies import layered_versus_single, scale_sweep
 from alvh_core.model.market import MarketState
 from alvh_core.strategy.hedge import HedgeSettings
-from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position, gate_on_position
 from alvh_core.strategy.signals import HEDGE_BANDS
-from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers, scale_table, two_percent_gate
+from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers, scale_table
 from alvh_core.strategy.stress import stress_outcome
 from alvh_core.strategy.tiers import Tier, find_tier
 
@@ -121,7 +121,7 @@ def engine_claims(market: MarketState, context: HedgeContext, tiers: tuple[Tier,
                        f"ALVH ({context.budget_pct:.1f} %) costs {_usd(alvh.hedge.total_cost)} and pays "
                        f"{_usd(a_hit)}.")
 
-    sized = _position(market, context, tier, replace(inputs), "alvh", sizing="max_loss")
+    sized = _position(market, context, tier, inputs, "alvh", sizing="max_loss")
     by_layer = sized.metrics.vix_notional_by_layer
     first = next(iter(by_layer.values()), 0.0)
     inside = EXAMPLE_BAND[0] <= sized.hedge.total_vix_notional <= EXAMPLE_BAND[1]
@@ -142,10 +142,8 @@ def engine_claims(market: MarketState, context: HedgeContext, tiers: tuple[Tier,
                      f"at 200 {_usd(per[200])} (square-root slippage fitted on the chains' volumes). Drawdowns need "
                      "history.")
 
-    emp = alvh.plan.metrics
-    drag = alvh.metrics.cost_per_year * alvh.condor.days / 365.0
-    gate = two_percent_gate(2.0, context.regime.name, rsi_vix, breadth_falling, alvh.contracts * emp.expected_pl - drag)
-    failed = [c.name for c in gate.checks if not c.passed]
+    gate = gate_on_position(alvh, 2.0, context.regime.name, rsi_vix, breadth_falling).gate
+    failed = gate.failed
     rows["two_pct"] = ("The 2 % gate today: " + ("all four checks pass, 2 % allowed." if gate.unlocked else
                        f"{len(failed)} of 4 checks fail ({'; '.join(failed)}): 1 % at most."))
 
@@ -236,7 +234,3 @@ def with_history(claims: list[Claim], runs: ClaimRuns) -> list[Claim]:
                    f"({s.hedge_drag_pct:+.2f} % of capital a year), {_usd(s.worst_weeks_hedge)} in the 10 worst "
                    f"weeks; hedged {_perf(main, 'alvh')} against unhedged {_perf(main, 'none')}.", smaller)
     return [replace(c, backtest=out[c.key][0], smaller=out[c.key][1]) for c in claims]
-
-
-#: Scale-study contract counts (re-exported for the page's note).
-SCALE_COUNTS = SCALE_CONTRACTS

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from alvh_core.history.backtest import parse_shape, shape_text
+from alvh_core.model import limits
 from alvh_core.model.fitted import VIX_CALL_SKEW
+from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
 from alvh_core.strategy.edits import LAYER_CODES, added_text, parse_added, parse_strikes, strikes_text
 from alvh_core.strategy.hedge import (
     BACKTEST_SCHEMES,
@@ -52,6 +54,11 @@ class LinkKey:
         return self.labels.get(code, str(code))
 
 
+def _range(bounds: tuple[float, float], scale: float = 1.0) -> dict:
+    """A link key's range from :mod:`alvh_core.model.limits` (``scale`` 100 for a decimal shown in %)."""
+    return {"low": bounds[0] * scale, "high": bounds[1] * scale}
+
+
 TIER_CHOICES = ("Conservative", "Moderate", "Aggressive")
 #: Days are capped where the engine's vol model and expiry calendar stop.
 MAX_DAYS = 365
@@ -64,11 +71,11 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
             labels={"pop": "POP target", "delta": "delta target"}, legacy=(("pop", "pop"), ("delta", "delta"))),
     LinkKey("d", "days to expiry (0 = the tier's)", "int", 0, low=0, high=MAX_DAYS),
     LinkKey("m", "risk measure", "choice", "max_loss", tuple(MEASURE_LABELS), labels=MEASURE_LABELS),
-    LinkKey("n", "notional", "float", 100_000.0, low=1_000.0, high=1e9),
+    LinkKey("n", "notional", "float", 100_000.0, **_range(limits.NOTIONAL)),
     LinkKey("bm", "risk budget in", "choice", "pct", ("pct", "usd"),
             labels={"pct": "% of notional", "usd": "dollars"}),
-    LinkKey("r", "risk budget %", "float", 1.0, low=0.05, high=100.0),
-    LinkKey("b", "risk budget $", "float", 1_000.0, low=1.0, high=1e9),
+    LinkKey("r", "risk budget %", "float", 1.0, **_range(limits.RISK_PCT)),
+    LinkKey("b", "risk budget $", "float", 1_000.0, **_range(limits.RISK_DOLLARS)),
     LinkKey("h", "hedge scheme", "choice", "alvh", tuple(SCHEME_LABELS), labels=SCHEME_LABELS),
     LinkKey("sb", "base layer %", "int", 40, low=0, high=100),
     LinkKey("sa", "adaptive layer %", "int", 40, low=0, high=100),
@@ -77,15 +84,15 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
             labels={"always": "always on", "stress": "only on the stress trigger"}),
     LinkKey("ti", "tail instrument", "choice", "vix_calls", ("vix_calls", "spx_put_fly"),
             labels={"vix_calls": "deep OTM VIX calls", "spx_put_fly": "SPX put butterflies"}),
-    LinkKey("cb", "custom budget %", "float", 10.0, low=0.0, high=100.0),
-    LinkKey("em", "event multiplier", "float", 1.5, low=1.0, high=5.0),
-    LinkKey("sk", "VIX call skew", "float", VIX_CALL_SKEW, low=-1.0, high=2.0),
+    LinkKey("cb", "custom budget %", "float", 10.0, **_range(limits.BUDGET_PCT)),
+    LinkKey("em", "event multiplier", "float", 1.5, **_range(limits.EVENT_MULTIPLIER)),
+    LinkKey("sk", "VIX call skew", "float", VIX_CALL_SKEW, **_range(limits.CALL_SKEW)),
     LinkKey("u", "underlying", "choice", "auto", ("auto", "SPX", "XSP"),
             labels={"auto": "Auto (SPX if the budget holds one)", "SPX": "SPX", "XSP": "XSP (one tenth)"}),
     LinkKey("fs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
     LinkKey("hsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
-    LinkKey("hpc", "VIX notional per condor contract", "float", DEFAULT_PER_CONTRACT, low=0.0, high=1e6),
-    LinkKey("hpm", "VIX notional per $ of max loss", "float", DEFAULT_PER_MAX_LOSS, low=0.0, high=20.0),
+    LinkKey("hpc", "VIX notional per condor contract", "float", DEFAULT_PER_CONTRACT, **_range(limits.PER_CONTRACT)),
+    LinkKey("hpm", "VIX notional per $ of max loss", "float", DEFAULT_PER_MAX_LOSS, **_range(limits.PER_MAX_LOSS)),
     LinkKey("hab", "event multiplier may exceed the band", "bool", False),
     LinkKey("hz", "horizon days", "int", 0, low=0, high=MAX_DAYS),
     LinkKey("hzl", "more dates on the payoff chart (days from now)", "multi", (), tuple(range(MAX_DAYS + 1))),
@@ -100,11 +107,12 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("xl", "added legs", "text", None, parser=parse_added, formatter=added_text),
     LinkKey("gov", "size above the 2 % gate's allowance", "bool", False),
     # Management rules (the backtester's, plus rolling the tested side).
-    LinkKey("mpt", "profit target % of credit (0 = off)", "int", 0, low=0, high=100),
-    LinkKey("msp", "stop, × credit (0 = off)", "float", 0.0, low=0.0, high=20.0),
-    LinkKey("mxd", "close days before expiry (0 = hold)", "int", 0, low=0, high=60),
+    LinkKey("mpt", "profit target % of credit (0 = off)", "int", 0, **_range(limits.PROFIT_TARGET, 100)),
+    LinkKey("msp", "stop, × credit (0 = off)", "float", 0.0, **_range(limits.STOP_MULTIPLE)),
+    LinkKey("mxd", "close days before expiry (0 = hold)", "int", 0, **_range(limits.EXIT_DAYS)),
     LinkKey("mrl", "roll to a new condor at the close", "bool", False),
-    LinkKey("mtr", "roll the tested side within % of a short strike (0 = off)", "float", 0.0, low=0.0, high=20.0),
+    LinkKey("mtr", "roll the tested side within % of a short strike (0 = off)", "float", 0.0,
+            **_range(limits.TESTED, 100)),
     LinkKey("qs", "prices from", "choice", "auto", ("auto", "model", "live"),
             labels={"auto": "a chain of the day when there is one", "model": "the model",
                     "live": "Yahoo's live ^SPX chain"}),
@@ -113,14 +121,14 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
 #: Market inputs, in links only when "pin market data" is on (every page).
 MARKET_KEYS: tuple[LinkKey, ...] = (
     LinkKey("pin", "pin market data", "bool", False),
-    LinkKey("spx", "SPX", "float", None, low=100.0, high=20000.0),
-    LinkKey("vix", "VIX", "float", None, low=5.0, high=150.0),
-    LinkKey("v9", "VIX9D", "float", None, low=5.0, high=200.0),
-    LinkKey("v3", "VIX3M", "float", None, low=5.0, high=150.0),
-    LinkKey("v6", "VIX6M", "float", None, low=5.0, high=150.0),
-    LinkKey("vv", "VVIX", "float", None, low=20.0, high=300.0),
-    LinkKey("rate", "rate %", "float", None, low=-5.0, high=50.0),
-    LinkKey("div", "dividend yield %", "float", None, low=0.0, high=20.0),
+    LinkKey("spx", "SPX", "float", None, **_range(limits.SPX)),
+    LinkKey("vix", "VIX", "float", None, **_range(limits.VIX)),
+    LinkKey("v9", "VIX9D", "float", None, **_range(limits.VIX9D)),
+    LinkKey("v3", "VIX3M", "float", None, **_range(limits.VIX3M)),
+    LinkKey("v6", "VIX6M", "float", None, **_range(limits.VIX6M)),
+    LinkKey("vv", "VVIX", "float", None, **_range(limits.VVIX)),
+    LinkKey("rate", "rate %", "float", None, **_range(limits.RATE, 100)),
+    LinkKey("div", "dividend yield %", "float", None, **_range(limits.DIV, 100)),
     LinkKey("asof", "as-of date", "date", None),
     LinkKey("ad", "market as of a past day of the history", "day", None),
 )
@@ -143,19 +151,19 @@ BACKTEST_KEYS: tuple[LinkKey, ...] = (
     LinkKey("bsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
     LinkKey("bcn", "tail layer", "choice", "always", ("always", "stress"),
             labels={"always": "always on", "stress": "only on the stress trigger"}),
-    LinkKey("bcap", "capital", "float", 1_000_000.0, low=1_000.0, high=1e10),
+    LinkKey("bcap", "capital", "float", 1_000_000.0, **_range(limits.CAPITAL)),
     LinkKey("brk", "max loss per entry % (0 = the frequency's default)", "float", 0.0, low=0.0, high=100.0),
-    LinkKey("bct", "contracts per entry (0 = size by risk)", "int", 0, low=0, high=100_000),
+    LinkKey("bct", "contracts per entry (0 = size by risk)", "int", 0, low=0, high=limits.CONTRACTS[1]),
     LinkKey("bfs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
-    LinkKey("bcm", "commission $ per contract", "float", 1.0, low=0.0, high=100.0),
-    LinkKey("bsl", "slippage points per leg", "float", 0.0, low=0.0, high=50.0),
-    LinkKey("bpt", "profit target % of credit (0 = off)", "int", 0, low=0, high=100),
-    LinkKey("bsp", "stop, × credit (0 = off)", "float", 0.0, low=0.0, high=20.0),
-    LinkKey("bxd", "close days before expiry (0 = hold)", "int", 0, low=0, high=60),
+    LinkKey("bcm", "commission $ per contract", "float", 1.0, **_range(limits.COMMISSION)),
+    LinkKey("bsl", "slippage points per leg", "float", 0.0, **_range(limits.SLIPPAGE)),
+    LinkKey("bpt", "profit target % of credit (0 = off)", "int", 0, **_range(limits.PROFIT_TARGET, 100)),
+    LinkKey("bsp", "stop, × credit (0 = off)", "float", 0.0, **_range(limits.STOP_MULTIPLE)),
+    LinkKey("bxd", "close days before expiry (0 = hold)", "int", 0, **_range(limits.EXIT_DAYS)),
     LinkKey("brl", "roll to a new condor at the close", "bool", False),
     LinkKey("blog", "log scale", "bool", True),
     LinkKey("bint", "T-bill interest on the account", "bool", True),
-    LinkKey("bdv", "dividend yield %", "float", 1.9, low=0.0, high=20.0),
+    LinkKey("bdv", "dividend yield %", "float", 1.9, **_range(limits.DIV, 100)),
     LinkKey("bsm", "show trade smaller", "bool", True),
     LinkKey("bshp", "structure from the Builder (put delta/call delta/put wing %/call wing %/days)", "text", None,
             parser=parse_shape, formatter=lambda value: shape_text(*value)),
@@ -165,23 +173,23 @@ EPISODE_CHOICES = ("2008-10", "2011-08", "2015-08", "2018-02", "2018-12", "2020-
                    "custom")
 HEDGE_LAB_KEYS: tuple[LinkKey, ...] = (
     LinkKey("lt", "tier", "choice", "Moderate", TIER_CHOICES),
-    LinkKey("ln", "notional", "float", 1_000_000.0, low=1_000.0, high=1e9),
-    LinkKey("lr", "risk budget %", "float", 2.0, low=0.05, high=100.0),
+    LinkKey("ln", "notional", "float", 1_000_000.0, **_range(limits.NOTIONAL)),
+    LinkKey("lr", "risk budget %", "float", 2.0, **_range(limits.RISK_PCT)),
     LinkKey("lh", "hedge schemes", "multi", ("alvh", "single", "static10", "vxth"), BACKTEST_SCHEMES[1:],
             labels=_BT_SCHEME_LABELS),
     LinkKey("lsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
     LinkKey("lep", "replay", "choice", "2020-03", EPISODE_CHOICES),
     LinkKey("lrs", "replay start", "day", None),
     LinkKey("lre", "replay end", "day", None),
-    LinkKey("lhz", "Monte Carlo horizon (trading days)", "int", 60, low=5, high=252),
+    LinkKey("lhz", "Monte Carlo horizon (trading days)", "int", 60, low=5, high=int(TRADING_DAYS_PER_YEAR)),
     LinkKey("lmp", "Monte Carlo paths", "int", 10_000, low=1_000, high=50_000),
     LinkKey("lsd", "Monte Carlo seed", "int", 1, low=0, high=1_000_000),
 )
 
 #: The Tiers page (keys start with "t", after the Builder's "t" tier).
 TIERS_KEYS: tuple[LinkKey, ...] = (
-    LinkKey("tb", "risk budget $", "float", 50_000.0, low=1.0, high=1e9),
-    LinkKey("tn", "notional", "float", 1_000_000.0, low=1_000.0, high=1e10),
+    LinkKey("tb", "risk budget $", "float", 50_000.0, **_range(limits.RISK_DOLLARS)),
+    LinkKey("tn", "notional", "float", 1_000_000.0, **_range(limits.NOTIONAL)),
     LinkKey("tsel", "short strikes by", "choice", "pop", ("pop", "delta"),
             labels={"pop": "POP target", "delta": "delta target"}),
     LinkKey("tt", "tier table", "text", None, parser=parse_tiers, formatter=tiers_text),
@@ -200,9 +208,9 @@ def _short_text(text: str) -> str:
 #: The Learn page (keys start with "e").
 LEARN_KEYS: tuple[LinkKey, ...] = (
     LinkKey("et", "tier of the examples", "choice", "Moderate", TIER_CHOICES),
-    LinkKey("en", "notional of the examples", "float", 100_000.0, low=1_000.0, high=1e9),
-    LinkKey("er", "risk of the examples $", "float", 5_000.0, low=1.0, high=1e9),
-    LinkKey("eb", "risk budget of the tier comparison $", "float", 50_000.0, low=1.0, high=1e9),
+    LinkKey("en", "notional of the examples", "float", 100_000.0, **_range(limits.NOTIONAL)),
+    LinkKey("er", "risk of the examples $", "float", 5_000.0, **_range(limits.RISK_DOLLARS)),
+    LinkKey("eb", "risk budget of the tier comparison $", "float", 50_000.0, **_range(limits.RISK_DOLLARS)),
     LinkKey("eq", "glossary filter", "text", None, parser=_short_text, formatter=str),
 )
 
@@ -230,7 +238,7 @@ SETTINGS_KEYS: tuple[LinkKey, ...] = (
     LinkKey("rev", "your event dates", "text", None, parser=_event_dates, formatter=str),
 )
 REGIME_KEYS: tuple[LinkKey, ...] = (
-    LinkKey("rn", "strategy notional $", "float", 100_000.0, low=1_000.0, high=1e9),
+    LinkKey("rn", "strategy notional $", "float", 100_000.0, **_range(limits.NOTIONAL)),
     LinkKey("rwin", "VIX chart window", "choice", "1Y", ("1M", "3M", "6M", "1Y", "2Y", "5Y", "All")),
 )
 

@@ -26,6 +26,7 @@ from datetime import date
 import numpy as np
 
 from alvh_core.data.listings import SpxExpiry, on_grid, spx_expiries
+from alvh_core.model import limits
 from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import bsm_one
 from alvh_core.model.vixfutures import expiries_after, futures_proxy
@@ -149,8 +150,8 @@ def parse_added(text: str) -> tuple[AddedLeg, ...]:
                              quantity))
     if not legs:
         raise ValueError("no legs")
-    if len(legs) > 12:
-        raise ValueError("at most 12 added legs")
+    if len(legs) > limits.MAX_ADDED_LEGS:
+        raise ValueError(f"at most {limits.MAX_ADDED_LEGS} added legs")
     return tuple(sorted(legs))
 
 

@@ -23,18 +23,18 @@ figure is kept beside the rounded one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from alvh_core.data.listings import nearest_expiry, snap_strike
+from alvh_core.model import limits
 from alvh_core.model.fitted import VIX_CALL_SKEW, VVIX_ELASTICITY
 from alvh_core.model.market import MarketState
-from alvh_core.model.pricing import black76_one, black76_price, black_call_delta, bsm_one, bsm_price
+from alvh_core.model.pricing import DAYS_PER_YEAR, black76_one, black76_price, black_call_delta, bsm_one, bsm_price
 from alvh_core.model.regime import Regime
 from alvh_core.model.vixfutures import expiries_after, futures_proxy, tenor_beta, vix_option_vol
 from alvh_core.strategy.legs import MULTIPLIER, OptionLeg
@@ -95,12 +95,9 @@ class HedgeSettings:
         if len(split) != 3 or any(not np.isfinite(x) or x < 0 for x in split) or sum(split) <= 0:
             raise ValueError("the layer split needs three non-negative shares")
         object.__setattr__(self, "split", tuple(x / sum(split) for x in split))
-        if not 0 <= self.custom_budget_pct <= 100:
-            raise ValueError("the custom budget must be between 0 and 100 % of notional")
-        if not 1.0 <= self.event_multiplier <= 5.0:
-            raise ValueError("the event multiplier must be between 1 and 5")
-        if not -1.0 <= self.call_skew <= 2.0:
-            raise ValueError("the VIX call skew must be between -1 and 2")
+        _within(self.custom_budget_pct, limits.BUDGET_PCT, "the custom budget (% of notional)")
+        _within(self.event_multiplier, limits.EVENT_MULTIPLIER, "the event multiplier")
+        _within(self.call_skew, limits.CALL_SKEW, "the VIX call skew")
         check_sizing(self.sizing, self.per_contract, self.per_max_loss)
 
 
@@ -108,10 +105,13 @@ def check_sizing(sizing: str, per_contract: float, per_max_loss: float) -> None:
     """The hedge's sizing mode and its two scales, or a ValueError saying what is wrong."""
     if sizing not in SIZING_MODES:
         raise ValueError(f"hedge sizing must be one of {SIZING_MODES}")
-    if not (np.isfinite(per_contract) and 0 <= per_contract <= 1e6):
-        raise ValueError("VIX notional per contract must be between 0 and 1,000,000 dollars")
-    if not (np.isfinite(per_max_loss) and 0 <= per_max_loss <= 20):
-        raise ValueError("VIX notional per dollar of max loss must be between 0 and 20")
+    _within(per_contract, limits.PER_CONTRACT, "VIX notional per contract (dollars)")
+    _within(per_max_loss, limits.PER_MAX_LOSS, "VIX notional per dollar of max loss")
+
+
+def _within(value: float, bounds: tuple[float, float], what: str) -> None:
+    if not (np.isfinite(value) and bounds[0] <= value <= bounds[1]):
+        raise ValueError(f"{what} must be between {limits.number(bounds[0])} and {limits.number(bounds[1])}")
 
 
 @dataclass(frozen=True)
@@ -192,13 +192,123 @@ class HedgePlan:
     def total_vix_notional(self) -> float:
         return float(sum(layer.vix_notional for layer in self.active_layers))
 
+    def premium_over(self, days: float) -> float:
+        """The premium spread over ``days`` (a condor's life): each layer's cost × the share of its
+        own life that is (as the backtest's amortised premium counts it)."""
+        return float(sum(layer.cost * min(days / max(layer.days, 1.0), 1.0) for layer in self.active_layers))
 
-# --- VIX option pricing -------------------------------------------------------------
+
+# --- the layers' rules ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LayerRule:
+    """One hedge layer's rule: which VIX expiry it buys, at which deltas, how often it rolls.
+
+    The one table both the Builder (:func:`build_hedge`) and the backtest
+    (:mod:`alvh_core.history.backtest`) run."""
+
+    name: str
+    roll: str                          # weekly / monthly / quarterly
+    low_days: int                      # the first VIX expiry this many days out ...
+    high_days: int                     # ... up to this many
+    long_delta: float
+    short_delta: float | None = None   # a call spread's short leg
+    share: float = 1.0                 # of the scheme's VIX notional (the split, for ALVH)
+    time_shift: bool = False           # the next expiry when VIX/VIX3M ≥ 1
+    event: bool = False                # grows by the event multiplier near FOMC/CPI/PPI
+    contingent: bool = False           # the tail: may wait for the stress trigger
+    on_vix_expiry: bool = False        # rolled on each VIX expiry (Cboe VXTH) rather than by the calendar
+
+    @property
+    def schedule(self) -> str:
+        """When a backtest rolls it: the calendar period, or ``"vix-expiry"``."""
+        return "vix-expiry" if self.on_vix_expiry else self.roll
+
+
+BASE_LAYER = LayerRule("Base", "weekly", 14, 35, 0.30, time_shift=True)
+ADAPTIVE_LAYER = LayerRule("Adaptive", "monthly", 30, 95, 0.40, 0.15, event=True)
+TAIL_LAYER = LayerRule("Tail", "quarterly", 90, 185, 0.10, contingent=True)
+SINGLE_CALL_LAYER = LayerRule("Single call", "monthly", 14, 35, 0.30)
+#: Cboe VXTH: one-month 30-delta calls, bought on each VIX expiry.
+VXTH_LAYER = LayerRule("VXTH", "monthly", 21, 45, 0.30, on_vix_expiry=True)
+_SCHEME_LAYERS = {"alvh": (BASE_LAYER, ADAPTIVE_LAYER, TAIL_LAYER), "custom": (BASE_LAYER, ADAPTIVE_LAYER, TAIL_LAYER),
+                  "single": (SINGLE_CALL_LAYER,), "static10": (SINGLE_CALL_LAYER,), "vxth": (VXTH_LAYER,),
+                  "none": ()}
+
+
+def scheme_layers(scheme: str, split: tuple[float, float, float] = (0.4, 0.4, 0.2)) -> tuple[LayerRule, ...]:
+    """The layers of a scheme, the three ALVH layers with their shares of ``split``."""
+    if scheme not in _SCHEME_LAYERS:
+        raise ValueError(f"hedge scheme must be one of {SCHEMES}")
+    layers = _SCHEME_LAYERS[scheme]
+    if len(layers) == 3:
+        return tuple(replace(rule, share=float(share)) for rule, share in zip(layers, split, strict=True))
+    return layers
+
+
+# --- VIX strikes and expiries ---------------------------------------------------------
+
+#: Listed-style VIX strikes: 1-point to 50, then 5-point (a superset; each search keeps the
+#: strikes from 60 % of the future to four times it, at least 60).
+VIX_STRIKES = np.concatenate([np.arange(1.0, 50.0 + 1e-9, 1.0), np.arange(55.0, 1000.0 + 1e-9, 5.0)])
+
+
+def _searched(strikes: np.ndarray, future) -> np.ndarray:
+    """Which ``strikes`` a search around ``future`` looks at: from 60 % of it (at least 1) to four
+    times it (at least 60)."""
+    return (strikes >= np.maximum(1.0, np.floor(future * 0.6))) & (strikes <= np.maximum(60.0, future * 4) + 1e-9)
+
 
 def vix_strike_grid(future: float) -> np.ndarray:
-    """Listed-style VIX strikes around a future: 1-point to 50, then 5-point."""
-    low = max(1.0, np.floor(future * 0.6))
-    return np.concatenate([np.arange(low, 50.0 + 1e-9, 1.0), np.arange(55.0, max(60.0, future * 4) + 1e-9, 5.0)])
+    """The listed-style VIX strikes a search looks at for one future."""
+    return VIX_STRIKES[_searched(VIX_STRIKES, future)]
+
+
+def strikes_at_delta(target: float, future, days, vvix, rate, call_skew: float = VIX_CALL_SKEW) -> np.ndarray:
+    """For each (future, days, VVIX, rate): the grid strike whose call delta on the future is
+    nearest ``target`` (the lowest such strike on a tie)."""
+    future, days, vvix, rate = (a.reshape(-1)[:, None] for a in np.broadcast_arrays(
+        *(np.asarray(x, float) for x in (future, days, vvix, rate))))
+    k = VIX_STRIKES[None, : int(np.searchsorted(VIX_STRIKES, max(60.0, 4.0 * float(np.max(future, initial=0.0))),
+                                                side="right"))]
+    valid = _searched(k, future)
+    vol = vix_option_vol(k, future, days, vvix, call_skew)
+    years = days / DAYS_PER_YEAR
+    delta = black_call_delta(future, k, years, vol, np.exp(-rate * years))
+    miss = np.where(valid, np.abs(delta - target), np.inf)
+    return k[0, np.argmin(miss, axis=1)]
+
+
+def strike_at_delta(target: float, future: float, days: float, market: MarketState, call_skew: float) -> float:
+    """The grid strike whose call delta (on the future) is nearest ``target``."""
+    vvix = float(market.vvix) if market.vvix is not None else np.nan
+    return _strike_at_delta(float(target), float(future), float(days), vvix, float(market.rate), float(call_skew))
+
+
+@lru_cache(maxsize=4096)
+def _strike_at_delta(target: float, future: float, days: float, vvix: float, rate: float, call_skew: float) -> float:
+    # One row of the array search, kept: a Builder rerun asks for the same few strikes again.
+    return float(strikes_at_delta(target, future, days, vvix, rate, call_skew)[0])
+
+
+def pick_vix_expiries(listed: np.ndarray, asof: np.ndarray, low_days: int, high_days: int, skip=0) -> np.ndarray:
+    """For each day of ``asof`` (datetime64[D]): the first of the ``listed`` VIX expiries
+    (sorted, datetime64[D]) ``low_days``–``high_days`` out, or the one nearest ``low_days``
+    out when none is; ``skip`` (one per day, or one for all) more, among the next ten."""
+    asof = np.asarray(asof, "datetime64[D]")
+    first = np.searchsorted(listed, asof, side="right")
+    cand = np.minimum(first[:, None] + np.arange(10)[None, :], listed.size - 1)
+    days = (listed[cand] - asof[:, None]).astype(float)
+    inside = (days >= low_days) & (days <= high_days)
+    chosen = np.where(inside.any(axis=1), np.argmax(inside, axis=1), np.argmin(np.abs(days - low_days), axis=1))
+    return listed[cand[np.arange(asof.size), np.minimum(chosen + skip, 9)]]
+
+
+@lru_cache(maxsize=4096)
+def pick_expiry(asof: date, low_days: int, high_days: int, skip: int = 0) -> date:
+    """The first VIX expiry ``low_days``–``high_days`` out (``skip`` more if asked)."""
+    listed = np.array(expiries_after(asof, 10), "datetime64[D]")
+    return pick_vix_expiries(listed, np.array([asof], "datetime64[D]"), low_days, high_days, skip)[0].item()
 
 
 def vix_call_leg(side: int, strike: float, expiry: date, asof: date, market: MarketState, future: float,
@@ -210,23 +320,6 @@ def vix_call_leg(side: int, strike: float, expiry: date, asof: date, market: Mar
     return HedgeLeg(kind="call", side=side, strike=float(strike), days=days, iv=vol, price=price, delta=delta,
                     gamma=gamma, vega=vega, theta=theta, quantity=quantity, underlying="VIX", forward=float(future),
                     expiry=expiry.isoformat())
-
-
-def strike_at_delta(target: float, future: float, days: float, market: MarketState, call_skew: float) -> float:
-    """The grid strike whose call delta (on the future) is nearest ``target``."""
-    strikes = vix_strike_grid(future)
-    vols = vix_option_vol(strikes, future, days, market.vvix, call_skew)
-    deltas = black_call_delta(future, strikes, days / 365.0, vols, float(np.exp(-market.rate * days / 365.0)))
-    return float(strikes[int(np.argmin(np.abs(deltas - target)))])
-
-
-def pick_expiry(asof: date, low_days: int, high_days: int, skip: int = 0) -> date:
-    """The first VIX expiry ``low_days``–``high_days`` out (``skip`` more if asked)."""
-    candidates = expiries_after(asof, 10)
-    inside = [e for e in candidates if low_days <= (e - asof).days <= high_days]
-    chosen = inside[0] if inside else min(candidates, key=lambda e: abs((e - asof).days - low_days))
-    index = candidates.index(chosen) + skip
-    return candidates[min(index, len(candidates) - 1)]
 
 
 # --- building the plan --------------------------------------------------------------
@@ -246,6 +339,17 @@ def vxth_weight_pct(future_30d: float) -> float:
     if future_30d <= 50:
         return 0.5
     return 0.0
+
+
+def capped_event_multiplier(multiplier, band_high_pct, budget_pct, share):
+    """The event multiplier on a layer holding ``share`` of a hedge at ``budget_pct`` % of notional,
+    held so that the grown total stays at or under the band's top, ``band_high_pct`` % (never below 1;
+    uncapped where the budget or the share is 0).  Elementwise."""
+    multiplier, band_high_pct, budget_pct, share = np.broadcast_arrays(
+        *(np.asarray(x, float) for x in (multiplier, band_high_pct, budget_pct, share)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cap = 1.0 + (band_high_pct / budget_pct - 1.0) / share
+    return np.where((budget_pct > 0) & (share > 0), np.minimum(multiplier, np.maximum(cap, 1.0)), multiplier)
 
 
 def _sized(name, instrument, roll, legs, target_notional, note="", active=True) -> HedgeLayer:
@@ -291,73 +395,71 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
     def future_for(expiry: date) -> float:
         return futures[expiry]
 
-    def one_call_layer(name, roll, low, high, delta, target_notional, skip=0, note="", active=True):
-        expiry = pick_expiry(asof, low, high, skip)
+    def bought(rule: LayerRule, skip: int = 0) -> tuple[date, float, list[HedgeLeg]]:
+        """The rule's expiry, its future, and its legs (the long call, and a spread's short call)."""
+        expiry = pick_expiry(asof, rule.low_days, rule.high_days, skip)
         future = future_for(expiry)
-        strike = strike_at_delta(delta, future, (expiry - asof).days, market, settings.call_skew)
-        leg = vix_call_leg(1, strike, expiry, asof, market, future, settings.call_skew)
-        return _sized(name, f"Long VIX {strike:g} call, {expiry:%d %b %Y}", roll, [leg], target_notional, note, active)
+        days = (expiry - asof).days
+        strikes = [strike_at_delta(rule.long_delta, future, days, market, settings.call_skew)]
+        if rule.short_delta is not None:
+            strikes.append(max(strike_at_delta(rule.short_delta, future, days, market, settings.call_skew),
+                               strikes[0] + 1.0))
+        legs = [vix_call_leg(side, k, expiry, asof, market, future, settings.call_skew)
+                for side, k in zip((1, -1), strikes, strict=False)]
+        return expiry, future, legs
+
+    def instrument(legs: list[HedgeLeg], expiry: date) -> str:
+        if len(legs) == 1:
+            return f"Long VIX {legs[0].strike:g} call, {expiry:%d %b %Y}"
+        return f"VIX {legs[0].strike:g}/{legs[1].strike:g} call spread, {expiry:%d %b %Y}"
 
     layers: list[HedgeLayer] = []
+    rules = scheme_layers(settings.scheme, settings.split)
     if settings.scheme == "none":
         notes.append("No hedge: the condor alone.")
     elif settings.scheme == "vxth":
-        expiry = pick_expiry(asof, 21, 45)
-        future = future_for(expiry)
+        (rule,) = rules
+        expiry, future, legs = bought(rule)
         weight = vxth_weight_pct(future)
-        days = (expiry - asof).days
-        strike = strike_at_delta(0.30, future, days, market, settings.call_skew)
-        leg = vix_call_leg(1, strike, expiry, asof, market, future, settings.call_skew)
         spend = notional * weight / 100.0
-        exact = spend / (MULTIPLIER * leg.price) if leg.price > 0 else 0.0
+        exact = spend / (MULTIPLIER * legs[0].price) if legs[0].price > 0 else 0.0
         contracts = int(np.floor(exact + 0.5))
         note = f"VXTH weight {weight:g} % of notional in calls (future {future:.2f})"
-        layers.append(HedgeLayer("VXTH", f"Long VIX {strike:g} call, {expiry:%d %b %Y}", "monthly", (leg,), contracts,
-                                 float(exact), contracts * MULTIPLIER * future, True, note))
+        layers.append(HedgeLayer(rule.name, instrument(legs, expiry), rule.roll, tuple(legs), contracts, float(exact),
+                                 contracts * MULTIPLIER * future, True, note))
         budget_pct = weight
-    elif settings.scheme in ("single", "static10"):
-        layers.append(one_call_layer("Single call", "monthly", 14, 35, 0.30, target))
     else:
-        base_share, adaptive_share, tail_share = settings.split
         inverted = market.vix3m is not None and market.vix / market.vix3m >= 1.0
-        shift_note = "time-shifted to the next expiry (VIX/VIX3M ≥ 1)" if inverted else ""
-        layers.append(one_call_layer("Base", "weekly", 14, 35, 0.30, target * base_share,
-                                     skip=1 if inverted else 0, note=shift_note))
         near_event = next_event_days is not None and next_event_days <= EVENT_WINDOW_DAYS
-        multiplier = settings.event_multiplier if near_event else 1.0
-        if near_event and band_high_pct is not None and not settings.allow_above_band and budget_pct > 0:
-            # The grown total may reach the top of the regime's band, not beyond it.
-            room = band_high_pct / budget_pct - 1.0          # extra share of the base budget the band allows
-            cap = 1.0 + room / adaptive_share if adaptive_share > 0 else 1.0
-            if cap < multiplier:
-                notes.append(f"Event multiplier held at × {max(cap, 1.0):.2f} (asked × {multiplier:g}) to keep the "
-                             f"hedge inside the {regime.name} band's top, {band_high_pct:g} % of notional.")
-                multiplier = max(cap, 1.0)
-        elif near_event and settings.allow_above_band and band_high_pct is not None and \
-                budget_pct * (1 + adaptive_share * (multiplier - 1)) > band_high_pct:
-            notes.append(f"Near the event the hedge goes above the {regime.name} band's top ({band_high_pct:g} % of "
-                         f"notional): × {multiplier:g} on the adaptive layer, as you allowed.")
-        expiry = pick_expiry(asof, 30, 95)
-        future = future_for(expiry)
-        days = (expiry - asof).days
-        long_k = strike_at_delta(0.40, future, days, market, settings.call_skew)
-        short_k = max(strike_at_delta(0.15, future, days, market, settings.call_skew), long_k + 1.0)
-        legs = [vix_call_leg(1, long_k, expiry, asof, market, future, settings.call_skew),
-                vix_call_leg(-1, short_k, expiry, asof, market, future, settings.call_skew)]
-        note = f"× {multiplier:.2f} within 5 trading days of an event" if near_event and multiplier > 1 else ""
-        layers.append(_sized("Adaptive", f"VIX {long_k:g}/{short_k:g} call spread, {expiry:%d %b %Y}", "monthly",
-                             legs, target * adaptive_share * multiplier, note))
         triggered = stress_score >= settings.stress_trigger or rebalance_trigger
-        tail_active = settings.contingent == "always" or triggered
-        tail_note = ("" if settings.contingent == "always" else
-                     ("stress trigger fired" if triggered else
-                      f"contingent: waits for stress ≥ {settings.stress_trigger:g} or the rebalance trigger"))
-        if settings.tail_instrument == "vix_calls":
-            layers.append(one_call_layer("Tail", "quarterly", 90, 185, 0.10, target * tail_share, note=tail_note,
-                                         active=tail_active))
-        else:
-            layers.append(_spx_fly_layer(market, asof, target * tail_share, settings, tail_note, tail_active,
-                                         future_for(pick_expiry(asof, 90, 185))))
+        for rule in rules:
+            layer_target, note, active = target * rule.share, "", True
+            if rule.time_shift and inverted:
+                note = "time-shifted to the next expiry (VIX/VIX3M ≥ 1)"
+            if rule.event and near_event:
+                multiplier = settings.event_multiplier
+                if band_high_pct is not None and not settings.allow_above_band:
+                    multiplier = float(capped_event_multiplier(multiplier, band_high_pct, budget_pct, rule.share))
+                    if multiplier < settings.event_multiplier:
+                        notes.append(f"Event multiplier held at × {multiplier:.2f} (asked × "
+                                     f"{settings.event_multiplier:g}) to keep the hedge inside the {regime.name} "
+                                     f"band's top, {band_high_pct:g} % of notional.")
+                elif band_high_pct is not None and budget_pct * (1 + rule.share * (multiplier - 1)) > band_high_pct:
+                    notes.append(f"Near the event the hedge goes above the {regime.name} band's top "
+                                 f"({band_high_pct:g} % of notional): × {multiplier:g} on the adaptive layer, "
+                                 "as you allowed.")
+                note = f"× {multiplier:.2f} within 5 trading days of an event" if multiplier > 1 else ""
+                layer_target *= multiplier
+            if rule.contingent and settings.contingent == "stress":
+                active = triggered
+                note = ("stress trigger fired" if triggered else
+                        f"contingent: waits for stress ≥ {settings.stress_trigger:g} or the rebalance trigger")
+            if rule.contingent and settings.tail_instrument == "spx_put_fly":
+                tail_future = future_for(pick_expiry(asof, rule.low_days, rule.high_days))
+                layers.append(_spx_fly_layer(market, asof, layer_target, settings, note, active, tail_future))
+                continue
+            expiry, _, legs = bought(rule, skip=1 if rule.time_shift and inverted else 0)
+            layers.append(_sized(rule.name, instrument(legs, expiry), rule.roll, legs, layer_target, note, active))
     return HedgePlan(settings.scheme, regime.name, float(budget_pct), float(target if settings.scheme != "vxth"
                      else sum(layer.vix_notional for layer in layers)), tuple(layers), float(notional),
                      asof.isoformat(), tuple(notes))
@@ -436,13 +538,9 @@ class _VixLegTable:
         if live.any():
             years = left[live].reshape(lead) / 365.0
             beta = tenor_beta(left[live]).reshape(lead)
-            strike = self.strike[live].reshape(lead)
-            stddev = np.maximum(self.vol[live].reshape(lead) * np.sqrt(years) * np.exp(VVIX_ELASTICITY * log_ratio),
-                                1e-12)
-            log_future = np.log(self.forward[live]).reshape(lead) + beta * log_ratio
-            d1 = (log_future - np.log(strike)) / stddev + 0.5 * stddev
-            value = np.exp(-market.rate * years) * (np.exp(log_future) * ndtr(d1) - strike * ndtr(d1 - stddev))
-            np.maximum(value, 0.0, out=value)
+            future = self.forward[live].reshape(lead) * np.exp(beta * log_ratio)
+            vol = self.vol[live].reshape(lead) * np.exp(VVIX_ELASTICITY * log_ratio)
+            value = black76_price(future, self.strike[live].reshape(lead), years, market.rate, vol, True)
             if live.all():
                 return value
         out = np.empty((self.strike.size,) + vix_level.shape)
@@ -463,12 +561,10 @@ class _VixLegTable:
         left = self.days.reshape(lead) - elapsed.reshape((1,) * (ndim - elapsed.ndim + 1) + elapsed.shape)
         log_ratio = np.log(np.maximum(vix_level, 1e-6) / market.vix)[None, ...]
         years = np.maximum(left, 1e-6) / 365.0
-        stddev = np.maximum(self.vol.reshape(lead) * np.sqrt(years) * np.exp(VVIX_ELASTICITY * log_ratio), 1e-12)
-        log_future = np.log(self.forward).reshape(lead) + tenor_beta(np.maximum(left, 0.0)) * log_ratio
-        strike = self.strike.reshape(lead)
-        d1 = (log_future - np.log(strike)) / stddev + 0.5 * stddev
-        value = np.exp(-market.rate * years) * (np.exp(log_future) * ndtr(d1) - strike * ndtr(d1 - stddev))
-        value = np.maximum(np.broadcast_to(value, (self.strike.size,) + shape), 0.0)
+        future = self.forward.reshape(lead) * np.exp(tenor_beta(np.maximum(left, 0.0)) * log_ratio)
+        vol = self.vol.reshape(lead) * np.exp(VVIX_ELASTICITY * log_ratio)
+        value = black76_price(future, self.strike.reshape(lead), years, market.rate, vol, True)
+        value = np.array(np.broadcast_to(value, (self.strike.size,) + shape))
         dead_legs = np.flatnonzero((left <= 0).reshape(self.strike.size, -1).any(axis=1))
         if dead_legs.size:
             vix_level = np.broadcast_to(vix_level, shape)
@@ -504,7 +600,7 @@ class _VixLegTable:
             future = future0 * ratio**beta_new
             strike = strike0 * future / future0
             vol = vol0 * ratio**VVIX_ELASTICITY
-            premium = _call_on_future(future, strike, tenor / 365.0, vol)
+            premium = black76_price(future, strike, tenor / 365.0, 0.0, vol, True)
             end = start + tenor
             if end >= elapsed:
                 left = end - elapsed
@@ -512,7 +608,7 @@ class _VixLegTable:
                     return total - premium + np.maximum(vix_h - strike, 0.0)
                 move = vix_h / vix_at(start)
                 future_h = future * move ** float(tenor_beta(left))
-                value = _call_on_future(future_h, strike, left / 365.0, vol * move**VVIX_ELASTICITY)
+                value = black76_price(future_h, strike, left / 365.0, 0.0, vol * move**VVIX_ELASTICITY, True)
                 return total - premium + value
             total = total - premium + np.maximum(vix_at(end) - strike, 0.0)
             start = end
@@ -524,16 +620,6 @@ class _VixLegTable:
         weights = self.weight[None, :] if weights is None else weights
         values = self.values(market, vix_level, days_elapsed)
         return (weights @ values.reshape(values.shape[0], -1)).reshape((weights.shape[0],) + values.shape[1:])
-
-
-def _call_on_future(future: np.ndarray, strike: np.ndarray, years: float, vol: np.ndarray) -> np.ndarray:
-    """Undiscounted Black-76 call (a roll's price in VIX points): the lean form for live
-    positive inputs, :func:`black76_price` where any is not."""
-    stddev = vol * np.sqrt(years)
-    if years > 0 and np.min(future) > 0 and np.min(strike) > 0 and np.min(stddev) > 1e-12:
-        d1 = np.log(future / strike) / stddev + 0.5 * stddev
-        return np.maximum(future * ndtr(d1) - strike * ndtr(d1 - stddev), 0.0)
-    return black76_price(future, strike, years, 0.0, vol, True)
 
 
 def _leg_value_one(leg: HedgeLeg, market: MarketState, vix: float, spx: float, days_elapsed: float) -> float:

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from alvh_core.data.listings import is_business_day, previous_business_day
+from alvh_core.model import limits
 from alvh_core.model.market import MarketState
 from alvh_core.model.spotvol import vix_after_move
 from alvh_core.strategy.condor import IronCondor
@@ -41,14 +42,18 @@ class ExitRules:
     tested: float | None = None
 
     def __post_init__(self) -> None:
-        if self.profit_target is not None and not 0 < self.profit_target <= 1:
-            raise ValueError("the profit target is a share of the credit between 0 and 1")
-        if self.stop is not None and not 0 < self.stop <= 20:
-            raise ValueError("the stop is a multiple of the credit between 0 and 20")
-        if self.exit_days is not None and not 0 <= self.exit_days <= 60:
-            raise ValueError("close-before-expiry days must be between 0 and 60")
-        if self.tested is not None and not 0 <= self.tested <= 0.2:
-            raise ValueError("the tested-side distance is a share of the short strike between 0 and 0.2")
+        low, high = limits.PROFIT_TARGET
+        if self.profit_target is not None and not low < self.profit_target <= high:
+            raise ValueError(f"the profit target is a share of the credit between {low:g} and {high:g}")
+        low, high = limits.STOP_MULTIPLE
+        if self.stop is not None and not low < self.stop <= high:
+            raise ValueError(f"the stop is a multiple of the credit between {low:g} and {high:g}")
+        low, high = limits.EXIT_DAYS
+        if self.exit_days is not None and not low <= self.exit_days <= high:
+            raise ValueError(f"close-before-expiry days must be between {low} and {high}")
+        low, high = limits.TESTED
+        if self.tested is not None and not low <= self.tested <= high:
+            raise ValueError(f"the tested-side distance is a share of the short strike between {low:g} and {high:g}")
 
     @property
     def active(self) -> bool:

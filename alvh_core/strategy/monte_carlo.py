@@ -10,12 +10,13 @@ point of each path is read every five trading days.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from alvh_core.model.market import MarketState
+from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
 from alvh_core.model.simulator import SimPaths, simulate_paths
 from alvh_core.model.volmodel import VolModel
 from alvh_core.strategy.condor import IronCondor
@@ -45,6 +46,12 @@ class BookMonteCarlo:
     def paths(self) -> int:
         return int(self.combined.size)
 
+    def condor_only(self, fraction: float) -> BookMonteCarlo:
+        """The condor alone at ``fraction`` of its size, no hedge, on the same paths ("trade smaller")."""
+        condor, worst = self.condor * fraction, self.worst_condor * fraction
+        return replace(self, condor=condor, hedge=np.zeros_like(condor), combined=condor, worst_combined=worst,
+                       worst_condor=worst)
+
     def table(self) -> pd.DataFrame:
         """Mean, percentiles, chance of a loss and CVaR 95 % of each part."""
         rows = []
@@ -63,8 +70,8 @@ def book_monte_carlo(condor: IronCondor, contracts: int, plan: HedgePlan, market
                      trading_days: int = 60, paths: int = 10_000, seed: int = 0,
                      sim: SimPaths | None = None) -> BookMonteCarlo:
     """The book over ``trading_days`` on ``paths`` simulated paths (or the paths given)."""
-    if not 1 <= trading_days <= 252:
-        raise ValueError("the Monte Carlo horizon is 1 to 252 trading days")
+    if not 1 <= trading_days <= TRADING_DAYS_PER_YEAR:
+        raise ValueError(f"the Monte Carlo horizon is 1 to {TRADING_DAYS_PER_YEAR:.0f} trading days (a year)")
     if not 100 <= paths <= MAX_PATHS:
         raise ValueError(f"the Monte Carlo needs 100 to {MAX_PATHS:,} paths")
     sim = sim or simulate_paths(market.spot, market.vix, trading_days, paths, seed)

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 
 from alvh_core.data.closes import History
+from alvh_core.data.events import EventCalendar
 from alvh_core.model.fitted import DEFAULT_FILL_SHARE
 from alvh_core.model.market import MarketState
 from alvh_core.model.regime import Regime, classify_regime
@@ -36,8 +38,16 @@ from alvh_core.strategy.payoff import (
 )
 from alvh_core.strategy.plan import CondorPlan, plan_condor, plan_for_condor
 from alvh_core.strategy.quotes import QuotedCondor, QuoteTable, quote_condor
-from alvh_core.strategy.signals import hedge_budget
-from alvh_core.strategy.sizing import BOOK_MEASURE_DAYS, BOOK_MEASURES, MEASURE_LABELS, RiskBudget, Sizing
+from alvh_core.strategy.signals import RegimeReport, hedge_budget
+from alvh_core.strategy.sizing import (
+    BOOK_MEASURE_DAYS,
+    BOOK_MEASURES,
+    MEASURE_LABELS,
+    RiskBudget,
+    Sizing,
+    TwoPercentGate,
+    two_percent_gate,
+)
 from alvh_core.strategy.stress import EpisodeRow, episode_rows
 from alvh_core.strategy.tiers import Tier
 
@@ -56,6 +66,13 @@ class HedgeContext:
     rebalance_trigger: bool = False
     next_event_days: int | None = None
     band_high_pct: float | None = None   # top of the regime's hedge band, % of notional
+
+    @staticmethod
+    def from_report(report: RegimeReport, calendar: EventCalendar) -> HedgeContext:
+        """The context a regime report gives on its day, with the calendar's next event."""
+        day = pd.Timestamp(report.asof).date()
+        return HedgeContext(report.regime, report.hedge_budget_pct, report.stress_score, report.rebalance_trigger,
+                            calendar.next_any(day).days_away, report.hedge_band[1])
 
     @staticmethod
     def from_vix(vix: float, stress_score: float = 0.0, next_event_days: int | None = None) -> HedgeContext:
@@ -127,6 +144,29 @@ class Position:
     @property
     def contracts(self) -> int:
         return self.plan.chosen.contracts
+
+
+@dataclass(frozen=True)
+class GateOnPosition:
+    """The 2 % gate on a position, with the expected P/L it was judged on (dollars)."""
+
+    gate: TwoPercentGate
+    condor_pl: float       # the condors' expected P/L to expiry (history's when there is any, else the model's)
+    hedge_drag: float      # the hedge's carry over the condor's days
+
+    @property
+    def after_hedge(self) -> float:
+        return self.condor_pl - self.hedge_drag
+
+
+def gate_on_position(position: Position, requested_pct: float, regime: str, rsi_vix: float,
+                     breadth_falling: bool) -> GateOnPosition:
+    """Seeds 001–002's 2 % gate for ``position`` sized at ``requested_pct`` % of notional."""
+    metrics = position.plan.empirical_metrics or position.plan.metrics
+    condor_pl = position.contracts * metrics.expected_pl
+    drag = position.metrics.cost_per_year * position.condor.days / 365.0
+    return GateOnPosition(two_percent_gate(requested_pct, regime, rsi_vix, breadth_falling, condor_pl - drag),
+                          float(condor_pl), float(drag))
 
 
 def build_position(market: MarketState, scenario: Scenario, context: HedgeContext, history: History | None = None,

@@ -113,6 +113,29 @@ class TwoPercentGate:
     unlocked: bool
     checks: tuple[GateCheck, ...]
 
+    @property
+    def holds_back(self) -> bool:
+        """True when the size asked is above what the gate allows."""
+        return self.requested_pct > self.allowed_pct + 1e-9
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.checks if not c.passed)
+
+    def why(self) -> str:
+        """Why the size asked is held back, in a few words (empty when it is not)."""
+        if not self.holds_back:
+            return ""
+        parts = ("the method never risks more than 2 %" if self.requested_pct > 2.0 else "",
+                 f"the gate is closed ({'; '.join(self.failed)})" if self.failed else "")
+        return "; ".join(part for part in parts if part)
+
+    def budget(self, asked: RiskBudget) -> RiskBudget:
+        """``asked`` held to the allowed % of notional (kept in the form it was given: % or dollars)."""
+        if asked.risk_pct is not None and asked.dollars is None:
+            return replace(asked, risk_pct=self.allowed_pct)
+        return replace(asked, dollars=asked.notional * self.allowed_pct / 100.0)
+
 
 def two_percent_gate(requested_pct: float, regime: str, rsi_vix: float, breadth_falling: bool,
                      expected_pl_after_hedge: float) -> TwoPercentGate:
@@ -130,6 +153,20 @@ def two_percent_gate(requested_pct: float, regime: str, rsi_vix: float, breadth_
     unlocked = all(c.passed for c in checks)
     cap = 2.0 if unlocked else 1.0
     return TwoPercentGate(float(requested_pct), float(min(requested_pct, cap)), unlocked, checks)
+
+
+# --- Trade smaller: the bar a hedge has to beat ---------------------------------
+
+def smaller_fraction(premium: float, credit: float) -> float:
+    """The share of the unhedged condors kept when the hedge's premium is given up as credit
+    instead: 1 − premium / credit, within 0–1 (1 without credit)."""
+    return float(np.clip(1.0 - premium / credit, 0.0, 1.0)) if credit > 0 else 1.0
+
+
+def smaller_contracts(contracts: float, size: float, fraction: float) -> float:
+    """``contracts`` condors of ``size`` (1 SPX, 0.1 XSP) cut to ``fraction``, in whole tenths of an
+    SPX-sized condor (XSP is a tenth of SPX), in the condor's own contracts."""
+    return float(np.floor(contracts * size * fraction * 10 + 1e-9) / 10 / size)
 
 
 # --- Slippage that grows with size (seed 003) --------------------------------

@@ -116,3 +116,36 @@ def test_hedge_lab_replays_an_episode_with_the_futures_beside(monkeypatch, tmp_p
     assert condors < 0                                               # the condors lost in Feb 2018
     assert dollars(_metric(at, "ALVH 40/40/20")) > condors           # the layered hedge took some of it back
     assert any("median miss" in c.value for c in at.caption)
+
+
+def test_fetching_the_real_index_never_holds_the_page(monkeypatch, tmp_path):
+    """The Fetch button starts one background download; the page says so, and the next run lays the
+    index over the replica (Cboe answered through the data layer's seam, no network)."""
+    import threading
+
+    import numpy as np
+    import pandas as pd
+
+    from alvh_core.data import live
+
+    at = _open(monkeypatch, tmp_path, "backtest", None, {"bst": "vxth", "byrs": "3"})
+    assert any("Upload Cboe's VXTH_History.csv" in c.value for c in at.caption)
+    days = pd.bdate_range("1990-01-02", periods=700)
+    body = "DATE,VXTH\n" + "\n".join(f"{d:%m/%d/%Y},{100 * np.exp(0.0002 * i):.4f}" for i, d in enumerate(days))
+    release = threading.Event()
+
+    def cboe(url, timeout):
+        release.wait(10)
+        return body.encode()
+
+    monkeypatch.delenv("ALVH_OFFLINE")
+    monkeypatch.setattr(live, "cboe_get", cboe)
+    monkeypatch.setattr(live, "_INDEX_FEEDS", {})
+    next(b for b in at.button if b.label.startswith("Fetch VXTH")).click().run()
+    assert not at.exception
+    assert any("in the background" in i.value for i in at.info)
+    release.set()
+    assert live.index_feed("VXTH").wait(10)
+    at.run()
+    assert not at.exception and not at.error
+    assert _metric(at, "Monthly correlation")

@@ -43,23 +43,20 @@ def test_result_bytes_counts_arrays_once(store):
 
 def test_the_oldest_runs_go_past_the_memory_budget(store):
     for i in range(4):
-        store._keep(("run", i), _result(3.0))   # 12 MB in all against 10
-    kept, _ = store._store()
-    assert [k[1] for k in kept] == [1, 2, 3]
-    assert sum(store._sizes().values()) <= 10 * 2**20
+        store._store().put(("run", i), _result(3.0))   # 12 MB in all against 10
+    assert [k[1] for k in store._store().keys()] == [1, 2, 3]
+    assert store._store().total_bytes <= 10 * 2**20
 
 
 def test_the_oldest_runs_go_past_the_count(store):
     for i in range(7):
-        store._keep(("run", i), _result(0.1))
-    kept, _ = store._store()
-    assert [k[1] for k in kept] == [2, 3, 4, 5, 6]
+        store._store().put(("run", i), _result(0.1))
+    assert [k[1] for k in store._store().keys()] == [2, 3, 4, 5, 6]
 
 
 def test_one_run_larger_than_the_budget_is_still_kept(store):
-    store._keep(("big",), _result(20.0))
-    kept, _ = store._store()
-    assert list(kept) == [("big",)]
+    store._store().put(("big",), _result(20.0))
+    assert store._store().keys() == [("big",)]
 
 
 def test_runs_take_turns_and_a_run_inside_a_run_keeps_its_slot(store):

@@ -70,7 +70,7 @@ def test_vectorised_backtest_equals_the_reference_to_the_cent(backtest_market, b
     """On the real history with the data folder, else on the seeded simulated market (the same dates)."""
     m = backtest_market.window(*window)
     config = bt.BacktestConfig(strategy=strategy, management=ExitRules(*management),
-                               hedge=bt.HedgeRules(sizing=sizing))
+                               hedge=bt.HedgeSettings(sizing=sizing))
     fast = bt.run_backtest(m, config, (scheme,), smaller=False).equity[scheme].to_numpy()
     slow = reference_equity(m, backtest_panel[0], config, scheme)
     assert np.all(np.isfinite(fast))

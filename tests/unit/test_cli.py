@@ -305,7 +305,7 @@ def test_dates_that_are_no_day_and_looped_folders_exit_2(args, looped_folder, tm
 
 
 def test_an_extreme_typed_market_stresses_without_a_warning():
-    out = run("stress", "--spx", "20000", "--vix", "1", "--vix9d", "400", "--vix6m", "21", "--risk-budget", "1000",
+    out = run("stress", "--spx", "20000", "--vix", "5", "--vix9d", "200", "--vix6m", "21", "--risk-budget", "1000",
               "--tier", "conservative", "--spx-move", "0", "--days", "5", "--json")
     assert out.returncode == 0 and out.stderr == ""
     assert np.isfinite(json.loads(out.stdout)["vix"]["median"])
@@ -335,3 +335,22 @@ def test_the_alvh_command_is_python_m_alvh_core():
                             timeout=120)
     assert ours.returncode == module.returncode == 0, ours.stderr + module.stderr
     assert ours.stdout == module.stdout and '"contracts"' in ours.stdout
+
+
+def test_the_command_line_and_the_links_take_one_range_per_input():
+    """Each input the command line shares with the pages' links has one range (alvh_core.model.limits)."""
+    from alvh_core.cli.commands import LIMITS
+    from alvh_core.present.links import ALL_KEYS
+
+    same = {"--spx": "spx", "--vix": "vix", "--vix9d": "v9", "--vix3m": "v3", "--vix6m": "v6", "--vvix": "vv",
+            "--notional": "n", "--risk-budget": "b", "--risk-pct": "r", "--capital": "bcap", "--commission": "bcm",
+            "--slippage": "bsl", "--stop": "bsp", "--exit-days": "bxd"}
+    for flag, key in same.items():
+        assert LIMITS[flag] == (ALL_KEYS[key].low, ALL_KEYS[key].high), flag
+    for flag, key in (("--rate", "rate"), ("--div", "div"), ("--profit-target", "bpt")):
+        assert tuple(100 * x for x in LIMITS[flag]) == pytest.approx((ALL_KEYS[key].low, ALL_KEYS[key].high)), flag
+    # At the top of the range a plan builds; just past it the command refuses in one line.
+    top = str(ALL_KEYS["vix"].high)
+    assert run("plan", "--spx", "6000", "--vix", top, "--tier", "moderate", "--json").returncode == 0
+    past = run("plan", "--spx", "6000", "--vix", str(ALL_KEYS["vix"].high + 1), "--tier", "moderate")
+    assert past.returncode == 2 and len(past.stderr.strip().splitlines()) == 1

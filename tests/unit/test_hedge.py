@@ -11,13 +11,18 @@ import QuantLib as ql
 from alvh_core.model.market import DEFAULT_MARKET, MarketState
 from alvh_core.model.regime import classify_regime
 from alvh_core.model.spotvol import implied_move_units, link_coefficients, vix_after_move, vix_band
-from alvh_core.model.vixfutures import futures_proxy, vix_option_vol
+from alvh_core.model.vixfutures import expiries_after, futures_proxy, vix_option_vol
 from alvh_core.strategy.hedge import (
     HedgeSettings,
     breakeven_vix,
     build_hedge,
+    capped_event_multiplier,
     hedge_pnl,
     pick_expiry,
+    pick_vix_expiries,
+    scheme_layers,
+    strikes_at_delta,
+    vix_strike_grid,
     vxth_weight_pct,
 )
 
@@ -246,3 +251,65 @@ def test_scalar_layer_value_matches_the_vectorised_one(tail):
         for vix, spx, days in ((35.0, 5000.0, 0.0), (60.0, 4300.0, 7.0), (20.0, 5200.0, 40.0), (90.0, 3900.0, 200.0)):
             vector = float(layer_value(layer, INVERTED, vix, spx, days))
             assert layer_value_one(layer, INVERTED, vix, spx, days) == pytest.approx(vector, rel=1e-10, abs=1e-8)
+
+
+@pytest.mark.parametrize("future,days,vvix,rate", [(14.0, 21.0, 80.0, 0.04), (22.5, 63.0, 110.0, 0.05),
+                                                   (48.0, 120.0, 160.0, 0.0), (95.0, 30.0, np.nan, 0.02)])
+def test_the_strike_search_is_the_grid_strike_with_quantlibs_delta_nearest(future, days, vvix, rate):
+    discount = np.exp(-rate * days / 365.0)
+    best = None
+    for k in vix_strike_grid(future):
+        vol = float(vix_option_vol(k, future, days, vvix))
+        calc = ql.BlackCalculator(ql.PlainVanillaPayoff(ql.Option.Call, float(k)), future, vol * np.sqrt(days / 365.0),
+                                  discount)
+        miss = abs(calc.deltaForward() - 0.30)
+        if best is None or miss < best[0] - 1e-12:
+            best = (miss, k)
+    found = strikes_at_delta(0.30, np.array([future, future]), days, vvix, rate)
+    assert found.tolist() == [best[1], best[1]]
+    grid = vix_strike_grid(future)
+    low = max(1.0, np.floor(0.6 * future))
+    assert low <= grid[0] < low + 5 and grid[-1] <= max(60.0, 4 * future) < grid[-1] + 5
+
+
+def test_expiry_picks_for_many_days_follow_the_window_rule():
+    listed = np.array(expiries_after(date(2019, 12, 1), 40), "datetime64[D]")
+    days = np.arange(np.datetime64("2020-01-01"), np.datetime64("2021-06-01"))
+    for low, high, skip in ((14, 35, 0), (30, 95, 0), (90, 185, 0), (14, 35, 1)):
+        picked = pick_vix_expiries(listed, days, low, high, skip)
+        for day, got in zip(days, picked, strict=True):
+            ahead = [e for e in listed if e > day][:10]
+            gaps = [int((e - day).astype(int)) for e in ahead]
+            inside = [i for i, g in enumerate(gaps) if low <= g <= high]
+            first = inside[0] if inside else int(np.argmin([abs(g - low) for g in gaps]))
+            assert got == ahead[min(first + skip, 9)], (day, low, high, skip)
+        assert pick_expiry(days[40].item(), low, high, skip) == picked[40].item()
+
+
+def test_the_event_multiplier_keeps_the_hedge_under_the_band_top():
+    budget, share = np.array([6.0, 7.5, 8.0, 0.0, 7.0]), np.array([0.4, 0.4, 0.4, 0.4, 0.0])
+    held = capped_event_multiplier(1.5, 8.0, budget, share)
+    # Grown total budget × (1 + share × (m − 1)) at most the top, never below × 1, untouched without budget or share.
+    assert np.all(budget * (1 + share * (held - 1)) <= 8.0 + 1e-9)
+    assert held.tolist()[:3] == pytest.approx([1.5, 1.0 + (8.0 / 7.5 - 1.0) / 0.4, 1.0])
+    assert held[3] == 1.5 and held[4] == 1.5
+
+
+def test_the_builder_and_the_backtest_read_one_layer_table():
+    alvh = scheme_layers("alvh", (0.5, 0.3, 0.2))
+    assert [(r.name, r.low_days, r.high_days, r.long_delta, r.short_delta, r.share) for r in alvh] == [
+        ("Base", 14, 35, 0.30, None, 0.5), ("Adaptive", 30, 95, 0.40, 0.15, 0.3), ("Tail", 90, 185, 0.10, None, 0.2)]
+    plan = _plan(CALM)
+    for rule, layer in zip(scheme_layers("alvh"), plan.layers, strict=True):
+        assert (layer.name, layer.roll) == (rule.name, rule.roll)
+        assert layer.legs[0].expiry == pick_expiry(date(2026, 3, 2), rule.low_days, rule.high_days).isoformat()
+    assert scheme_layers("vxth")[0].schedule == "vix-expiry" and scheme_layers("single")[0].schedule == "monthly"
+    with pytest.raises(ValueError):
+        scheme_layers("bogus")
+
+
+def test_premium_over_a_condors_life_counts_each_layers_share_of_its_own_life():
+    plan = _plan(CALM)
+    by_hand = sum(layer.cost * min(21.0 / layer.days, 1.0) for layer in plan.active_layers)
+    assert plan.premium_over(21.0) == pytest.approx(by_hand)
+    assert plan.premium_over(1_000.0) == pytest.approx(plan.total_cost)

@@ -10,10 +10,12 @@ import pytest
 from alvh_core.data.closes import (
     MAX_PROBLEMS,
     MAX_ROWS,
+    PANEL_FILE,
     HistoryFormatError,
     closes_on,
     folder_stamp,
     history_folder,
+    history_from_files,
     load_history_folder,
     read_panel_csv,
     read_series_csv,
@@ -97,3 +99,22 @@ def test_folders_take_only_regular_files_inside_them(tmp_path):
                          (str(tmp_path / "VIX_History.csv"), "not a folder")):
         with pytest.raises(HistoryFormatError, match=message):
             history_folder(bad)
+
+
+def test_uploads_combine_as_a_folder_does_and_oversized_or_bad_files_are_named(tmp_path):
+    vix = b"DATE,OPEN,HIGH,LOW,CLOSE\n2024-01-02,13,14,12,13.20\n2024-01-03,14,15,13,14.04\n"
+    panel = b"date,spx,vix,vvix\n2024-01-02,4742.831,99,80\n2024-01-04,4688.68,14.87,81\n"
+    # A panel before the series file: the series still wins where both have a value.
+    history, messages = history_from_files([("mine.csv", panel), ("VIX_History.csv", vix),
+                                            ("big.csv", b"x" * 2048), ("SPX_History.csv", b"not,a\ncsv")], 1024)
+    assert history.panel["vix"].tolist() == [13.20, 14.04, 14.87]
+    assert history.panel["spx"].dropna().tolist() == [4742.83, 4688.68]
+    assert history.panel.loc["2024-01-02", "vvix"] == 80
+    assert any("big.csv: larger than" in m for m in messages) and any("SPX_History.csv" in m for m in messages)
+    # The same files in a folder give the same closes.
+    (tmp_path / "VIX_History.csv").write_bytes(vix)
+    (tmp_path / PANEL_FILE).write_bytes(panel)
+    folder = load_history_folder(tmp_path)
+    pd.testing.assert_frame_equal(folder.panel[["vix", "spx", "vvix"]], history.panel[["vix", "spx", "vvix"]])
+    none, why = history_from_files([("VVIX_History.csv", b"DATE,VVIX\n01/02/2024,80\n")], 1024)
+    assert none is None and "no VIX history" in why[-1]

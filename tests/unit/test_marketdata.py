@@ -430,3 +430,35 @@ def test_two_server_processes_make_one_upstream_request(tmp_path):
     periods = sorted(line.split()[2] for line in requests)
     assert periods == ["5d", "max"], requests         # one history, one quotes request between the two
     assert sum(int(out[1]) + int(out[2]) for out in outputs) == 2
+
+
+def test_a_cboe_index_file_is_one_background_download_for_every_session(monkeypatch, tmp_path):
+    from alvh_core.data import live
+
+    monkeypatch.delenv("ALVH_OFFLINE", raising=False)
+    monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(live, "_INDEX_FEEDS", {})
+    calls = []
+    started = threading.Event()
+    release = threading.Event()
+
+    def getter(url, timeout):
+        calls.append(url)
+        started.set()
+        release.wait(5)
+        return b"DATE,VXTH\n07/07/2026,301.5\n07/08/2026,302.25\n"
+
+    monkeypatch.setattr(live, "cboe_get", getter)
+    feed = live.index_feed("VXTH")
+    assert live.index_feed("VXTH") is feed
+    assert feed.poke() and started.wait(5)
+    # The page's thread is not held: while Cboe answers, the feed says it is fetching, and a
+    # second session's click starts nothing.
+    assert feed.status().fetching and not feed.poke()
+    release.set()
+    assert feed.wait(5)
+    state = feed.status()
+    assert state.good.frame.loc["2026-07-08", "vxth"] == 302.25 and len(calls) == 1
+    assert not feed.poke() and len(calls) == 1   # fresh for the TTL
+    with pytest.raises(ValueError):
+        live.index_feed("NOPE")

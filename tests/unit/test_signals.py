@@ -142,3 +142,17 @@ def test_without_history_only_level_signals_count():
     available = {s.key for s in report.signals if s.stress is not None}
     assert available == {"term_vix_vix3m", "term_vix9d_vix", "events"}
     assert 0 <= report.stress_score <= 1 and report.regime.name == "Moderate"
+
+
+def test_the_gate_reads_rsi_and_breadth_from_history_else_what_was_typed():
+    from alvh_core.model.simulator import simulated_panel
+
+    levels = {"spx": 6000, "vix": 16, "vix9d": 14, "vix3m": 18, "vix6m": 20}
+    bare = regime_report(None, "2026-07-08", levels, "default", load_events())
+    assert bare.gate_readings(64.0, True) == (64.0, True, "typed", "typed")
+    panel = simulated_panel(years=1.0, seed=3)
+    day = panel.index[-1].date()
+    report = regime_report(panel, day, {k: float(v) for k, v in panel.iloc[-1].items()}, "file", load_events())
+    rsi_value, falling, rsi_from, breadth_from = report.gate_readings(10.0, True)
+    assert rsi_from == "history" and rsi_value == pytest.approx(rsi(panel["vix"]).iloc[-1])
+    assert (falling, breadth_from) == (True, "typed")   # no RSP/SPY in the panel

@@ -13,7 +13,7 @@ from alvh_core.model.regime import classify_regime
 from alvh_core.model.spotvol import log_vix_change
 from alvh_core.strategy.hedge import HedgeSettings
 from alvh_core.strategy.monte_carlo import book_monte_carlo
-from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+from alvh_core.strategy.position import HedgeContext, Scenario, build_position, gate_on_position
 from alvh_core.strategy.sizing import RiskBudget
 from alvh_core.strategy.tiers import find_tier, load_tiers
 
@@ -149,3 +149,28 @@ def test_monte_carlo_condor_settles_on_each_paths_spx_at_its_expiry(book):
     np.testing.assert_allclose(mc.condor, expected, atol=1e-6)
     table = mc.table().set_index("book")
     assert table.loc["Condor", "chance_of_loss"] == pytest.approx(np.mean(expected < 0))
+
+
+def test_trading_smaller_on_the_same_paths_is_the_condor_scaled(book):
+    market, positions = book
+    position = positions["alvh"]
+    mc = book_monte_carlo(position.condor, position.contracts, position.hedge, market, market.vol_model(),
+                          trading_days=20, paths=1000, seed=4)
+    small = mc.condor_only(0.6)
+    np.testing.assert_allclose(small.combined, 0.6 * mc.condor)
+    assert np.all(small.hedge == 0) and np.array_equal(small.worst_combined, small.worst_condor)
+    row = small.table().set_index("book").loc["Combined"]
+    worst_5pct = np.sort(0.6 * mc.condor)[:50]
+    assert row["cvar95"] == pytest.approx(-worst_5pct.mean()) and row["p5"] == pytest.approx(np.percentile(0.6 * mc.condor, 5))
+
+
+def test_the_gate_on_a_position_judges_its_expected_pl_after_the_hedge_carry(book):
+    market, positions = book
+    for scheme, position in positions.items():
+        on = gate_on_position(position, 1.8, "Moderate", 50.0, False)
+        assert on.condor_pl == pytest.approx(position.contracts * position.plan.metrics.expected_pl)
+        assert on.hedge_drag == pytest.approx(position.metrics.cost_per_year
+                                              * position.condor.days / 365.0)
+        assert (on.hedge_drag == 0) == (scheme == "none")
+        assert on.gate.checks[3].passed == (on.after_hedge > 0)
+        assert on.gate.allowed_pct == (1.8 if on.after_hedge > 0 else 1.0)

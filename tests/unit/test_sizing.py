@@ -16,6 +16,8 @@ from alvh_core.strategy.sizing import (
     compare_tiers,
     scale_table,
     size_position,
+    smaller_contracts,
+    smaller_fraction,
     two_percent_gate,
 )
 from alvh_core.strategy.tiers import TierTableError, find_tier, load_tiers
@@ -132,3 +134,28 @@ def test_claim_search_needs_both_tiers():
     from alvh_core.strategy.sizing import claim_search
 
     assert claim_search(DEFAULT_MARKET, TIERS[:2], 50_000) is None
+
+
+def test_the_gate_holds_back_a_size_above_what_it_allows_and_says_why():
+    closed = two_percent_gate(1.8, "High", 55.0, False, 120.0)
+    assert closed.holds_back and closed.failed == ("Regime is not High",)
+    assert closed.why() == "the gate is closed (Regime is not High)"
+    too_big = two_percent_gate(3.0, "Low", 50.0, False, 1.0)
+    assert too_big.holds_back and too_big.why() == "the method never risks more than 2 %"
+    assert not two_percent_gate(0.8, "High", 90.0, True, -5.0).holds_back
+    assert two_percent_gate(0.8, "High", 90.0, True, -5.0).why() == ""
+    # The budget keeps the form it was given in, at the allowed share of notional.
+    in_pct = closed.budget(RiskBudget(notional=200_000, risk_pct=1.8))
+    in_dollars = closed.budget(RiskBudget(notional=200_000, risk_pct=None, dollars=3_600))
+    assert (in_pct.risk_pct, in_pct.dollars, in_pct.amount) == (1.0, None, 2_000)
+    assert (in_dollars.risk_pct, in_dollars.dollars, in_dollars.amount) == (None, 2_000, 2_000)
+
+
+def test_trade_smaller_gives_up_the_premium_in_credit_in_tenths_of_a_condor():
+    assert smaller_fraction(250.0, 1_000.0) == pytest.approx(0.75)
+    assert smaller_fraction(2_000.0, 1_000.0) == 0.0 and smaller_fraction(0.0, 1_000.0) == 1.0
+    assert smaller_fraction(50.0, 0.0) == 1.0
+    # 7 SPX condors at 0.75: 5.25 SPX-sized -> 5.2 (52 XSP, counted in SPX); 3 XSP at 0.5 -> 1.5 -> 1 XSP.
+    assert smaller_contracts(7, 1.0, 0.75) == pytest.approx(5.2)
+    assert smaller_contracts(3, 0.1, 0.5) == pytest.approx(1.0)
+    assert smaller_contracts(4, 1.0, 1.0) == 4.0
