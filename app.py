@@ -37,7 +37,7 @@ page = st.navigation([
     regime,
     st.Page("app_pages/builder.py", title="Builder", icon=":material/construction:", url_path="builder"),
     st.Page("app_pages/tiers.py", title="Tiers", icon=":material/stacked_bar_chart:", url_path="tiers"),
-    st.Page("app_pages/hedge-lab.py", title="Hedge Lab", icon=":material/science:", url_path="hedge-lab"),
+    st.Page("app_pages/hedge_lab.py", title="Hedge Lab", icon=":material/science:", url_path="hedge-lab"),
     st.Page("app_pages/backtest.py", title="Backtest", icon=":material/history:", url_path="backtest"),
     st.Page("app_pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
     # The default page is served at "/"; links to /regime land there, parameters and all.

@@ -34,7 +34,7 @@ st.markdown("ALVH Studio plans SPX iron condors protected by a layered VIX hedge
 _path = st.columns(4)
 _path[0].page_link("app_pages/builder.py", label="Build a condor for your budget", icon=":material/construction:",
                    query_params={"t": "Moderate"})
-_path[1].page_link("app_pages/hedge-lab.py", label="See it in a crash", icon=":material/science:")
+_path[1].page_link("app_pages/hedge_lab.py", label="See it in a crash", icon=":material/science:")
 _path[2].page_link("app_pages/backtest.py", label="Check it on 36 years of history", icon=":material/history:",
                    query_params={"bst": "weekly"})
 _path[3].page_link("app_pages/tiers.py", label="Compare the tiers", icon=":material/stacked_bar_chart:")

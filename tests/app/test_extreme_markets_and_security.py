@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app import switch_to
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = {"regime": None, "builder": "app_pages/builder.py", "tiers": "app_pages/tiers.py",
-         "hedge-lab": "app_pages/hedge-lab.py", "learn": "app_pages/learn.py"}
+         "hedge-lab": "app_pages/hedge_lab.py", "learn": "app_pages/learn.py"}
 PAGE_PARAMS = {"hedge-lab": {"lmp": "1000", "lhz": "20"}, "builder": {"hz": "200", "sd": "200"}}
 MARKETS = {
     "VIX 9, negative rate": {"pin": "true", "vix": "9", "v9": "9", "v3": "9.5", "v6": "10", "rate": "-1"},
@@ -37,7 +39,7 @@ def offline(monkeypatch, tmp_path):
 def test_every_page_in_an_extreme_market(page, market):
     at = AppTest.from_file(APP, default_timeout=120)
     if PAGES[page]:
-        at.switch_page(PAGES[page])
+        switch_to(at, PAGES[page])
     at.query_params.update(MARKETS[market] | PAGE_PARAMS.get(page, {}))
     at.run()
     at.run()

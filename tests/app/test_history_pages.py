@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from alvh_core.history import backtest as bt
 from alvh_core.model.simulator import simulated_panel
+from tests.app import switch_to
 
 TIMEOUT = 180
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -22,7 +23,7 @@ def _open(monkeypatch, tmp_path, page: str, data_dir: Path | None, params: dict 
     monkeypatch.setenv("ALVH_OFFLINE", "1")
     monkeypatch.setenv("ALVH_CACHE_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(f"app_pages/{page}.py")
+    switch_to(at, f"app_pages/{page}.py")
     at.query_params.update(params or {})
     at.run()
     assert not at.exception, at.exception
@@ -93,7 +94,7 @@ def test_backtest_odd_link_values_are_reported_not_fatal(monkeypatch, tmp_path):
 
 
 def test_hedge_lab_offline_compares_schemes_and_simulates(monkeypatch, tmp_path):
-    at = _open(monkeypatch, tmp_path, "hedge-lab", None, {"lmp": "2000", "lhz": "20"})
+    at = _open(monkeypatch, tmp_path, "hedge_lab", None, {"lmp": "2000", "lhz": "20"})
     assert not at.exception and not at.error
     stress = _table(at, "Premium now ($)")
     assert list(stress["Scheme"])[0] == "No hedge" and list(stress["Scheme"])[-1] == "Trade smaller (no hedge)"
@@ -107,7 +108,7 @@ def test_hedge_lab_offline_compares_schemes_and_simulates(monkeypatch, tmp_path)
 
 @pytest.mark.data
 def test_hedge_lab_replays_an_episode_with_the_futures_beside(monkeypatch, tmp_path, data_dir):
-    at = _open(monkeypatch, tmp_path, "hedge-lab", data_dir, {"lep": "2018-02", "lmp": "1000", "lhz": "10"})
+    at = _open(monkeypatch, tmp_path, "hedge_lab", data_dir, {"lep": "2018-02", "lmp": "1000", "lhz": "10"})
     assert not at.exception and not at.error
     def dollars(text: str) -> float:
         return float(text.replace("−", "-").replace("$", "").replace(",", ""))

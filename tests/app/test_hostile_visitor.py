@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app import switch_to
 from tests.unit.test_hostile_files import PATH_PAYLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = {"regime": None, "builder": "app_pages/builder.py", "tiers": "app_pages/tiers.py",
-         "hedge-lab": "app_pages/hedge-lab.py", "backtest": "app_pages/backtest.py", "learn": "app_pages/learn.py"}
+         "hedge-lab": "app_pages/hedge_lab.py", "backtest": "app_pages/backtest.py", "learn": "app_pages/learn.py"}
 
 
 def _shown(at: AppTest) -> str:
@@ -38,7 +39,7 @@ def _badge(at: AppTest) -> str:
 def _open(page: str | None, params: dict | None = None, timeout: float = 120) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=timeout)
     if page:
-        at.switch_page(page)
+        switch_to(at, page)
     at.query_params.update(params or {})
     at.run()
     at.run()   # the first run paints the numbers; the second the rest

@@ -19,13 +19,14 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from alvh_core.present.links import ALIASES, ALL_KEYS, BUILDER_KEYS, PAGE_KEYS, read_link
+from tests.app import switch_to
 from tests.app.date_sliders import KEYS, move, slider_data
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 60
 EXAMPLES = int(os.environ.get("ALVH_FUZZ_EXAMPLES", "10"))
 PAGES = {"regime": None, "builder": "app_pages/builder.py", "backtest": "app_pages/backtest.py",
-         "hedge-lab": "app_pages/hedge-lab.py", "tiers": "app_pages/tiers.py", "learn": "app_pages/learn.py"}
+         "hedge-lab": "app_pages/hedge_lab.py", "tiers": "app_pages/tiers.py", "learn": "app_pages/learn.py"}
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +41,7 @@ def open_link(page: str, params: dict) -> AppTest:
     (the first run with the numbers, then the full page)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if PAGES[page]:
-        at.switch_page(PAGES[page])
+        switch_to(at, PAGES[page])
     at.query_params.update(params)
     at.run()
     at.run()
