@@ -21,8 +21,8 @@ from alvh_core.present.figures import (
 )
 from alvh_core.strategy.hedge import HedgeSettings, hedge_pnl, layer_pnls
 from alvh_core.strategy.payoff import condor_value_grid
-from alvh_core.strategy.position import Scenario, build_position
-from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers, two_percent_gate
+from alvh_core.strategy.position import Scenario, build_position, gate_on_position
+from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
     bounds,
@@ -69,10 +69,7 @@ def _engine_claims(_market, market_key: tuple, _context, context_key: tuple, inp
     return cl.engine_claims(_market, _context, load_tiers(), inputs, rsi, falling)
 
 
-rsi_reading = next((s for s in report.signals if s.key == "rsi_vix"), None)
-breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
-rsi = float(rsi_reading.value) if rsi_reading is not None and rsi_reading.value is not None else float("nan")
-falling = bool(breadth_reading is not None and breadth_reading.value is not None and breadth_reading.value < 0)
+rsi, falling, _, _ = report.gate_readings(float("nan"), False)   # no reading here: the RSI check fails
 market_key = (market.spot, market.vix, market.vix9d, market.vix3m, market.vix6m, market.vvix, market.rate,
               market.div, market.asof, market.source)
 context_key = (context.regime.name, context.budget_pct, context.stress_score, context.rebalance_trigger,
@@ -194,9 +191,7 @@ changes the count a lot; for {money(inputs.tier_budget)} the chart shows how muc
                                            for r in comparison.rows}, [MEASURE_LABELS[m] for m in MEASURES]),
                     key="e_tiers_chart")
 
-    gate = two_percent_gate(2.0, context.regime.name, rsi, falling,
-                            position.contracts * position.plan.metrics.expected_pl
-                            - position.metrics.cost_per_year * condor.days / 365.0)
+    gate = gate_on_position(position, 2.0, context.regime.name, rsi, falling).gate
     t7, c7 = st.columns([2, 3])
     t7.markdown("""
 #### 7. The 2 % gate

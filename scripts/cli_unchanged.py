@@ -79,27 +79,28 @@ def _without(value, keys: set):
     return value
 
 
-def _close(a, b, rtol: float) -> bool:
-    """The same JSON value, numbers within ``rtol`` of each other (relative, or absolute near zero)."""
+def _close(a, b, rtol: float, atol: float = 0.0) -> bool:
+    """The same JSON value, numbers within ``rtol`` of each other (relative, or absolute near zero) or
+    within ``atol`` (one unit of the last decimal the JSON prints, where a rounding boundary was crossed)."""
     if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, int | float) or not isinstance(b, int | float):
         if isinstance(a, dict) and isinstance(b, dict):
-            return a.keys() == b.keys() and all(_close(a[k], b[k], rtol) for k in a)
+            return a.keys() == b.keys() and all(_close(a[k], b[k], rtol, atol) for k in a)
         if isinstance(a, list) and isinstance(b, list):
-            return len(a) == len(b) and all(_close(x, y, rtol) for x, y in zip(a, b, strict=True))
+            return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b, strict=True))
         return a == b
-    return abs(a - b) <= rtol * max(abs(a), abs(b), 1.0)
+    return abs(a - b) <= max(rtol * max(abs(a), abs(b), 1.0), atol * (1 + 1e-9))
 
 
-def same(before: str, after: str, new_keys: set, rtol: float = 0.0) -> bool:
+def same(before: str, after: str, new_keys: set, rtol: float = 0.0, atol: float = 0.0) -> bool:
     if before == after:
         return True
-    if not new_keys and not rtol:
+    if not new_keys and not rtol and not atol:
         return False
     try:
         old, new = json.loads(before), _without(json.loads(after), new_keys)
     except ValueError:
         return False
-    return _close(old, new, rtol) if rtol else json.dumps(new) == json.dumps(old)
+    return _close(old, new, rtol, atol) if rtol or atol else json.dumps(new) == json.dumps(old)
 
 
 def main(argv=None) -> int:
@@ -110,6 +111,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rtol", type=float, default=0.0,
                         help="numbers may differ by this much (relative; absolute below 1): for a change that only "
                              "reorders floating-point operations, e.g. one pricing kernel for two")
+    parser.add_argument("--atol", type=float, default=0.0,
+                        help="numbers may differ by this much (absolute): 1e-6 lets a number printed to six "
+                             "decimals move by one unit when a rounding boundary was crossed")
     args = parser.parse_args(argv)
     data = str(Path(os.environ.get("ALVH_DATA_DIR") or ROOT.parent / "shared" / "data").resolve())
     cmds = commands(data, args.quick)
@@ -126,15 +130,15 @@ def main(argv=None) -> int:
     for cmd, b, a in zip(cmds, before, after, strict=True):
         if same(b, a, new_keys):
             continue
-        if args.rtol and same(b, a, new_keys, args.rtol):
+        if (args.rtol or args.atol) and same(b, a, new_keys, args.rtol, args.atol):
             rounding += 1
-            print(f"within rtol {args.rtol:g}: {' '.join(cmd)}")
+            print(f"within rtol {args.rtol:g} / atol {args.atol:g}: {' '.join(cmd)}")
             continue
         differ += 1
         lines = list(difflib.unified_diff(b.splitlines(), a.splitlines(), lineterm="", n=0))[3:5]
         print(f"differs: {' '.join(cmd)}\n  {' | '.join(lines)[:400]}")
     print(f"{len(cmds) - differ} of {len(cmds)} commands unchanged against {args.base}"
-          + (f" ({rounding} of them only within rtol {args.rtol:g})" if rounding else ""))
+          + (f" ({rounding} of them only within rtol {args.rtol:g} / atol {args.atol:g})" if rounding else ""))
     return 1 if differ else 0
 
 

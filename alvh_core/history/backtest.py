@@ -33,7 +33,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from alvh_core.data.events import EventCalendar, load_events
 from alvh_core.data.listings import FAR_STEP, SPX_STRIKE_GRID, expiry_class, nearest_expiry, vix_expiry
@@ -42,7 +41,7 @@ from alvh_core.model import limits, over_days
 from alvh_core.model.fills import half_spread_array
 from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SKEW
 from alvh_core.model.market import DEFAULT_MARKET
-from alvh_core.model.pricing import DAYS_PER_YEAR, black76_price, bsm_price_delta
+from alvh_core.model.pricing import DAYS_PER_YEAR, black76_price, bsm_price_delta, forward_delta
 from alvh_core.model.vixfutures import vix_option_vol
 from alvh_core.strategy.hedge import (
     BACKTEST_SCHEMES,
@@ -413,11 +412,10 @@ def _strike_at_delta(m, rows, days, target, is_call, atm, div):
     hi = np.log(forward) + 0.5 * sd if not is_call else np.log(forward) + 8.0 * sd + 0.05
     years = days / 365.0
     carry, sqrt_years = np.exp(-div * years), np.sqrt(years)
-    sign = 1.0 if is_call else -1.0
     for _ in range(34):   # 2^-34 of the bracket: far below a strike step
         mid = 0.5 * (lo + hi)
         vol_sd = over_days.smile_vol(atm, np.exp(mid), forward, days) * sqrt_years
-        size = carry * ndtr(sign * ((np.log(forward) - mid) / vol_sd + 0.5 * vol_sd))   # |delta|
+        size = carry * np.abs(forward_delta(mid - np.log(forward), vol_sd, is_call))   # |delta|
         too_far = size < target   # puts: below the strike sought; calls: above it
         if is_call:
             hi, lo = np.where(too_far, mid, hi), np.where(too_far, lo, mid)

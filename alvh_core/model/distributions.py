@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import ndtr, ndtri
 
-from alvh_core.model.pricing import DAYS_PER_YEAR, TRADING_DAYS_PER_YEAR
+from alvh_core.model.pricing import DAYS_PER_YEAR, TRADING_DAYS_PER_YEAR, black76_price
 
 #: Equal-probability outcomes of the lognormal grid (CVaR 95 % averages 100 of them).
 QUANTILE_POINTS = 2000
@@ -177,9 +177,7 @@ def _smile_density(market, vol_model, days: float, points: int = QUANTILE_POINTS
     sd = atm * np.sqrt(years)
     strikes = forward * np.exp(SMILE_GRID * sd)
     vol = vol_model.implied_vol(strikes, forward, days)
-    stddev = np.maximum(vol * np.sqrt(years), 1e-12)
-    d1 = np.log(forward / strikes) / stddev + 0.5 * stddev
-    put = strikes * ndtr(-(d1 - stddev)) - forward * ndtr(-d1)
+    put = black76_price(forward, strikes, years, 0.0, vol, "put")   # undiscounted
     mid = 0.5 * (strikes[1:] + strikes[:-1])
     cdf = np.clip(np.diff(put) / np.diff(strikes), 0.0, 1.0)
     cdf = np.maximum.accumulate(cdf)

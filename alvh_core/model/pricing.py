@@ -265,8 +265,15 @@ def black76_price(forward, strike, years, rate, vol, kind) -> np.ndarray:
 def black_call_delta(forward, strike, years, vol, discount=1.0) -> np.ndarray:
     """Call delta on a forward, discount · N(d1) (for strike searches)."""
     stddev = np.maximum(np.asarray(vol, float) * np.sqrt(np.maximum(np.asarray(years, float), 0.0)), _MIN_STDDEV)
-    d1 = np.log(np.asarray(forward, float) / np.asarray(strike, float)) / stddev + 0.5 * stddev
-    return discount * ndtr(d1)
+    return discount * forward_delta(np.log(np.asarray(strike, float) / np.asarray(forward, float)), stddev, True)
+
+
+def forward_delta(log_moneyness, stddev, is_call) -> np.ndarray:
+    """The undiscounted delta to the forward, N(d1) for a call and −N(−d1) for a put, with
+    d1 = −ln(K/F)/σ√T + σ√T/2 (``log_moneyness`` = ln(K/F), ``stddev`` = σ√T > 0): the delta of
+    every strike search."""
+    sign = np.where(is_call, 1.0, -1.0)
+    return sign * ndtr(sign * (0.5 * stddev - np.asarray(log_moneyness, float) / stddev))
 
 
 def price_bounds(forward, strike, discount, kind) -> tuple[np.ndarray, np.ndarray]:

@@ -36,11 +36,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import ndtr
 
 from alvh_core.model.fitted import SPX_SKEW
 from alvh_core.model.params import SkewParams
-from alvh_core.model.pricing import DAYS_PER_YEAR
+from alvh_core.model.pricing import DAYS_PER_YEAR, black_price_scaled
 
 # Tenors (calendar days) of the Cboe volatility indexes.
 VIX_TENOR_DAYS = {"vix9d": 9.0, "vix": 30.0, "vix3m": 93.0, "vix6m": 183.0}
@@ -105,11 +104,8 @@ def variance_swap_ratio(atm_stddev, days, skew: SkewParams) -> np.ndarray:
     z, weight = _REPLICATION_Z, _REPLICATION_W
     k = z * atm_stddev
     sd = atm_stddev * skew.ratio(z, days_b)
-    d1 = -k / sd + 0.5 * sd
-    d2 = d1 - sd
-    # OTM puts below the forward, calls above: sign = -1 / +1.
-    sign = np.where(z >= 0, 1.0, -1.0)
-    otm = np.maximum(sign * (ndtr(sign * d1) - np.exp(k) * ndtr(sign * d2)), 0.0)
+    # OTM puts below the forward, calls above.
+    otm = black_price_scaled(1.0, np.exp(k), sd, 1.0, 1.0, z >= 0)
     total_var = 2.0 * np.sum(weight * otm * np.exp(-k) * atm_stddev, axis=-1)
     return np.sqrt(np.maximum(total_var, 0.0)) / atm_stddev[..., 0]
 

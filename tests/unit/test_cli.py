@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +18,39 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
-    # Subprocesses are outside the socket guard of conftest.py: keep them offline.
-    env = {**os.environ, "YF_DISABLE_CURL_CFFI": "1", "ALVH_OFFLINE": "1",
+    """The command line's answer (exit code, stdout, stderr), computed in this process: what
+    ``python -m alvh_core ARGS`` prints, with any warning the run raises added to stderr as Python would
+    print it.  Offline, with a cache folder of its own.  Tests of the process itself (devices on stdin,
+    the console script) start one with :func:`run_process`."""
+    from alvh_core.cli.commands import main
+
+    env = {"YF_DISABLE_CURL_CFFI": "1", "ALVH_OFFLINE": "1",
            "ALVH_CACHE_DIR": str(cache or ROOT / "test-artifacts" / "no-cache")}
-    return subprocess.run([sys.executable, "-m", "alvh_core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env=env)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+            warnings.simplefilter("always")
+            try:
+                code = main(list(args))
+            except SystemExit as exc:   # argparse's own exits (--help)
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    shown = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
+    return subprocess.CompletedProcess(["alvh", *args], code, out.getvalue(), err.getvalue() + shown)
+
+
+def run_process(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``python -m alvh_core ARGS`` in a process of its own (offline: it is outside the socket guard)."""
+    return subprocess.run([sys.executable, "-m", "alvh_core", *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=None, env={**os.environ, "ALVH_OFFLINE": "1"}, cwd=ROOT)
 
 
 def test_plan_prints_legs_metrics_and_contracts():
@@ -262,8 +293,7 @@ def test_plan_refuses_a_position_that_is_not_listed(data_dir, extra, message):
 ])
 def test_hostile_files_and_values_end_at_once_with_one_line(args):
     """Devices, the terminal, huge names and values: refused with one line, exit 2, never a wait."""
-    done = subprocess.run([sys.executable, "-m", "alvh_core", *args, "--json"], capture_output=True, text=True,
-                          timeout=30, stdin=None, env={**os.environ, "ALVH_OFFLINE": "1"}, cwd=ROOT)
+    done = run_process(*args, "--json", timeout=30)
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error: ")
     assert "Traceback" not in done.stderr and "Warning" not in done.stderr and done.stdout == ""
@@ -297,8 +327,7 @@ def test_dates_that_are_no_day_and_looped_folders_exit_2(args, looped_folder, tm
     (data / "VIX_History.csv").write_text("DATE,CLOSE\n2020-01-02,16\n2020-01-03,17\n")
     (data / "SPX_History.csv").write_text("DATE,CLOSE\n2020-01-02,3200\n2020-01-03,3210\n")
     args = [a.format(data=data, loop=looped_folder) for a in args]
-    done = subprocess.run([sys.executable, "-m", "alvh_core", *args, "--json"], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "ALVH_OFFLINE": "1"}, cwd=ROOT)
+    done = run(*args, "--json")
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("error: ")
     assert "internal error" not in done.stderr and done.stdout == ""

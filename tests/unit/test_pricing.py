@@ -252,3 +252,12 @@ def test_black76_scalar_matches_the_vectorised_black76():
         one = pricing.black76_one(forward[i], strike[i], years[i], c["rate"][i], c["vol"][i], bool(c["is_call"][i]))
         for value, field in zip(one, (vec.price, vec.delta, vec.gamma, vec.vega, vec.theta), strict=True):
             assert value == pytest.approx(field[i], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("is_call", [True, False])
+def test_the_strike_searches_delta_is_quantlibs_forward_delta(is_call):
+    for forward, strike, stddev in ((5000.0, 4700.0, 0.06), (20.0, 26.0, 0.35), (100.0, 100.0, 0.2)):
+        kind = ql.Option.Call if is_call else ql.Option.Put
+        calc = ql.BlackCalculator(ql.PlainVanillaPayoff(kind, strike), forward, stddev, 1.0)
+        got = float(pricing.forward_delta(np.log(strike / forward), stddev, is_call))
+        assert got == pytest.approx(calc.deltaForward(), rel=1e-12, abs=1e-15)
