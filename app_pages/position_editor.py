@@ -25,10 +25,10 @@ from alvh_core.model.market import MarketState
 from alvh_core.present.links import BUILDER_KEYS, MARKET_KEYS, format_value, link_for
 from alvh_core.present.ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario, scenario_document
 from alvh_core.strategy.condor import PRODUCT_SIZE, listed_strikes, market_date
-from alvh_core.strategy.edits import LAYER_CODES, AddedLeg, PositionEdits, vix_expiries, vix_future_on
+from alvh_core.strategy.edits import LAYER_CODES, MAX_LEG_QUANTITY, AddedLeg, PositionEdits, vix_expiries, vix_future_on
 from alvh_core.strategy.hedge import vix_strike_grid
 from alvh_core.strategy.quotes import QuoteTable, from_cboe, from_yahoo
-from app_pages.common import MAX_UPLOAD_BYTES, data_folder, keep_in_link, link_notices, plain, upload_key
+from app_pages.common import MAX_UPLOAD_BYTES, bounds, data_folder, keep_in_link, link_notices, plain, upload_key
 
 EDIT_KEYS = ("lg", "ex", "q", "lim", "lo", "xl")
 
@@ -223,11 +223,11 @@ def position_panel(position, market: MarketState, vol_model, problem: str, quote
         if condor.expiry is not None and tier_condor is not None and tier_condor.expiry is not None:
             _condor_editors(position, market, asof)
         c1, c2, c3 = st.columns(3)
-        c1.number_input("Contracts (0 = sized by your budget)", 0, 100_000, step=1, key="q",
+        c1.number_input("Contracts (0 = sized by your budget)", *bounds("q"), step=1, key="q",
                         help="A fixed count overrides the sizing; the risk budget still shows what it allows")
         keep_in_link("q", st.session_state.get("q", 0))
         c2.number_input(f"Net limit credit per condor ({condor.underlying} points; empty = the fill slider)",
-                        -10_000.0, 10_000.0, value=None, step=0.05, format="%.2f", key="lim",
+                        *bounds("lim"), value=None, step=0.05, format="%.2f", key="lim",
                         help="The price you will work the order at: credit, metrics and sizing use it")
         keep_in_link("lim", st.session_state.get("lim"))
         present = [c for c, name in LAYER_CODES.items() if any(layer.name == name for layer in position.hedge.layers)]
@@ -300,7 +300,7 @@ def _added_legs(market: MarketState, asof: date) -> None:
         c1, c2, c3 = st.columns(3)
         kind = c1.radio("Leg", ["VIX call", "SPX put"], key="xa_kind", horizontal=True)
         c2.radio("Side", ["Buy", "Sell"], key="xa_side", horizontal=True)
-        c3.number_input("Quantity (whole position)", 1, 10_000, 1, key="xa_q")
+        c3.number_input("Quantity (whole position)", 1, MAX_LEG_QUANTITY, 1, key="xa_q")
         c1, c2 = st.columns(2)
         # Popover widgets mount in the browser only when it opens, with their declared index: so each
         # one is given its index (the value it holds, else a sensible default), never a value set in

@@ -13,6 +13,7 @@ from alvh_core.model.vixfutures import expiries_after, futures_proxy
 from alvh_core.present.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
 from alvh_core.strategy.signals import SIGNAL_LABELS
 from app_pages.common import (
+    bounds,
     current_market,
     current_snapshot,
     first_visit_hint,
@@ -44,14 +45,14 @@ snapshot = current_snapshot()
 
 with st.expander("Settings: regime bands, stress weights, your event dates (every page uses them)"):
     c1, c2, c3 = st.columns(3)
-    setting(c1.number_input, "Low regime below VIX", "rlo", 5.0, 60.0, step=0.5)
-    setting(c2.number_input, "High regime above VIX", "rhi", 5.0, 90.0, step=0.5)
+    setting(c1.number_input, "Low regime below VIX", "rlo", *bounds("rlo"), step=0.5)
+    setting(c2.number_input, "High regime above VIX", "rhi", *bounds("rhi"), step=0.5)
     setting(c3.checkbox, "Classify on the 30-day VIX future (model proxy) instead of spot", "rfu",
             help="Cboe's VXTH rule looks at the future that matches the hedge tenor")
     st.caption("Stress-score weights (renormalised over the signals that are available):")
     cols = st.columns(4)
     for i, key in enumerate(SIGNAL_LABELS):
-        setting(cols[i % 4].number_input, SIGNAL_LABELS[key], f"w_{key}", 0.0, 1.0, step=0.05)
+        setting(cols[i % 4].number_input, SIGNAL_LABELS[key], f"w_{key}", *bounds(f"w_{key}"), step=0.05)
     typed_dates = setting(st.text_input, "Your event dates (YYYY-MM-DD, comma-separated)", "rev",
                           help="Counted as FOMC-like event days for the adaptive layer, on every page")
 
@@ -86,7 +87,7 @@ c3.metric("Hedge budget", f"{report.hedge_budget_pct:.1f} %",
           help=f"{report.regime.name} band {report.hedge_band[0]:g}–{report.hedge_band[1]:g} % of notional, "
                f"placed by the stress score; the static rule is {report.static_hedge_pct:g} %")
 with c4:
-    notional = linked(st.number_input, "Strategy notional ($)", 1_000.0, 1e9, 100_000.0, 1_000.0, key="rn",
+    notional = linked(st.number_input, "Strategy notional ($)", *bounds("rn"), 100_000.0, 1_000.0, key="rn",
                       format="%.0f", help="The account or strategy size the hedge budget refers to")
 st.info(f"Today's hedge budget: **{money(notional * report.hedge_budget_pct / 100)}** of VIX exposure on "
         f"{money(notional)} notional ({report.hedge_budget_pct:.1f} %, model-based), against "
