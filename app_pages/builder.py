@@ -314,7 +314,7 @@ with answer:
     chart_slot = st.container()   # the payoff chart, right under the numbers (drawn by its fragment below)
     if condor.expiry is not None:
         e = condor.expiry
-        st.caption(f"**{e.root} {e.day:%a %d %b %Y}** ({e.kind}, {e.settlement}-settled), {condor.days:.3g} days: "
+        st.caption(f"**{e.root} {e.day:%a %d %b %Y}** ({e.cycle}, {e.settlement}-settled), {condor.days:.3g} days: "
                    + " / ".join(f"{condor.quoted(leg.strike):g}" for leg in condor.legs)
                    + f" {condor.underlying}. Fill {money(metrics.credit)} of a {money(metrics.credit_mid)} mid "
                    f"(natural {money(metrics.credit_natural)}). 1-day book CVaR {money(position.book_risk[1].cvar95)}; "

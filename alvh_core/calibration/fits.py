@@ -451,7 +451,7 @@ def fit_strike_grid(data_dir: str | Path) -> dict:
         expiry_days = pd.to_datetime(quotes["expiration"]).dt.date
         for e in spx_expiries(chain.quote_date):
             days = (e.day - chain.quote_date).days
-            kind = "weekly" if e.kind == "weekly" else "standard"
+            kind = "weekly" if e.cycle == "weekly" else "standard"
             bucket = next((b for b in GRID_BUCKETS[kind] if days <= b), None)
             if bucket is None:
                 continue

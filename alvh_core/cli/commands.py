@@ -397,7 +397,7 @@ def _expiry_json(condor) -> dict | None:
     e = condor.expiry
     if e is None:
         return None
-    return {"date": e.day.isoformat(), "weekday": e.day.strftime("%A"), "root": e.root, "kind": e.kind,
+    return {"date": e.day.isoformat(), "weekday": e.day.strftime("%A"), "root": e.root, "kind": e.cycle,
             "settlement": e.settlement, "days": condor.days}
 
 

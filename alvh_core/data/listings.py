@@ -158,7 +158,7 @@ class SpxExpiry:
 
     day: date
     root: str         # "SPX" (monthly, A.M.), "SPXW" (P.M.), or "XSP" (the mini index, P.M.)
-    kind: str         # monthly, weekly, month-end, quarter-end, leaps
+    cycle: str         # monthly, weekly, month-end, quarter-end, leaps
 
     @property
     def settlement(self) -> str:
@@ -167,7 +167,7 @@ class SpxExpiry:
     @property
     def label(self) -> str:
         style = "A.M.-settled" if self.settlement == "AM" else "P.M.-settled"
-        return f"{self.root} {self.day:%a %d %b %Y} ({self.kind}, {style})"
+        return f"{self.root} {self.day:%a %d %b %Y} ({self.cycle}, {style})"
 
     def years_from(self, asof: date) -> float:
         """Time to expiry in calendar days: P.M. at the close, A.M. at the open (6.5 hours sooner)."""
@@ -203,9 +203,9 @@ def spx_expiries(asof: date) -> tuple[SpxExpiry, ...]:
     """
     found: dict[date, SpxExpiry] = {}
 
-    def add(day: date, root: str, kind: str) -> None:
+    def add(day: date, root: str, cycle: str) -> None:
         if day > asof and (day not in found or root == "SPX"):
-            found[day] = SpxExpiry(day, root, kind)
+            found[day] = SpxExpiry(day, root, cycle)
 
     year, month = asof.year, asof.month
     for i in range(13):
@@ -251,8 +251,8 @@ def nearest_expiry(asof: date, target_days: float) -> SpxExpiry:
         return abs((e.day - asof).days - target_days), -(e.day - asof).days
 
     best = min(listed, key=miss)
-    standard = [e for e in listed if e.kind != "weekly"]
-    if best.kind == "weekly" and standard:
+    standard = [e for e in listed if e.cycle != "weekly"]
+    if best.cycle == "weekly" and standard:
         alternative = min(standard, key=miss)
         if miss(alternative)[0] <= miss(best)[0] + STANDARD_PREFERENCE * target_days:
             return alternative
@@ -262,7 +262,7 @@ def nearest_expiry(asof: date, target_days: float) -> SpxExpiry:
 # --- SPX strike grid ------------------------------------------------------------------
 
 #: The listed strike grid, read off the Cboe SPX/SPXW chains of 2022-02-04 and
-#: 2023-02-07: by kind of expiry and tenor (calendar days, upper bound), the
+#: 2023-02-07: by cycle of expiry and tenor (calendar days, upper bound), the
 #: steps and how far from spot (share of spot) every multiple of each step was
 #: listed on every expiry of the bucket.  Beyond the last reach the grid is 200
 #: points.  Re-derive with ``python -m alvh_core calibrate --data-dir ../shared/data
@@ -289,13 +289,13 @@ XSP_ONE_POINT_REACH = 0.20
 XSP_FAR_STEP = 5.0
 
 
-def expiry_class(kind: str) -> str:
-    """The grid a kind of expiry is listed on: "weekly" (SPXW weeklies and
+def expiry_class(cycle: str) -> str:
+    """The grid a cycle of expiry is listed on: "weekly" (SPXW weeklies and
     dailies) or "standard" (monthly, month-end, quarter-end, LEAPS)."""
-    return "weekly" if kind == "weekly" else "standard"
+    return "weekly" if cycle == "weekly" else "standard"
 
 
-def strike_step(spot: float, strike: float, days: float, underlying: str = "SPX", kind: str = "standard") -> float:
+def strike_step(spot: float, strike: float, days: float, underlying: str = "SPX", cycle: str = "standard") -> float:
     """The listed strike interval at ``strike`` for an expiry ``days`` out (see :data:`SPX_STRIKE_GRID`).
 
     XSP: its own points, 1-point strikes within :data:`XSP_ONE_POINT_REACH` of spot, 5-point beyond.
@@ -303,21 +303,21 @@ def strike_step(spot: float, strike: float, days: float, underlying: str = "SPX"
     distance = abs(strike / spot - 1.0)
     if underlying == "XSP":
         return 1.0 if distance < XSP_ONE_POINT_REACH else XSP_FAR_STEP
-    buckets = SPX_STRIKE_GRID[expiry_class(kind)]
+    buckets = SPX_STRIKE_GRID[expiry_class(cycle)]
     steps = next((row for limit, row in buckets if days <= limit), buckets[-1][1])
     step = next((s for s, reach in steps if distance < reach), FAR_STEP)
     return step
 
 
-def on_grid(spot: float, strike: float, days: float, underlying: str = "SPX", kind: str = "standard") -> bool:
-    step = strike_step(spot, strike, days, underlying, kind)
+def on_grid(spot: float, strike: float, days: float, underlying: str = "SPX", cycle: str = "standard") -> bool:
+    step = strike_step(spot, strike, days, underlying, cycle)
     return abs(strike / step - round(strike / step)) < 1e-9
 
 
 def snap_strike(spot: float, strike: float, days: float, direction: str = "nearest", underlying: str = "SPX",
-                kind: str = "standard") -> float:
+                cycle: str = "standard") -> float:
     """The listed strike nearest ``strike`` (or the nearest below / above)."""
-    step = strike_step(spot, strike, days, underlying, kind)
+    step = strike_step(spot, strike, days, underlying, cycle)
     q = strike / step
     k = {"nearest": round(q), "down": int(q // 1), "up": -int(-q // 1)}[direction] * step
     return float(max(k, step))

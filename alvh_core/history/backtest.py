@@ -297,7 +297,7 @@ def spx_expiry_for(m: MarketArrays, target_days: float) -> tuple[np.ndarray, np.
             e = nearest_expiry(d, target_days)
             days.append(e.day)
             am.append(e.settlement == "AM")
-            weekly.append(expiry_class(e.kind) == "weekly")
+            weekly.append(expiry_class(e.cycle) == "weekly")
         m._cache[key] = (np.array(days, dtype="datetime64[D]"), np.array(am), np.array(weekly))
     return m._cache[key]
 

@@ -92,13 +92,13 @@ def _pick_condor(m: MarketArrays, i: int, config: BacktestConfig, delta: float, 
     spot = float(m.spx[i])
     reach = 8.0 * float(over_days.atm_vol(m.nodes[i], days)) * math.sqrt(days / 365.0) + 0.05
     margin = 2 * spot * tier.wing_pct / 100.0 + 400.0
-    grid = listed_strikes(spot, days, spot * math.exp(-reach) - margin, spot * math.exp(reach) + margin, expiry.kind)
+    grid = listed_strikes(spot, days, spot * math.exp(-reach) - margin, spot * math.exp(reach) + margin, expiry.cycle)
     puts = [k for k in grid if abs(_smile_price(m, i, k, days, div, False)[1]) <= delta]
     calls = [k for k in grid if _smile_price(m, i, k, days, div, True)[1] <= delta]
     short_put = max(puts)
     short_call = min(k for k in calls if k > short_put)
     if long_delta is None:
-        step = strike_step(spot, spot, days, "SPX", expiry.kind)
+        step = strike_step(spot, spot, days, "SPX", expiry.cycle)
         wing = max(step, round(spot * tier.wing_pct / 100.0 / step) * step)
         long_put = max(k for k in grid if k <= short_put - wing)
         long_call = min(k for k in grid if k >= short_call + wing)

@@ -174,25 +174,25 @@ class CondorMetrics:
     fill_share: float = 0.0        # 0 = mid, 1 = natural
 
 
-def product_step(spot: float, strike: float, days: float, kind: str = "standard", underlying: str = "SPX") -> float:
+def product_step(spot: float, strike: float, days: float, cycle: str = "standard", underlying: str = "SPX") -> float:
     """The listed strike interval in SPX points for SPX or XSP (see :func:`alvh_core.data.listings.strike_step`;
     an XSP point is a tenth of an SPX point)."""
-    return strike_step(spot, strike, days, underlying, kind) / PRODUCT_SIZE[underlying]
+    return strike_step(spot, strike, days, underlying, cycle) / PRODUCT_SIZE[underlying]
 
 
-def listed_strikes(spot: float, days: float, low: float, high: float, kind: str = "standard",
+def listed_strikes(spot: float, days: float, low: float, high: float, cycle: str = "standard",
                    underlying: str = "SPX") -> np.ndarray:
     """Every listed strike (SPX points) between ``low`` and ``high`` on the grid of
     :func:`product_step` (finer near the money)."""
     candidates = np.arange(np.floor(max(low, 5.0) / 5.0) * 5.0, high + 5.0, 5.0)
-    steps = np.array([product_step(spot, k, days, kind, underlying) for k in candidates])
+    steps = np.array([product_step(spot, k, days, cycle, underlying) for k in candidates])
     return candidates[np.abs(candidates / steps - np.round(candidates / steps)) < 1e-9]
 
 
 class _StrikeGrid:
     """Model prices and deltas of puts and calls on the listed strike grid."""
 
-    def __init__(self, market: MarketState, vol_model: VolModel, days: float, wing: float, kind: str = "standard",
+    def __init__(self, market: MarketState, vol_model: VolModel, days: float, wing: float, cycle: str = "standard",
                  underlying: str = "SPX"):
         self.forward = float(market.forward(days))
         years = days / DAYS_PER_YEAR
@@ -201,7 +201,7 @@ class _StrikeGrid:
         # Two far-grid steps beyond the wings, so every short strike has a listed wing beyond it.
         low = market.spot * np.exp(-7 * sd - 0.02) - 2 * wing - 2 * FAR_STEP
         high = market.spot * np.exp(5 * sd + 0.02) + 2 * wing + 2 * FAR_STEP
-        self.strikes = _listed_cached(float(market.spot), float(days), float(low), float(high), kind, underlying)
+        self.strikes = _listed_cached(float(market.spot), float(days), float(low), float(high), cycle, underlying)
         if self.strikes.size < 8:
             # An index level no listing was ever made for (SPX has not traded below 300 since 1990,
             # a hand-typed 100 is possible): a uniform grid of about half a percent instead.
@@ -231,29 +231,29 @@ class _StrikeGrid:
         return self.strikes[np.minimum(idx, self.strikes.size - 1)]
 
 
-def _listed_cached(spot: float, days: float, low: float, high: float, kind: str, underlying: str) -> np.ndarray:
+def _listed_cached(spot: float, days: float, low: float, high: float, cycle: str, underlying: str) -> np.ndarray:
     # Rounded bounds keep the cache small; the grid itself is exact.
     return _listed(round(spot, 2), round(days, 4), float(np.floor(low / 100) * 100), float(np.ceil(high / 100) * 100),
-                   kind, underlying)
+                   cycle, underlying)
 
 
 @lru_cache(maxsize=256)
-def _listed(spot: float, days: float, low: float, high: float, kind: str, underlying: str) -> np.ndarray:
-    strikes = listed_strikes(spot, days, low, high, kind, underlying)
+def _listed(spot: float, days: float, low: float, high: float, cycle: str, underlying: str) -> np.ndarray:
+    strikes = listed_strikes(spot, days, low, high, cycle, underlying)
     strikes.setflags(write=False)
     return strikes
 
 
 def candidates(market: MarketState, days: float, wing: float, short_deltas=None,
                vol_model: VolModel | None = None, distribution: TerminalDistribution | None = None,
-               kind: str = "standard", underlying: str = "SPX") -> CandidateSet:
+               cycle: str = "standard", underlying: str = "SPX") -> CandidateSet:
     """Condors whose short strikes sit at each |delta| of ``short_deltas``.
 
     Vectorised: one call prices every candidate.  POP uses ``distribution``
     (default: lognormal at the model ATM vol).
     """
     vol_model = vol_model or market.vol_model()
-    grid = _StrikeGrid(market, vol_model, days, wing, kind, underlying)
+    grid = _StrikeGrid(market, vol_model, days, wing, cycle, underlying)
     deltas = np.asarray(_DELTA_GRID if short_deltas is None else short_deltas, float)
     # Nearest grid strike to each target |delta| (put deltas rise with strike).
     last = grid.strikes.size - 1
@@ -319,14 +319,14 @@ def build_condor(market: MarketState, tier: Tier, selection: str = "pop", days: 
     if underlying == "XSP":  # the same listed days; XSP settles at the close (P.M.)
         expiry = replace(expiry, root="XSP")
         days = max(expiry.years_from(market_date(market)), 0.25)
-    step = product_step(market.spot, market.spot, days, expiry.kind, underlying)
+    step = product_step(market.spot, market.spot, days, expiry.cycle, underlying)
     wing = float(wing_points if wing_points is not None else tier.wing_points(market.spot, step))
     wing = max(step, round(wing / step) * step)
     if selection == "delta":
-        pick = candidates(market, days, wing, [tier.short_delta], vol_model, kind=expiry.kind, underlying=underlying)
+        pick = candidates(market, days, wing, [tier.short_delta], vol_model, cycle=expiry.cycle, underlying=underlying)
         i = 0
     else:
-        pick = candidates(market, days, wing, None, vol_model, kind=expiry.kind, underlying=underlying)
+        pick = candidates(market, days, wing, None, vol_model, cycle=expiry.cycle, underlying=underlying)
         inside = (pick.pop >= tier.pop_min) & (pick.pop <= tier.pop_max)
         miss = np.abs(pick.pop - tier.pop_target)
         # Inside the range, take the richest credit; otherwise the nearest POP.

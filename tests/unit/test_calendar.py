@@ -77,7 +77,7 @@ def test_listed_expiries_are_the_chain_expiries(data_dir, day):
     roots = quotes.assign(root=quotes["call_symbol"].str.extract(r"^([A-Z]+)\d")[0])
     am = {pd.Timestamp(e).date() for e in roots.loc[roots["root"] == "SPX", "expiration"].unique()}
     for e in ours:
-        assert (e.settlement == "AM") == (e.day in am and e.kind in ("monthly", "leaps"))
+        assert (e.settlement == "AM") == (e.day in am and e.cycle in ("monthly", "leaps"))
 
 
 @pytest.mark.data
@@ -92,7 +92,7 @@ def test_grid_strikes_are_listed_on_the_standard_expiries(data_dir, day):
     checked = 0
     for e in spx_expiries(chain.quote_date):
         days = (e.day - chain.quote_date).days
-        if e.kind not in ("monthly", "month-end", "quarter-end") or days > 200:
+        if e.cycle not in ("monthly", "month-end", "quarter-end") or days > 200:
             continue
         strikes = set(quotes.loc[pd.to_datetime(quotes["expiration"]).dt.date == e.day, "strike"])
         grid = [k for k in np.arange(chain.spot * 0.75 // 5 * 5, chain.spot * 1.1, 5.0)
@@ -105,7 +105,7 @@ def test_grid_strikes_are_listed_on_the_standard_expiries(data_dir, day):
 
 def test_weekdays_by_era_and_holidays():
     def weekdays(asof):
-        return {e.day.weekday() for e in spx_expiries(asof) if e.kind == "weekly"}
+        return {e.day.weekday() for e in spx_expiries(asof) if e.cycle == "weekly"}
 
     assert weekdays(date(2003, 5, 1)) == set()
     assert weekdays(date(2010, 5, 3)) <= {3, 4}  # Fridays (Thursday when Friday is a holiday)
@@ -119,7 +119,7 @@ def test_weekdays_by_era_and_holidays():
 def test_strike_step_by_tenor_and_distance():
     steps = [strike_step(6000, k, 21) for k in (6050, 5500, 5300, 5000, 4000)]
     assert steps == [5, 10, 25, 50, 200]
-    assert strike_step(6000, 6000, 30, kind="weekly") == 10  # new dailies a month out list no 5s
+    assert strike_step(6000, 6000, 30, cycle="weekly") == 10  # new dailies a month out list no 5s
     assert strike_step(6000, 6000, 300) == 25 and strike_step(600, 605, 21, "XSP") == 1
 
 
@@ -158,13 +158,13 @@ def test_a_thousand_random_plans_use_only_listed_expiries_and_strikes():
         listed = spx_expiries(asof)
         assert condor.expiry in listed, (asof, condor.expiry)
         assert is_business_day(condor.expiry.day)
-        if condor.expiry.kind == "weekly":
+        if condor.expiry.cycle == "weekly":
             weekdays = next(w for s, w in reversed(WEEKLY_ERAS) if asof >= s)
             day = condor.expiry.day
             shifted = not (is_business_day(day + timedelta(days=1)) and is_business_day(day - timedelta(days=1)))
             assert day.weekday() in weekdays or shifted, (asof, day)  # off its weekday only beside a holiday
         for leg in condor.legs:
-            assert on_grid(market.spot, leg.strike, condor.days, kind=condor.expiry.kind), (asof, leg.strike)
+            assert on_grid(market.spot, leg.strike, condor.days, cycle=condor.expiry.cycle), (asof, leg.strike)
         if i % 10 == 0:
             tail = "spx_put_fly" if i % 20 == 0 else "vix_calls"
             hedge = build_hedge(market, classify_regime(vix), 10.0, 100_000.0, HedgeSettings(tail_instrument=tail))

@@ -105,12 +105,12 @@ def test_pop_selection_lands_in_the_tier_range(tier_name):
     from alvh_core.data.listings import on_grid, strike_step
 
     strikes = [leg.strike for leg in condor.legs]
-    kind, days, spot = condor.expiry.kind, condor.days, DEFAULT_MARKET.spot
-    assert strikes == sorted(strikes) and all(on_grid(spot, k, days, kind=kind) for k in strikes)
+    cycle, days, spot = condor.expiry.cycle, condor.days, DEFAULT_MARKET.spot
+    assert strikes == sorted(strikes) and all(on_grid(spot, k, days, cycle=cycle) for k in strikes)
     # Wings as wide as the tier asks, or the next listed strike out where the grid is coarser.
     wing = tier.wing_points(spot, 5)
-    assert wing <= condor.put_width < wing + strike_step(spot, condor.long_put.strike, days, kind=kind)
-    assert wing <= condor.call_width < wing + strike_step(spot, condor.long_call.strike, days, kind=kind)
+    assert wing <= condor.put_width < wing + strike_step(spot, condor.long_put.strike, days, cycle=cycle)
+    assert wing <= condor.call_width < wing + strike_step(spot, condor.long_call.strike, days, cycle=cycle)
 
 
 def test_delta_selection_hits_the_short_delta():
