@@ -5,13 +5,14 @@ Every input lives in the URL, so the page's address is a share link.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from alvh_core.data.closes import HistoryFormatError, read_series_csv
+from alvh_core.data.listings import VIX_OPTIONS_LISTED
 from alvh_core.data.live import index_feed, offline_requested
 from alvh_core.history import backtest as bt
 from alvh_core.history import replicas, studies
@@ -20,7 +21,21 @@ from alvh_core.present.links import ALL_KEYS
 from alvh_core.strategy.hedge import BACKTEST_SCHEMES, RESULT_LABELS
 from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.tiers import find_tier, load_tiers
-from app_pages.common import DOLLARS, bounds, choice, done, held, keep_in_link, linked, money, plain, upload_key
+from app_pages.common import (
+    DOLLARS,
+    account_hedge,
+    bounds,
+    choice,
+    done,
+    held,
+    keep_in_link,
+    linked,
+    money,
+    plain,
+    setting,
+    setting_choice,
+    upload_key,
+)
 from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
 
 st.title("Backtest")
@@ -90,8 +105,9 @@ with st.container(border=True):
     schemes = linked(c1.multiselect, "Hedge schemes", list(ALL_KEYS["bh"].choices), key="bh",
                      format_func=ALL_KEYS["bh"].label_of, disabled=strategy in replicas.REPLICAS,
                      help="Each is run on the same condors; “No hedge” is the condor alone")
-    capital = linked(c2.number_input, "Capital ($)", *bounds("bcap"), 1_000_000.0, 10_000.0, key="bcap", format="%.0f",
-                     help="The account: sizes the condors (max loss per entry) and the seed 001 hedge budget")
+    capital = setting(c2.number_input, "Account ($)", "n", *bounds("n"), step=10_000.0, format="%.0f",
+                      help="The session's strategy notional (the same on every page): the account the backtest starts "
+                           "with, which sizes the condors and the hedge")
     smaller = linked(c3.checkbox, "Show “trade smaller”", key="bsm", value=True,
                      help="No hedge, the condor cut by the share of its credit the first hedge spends on premium "
                           "(spread over the time each option is held): the bar a hedge has to beat")
@@ -117,7 +133,17 @@ with st.container(border=True):
                           key="brk", help="Default: 0.4 % daily, 2 % weekly, 8 % monthly (similar open risk)")
         contracts = linked(c2.number_input, "Contracts per entry (0 = size by risk)", *bounds("bct"), held("bct", 0), 1,
                            key="bct")
-        sizing = choice(c3.radio, "Hedge sized by", "bsz", in_popover=True)
+        sizing = setting_choice(c3.radio, "Hedge sized", "hsz", declared=True,
+                                help="The session's hedge sizing (the same on every page)")
+        c1, c2, c3 = st.columns(3)
+        account_sizing = choice(c1.radio, "Entries sized on", "bsiz", in_popover=True,
+                                help="The account as it is at each entry (default: the book keeps its share of the "
+                                     "account in every decade), or the starting capital (fixed dollars)")
+        synthetic = linked(c2.checkbox, "Synthetic VIX hedge before VIX options were listed (2006-02-24)",
+                           value=held("bsyn", False), key="bsyn",
+                           help="Off: a run that starts earlier buys its first VIX call at the first roll after the "
+                                "listing, and says so. On: model-priced calls that could not have been traded, "
+                                "labeled synthetic")
         c1, c2, c3 = st.columns(3)
         contingent = choice(c1.radio, "Tail layer", "bcn", in_popover=True)
         interest = linked(c2.checkbox, "T-bill interest on the account", key="bint", value=held("bint", True))
@@ -241,8 +267,8 @@ try:
         contracts=int(contracts) or None, costs=costs,
         management=ExitRules(profit_target / 100.0 if profit_target else None, float(stop) or None,
                                  int(exit_days) or None, bool(roll)),
-        hedge=bt.HedgeSettings(contingent=contingent, sizing=sizing), div=div_pct / 100.0, interest=bool(interest),
-        shape=shape)
+        hedge=replace(account_hedge(), contingent=contingent, sizing=sizing), div=div_pct / 100.0,
+        interest=bool(interest), shape=shape, sizing=account_sizing, synthetic_hedge=bool(synthetic))
 except ValueError as exc:
     st.error(f"These inputs cannot run: {exc}")
     done()
@@ -256,6 +282,34 @@ shown_cols = [c for c in result.equity.columns if c in schemes or c == "smaller"
 equity = result.equity[shown_cols]
 main = next((s for s in order if s != "none"), "none")
 
+
+
+def history_notes(result, scheme: str) -> list[str]:
+    """What of the run could not have been traded as asked: when the hedge starts, and the entries the
+    account could not size to a contract."""
+    config, m = result.config, result.market
+    lines = []
+    if scheme != "none":
+        trades = result.hedges[scheme].trades
+        bought = trades[trades["contracts"] > 0]
+        first_day = pd.Timestamp(m.dates[0]).date()
+        if config.synthetic_hedge and first_day < VIX_OPTIONS_LISTED:
+            lines.append(f"Synthetic hedge: VIX calls bought before {VIX_OPTIONS_LISTED} were not listed; they are "
+                         "priced on the model and could not have been traded.")
+        elif first_day < VIX_OPTIONS_LISTED:
+            start = pd.Timestamp(bought["bought"].min()).date() if len(bought) else None
+            lines.append(f"The hedge starts on {start or 'no day of this window'}: VIX options were listed on "
+                         f"{VIX_OPTIONS_LISTED}, so before then {labels[scheme]} holds no VIX call (turn on the "
+                         "synthetic hedge in the popover to price one anyway).")
+    book = result.condors[scheme]
+    empty = int((book.contracts == 0).sum())
+    if empty:
+        early = int(((book.contracts == 0) & (m.dates[book.entry] < bt.XSP_LISTED)).sum())
+        lines.append(f"{empty:,} of {book.entry.size:,} entries bought no contract: their share of the account was "
+                     "less than one condor's max loss"
+                     + (f" ({early:,} of them before XSP, a tenth of SPX, was listed on 2005-10-25)" if early else "")
+                     + ". A larger account trades them.")
+    return lines
 
 
 def verdict(result, shown: list[str], config) -> str:
@@ -287,6 +341,8 @@ def verdict(result, shown: list[str], config) -> str:
 
 with verdict_slot:
     st.info(verdict(result, shown_cols, config) + " Model-priced.", icon=":material/gavel:")
+for line in history_notes(result, main):
+    st.caption(line)
 
 s_main = result.stats[main].performance
 cols = st.columns(5)

@@ -44,17 +44,20 @@ from alvh_core.strategy.hedge import SCHEME_LABELS, HedgeSettings
 from alvh_core.strategy.management import ExitRules, exit_day, roll_calendar, trigger_levels
 from alvh_core.strategy.payoff import BOOK_GREEK_ROWS, book_greeks, payoff_curves, pnl_dates, pnl_table
 from alvh_core.strategy.position import Scenario, gate_on_position
-from alvh_core.strategy.sizing import MEASURE_LABELS, RiskBudget, scale_table
+from alvh_core.strategy.sizing import MEASURE_LABELS, scale_table
 from alvh_core.strategy.stress import episode_rows
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
+    account_inputs,
     bounds,
     choice,
     current_history,
     current_market,
     current_snapshot,
     done,
+    gate_checklist,
     hedge_context,
+    hedge_sizing_inputs,
     held,
     keep_in_link,
     linked,
@@ -96,19 +99,7 @@ with inputs:
                        help="Seed 000's three tiers: POP target, wing width and days to expiry")
     tier = find_tier(tiers, tier_name)
     c1, c2 = st.columns(2)
-    notional = linked(c1.number_input, "Strategy notional ($)", *bounds("n"), 100_000.0, 1_000.0, key="n",
-                      format="%.0f", help="The account or strategy size the risk budget and the hedge budget refer to")
-    with c2:
-        budget_mode = choice(st.radio, "Risk budget in", "bm", horizontal=True,
-                             help="Risk per trade as a share of the notional, or in dollars")
-    if budget_mode == "usd":
-        dollars = linked(st.number_input, "Risk budget ($)", *bounds("b"), 1_000.0, 100.0, key="b", format="%.0f",
-                         help="Dollars this trade may risk under the chosen measure")
-        budget = RiskBudget(notional=notional, risk_pct=None, dollars=dollars)
-    else:
-        risk_pct = linked(st.number_input, "Risk budget (% of notional)", *bounds("r"), 1.0, 0.05, key="r",
-                          help="Seeds 001–002: 1 % per trade, up to 2 % when the 2 % gate is open")
-        budget = RiskBudget(notional=notional, risk_pct=risk_pct)
+    budget = account_inputs(c1, c2, st)
     scheme = choice(st.selectbox, "Hedge scheme", "h",
                     help="ALVH's three layers, or a comparator on the same budget")
     with st.expander("Condor: days, strikes, risk measure, underlying, fill", icon=":material/tune:"):
@@ -153,17 +144,7 @@ with inputs:
         call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", *bounds("sk"),
                            held("sk", VIX_CALL_SKEW), 0.05, key="sk",
                            help="An assumption: the project has no VIX option quotes")
-        hedge_sizing = choice(c3.radio, "Hedge sized by", "hsz", in_popover=True,
-                              help="Seed 001's share of the strategy notional, or to the condor position it protects "
-                                   "(scaled by the regime's budget against the Low band's 7 %)")
-        per_contract = linked(c3.number_input, "$ VIX notional per SPX-sized contract", *bounds("hpc"),
-                              held("hpc", 5_000.0), 500.0,
-                              key="hpc", help="Used when the hedge is sized per condor contract; an XSP contract "
-                                              "counts a tenth")
-        per_max_loss = linked(c3.number_input, "$ VIX notional per $ of max loss", *bounds("hpm"), held("hpm", 1.6), 0.1,
-                              key="hpm",
-                              help="Used when the hedge is sized per dollar of max loss. Seed 001: $6,000–$10,000 "
-                                   "for a $5,000 risk in the Low regime, about 1.6")
+        hedge_sizing, per_contract, per_max_loss = hedge_sizing_inputs(c3, declared=True)
     with st.popover("Management: target, stop, roll", icon=":material/rule:"):
         c1, c2, c3 = st.columns(3)
         m_target = linked(c1.number_input, "Profit target, % of the credit (0 = off)", *bounds("mpt"), held("mpt", 0), 5,
@@ -228,7 +209,7 @@ with answer:
 
 
     rsi, breadth_falling, rsi_from, breadth_from = report.gate_readings(
-        st.session_state.get("b_gate_rsi", 50.0), st.session_state.get("b_gate_breadth", False))
+        st.session_state.get("b_gate_rsi"), st.session_state.get("b_gate_breadth"))
     asked_gate = gate_on_position(position, budget.pct_of_notional, context.regime.name, rsi, breadth_falling)
     gate = asked_gate.gate
     override = False
@@ -296,10 +277,26 @@ with answer:
     metric("Position max loss", money(chosen.position_max_loss),
                    help=f"{chosen.position_max_loss / budget.notional:.1%} of notional")
     metric("Regime", f"{context.regime.name}", help=f"VIX {market.vix:.2f}; stress score {context.stress_score:.2f}")
-    metric("Hedge budget", f"{hedge.budget_pct:.1f} %", help=SCHEME_LABELS[hedge.scheme])
-    metric("VIX notional", money(hedge.total_vix_notional),
-                   help=f"target {money(hedge.target_vix_notional)}; contracts × 100 × the VIX future of each expiry")
-    metric("Hedge premium", money(hedge.total_cost), help="paid today for all active layers (model)")
+    hm = position.metrics
+    metric("Return on Reg-T", f"{metrics.return_on_reg_t:.1%}",
+           help=f"The credit ÷ what a broker holds for one condor (Reg-T: the wider side's width less the credit, "
+                f"{money(metrics.reg_t)}; for an iron condor that is its max loss). Position: "
+                f"{money(metrics.reg_t * n)}.")
+    metric("Hedge budget", f"{hedge.budget_pct:.1f} %",
+           help=f"{SCHEME_LABELS[hedge.scheme]}: {hedge.budget_pct:.1f} % of {money(hedge.sized_on)}, "
+                + ("the strategy notional (seed 001's rule)" if hedge.sizing == "notional" else
+                   "20 × the position's max loss (the notional it stands for at seed 001's $100,000 for $5,000)"
+                   if hedge.sizing == "max_loss" else "the notional sized per condor contract"))
+    metric("VIX notional", money(hedge.total_vix_notional), delta=f"{hm.vix_notional_per_max_loss:.1f}× max loss",
+           delta_color="off", delta_arrow="off",
+           help=f"target {money(hedge.target_vix_notional)}; contracts × 100 × the VIX future of each expiry; "
+                f"{hm.vix_notional_per_max_loss:.2f}× the position's max loss ({money(chosen.position_max_loss)})")
+    over = hm.premium_over_credit
+    metric("Hedge premium", money(hedge.total_cost),
+           delta=f"{hm.cost_pct_of_credit / 100:.2f}× the credit", delta_color="inverse" if over else "off",
+           delta_arrow="up" if over else "off",
+           help=f"Paid today for all active layers (model): {hm.cost_pct_of_credit:.0f} % of the position's credit; "
+                f"a year of carry {money(hm.cost_per_year)} is {hm.carry_pct_of_credit:.0f} % of a year of credit")
     short = position.book_risk[5]
     metric("Book CVaR, 5 d", money(short.cvar95),
                    delta=f"{-100 * short.cvar_reduction:+.0f} % vs condor", delta_color="inverse",
@@ -322,6 +319,10 @@ with answer:
     for note in hedge.notes:
         if note.startswith(("Event multiplier", "Near the event", "The budget buys no condor")):
             st.info(note)
+    if hm.contracts_note:
+        st.info(hm.contracts_note, icon=":material/pie_chart:")
+    for warning in hm.cost_warnings():
+        st.warning(warning + " The hedge costs more than the condor earns.", icon=":material/money_off:")
     if chosen.note:
         st.warning(chosen.note)
     elif chosen.position_max_loss > 2 * budget.amount:
@@ -664,23 +665,25 @@ if gate_tab.open:
         if rsi_from == "history":
             c1.write(f"RSI(14) of VIX from history: **{rsi:.1f}**")
         else:
-            c1.number_input("RSI(14) of VIX (no history: type today's reading)", 0.0, 100.0, 50.0, 1.0,
-                            key="b_gate_rsi")
+            c1.number_input("RSI(14) of VIX (no history: type today's reading)", 0.0, 100.0, None, 1.0,
+                            key="b_gate_rsi", placeholder="unknown",
+                            help="Left empty, the check is unknown and the size stays at 1 %")
         breadth_reading = next((s for s in report.signals if s.key == "breadth"), None)
         if breadth_from == "history":
             c2.write(f"Breadth proxy RSP/SPY 20-day change: **{breadth_reading.value:+.2%}**")
         else:
-            c2.checkbox("Breadth proxy (RSP/SPY) falling (no live data: your call)", key="b_gate_breadth")
-        for check in gate.checks:
-            mark = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"
-            st.markdown(f"{mark} {check.name} — {check.detail}")
+            c2.radio("Breadth proxy (RSP/SPY), no data: your call", [None, False, True], key="b_gate_breadth",
+                     horizontal=True, format_func=lambda v: {None: "unknown", False: "not falling", True: "falling"}[v],
+                     help="Unknown keeps the size at 1 % until you say")
+        gate_checklist(gate)
         st.caption(f"Expected P/L after hedge cost = condor expected P/L ({money(asked_gate.condor_pl)}, "
                    f"{'empirical' if plan.empirical_metrics else 'lognormal'}) − hedge carry over the condor's "
                    f"{condor.days:.3g} days ({money(asked_gate.hedge_drag)}), at the size asked.")
         if budget_pct_asked > 2.0:
             st.warning(f"Requested {budget_pct_asked:.2f} %: the method never allows more than 2 %.")
         elif budget_pct_asked > 1.0 and not gate.unlocked:
-            st.warning(f"Requested {budget_pct_asked:.2f} % but the gate is closed: the method allows 1 %.")
+            st.warning(f"Requested {budget_pct_asked:.2f} % but the gate is "
+                       f"{'closed' if gate.failed else 'not open until every check is known'}: the method allows 1 %.")
         else:
             st.success(f"Allowed risk: {gate.allowed_pct:.2f} % of notional.")
 
@@ -700,9 +703,9 @@ def _to_backtest(shape, days: int) -> None:
     from alvh_core.history.backtest import shape_text
     from alvh_core.strategy.hedge import BACKTEST_SCHEMES
 
+    # The account (notional, budget, hedge sizing) is the session's: the Backtest page reads it as it is.
     params = {"bst": "weekly", "btr": tier.name, "bshp": shape_text(shape, days), "bfs": str(fill_pct),
-              "bcap": f"{budget.notional:g}", "brk": f"{min(budget.pct_of_notional, 100.0):g}",
-              "bsz": hedge_sizing}
+              "brk": f"{min(budget.pct_of_notional, 100.0):g}"}
     if scheme in BACKTEST_SCHEMES and scheme != "none":
         params["bh"] = f"none,{scheme}"
     if rules.profit_target:

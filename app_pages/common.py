@@ -36,6 +36,7 @@ from alvh_core.data.live import LiveMarket, load_last_good, offline_requested
 from alvh_core.model.market import DEFAULT_MARKET, MarketState
 from alvh_core.model.snapshot import MarketSnapshot, choose_snapshot, market_from_panel
 from alvh_core.present.links import (
+    ACCOUNT_KEYS,
     ALL_KEYS,
     MARKET_KEYS,
     PAGE_KEYS,
@@ -45,7 +46,9 @@ from alvh_core.present.links import (
     read_link,
     shown,
 )
+from alvh_core.strategy.hedge import HedgeSettings
 from alvh_core.strategy.signals import SIGNAL_LABELS, SignalWeights
+from alvh_core.strategy.sizing import RiskBudget
 
 DISCLAIMER = ("Educational software: ALVH Studio never places orders, and its numbers are models, "
               "not advice. Options can lose more than you expect.")
@@ -154,7 +157,7 @@ def read_page_link(url_path: str) -> tuple[LinkNotice, ...]:
     if from_outside:
         if "pin" not in reading.values and any(k.key in reading.values for k in MARKET_KEYS if k.key != "ad"):
             reading.values["pin"] = True  # a link that carries market values means them
-        held = SESSION_WIDE if entering else frozenset(SETTINGS)
+        held = SESSION_WIDE if entering else frozenset(SETTINGS) | frozenset(ACCOUNT)
         for spec in keys:
             if spec.key in reading.values:
                 value = reading.values[spec.key]
@@ -214,7 +217,7 @@ def done():
 #: The link keys that carry the market (pinned links).
 MARKET_LINK_KEYS = ("pin", *PIN_KEYS.values(), "rate", "div", "asof")
 #: Keys that hold on every page of a session: the market and the regime's settings.
-SESSION_WIDE = frozenset(k.key for k in (*MARKET_KEYS, *SETTINGS_KEYS)) | frozenset(MARKET_LINK_KEYS)
+SESSION_WIDE = frozenset(k.key for k in (*MARKET_KEYS, *SETTINGS_KEYS, *ACCOUNT_KEYS)) | frozenset(MARKET_LINK_KEYS)
 
 
 def page_link(url_path: str, params: dict | None = None) -> str:
@@ -725,9 +728,13 @@ def regime_settings() -> RegimeSettings:
     return RegimeSettings(low, high, bool(get("rfu")), weights, tuple(days), tuple(problems))
 
 
+#: The session's account (notional, risk budget, hedge sizing): set on any page, the same on every page.
+ACCOUNT = {k.key: k for k in ACCOUNT_KEYS}
+
+
 def keep_settings_in_link() -> None:
-    """Every page carries the session's regime settings in its address (defaults omitted)."""
-    for key, spec in SETTINGS.items():
+    """Every page carries the session's account and regime settings in its address (defaults omitted)."""
+    for key, spec in (SETTINGS | ACCOUNT).items():
         keep_in_link(key, st.session_state.get(key, spec.default))
 
 
@@ -735,18 +742,96 @@ def _copy_setting(key: str) -> None:
     st.session_state[key] = st.session_state[f"_{key}"]
 
 
-def setting(widget, label: str, key: str, *args, **kwargs):
-    """A Regime-page widget for one session setting.  The setting itself lives under its link key (not the
-    widget's, which Streamlit forgets on pages that do not draw it), so every page of the session sees it."""
-    held = st.session_state.get(key, SETTINGS[key].default)
-    if st.session_state.get(f"_{key}", held) != held:   # changed by a link or history navigation
-        st.session_state[f"_{key}"] = held
-    elif f"_{key}" not in st.session_state:
-        st.session_state[f"_{key}"] = held
+def setting_value(key: str):
+    """The session's value of a setting held for every page (its link's, or the default)."""
+    return st.session_state.get(key, ALL_KEYS[key].default)
+
+
+def setting(widget, label: str, key: str, *args, declared: bool = False, **kwargs):
+    """A widget for one session setting (the regime's, or the account's).  The setting itself lives under its
+    link key (not the widget's, which Streamlit forgets on pages that do not draw it), so every page of the
+    session sees it.  ``declared``: the caller gives the widget its current value (``value=`` / ``index=``),
+    as a widget inside a popover needs (see :func:`held`)."""
+    held_value = setting_value(key)
+    if declared:
+        st.session_state.pop(f"_{key}", None)
+    else:
+        # Always from the setting: a link or history navigation may have changed it, and another page's widget of
+        # the same key (another label) leaves a value a new widget would not take.
+        st.session_state[f"_{key}"] = held_value
     value = widget(label, *args, key=f"_{key}", on_change=_copy_setting, args=(key,), **kwargs)
     st.session_state[key] = value
     keep_in_link(key, value)
     return value
+
+
+def setting_choice(widget, label: str, key: str, declared: bool = False, **kwargs):
+    """A choice among a session setting's codes (labels on screen)."""
+    spec = ALL_KEYS[key]
+    options = list(spec.choices)
+    kwargs.setdefault("format_func", spec.label_of)
+    if declared:
+        current = setting_value(key)
+        kwargs["index"] = options.index(current) if current in options else 0
+    return setting(widget, label, key, options, declared=declared, **kwargs)
+
+
+def account_budget() -> RiskBudget:
+    """The session's risk budget on its notional, as every page reads it (defaults where a value is bad)."""
+    notional = float(setting_value("n"))
+    try:
+        if setting_value("bm") == "usd":
+            return RiskBudget(notional=notional, risk_pct=None, dollars=float(setting_value("b")))
+        return RiskBudget(notional=notional, risk_pct=float(setting_value("r")))
+    except ValueError:
+        return RiskBudget()
+
+
+def account_inputs(notional_slot, mode_slot, amount_slot, declared: bool = False) -> RiskBudget:
+    """The session's notional and risk budget as widgets (in the three containers given): the same values on
+    every page, carried from page to page and in every link."""
+    notional = setting(notional_slot.number_input, "Strategy notional ($)", "n", *bounds("n"), step=1_000.0,
+                       format="%.0f", declared=declared, **({"value": float(setting_value("n"))} if declared else {}),
+                       help="The account the risk budget and the hedge refer to (the same on every page)")
+    mode = setting_choice(mode_slot.radio, "Risk budget in", "bm", declared=declared, horizontal=True,
+                          help="Risk per trade as a share of the notional, or in dollars")
+    if mode == "usd":
+        dollars = setting(amount_slot.number_input, "Risk budget ($)", "b", *bounds("b"), step=100.0, format="%.0f",
+                          declared=declared, **({"value": float(setting_value("b"))} if declared else {}),
+                          help="Dollars one trade may risk under the chosen measure")
+        return RiskBudget(notional=float(notional), risk_pct=None, dollars=float(dollars))
+    pct = setting(amount_slot.number_input, "Risk budget (% of notional)", "r", *bounds("r"), step=0.05,
+                  declared=declared, **({"value": float(setting_value("r"))} if declared else {}),
+                  help="Seeds 001–002: 1 % per trade, up to 2 % when the 2 % gate is open")
+    return RiskBudget(notional=float(notional), risk_pct=float(pct))
+
+
+def account_hedge(scheme: str = "alvh") -> HedgeSettings:
+    """The scheme's hedge with the session's sizing (the Builder's other hedge settings at their defaults)."""
+    try:
+        return HedgeSettings(scheme=scheme, sizing=setting_value("hsz"), per_contract=float(setting_value("hpc")),
+                             per_max_loss=float(setting_value("hpm")))
+    except ValueError:
+        return HedgeSettings(scheme=scheme)
+
+
+def hedge_sizing_inputs(slot, declared: bool = False) -> tuple[str, float, float]:
+    """How the session sizes the hedge: (sizing, VIX notional per condor contract, notional per $ of max loss)."""
+    sizing = setting_choice(slot.radio, "Hedge sized", "hsz", declared=declared,
+                            help="To the position it protects (default): the regime band's % of 20 × the condors' "
+                                 "max loss, seed 001's $100,000 of notional for $5,000 of risk. Or seed 001's "
+                                 "literal rule: the band's % of the strategy notional.")
+    per_max_loss = setting(slot.number_input, "Notional per $ of max loss", "hpm", *bounds("hpm"), step=1.0,
+                           declared=declared, **({"value": float(setting_value("hpm"))} if declared else {}),
+                           disabled=sizing != "max_loss",
+                           help="Seed 001: $100,000 for a $5,000 risk, 20. The hedge is the band's % of this × the "
+                                "max loss: Low 1.2–1.6×, Moderate 2.4–3.6×, High 5–7× the max loss at 20")
+    per_contract = setting(slot.number_input, "$ VIX notional per SPX-sized contract", "hpc", *bounds("hpc"),
+                           step=500.0, declared=declared,
+                           **({"value": float(setting_value("hpc"))} if declared else {}),
+                           disabled=sizing != "contract",
+                           help="At the Low band's middle (7 %), scaled by the band; an XSP contract counts a tenth")
+    return sizing, float(per_contract), float(per_max_loss)
 
 
 def session_calendar(settings: RegimeSettings):
@@ -806,6 +891,16 @@ def _chosen_folder(root: Path) -> tuple[Path | None, str]:
         return visitor_folder(root, st.session_state.get("data_folder") or ""), ""
     except HistoryFormatError as exc:
         return None, str(exc)
+
+
+_GATE_MARKS = {"pass": ":green[:material/check_circle:]", "fail": ":red[:material/cancel:]",
+               "unknown": ":orange[:material/help:]"}
+
+
+def gate_checklist(gate) -> None:
+    """The 2 % gate's checks, each marked pass, fail or unknown (missing data is never a pass)."""
+    for check in gate.checks:
+        st.markdown(f"{_GATE_MARKS[check.state]} {check.name} — {plain(check.detail)}")
 
 
 def bounds(key: str) -> tuple:

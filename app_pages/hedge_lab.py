@@ -27,14 +27,16 @@ from alvh_core.present.figures import (
     stress_bars_figure,
 )
 from alvh_core.present.links import ALL_KEYS
-from alvh_core.strategy.hedge import RESULT_LABELS, HedgeSettings
+from alvh_core.strategy.hedge import RESULT_LABELS
 from alvh_core.strategy.monte_carlo import book_monte_carlo
 from alvh_core.strategy.position import Scenario, build_position
-from alvh_core.strategy.sizing import RiskBudget, smaller_contracts, smaller_fraction
+from alvh_core.strategy.sizing import smaller_contracts, smaller_fraction
 from alvh_core.strategy.stress import EPISODES_BY_KEY, stress_outcome
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
     DOLLARS,
+    account_hedge,
+    account_inputs,
     bounds,
     choice,
     current_market,
@@ -46,6 +48,8 @@ from app_pages.common import (
     linked,
     money,
     plain,
+    setting_choice,
+    setting_value,
 )
 from app_pages.history_data import data_range, history_arrays, kept, window_of
 
@@ -65,13 +69,11 @@ snapshot = current_snapshot()
 tiers = load_tiers()
 
 with st.container(border=True):
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, c5 = st.columns(5)
     tier_name = choice(c1.selectbox, "Tier", "lt")
-    notional = linked(c2.number_input, "Strategy notional ($)", *bounds("ln"), 1_000_000.0, 10_000.0, key="ln",
-                      format="%.0f", help="The account the risk budget and seed 001's hedge budget refer to")
-    risk_pct = linked(c3.number_input, "Risk budget (% of notional)", *bounds("lr"), 2.0, 0.05, key="lr",
-                      help="Max loss of the condor position")
-    sizing = choice(c4.selectbox, "Hedge sized by", "lsz")
+    budget = account_inputs(c2, c3, c4)
+    setting_choice(c5.selectbox, "Hedge sized", "hsz", help="The session's hedge sizing (the same on every page)")
+    notional, risk_pct = budget.notional, budget.pct_of_notional
     st.session_state.setdefault("lh", list(ALL_KEYS["lh"].default))
     schemes = linked(st.multiselect, "Hedge schemes", list(ALL_KEYS["lh"].choices), key="lh",
                      format_func=ALL_KEYS["lh"].label_of, help="Each protects the same condor; compared with no "
@@ -82,11 +84,11 @@ if not schemes:
 
 tier = find_tier(tiers, tier_name)
 context, _ = hedge_context(market, snapshot)
-budget = RiskBudget(notional=float(notional), risk_pct=float(risk_pct))
+sizing = setting_value("hsz")
 positions = {}
 try:
     for scheme in ("none", *schemes):
-        scenario = Scenario(tier=tier, budget=budget, selection="delta", hedge=HedgeSettings(scheme=scheme, sizing=sizing))
+        scenario = Scenario(tier=tier, budget=budget, selection="delta", hedge=account_hedge(scheme))
         positions[scheme] = build_position(market, scenario, context, None, with_heat_map=False, with_view=False)
 except ValueError as exc:
     st.error(f"No position for these inputs: {exc}")
@@ -107,7 +109,7 @@ smaller_text = (f"{smaller_n:g} {condor.underlying}" if float(smaller_n).is_inte
 expiry_label = condor.expiry.label if condor.expiry else f"{condor.days:.3g} days"
 cols = st.columns(5)
 cols[0].metric(f"Condors ({condor.underlying})", f"{n:,}", help=f"The {tier.name} tier's condor, {expiry_label}, "
-                                                             f"sized to {risk_pct:g} % of the notional (delta strikes)")
+                                                             f"sized to {risk_pct:.3g} % of the notional (delta strikes)")
 cols[1].metric("Credit", money(credit_total), help="All contracts, at the default fill (model-based)")
 cols[2].metric("Max loss", money(base.plan.metrics.max_loss * n))
 cols[3].metric("Regime budget", f"{context.budget_pct:.1f} %", help=f"{context.regime.name} regime, % of notional")
@@ -120,6 +122,11 @@ st.caption(f"{n} {condor.underlying} condor{'s' if n != 1 else ''} of the {tier.
            f"{smaller_text} contracts instead of {n} {condor.underlying}, giving up credit equal to "
            f"{LABELS[first_hedged]}'s premium over the condor's {condor.days:.0f} days ({money(premium_first)}: "
            "each layer's cost × the share of its life the condor lasts).")
+
+short = {LABELS[s]: p.metrics.contracts_note for s, p in positions.items() if p.metrics.contracts_note}
+if short:
+    st.info("Whole VIX contracts cannot build every hedge at this size: "
+            + " ".join(f"**{name}**: {plain(note)}" for name, note in short.items()), icon=":material/pie_chart:")
 
 # --- stress scenarios ---------------------------------------------------------------------------
 st.subheader("After an SPX fall")
@@ -221,7 +228,7 @@ else:
         window = window_of(m_all, data_key, max(first_day, start - lead), end)
         # Weekly condors of the tier, each risking the page's budget (whole SPX contracts), hedged by each scheme.
         config = bt.BacktestConfig(strategy="weekly", tier=tier, capital=float(notional), risk_pct=float(risk_pct),
-                                   hedge=bt.HedgeSettings(sizing=sizing))
+                                   hedge=account_hedge())
         run_schemes = ("none", *schemes)
         result = kept(("run", data_key, window.day(0), end, config, run_schemes, False),
                       lambda progress: bt.run_backtest(window, config, run_schemes, smaller=False, progress=progress),
@@ -237,7 +244,7 @@ else:
                                       "P/L since its first day (model-priced)"), key="l_replay_chart")
         open_contracts = result.condor.open_contracts[np.searchsorted(result.market.dates, np.datetime64(start))]
         st.caption(f"The book on {start}: {int(open_contracts)} SPX condor contract{'s' if open_contracts != 1 else ''} "
-                   f"open, entered weekly, each entry risking {risk_pct:g} % of {money(notional)}; hedges by each "
+                   f"open, entered weekly, each entry risking {risk_pct:.3g} % of {money(notional)}; hedges by each "
                    "scheme's rules from the days before. Priced with the model at the real closes.")
         if open_contracts == 0:
             st.warning("No condor was open on the first day: one SPX condor of this tier risks more than the budget "

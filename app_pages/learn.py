@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from alvh_core.history.backtest import BacktestConfig
 from alvh_core.present import claims as cl
 from alvh_core.present.figures import (
     decay_figure,
@@ -19,22 +20,26 @@ from alvh_core.present.figures import (
     tier_contracts_figure,
     vix_history_figure,
 )
-from alvh_core.strategy.hedge import HedgeSettings, hedge_pnl, layer_pnls
+from alvh_core.strategy.hedge import hedge_pnl, layer_pnls
 from alvh_core.strategy.payoff import condor_value_grid
 from alvh_core.strategy.position import Scenario, build_position, gate_on_position
 from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers
 from alvh_core.strategy.tiers import find_tier, load_tiers
 from app_pages.common import (
+    account_hedge,
+    account_inputs,
     bounds,
     choice,
     current_market,
     current_snapshot,
     done,
+    gate_checklist,
     hedge_context,
     keep_in_link,
     linked,
     money,
     plain,
+    setting_value,
 )
 from app_pages.history_data import history_arrays, is_kept, kept, tier_runs, tier_runs_key
 
@@ -51,25 +56,23 @@ tiers = load_tiers()
 vol_model = market.vol_model()
 
 with st.container(border=True):
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, c5 = st.columns(5)
     tier_name = choice(c1.selectbox, "Tier of the examples", "et", help="The condor the charts and examples use")
-    notional = linked(c2.number_input, "Notional ($)", *bounds("en"), 100_000.0, 10_000.0, key="en", format="%.0f",
-                      help="Seed 001's example: $100,000 of notional")
-    risk = linked(c3.number_input, "Risk of the condor ($)", *bounds("er"), 5_000.0, 500.0, key="er", format="%.0f",
-                  help="Seed 001's example: a condor risking $5,000")
-    tier_budget = linked(c4.number_input, "Risk budget of the tier comparison ($)", *bounds("eb"), 50_000.0, 1_000.0,
+    account = account_inputs(c2, c3, c4)
+    notional, risk = account.notional, account.amount
+    tier_budget = linked(c5.number_input, "Risk budget of the tier comparison ($)", *bounds("eb"), 50_000.0, 1_000.0,
                          key="eb", format="%.0f", help="Seed 000's example: $50,000 of risk")
-inputs = cl.ClaimInputs(tier_name, float(notional), float(risk), float(tier_budget))
+inputs = cl.ClaimInputs(tier_name, float(notional), float(risk), float(tier_budget), str(setting_value("hsz")))
 tier = find_tier(tiers, tier_name)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _engine_claims(_market, market_key: tuple, _context, context_key: tuple, inputs: cl.ClaimInputs, rsi: float,
-                   falling: bool) -> list[cl.Claim]:
+def _engine_claims(_market, market_key: tuple, _context, context_key: tuple, inputs: cl.ClaimInputs,
+                   rsi: float | None, falling: bool | None) -> list[cl.Claim]:
     return cl.engine_claims(_market, _context, load_tiers(), inputs, rsi, falling)
 
 
-rsi, falling, _, _ = report.gate_readings(float("nan"), False)   # no reading here: the RSI check fails
+rsi, falling, _, _ = report.gate_readings()   # history's readings; without them, unknown (never a pass)
 market_key = (market.spot, market.vix, market.vix9d, market.vix3m, market.vix6m, market.vvix, market.rate,
               market.div, market.asof, market.source)
 context_key = (context.regime.name, context.budget_pct, context.stress_score, context.rebalance_trigger,
@@ -82,7 +85,7 @@ except ValueError as exc:
 
 position = build_position(market, Scenario(tier=tier, budget=RiskBudget(notional=inputs.notional, risk_pct=None,
                                                                         dollars=inputs.risk),
-                                           hedge=HedgeSettings(scheme="alvh")),
+                                           hedge=account_hedge("alvh")),
                           context, None, vol_model, with_view=False)
 cols = st.columns(4)
 cols[0].metric("Regime today", context.regime.name, help=f"VIX {market.vix:.2f} ({market.source})")
@@ -197,12 +200,12 @@ changes the count a lot; for {money(inputs.tier_budget)} the chart shows how muc
 #### 7. The 2 % gate
 Risk per trade up to 1 % of the account needs no permission. Above it, up to 2 %, four things must hold: the
 regime is not High, VIX's 14-day RSI is below 70, market breadth is not falling, and the condor's expected P/L
-after the hedge's cost is positive. Above 2 % is never allowed. Today's checklist, for the example condor:
+after the hedge's cost is positive. A check whose data is missing is unknown, and unknown is not a pass: the
+size stays at 1 % until the trader gives the reading. Above 2 % is never allowed. Today's checklist, for the
+example condor:
 """)
     with c7:
-        for check in gate.checks:
-            mark = ":green[:material/check_circle:]" if check.passed else ":red[:material/cancel:]"
-            st.markdown(f"{mark} {check.name} — {plain(check.detail)}")
+        gate_checklist(gate)
         st.markdown(f"**Allowed today: {gate.allowed_pct:g} %** of the account at risk per trade.")
 
     st.markdown("""
@@ -240,8 +243,7 @@ with claims_tab:
     else:   # the history is loaded, its backtests not run yet: say so, not that the history is missing
         shown = [replace(c, backtest="not run yet: press “Check the claims on the loaded history” above")
                  if c.backtest == cl.Claim.backtest else c for c in engine]
-    links = {"tiers": f"/tiers?tb={inputs.tier_budget:.0f}", "": "/", "hedge-lab": "/hedge-lab",
-             "builder": f"/builder?t={tier.name}&n={inputs.notional:.0f}&bm=usd&b={inputs.risk:.0f}",
+    links = {"tiers": "/tiers", "": "/", "hedge-lab": "/hedge-lab", "builder": f"/builder?t={tier.name}",
              "backtest": f"/backtest?btr={tier.name}"}
     st.table(pd.DataFrame([{"Seed": c.seed, "Claim": plain(c.claim), "The engine today": plain(c.engine),
                             "The backtest on the loaded history": plain(c.backtest),
@@ -249,7 +251,8 @@ with claims_tab:
                            for c in shown]), hide_index=True)
     st.caption("Engine: today's market (sidebar), the inputs above, model prices; a stress is SPX −10 % over 5 "
                "trading days with VIX at the model's median for that fall. Backtest: daily condors of the tier of "
-               "the examples held to expiry, the Backtest page's default costs and sizing, $1,000,000 of capital; "
+               f"the examples held to expiry, the Backtest page's default costs and sizing, "
+               f"{money(BacktestConfig().capital)} of capital; "
                "“trade smaller” is the unhedged condor cut by the share of credit ALVH's premium took. "
                "Model-priced, in-sample constants.")
 

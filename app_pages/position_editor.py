@@ -22,7 +22,7 @@ from alvh_core.data.listings import snap_strike, spx_expiries
 from alvh_core.data.live import CHAIN_TTL, LiveFeed, fetch_spx_chain, offline_requested
 from alvh_core.model import limits
 from alvh_core.model.market import MarketState
-from alvh_core.present.links import BUILDER_KEYS, MARKET_KEYS, format_value, link_for
+from alvh_core.present.links import MARKET_KEYS, SCENARIO_KEYS, format_value, link_for
 from alvh_core.present.ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario, scenario_document
 from alvh_core.strategy.condor import PRODUCT_SIZE, listed_strikes, market_date
 from alvh_core.strategy.edits import LAYER_CODES, MAX_LEG_QUANTITY, AddedLeg, PositionEdits, vix_expiries, vix_future_on
@@ -128,7 +128,7 @@ def _strike_options(market: MarketState, condor, days: float, cycle: str) -> lis
 
 #: The Builder's inputs an editor change must arrive alone among (the editors' own keys, and the keys
 #: that fragments change in runs that draw no editors, left out).
-_OTHER_INPUTS = tuple(k.key for k in (*BUILDER_KEYS, *MARKET_KEYS) if k.key not in ("lg", "ex", "hz", "sd", "hzl"))
+_OTHER_INPUTS = tuple(k.key for k in (*SCENARIO_KEYS, *MARKET_KEYS) if k.key not in ("lg", "ex", "hz", "sd", "hzl"))
 
 
 def _inputs_now() -> tuple:
@@ -336,7 +336,7 @@ def _added_legs(market: MarketState, asof: date) -> None:
 
 def scenario_params() -> dict:
     """Every Builder input that differs from its default, as link codes (market too when pinned)."""
-    keys = BUILDER_KEYS + (MARKET_KEYS if st.session_state.get("pin") else tuple(k for k in MARKET_KEYS
+    keys = SCENARIO_KEYS + (MARKET_KEYS if st.session_state.get("pin") else tuple(k for k in MARKET_KEYS
                                                                                   if k.key == "ad"))
     values = {}
     for spec in keys:
@@ -372,7 +372,7 @@ def _load_scenario() -> None:
         return
     raw = upload.getvalue()
     try:
-        reading = read_scenario(raw[: MAX_SCENARIO_BYTES + 1], BUILDER_KEYS + MARKET_KEYS)
+        reading = read_scenario(raw[: MAX_SCENARIO_BYTES + 1], SCENARIO_KEYS + MARKET_KEYS)
     except ScenarioFileError as exc:
         st.session_state["_scenario_message"] = f"{upload.name}: {exc}. Nothing was changed."
         return
@@ -382,7 +382,7 @@ def _load_scenario() -> None:
 
 def apply_reading(reading) -> None:
     """Every Builder input from a checked set of values: the ones given, the defaults for the rest."""
-    for spec in BUILDER_KEYS + MARKET_KEYS:
+    for spec in SCENARIO_KEYS + MARKET_KEYS:
         if spec.key in reading.values:
             value = reading.values[spec.key]
             st.session_state[spec.key] = list(value) if spec.kind == "multi" else value

@@ -13,6 +13,7 @@ from alvh_core.model.vixfutures import expiries_after, futures_proxy
 from alvh_core.present.figures import stress_contributions_figure, term_structure_figure, vix_history_figure
 from alvh_core.strategy.signals import SIGNAL_LABELS
 from app_pages.common import (
+    account_budget,
     bounds,
     current_market,
     current_snapshot,
@@ -24,6 +25,7 @@ from app_pages.common import (
     regime_settings,
     session_calendar,
     setting,
+    setting_value,
 )
 
 WINDOWS = {"1M": 31, "3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827, "All": None}
@@ -87,11 +89,21 @@ c3.metric("Hedge budget", f"{report.hedge_budget_pct:.1f} %",
           help=f"{report.regime.name} band {report.hedge_band[0]:g}–{report.hedge_band[1]:g} % of notional, "
                f"placed by the stress score; the static rule is {report.static_hedge_pct:g} %")
 with c4:
-    notional = linked(st.number_input, "Strategy notional ($)", *bounds("rn"), 100_000.0, 1_000.0, key="rn",
-                      format="%.0f", help="The account or strategy size the hedge budget refers to")
-st.info(f"Today's hedge budget: **{money(notional * report.hedge_budget_pct / 100)}** of VIX exposure on "
-        f"{money(notional)} notional ({report.hedge_budget_pct:.1f} %, model-based), against "
-        f"{money(notional * report.static_hedge_pct / 100)} under the static 10 % rule."
+    notional = setting(st.number_input, "Strategy notional ($)", "n", *bounds("n"), step=1_000.0, format="%.0f",
+                       help="The account the risk budget and the hedge refer to (the same on every page)")
+budget = account_budget()
+pct = report.hedge_budget_pct
+if setting_value("hsz") == "notional":
+    told = (f"**{money(notional * pct / 100)}** of VIX exposure on {money(notional)} notional ({pct:.1f} %, seed "
+            f"001's rule, the session's choice), against {money(notional * report.static_hedge_pct / 100)} under the "
+            "static 10 % rule.")
+else:
+    per = float(setting_value("hpm")) * pct / 100
+    told = (f"**{per:.1f}× the condors' max loss** in VIX notional ({pct:.1f} % of {setting_value('hpm'):g} × the max "
+            f"loss, model-based): about **{money(per * budget.amount)}** for a position risking the session's "
+            f"{money(budget.amount)}. Seed 001's literal rule would hold {money(notional * pct / 100)} on "
+            f"{money(notional)} of notional.")
+st.info("Today's hedge budget: " + told
         + (" The VIX−VIX3M spread z-score is past ±0.8: rebalance the layers." if report.rebalance_trigger else ""))
 for note in report.notes:
     st.caption(note)

@@ -12,12 +12,13 @@ import streamlit as st
 
 from alvh_core.history import backtest as bt
 from alvh_core.present.figures import tier_contracts_figure
-from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.hedge import SIZING_LABELS
 from alvh_core.strategy.position import Scenario, build_position
 from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, claim_search, compare_tiers
 from alvh_core.strategy.tiers import COLUMNS, TierTableError, load_tiers, tiers_text
 from app_pages.common import (
-    bounds,
+    account_hedge,
+    account_inputs,
     choice,
     current_history,
     current_market,
@@ -25,9 +26,9 @@ from app_pages.common import (
     done,
     hedge_context,
     keep_in_link,
-    linked,
     money,
     plain,
+    setting_value,
 )
 from app_pages.history_data import data_range, history_arrays, is_kept, tier_runs, tier_runs_key
 
@@ -43,12 +44,10 @@ snapshot = current_snapshot()
 defaults = load_tiers()
 
 with st.container(border=True):
-    c1, c2, c3 = st.columns(3)
-    budget = linked(c1.number_input, "Risk budget ($)", *bounds("tb"), 50_000.0, 1_000.0, key="tb", format="%.0f",
-                    help="Seed 000's example: $50,000 of risk, sized under each measure")
-    notional = linked(c2.number_input, "Strategy notional ($)", *bounds("tn"), 1_000_000.0, 10_000.0, key="tn",
-                      format="%.0f", help="The account the regime's hedge budget refers to")
-    selection = choice(c3.radio, "Short strikes by", "tsel", horizontal=True,
+    c1, c2, c3, c4 = st.columns(4)
+    account = account_inputs(c1, c2, c3)
+    budget, notional = account.amount, account.notional
+    selection = choice(c4.radio, "Short strikes by", "tsel", horizontal=True,
                        help="Each tier's POP range or its short-strike delta")
     linked_table = st.session_state.get("tt") or defaults
     text = tiers_text(linked_table)
@@ -79,10 +78,13 @@ with st.container(border=True):
 context, _ = hedge_context(market, snapshot)
 history = current_history()
 vol_model = market.vol_model()
+comparison = (compare_tiers(market, tiers, float(budget), selection)
+              if {"conservative", "aggressive"} <= {t.key for t in tiers} else None)
+product = comparison.underlying if comparison is not None else "auto"
 positions = {}
 for tier in tiers:
     scenario = Scenario(tier=tier, budget=RiskBudget(notional=float(notional), risk_pct=None, dollars=float(budget)),
-                        selection=selection, underlying="SPX", hedge=HedgeSettings(sizing="max_loss"))
+                        selection=selection, underlying=product, hedge=account_hedge())
     try:
         positions[tier.name] = build_position(market, scenario, context, history, vol_model, with_view=False)
     except ValueError as exc:
@@ -99,13 +101,13 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
-comparison = (compare_tiers(market, tiers, float(budget), selection)
-              if {"conservative", "aggressive"} <= {t.key for t in tiers} else None)
 if comparison is not None:
     count = {r.tier.key: r.sizing["max_loss"].contracts for r in comparison.rows}
     with verdict_slot:
         st.info(f"**For {money(comparison.budget)} of risk today, Conservative buys {count['conservative']:,} "
-                f"condors and Aggressive {count['aggressive']:,}** (sized by max loss). "
+                f"{comparison.underlying} condors and Aggressive {count['aggressive']:,}** (sized by max loss"
+                + (", on XSP: the budget holds no SPX condor of every tier" if comparison.underlying == "XSP" else "")
+                + "). "
                 + comparison.verdict() + " Model-based.", icon=":material/gavel:")
 metric_cols = st.columns(len(MEASURES) + 1)
 metric_cols[0].metric("Regime", context.regime.name, help=f"VIX {market.vix:.2f}")
@@ -120,9 +122,11 @@ rows = [
     _row("Expiry", [f"{p.condor.expiry.root} {p.condor.expiry.day:%a %d %b %Y} ({p.condor.expiry.settlement})"
                     if p.condor.expiry else f"{p.condor.days:.3g} days" for p in cols]),
     _row("Days to expiry", [f"{p.condor.days:.3g}" for p in cols]),
-    _row("Strikes (long put / short put / short call / long call)",
-         [" / ".join(f"{leg.strike:,.0f}" for leg in p.condor.legs) for p in cols]),
-    _row("Wings, put / call (points)", [f"{p.condor.put_width:g} / {p.condor.call_width:g}" for p in cols]),
+    _row(f"Strikes (long put / short put / short call / long call), {product if product != 'auto' else 'SPX'}",
+         [" / ".join(f"{p.condor.quoted(leg.strike):,.{0 if p.condor.size == 1 else 1}f}" for leg in p.condor.legs)
+          for p in cols]),
+    _row("Wings, put / call (points)", [f"{p.condor.quoted(p.condor.put_width):g} / "
+                                        f"{p.condor.quoted(p.condor.call_width):g}" for p in cols]),
     _row("Credit at mid, per contract", [money(p.plan.metrics.credit_mid) for p in cols]),
     _row("Credit at the fill (halfway to natural)", [money(p.plan.metrics.credit) for p in cols]),
     _row("Max loss per contract", [money(p.plan.metrics.max_loss) for p in cols]),
@@ -146,12 +150,12 @@ st.plotly_chart(tier_contracts_figure({name: [p.plan.sizing[m].contracts for m i
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="t_side_by_side", height=36 * (len(rows) + 1) + 3)
 st.caption(f"SPX {market.spot:,.2f}, VIX {market.vix:.2f} ({market.source}, {market.asof or 'today'}); regime "
            f"{context.regime.name}. Listed SPX/SPXW expiries and strikes; the fill halfway from mid to the natural "
-           "price (model spreads). The hedge is the regime's ALVH layers sized to each position (seed 001: VIX "
-           "notional per dollar of max loss, scaled by the regime's budget). Model-based.")
+           f"price (model spreads). The hedge is the regime's ALVH layers, sized {SIZING_LABELS[setting_value('hsz')]} "
+           "(the session's hedge sizing, set on the Builder). Model-based.")
 
 st.subheader("Seed 000's claim: 1.8–2.2× the contracts")
 if comparison is not None:
-    search = claim_search(market, tiers, float(budget), selection)
+    search = claim_search(market, tiers, float(budget), selection, underlying=product)
     conservative = next(t for t in tiers if t.key == "conservative")
     st.dataframe(pd.DataFrame([{
         "Measure": MEASURE_LABELS[m],
@@ -207,8 +211,9 @@ if is_kept(run_key) or st.button(f"Backtest the {len(tiers)} tiers, {first:%Y}�
                  column_config={c: percent for c in rows[0] if c.split(",")[0] in ("CAGR", "Max drawdown",
                                                                                  "Worst month")})
     st.caption(f"{m.source.capitalize()} closes {first:%Y-%m-%d} … {last:%Y-%m-%d}: each tier's condors entered "
-               f"{strategy}, held to expiry, $1,000,000 of capital, the frequency's default risk per entry, the "
-               "hedge sized to the condors' notional; costs and rules as the Backtest page's defaults. "
+               f"{strategy}, held to expiry, {money(bt.BacktestConfig().capital)} of capital, the frequency's default "
+               "risk per entry, the hedge sized to the condors' max loss; costs and rules as the Backtest page's "
+               "defaults. "
                "Model-priced (the history has closes, not option quotes): " + bt.IN_SAMPLE_NOTE)
 else:
     st.caption("Runs the Backtest page's engine for each tier in the table on the loaded history; a run made once "

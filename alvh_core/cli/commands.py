@@ -40,10 +40,10 @@ from alvh_core.model.fitted import DEFAULT_FILL_SHARE
 from alvh_core.model.market import DEFAULT_MARKET, MarketState, tbill_rate
 from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR, black76, bsm
 from alvh_core.strategy.condor import SELECTIONS
-from alvh_core.strategy.hedge import SIZING_MODES
+from alvh_core.strategy.hedge import DEFAULT_SIZING, SIZING_MODES
 from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.plan import UNDERLYINGS
-from alvh_core.strategy.sizing import ALL_MEASURES, MEASURES, RiskBudget, compare_tiers
+from alvh_core.strategy.sizing import ALL_MEASURES, DEFAULT_NOTIONAL, MEASURES, RiskBudget, compare_tiers
 from alvh_core.strategy.stress import EPISODES
 from alvh_core.strategy.tiers import TierTableError, find_tier, load_tiers
 
@@ -214,7 +214,8 @@ def _built(args):
     market, history = _market(args)
     tier = find_tier(load_tiers(args.tiers), args.tier)
     budget = _budget(args)
-    position, context = _position(market, history, args, budget, tier)
+    position, context, gate = _position(market, history, args, budget, tier)
+    args.gate_result = gate
     return market, history, tier, budget, position, context
 
 
@@ -244,13 +245,18 @@ def cmd_plan(args) -> dict:
             "atm_vol": condor.atm_vol, "pop_convention": metrics.distribution,
             "expiry": _expiry_json(condor),
         },
-        "risk_budget": {"dollars": budget.amount, "pct_of_notional": budget.pct_of_notional, "notional": budget.notional},
+        "risk_budget": {"dollars": budget.amount, "pct_of_notional": budget.pct_of_notional, "notional": budget.notional,
+                        "sized_at": {"dollars": plan.budget.amount, "pct_of_notional": plan.budget.pct_of_notional}},
+        "broker": {"reg_t": metrics.reg_t, "return_on_reg_t": metrics.return_on_reg_t,
+                   "position_reg_t": metrics.reg_t * sizing.contracts,
+                   "meaning": "Reg-T margin: the wider side's width less the credit, dollars per contract"},
         "measure": args.measure,
         "contracts": sizing.contracts,
         "risk_per_contract": sizing.risk_per_contract,
         "contracts_by_measure": {m: s.contracts for m, s in plan.sizing.items()},
         "position": {"max_loss": sizing.position_max_loss, "credit": sizing.position_credit},
         "hedge": _hedge_json(position, context),
+        "gate": args.gate_result,
         "book_risk": {f"{d}d": asdict(r) for d, r in position.book_risk.items()},
         "your_position": _position_json(position),
         "units": {"money": "dollars per contract unless 'position'", "strikes": "SPX points",
@@ -272,7 +278,7 @@ def _position(market, history, args, budget, tier):
     """The Builder's whole recompute for the command line (regime and stress from history when given)."""
     from alvh_core.data.events import load_events
     from alvh_core.strategy.hedge import HedgeSettings
-    from alvh_core.strategy.position import HedgeContext, Scenario, build_position
+    from alvh_core.strategy.position import HedgeContext, Scenario, position_through_gate
     from alvh_core.strategy.signals import regime_report
 
     calendar = load_events()
@@ -281,14 +287,27 @@ def _position(market, history, args, budget, tier):
               "vix6m": market.vix6m, "vvix": market.vvix}
     report = regime_report(history.panel if history is not None else None, asof, levels, market.source, calendar)
     context = HedgeContext.from_report(report, calendar)
+    breadth = {"falling": True, "not-falling": False}.get(getattr(args, "breadth", None))
+    rsi, falling, rsi_from, breadth_from = report.gate_readings(getattr(args, "rsi_vix", None), breadth)
     scenario = Scenario(tier=tier, budget=budget, measure=args.measure, selection=args.selection, days=args.days,
                         hedge=HedgeSettings(scheme=args.hedge, contingent=args.contingent, sizing=args.hedge_sizing),
                         underlying=args.underlying, fill_share=args.fill_share, edits=_edits(args),
                         quotes=_chain_quotes(args, market))
     try:
-        return build_position(market, scenario, context, history, with_view=False), context
+        position, asked = position_through_gate(market, scenario, context, history, rsi, falling,
+                                                override=bool(getattr(args, "override_gate", False)))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    gate = asked.gate
+    gate_json = {
+        "requested_pct": gate.requested_pct, "allowed_pct": gate.allowed_pct, "unlocked": gate.unlocked,
+        "held_back": gate.holds_back and not args.override_gate, "overridden": gate.holds_back and args.override_gate,
+        "sized_at_pct": position.plan.budget.pct_of_notional, "why": gate.why(),
+        "checks": [{"name": c.name, "state": c.state, "detail": c.detail} for c in gate.checks],
+        "readings": {"rsi_vix": rsi_from, "breadth": breadth_from},
+        "expected_pl": {"condor": asked.condor_pl, "hedge_drag": asked.hedge_drag, "after_hedge": asked.after_hedge},
+    }
+    return position, context, gate_json
 
 
 def _edits(args):
@@ -346,7 +365,7 @@ _SCENARIO_ARGS = {"t": "tier", "sel": "selection", "m": "measure", "n": "notiona
 
 def _apply_scenario(args) -> None:
     """Fill the options a --scenario file sets (a saved Builder scenario; options given on the line win)."""
-    from alvh_core.present.links import BUILDER_KEYS, MARKET_KEYS
+    from alvh_core.present.links import MARKET_KEYS, SCENARIO_KEYS
     from alvh_core.present.ticket import MAX_SCENARIO_BYTES, ScenarioFileError, read_scenario
     from alvh_core.strategy.edits import added_text, strikes_text
 
@@ -357,7 +376,7 @@ def _apply_scenario(args) -> None:
         if path.stat().st_size > MAX_SCENARIO_BYTES:
             raise UsageError(f"--scenario: larger than {MAX_SCENARIO_BYTES // 1000} kB: {args.scenario}")
         raw = path.read_bytes()
-        reading = read_scenario(raw, BUILDER_KEYS + MARKET_KEYS)
+        reading = read_scenario(raw, SCENARIO_KEYS + MARKET_KEYS)
     except OSError as exc:
         raise UsageError(f"--scenario: {exc.strerror or exc}: {args.scenario}") from None
     except ScenarioFileError as exc:
@@ -383,6 +402,8 @@ def _apply_scenario(args) -> None:
         args.strikes = strikes_text(v["lg"])
     if "ex" in v and not args.expiry:
         args.expiry = v["ex"].isoformat()
+    if v.get("gov") and not args.override_gate:
+        args.override_gate = True
     if v.get("q") and args.contracts is None:
         args.contracts = int(v["q"])
     if "lim" in v and args.limit is None:
@@ -418,7 +439,12 @@ def _hedge_json(position, context) -> dict:
                     "contracts": layer.contracts, "exact_contracts": layer.exact_contracts,
                     "cost": layer.cost, "vix_notional": layer.vix_notional, "active": layer.active,
                     "note": layer.note} for layer in hedge.layers],
+        "sizing": hedge.sizing, "sized_on": hedge.sized_on,
         "total_cost": hedge.total_cost, "total_vix_notional": hedge.total_vix_notional,
+        "vix_notional_per_max_loss": position.metrics.vix_notional_per_max_loss,
+        "premium_pct_of_credit": position.metrics.cost_pct_of_credit,
+        "carry_pct_of_credit": position.metrics.carry_pct_of_credit,
+        "note": " ".join((position.metrics.contracts_note, *position.metrics.cost_warnings(), *hedge.notes)).strip(),
         "cost_per_year": position.metrics.cost_per_year, "breakeven_vix": position.metrics.breakeven_vix,
         "cvar95": {"condor": book.cvar95_condor, "combined": book.cvar95_combined},
         "worst_case": {"condor": book.worst_condor, "combined": book.worst_combined},
@@ -640,17 +666,27 @@ def cmd_backtest(args) -> dict:
         contracts = None if args.contracts is None else int(args.contracts)
         config = bt.BacktestConfig(strategy=args.strategy, tier=tier, capital=args.capital, risk_pct=args.risk_pct,
                                    contracts=contracts, costs=costs, management=management, hedge=rules,
-                                   div=args.div)
+                                   div=args.div, sizing=args.sizing, synthetic_hedge=args.synthetic_hedge)
         schemes = ("none",) if args.hedge == "none" else ("none", args.hedge)
         result = bt.run_backtest(window, config, schemes, smaller=args.hedge != "none")
         equity = result.equity[args.hedge]
+        book = result.condors[args.hedge]
+        traded = result.hedges[args.hedge].trades if args.hedge != "none" else None
+        bought = traded[traded["contracts"] > 0] if traded is not None else None
         out |= {"tier": tier.name, "hedge": args.hedge, "capital": args.capital,
+                "config": {"sizing": config.sizing, "hedge_sizing": rules.sizing, "capital": config.capital,
+                           "risk_pct": 100.0 * config.risk_share, "contracts": config.contracts,
+                           "synthetic_hedge": config.synthetic_hedge},
                 "stats": result.summary(args.hedge),
                 "schemes": {name: result.summary(name) for name in result.equity},
                 "smaller_scale": result.smaller_scale,
-                "condors": int(result.condor.entry.size),
-                "hedge_trades": int(len(result.hedges[args.hedge].trades)) if args.hedge != "none" else 0,
-                "units": {"equity": "dollars", "hedge_drag_pct": "hedge P/L per year, % of capital"}}
+                "condors": int(book.entry.size),
+                "condors_without_contract": int((book.contracts == 0).sum()),
+                "hedge_trades": int(len(bought)) if bought is not None else 0,
+                "hedge_starts": (str(pd.Timestamp(bought["bought"].min()).date()) if bought is not None and len(bought)
+                                 else None),
+                "units": {"equity": "dollars", "hedge_drag_pct": "hedge P/L per year, % of capital",
+                          "contracts": "SPX-sized condors; tenths are XSP"}}
     if args.out is not None:
         frame = pd.DataFrame({"date": equity.index.strftime("%Y-%m-%d"), "equity": equity.to_numpy().round(6)})
         try:
@@ -666,8 +702,16 @@ def _add_trade_args(p: argparse.ArgumentParser) -> None:
                    help="SPX, XSP (one tenth), or auto: SPX when the budget holds one contract")
     p.add_argument("--fill-share", type=_number("--fill-share", bounds=(0.0, 1.0)), default=DEFAULT_FILL_SHARE,
                    help="share of the way from mid (0) to natural (1) the condor fills")
-    p.add_argument("--hedge-sizing", choices=SIZING_MODES, default="notional",
-                   help="hedge as a share of notional (seed 001), or to the condor position")
+    p.add_argument("--hedge-sizing", choices=SIZING_MODES, default=DEFAULT_SIZING,
+                   help="to the condor position: the band's %% of 20 × its max loss (default); notional: seed "
+                        "001's rule, the band's %% of the strategy notional; contract: per condor contract")
+    g = p.add_argument_group("the 2 % gate (risk above 1 % needs all four checks)")
+    g.add_argument("--override-gate", action="store_true",
+                   help="size at the risk asked even where the 2 %% gate holds it back (said in the output)")
+    g.add_argument("--rsi-vix", type=_number("--rsi-vix", bounds=(0.0, 100.0)),
+                   help="RSI(14) of VIX where the history has too little VIX to compute it")
+    g.add_argument("--breadth", choices=("falling", "not-falling"),
+                   help="the breadth proxy (RSP/SPY) where there is no breadth data; unknown otherwise")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -703,7 +747,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--risk-budget", type=_positive("--risk-budget"), help="dollars")
         if name == "plan":
             p.add_argument("--tier", help="the tier (required unless --scenario sets it)")
-            p.add_argument("--notional", type=_positive("--notional"), default=100_000.0)
+            p.add_argument("--notional", type=_positive("--notional"), default=DEFAULT_NOTIONAL)
             p.add_argument("--risk-pct", type=_positive("--risk-pct"))
             p.add_argument("--measure", choices=ALL_MEASURES, default="max_loss")
             p.add_argument("--days", type=_positive("--days"), help="override the tier's days to expiry")
@@ -739,7 +783,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiers", type=Path, help="CSV tier table (default: the built-in one)")
     p.add_argument("--tier", default="Moderate")
     p.add_argument("--selection", choices=SELECTIONS, default="pop")
-    p.add_argument("--notional", type=_positive("--notional"), default=100_000.0)
+    p.add_argument("--notional", type=_positive("--notional"), default=DEFAULT_NOTIONAL)
     p.add_argument("--risk-budget", type=_positive("--risk-budget"), help="dollars")
     p.add_argument("--risk-pct", type=_positive("--risk-pct"))
     p.add_argument("--measure", choices=ALL_MEASURES, default="max_loss")
@@ -757,9 +801,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiers", type=Path, help="CSV tier table (default: the built-in one)")
     p.add_argument("--tier", default="Moderate")
     p.add_argument("--hedge", choices=("alvh", "static10", "single", "vxth", "none"), default="alvh")
-    p.add_argument("--hedge-sizing", choices=SIZING_MODES, default="notional")
+    p.add_argument("--hedge-sizing", choices=SIZING_MODES, default=DEFAULT_SIZING)
     p.add_argument("--contingent", choices=("always", "stress"), default="always")
-    p.add_argument("--capital", type=_positive("--capital"), default=1_000_000.0)
+    p.add_argument("--capital", type=_positive("--capital"), default=DEFAULT_NOTIONAL,
+                   help="the account at the start, dollars (default: the strategy notional every page shares)")
+    p.add_argument("--sizing", choices=("equity", "fixed"), default="equity",
+                   help="equity: each entry risks its share of the account as it is that day (XSP tenths from "
+                        "2005-10-25); fixed: the starting capital's")
+    p.add_argument("--synthetic-hedge", action="store_true",
+                   help="buy model-priced VIX calls before VIX options were listed (2006-02-24); labeled synthetic")
     p.add_argument("--risk-pct", type=_positive("--risk-pct", (0.0, 100.0)),
                    help="max loss per entry, %% of capital (default: 0.4 daily, 2 weekly, 8 monthly)")
     p.add_argument("--contracts", type=_positive("--contracts"),

@@ -42,6 +42,12 @@ SPECIAL_CLOSURES = frozenset({
     date(2025, 1, 9),    # President Carter's funeral
 })
 
+#: First trading days of the instruments a backtest may trade (Cboe and CFE): VIX futures, VIX options,
+#: and Mini-SPX (XSP) options, a tenth of an SPX contract.
+VIX_FUTURES_LISTED = date(2004, 3, 26)
+VIX_OPTIONS_LISTED = date(2006, 2, 24)
+XSP_LISTED = date(2005, 10, 25)
+
 #: Weekdays (Mon = 0) with SPXW expiries, from each date on.
 WEEKLY_ERAS = (
     (date(2005, 10, 28), frozenset({4})),

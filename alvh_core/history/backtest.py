@@ -36,6 +36,8 @@ import pandas as pd
 
 from alvh_core.data.events import EventCalendar, load_events
 from alvh_core.data.listings import FAR_STEP, SPX_STRIKE_GRID, expiry_class, nearest_expiry, vix_expiry
+from alvh_core.data.listings import VIX_OPTIONS_LISTED as VIX_OPTIONS_LISTED_DAY
+from alvh_core.data.listings import XSP_LISTED as XSP_LISTED_DAY
 from alvh_core.history.stats import Performance, performance
 from alvh_core.model import limits, over_days
 from alvh_core.model.fills import half_spread_array
@@ -46,12 +48,12 @@ from alvh_core.model.vixfutures import vix_option_vol
 from alvh_core.strategy.hedge import (
     BACKTEST_SCHEMES,
     EVENT_WINDOW_DAYS,
-    REFERENCE_BUDGET_PCT,
     RESULT_LABELS,
     STATIC_BUDGET_PCT,
     HedgeSettings,
     LayerRule,
     capped_event_multiplier,
+    hedge_base,
     pick_vix_expiries,
     scheme_layers,
     strikes_at_delta,
@@ -60,10 +62,17 @@ from alvh_core.strategy.hedge import (
 from alvh_core.strategy.legs import MULTIPLIER
 from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.signals import stress_series
-from alvh_core.strategy.sizing import smaller_fraction
+from alvh_core.strategy.sizing import DEFAULT_NOTIONAL, smaller_fraction
 from alvh_core.strategy.tiers import Tier
 
 FREQUENCIES = ("daily", "weekly", "monthly")
+#: How a run sizes its condors and hedges: on the account as it is at each entry, or on the starting capital.
+SIZINGS = ("equity", "fixed")
+#: From XSP's listing an account that sizes by its equity trades tenths of an SPX condor; before, whole SPX
+#: contracts only.  No VIX option is bought before VIX options were listed unless a run asks for a synthetic
+#: (model-priced, labeled) hedge before then.
+XSP_LISTED = np.datetime64(XSP_LISTED_DAY, "D")
+VIX_OPTIONS_LISTED = np.datetime64(VIX_OPTIONS_LISTED_DAY, "D")
 #: Per-entry max loss as % of capital when none is given (about the same open risk for each frequency).
 DEFAULT_RISK_PCT = {"daily": 0.4, "weekly": 2.0, "monthly": 8.0}
 #: Dividend yield of the S&P 500 assumed where the history has none (its 1990-2026 average is about 1.9 %).
@@ -97,7 +106,7 @@ class BacktestConfig:
 
     strategy: str = "daily"
     tier: Tier = Tier("Moderate", 0.73, 0.77, 0.14, 0.55, 21)
-    capital: float = 1_000_000.0
+    capital: float = DEFAULT_NOTIONAL    # the strategy notional every page shares
     risk_pct: float | None = None        # per-entry max loss, % of capital (default by frequency)
     contracts: int | None = None         # or a fixed number of contracts per entry
     costs: Costs = field(default_factory=Costs)
@@ -108,6 +117,11 @@ class BacktestConfig:
     #: A trader's own structure instead of the tier's: (short put |delta|, short call |delta|, put wing,
     #: call wing as % of spot); its days to expiry are the tier's (:func:`shaped_tier`).
     shape: tuple[float, float, float, float] | None = None
+    #: "equity": each entry risks its share of the account as it is that day (tenths of an SPX condor, XSP, from
+    #: XSP's listing), and the hedge's notional rule takes the account as it is; "fixed": the starting capital.
+    sizing: str = "equity"
+    #: VIX calls before VIX options were listed (2006-02-24), priced on the model: off unless asked for.
+    synthetic_hedge: bool = False
 
     def __post_init__(self) -> None:
         if self.shape is not None:
@@ -124,14 +138,25 @@ class BacktestConfig:
                              f"{limits.number(limits.CONTRACTS[1])}")
         if not limits.DIV[0] <= self.div <= limits.DIV[1]:
             raise ValueError(f"dividend yield must be between {limits.DIV[0]:g} and {limits.DIV[1]:g}")
+        if self.sizing not in SIZINGS:
+            raise ValueError(f"sizing must be one of {SIZINGS}")
         if self.hedge.tail_instrument != "vix_calls":
             raise ValueError("the backtest's tail layer is VIX calls (SPX put flies are the Builder's only)")
 
     @property
+    def risk_share(self) -> float:
+        """Max loss per entry as a share of the account (risk sizing)."""
+        return (self.risk_pct if self.risk_pct is not None else DEFAULT_RISK_PCT[self.strategy]) / 100.0
+
+    @property
     def entry_risk(self) -> float:
-        """Dollars of max loss per entry (risk sizing)."""
-        pct = self.risk_pct if self.risk_pct is not None else DEFAULT_RISK_PCT[self.strategy]
-        return self.capital * pct / 100.0
+        """Dollars of max loss per entry on the starting capital (fixed sizing)."""
+        return self.capital * self.risk_share
+
+    @property
+    def sizes_by_equity(self) -> bool:
+        """Whether entries and hedges are sized on the account as it is (a fixed contract count is not)."""
+        return self.sizing == "equity" and self.contracts is None
 
 
 def check_shape(shape) -> None:
@@ -555,13 +580,65 @@ def _condor_marks(m: MarketArrays, rows: np.ndarray, tier: Tier, div: float, sho
                   settle)
 
 
+@dataclass(eq=False)
+class CondorUnits:
+    """Every condor of a run, one contract each: its strikes, credit, exit and daily P/L, none of which
+    depends on how many are traded.  :meth:`book` sizes them."""
+
+    entry: np.ndarray          # row index of the entry day
+    exit: np.ndarray           # row of the exit (or the last day if still open)
+    expiry: np.ndarray
+    strikes: np.ndarray
+    credit: np.ndarray         # points at the fill
+    mid_credit: np.ndarray
+    max_loss: np.ndarray       # points per contract at the fill
+    exit_value: np.ndarray     # points paid to close
+    reason: np.ndarray
+    owner: np.ndarray          # life rows: condor, day, P/L per contract (dollars) on each day after the entry
+    day: np.ndarray
+    unit: np.ndarray
+    unit_entry: np.ndarray     # P/L per contract on the entry day (the fill and commissions)
+
+    def book(self, m: MarketArrays, contracts: np.ndarray) -> CondorBook:
+        """The condors traded ``contracts`` each (SPX-sized; tenths are XSP): daily P/L and what is open."""
+        contracts = np.asarray(contracts, float)
+        dollars = contracts * MULTIPLIER
+        daily = np.bincount(self.day, weights=self.unit * contracts[self.owner], minlength=m.size)
+        daily += np.bincount(self.entry, weights=self.unit_entry * contracts, minlength=m.size)
+
+        def still_open(weights):
+            opened = np.bincount(self.entry, weights=weights, minlength=m.size)
+            closed = np.bincount(np.where(self.reason == "open", m.size, self.exit), weights=weights,
+                                 minlength=m.size + 1)
+            return np.cumsum(opened - closed[: m.size])
+
+        return CondorBook(self.entry, self.exit, self.expiry, self.strikes, self.credit, self.mid_credit,
+                          self.max_loss, contracts, self.exit_value, self.reason, daily, self.credit * dollars,
+                          still_open(contracts), still_open(contracts * self.max_loss * MULTIPLIER),
+                          (self.owner, self.day, self.unit), self.unit_entry)
+
+
 def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | None = None,
                 short_delta: float | None = None, long_delta: float | None = None,
                 scale: float = 1.0, expiries: tuple | None = None) -> CondorBook:
-    """All condors of ``config`` on ``m`` (entry rows from the strategy's schedule unless given).
+    """All condors of ``config`` on ``m``, sized on the starting capital (or ``config.contracts`` each).
+
+    ``entries``, ``short_delta``, ``long_delta``, ``expiries``: see :func:`condor_units`; ``scale``
+    multiplies the contract count before rounding ("trade smaller")."""
+    units = condor_units(m, config, entries, short_delta, long_delta, expiries)
+    if config.contracts is not None:
+        contracts = np.floor(np.full(units.entry.size, float(config.contracts) * scale) + 1e-9)
+    else:
+        contracts = np.floor(scale * config.entry_risk / (np.maximum(units.max_loss, 0.05) * MULTIPLIER) + 1e-9)
+    return units.book(m, contracts)
+
+
+def condor_units(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | None = None,
+                 short_delta: float | None = None, long_delta: float | None = None,
+                 expiries: tuple | None = None) -> CondorUnits:
+    """All condors of ``config`` on ``m``, per contract (entry rows from the strategy's schedule unless given).
 
     ``long_delta`` puts the wings at a delta instead of the tier's width (CNDR's 5-delta wings);
-    ``scale`` multiplies the risk-sized contract count before rounding ("trade smaller");
     ``expiries`` = (expiry days, A.M.-settled, weekly grid) per entry replaces the tier's nearest listed one.
     The strikes and marks of a schedule are kept on ``m`` for the next run that shares them."""
     tier, costs, div = config.tier, config.costs, config.div
@@ -590,11 +667,6 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
     credit = mid_credit - costs.fill_share * marks.half_spread - 4 * costs.slippage
     short_put, long_put, short_call, long_call = strikes[:, 1], strikes[:, 0], strikes[:, 2], strikes[:, 3]
     max_loss = np.maximum(short_put - long_put, long_call - short_call) - credit
-    if config.contracts is not None:
-        contracts = np.full(rows.size, float(config.contracts) * scale)
-        contracts = np.floor(contracts + 1e-9)
-    else:
-        contracts = np.floor(scale * config.entry_risk / (np.maximum(max_loss, 0.05) * MULTIPLIER) + 1e-9)
     owner, day, value, p_day, d_day = marks.owner, marks.day, marks.value, marks.price, marks.delta
     at_expiry, last, settle = marks.at_expiry, marks.last, marks.settle
 
@@ -636,7 +708,6 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
                                      m.vix[day[closing]][:, None])
         paid[closing] += costs.fill_share * half_day.sum(axis=1) + 4 * costs.slippage
 
-    dollars = contracts * MULTIPLIER
     # Day by day: the mid value's change; on the entry day, credit at the fill less the mid.
     prev = np.empty_like(paid)
     first_day = np.r_[True, owner[1:] != owner[:-1]] if owner.size else np.zeros(0, bool)
@@ -644,24 +715,12 @@ def condor_book(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | N
     prev[~first_day] = value[np.flatnonzero(~first_day) - 1]
     unit = -(paid - prev) * MULTIPLIER - np.where(closing, 4 * costs.commission, 0.0)
     unit_entry = (credit - mid_credit) * MULTIPLIER - 4 * costs.commission
-    pnl_rows = unit * contracts[owner]
-    daily = np.bincount(day, weights=pnl_rows, minlength=m.size)
-    daily += np.bincount(rows, weights=(credit - mid_credit) * dollars - 4 * contracts * costs.commission,
-                         minlength=m.size)
     # The value each condor ended at: the last row of its life.
     end_value = np.where(exit_row == rows, mid_credit, np.nan)
     last_row = np.r_[owner[1:] != owner[:-1], True] if owner.size else np.zeros(0, bool)
     end_value[owner[last_row]] = paid[last_row]
-    def still_open(weights):
-        opened = np.bincount(rows, weights=weights, minlength=m.size)
-        closed = np.bincount(np.where(reason == "open", m.size, exit_row), weights=weights, minlength=m.size + 1)
-        return np.cumsum(opened - closed[: m.size])
-
-    open_contracts = still_open(contracts)
-    open_max_loss = still_open(contracts * max_loss * MULTIPLIER)
-    return CondorBook(rows, exit_row, expiry, strikes, credit, mid_credit, max_loss, contracts, end_value,
-                      reason.astype(str), daily, credit * dollars, open_contracts, open_max_loss,
-                      (owner, day, unit), unit_entry)
+    return CondorUnits(rows, exit_row, expiry, strikes, credit, mid_credit, max_loss, end_value,
+                       reason.astype(str), owner, day, unit, unit_entry)
 
 
 # --- the hedge book ---------------------------------------------------------------------
@@ -681,10 +740,13 @@ def _vix_expiries(m: MarketArrays) -> np.ndarray:
     return expiries
 
 
-def _layer_rolls(m: MarketArrays, layer: LayerRule) -> tuple[np.ndarray, np.ndarray]:
-    """A layer's roll rows and the VIX expiry bought on each: its schedule, plus the session an
-    option expires on when that comes before the next scheduled roll (it is replaced there)."""
+def _layer_rolls(m: MarketArrays, layer: LayerRule, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's roll rows from row ``first`` on and the VIX expiry bought on each: its schedule, plus the
+    session an option expires on when that comes before the next scheduled roll (it is replaced there)."""
     rolls = _roll_rows(m, layer.schedule)
+    rolls = rolls[rolls >= first]
+    if rolls.size == 0:
+        return rolls, np.zeros(0, "datetime64[D]")
     while True:
         skip = np.zeros(rolls.size, int)
         if layer.time_shift:
@@ -710,14 +772,59 @@ class HedgeBook:
     amortised_premium: float   # premium spread over the days each position was held
 
 
-def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: CondorBook | None = None) -> HedgeBook:
-    """The scheme's layers on ``m``: bought at each roll, marked daily, sold at the next roll."""
+@dataclass(eq=False)
+class LayerUnits:
+    """One hedge layer's positions, one contract each (what does not depend on the account): each roll's
+    expiry, strikes and price, its daily P/L per contract, and the factors that turn the dollars the
+    hedge is sized on into contracts (:meth:`contracts`)."""
+
+    name: str
+    rolls: np.ndarray
+    until: np.ndarray
+    expiry: np.ndarray
+    future: np.ndarray
+    strikes: list
+    unit_mid: np.ndarray
+    unit_paid: np.ndarray
+    owner: np.ndarray          # life rows: roll, day, P/L per contract (dollars)
+    day: np.ndarray
+    unit: np.ndarray
+    unit_entry: np.ndarray     # per contract on the roll day: the fill and commissions (dollars)
+    held: np.ndarray           # calendar days each position was held
+    days: np.ndarray           # calendar days to expiry at the roll
+    budget: np.ndarray | None  # % of the sized dollars (None: VXTH's premium weight)
+    weight: np.ndarray | None  # VXTH: % of the sized dollars in premium
+    share: float
+    multiplier: np.ndarray | None   # the event multiplier on each roll (1 off events)
+    active: np.ndarray | None       # the contingent tail's trigger on each roll
+
+    def contracts(self, sized_on, rows=slice(None)) -> np.ndarray:
+        """Whole VIX contracts for ``sized_on`` dollars on the rolls ``rows`` (elementwise)."""
+        if self.weight is not None:
+            spend = sized_on * self.weight[rows] / 100.0
+            return np.floor(spend / (MULTIPLIER * np.maximum(self.unit_mid[rows], 1e-9)) + 0.5)
+        target = sized_on * self.budget[rows] / 100.0
+        target = target * self.share
+        if self.multiplier is not None:
+            target = target * self.multiplier[rows]
+        if self.active is not None:
+            target = np.where(self.active[rows], target, 0.0)
+        return np.floor(target / (MULTIPLIER * self.future[rows]) + 0.5)
+
+
+def hedge_units(m: MarketArrays, config: BacktestConfig, scheme: str) -> list[LayerUnits]:
+    """The scheme's layers on ``m``, one contract each: bought at each roll, marked daily, sold at the next."""
     rules, costs = config.hedge, config.costs
-    daily = np.zeros(m.size)
-    layer_pnl, frames = {}, []
-    premium_total = amortised_total = 0.0
+    out = []
     for layer in scheme_layers(scheme, rules.split):
-        rolls, expiry = _layer_rolls(m, layer)
+        # No VIX option before its listing: the layer starts at its first scheduled roll after it.
+        first = 0 if config.synthetic_hedge else int(np.searchsorted(m.dates, VIX_OPTIONS_LISTED))
+        rolls, expiry = _layer_rolls(m, layer, first)
+        if rolls.size == 0:   # the window ends before the layer's first roll
+            none, empty = np.zeros(0, int), np.zeros(0)
+            out.append(LayerUnits(layer.name, none, none, np.zeros(0, "datetime64[D]"), empty, [empty], empty, empty,
+                                  none, none, empty, empty, empty, empty, empty, None, layer.share, None, None))
+            continue
         until = np.r_[rolls[1:], m.size - 1]
         days = (expiry - m.dates[rolls]).astype(float)
         args = (m.nodes[rolls], m.vix[rolls], m.vix3m[rolls], m.vvix[rolls])
@@ -736,36 +843,19 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
         unit_mid = sum(s * p for s, p in zip(sides, prices, strict=True))
         fill = costs.vix_fill_share * costs.vix_half_spread * len(strikes)
         unit_paid = unit_mid + fill
-        # Size: VIX notional to the budget, or VXTH's premium weight.
+        budget = weight = multiplier = active = None
         if scheme == "vxth":
             weight = np.array([vxth_weight_pct(f) for f in future])
-            spend = config.capital * weight / 100.0
-            contracts = np.floor(spend / (MULTIPLIER * np.maximum(unit_mid, 1e-9)) + 0.5)
         else:
             budget = np.full(rolls.size, STATIC_BUDGET_PCT) if scheme == "static10" else m.budget_pct[rolls]
-            if rules.sizing != "notional":
-                if condor is None:
-                    book = np.zeros(rolls.size)
-                elif rules.sizing == "contract":
-                    book = rules.per_contract * condor.open_contracts[rolls]
-                else:
-                    book = rules.per_max_loss * condor.open_max_loss[rolls]
-                target = book * budget / REFERENCE_BUDGET_PCT
-                budget_for_cap = 100.0 * target / config.capital
-            else:
-                target = config.capital * budget / 100.0
-                budget_for_cap = budget
-            target = target * layer.share
             if layer.event:
                 near = m.event_days[rolls] <= EVENT_WINDOW_DAYS
                 mult = np.full(rolls.size, rules.event_multiplier)
                 if not rules.allow_above_band:
-                    mult = capped_event_multiplier(mult, m.band_high_pct[rolls], budget_for_cap, layer.share)
-                target = target * np.where(near, mult, 1.0)
+                    mult = capped_event_multiplier(mult, m.band_high_pct[rolls], budget, layer.share)
+                multiplier = np.where(near, mult, 1.0)
             if layer.contingent and rules.contingent == "stress":
                 active = (m.stress[rolls] >= rules.stress_trigger) | m.rebalance[rolls]
-                target = np.where(active, target, 0.0)
-            contracts = np.floor(target / (MULTIPLIER * future) + 0.5)
         # Every day of every position's life after its roll day.
         owner, day = _life_rows(rolls, until)
         left = (expiry[owner] - m.dates[day]).astype(float)
@@ -785,26 +875,130 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
         first_row = np.r_[True, owner[1:] != owner[:-1]] if owner.size else np.zeros(0, bool)
         prev[first_row] = unit_mid[owner[first_row]]
         prev[~first_row] = value[np.flatnonzero(~first_row) - 1]
-        dollars = contracts * MULTIPLIER
         legs = len(strikes)
-        pnl = (got - prev) * dollars[owner] - np.where(sell_now, legs * contracts[owner] * costs.commission, 0.0)
-        layer_daily = np.bincount(day, weights=pnl, minlength=m.size)
-        layer_daily += np.bincount(rolls, weights=-(unit_paid - unit_mid) * dollars - legs * contracts
-                                   * costs.commission, minlength=m.size)
-        daily += layer_daily
-        layer_pnl[layer.name] = layer_daily
+        unit = (got - prev) * MULTIPLIER - np.where(sell_now, legs * costs.commission, 0.0)
+        unit_entry = -(unit_paid - unit_mid) * MULTIPLIER - legs * costs.commission
         held = (m.dates[until] - m.dates[rolls]).astype(float)
-        premium = unit_paid * dollars
+        out.append(LayerUnits(layer.name, rolls, until, expiry, future, strikes, unit_mid, unit_paid, owner, day, unit,
+                              unit_entry, held, days, budget, weight, layer.share, multiplier, active))
+    return out
+
+
+def hedge_book_from(m: MarketArrays, scheme: str, layers: list[LayerUnits], contracts: list[np.ndarray]) -> HedgeBook:
+    """The scheme's hedge with ``contracts`` of each layer on each roll: daily P/L and trades."""
+    daily = np.zeros(m.size)
+    layer_pnl, frames = {}, []
+    premium_total = amortised_total = 0.0
+    for lu, n in zip(layers, contracts, strict=True):
+        layer_daily = np.bincount(lu.day, weights=lu.unit * n[lu.owner], minlength=m.size)
+        layer_daily += np.bincount(lu.rolls, weights=lu.unit_entry * n, minlength=m.size)
+        daily += layer_daily
+        layer_pnl[lu.name] = layer_daily
+        premium = lu.unit_paid * n * MULTIPLIER
         premium_total += float(premium.sum())
-        amortised_total += float((premium * np.minimum(held / np.maximum(days, 1.0), 1.0)).sum())
-        frames.append(pd.DataFrame({"layer": layer.name, "bought": m.dates[rolls], "sold": m.dates[until],
-                                    "expiry": expiry, "future": future, "strike": k_long,
-                                    "short_strike": strikes[1] if legs > 1 else np.nan, "contracts": contracts,
-                                    "price": unit_paid, "cost": premium}))
+        amortised_total += float((premium * np.minimum(lu.held / np.maximum(lu.days, 1.0), 1.0)).sum())
+        frames.append(pd.DataFrame({"layer": lu.name, "bought": m.dates[lu.rolls], "sold": m.dates[lu.until],
+                                    "expiry": lu.expiry, "future": lu.future, "strike": lu.strikes[0],
+                                    "short_strike": lu.strikes[1] if len(lu.strikes) > 1 else np.nan,
+                                    "contracts": n, "price": lu.unit_paid, "cost": premium}))
     trades = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["layer", "bought", "sold", "expiry", "future", "strike", "short_strike", "contracts", "price",
                  "cost"])
     return HedgeBook(scheme, daily, layer_pnl, trades, premium_total, amortised_total)
+
+
+def contract_unit(dates: np.ndarray) -> np.ndarray:
+    """The smallest condor an account could trade on each day, in SPX contracts: 0.1 (XSP) from XSP's
+    listing, 1 before."""
+    return np.where(np.asarray(dates, "datetime64[D]") >= XSP_LISTED, 0.1, 1.0)
+
+
+def equity_sizes(m: MarketArrays, config: BacktestConfig, units: CondorUnits, layers: list[LayerUnits],
+                 scale: float = 1.0) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Contracts of every condor and every hedge roll when each is sized on the account as it stands that day.
+
+    Day by day: the account carried into the day (yesterday's close grown by a day of T-bill interest, the
+    starting capital on the first day) sizes the day's condor entries, ``scale`` × the risk share of it
+    over each condor's max loss, in whole units of :func:`contract_unit`; then the hedge rolls of the day,
+    on that account (the notional rule, or VXTH's) or on the condors open after the entries (the
+    position rules).  The day's P/L of everything open then moves the account.  An account at zero
+    trades no more."""
+    size = m.size
+    growth = _growth(m, config.interest)
+    pl = np.zeros(size)
+    open_ml, open_n = np.zeros(size), np.zeros(size)
+    n_condor = np.zeros(units.entry.size)
+    n_layers = [np.zeros(lu.rolls.size) for lu in layers]
+    c_entry = units.entry.tolist()
+    c_end = np.where(units.reason == "open", size, units.exit).tolist()
+    c_risk = (np.maximum(units.max_loss, 0.05) * MULTIPLIER).tolist()
+    c_ml = (units.max_loss * MULTIPLIER).tolist()
+    c_unit = contract_unit(m.dates[units.entry]).tolist()
+    c_bounds = np.searchsorted(units.owner, np.arange(units.entry.size + 1)).tolist()
+    c_first = units.day[np.minimum(c_bounds[:-1], max(units.day.size - 1, 0))].tolist() if units.day.size else []
+    share = scale * config.risk_share
+    rules = config.hedge
+    roll_at = {}
+    for j, lu in enumerate(layers):
+        for r, row in enumerate(lu.rolls.tolist()):
+            roll_at.setdefault(row, []).append((j, r))
+    h_bounds = [np.searchsorted(lu.owner, np.arange(lu.rolls.size + 1)).tolist() for lu in layers]
+    k = 0
+    equity = float(config.capital)
+    for i in range(size):
+        carried = equity * growth[i]
+        if carried <= 0:
+            break
+        while k < len(c_entry) and c_entry[k] == i:
+            lots = np.floor(share * carried / c_risk[k] / c_unit[k] + 1e-9)
+            if lots > 0:
+                n = lots * c_unit[k]
+                n_condor[k] = n
+                pl[i] += n * units.unit_entry[k]
+                a, b = c_bounds[k], c_bounds[k + 1]
+                if b > a:
+                    pl[c_first[k]: c_first[k] + b - a] += n * units.unit[a:b]
+                open_ml[i: c_end[k]] += n * c_ml[k]
+                open_n[i: c_end[k]] += n
+            k += 1
+        for j, r in roll_at.get(i, ()):
+            lu = layers[j]
+            sized_on = hedge_base(rules.sizing, carried, open_ml[i], open_n[i], rules.per_max_loss, rules.per_contract)
+            n = float(lu.contracts(np.float64(sized_on), r))
+            if n > 0:
+                n_layers[j][r] = n
+                pl[i] += n * lu.unit_entry[r]
+                a, b = h_bounds[j][r], h_bounds[j][r + 1]
+                if b > a:
+                    first = int(lu.day[a])
+                    pl[first: first + b - a] += n * lu.unit[a:b]
+        equity = carried + pl[i]
+    return n_condor, n_layers
+
+
+def _growth(m: MarketArrays, interest: bool) -> np.ndarray:
+    """Each day's growth of a balance from the day before at the T-bill rate (1 on the first day, or
+    without interest)."""
+    if not interest:
+        return np.ones(m.size)
+    gap = np.r_[0.0, np.diff(m.dates.astype("int64")).astype(float)]
+    return np.exp(np.r_[0.0, m.rate[:-1]] * gap / 365.0)
+
+
+def _sized_on(rules: HedgeSettings, rows: np.ndarray, capital, open_max_loss, open_contracts) -> np.ndarray:
+    """The dollars each roll's hedge is sized on (:func:`alvh_core.strategy.hedge.hedge_base`)."""
+    return hedge_base(rules.sizing, np.broadcast_to(np.asarray(capital, float), rows.shape), open_max_loss[rows],
+                      open_contracts[rows], rules.per_max_loss, rules.per_contract)
+
+
+def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: CondorBook | None = None) -> HedgeBook:
+    """The scheme's layers on ``m`` sized on the starting capital (or the open condors of ``condor``)."""
+    layers = hedge_units(m, config, scheme)
+    zeros = np.zeros(m.size)
+    open_ml = zeros if condor is None else condor.open_max_loss
+    open_n = zeros if condor is None else condor.open_contracts
+    contracts = [lu.contracts(_sized_on(config.hedge, lu.rolls, config.capital, open_ml, open_n)) for lu in layers]
+    return hedge_book_from(m, scheme, layers, contracts)
 
 
 # --- equity, statistics and the whole run -------------------------------------------------
@@ -812,12 +1006,7 @@ def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: Con
 def equity_curve(m: MarketArrays, daily_pnl: np.ndarray, capital: float, interest: bool = True) -> np.ndarray:
     """Account value each day: capital plus P/L, the balance earning the T-bill rate
     (``E_t = E_{t-1}·g_t + pnl_t``, solved in closed form); zero from the first day it is not positive."""
-    if interest:
-        gap = np.r_[0.0, np.diff(m.dates.astype("int64")).astype(float)]
-        growth = np.exp(np.r_[0.0, m.rate[:-1]] * gap / 365.0)
-        g = np.cumprod(growth)
-    else:
-        g = np.ones(m.size)
+    g = np.cumprod(_growth(m, interest))
     equity = g * (capital + np.cumsum(daily_pnl / g))
     broke = np.flatnonzero(equity <= 0)
     if broke.size:   # ruined: the account stops there
@@ -850,6 +1039,7 @@ class BacktestResult:
     smaller_of: str | None
     by_regime: pd.DataFrame    # share of days and P/L by regime and scheme
     worst_weeks: pd.DataFrame  # the unhedged book's 10 worst weeks, with each scheme's hedge P/L
+    condors: dict = field(default_factory=dict)   # scheme (and "smaller") -> its own CondorBook
 
     def summary(self, scheme: str) -> dict:
         s = self.stats[scheme]
@@ -893,24 +1083,37 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
     steps = len(schemes) + 2
     tell = progress or (lambda fraction, text: None)
     tell(0.0, "condors")
-    condor = condor_book(m, config)
-    hedges, curves = {}, {}
+    by_equity = config.sizes_by_equity
+    units = condor_units(m, config) if by_equity else None
+    fixed = None if by_equity else condor_book(m, config)
+    hedges, curves, condors = {}, {}, {}
     for i, scheme in enumerate(schemes):
         tell((i + 1) / steps, RESULT_LABELS[scheme])
-        hedges[scheme] = hedge_book(m, config, scheme, condor)
-        curves[scheme] = equity_curve(m, condor.daily_pnl + hedges[scheme].daily_pnl, config.capital,
+        if by_equity:   # each scheme's account sizes its own condors and hedge as it grows or shrinks
+            layers = hedge_units(m, config, scheme)
+            n_condor, n_layers = equity_sizes(m, config, units, layers)
+            condors[scheme] = units.book(m, n_condor)
+            hedges[scheme] = hedge_book_from(m, scheme, layers, n_layers)
+        else:
+            condors[scheme] = fixed
+            hedges[scheme] = hedge_book(m, config, scheme, fixed)
+        curves[scheme] = equity_curve(m, condors[scheme].daily_pnl + hedges[scheme].daily_pnl, config.capital,
                                       config.interest)
     scale, smaller_of = None, None
     hedged = [s for s in schemes if s != "none"]
     if smaller and hedged:
         smaller_of = hedged[0]
-        credit = float(condor.credit_dollars.sum())
+        credit = float(condors[smaller_of].credit_dollars.sum())
         scale = smaller_fraction(hedges[smaller_of].amortised_premium, credit)
         tell((steps - 1) / steps, RESULT_LABELS["smaller"])
-        small = condor_book(m, config, scale=scale)
+        if by_equity:
+            small = units.book(m, equity_sizes(m, config, units, [], scale)[0])
+        else:
+            small = condor_book(m, config, scale=scale)
         curves["smaller"] = equity_curve(m, small.daily_pnl, config.capital, config.interest)
         hedges["smaller"] = None
-        small_daily = small.daily_pnl
+        condors["smaller"] = small
+    condor = condors.get("none") or condors[schemes[0]]
     index = pd.DatetimeIndex(m.dates)
     equity = pd.DataFrame(curves, index=index)
     # The unhedged book's 10 worst weeks (condor P/L), and what each hedge did in them.
@@ -920,7 +1123,7 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
     stats = {}
     for name in curves:
         book = hedges.get(name)
-        condor_daily = small_daily if name == "smaller" else condor.daily_pnl
+        condor_daily = condors[name].daily_pnl
         stats[name] = _stats(m, curves[name], book, config.capital, worst, week, condor_daily)
     worst_rows = []
     for w in worst:
@@ -942,7 +1145,7 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
         regime_rows.append(row)
     tell(1.0, "done")
     return BacktestResult(config, m, condor, hedges, equity, stats, scale, smaller_of, pd.DataFrame(regime_rows),
-                          pd.DataFrame(worst_rows))
+                          pd.DataFrame(worst_rows), condors)
 
 
 #: What in a backtest is fitted on which data (no look-ahead in the trading rules; a stated

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from alvh_core.data.events import EventCalendar, load_events
-from alvh_core.data.listings import nearest_expiry, strike_step, vix_expiry
-from alvh_core.history.backtest import AM_HOURS, BacktestConfig, MarketArrays
+from alvh_core.data.listings import VIX_OPTIONS_LISTED, nearest_expiry, strike_step, vix_expiry
+from alvh_core.history.backtest import AM_HOURS, XSP_LISTED, BacktestConfig, MarketArrays
 from alvh_core.model import over_days
 from alvh_core.model.fills import half_spread_one
 from alvh_core.model.fitted import SPX_SKEW, VIX_CALL_SKEW
@@ -39,6 +39,8 @@ from alvh_core.strategy.hedge import (
 )
 from alvh_core.strategy.legs import MULTIPLIER
 from alvh_core.strategy.signals import regime_report
+
+XSP_LISTED_DAY = pd.Timestamp(XSP_LISTED).date()
 
 
 @dataclass
@@ -84,7 +86,8 @@ def _smile_price(m: MarketArrays, i: int, strike: float, days: float, div: float
     return price, delta
 
 
-def _pick_condor(m: MarketArrays, i: int, config: BacktestConfig, delta: float, long_delta, scale: float):
+def _pick_condor(m: MarketArrays, i: int, config: BacktestConfig, delta: float, long_delta, scale: float,
+                 carried: float):
     tier, costs, div = config.tier, config.costs, config.div
     day = m.day(i)
     expiry = nearest_expiry(day, tier.days)
@@ -115,6 +118,10 @@ def _pick_condor(m: MarketArrays, i: int, config: BacktestConfig, delta: float, 
     max_loss = max(short_put - long_put, long_call - short_call) - credit
     if config.contracts is not None:
         contracts = math.floor(config.contracts * scale + 1e-9)
+    elif config.sizing == "equity":   # its share of the account today, in tenths of SPX (XSP) once XSP is listed
+        unit = 0.1 if day >= XSP_LISTED_DAY else 1.0
+        contracts = math.floor(scale * config.risk_share * carried / (max(max_loss, 0.05) * MULTIPLIER) / unit
+                               + 1e-9) * unit
     else:
         contracts = math.floor(scale * config.entry_risk / (max(max_loss, 0.05) * MULTIPLIER) + 1e-9)
     return _Condor(expiry.day, expiry.settlement == "AM", strikes, credit, mid_credit, contracts, mid_credit, max_loss)
@@ -154,7 +161,7 @@ def _period_start(m: MarketArrays, i: int, frequency: str) -> bool:
 
 
 def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestConfig, panel: pd.DataFrame,
-                 calendar: EventCalendar, open_book: tuple[float, float]) -> _Hedge:
+                 calendar: EventCalendar, open_book: tuple[float, float], carried: float) -> _Hedge:
     rules = config.hedge
     day = m.day(i)
     market = _market(m, i)
@@ -170,23 +177,23 @@ def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestCo
     mid = sum(s * black76_one(future, k, days / 365.0, market.rate,
                               float(vix_option_vol(k, future, days, market.vvix)), True)[0]
               for k, s in zip(strikes, sides, strict=True))
+    contracts_open, max_loss_open = open_book
+    if rules.sizing == "notional":      # seed 001's rule: a share of the account (as it is today, by equity)
+        sized_on = carried if config.sizing == "equity" else config.capital
+    elif rules.sizing == "contract":    # dollars per SPX-sized condor at the Low band's middle
+        sized_on = rules.per_contract * contracts_open * 100.0 / REFERENCE_BUDGET_PCT
+    else:                               # the notional the open condors stand for
+        sized_on = rules.per_max_loss * max_loss_open
     if scheme == "vxth":
-        spend = config.capital * vxth_weight_pct(future) / 100.0
+        spend = sized_on * vxth_weight_pct(future) / 100.0
         contracts = math.floor(spend / (MULTIPLIER * max(mid, 1e-9)) + 0.5)
     else:
         levels = {"spx": market.spot, "vix": market.vix, "vix9d": market.vix9d, "vix3m": market.vix3m,
                   "vix6m": market.vix6m, "vvix": market.vvix}
         report = regime_report(panel.loc[: pd.Timestamp(day)], day, levels, "file", calendar)
         budget = STATIC_BUDGET_PCT if scheme == "static10" else report.hedge_budget_pct
-        if rules.sizing != "notional":
-            contracts_open, max_loss_open = open_book
-            book = (rules.per_contract * contracts_open if rules.sizing == "contract"
-                    else rules.per_max_loss * max_loss_open)
-            target = book * budget / REFERENCE_BUDGET_PCT
-            budget_for_cap = 100.0 * target / config.capital
-        else:
-            target = config.capital * budget / 100.0
-            budget_for_cap = budget
+        target = sized_on * budget / 100.0
+        budget_for_cap = budget
         target *= layer.share
         nxt = calendar.next_any(day)
         if layer.event and nxt.days_away is not None and nxt.days_away <= EVENT_WINDOW_DAYS:
@@ -249,6 +256,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
             gap = (m.day(i) - m.day(i - 1)).days
             if config.interest:
                 balance *= math.exp(float(m.rate[i - 1]) * gap / 365.0)
+        carried = balance   # the account as the day opens: what today's entries are sized on
         pnl = 0.0
         # Condors already open: mark, settle, or close by the rules.
         for c in condors:
@@ -270,7 +278,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
             pnl -= (paid - c.value) * c.contracts * MULTIPLIER
             c.value = value
         if rolls_now(i):
-            c = _pick_condor(m, i, config, delta, long_delta, scale)
+            c = _pick_condor(m, i, config, delta, long_delta, scale, carried)
             pnl += (c.credit - c.mid_credit) * c.contracts * MULTIPLIER - 4 * c.contracts * costs.commission
             condors.append(c)
         open_book = (sum(c.contracts for c in condors if c.open),
@@ -291,8 +299,8 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
                     h.open = False
                 pnl += (got - h.value) * h.contracts * MULTIPLIER
                 h.value = value
-            if rolling:
-                h = _hedge_trade(m, i, layer, scheme, config, panel, calendar, open_book)
+            if rolling and (config.synthetic_hedge or m.day(i) >= VIX_OPTIONS_LISTED):
+                h = _hedge_trade(m, i, layer, scheme, config, panel, calendar, open_book, carried)
                 fill = costs.vix_fill_share * costs.vix_half_spread * len(h.strikes)
                 pnl -= fill * h.contracts * MULTIPLIER + len(h.strikes) * h.contracts * costs.commission
                 hedges[layer.name] = h

@@ -25,8 +25,8 @@ DIV = (0.0, 0.2)
 NOTIONAL = (1_000.0, 1e9)
 RISK_DOLLARS = (1.0, 1e9)
 RISK_PCT = (0.05, 100.0)
-#: A backtest's starting capital.
-CAPITAL = (1_000.0, 1e10)
+#: A backtest's starting capital: the strategy notional.
+CAPITAL = NOTIONAL
 
 #: The hedge's settings: the event multiplier on the adaptive layer, the VIX call skew, a custom
 #: budget in % of notional, VIX notional per condor contract and per dollar of max loss.
@@ -34,7 +34,7 @@ EVENT_MULTIPLIER = (1.0, 5.0)
 CALL_SKEW = (-1.0, 2.0)
 BUDGET_PCT = (0.0, 100.0)
 PER_CONTRACT = (0.0, 1e6)
-PER_MAX_LOSS = (0.0, 20.0)
+PER_MAX_LOSS = (0.0, 200.0)   # notional per $ of condor max loss (seed 001: 20)
 
 #: Exit rules: a profit target (share of the credit), a stop (multiple of the credit), closing days
 #: before expiry, the tested side's distance (share of its short strike).

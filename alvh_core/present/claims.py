@@ -18,7 +18,7 @@ import pandas as pd
 from alvh_core.history.backtest import BacktestConfig, BacktestResult, MarketArrays, run_backtest
 from alvh_core.history.studies import layered_versus_single, scale_sweep
 from alvh_core.model.market import MarketState
-from alvh_core.strategy.hedge import HedgeSettings
+from alvh_core.strategy.hedge import DEFAULT_SIZING, HedgeSettings
 from alvh_core.strategy.position import HedgeContext, Scenario, build_position, gate_on_position
 from alvh_core.strategy.signals import HEDGE_BANDS
 from alvh_core.strategy.sizing import MEASURE_LABELS, MEASURES, RiskBudget, compare_tiers, scale_table
@@ -55,6 +55,10 @@ class Claim:
     link: str = ""
 
 
+#: Seed 001's worked example: a condor risking $5,000 on $100,000 of notional.
+SEED_001_NOTIONAL, SEED_001_RISK = 100_000.0, 5_000.0
+
+
 @dataclass(frozen=True)
 class ClaimInputs:
     """The Learn page's inputs: the tier of the examples, the notional and risk of seed 001's example, and
@@ -62,8 +66,9 @@ class ClaimInputs:
 
     tier: str = "Moderate"
     notional: float = 100_000.0
-    risk: float = 5_000.0
+    risk: float = 1_000.0
     tier_budget: float = 50_000.0
+    sizing: str = DEFAULT_SIZING        # the session's hedge sizing
 
 
 def _usd(x: float) -> str:
@@ -80,9 +85,9 @@ def _pct(x: float, digits: int = 1) -> str:
 
 
 def _position(market: MarketState, context: HedgeContext, tier: Tier, inputs: ClaimInputs, scheme: str,
-              sizing: str = "notional"):
+              sizing: str | None = None):
     scenario = Scenario(tier=tier, budget=RiskBudget(notional=inputs.notional, risk_pct=None, dollars=inputs.risk),
-                        hedge=HedgeSettings(scheme=scheme, sizing=sizing))
+                        hedge=HedgeSettings(scheme=scheme, sizing=sizing or inputs.sizing))
     return build_position(market, scenario, context, None, market.vol_model(), with_view=False)
 
 
@@ -92,7 +97,7 @@ def _stress_hedge(pos, market: MarketState) -> float:
 
 
 def engine_claims(market: MarketState, context: HedgeContext, tiers: tuple[Tier, ...], inputs: ClaimInputs,
-                  rsi_vix: float = float("nan"), breadth_falling: bool = False) -> list[Claim]:
+                  rsi_vix: float | None = None, breadth_falling: bool | None = None) -> list[Claim]:
     """Each claim with what the engine says for today's market and these inputs."""
     tier = find_tier(tiers, inputs.tier)
     rows: dict[str, str] = {}
@@ -121,11 +126,13 @@ def engine_claims(market: MarketState, context: HedgeContext, tiers: tuple[Tier,
                        f"ALVH ({context.budget_pct:.1f} %) costs {_usd(alvh.hedge.total_cost)} and pays "
                        f"{_usd(a_hit)}.")
 
-    sized = _position(market, context, tier, inputs, "alvh", sizing="max_loss")
+    # Seed 001's own numbers, whatever the session's: $5,000 of risk on $100,000, the hedge sized to it.
+    seed = replace(inputs, notional=SEED_001_NOTIONAL, risk=SEED_001_RISK)
+    sized = _position(market, context, tier, seed, "alvh", sizing="max_loss")
     by_layer = sized.metrics.vix_notional_by_layer
     first = next(iter(by_layer.values()), 0.0)
     inside = EXAMPLE_BAND[0] <= sized.hedge.total_vix_notional <= EXAMPLE_BAND[1]
-    rows["example"] = (f"{_usd(inputs.risk)} of risk on {_usd(inputs.notional)}: "
+    rows["example"] = (f"Seed 001's {_usd(seed.risk)} of risk on {_usd(seed.notional)}: "
                        f"{_count(sized.contracts, tier.name + ' contract')}, max loss "
                        f"{_usd(sized.contracts * sized.plan.metrics.max_loss)}; ALVH sized to "
                        f"it holds {_usd(sized.hedge.total_vix_notional)} of VIX notional (first layer "
@@ -143,9 +150,15 @@ def engine_claims(market: MarketState, context: HedgeContext, tiers: tuple[Tier,
                      "history.")
 
     gate = gate_on_position(alvh, 2.0, context.regime.name, rsi_vix, breadth_falling).gate
-    failed = gate.failed
+    failed, unknown = gate.failed, gate.unknown
+    said = []
+    if failed:
+        said.append(f"{len(failed)} of 4 checks fail ({'; '.join(failed)})")
+    if unknown:
+        said.append(f"{len(unknown)} {'is' if len(unknown) == 1 else 'are'} unknown without data "
+                    f"({'; '.join(unknown)}), which is not a pass")
     rows["two_pct"] = ("The 2 % gate today: " + ("all four checks pass, 2 % allowed." if gate.unlocked else
-                       f"{len(failed)} of 4 checks fail ({'; '.join(failed)}): 1 % at most."))
+                       f"{'; '.join(said)}: 1 % at most."))
 
     credit_year = alvh.contracts * alvh.plan.metrics.credit * 365.0 / max(alvh.condor.days, 1.0)
     rows["pays"] = (f"At today's prices ALVH costs {_usd(alvh.metrics.cost_per_year)} a year to carry, "

@@ -27,11 +27,12 @@ from alvh_core.strategy.hedge import (
     BACKTEST_SCHEMES,
     DEFAULT_PER_CONTRACT,
     DEFAULT_PER_MAX_LOSS,
+    DEFAULT_SIZING,
     SCHEME_LABELS,
     SIZING_LABELS,
 )
 from alvh_core.strategy.signals import SIGNAL_LABELS, SignalWeights
-from alvh_core.strategy.sizing import MEASURE_LABELS
+from alvh_core.strategy.sizing import DEFAULT_NOTIONAL, DEFAULT_RISK_PCT, MEASURE_LABELS
 from alvh_core.strategy.tiers import parse_tiers, tiers_text
 
 
@@ -65,17 +66,25 @@ MAX_DAYS = 365
 #: As-of dates a pinned link may carry: from the first VIX close to a year ahead.
 FIRST_ASOF = date(1990, 1, 2)
 
+#: The account: one strategy notional, one risk budget and one hedge sizing per session, set on any page and
+#: carried by every page's link (the Backtest page's account starts at the notional).
+ACCOUNT_KEYS: tuple[LinkKey, ...] = (
+    LinkKey("n", "strategy notional $", "float", DEFAULT_NOTIONAL, **_range(limits.NOTIONAL)),
+    LinkKey("bm", "risk budget in", "choice", "pct", ("pct", "usd"),
+            labels={"pct": "% of notional", "usd": "dollars"}),
+    LinkKey("r", "risk budget %", "float", DEFAULT_RISK_PCT, **_range(limits.RISK_PCT)),
+    LinkKey("b", "risk budget $", "float", DEFAULT_NOTIONAL * DEFAULT_RISK_PCT / 100.0, **_range(limits.RISK_DOLLARS)),
+    LinkKey("hsz", "hedge sized", "choice", DEFAULT_SIZING, tuple(SIZING_LABELS), labels=SIZING_LABELS),
+    LinkKey("hpc", "VIX notional per condor contract", "float", DEFAULT_PER_CONTRACT, **_range(limits.PER_CONTRACT)),
+    LinkKey("hpm", "notional per $ of max loss", "float", DEFAULT_PER_MAX_LOSS, **_range(limits.PER_MAX_LOSS)),
+)
+
 BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("t", "tier", "choice", "Conservative", TIER_CHOICES),
     LinkKey("sel", "short strikes by", "choice", "pop", ("pop", "delta"),
             labels={"pop": "POP target", "delta": "delta target"}, legacy=(("pop", "pop"), ("delta", "delta"))),
     LinkKey("d", "days to expiry (0 = the tier's)", "int", 0, low=0, high=MAX_DAYS),
     LinkKey("m", "risk measure", "choice", "max_loss", tuple(MEASURE_LABELS), labels=MEASURE_LABELS),
-    LinkKey("n", "notional", "float", 100_000.0, **_range(limits.NOTIONAL)),
-    LinkKey("bm", "risk budget in", "choice", "pct", ("pct", "usd"),
-            labels={"pct": "% of notional", "usd": "dollars"}),
-    LinkKey("r", "risk budget %", "float", 1.0, **_range(limits.RISK_PCT)),
-    LinkKey("b", "risk budget $", "float", 1_000.0, **_range(limits.RISK_DOLLARS)),
     LinkKey("h", "hedge scheme", "choice", "alvh", tuple(SCHEME_LABELS), labels=SCHEME_LABELS),
     LinkKey("sb", "base layer %", "int", 40, low=0, high=100),
     LinkKey("sa", "adaptive layer %", "int", 40, low=0, high=100),
@@ -90,9 +99,6 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("u", "underlying", "choice", "auto", ("auto", "SPX", "XSP"),
             labels={"auto": "Auto (SPX if the budget holds one)", "SPX": "SPX", "XSP": "XSP (one tenth)"}),
     LinkKey("fs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
-    LinkKey("hsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
-    LinkKey("hpc", "VIX notional per condor contract", "float", DEFAULT_PER_CONTRACT, **_range(limits.PER_CONTRACT)),
-    LinkKey("hpm", "VIX notional per $ of max loss", "float", DEFAULT_PER_MAX_LOSS, **_range(limits.PER_MAX_LOSS)),
     LinkKey("hab", "event multiplier may exceed the band", "bool", False),
     LinkKey("hz", "horizon days", "int", 0, low=0, high=MAX_DAYS),
     LinkKey("hzl", "more dates on the payoff chart (days from now)", "multi", (), tuple(range(MAX_DAYS + 1))),
@@ -148,11 +154,12 @@ BACKTEST_KEYS: tuple[LinkKey, ...] = (
     LinkKey("bst", "strategy", "choice", "daily", tuple(_STRATEGY_LABELS), labels=_STRATEGY_LABELS),
     LinkKey("btr", "tier", "choice", "Moderate", TIER_CHOICES),
     LinkKey("bh", "hedge schemes", "multi", ("none", "alvh"), BACKTEST_SCHEMES, labels=_BT_SCHEME_LABELS),
-    LinkKey("bsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
     LinkKey("bcn", "tail layer", "choice", "always", ("always", "stress"),
             labels={"always": "always on", "stress": "only on the stress trigger"}),
-    LinkKey("bcap", "capital", "float", 1_000_000.0, **_range(limits.CAPITAL)),
     LinkKey("brk", "max loss per entry % (0 = the frequency's default)", "float", 0.0, low=0.0, high=100.0),
+    LinkKey("bsiz", "entries sized on", "choice", "equity", ("equity", "fixed"),
+            labels={"equity": "the account as it is (XSP tenths from 2005-10-25)", "fixed": "the starting capital"}),
+    LinkKey("bsyn", "synthetic VIX hedge before 2006-02-24", "bool", False),
     LinkKey("bct", "contracts per entry (0 = size by risk)", "int", 0, low=0, high=limits.CONTRACTS[1]),
     LinkKey("bfs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
     LinkKey("bcm", "commission $ per contract", "float", 1.0, **_range(limits.COMMISSION)),
@@ -173,11 +180,8 @@ EPISODE_CHOICES = ("2008-10", "2011-08", "2015-08", "2018-02", "2018-12", "2020-
                    "custom")
 HEDGE_LAB_KEYS: tuple[LinkKey, ...] = (
     LinkKey("lt", "tier", "choice", "Moderate", TIER_CHOICES),
-    LinkKey("ln", "notional", "float", 1_000_000.0, **_range(limits.NOTIONAL)),
-    LinkKey("lr", "risk budget %", "float", 2.0, **_range(limits.RISK_PCT)),
     LinkKey("lh", "hedge schemes", "multi", ("alvh", "single", "static10", "vxth"), BACKTEST_SCHEMES[1:],
             labels=_BT_SCHEME_LABELS),
-    LinkKey("lsz", "hedge sized by", "choice", "notional", tuple(SIZING_LABELS), labels=SIZING_LABELS),
     LinkKey("lep", "replay", "choice", "2020-03", EPISODE_CHOICES),
     LinkKey("lrs", "replay start", "day", None),
     LinkKey("lre", "replay end", "day", None),
@@ -188,8 +192,6 @@ HEDGE_LAB_KEYS: tuple[LinkKey, ...] = (
 
 #: The Tiers page (keys start with "t", after the Builder's "t" tier).
 TIERS_KEYS: tuple[LinkKey, ...] = (
-    LinkKey("tb", "risk budget $", "float", 50_000.0, **_range(limits.RISK_DOLLARS)),
-    LinkKey("tn", "notional", "float", 1_000_000.0, **_range(limits.NOTIONAL)),
     LinkKey("tsel", "short strikes by", "choice", "pop", ("pop", "delta"),
             labels={"pop": "POP target", "delta": "delta target"}),
     LinkKey("tt", "tier table", "text", None, parser=parse_tiers, formatter=tiers_text),
@@ -208,8 +210,6 @@ def _short_text(text: str) -> str:
 #: The Learn page (keys start with "e").
 LEARN_KEYS: tuple[LinkKey, ...] = (
     LinkKey("et", "tier of the examples", "choice", "Moderate", TIER_CHOICES),
-    LinkKey("en", "notional of the examples", "float", 100_000.0, **_range(limits.NOTIONAL)),
-    LinkKey("er", "risk of the examples $", "float", 5_000.0, **_range(limits.RISK_DOLLARS)),
     LinkKey("eb", "risk budget of the tier comparison $", "float", 50_000.0, **_range(limits.RISK_DOLLARS)),
     LinkKey("eq", "glossary filter", "text", None, parser=_short_text, formatter=str),
 )
@@ -238,22 +238,30 @@ SETTINGS_KEYS: tuple[LinkKey, ...] = (
     LinkKey("rev", "your event dates", "text", None, parser=_event_dates, formatter=str),
 )
 REGIME_KEYS: tuple[LinkKey, ...] = (
-    LinkKey("rn", "strategy notional $", "float", 100_000.0, **_range(limits.NOTIONAL)),
     LinkKey("rwin", "VIX chart window", "choice", "1Y", ("1M", "3M", "6M", "1Y", "2Y", "5Y", "All")),
 )
 
 #: The keys each page reads, by its URL path ("" is the default page at "/").
-PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": REGIME_KEYS + SETTINGS_KEYS + MARKET_KEYS,
-                                             "builder": BUILDER_KEYS + SETTINGS_KEYS + MARKET_KEYS,
-                                             "backtest": BACKTEST_KEYS + SETTINGS_KEYS + MARKET_KEYS,
-                                             "hedge-lab": HEDGE_LAB_KEYS + SETTINGS_KEYS + MARKET_KEYS,
-                                             "tiers": TIERS_KEYS + SETTINGS_KEYS + MARKET_KEYS,
-                                             "learn": LEARN_KEYS + SETTINGS_KEYS + MARKET_KEYS}
+#: A Builder scenario (a saved file, the command line's --scenario): the Builder's inputs and the account.
+SCENARIO_KEYS = BUILDER_KEYS + ACCOUNT_KEYS
+#: Keys every page carries: the account, the regime's settings, the market.
+SESSION_KEYS = ACCOUNT_KEYS + SETTINGS_KEYS + MARKET_KEYS
+PAGE_KEYS: dict[str, tuple[LinkKey, ...]] = {"": REGIME_KEYS + SESSION_KEYS,
+                                             "builder": BUILDER_KEYS + SESSION_KEYS,
+                                             "backtest": BACKTEST_KEYS + SESSION_KEYS,
+                                             "hedge-lab": HEDGE_LAB_KEYS + SESSION_KEYS,
+                                             "tiers": TIERS_KEYS + SESSION_KEYS,
+                                             "learn": LEARN_KEYS + SESSION_KEYS}
 ALL_KEYS = {k.key: k for k in BUILDER_KEYS + BACKTEST_KEYS + HEDGE_LAB_KEYS + TIERS_KEYS + LEARN_KEYS + REGIME_KEYS
-            + SETTINGS_KEYS + MARKET_KEYS}
-#: Long or older names that still work, mapped to today's keys.
+            + SESSION_KEYS}
+#: Long or older names that still work, mapped to today's keys (the pages' own notional, budget and hedge
+#: sizing of older links are the session's account now).
 ALIASES = {"tier": "t", "days": "d", "measure": "m", "notional": "n", "risk": "r", "hedge": "h",
-           "horizon": "hz", "selection": "sel", "budget": "b"}
+           "horizon": "hz", "selection": "sel", "budget": "b",
+           "rn": "n", "tn": "n", "ln": "n", "en": "n", "bcap": "n", "lr": "r", "tb": "b", "er": "b",
+           "lsz": "hsz", "bsz": "hsz"}
+#: Older pages' own risk budgets, given in dollars.
+DOLLAR_ALIASES = ("tb", "er")
 #: Parameters that belong to other parts of the app (page routing, Streamlit).
 PASS_THROUGH = {"embed", "embed_options", "page"}
 #: How much of a parameter's name or value a notice repeats.
@@ -426,6 +434,9 @@ def read_link(params: Mapping[str, object], keys: tuple[LinkKey, ...] | None = N
         except ValueError as exc:
             notices.append(LinkNotice(shown(name_text), shown(text), f"{spec.label} {exc}"))
             ignored.append(name_text)
+    if "bm" not in values and "bm" in specs and "b" in values and any(
+            renamed.get(name) == "b" for name in DOLLAR_ALIASES):
+        values["bm"] = "usd"   # an older page's own budget in dollars (Tiers' "tb", Learn's "er") meant dollars
     if unknown:
         notices.insert(0, LinkNotice(", ".join(shown(u) for u in unknown[:8]) + (" …" if len(unknown) > 8 else ""),
                                      None, f"unknown link parameter{'s' if len(unknown) > 1 else ''} on this page"))

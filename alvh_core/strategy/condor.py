@@ -172,6 +172,12 @@ class CondorMetrics:
     credit_mid: float = 0.0        # at the legs' model mids
     credit_natural: float = 0.0    # selling at the bid, buying at the ask (model spreads)
     fill_share: float = 0.0        # 0 = mid, 1 = natural
+    reg_t: float = 0.0             # what a broker holds (Reg-T): the wider side's width less the credit
+
+    @property
+    def return_on_reg_t(self) -> float:
+        """The credit as a share of the Reg-T requirement (the most the trade can earn on the margin held)."""
+        return self.credit / self.reg_t if self.reg_t > 0 else 0.0
 
 
 def product_step(spot: float, strike: float, days: float, cycle: str = "standard", underlying: str = "SPX") -> float:
@@ -388,4 +394,5 @@ def condor_metrics(condor: IronCondor, distribution: TerminalDistribution | None
         credit_mid=condor.mid_credit * dollars,
         credit_natural=condor.natural_credit * dollars,
         fill_share=condor.fill_cost / condor.natural_cost if condor.natural_cost > 0 else 0.0,
+        reg_t=max(max(condor.put_width, condor.call_width) - condor.credit, 0.0) * dollars,
     )

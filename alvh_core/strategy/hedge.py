@@ -48,15 +48,19 @@ BACKTEST_SCHEMES = ("none", "alvh", "single", "static10", "vxth")
 #: Results show trading smaller (no hedge, fewer condors) beside the schemes.
 RESULT_LABELS = {**SCHEME_LABELS, "smaller": "Trade smaller (no hedge)"}
 CONTINGENT_MODES = ("always", "stress")
-#: How the hedge is sized: seed 001's share of the strategy notional (default), or to the
-#: condor position it protects (VIX notional per condor contract, or per dollar of max loss).
-SIZING_MODES = ("notional", "contract", "max_loss")
-SIZING_LABELS = {"notional": "% of strategy notional (seed 001)", "contract": "$ of VIX notional per condor contract",
-                 "max_loss": "$ of VIX notional per $ of condor max loss"}
-#: Seed 001's worked example: $6,000–$10,000 of VIX notional for a $5,000 condor risk in the
-#: Low regime (budget 6–8 %): 1.6 per dollar of max loss at the band's middle, 7 %.
-DEFAULT_PER_MAX_LOSS = 1.6
-DEFAULT_PER_CONTRACT = 5_000.0   # per SPX-sized contract (an XSP contract counts a tenth)
+#: How the hedge is sized.  By default to the condor position it protects: the band's % of the
+#: notional that position stands for, at seed 001's worked ratio ($100,000 of notional for $5,000
+#: of risk: 20 × its max loss), so Low (6–8 %) is 1.2–1.6× the max loss, Moderate 2.4–3.6×, High
+#: 5–7×.  Seed 001's literal rule, the band's % of the strategy notional, is one choice away.
+SIZING_MODES = ("max_loss", "notional", "contract")
+SIZING_LABELS = {"max_loss": "to the position: the band's % of 20 × its max loss",
+                 "notional": "seed 001's rule: the band's % of the strategy notional",
+                 "contract": "to the position: $ of VIX notional per condor contract"}
+DEFAULT_SIZING = "max_loss"
+#: Seed 001's worked ratio: strategy notional per dollar of condor risk ($100,000 for $5,000).
+NOTIONAL_PER_RISK = 20.0
+DEFAULT_PER_MAX_LOSS = NOTIONAL_PER_RISK
+DEFAULT_PER_CONTRACT = 5_000.0   # per SPX-sized contract at the Low band's middle (an XSP contract counts a tenth)
 REFERENCE_BUDGET_PCT = 7.0
 TAIL_INSTRUMENTS = ("vix_calls", "spx_put_fly")
 #: "held": a trader's own legs, kept to expiry (no roll; their carry is the whole premium's decay).
@@ -78,7 +82,7 @@ class HedgeSettings:
     event_multiplier: float = 1.5
     custom_budget_pct: float = 10.0
     call_skew: float = VIX_CALL_SKEW
-    sizing: str = "notional"
+    sizing: str = DEFAULT_SIZING
     per_contract: float = DEFAULT_PER_CONTRACT
     per_max_loss: float = DEFAULT_PER_MAX_LOSS
     #: The event multiplier may take the total above the regime's band (said on the page).
@@ -106,7 +110,18 @@ def check_sizing(sizing: str, per_contract: float, per_max_loss: float) -> None:
     if sizing not in SIZING_MODES:
         raise ValueError(f"hedge sizing must be one of {SIZING_MODES}")
     _within(per_contract, limits.PER_CONTRACT, "VIX notional per contract (dollars)")
-    _within(per_max_loss, limits.PER_MAX_LOSS, "VIX notional per dollar of max loss")
+    _within(per_max_loss, limits.PER_MAX_LOSS, "notional per dollar of max loss")
+
+
+def hedge_base(sizing: str, notional, max_loss, spx_contracts, per_max_loss: float, per_contract: float):
+    """The dollars a hedge budget is a share of (elementwise): the strategy ``notional`` (seed 001's
+    rule), ``per_max_loss`` × the condors' ``max_loss`` (the notional the position stands for), or
+    ``per_contract`` dollars of VIX notional per SPX-sized condor contract at the Low band's middle."""
+    if sizing == "notional":
+        return notional
+    if sizing == "contract":
+        return np.multiply(per_contract * 100.0 / REFERENCE_BUDGET_PCT, spx_contracts)
+    return np.multiply(per_max_loss, max_loss)
 
 
 def _within(value: float, bounds: tuple[float, float], what: str) -> None:
@@ -164,12 +179,25 @@ class HedgeLayer:
 class HedgePlan:
     scheme: str
     regime: str
-    budget_pct: float                  # % of notional
+    budget_pct: float                  # % of ``sized_on``
     target_vix_notional: float         # dollars
     layers: tuple[HedgeLayer, ...]
-    notional: float
+    notional: float                    # the strategy notional
     asof: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sizing: str = DEFAULT_SIZING       # how ``sized_on`` was found (:data:`SIZING_MODES`)
+    sized_on: float = 0.0              # dollars the budget is a % of (:func:`hedge_base`)
+
+    def short_of_contracts(self) -> dict[str, float]:
+        """Active VIX layers that round to no contract: layer name -> how many times larger the sized
+        amount (``sized_on``) must be for the layer to hold one contract."""
+        out = {}
+        for layer in self.layers:
+            vix_long = any(leg.underlying == "VIX" and leg.side > 0 for leg in layer.legs)
+            if layer.active and vix_long and layer.contracts == 0 and layer.exact_contracts > 0:
+                # Whole contracts round half up (a layer rounded down under the band's top needs a whole one).
+                out[layer.name] = (0.5 if layer.exact_contracts < 0.5 else 1.0) / layer.exact_contracts
+        return out
 
     @cached_property
     def active_layers(self) -> tuple[HedgeLayer, ...]:
@@ -352,6 +380,28 @@ def capped_event_multiplier(multiplier, band_high_pct, budget_pct, share):
     return np.where((budget_pct > 0) & (share > 0), np.minimum(multiplier, np.maximum(cap, 1.0)), multiplier)
 
 
+def _rounded_within(layers: list[HedgeLayer], cap: float) -> list[HedgeLayer]:
+    """Whole contracts round half up, but never take the hedge's VIX notional above ``cap`` dollars (the
+    band's top): while it is above, the layer rounded up the most (in dollars) gives back a contract."""
+    layers = list(layers)
+    while sum(layer.vix_notional for layer in layers if layer.active) > cap * (1.0 + 1e-9):
+        over = [(layer.vix_notional / layer.contracts * (layer.contracts - layer.exact_contracts), i)
+                for i, layer in enumerate(layers) if layer.active and layer.contracts > layer.exact_contracts + 1e-12]
+        if not over:
+            break
+        _, i = max(over)
+        layer = layers[i]
+        note = "; ".join(x for x in (layer.note, "rounded down: a whole contract more would take the hedge above "
+                                     "the band's top") if x)
+        layers[i] = replace(layer, contracts=layer.contracts - 1, note=note)
+    return layers
+
+
+def _base_words(sizing: str) -> str:
+    """What a hedge budget's % is of, in a few words."""
+    return {"notional": "the strategy notional", "max_loss": "20 × the max loss"}.get(sizing, "the sized notional")
+
+
 def _sized(name, instrument, roll, legs, target_notional, note="", active=True) -> HedgeLayer:
     long_vix = [leg for leg in legs if leg.underlying == "VIX" and leg.side > 0]
     per_contract = MULTIPLIER * long_vix[0].forward if long_vix else 0.0
@@ -377,13 +427,9 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
     if not np.isfinite(notional) or notional <= 0:
         raise ValueError("notional must be a positive number of dollars")
     budget_pct = hedge_budget_pct(settings, regime_budget_pct)
-    if settings.sizing == "notional" or settings.scheme in ("none", "vxth"):
-        target = notional * budget_pct / 100.0
-    else:
-        per_position = (settings.per_contract * spx_contracts if settings.sizing == "contract"
-                        else settings.per_max_loss * position_max_loss)
-        target = per_position * budget_pct / REFERENCE_BUDGET_PCT
-        budget_pct = 100.0 * target / notional
+    base = float(hedge_base(settings.sizing, notional, position_max_loss, spx_contracts, settings.per_max_loss,
+                            settings.per_contract))
+    target = base * budget_pct / 100.0
     term = market.term
     notes: list[str] = []
 
@@ -421,10 +467,10 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
         (rule,) = rules
         expiry, future, legs = bought(rule)
         weight = vxth_weight_pct(future)
-        spend = notional * weight / 100.0
+        spend = base * weight / 100.0
         exact = spend / (MULTIPLIER * legs[0].price) if legs[0].price > 0 else 0.0
         contracts = int(np.floor(exact + 0.5))
-        note = f"VXTH weight {weight:g} % of notional in calls (future {future:.2f})"
+        note = f"VXTH weight {weight:g} % of {_base_words(settings.sizing)} in calls (future {future:.2f})"
         layers.append(HedgeLayer(rule.name, instrument(legs, expiry), rule.roll, tuple(legs), contracts, float(exact),
                                  contracts * MULTIPLIER * future, True, note))
         budget_pct = weight
@@ -443,11 +489,11 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
                     if multiplier < settings.event_multiplier:
                         notes.append(f"Event multiplier held at × {multiplier:.2f} (asked × "
                                      f"{settings.event_multiplier:g}) to keep the hedge inside the {regime.name} "
-                                     f"band's top, {band_high_pct:g} % of notional.")
+                                     f"band's top, {band_high_pct:g} % of {_base_words(settings.sizing)}.")
                 elif band_high_pct is not None and budget_pct * (1 + rule.share * (multiplier - 1)) > band_high_pct:
                     notes.append(f"Near the event the hedge goes above the {regime.name} band's top "
-                                 f"({band_high_pct:g} % of notional): × {multiplier:g} on the adaptive layer, "
-                                 "as you allowed.")
+                                 f"({band_high_pct:g} % of {_base_words(settings.sizing)}): × {multiplier:g} on the "
+                                 "adaptive layer, as you allowed.")
                 note = f"× {multiplier:.2f} within 5 trading days of an event" if multiplier > 1 else ""
                 layer_target *= multiplier
             if rule.contingent and settings.contingent == "stress":
@@ -460,9 +506,57 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
                 continue
             expiry, _, legs = bought(rule, skip=1 if rule.time_shift and inverted else 0)
             layers.append(_sized(rule.name, instrument(legs, expiry), rule.roll, legs, layer_target, note, active))
+        if band_high_pct is not None and not settings.allow_above_band:
+            layers = _rounded_within(layers, base * max(band_high_pct, budget_pct) / 100.0)
     return HedgePlan(settings.scheme, regime.name, float(budget_pct), float(target if settings.scheme != "vxth"
                      else sum(layer.vix_notional for layer in layers)), tuple(layers), float(notional),
-                     asof.isoformat(), tuple(notes))
+                     asof.isoformat(), tuple(notes), settings.sizing, base)
+
+
+def whole_contract_note(plan: HedgePlan, position_max_loss: float, condor_max_loss: float,
+                        underlying: str = "SPX") -> str:
+    """What whole VIX contracts cannot build, and the smallest book that builds it: empty when every
+    active layer holds a contract.  ``position_max_loss``: the condors' max loss the hedge was sized
+    to; ``condor_max_loss``: one condor contract's (both dollars)."""
+    short = plan.short_of_contracts()
+    if not short:
+        return ""
+    vix_layers = [layer for layer in plan.layers if layer.active and any(
+        leg.underlying == "VIX" and leg.side > 0 for leg in layer.legs)]
+    none_built = len(short) == len(vix_layers)
+    names = " and ".join(short) if len(short) < 3 else ", ".join(list(short)[:-1]) + f" and {list(short)[-1]}"
+    one = next(layer for layer in vix_layers if layer.name in short)
+    per_contract = MULTIPLIER * next(leg.forward for leg in one.legs if leg.underlying == "VIX" and leg.side > 0)
+    head = (f"No VIX contract is bought: whole contracts cannot build {'this hedge' if len(vix_layers) > 1 else 'it'} "
+            if none_built else f"The {names} layer{'s' if len(short) > 1 else ''} round{'' if len(short) > 1 else 's'} "
+            "to no VIX contract ")
+    head += (f"(the {one.name} layer's ${one.target_vix_notional:,.0f} of VIX notional is {one.exact_contracts:.2f} "
+             f"of one contract, ${per_contract:,.0f} at its future).")
+    every, first = max(short.values()), min(short.values())
+    if plan.sizing == "notional":
+        amount, what = plan.notional, "a strategy notional"
+    elif plan.sizing == "max_loss":
+        amount, what = position_max_loss, "a condor max loss"
+    else:
+        amount, what = plan.sized_on, "a sized notional"
+
+    def book(factor: float) -> str:
+        need = amount * factor
+        text = f"{what} of ${need:,.0f}"
+        if plan.sizing != "notional" and condor_max_loss > 0:
+            count = int(np.ceil(need / condor_max_loss - 1e-9))
+            text += f" ({count:,} {underlying} condor{'s' if count != 1 else ''} like this one)"
+        return text
+
+    parts = [f"All {len(vix_layers)} layers hold a contract from {book(every)}" if len(vix_layers) > 1
+             else f"It holds a contract from {book(every)}"]
+    if none_built and len(vix_layers) > 1 and first < every:
+        first_name = min(short, key=short.get)
+        parts.append(f"the {first_name} layer alone from {book(first)}")
+    tail = "; ".join(parts) + "."
+    if plan.sizing == "max_loss" and underlying == "XSP":
+        tail += " XSP condors are a tenth of SPX: ten of them carry one SPX condor's hedge."
+    return f"{head} {tail}"
 
 
 def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, settings: HedgeSettings,

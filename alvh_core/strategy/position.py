@@ -23,7 +23,16 @@ from alvh_core.model.spotvol import vix_after_move
 from alvh_core.strategy.book_risk import HORIZONS, BookScenarios, book_scenarios_at, size_by_book_cvar
 from alvh_core.strategy.condor import IronCondor
 from alvh_core.strategy.edits import PositionEdits, edited_condor, edited_hedge, with_limit
-from alvh_core.strategy.hedge import HedgePlan, HedgeSettings, breakeven_vix, build_hedge, layer_pnls, layer_value_one, roll_cost
+from alvh_core.strategy.hedge import (
+    HedgePlan,
+    HedgeSettings,
+    breakeven_vix,
+    build_hedge,
+    layer_pnls,
+    layer_value_one,
+    roll_cost,
+    whole_contract_note,
+)
 from alvh_core.strategy.payoff import (
     HeatMap,
     HedgedBook,
@@ -108,6 +117,26 @@ class HedgeMetrics:
     spike_payoff_per_dollar: float  # hedge P/L per $ of premium if SPX falls 10 % in 5 trading days
     breakeven_vix: float | None    # spot VIX on the condor's expiry day at which the layers' P/L is zero
     vix_notional_by_layer: dict
+    contracts_note: str = ""       # what whole VIX contracts cannot build, and the book that builds it
+    vix_notional_per_max_loss: float = 0.0   # the hedge's VIX notional ÷ the position's max loss
+
+    @property
+    def premium_over_credit(self) -> bool:
+        return self.cost_pct_of_credit > 100.0
+
+    @property
+    def carry_over_credit(self) -> bool:
+        return self.carry_pct_of_credit > 100.0
+
+    def cost_warnings(self) -> tuple[str, ...]:
+        """What the hedge costs beyond what the condor earns, in plain words (empty when it does not)."""
+        out = []
+        if self.premium_over_credit:
+            out.append(f"The hedge's premium is {self.cost_pct_of_credit / 100:.1f}× the condor's credit.")
+        if self.carry_over_credit:
+            out.append(f"A year of the hedge's carry is {self.carry_pct_of_credit / 100:.1f}× a year of the condor's "
+                       "credit at this size and tenor.")
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -159,14 +188,29 @@ class GateOnPosition:
         return self.condor_pl - self.hedge_drag
 
 
-def gate_on_position(position: Position, requested_pct: float, regime: str, rsi_vix: float,
-                     breadth_falling: bool) -> GateOnPosition:
-    """Seeds 001–002's 2 % gate for ``position`` sized at ``requested_pct`` % of notional."""
+def gate_on_position(position: Position, requested_pct: float, regime: str, rsi_vix: float | None,
+                     breadth_falling: bool | None) -> GateOnPosition:
+    """Seeds 001–002's 2 % gate for ``position`` sized at ``requested_pct`` % of notional (a reading
+    of None is unknown: the gate stays at 1 %)."""
     metrics = position.plan.empirical_metrics or position.plan.metrics
     condor_pl = position.contracts * metrics.expected_pl
     drag = position.metrics.cost_per_year * position.condor.days / 365.0
     return GateOnPosition(two_percent_gate(requested_pct, regime, rsi_vix, breadth_falling, condor_pl - drag),
                           float(condor_pl), float(drag))
+
+
+def position_through_gate(market: MarketState, scenario: Scenario, context: HedgeContext, history: History | None,
+                          rsi_vix: float | None, breadth_falling: bool | None, override: bool = False,
+                          vol_model=None) -> tuple[Position, GateOnPosition]:
+    """The position at the size the 2 % gate allows (the size asked with ``override``), and the gate as
+    judged on the size asked.  A ValueError when the position cannot be built at that size."""
+    vol_model = vol_model or market.vol_model()
+    position = build_position(market, scenario, context, history, vol_model, with_view=False)
+    asked = gate_on_position(position, scenario.budget.pct_of_notional, context.regime.name, rsi_vix, breadth_falling)
+    if asked.gate.holds_back and not override:
+        position = build_position(market, replace(scenario, budget=asked.gate.budget(scenario.budget)), context,
+                                  history, vol_model, with_view=False)
+    return position, asked
 
 
 def build_position(market: MarketState, scenario: Scenario, context: HedgeContext, history: History | None = None,
@@ -330,10 +374,15 @@ def _hedge_metrics(hedge: HedgePlan, plan: CondorPlan, market: MarketState) -> H
     yearly_credit = credit * 365.0 / max(plan.condor.days, 1.0)
     spike_vix = float(vix_after_move(market.vix, np.log(0.9), trading_days_between(7)))
     spike = sum(layer_value_one(layer, market, spike_vix, market.spot * 0.9, 7.0) for layer in layers) - premium
+    position_max_loss = max(plan.chosen.position_max_loss, plan.metrics.max_loss)
+    note = (whole_contract_note(hedge, position_max_loss, plan.metrics.max_loss, plan.condor.underlying)
+            if plan.chosen.contracts > 0 else "")
     return HedgeMetrics(
         premium=premium, cost_per_roll=float(sum(per_roll.values())), cost_per_year=float(per_year),
         cost_pct_of_credit=100.0 * premium / credit if credit > 0 else 0.0,
         carry_pct_of_credit=100.0 * per_year / yearly_credit if yearly_credit > 0 else 0.0,
         spike_payoff_per_dollar=spike / premium if premium > 0 else 0.0,
         breakeven_vix=breakeven_vix(hedge, market, plan.condor.days),
-        vix_notional_by_layer={layer.name: layer.vix_notional for layer in hedge.layers})
+        vix_notional_by_layer={layer.name: layer.vix_notional for layer in hedge.layers},
+        contracts_note=note,
+        vix_notional_per_max_loss=hedge.total_vix_notional / position_max_loss if position_max_loss > 0 else 0.0)

@@ -95,14 +95,21 @@ class RegimeReport:
     next_events: tuple            # NextEvent per kind
     notes: tuple[str, ...] = ()
 
-    def gate_readings(self, typed_rsi: float = 50.0, typed_falling: bool = False) -> tuple[float, bool, str, str]:
+    def gate_readings(self, typed_rsi: float | None = None,
+                      typed_falling: bool | None = None) -> tuple[float | None, bool | None, str, str]:
         """The 2 % gate's two market readings: RSI(14) of VIX and whether the breadth proxy falls,
-        from history where the report has them, else the typed values; with where each came
-        from (``"history"`` or ``"typed"``)."""
+        from history where the report has them, else what the user typed (None: not given, so
+        unknown); with where each came from (``"history"``, ``"typed"`` or ``"unknown"``)."""
         reading = {s.key: s.value for s in self.signals}
         rsi_value, breadth = reading.get("rsi_vix"), reading.get("breadth")
-        rsi_pair = (float(rsi_value), "history") if rsi_value is not None else (float(typed_rsi), "typed")
-        falling_pair = (bool(breadth < 0), "history") if breadth is not None else (bool(typed_falling), "typed")
+        if rsi_value is not None and np.isfinite(rsi_value):
+            rsi_pair = (float(rsi_value), "history")
+        else:
+            rsi_pair = (None, "unknown") if typed_rsi is None else (float(typed_rsi), "typed")
+        if breadth is not None and np.isfinite(breadth):
+            falling_pair = (bool(breadth < 0), "history")
+        else:
+            falling_pair = (None, "unknown") if typed_falling is None else (bool(typed_falling), "typed")
         return rsi_pair[0], falling_pair[0], rsi_pair[1], falling_pair[1]
 
 

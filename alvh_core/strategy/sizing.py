@@ -100,13 +100,18 @@ def size_position(metrics: CondorMetrics, budget: float, measure: str = "max_los
 @dataclass(frozen=True)
 class GateCheck:
     name: str
-    passed: bool
+    passed: bool | None    # None: its data is missing (unknown, never a pass)
     detail: str
+
+    @property
+    def state(self) -> str:
+        return "unknown" if self.passed is None else ("pass" if self.passed else "fail")
 
 
 @dataclass(frozen=True)
 class TwoPercentGate:
-    """Whether risk above 1 % (up to 2 %) of notional is unlocked."""
+    """Whether risk above 1 % (up to 2 %) of notional is unlocked: only when every check passes.
+    A check whose data is missing reads "unknown" and keeps the size at 1 % until the user gives it."""
 
     requested_pct: float
     allowed_pct: float
@@ -120,14 +125,19 @@ class TwoPercentGate:
 
     @property
     def failed(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.checks if not c.passed)
+        return tuple(c.name for c in self.checks if c.passed is False)
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.checks if c.passed is None)
 
     def why(self) -> str:
         """Why the size asked is held back, in a few words (empty when it is not)."""
         if not self.holds_back:
             return ""
         parts = ("the method never risks more than 2 %" if self.requested_pct > 2.0 else "",
-                 f"the gate is closed ({'; '.join(self.failed)})" if self.failed else "")
+                 f"the gate is closed ({'; '.join(self.failed)})" if self.failed else "",
+                 f"unknown until you give it: {'; '.join(self.unknown)}" if self.unknown else "")
         return "; ".join(part for part in parts if part)
 
     def budget(self, asked: RiskBudget) -> RiskBudget:
@@ -137,20 +147,24 @@ class TwoPercentGate:
         return replace(asked, dollars=asked.notional * self.allowed_pct / 100.0)
 
 
-def two_percent_gate(requested_pct: float, regime: str, rsi_vix: float, breadth_falling: bool,
+def two_percent_gate(requested_pct: float, regime: str, rsi_vix: float | None, breadth_falling: bool | None,
                      expected_pl_after_hedge: float) -> TwoPercentGate:
     """The checklist: regime not High, RSI(14) of VIX < 70, breadth proxy
     not falling, expected P/L after hedge cost > 0.  Risk up to 1 % needs
-    none of it; above 1 % needs all four; above 2 % is never allowed."""
+    none of it; above 1 % needs all four to pass (an RSI that is None or NaN, or a breadth of
+    None, is unknown: not a pass); above 2 % is never allowed."""
+    rsi_known = rsi_vix is not None and bool(np.isfinite(rsi_vix))
     checks = (
         GateCheck("Regime is not High", regime.lower() != "high", f"regime: {regime}"),
-        GateCheck("RSI(14) of VIX below 70", bool(np.isfinite(rsi_vix) and rsi_vix < 70),
-                  f"RSI {rsi_vix:.1f}" if np.isfinite(rsi_vix) else "RSI unknown: too little VIX history"),
-        GateCheck("Breadth proxy not falling", not breadth_falling, "falling" if breadth_falling else "flat or rising"),
+        GateCheck("RSI(14) of VIX below 70", bool(rsi_vix < 70) if rsi_known else None,
+                  f"RSI {rsi_vix:.1f}" if rsi_known else "unknown: too little VIX history (type it to confirm)"),
+        GateCheck("Breadth proxy not falling", None if breadth_falling is None else not breadth_falling,
+                  "unknown: no breadth data (RSP/SPY); confirm it yourself" if breadth_falling is None
+                  else ("falling" if breadth_falling else "flat or rising")),
         GateCheck("Expected P/L after hedge cost is positive", bool(expected_pl_after_hedge > 0),
                   f"expected P/L {'−' if expected_pl_after_hedge < 0 else ''}${abs(expected_pl_after_hedge):,.0f}"),
     )
-    unlocked = all(c.passed for c in checks)
+    unlocked = all(c.passed is True for c in checks)
     cap = 2.0 if unlocked else 1.0
     return TwoPercentGate(float(requested_pct), float(min(requested_pct, cap)), unlocked, checks)
 
@@ -233,6 +247,7 @@ class TierComparison:
     ratio: dict              # measure -> Conservative contracts / Aggressive contracts (None if undefined)
     claim_low: float = 1.8
     claim_high: float = 2.2
+    underlying: str = "SPX"  # every tier's condor is on this product (XSP when the budget holds no SPX one)
 
     def claim_holds(self, measure: str) -> bool:
         r = self.ratio.get(measure)
@@ -248,22 +263,32 @@ class TierComparison:
 
 
 def compare_tiers(market: MarketState, tiers: tuple[Tier, ...], budget: float, selection: str = "pop",
-                  distribution_for=None) -> TierComparison:
-    """Each tier's condor and its contracts under every measure.
+                  distribution_for=None, underlying: str = "auto") -> TierComparison:
+    """Each tier's condor and its contracts under every measure, all on one product: ``underlying`` SPX or
+    XSP, or ``"auto"``: SPX when the budget holds one SPX condor of every tier by max loss, else XSP (a
+    tenth of the size), so that a small budget compares whole contracts too.
 
     ``distribution_for(tier, condor)`` may supply a distribution (e.g. the
     empirical one); by default each condor uses the density of the model's
     smile at its tenor, as the Builder does.
     """
     vol_model = market.vol_model()
-    rows = []
-    for tier in tiers:
-        condor = build_condor(market, tier, selection, vol_model=vol_model)
-        dist: TerminalDistribution = (distribution_for(tier, condor) if distribution_for
-                                      else smile_density(market, vol_model, condor.days))
-        metrics = condor_metrics(condor, dist)
-        rows.append(TierSizing(tier, metrics, tuple(leg.strike for leg in condor.legs),
-                               {m: size_position(metrics, budget, m) for m in MEASURES}))
+
+    def rows_on(product: str) -> list[TierSizing]:
+        rows = []
+        for tier in tiers:
+            condor = build_condor(market, tier, selection, vol_model=vol_model, underlying=product)
+            dist: TerminalDistribution = (distribution_for(tier, condor) if distribution_for
+                                          else smile_density(market, vol_model, condor.days))
+            metrics = condor_metrics(condor, dist)
+            rows.append(TierSizing(tier, metrics, tuple(leg.strike for leg in condor.legs),
+                                   {m: size_position(metrics, budget, m) for m in MEASURES}))
+        return rows
+
+    product = "SPX" if underlying == "auto" else underlying
+    rows = rows_on(product)
+    if underlying == "auto" and any(r.metrics.max_loss > budget for r in rows):
+        product, rows = "XSP", rows_on("XSP")
     by_key = {r.tier.key: r for r in rows}
     ratio = {}
     for m in MEASURES:
@@ -272,7 +297,7 @@ def compare_tiers(market: MarketState, tiers: tuple[Tier, ...], budget: float, s
             ratio[m] = None
         else:
             ratio[m] = cons.sizing[m].contracts / aggr.sizing[m].contracts
-    return TierComparison(budget, tuple(rows), ratio)
+    return TierComparison(budget, tuple(rows), ratio, underlying=product)
 
 
 # --- What would make seed 000's claim true -------------------------------------------------
@@ -328,7 +353,7 @@ def _runs(values: list[float], grid: tuple[float, ...]) -> list[tuple[float, flo
 
 
 def claim_search(market: MarketState, tiers: tuple[Tier, ...], budget: float, selection: str = "pop",
-                 low: float = 1.8, high: float = 2.2) -> ClaimSearch | None:
+                 low: float = 1.8, high: float = 2.2, underlying: str = "SPX") -> ClaimSearch | None:
     """Change one thing of the Conservative tier at a time (its wing width, then its short strikes) and
     keep the settings whose Conservative ÷ Aggressive contracts land in [low, high] under each measure.
     None when the table has no Conservative or Aggressive tier, or the Aggressive condor cannot be built."""
@@ -340,7 +365,7 @@ def claim_search(market: MarketState, tiers: tuple[Tier, ...], budget: float, se
 
     def sized(tier: Tier) -> dict | None:
         try:
-            condor = build_condor(market, tier, selection, vol_model=vol_model)
+            condor = build_condor(market, tier, selection, vol_model=vol_model, underlying=underlying)
         except ValueError:
             return None
         metrics = condor_metrics(condor, smile_density(market, vol_model, condor.days))

@@ -116,7 +116,7 @@ def test_each_kind_of_edit_changes_the_outputs_and_the_link(monkeypatch, tmp_pat
     fresh = _builder(monkeypatch, tmp_path, data_dir, link)
     assert [(m.label, m.value) for m in fresh.metric] == metrics
     assert _ticket(fresh).equals(ticket)
-    assert not fresh.warning
+    assert not [w.value for w in fresh.warning if "costs more than the condor earns" not in w.value]
     # Back to the tier's condor: every edit leaves the link.
     at.button(key="b_reset").click().run()
     assert not {"lg", "ex", "q", "lim", "lo", "xl"} & set(at.query_params)
@@ -136,7 +136,8 @@ def test_the_gate_decides_the_size_unless_overridden_in_the_link(monkeypatch, tm
     asked = _builder(monkeypatch, tmp_path, data_dir, {"ad": "2020-02-19", "t": "Moderate", "n": "1000000", "r": "2"})
     one = _builder(monkeypatch, tmp_path, data_dir, {"ad": "2020-02-19", "t": "Moderate", "n": "1000000", "r": "1"})
     note = next(i.value for i in asked.info if i.value.startswith("Sized at 1 % of notional"))
-    assert "the gate is closed" in note
+    # The data folder has no breadth series: that check is unknown, and unknown is not a pass.
+    assert "unknown until you give it: Breadth proxy not falling" in note
     # Closed on that day: the headline is the 1 % position, not the 2 % asked.
     assert _metric(asked, "Contracts") == _metric(one, "Contracts")
     assert two_percent_gate(2.0, "Low", 50.0, False, -1.0).allowed_pct == 1.0

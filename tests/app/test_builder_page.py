@@ -67,7 +67,7 @@ def test_changing_tier_and_budget_changes_the_numbers(app):
     assert not app.exception
     after_tier = (_metric(app, "Credit / contract"), _metric(app, "Contracts"))
     assert after_tier != before
-    app.number_input(key="r").set_value(2.0).run()
+    app.number_input(key="_r").set_value(2.0).run()
     assert not app.exception
     contracts = lambda: int(_metric(app, "Contracts").replace(",", ""))  # noqa: E731
     capped = [i.value for i in app.info if i.value.startswith("Sized at 1 % of notional")]
@@ -119,7 +119,7 @@ def test_query_parameters_seed_the_scenario(monkeypatch, tmp_path):
     at = _builder_with(monkeypatch, tmp_path, {"t": "aggressive", "r": "5", "h": "single", "d": "30", "gov": "true"})
     assert any("your override" in w.value for w in at.warning)
     assert at.selectbox(key="t").value == "Aggressive"
-    assert at.number_input(key="r").value == 5.0 and at.selectbox(key="h").value == "single"
+    assert at.number_input(key="_r").value == 5.0 and at.selectbox(key="h").value == "single"
     expected = plan_condor(DEFAULT_MARKET, find_tier(load_tiers(), "Aggressive"), RiskBudget(risk_pct=5.0), days=30.0)
     assert _metric(at, "Credit / contract") == f"${expected.metrics.credit:,.0f}"
     assert _metric(at, "Contracts") == f"{expected.chosen.contracts:,}"
@@ -139,7 +139,8 @@ def test_garbage_parameters_show_a_notice_and_keep_the_rest(monkeypatch, tmp_pat
     assert not at.error
 
 
-def test_hedge_scheme_changes_the_hedge_numbers(app):
+def test_hedge_scheme_changes_the_hedge_numbers(monkeypatch, tmp_path):
+    app = _builder_with(monkeypatch, tmp_path, {"n": "1000000"})   # a book whose hedge holds whole VIX contracts
     premium = _metric(app, "Hedge premium")
     app.selectbox(key="h").select("none").run()
     assert not app.exception
@@ -160,7 +161,8 @@ def test_dates_past_the_condors_expiry_are_brought_back_with_a_note(monkeypatch,
     assert not at.error
 
 
-def test_scenario_date_moves_the_stress_table_not_the_headline(app):
+def test_scenario_date_moves_the_stress_table_not_the_headline(monkeypatch, tmp_path):
+    app = _builder_with(monkeypatch, tmp_path, {"n": "1000000"})   # a book whose hedge holds whole VIX contracts
     data = slider_data(app, "sd")
     combined = data["columns"].index("Combined")
     days = [[row[combined] for row in rows] for rows in data["rows"]]

@@ -46,7 +46,7 @@ def test_the_page_explains_with_live_charts_and_lists_every_claim(monkeypatch, t
     claims = _claims(at)
     assert list(claims["Seed"]) == ["000", "001", "001", "001", "004", "003", "002", "002/004"]
     assert all("needs the history" in v for v in claims["The backtest on the loaded history"])
-    assert set(claims["Page"]) >= {"[open](/tiers?tb=50000)", "[open](/)", "[open](/hedge-lab)"}
+    assert set(claims["Page"]) >= {"[open](/tiers)", "[open](/)", "[open](/hedge-lab)"}
     # The engine's words carry its numbers: seed 000's ratios are compare_tiers' for the budget.
     ratio = compare_tiers(DEFAULT_MARKET, load_tiers(), 50_000.0).ratio
     engine = _row(at, "For one risk budget")["The engine today"].replace("\\", "")
@@ -60,12 +60,14 @@ def test_changing_the_inputs_changes_the_claims_numbers(monkeypatch, tmp_path):
     at = _learn(monkeypatch, tmp_path)
     before = _claims(at)["The engine today"].tolist()
     at.number_input(key="eb").set_value(20_000.0).run()
-    at.number_input(key="er").set_value(2_000.0).run()
+    at.number_input(key="_n").set_value(1_000_000.0).run()   # the session's account: ten times the default
     assert not at.exception
-    assert at.query_params["eb"] == "20000" and at.query_params["er"] == "2000"
+    assert at.query_params["eb"] == "20000" and at.query_params["n"] == "1000000"
     after = _claims(at)["The engine today"].tolist()
     assert after[0] != before[0] and "20,000" in after[0]           # the tier comparison's budget
-    assert after[3] != before[3] and "2,000 of risk" in after[3].replace("\\", "")
+    assert after[2] != before[2]                                      # the account's condor and its hedges
+    # Seed 001's worked example is checked at its own numbers, whatever the account.
+    assert after[3] == before[3] and "Seed 001's $5,000 of risk on $100,000" in after[3].replace("\\", "")
     # A pinned market in the link moves the regime's row and the stress rows.
     high = _learn(monkeypatch, tmp_path, {"pin": "true", "vix": "32"})
     regimes = _row(high, "Hedge about")["The engine today"].replace("\\", "")

@@ -204,13 +204,13 @@ def test_the_first_page_says_what_the_app_is_for_and_offers_the_path(offline):
 
 def test_the_regime_pages_inputs_travel_in_its_link(offline):
     """``/?n=250000`` was "unknown link parameter": the Regime page had no link keys of its own."""
-    params = {"rlo": "17", "rhi": "30", "w_rsi_vix": "0.3", "rn": "250000", "rwin": "5Y", "rev": "2026-07-10"}
+    params = {"rlo": "17", "rhi": "30", "w_rsi_vix": "0.3", "n": "250000", "rwin": "5Y", "rev": "2026-07-10"}
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update(params)
     at.run()
     at.run()
     assert not at.exception and not any("could not use" in w.value for w in at.warning)
-    assert at.number_input(key="_rlo").value == 17.0 and at.number_input(key="rn").value == 250_000.0
+    assert at.number_input(key="_rlo").value == 17.0 and at.number_input(key="_n").value == 250_000.0
     assert "Regime: :green[Low]" in _texts(at)   # VIX 16.90 is below 17
     link = at.sidebar.code[1].value   # the live link: the page's own inputs
     assert all(f"{k}={v}" in link for k, v in params.items()), link

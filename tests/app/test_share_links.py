@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from alvh_core.present.links import ALIASES, ALL_KEYS, BUILDER_KEYS, PAGE_KEYS, read_link
+from alvh_core.present.links import ACCOUNT_KEYS, ALIASES, ALL_KEYS, BUILDER_KEYS, PAGE_KEYS, read_link
 from tests.app import switch_to
 from tests.app.date_sliders import KEYS, move, slider_data
 
@@ -53,8 +53,9 @@ def _state(at: AppTest) -> dict:
     widgets = {}
     for kind in ("selectbox", "radio", "slider", "select_slider", "number_input", "checkbox"):
         for widget in getattr(at, kind):
-            if widget.key in ALL_KEYS:
-                widgets[widget.key] = widget.value
+            code = widget.key[1:] if widget.key and widget.key.startswith("_") else widget.key   # session settings
+            if code in ALL_KEYS:
+                widgets[code] = widget.value
     widgets |= {key: slider_data(at, key)["value"] for key in KEYS if at.get("bidi_component")}
     return {"widgets": widgets, "metrics": [(m.label, m.value) for m in at.metric]}
 
@@ -66,12 +67,17 @@ def _link_warnings(at: AppTest) -> list[str]:
 # Every Builder input and a value other than its default, set the way a user sets it.
 BUILDER_CHANGES = (
     ("t", "selectbox", "Aggressive"), ("sel", "radio", "delta"), ("d", "select_slider", 30), ("m", "selectbox", "cvar95"),
-    ("n", "number_input", 250_000.0), ("h", "selectbox", "single"), ("sb", "number_input", 50),
+    ("_n", "number_input", 250_000.0), ("h", "selectbox", "single"), ("sb", "number_input", 50),
     ("sa", "number_input", 30), ("st", "number_input", 25), ("c", "radio", "stress"), ("ti", "radio", "spx_put_fly"),
     ("cb", "number_input", 12.5), ("em", "number_input", 2.0), ("sk", "number_input", 0.5), ("hz", "date", 3),
-    ("sd", "date", 2), ("u", "selectbox", "SPX"), ("fs", "slider", 75), ("hsz", "radio", "max_loss"),
-    ("hpm", "number_input", 2.2), ("hab", "checkbox", True),
+    ("sd", "date", 2), ("u", "selectbox", "SPX"), ("fs", "slider", 75), ("_hpm", "number_input", 25.0),
+    ("_hsz", "radio", "notional"), ("hab", "checkbox", True),
 )
+
+
+def _code(key: str) -> str:
+    """The link key of a widget (the session's settings have widgets keyed ``_`` + the link key)."""
+    return key[1:] if key.startswith("_") else key
 
 
 def _set(at: AppTest, key: str, kind: str, value) -> None:
@@ -83,7 +89,7 @@ def _set(at: AppTest, key: str, kind: str, value) -> None:
     assert not at.exception, (key, at.exception)
 
 
-@pytest.mark.parametrize("budget", [("bm", "radio", "usd", "b", 7_500.0), (None, None, None, "r", 2.5)],
+@pytest.mark.parametrize("budget", [("_bm", "radio", "usd", "_b", 7_500.0), (None, None, None, "_r", 2.5)],
                          ids=["dollars", "percent"])
 def test_every_builder_input_set_in_the_page_reopens_from_its_link(budget):
     at = open_link("builder", {})
@@ -97,7 +103,7 @@ def test_every_builder_input_set_in_the_page_reopens_from_its_link(budget):
     link = dict(at.query_params)
     # Codes, not labels, and every changed input is in the link.
     assert link["h"] == "single" and link["ti"] == "spx_put_fly" and link["c"] == "stress" and link["m"] == "cvar95"
-    assert {k for k, _, _ in changes} | {amount_key, "pin", "vix", "spx", "asof"} <= set(link)
+    assert {_code(k) for k, _, _ in changes} | {_code(amount_key), "pin", "vix", "spx", "asof"} <= set(link)
     assert not read_link(link, PAGE_KEYS["builder"]).notices
     before = _state(at)
 
@@ -113,7 +119,7 @@ def test_label_style_links_still_open_and_are_rewritten_as_codes():
            "c": "only on the stress trigger", "sel": "delta 0.08", "m": "expected loss", "tier": "Moderate"}
     at = open_link("builder", old)
     assert not at.exception and not _link_warnings(at)
-    assert at.radio(key="bm").value == "usd" and at.selectbox(key="h").value == "single"
+    assert at.radio(key="_bm").value == "usd" and at.selectbox(key="h").value == "single"
     assert at.selectbox(key="t").value == "Moderate"
     assert dict(at.query_params) == {"bm": "usd", "b": "2500", "h": "single", "ti": "spx_put_fly", "c": "stress",
                                      "sel": "delta", "m": "expected_loss", "t": "Moderate"}
@@ -137,8 +143,9 @@ def _valid_value(spec):
 # The dollars budget is covered above (its pair depends on bm); the dated lines' choices depend on the
 # condor (tests/app/test_builder_page.py sets them in the page and reads the link); so do the edits of the
 # position, checked against the listings (tests/app/test_builder_edits.py edits each kind in the page).
+ACCOUNT = {k.key for k in ACCOUNT_KEYS}
 _SKIP_IN_RANDOM = {"bm", "b", "hzl", "lg", "ex", "lim", "lo", "xl", "qs", "gov"}
-scenarios = st.fixed_dictionaries({}, optional={k.key: _valid_value(k) for k in BUILDER_KEYS
+scenarios = st.fixed_dictionaries({}, optional={k.key: _valid_value(k) for k in BUILDER_KEYS + ACCOUNT_KEYS
                                                 if k.key not in _SKIP_IN_RANDOM})
 
 
@@ -151,7 +158,11 @@ def test_any_scenario_set_in_the_page_reopens_the_same(values):
     for key, value in values.items():
         kind = {"choice": "selectbox" if key in ("t", "m", "h", "u") else "radio", "int": "number_input",
                 "float": "number_input", "bool": "checkbox"}[ALL_KEYS[key].kind]
-        if key in ("hz", "sd"):
+        if key in ACCOUNT:
+            key = f"_{key}"   # the session's account: its widgets are keyed "_" + the link key
+            if getattr(at, kind)(key=key).disabled:
+                continue      # a scale the chosen hedge sizing does not use: a user cannot set it either
+        elif key in ("hz", "sd"):
             kind = "date"
         elif key in ("d", "fs"):
             kind = "select_slider" if key == "d" else "slider"
@@ -225,11 +236,11 @@ def test_pinned_values_a_link_cannot_use_are_named_and_yes_pins():
 
 
 @pytest.mark.parametrize("page, params, key, value, expected", [
-    ("builder", {"t": "Aggressive"}, "r", 2.0, "r=2"),
-    ("tiers", {"tb": "20000"}, "tn", 500_000.0, "tn=500000"),
-    ("learn", {"eb": "20000"}, "en", 250_000.0, "en=250000"),
-    ("backtest", {"byrs": "2"}, "bcap", 50_000.0, "bcap=50000"),
-    ("hedge-lab", {"lmp": "1000"}, "ln", 2_000_000.0, "ln=2000000"),
+    ("builder", {"t": "Aggressive"}, "_r", 2.0, "r=2"),
+    ("tiers", {"tsel": "delta"}, "_n", 500_000.0, "n=500000"),
+    ("learn", {"eb": "20000"}, "_n", 250_000.0, "n=250000"),
+    ("backtest", {"byrs": "2"}, "_n", 50_000.0, "n=50000"),
+    ("hedge-lab", {"lmp": "1000"}, "_n", 2_000_000.0, "n=2000000"),
 ])
 def test_every_page_shows_its_share_link_with_the_inputs_as_they_are_now(page, params, key, value, expected):
     at = open_link(page, params)

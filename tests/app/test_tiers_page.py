@@ -34,10 +34,10 @@ def _claim(at: AppTest):
     return next(d.value for d in at.dataframe if "Claim 1.8–2.2×" in d.value.columns)
 
 
-@pytest.mark.parametrize("params, budget, text", [({}, 50_000.0, None),
-                                                  ({"tb": "20000", "tsel": "delta"}, 20_000.0, None),
+@pytest.mark.parametrize("params, budget, text", [({}, 1_000.0, None),   # the session's account: 1 % of $100,000
+                                                  ({"bm": "usd", "b": "20000", "tsel": "delta"}, 20_000.0, None),
                                                   ({"tt": "Conservative:0.8:0.85:0.08:1.6:7;"
-                                                          "Aggressive:0.63:0.67:0.2:0.35:45"}, 50_000.0, "edited")])
+                                                          "Aggressive:0.63:0.67:0.2:0.35:45"}, 1_000.0, "edited")])
 def test_contracts_and_the_claim_are_the_engines(monkeypatch, tmp_path, params, budget, text):
     at = _tiers(monkeypatch, tmp_path, params)
     tiers = parse_tiers(params["tt"]) if text else load_tiers()
@@ -48,8 +48,10 @@ def test_contracts_and_the_claim_are_the_engines(monkeypatch, tmp_path, params, 
     for row in expected.rows:
         for m in MEASURES:
             assert table.loc[f"Contracts by {MEASURE_LABELS[m]}", row.tier.name] == f"{row.sizing[m].contracts:,}"
-        assert table.loc["Strikes (long put / short put / short call / long call)", row.tier.name] == \
-            " / ".join(f"{k:,.0f}" for k in row.strikes)
+        size = 1.0 if expected.underlying == "SPX" else 0.1
+        label = f"Strikes (long put / short put / short call / long call), {expected.underlying}"
+        assert table.loc[label, row.tier.name] == " / ".join(f"{k * size:,.{0 if size == 1 else 1}f}"
+                                                             for k in row.strikes)
     claim = _claim(at)
     for m, shown in zip(MEASURES, claim["Conservative / Aggressive contracts"], strict=True):
         assert shown == f"{expected.ratio[m]:.2f}×"
@@ -60,10 +62,12 @@ def test_contracts_and_the_claim_are_the_engines(monkeypatch, tmp_path, params, 
 def test_inputs_change_the_numbers_and_the_link(monkeypatch, tmp_path):
     at = _tiers(monkeypatch, tmp_path)
     before = _table(at).loc["Contracts by max loss"].tolist()
-    at.number_input(key="tb").set_value(10_000.0).run()
-    assert at.query_params["tb"] == "10000"
+    at.radio(key="_bm").set_value("usd").run()
+    at.number_input(key="_b").set_value(25_000.0).run()
+    assert at.query_params["b"] == "25000" and at.query_params["bm"] == "usd"
     after = _table(at).loc["Contracts by max loss"].tolist()
-    assert after != before and all(int(a) <= int(b) for a, b in zip(after, before, strict=True))
+    expected = compare_tiers(DEFAULT_MARKET, load_tiers(), 25_000.0)
+    assert after != before and after == [f"{r.sizing['max_loss'].contracts:,}" for r in expected.rows]
 
 
 def test_a_bad_tier_table_in_the_link_says_so_and_keeps_the_defaults(monkeypatch, tmp_path):
@@ -80,7 +84,8 @@ def test_the_claim_column_names_conservative_tiers_that_give_the_ratio(monkeypat
     from alvh_core.strategy.sizing import claim_search
 
     tiers = load_tiers()
-    search = claim_search(DEFAULT_MARKET, tiers, 50_000.0)
+    product = compare_tiers(DEFAULT_MARKET, tiers, 1_000.0).underlying   # the session's default budget
+    search = claim_search(DEFAULT_MARKET, tiers, 1_000.0, underlying=product)
     for m in MEASURES:
         assert f"- {MEASURE_LABELS[m]}: {search.describe(m, tiers[0])}" in listed.replace("\\", "")
     assert any(search.wings[m] or search.shorts[m] for m in MEASURES)

@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alvh_core.present.links import ALIASES, ALL_KEYS, BUILDER_KEYS, FIRST_ASOF, PAGE_KEYS, link_for, read_link
+from alvh_core.present.links import ALIASES, ALL_KEYS, FIRST_ASOF, PAGE_KEYS, SCENARIO_KEYS, link_for, read_link
 from alvh_core.strategy.edits import AddedLeg
 from alvh_core.strategy.hedge import SCHEME_LABELS
 from alvh_core.strategy.tiers import Tier
@@ -101,7 +101,12 @@ def test_examples():
     assert reading.renamed == {"tier": "t"} and set(reading.ignored) == {"foo", "r", "n", "tier"}
     assert link_for({"t": "Conservative", "d": 0, "h": "single"}) == {"h": "single"}
     assert link_for({"n": 250000.0, "r": 2.5, "pin": True}) == {"n": "250000", "r": "2.5", "pin": "true"}
-    assert {k.key for k in BUILDER_KEYS} >= {"t", "sel", "d", "m", "n", "bm", "r", "b", "h", "hz", "sd"}
+    assert {k.key for k in SCENARIO_KEYS} >= {"t", "sel", "d", "m", "n", "bm", "r", "b", "h", "hz", "sd"}
+    # Every page carries the session's account; the older pages' own keys read as it.
+    assert all({"n", "bm", "r", "b", "hsz"} <= {k.key for k in keys} for keys in PAGE_KEYS.values())
+    old = read_link({"tn": "500000", "tb": "20000", "lsz": "notional"}, PAGE_KEYS["tiers"])
+    assert old.values == {"n": 500_000.0, "b": 20_000.0, "bm": "usd", "hsz": "notional"} and not old.notices
+    assert read_link({"b": "7500"}, PAGE_KEYS["builder"]).values == {"b": 7_500.0}   # the mode is its own key
 
 
 def test_links_written_with_on_screen_labels_still_read_as_codes():

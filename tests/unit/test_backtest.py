@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -54,23 +55,27 @@ def test_stress_series_equals_the_regime_report_day_by_day(backtest_panel):
 # --- the vectorised engine against the slow reference, to the cent ---------------------------
 
 CASES = [
-    # window, strategy, scheme, management, sizing
-    (("2018-01-02", "2018-03-29"), "daily", "alvh", (None, None, None), "notional"),
-    (("2019-12-02", "2020-04-30"), "weekly", "alvh", (0.5, 2.0, None), "max_loss"),
-    (("1998-01-02", "1999-12-31"), "monthly", "static10", (None, None, 7), "notional"),
-    (("2008-06-02", "2009-03-31"), "weekly", "vxth", (None, 1.0, None), "notional"),
-    (("2015-06-01", "2015-12-31"), "monthly", "single", (0.6, None, 5), "contract"),
-    (("2011-05-02", "2011-12-30"), "monthly", "alvh", (None, None, 10, True), "max_loss"),   # rolled at 10 days
+    # window, strategy, scheme, management, hedge sizing, account sizing (and its capital)
+    (("2018-01-02", "2018-03-29"), "daily", "alvh", (None, None, None), "notional", ("equity", 100_000.0)),
+    (("2019-12-02", "2020-04-30"), "weekly", "alvh", (0.5, 2.0, None), "max_loss", ("equity", 100_000.0)),
+    (("1998-01-02", "1999-12-31"), "monthly", "static10", (None, None, 7), "notional",   # a synthetic hedge
+     ("fixed", 1_000_000.0, True)),
+    (("2008-06-02", "2009-03-31"), "weekly", "vxth", (None, 1.0, None), "notional", ("equity", 250_000.0)),
+    (("2015-06-01", "2015-12-31"), "monthly", "single", (0.6, None, 5), "contract", ("fixed", 100_000.0)),
+    (("2011-05-02", "2011-12-30"), "monthly", "alvh", (None, None, 10, True), "max_loss",   # rolled at 10 days
+     ("equity", 100_000.0)),
+    (("1995-01-03", "1995-04-28"), "daily", "alvh", (None, None, None), "max_loss", ("equity", 1_000_000.0)),  # SPX only
 ]
 
 
-@pytest.mark.parametrize("window,strategy,scheme,management,sizing", CASES)
+@pytest.mark.parametrize("window,strategy,scheme,management,sizing,account", CASES)
 def test_vectorised_backtest_equals_the_reference_to_the_cent(backtest_market, backtest_panel, window, strategy, scheme,
-                                                               management, sizing):
+                                                               management, sizing, account):
     """On the real history with the data folder, else on the seeded simulated market (the same dates)."""
     m = backtest_market.window(*window)
     config = bt.BacktestConfig(strategy=strategy, management=ExitRules(*management),
-                               hedge=bt.HedgeSettings(sizing=sizing))
+                               hedge=bt.HedgeSettings(sizing=sizing), sizing=account[0], capital=account[1],
+                               synthetic_hedge=account[2] if len(account) > 2 else False)
     fast = bt.run_backtest(m, config, (scheme,), smaller=False).equity[scheme].to_numpy()
     slow = reference_equity(m, backtest_panel[0], config, scheme)
     assert np.all(np.isfinite(fast))
@@ -84,7 +89,10 @@ def test_vectorised_backtest_equals_the_reference_to_the_cent(backtest_market, b
 def daily_run(backtest_market):
     """Daily condors 1990-2026 with every scheme: on the real history with the data folder, else on
     the seeded simulated market."""
-    return bt.run_backtest(backtest_market, bt.BacktestConfig(strategy="daily"), BACKTEST_SCHEMES)
+    return bt.run_backtest(backtest_market, bt.BacktestConfig(strategy="daily", capital=CAPITAL), BACKTEST_SCHEMES)
+
+
+CAPITAL = 1_000_000.0   # whole SPX condors at 0.4 % of the account from 1990 (XSP tenths from 2005-10-25)
 
 
 @pytest.mark.data
@@ -102,7 +110,7 @@ def test_equity_is_never_nan_and_starts_at_the_capital(daily_run):
     for name, curve in daily_run.equity.items():
         values = curve.to_numpy()
         assert np.all(np.isfinite(values)), name
-        assert abs(values[0] - 1_000_000) < 5_000, name
+        assert abs(values[0] - CAPITAL) < 5_000, name
     assert daily_run.equity.index[0] == pd.Timestamp("1990-01-02")
 
 
@@ -142,17 +150,65 @@ def test_held_condors_settle_at_the_expiry_close(daily_run):
         assert row.exit_value == pytest.approx(payoff, abs=1e-9)
 
 
-def test_trade_smaller_cuts_contracts_by_the_hedge_premium_share(daily_run):
+def test_trade_smaller_cuts_the_risk_share_by_the_hedge_premium_share(daily_run):
     alvh = daily_run.hedges["alvh"]
-    credit = daily_run.condor.credit_dollars.sum()
+    credit = daily_run.condors["alvh"].credit_dollars.sum()   # the credit of the condors that hedge protects
     assert daily_run.smaller_scale == pytest.approx(1 - alvh.amortised_premium / credit)
     assert 0 < daily_run.smaller_scale < 1
     assert alvh.amortised_premium < alvh.premium
-    # Its book is the same condors with fewer contracts.
-    small = bt.condor_book(daily_run.market, daily_run.config, scale=daily_run.smaller_scale)
-    np.testing.assert_array_equal(small.strikes, daily_run.condor.strikes)
-    assert np.all(small.contracts <= daily_run.condor.contracts)
-    assert small.contracts.sum() < 0.7 * daily_run.condor.contracts.sum()
+    # Its book is the same condors, each entry risking the cut share of its own account.
+    small, full = daily_run.condors["smaller"], daily_run.condors["none"]
+    np.testing.assert_array_equal(small.strikes, full.strikes)
+    share = _entry_risk_share(daily_run, "smaller")
+    ok = share > 0
+    assert np.median(share[ok]) == pytest.approx(daily_run.smaller_scale * daily_run.config.risk_share, rel=0.15)
+
+
+def test_fixed_sizing_trades_smaller_with_fewer_contracts_of_the_same_condors(backtest_market):
+    m = backtest_market.window("2015-01-02", "2019-12-31")
+    config = bt.BacktestConfig(strategy="daily", capital=CAPITAL, sizing="fixed")
+    run = bt.run_backtest(m, config, ("none", "alvh"))
+    assert run.condors["none"] is run.condors["alvh"]   # the starting capital sizes every scheme's condors alike
+    small = bt.condor_book(m, config, scale=run.smaller_scale)
+    np.testing.assert_array_equal(small.contracts, run.condors["smaller"].contracts)
+    assert np.all(small.contracts <= run.condor.contracts)
+    assert small.contracts.sum() < run.condor.contracts.sum()
+
+
+def test_no_vix_option_before_its_listing_unless_a_synthetic_hedge_is_asked_for(backtest_market):
+    m = backtest_market.window("2005-06-01", "2006-06-30")
+    listed = np.datetime64("2006-02-24")
+    for synthetic in (False, True):
+        run = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly", synthetic_hedge=synthetic), ("alvh",),
+                              smaller=False)
+        trades = run.hedges["alvh"].trades
+        bought = trades["bought"].to_numpy().astype("datetime64[D]")
+        assert (bought.min() < listed) == synthetic
+        assert (run.hedges["alvh"].daily_pnl[m.dates < listed] != 0).any() == synthetic
+
+
+def _entry_risk_share(run, scheme: str) -> np.ndarray:
+    """Each entry's max loss over the account it was sized on (the day before, grown a day at T-bills)."""
+    book, equity = run.condors[scheme], run.equity[scheme].to_numpy()
+    carried = np.r_[run.config.capital, equity[:-1]][book.entry] * bt._growth(run.market, True)[book.entry]
+    return book.contracts * book.max_loss * 100 / carried
+
+
+@pytest.mark.data
+def test_equity_sizing_keeps_each_entrys_risk_share_in_every_decade(daily_run, real_market):
+    """Fixed dollars per entry shrank the book about tenfold from the 1990s to the 2020s; sized on the
+    account, each entry risks its 0.4 % in every decade (within the whole-contract rounding)."""
+    share = _entry_risk_share(daily_run, "none")
+    years = daily_run.market.dates[daily_run.condors["none"].entry].astype("datetime64[Y]").astype(int) + 1970
+    target = daily_run.config.risk_share
+    for decade in (1990, 2000, 2010, 2020):
+        inside = (years >= decade) & (years < decade + 10)
+        assert 0.75 * target < np.median(share[inside]) <= target * (1 + 1e-9), (decade, np.median(share[inside]))
+    fixed = bt.run_backtest(real_market, replace(daily_run.config, sizing="fixed"), ("none",), smaller=False)
+    per_entry = fixed.condor.contracts
+    early = per_entry[years < 2000].mean()
+    late = per_entry[years >= 2020].mean()
+    assert late < 0.25 * early   # on the starting capital the SPX book shrank as the index grew
 
 
 @pytest.mark.data

@@ -121,6 +121,59 @@ def test_bad_input_exits_2_with_one_line(args):
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
 
 
+DEFAULT_LEVELS = ("--spx", "7482.71", "--vix", "16.9", "--vix9d", "14.41", "--vix3m", "19.46", "--vix6m", "21.56",
+                  "--vvix", "91.38")   # the market the app ships with
+
+
+def test_plan_sizes_the_hedge_to_the_position_or_says_why_it_cannot():
+    plan = json.loads(run("plan", *DEFAULT_LEVELS, "--tier", "moderate", "--json").stdout)
+    hedge, position = plan["hedge"], plan["position"]
+    assert hedge["sizing"] == "max_loss" and hedge["sized_on"] == pytest.approx(20 * position["max_loss"])
+    ratio = hedge["total_vix_notional"] / position["max_loss"]
+    assert ratio <= 4.0 or hedge["note"], (ratio, hedge)
+    assert ratio == pytest.approx(hedge["vix_notional_per_max_loss"])
+    for layer in hedge["layers"]:
+        if layer["active"] and layer["contracts"] == 0:
+            assert "round" in hedge["note"] and "condor max loss of $" in hedge["note"]
+    # Seed 001's rule is one option away: the band's % of the strategy notional.
+    seed = json.loads(run("plan", *DEFAULT_LEVELS, "--tier", "moderate", "--hedge-sizing", "notional",
+                          "--json").stdout)["hedge"]
+    assert seed["sized_on"] == 100_000 and seed["target_vix_notional"] == pytest.approx(seed["budget_pct"] * 1_000)
+    # The broker's hold beside the max loss.
+    broker = plan["broker"]
+    assert broker["reg_t"] == pytest.approx(plan["condor"]["max_loss"])
+    assert broker["return_on_reg_t"] == pytest.approx(plan["condor"]["credit"] / broker["reg_t"], abs=1e-6)  # 6 dp
+
+
+def test_plan_applies_the_two_percent_gate_and_unknown_is_not_a_pass():
+    asked = run("plan", *DEFAULT_LEVELS, "--tier", "moderate", "--risk-pct", "2", "--json")
+    gate = json.loads(asked.stdout)["gate"]
+    states = {c["name"]: c["state"] for c in gate["checks"]}
+    assert states["RSI(14) of VIX below 70"] == "unknown" and states["Breadth proxy not falling"] == "unknown"
+    assert gate["held_back"] and gate["sized_at_pct"] == 1.0 and "unknown" in gate["why"]
+    held = json.loads(asked.stdout)
+    over = json.loads(run("plan", *DEFAULT_LEVELS, "--tier", "moderate", "--risk-pct", "2", "--override-gate",
+                          "--json").stdout)
+    assert over["gate"]["overridden"] and over["gate"]["sized_at_pct"] == 2.0
+    assert over["risk_budget"]["sized_at"]["dollars"] == 2_000 and held["risk_budget"]["sized_at"]["dollars"] == 1_000
+    assert over["position"]["max_loss"] > held["position"]["max_loss"]
+    # Given by the user, the readings are known (whether the gate then opens is up to the other checks).
+    typed = json.loads(run("plan", *DEFAULT_LEVELS, "--tier", "moderate", "--risk-pct", "2", "--rsi-vix", "50",
+                           "--breadth", "not-falling", "--json").stdout)["gate"]
+    assert {c["state"] for c in typed["checks"][1:3]} == {"pass"}
+    assert typed["readings"] == {"rsi_vix": "typed", "breadth": "typed"}
+    assert typed["held_back"] == any(c["state"] != "pass" for c in typed["checks"])
+
+
+@pytest.mark.data
+def test_seed_001_example_keeps_six_to_ten_thousand_of_vix_notional(data_dir):
+    out = run("plan", "--data-dir", str(data_dir), "--asof", "2017-06-01", "--tier", "moderate", "--risk-budget",
+              "5000", "--override-gate", "--json")
+    plan = json.loads(out.stdout)
+    assert plan["hedge"]["regime"] == "Low" and plan["gate"]["overridden"]
+    assert 6_000 <= plan["hedge"]["total_vix_notional"] <= 10_000
+
+
 @pytest.mark.data
 def test_plan_from_the_data_folder_on_a_known_day(data_dir):
     out = run("plan", "--data-dir", str(data_dir), "--asof", "2020-03-16", "--tier", "moderate", "--json")
@@ -372,7 +425,7 @@ def test_the_command_line_and_the_links_take_one_range_per_input():
     from alvh_core.present.links import ALL_KEYS
 
     same = {"--spx": "spx", "--vix": "vix", "--vix9d": "v9", "--vix3m": "v3", "--vix6m": "v6", "--vvix": "vv",
-            "--notional": "n", "--risk-budget": "b", "--risk-pct": "r", "--capital": "bcap", "--commission": "bcm",
+            "--notional": "n", "--risk-budget": "b", "--risk-pct": "r", "--capital": "n", "--commission": "bcm",
             "--slippage": "bsl", "--stop": "bsp", "--exit-days": "bxd"}
     for flag, key in same.items():
         assert LIMITS[flag] == (ALL_KEYS[key].low, ALL_KEYS[key].high), flag

@@ -16,7 +16,7 @@ import pytest
 from alvh_core.data.chains import read_cboe_chain_file
 from alvh_core.model.snapshot import choose_snapshot
 from alvh_core.model.vixfutures import vix_option_vol
-from alvh_core.present.links import BUILDER_KEYS, MARKET_KEYS, link_for, read_link
+from alvh_core.present.links import MARKET_KEYS, SCENARIO_KEYS, link_for, read_link
 from alvh_core.present.ticket import ScenarioFileError, read_scenario, scenario_document, ticket_rows
 from alvh_core.strategy.edits import AddedLeg, PositionEdits, parse_added, parse_strikes, vix_expiries, vix_future_on
 from alvh_core.strategy.payoff import condor_value_grid
@@ -218,9 +218,9 @@ def test_scenario_file_round_trip_rebuilds_the_same_position(day_markets):
                                                      limit=9.5, layers_off=("tail",), added=values["xl"]),
                          tier="Aggressive")
     text = json.dumps(scenario_document(params, position), default=str)
-    reading = read_scenario(text.encode(), BUILDER_KEYS + MARKET_KEYS)
+    reading = read_scenario(text.encode(), SCENARIO_KEYS + MARKET_KEYS)
     assert not reading.notices
-    assert reading.values == read_link(params, BUILDER_KEYS + MARKET_KEYS).values
+    assert reading.values == read_link(params, SCENARIO_KEYS + MARKET_KEYS).values
     back = reading.values
     again = _position(market, edits=PositionEdits(strikes=back["lg"], expiry=back["ex"], contracts=back["q"],
                                                   limit=back["lim"], layers_off=back["lo"], added=back["xl"]),
@@ -234,12 +234,12 @@ def test_scenario_file_round_trip_rebuilds_the_same_position(day_markets):
                                          (b'{"format": "alvh-studio-scenario"}', "no \\\"inputs\\\"")])
 def test_bad_scenario_files_say_why(raw, reason):
     with pytest.raises(ScenarioFileError, match=reason):
-        read_scenario(raw, BUILDER_KEYS)
+        read_scenario(raw, SCENARIO_KEYS)
 
 
 def test_a_scenario_with_a_bad_value_keeps_the_rest_with_a_notice():
     doc = {"format": "alvh-studio-scenario", "inputs": {"t": "Moderate", "lg": "1/2/3", "q": 5}}
-    reading = read_scenario(json.dumps(doc), BUILDER_KEYS)
+    reading = read_scenario(json.dumps(doc), SCENARIO_KEYS)
     assert reading.values == {"t": "Moderate", "q": 5}
     assert any(n.name == "lg" for n in reading.notices)
 

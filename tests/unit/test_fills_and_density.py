@@ -12,7 +12,7 @@ from alvh_core.model.fills import half_spread
 from alvh_core.model.market import DEFAULT_MARKET
 from alvh_core.model.regime import classify_regime
 from alvh_core.strategy.condor import build_condor, condor_from_strikes, condor_metrics
-from alvh_core.strategy.hedge import HedgeSettings, build_hedge
+from alvh_core.strategy.hedge import HedgeSettings, build_hedge, whole_contract_note
 from alvh_core.strategy.position import HedgeContext, Scenario, build_position
 from alvh_core.strategy.sizing import RiskBudget
 from alvh_core.strategy.tiers import find_tier, load_tiers
@@ -116,20 +116,49 @@ def test_hedge_sized_to_the_position_and_held_inside_the_band():
     per_contract = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(sizing="contract", per_contract=4_000.0),
                                spx_contracts=3.0)
     assert per_contract.target_vix_notional == pytest.approx(4_000.0 * 3 * 14.0 / 7.0)
-    per_loss = build_hedge(market, regime, 7.0, 100_000.0, HedgeSettings(sizing="max_loss"), position_max_loss=5_000.0)
-    assert per_loss.target_vix_notional == pytest.approx(1.6 * 5_000.0)  # seed 001: $8,000 for $5,000 at risk
-    one = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(), spx_contracts=1.0)
-    five = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(), spx_contracts=5.0)
+    # The default: the band's % of 20 × the max loss (seed 001: $100,000 of notional for $5,000 of risk), so the
+    # bands read 1.2–1.6× the max loss (Low), 2.4–3.6× (Moderate), 5–7× (High).
+    for band_pct, ratio in ((6.0, 1.2), (8.0, 1.6), (12.0, 2.4), (18.0, 3.6), (25.0, 5.0), (35.0, 7.0)):
+        plan = build_hedge(market, regime, band_pct, 100_000.0, HedgeSettings(), position_max_loss=5_000.0)
+        assert plan.sizing == "max_loss" and plan.sized_on == pytest.approx(100_000.0)
+        assert plan.target_vix_notional == pytest.approx(ratio * 5_000.0)
+    one = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(sizing="notional"), spx_contracts=1.0,
+                      position_max_loss=500.0)
+    five = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(sizing="notional"), spx_contracts=5.0,
+                       position_max_loss=2_500.0)
     assert one.total_cost == five.total_cost  # the seed's rule: notional, not the position
     # Near an event the adaptive layer grows, but the total stays inside the band's top (18 %).
-    near = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(event_multiplier=3.0), next_event_days=2,
+    settings = {"sizing": "notional", "event_multiplier": 3.0}
+    near = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(**settings), next_event_days=2,
                        band_high_pct=18.0)
     targets = sum(layer.target_vix_notional for layer in near.layers)
     assert targets == pytest.approx(18_000.0) and any("held at" in note for note in near.notes)
-    above = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(event_multiplier=3.0, allow_above_band=True),
+    above = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(**settings, allow_above_band=True),
                         next_event_days=2, band_high_pct=18.0)
     assert sum(layer.target_vix_notional for layer in above.layers) > 18_000.0
     assert any("above" in note for note in above.notes)
+
+
+def test_whole_contracts_stay_under_the_band_top_and_the_note_names_the_book_that_builds_them():
+    market = DEFAULT_MARKET
+    regime = classify_regime(market.vix)
+    # A small book: each layer is a fraction of one VIX contract (about $1,800 of notional).
+    small = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(), position_max_loss=900.0, band_high_pct=18.0)
+    cap = 20 * 900.0 * 0.18
+    assert small.total_vix_notional <= cap + 1e-6
+    for layer in small.layers:   # rounded to the nearest whole contract, or down to stay under the cap
+        assert layer.contracts in (np.floor(layer.exact_contracts), np.floor(layer.exact_contracts + 0.5))
+    short = small.short_of_contracts()
+    assert short, "a $900 book holds less than a contract in some layer"
+    note = whole_contract_note(small, 900.0, 300.0, "XSP")
+    # The book the note names builds every layer: sized again at that max loss, no layer is short.
+    need = float(note.split("from a condor max loss of $")[1].split(" ")[0].replace(",", ""))
+    assert need == pytest.approx(900.0 * max(short.values()), abs=1.0)
+    rebuilt = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(), position_max_loss=need * 1.0001,
+                          band_high_pct=18.0)
+    assert all(layer.contracts >= 1 for layer in rebuilt.layers), rebuilt.layers
+    big = build_hedge(market, regime, 14.0, 100_000.0, HedgeSettings(), position_max_loss=20_000.0, band_high_pct=18.0)
+    assert whole_contract_note(big, 20_000.0, 300.0) == ""
 
 
 def test_xsp_is_a_tenth_of_spx_on_its_own_grid():

@@ -31,10 +31,12 @@ INVERTED = MarketState(spot=5000.0, vix=35.0, vix9d=40.0, vix3m=30.0, vix6m=28.0
 
 
 def _plan(market, budget_pct=7.0, **settings):
+    """A hedge on $100,000 of notional for seed 001's worked example: a condor risking $5,000."""
     stress = settings.pop("stress", 0.0)
     event = settings.pop("event_days", None)
+    max_loss = settings.pop("max_loss", 5_000.0)
     return build_hedge(market, classify_regime(market.vix), budget_pct, 100_000.0, HedgeSettings(**settings),
-                       stress_score=stress, next_event_days=event)
+                       stress_score=stress, next_event_days=event, position_max_loss=max_loss)
 
 
 def test_seed_001_worked_example_low_regime_exposure():

@@ -65,6 +65,51 @@ def test_two_percent_gate_checklist():
     assert two_percent_gate(0.5, "High", 90, True, -5).allowed_pct == 0.5
 
 
+def test_a_check_without_data_is_unknown_and_keeps_the_size_at_one_percent():
+    for rsi, breadth in ((None, False), (float("nan"), False), (55.0, None), (None, None)):
+        gate = two_percent_gate(1.8, "Moderate", rsi, breadth, 120.0)
+        assert not gate.unlocked and gate.allowed_pct == 1.0 and gate.holds_back
+        states = [c.state for c in gate.checks]
+        assert "unknown" in states and "fail" not in states
+        assert gate.failed == () and gate.unknown and "unknown until you give it" in gate.why()
+    # Given by the user, the same readings open the gate.
+    assert two_percent_gate(1.8, "Moderate", 55.0, False, 120.0).allowed_pct == 1.8
+    # Unknown never outweighs a failure: both are said.
+    mixed = two_percent_gate(1.8, "High", None, None, 120.0)
+    assert mixed.failed == ("Regime is not High",) and len(mixed.unknown) == 2
+
+
+def test_gate_readings_come_from_history_else_what_was_typed_else_unknown():
+    from alvh_core.strategy.signals import RegimeReport
+
+    class Reading:
+        def __init__(self, key, value):
+            self.key, self.value = key, value
+
+    report = RegimeReport.__new__(RegimeReport)
+    object.__setattr__(report, "signals", (Reading("rsi_vix", 62.0), Reading("breadth", -0.01)))
+    assert report.gate_readings(None, None) == (62.0, True, "history", "history")
+    object.__setattr__(report, "signals", (Reading("rsi_vix", None), Reading("breadth", None)))
+    assert report.gate_readings(None, None) == (None, None, "unknown", "unknown")
+    assert report.gate_readings(40.0, False) == (40.0, False, "typed", "typed")
+
+
+def test_reg_t_is_the_wider_side_less_the_credit():
+    # An iron condor's Reg-T requirement: the wider spread's width less the net credit, here with a put
+    # side 50 points wider than the call side, from the legs' own prices.
+    from alvh_core.strategy.condor import condor_from_strikes
+
+    spot = DEFAULT_MARKET.spot
+    k = [round((spot * f) / 5) * 5 for f in (0.90, 0.93, 1.04, 1.06)]
+    condor = condor_from_strikes(DEFAULT_MARKET, 30.0, *k, fill_share=0.0)   # filled at the mids
+    credit = -sum(leg.side * leg.price for leg in condor.legs)
+    widest = max(k[1] - k[0], k[3] - k[2])
+    m = condor_metrics(condor)
+    assert k[1] - k[0] > k[3] - k[2]
+    assert m.reg_t == pytest.approx((widest - credit) * 100)
+    assert m.return_on_reg_t == pytest.approx(credit * 100 / m.reg_t)
+
+
 def test_slippage_grows_with_size_and_vix(metrics):
     model = SlippageModel()
     assert model.half_spread(model.reference_vix, 0) == pytest.approx(model.base_half_spread)

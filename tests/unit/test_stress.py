@@ -112,7 +112,8 @@ def test_book_risk_horizons_in_one_call_are_each_horizon_alone():
 @pytest.mark.parametrize("key", ["2015-08", "2018-02", "2020-02", "2020-03"])
 def test_stress_replays_an_episode_from_its_first_day(data_dir, key):
     episode = next(e for e in EPISODES if e.key == key)
-    out = run("stress", "--data-dir", str(data_dir), "--episode", key, "--json")
+    # A book large enough for every hedge layer to hold whole VIX contracts.
+    out = run("stress", "--data-dir", str(data_dir), "--episode", key, "--notional", "1000000", "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["market"]["asof"] == episode.start and result["market"]["vix"] == episode.vix_start
