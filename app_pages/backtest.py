@@ -144,6 +144,10 @@ with st.container(border=True):
                            help="Off: a run that starts earlier buys its first VIX call at the first roll after the "
                                 "listing, and says so. On: model-priced calls that could not have been traded, "
                                 "labeled synthetic")
+        settlement = choice(c3.radio, "Options settle at", "bset", in_popover=True,
+                            help="VIX options settle at the special opening quotation of their expiry day (the VIX "
+                                 "open stands in for it) and A.M. SPX expiries at the open; the close is the old "
+                                 "approximation")
         c1, c2, c3 = st.columns(3)
         contingent = choice(c1.radio, "Tail layer", "bcn", in_popover=True)
         interest = linked(c2.checkbox, "T-bill interest on the account", key="bint", value=held("bint", True))
@@ -268,7 +272,8 @@ try:
         management=ExitRules(profit_target / 100.0 if profit_target else None, float(stop) or None,
                                  int(exit_days) or None, bool(roll)),
         hedge=replace(account_hedge(), contingent=contingent, sizing=sizing), div=div_pct / 100.0,
-        interest=bool(interest), shape=shape, sizing=account_sizing, synthetic_hedge=bool(synthetic))
+        interest=bool(interest), shape=shape, sizing=account_sizing, synthetic_hedge=bool(synthetic),
+        settlement=settlement)
 except ValueError as exc:
     st.error(f"These inputs cannot run: {exc}")
     done()

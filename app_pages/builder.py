@@ -86,6 +86,8 @@ ANSWER_FIRST = """<style>@media (max-width: 640px) {
   [data-testid="stColumn"]:has(.st-key-b_answer) { order: -1; }
   .st-key-b_answer [data-testid="stMetricValue"] { font-size: 1.55rem; }
   .st-key-b_answer [data-testid="stMetric"] { gap: 0; }
+  .st-key-b_answer [data-testid="stMetricValue"] > div { line-height: 1.25; }
+  .st-key-b_answer [data-testid="stMetricDelta"] { font-size: .72rem; line-height: 1.2; }
   .st-key-b_tabs [role="tablist"] { flex-wrap: wrap; row-gap: .25rem; overflow-x: visible; }
 }</style>"""
 
@@ -265,7 +267,11 @@ with answer:
                    help=f"At your fill, {fill_pct} % of the way from mid to natural (model spreads fitted on Cboe "
                         f"chains): model mid {money(metrics.credit_mid)}, natural {money(metrics.credit_natural)}. "
                         "Dollars per condor.")
-    metric("Max loss / contract", money(metrics.max_loss), help="Widest wing less the credit at your fill")
+    metric("Max loss / contract", money(metrics.max_loss),
+           delta=f"Reg-T: {metrics.return_on_reg_t:.1%} on it", delta_color="off", delta_arrow="off",
+           help=f"Widest wing less the credit at your fill. A broker holds Reg-T margin: the wider side's width "
+                f"less the credit, {money(metrics.reg_t)} a condor (for an iron condor, its max loss; "
+                f"{money(metrics.reg_t * n)} for the position); the credit is {metrics.return_on_reg_t:.1%} of it.")
     metric("POP (risk-neutral)", f"{metrics.pop:.1%}", help=metrics.distribution)
     if plan.empirical_metrics is not None:
         metric("POP (empirical)", f"{plan.empirical_metrics.pop:.1%}", help=plan.empirical_metrics.distribution)
@@ -278,10 +284,6 @@ with answer:
                    help=f"{chosen.position_max_loss / budget.notional:.1%} of notional")
     metric("Regime", f"{context.regime.name}", help=f"VIX {market.vix:.2f}; stress score {context.stress_score:.2f}")
     hm = position.metrics
-    metric("Return on Reg-T", f"{metrics.return_on_reg_t:.1%}",
-           help=f"The credit ÷ what a broker holds for one condor (Reg-T: the wider side's width less the credit, "
-                f"{money(metrics.reg_t)}; for an iron condor that is its max loss). Position: "
-                f"{money(metrics.reg_t * n)}.")
     metric("Hedge budget", f"{hedge.budget_pct:.1f} %",
            help=f"{SCHEME_LABELS[hedge.scheme]}: {hedge.budget_pct:.1f} % of {money(hedge.sized_on)}, "
                 + ("the strategy notional (seed 001's rule)" if hedge.sizing == "notional" else
@@ -299,7 +301,9 @@ with answer:
                 f"a year of carry {money(hm.cost_per_year)} is {hm.carry_pct_of_credit:.0f} % of a year of credit")
     short = position.book_risk[5]
     metric("Book CVaR, 5 d", money(short.cvar95),
-                   delta=f"{-100 * short.cvar_reduction:+.0f} % vs condor", delta_color="inverse",
+                   delta=(f"{-100 * short.cvar_reduction:+.0f} % vs condor" if round(100 * short.cvar_reduction)
+                          else "the condor's"), delta_color="inverse" if round(100 * short.cvar_reduction) else "off",
+                   delta_arrow="auto" if round(100 * short.cvar_reduction) else "off",
                    help="Mean loss of the worst 5 % of outcomes of the whole book (condor + hedge) marked 5 trading "
                         "days out, SPX from the model smile's density and VIX from the spot–vol link with its band. "
                         f"Condor alone: {money(short.condor_cvar95)}. Model-based.")

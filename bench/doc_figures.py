@@ -172,8 +172,21 @@ def futures_proxy() -> str:
             f"({deep['vx1_median_pct']:.1f} %); second month {calm['vx2_median_abs']:.2f} / "
             f"{deep['vx2_median_abs']:.2f}. Futures move {fit['tenor_beta_vx1']:.2f}× spot VIX at "
             f"{fit['mean_days_vx1']:.0f} days to expiry and {fit['tenor_beta_vx2']:.2f}× at\n"
-            f"{fit['mean_days_vx2']:.0f} days.\n")
+            f"{fit['mean_days_vx2']:.0f} days.")
+    eras = fit["error_by_era"]
+    before, after = (eras[k] for k in ("before VIX3M (to 2009-09-17)", "with VIX3M (2009-09-18 on)"))
+    text += (f" By era, the proxy as the backtest builds it (proxy − settlement, median): before VIX3M\n"
+             f"({before['first']} … 2009-09-17, {before['days']:,} days) {_signed_first(before['vx1_median_error'])} "
+             f"front / {_signed_first(before['vx2_median_error'])} second month, after it\n"
+             f"{_signed_first(after['vx1_median_error'])} / {_signed_first(after['vx2_median_error'])}: the backtest "
+             "marks the front and second months on the real settlements\nwhere the files have them and uses the "
+             "proxy only beyond them (the tail layer) and after 2020-09.\n")
     return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: vix_futures_proxy -->\n" + text)
+
+
+def _signed_first(x: float) -> str:
+    """A signed figure at the start of a phrase: "−0.77" or "+0.08"."""
+    return f"{'−' if x < 0 else '+'}{abs(x):.2f}"
 
 
 def _signed(x: float, digits: int) -> str:

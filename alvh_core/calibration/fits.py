@@ -6,7 +6,7 @@ prints the constants that :mod:`alvh_core.model.fitted` carries.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -333,6 +333,48 @@ class FuturesProxyFit:
     tenor_beta_power: float
     backwardation: float          # the inverted-curve factor exp(b · max(ln(VIX/VIX3M), 0))
     error_by_curve: dict          # curve state -> VX1/VX2 errors, points and % of the future
+    error_by_era: dict = field(default_factory=dict)   # era -> the proxy as the backtest builds it, against VX
+
+
+#: The proxy's eras: before Cboe published VIX3M it sees VIX (and VIX9D, VIX6M where they exist) only.
+PROXY_ERAS = {"before VIX3M (to 2009-09-17)": (None, "2009-09-17"), "with VIX3M (2009-09-18 on)": ("2009-09-18", None)}
+
+
+def proxy_error_by_era(data_dir: Path, history: History) -> dict:
+    """The futures proxy as the backtest computes it (from the day's VIX family, whatever exists) against
+    VX1 and VX2 on every settlement day the files have: median signed error (proxy − settlement) and median
+    absolute error in VIX points, by era.  The proxy is fitted only on the second era's days."""
+    from alvh_core.model import over_days
+    from alvh_core.model.vixfutures import expiries_after
+
+    vx = pd.DataFrame({"vx1": read_vx_continuous(data_dir / "VX1_continuous.csv"),
+                       "vx2": read_vx_continuous(data_dir / "VX2_continuous.csv")})
+    panel = history.panel
+    frame = vx.join(panel[[c for c in ("vix", "vix9d", "vix3m", "vix6m", "vvix") if c in panel]], how="inner")
+    frame = frame.dropna(subset=["vix"])
+
+    def col(name):
+        return frame[name].to_numpy(float) if name in frame else np.full(len(frame), np.nan)
+
+    nodes = over_days.node_variances(col("vix9d"), col("vix"), col("vix3m"), col("vix6m"))
+    days = np.array([[(e - d.date()).days for e in expiries_after(d.date(), 2)] for d in frame.index], float)
+    out = {}
+    for era, (first, last) in PROXY_ERAS.items():
+        pick = np.ones(len(frame), bool)
+        if first:
+            pick &= frame.index >= first
+        if last:
+            pick &= frame.index <= last
+        row = {"days": int(pick.sum()), "first": str(frame.index[pick][0].date()) if pick.any() else None}
+        for k, name in enumerate(("vx1", "vx2")):
+            settle = col(name)
+            ok = pick & np.isfinite(settle)
+            proxy = over_days.futures_proxy(nodes[ok], col("vix")[ok], col("vix3m")[ok], col("vvix")[ok], days[ok, k])
+            error = proxy - settle[ok]
+            row |= {f"{name}_median_error": round(float(np.median(error)), 3) if ok.any() else None,
+                    f"{name}_median_abs": round(float(np.median(np.abs(error))), 3) if ok.any() else None}
+        out[era] = row
+    return out
 
 
 def futures_points(data_dir: Path, history: History) -> pd.DataFrame:
@@ -410,7 +452,7 @@ def fit_futures_proxy(data_dir: str | Path, history: History | None = None) -> F
                            round(float(np.median(e2)), 3), round(float(np.percentile(e2, 90)), 3), n,
                            str(frame.index[0].date()), str(frame.index[-1].date()), round(beta1, 3), round(beta2, 3),
                            round(t1, 1), round(t2, 1), round(float(scale), 1), round(float(power), 3),
-                           backwardation, by_curve)
+                           backwardation, by_curve, proxy_error_by_era(data_dir, history))
 
 
 # --- SPX strike grid ---------------------------------------------------------------------

@@ -666,7 +666,8 @@ def cmd_backtest(args) -> dict:
         contracts = None if args.contracts is None else int(args.contracts)
         config = bt.BacktestConfig(strategy=args.strategy, tier=tier, capital=args.capital, risk_pct=args.risk_pct,
                                    contracts=contracts, costs=costs, management=management, hedge=rules,
-                                   div=args.div, sizing=args.sizing, synthetic_hedge=args.synthetic_hedge)
+                                   div=args.div, sizing=args.sizing, synthetic_hedge=args.synthetic_hedge,
+                                   settlement=args.settlement)
         schemes = ("none",) if args.hedge == "none" else ("none", args.hedge)
         result = bt.run_backtest(window, config, schemes, smaller=args.hedge != "none")
         equity = result.equity[args.hedge]
@@ -676,7 +677,7 @@ def cmd_backtest(args) -> dict:
         out |= {"tier": tier.name, "hedge": args.hedge, "capital": args.capital,
                 "config": {"sizing": config.sizing, "hedge_sizing": rules.sizing, "capital": config.capital,
                            "risk_pct": 100.0 * config.risk_share, "contracts": config.contracts,
-                           "synthetic_hedge": config.synthetic_hedge},
+                           "synthetic_hedge": config.synthetic_hedge, "settlement": config.settlement},
                 "stats": result.summary(args.hedge),
                 "schemes": {name: result.summary(name) for name in result.equity},
                 "smaller_scale": result.smaller_scale,
@@ -808,6 +809,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizing", choices=("equity", "fixed"), default="equity",
                    help="equity: each entry risks its share of the account as it is that day (XSP tenths from "
                         "2005-10-25); fixed: the starting capital's")
+    p.add_argument("--settlement", choices=("open", "close"), default="open",
+                   help="open: VIX options at the VIX open of their expiry day, A.M. SPX expiries at the SPX open, "
+                        "where the history has real opens (else the close); close: every expiry at the close")
     p.add_argument("--synthetic-hedge", action="store_true",
                    help="buy model-priced VIX calls before VIX options were listed (2006-02-24); labeled synthetic")
     p.add_argument("--risk-pct", type=_positive("--risk-pct", (0.0, 100.0)),

@@ -35,8 +35,9 @@ SERIES_FILES = {
     "irx": "DTB3.csv",   # FRED's 3-month T-bill rate (percent, discount basis), as Yahoo's ^IRX
 }
 PANEL_FILE = "cboe_vol_panel.csv"
-#: CFE's continuous front and second VIX futures settlements.
+#: CFE's continuous front and second VIX futures settlements, and their panel columns.
 VX_FILES = ("VX1_continuous.csv", "VX2_continuous.csv")
+VX_COLUMNS = ("vx1", "vx2")
 #: A history file larger than this is refused (the upload cap; Cboe's VIX file is under 1 MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: A daily history since 1900 has about 32,000 rows; more is not a daily history.
@@ -191,6 +192,40 @@ def read_series_csv(source: str | Path | bytes, name: str | None = None,
     return _first_of_each_date(series, np.flatnonzero(keep.to_numpy()), dates, label, problems), problems
 
 
+#: Series whose opening level settles options (VIX options at the VIX opening quotation, A.M.-settled SPX at
+#: the open): their files' OPEN column, where it is a real open, becomes the panel column ``<key>_open``.
+OPEN_SERIES = ("vix", "spx")
+#: Rows of a series that are not trusted, whatever their value: Cboe's VVIX file before 2007 is erratic
+#: (15.71 on 2006-03-15 beside 70s and 80s); its values before this day are dropped.
+TRUSTED_FROM = {"vvix": pd.Timestamp("2007-01-03")}
+
+
+def read_open_series(source: Path | bytes, name: str, series: str) -> pd.Series:
+    """The real opens of an OHLC history file (an empty series when it has no OPEN column): a row whose open,
+    high, low and close are all equal holds a close only (Cboe's VIX before 2004-06-14), and an SPX open equal
+    to the day before's close is the close carried over (Yahoo's ^GSPC before about 2008), not an open."""
+    label = name
+    frame = _csv(_read_bytes(source, label), label)
+    columns = {c.strip().upper(): c for c in frame.columns}
+    date_col = columns.get("DATE")
+    if date_col is None or not {"OPEN", "HIGH", "LOW", "CLOSE"} <= set(columns):
+        return pd.Series(dtype=float)
+    dates = pd.DatetimeIndex(_parse_dates(frame[date_col].str.strip())).normalize()
+    o, h, low, c = (pd.to_numeric(frame[columns[k]].str.strip(), errors="coerce").to_numpy(float)
+                    for k in ("OPEN", "HIGH", "LOW", "CLOSE"))
+    bounds = PLAUSIBLE.get(series, (0.0, np.inf))
+    real = np.isfinite(o) & (o >= bounds[0]) & (o <= bounds[1]) & ~((o == h) & (h == low) & (low == c))
+    order = np.argsort(dates.to_numpy(), kind="stable")
+    if series == "spx":   # an open equal to the previous close (to the cent) is that close carried over
+        previous = np.full(c.size, np.nan)
+        previous[order[1:]] = c[order[:-1]]
+        real &= ~(np.abs(np.round(o, 2) - np.round(previous, 2)) < 0.005)
+    keep = real & dates.notna()
+    out = pd.Series(o[keep], index=dates[keep])
+    out = out[~out.index.duplicated(keep="first")].sort_index()
+    return out.round(2) if series == "spx" else out
+
+
 def read_panel_csv(source: str | Path | bytes, name: str | None = None,
                    columns: tuple[str, ...] = tuple(SERIES_FILES)) -> tuple[pd.DataFrame, list[RowProblem]]:
     """A panel CSV ``date,spx,vix[,vix9d,vix3m,vix6m,vvix]`` to a frame.
@@ -318,6 +353,17 @@ def load_history_folder(folder: str | Path) -> History:
             columns[key] = series
             problems += issues
             files.append(filename)
+            opens = read_open_series(available[filename], filename, key) if key in OPEN_SERIES else None
+            if opens is not None and not opens.empty:
+                columns[f"{key}_open"] = opens
+    found = vx_files(folder)
+    if found is not None:   # CFE's settlements: the backtest marks VIX options on the real futures they cover
+        for key, path in zip(VX_COLUMNS, found, strict=True):
+            try:
+                columns[key] = read_vx_continuous(path)
+                files.append(path.name)
+            except HistoryFormatError as exc:
+                problems.append(RowProblem(path.name, 1, f"{exc}; not used"))
     if PANEL_FILE in available:
         panel, issues = read_panel_csv(available[PANEL_FILE], PANEL_FILE)
         problems += issues
@@ -342,6 +388,9 @@ def _assembled(series: dict[str, pd.Series], panels: list[pd.DataFrame]) -> pd.D
     frame = pd.DataFrame(columns).sort_index()
     if "spx" in frame:
         frame["spx"] = frame["spx"].round(2)
+    for key, first in TRUSTED_FROM.items():
+        if key in frame:
+            frame.loc[frame.index < first, key] = np.nan
     return frame[frame["vix"].notna()]
 
 
@@ -355,14 +404,20 @@ def history_from_files(files: list[tuple[str, bytes]], max_bytes: int) -> tuple[
     problems: list[RowProblem] = []
     errors: list[str] = []
     by_name = {v.lower(): k for k, v in SERIES_FILES.items()}
+    vx_names = {n.lower(): k for n, k in zip(VX_FILES, VX_COLUMNS, strict=True)}
     for name, data in files:
         if len(data) > max_bytes:
             errors.append(f"{name}: larger than {max_bytes // 2**20} MB; ignored")
             continue
         try:
             key = by_name.get(name.lower())
-            if key is not None:
+            if name.lower() in vx_names:
+                series[vx_names[name.lower()]], issues = read_vx_continuous(data, name), []
+            elif key is not None:
                 series[key], issues = read_series_csv(data, name, key)
+                opens = read_open_series(data, name, key) if key in OPEN_SERIES else None
+                if opens is not None and not opens.empty:
+                    series[f"{key}_open"] = opens
             else:
                 panel, issues = read_panel_csv(data, name)
                 panels.append(panel)
@@ -403,6 +458,8 @@ def read_vx_continuous(source: Path | bytes, name: str = "VX_continuous.csv") ->
     series = pd.Series(settle.to_numpy(), index=dates)
     series = series[series.index.notna() & np.isfinite(series.to_numpy()) & (series.to_numpy() > 0)]
     series[series.index < "2007-03-26"] /= 10.0
+    low, high = PLAUSIBLE["vix"]
+    series = series[(series >= low) & (series <= high) & ~_future(series.index.to_series())]
     return series[~series.index.duplicated()].sort_index()
 
 

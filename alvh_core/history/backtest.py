@@ -122,6 +122,9 @@ class BacktestConfig:
     sizing: str = "equity"
     #: VIX calls before VIX options were listed (2006-02-24), priced on the model: off unless asked for.
     synthetic_hedge: bool = False
+    #: "open": VIX options settle at the VIX open of their expiry day and A.M.-settled SPX expiries at the SPX
+    #: open, where the history has real opens (else the close); "close": every expiry at the day's close.
+    settlement: str = "open"
 
     def __post_init__(self) -> None:
         if self.shape is not None:
@@ -140,6 +143,8 @@ class BacktestConfig:
             raise ValueError(f"dividend yield must be between {limits.DIV[0]:g} and {limits.DIV[1]:g}")
         if self.sizing not in SIZINGS:
             raise ValueError(f"sizing must be one of {SIZINGS}")
+        if self.settlement not in ("open", "close"):
+            raise ValueError("settlement must be 'open' or 'close'")
         if self.hedge.tail_instrument != "vix_calls":
             raise ValueError("the backtest's tail layer is VIX calls (SPX put flies are the Builder's only)")
 
@@ -217,14 +222,34 @@ class MarketArrays:
     regime: np.ndarray         # "Low" / "Moderate" / "High"
     rebalance: np.ndarray      # the spread z-score trigger
     event_days: np.ndarray     # calendar days to the next FOMC/CPI/PPI (NaN unknown)
+    vix_open: np.ndarray | None = None   # the day's real VIX open (NaN where the history has a close only)
+    spx_open: np.ndarray | None = None   # the day's real SPX open (NaN likewise)
+    vx1: np.ndarray | None = None        # CFE's front and second VIX futures settlements (NaN where not known)
+    vx2: np.ndarray | None = None
     source: str = "file"
     rate_note: str = ""
     _cache: dict = field(default_factory=dict, repr=False)
     _parent: tuple | None = field(default=None, repr=False)   # (the whole history, first row): shares its maps
 
+    def __post_init__(self) -> None:
+        for name in ("vix_open", "spx_open", "vx1", "vx2"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(self.dates.size, np.nan))
+
     @property
     def size(self) -> int:
         return self.dates.size
+
+    def settlement(self, expiry: np.ndarray, at_open, close: np.ndarray, opens: np.ndarray) -> tuple[np.ndarray,
+                                                                                                np.ndarray]:
+        """The settlement level of each ``expiry`` (datetime64[D]) and whether it was the open: the expiry day's
+        open where ``at_open`` and the history has a real open that day, else the last close on or before it."""
+        day = np.searchsorted(self.dates, expiry, side="left")
+        on_day = (day < self.size) & (self.dates[np.minimum(day, self.size - 1)] == expiry)
+        open_level = opens[np.minimum(day, self.size - 1)]
+        use_open = np.asarray(at_open, bool) & on_day & np.isfinite(open_level)
+        last_close = close[np.maximum(np.searchsorted(self.dates, expiry, side="right") - 1, 0)]
+        return np.where(use_open, open_level, last_close), use_open
 
     def day(self, i: int) -> date:
         return pd.Timestamp(self.dates[i]).date()
@@ -238,7 +263,8 @@ class MarketArrays:
             raise ValueError("the backtest window needs at least two trading days of SPX and VIX history")
         cut = {name: getattr(self, name)[lo:hi] for name in ("dates", "spx", "vix", "vix9d", "vix3m", "vix6m",
                                                                "vvix", "rate", "nodes", "stress", "budget_pct",
-                                                               "band_high_pct", "regime", "rebalance", "event_days")}
+                                                               "band_high_pct", "regime", "rebalance", "event_days",
+                                                               "vix_open", "spx_open", "vx1", "vx2")}
         root, offset = self._parent if self._parent is not None else (self, 0)
         return MarketArrays(**cut, source=self.source, rate_note=self.rate_note, _parent=(root, offset + lo))
 
@@ -272,7 +298,8 @@ def market_arrays(panel: pd.DataFrame, calendar: EventCalendar | None = None, so
         stress=stress["stress"].to_numpy(float), budget_pct=stress["budget_pct"].to_numpy(float),
         band_high_pct=stress["band_high_pct"].to_numpy(float), regime=stress["regime"].to_numpy(),
         rebalance=stress["rebalance"].to_numpy(bool), event_days=stress["event_days"].to_numpy(float),
-        source=source, rate_note=note)
+        vix_open=col("vix_open"), spx_open=col("spx_open"), vx1=col("vx1"), vx2=col("vx2"), source=source,
+        rate_note=note)
 
 
 # --- schedules --------------------------------------------------------------------------
@@ -524,7 +551,7 @@ _MARK_BLOCK = 8192
 
 def _condor_marks(m: MarketArrays, rows: np.ndarray, tier: Tier, div: float, short_delta: float,
                   long_delta: float | None, expiry: np.ndarray, am: np.ndarray, weekly: np.ndarray,
-                  shape=None) -> _Marks:
+                  shape=None, at_open: bool = True) -> _Marks:
     """``shape`` (put delta, call delta, put wing %, call wing %) replaces the tier's symmetric one."""
     days = np.maximum((expiry - m.dates[rows]).astype(float) - np.where(am, AM_HOURS, 0.0), 0.25)
     spot, rate, vix = m.spx[rows], m.rate[rows], m.vix[rows]
@@ -559,9 +586,10 @@ def _condor_marks(m: MarketArrays, rows: np.ndarray, tier: Tier, div: float, sho
     owner, day = _life_rows(rows, last)
     left = (expiry[owner] - m.dates[day]).astype(float) - np.where(am[owner], AM_HOURS, 0.0)
     at_expiry = (left <= 0) | (m.dates[day] >= expiry[owner])
-    # Settlement on the last close on or before the expiry day.
-    settle_price_row = np.searchsorted(m.dates, expiry, side="right") - 1
-    s_day = np.where(at_expiry, m.spx[np.maximum(settle_price_row[owner], 0)], m.spx[day])
+    # Settlement: A.M.-settled expiries at the expiry day's open where the history has one, else (and P.M.)
+    # on the last close on or before the expiry day.
+    settle_level, _ = m.settlement(expiry, am & at_open, m.spx, m.spx_open)
+    s_day = np.where(at_expiry, settle_level[owner], m.spx[day])
     left = np.where(at_expiry, 0.0, left)
     # One ATM level per (day, expiry): many condors share both.
     pair, inverse = np.unique(day.astype(np.int64) * 100_000 + (expiry[owner] - m.dates[day]).astype(np.int64),
@@ -647,7 +675,8 @@ def condor_units(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | 
     key = None
     if entries is None and expiries is None:
         rolled = config.management.exit_days if config.management.rolling else None
-        key = ("marks", config.strategy, rolled, tier.days, tier.wing_pct, delta, long_delta, div, config.shape)
+        key = ("marks", config.strategy, rolled, tier.days, tier.wing_pct, delta, long_delta, div, config.shape,
+               config.settlement)
     marks = m._cache.get(key) if key else None
     if marks is None:
         if expiries is None:
@@ -656,7 +685,8 @@ def condor_units(m: MarketArrays, config: BacktestConfig, entries: np.ndarray | 
         else:
             expiry, am, weekly = (np.asarray(x) for x in expiries)
         marks = _condor_marks(m, rows, tier, div, delta, long_delta, expiry, am, weekly,
-                              config.shape if short_delta is None and long_delta is None else None)
+                              config.shape if short_delta is None and long_delta is None else None,
+                              config.settlement == "open")
         if key:
             kept = [k for k in m._cache if isinstance(k, tuple) and k[0] == "marks"]
             for old in kept[: max(len(kept) - _MARKS_KEPT + 1, 0)]:
@@ -731,6 +761,21 @@ def _roll_rows(m: MarketArrays, frequency: str) -> np.ndarray:
     expiries = vix_expiries(m.day(0), m.day(m.size - 1))
     rows = np.unique(np.searchsorted(m.dates, expiries, side="left"))
     return np.unique(np.r_[0, rows[rows < m.size]])
+
+
+def vix_futures(m: MarketArrays, rows: np.ndarray, expiry: np.ndarray, days) -> np.ndarray:
+    """The VIX future of each ``expiry`` on each day ``rows``: CFE's settlement where the VX files cover it (the
+    front month is the first VIX expiry after the day, the second the one after: on its final-settlement day
+    the continuous series already shows the next contract), the futures proxy elsewhere."""
+    proxy = over_days.futures_proxy(m.nodes[rows], m.vix[rows], m.vix3m[rows], m.vvix[rows], days)
+    if not (np.isfinite(m.vx1).any() or np.isfinite(m.vx2).any()):
+        return proxy
+    listed = _vix_expiries(m)
+    k = np.searchsorted(listed, m.dates[rows], side="right")
+    front = listed[np.minimum(k, listed.size - 1)]
+    second = listed[np.minimum(k + 1, listed.size - 1)]
+    real = np.where(expiry == front, m.vx1[rows], np.where(expiry == second, m.vx2[rows], np.nan))
+    return np.where(np.isfinite(real), real, proxy)
 
 
 def _vix_expiries(m: MarketArrays) -> np.ndarray:
@@ -827,8 +872,7 @@ def hedge_units(m: MarketArrays, config: BacktestConfig, scheme: str) -> list[La
             continue
         until = np.r_[rolls[1:], m.size - 1]
         days = (expiry - m.dates[rolls]).astype(float)
-        args = (m.nodes[rolls], m.vix[rolls], m.vix3m[rolls], m.vvix[rolls])
-        future = over_days.futures_proxy(*args, days)
+        future = vix_futures(m, rolls, expiry, days)
         rate = m.rate[rolls]
         k_long = strikes_at_delta(layer.long_delta, future, days, m.vvix[rolls], rate, rules.call_skew)
         strikes = [k_long]
@@ -860,8 +904,8 @@ def hedge_units(m: MarketArrays, config: BacktestConfig, scheme: str) -> list[La
         owner, day = _life_rows(rolls, until)
         left = (expiry[owner] - m.dates[day]).astype(float)
         expired = left <= 0
-        vix_settle = m.vix[np.maximum(np.searchsorted(m.dates, expiry, side="right") - 1, 0)]
-        f_day = over_days.futures_proxy(m.nodes[day], m.vix[day], m.vix3m[day], m.vvix[day], np.maximum(left, 0.0))
+        vix_settle, _ = m.settlement(expiry, config.settlement == "open", m.vix, m.vix_open)
+        f_day = vix_futures(m, day, expiry[owner], np.maximum(left, 0.0))
         value = np.zeros(owner.size)
         for s, k in zip(sides, strikes, strict=True):
             kk = k[owner]

@@ -127,12 +127,21 @@ def _pick_condor(m: MarketArrays, i: int, config: BacktestConfig, delta: float, 
     return _Condor(expiry.day, expiry.settlement == "AM", strikes, credit, mid_credit, contracts, mid_credit, max_loss)
 
 
-def _condor_value(m: MarketArrays, i: int, c: _Condor, div: float) -> tuple[float, bool, float]:
+def _settle_level(m: MarketArrays, expiry, close: np.ndarray, opens: np.ndarray, at_open: bool) -> float:
+    """The expiry day's open if asked for and the history has a real one that day; else the last close on or
+    before the expiry."""
+    for j in range(m.size):
+        if at_open and m.day(j) == expiry and np.isfinite(opens[j]):
+            return float(opens[j])
+    j = max(k for k in range(m.size) if m.day(k) <= expiry) if m.day(0) <= expiry else 0
+    return float(close[j])
+
+
+def _condor_value(m: MarketArrays, i: int, c: _Condor, div: float, at_open: bool) -> tuple[float, bool, float]:
     """Mid value (points) on day ``i``, whether it settles today, and the half spreads to close."""
     day = m.day(i)
     if day >= c.expiry:
-        j = int(np.searchsorted(m.dates, np.datetime64(c.expiry, "D"), side="right")) - 1
-        s = float(m.spx[j])
+        s = _settle_level(m, c.expiry, m.spx, m.spx_open, at_open and c.am)
         k = c.strikes
         payoff = max(k[1] - s, 0) - max(k[0] - s, 0) + max(s - k[2], 0) - max(s - k[3], 0)
         return payoff, True, 0.0
@@ -168,7 +177,7 @@ def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestCo
     skip = 1 if layer.time_shift and market.vix3m is not None and market.vix / market.vix3m >= 1.0 else 0
     expiry = pick_expiry(day, layer.low_days, layer.high_days, skip)
     days = float((expiry - day).days)
-    future = float(futures_proxy(market.term, days, market.vvix))
+    future = _future(m, i, expiry, days, market)
     k_long = strike_at_delta(layer.long_delta, future, days, market, skew_default())
     strikes, sides = [k_long], [1]
     if layer.short_delta is not None:
@@ -210,19 +219,32 @@ def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestCo
     return _Hedge(expiry, tuple(strikes), tuple(sides), contracts, mid)
 
 
+def _future(m: MarketArrays, i: int, expiry, days: float, market: MarketState) -> float:
+    """The VIX future of ``expiry`` on day ``i``: CFE's front (VX1) or second (VX2) settlement when the expiry is
+    the first or second VIX expiry after the day and the files have it, else the proxy."""
+    day = m.day(i)
+    after, year, month = [], day.year, day.month
+    while len(after) < 2:
+        e = vix_expiry(year, month)
+        if e > day:
+            after.append(e)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    real = float(m.vx1[i]) if expiry == after[0] else float(m.vx2[i]) if expiry == after[1] else float("nan")
+    return real if math.isfinite(real) else float(futures_proxy(market.term, days, market.vvix))
+
+
 def skew_default() -> float:
     return VIX_CALL_SKEW
 
 
-def _hedge_value(m: MarketArrays, i: int, h: _Hedge) -> tuple[float, bool]:
+def _hedge_value(m: MarketArrays, i: int, h: _Hedge, at_open: bool) -> tuple[float, bool]:
     day = m.day(i)
     if day >= h.expiry:
-        j = int(np.searchsorted(m.dates, np.datetime64(h.expiry, "D"), side="right")) - 1
-        vix = float(m.vix[j])
+        vix = _settle_level(m, h.expiry, m.vix, m.vix_open, at_open)
         return sum(s * max(vix - k, 0.0) for k, s in zip(h.strikes, h.sides, strict=True)), True
     market = _market(m, i)
     left = float((h.expiry - day).days)
-    future = float(futures_proxy(market.term, left, market.vvix))
+    future = _future(m, i, h.expiry, left, market)
     return sum(s * black76_one(future, k, left / 365.0, market.rate,
                                float(vix_option_vol(k, future, left, market.vvix)), True)[0]
                for k, s in zip(h.strikes, h.sides, strict=True)), False
@@ -262,7 +284,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
         for c in condors:
             if not c.open:
                 continue
-            value, settles, half = _condor_value(m, i, c, div)
+            value, settles, half = _condor_value(m, i, c, div, config.settlement == "open")
             paid = value
             if settles:
                 c.open = False
@@ -288,7 +310,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
             h = hedges.get(layer.name)
             rolling = _period_start(m, i, layer.schedule)
             if h is not None and h.open:
-                value, expired = _hedge_value(m, i, h)
+                value, expired = _hedge_value(m, i, h, config.settlement == "open")
                 got = value
                 if expired:        # settled today: replaced today
                     h.open = False

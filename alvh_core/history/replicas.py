@@ -32,9 +32,9 @@ from alvh_core.history.backtest import (
     MarketArrays,
     condor_book,
     vix_expiries,
+    vix_futures,
 )
 from alvh_core.history.stats import drawdown, performance
-from alvh_core.model import over_days
 from alvh_core.model.pricing import DAYS_PER_YEAR, black76_price
 from alvh_core.model.vixfutures import vix_option_vol
 from alvh_core.strategy.hedge import VXTH_LAYER, strikes_at_delta, vxth_weight_pct
@@ -46,11 +46,12 @@ REPLICA_LABELS = {"cndr": "CNDR replica (model)", "vxth": "VXTH replica (model)"
 #: What a replica's gap to the real index comes from, for the page and the docs.
 GAP_SOURCES = {
     "cndr": ("strikes and prices from the vol model's smile, not Cboe's 11 a.m. quotes",
-             "A.M. settlement approximated by the expiry day's close",
+             "A.M. settlement at the SPX open where the history has real opens (from about 2008), else the "
+             "expiry day's close",
              "the roll at the close, not at 11 a.m."),
     "vxth": ("VIX calls priced on the futures proxy with a VVIX-based vol, not quotes",
              "a constant dividend yield for the total-return S&P 500",
-             "VIX settlement (the special opening quote) approximated by the close"),
+             "VIX settlement (the special opening quotation) approximated by the VIX open of the expiry day"),
 }
 #: Each index's rule in one sentence, for the pages.
 REPLICA_RULES = {
@@ -135,7 +136,7 @@ def vxth_replica(m: MarketArrays, costs: Costs = INDEX_COSTS, div: float = 0.019
     rolls = rolls[rolls < m.size - 1]
     target = expiries[np.searchsorted(expiries, m.dates[rolls], side="right")]
     days = (target - m.dates[rolls]).astype(float)
-    future = over_days.futures_proxy(m.nodes[rolls], m.vix[rolls], m.vix3m[rolls], m.vvix[rolls], days)
+    future = vix_futures(m, rolls, target, days)   # real VX settlements where the files cover them
     strike = strikes_at_delta(VXTH_LAYER.long_delta, future, days, m.vvix[rolls], m.rate[rolls])
     mid = black76_price(future, strike, days / DAYS_PER_YEAR, m.rate[rolls],
                         vix_option_vol(strike, future, days, m.vvix[rolls]), True)
@@ -145,7 +146,7 @@ def vxth_replica(m: MarketArrays, costs: Costs = INDEX_COSTS, div: float = 0.019
     total_return = np.cumprod(np.r_[1.0, m.spx[1:] / m.spx[:-1]] * np.exp(div * gap / 365.0))
     level = np.full(m.size, 100.0)
     account = 100.0
-    settle_row = np.searchsorted(m.dates, target, side="right") - 1
+    settled, _ = m.settlement(target, True, m.vix, m.vix_open)   # the VIX open of the expiry day where known
     calls = np.zeros(rolls.size)
     for k, r in enumerate(rolls):
         end = rolls[k + 1] if k + 1 < rolls.size else m.size - 1
@@ -154,13 +155,12 @@ def vxth_replica(m: MarketArrays, costs: Costs = INDEX_COSTS, div: float = 0.019
         cost = calls[k] * MULTIPLIER * costs.commission
         span = np.arange(r, end + 1)
         left = (target[k] - m.dates[span]).astype(float)
-        live_future = over_days.futures_proxy(m.nodes[span], m.vix[span], m.vix3m[span], m.vvix[span],
-                                            np.maximum(left, 0.0))
+        live_future = vix_futures(m, span, np.full(span.size, target[k]), np.maximum(left, 0.0))
         value = np.where(left > 0,
                          black76_price(live_future, strike[k], np.maximum(left, 1e-9) / DAYS_PER_YEAR, m.rate[span],
                                        vix_option_vol(strike[k], live_future, np.maximum(left, 1e-9), m.vvix[span]),
                                        True),
-                         np.maximum(m.vix[min(settle_row[k], m.size - 1)] - strike[k], 0.0))
+                         np.maximum(settled[k] - strike[k], 0.0))
         # Calls still alive at the next roll are sold there at mid less the fill.
         if left[-1] > 0 and k + 1 < rolls.size:
             value[-1] -= costs.vix_fill_share * costs.vix_half_spread

@@ -160,6 +160,8 @@ BACKTEST_KEYS: tuple[LinkKey, ...] = (
     LinkKey("bsiz", "entries sized on", "choice", "equity", ("equity", "fixed"),
             labels={"equity": "the account as it is (XSP tenths from 2005-10-25)", "fixed": "the starting capital"}),
     LinkKey("bsyn", "synthetic VIX hedge before 2006-02-24", "bool", False),
+    LinkKey("bset", "options settle at", "choice", "open", ("open", "close"),
+            labels={"open": "the open (VIX and A.M. SPX, where the history has opens)", "close": "the close"}),
     LinkKey("bct", "contracts per entry (0 = size by risk)", "int", 0, low=0, high=limits.CONTRACTS[1]),
     LinkKey("bfs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
     LinkKey("bcm", "commission $ per contract", "float", 1.0, **_range(limits.COMMISSION)),

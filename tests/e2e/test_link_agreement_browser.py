@@ -219,14 +219,14 @@ def test_the_default_share_link_shows_the_same_numbers_after_the_market_moved(br
 def test_regime_inputs_and_a_repeated_list_key_travel(browser, app_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1200})
     page = context.new_page()
-    page.goto(f"{app_url}/?rlo=17&rn=250000&rwin=5Y&w_rsi_vix=0.3")
+    page.goto(f"{app_url}/?rlo=17&n=250000&rwin=5Y&w_rsi_vix=0.3")
     page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
     _idle(page, 800)
     box = lambda label: page.locator("[data-testid='stMain'] [data-testid='stNumberInput']").filter(  # noqa: E731
         has_text=label).first.locator("input")
     assert float(box("Low regime below").input_value()) == 17.0
     link = _query(_share_link(page))
-    assert {"rlo": "17", "rn": "250000", "rwin": "5Y", "w_rsi_vix": "0.3"}.items() <= link.items()
+    assert {"rlo": "17", "n": "250000", "rwin": "5Y", "w_rsi_vix": "0.3"}.items() <= link.items()
     assert "could not use" not in page.locator("[data-testid='stMain']").inner_text()
     # The Builder in the same session classifies with the same bands, and says so in its link.
     page.goto(f"{app_url}/builder?rlo=17")

@@ -202,10 +202,10 @@ def test_a_links_values_show_in_the_backtest_popover(browser, app_url):
 def test_the_sidebar_shows_the_page_link_with_a_copy_button(browser, app_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(app_url + "/tiers?tb=20000")
+    page.goto(app_url + "/tiers?tsel=delta")
     page.wait_for_selector(".js-plotly-plot", timeout=90_000)
     code = page.locator("[data-testid='stSidebar'] [data-testid='stCode']").first   # the pinned link
-    expect(code).to_contain_text(app_url + "/tiers?tb=20000", timeout=30_000)
+    expect(code).to_contain_text(app_url + "/tiers?tsel=delta", timeout=30_000)
     code.hover()
     expect(code.get_by_role("button", name="Copy to clipboard")).to_be_visible()
     link = code.inner_text().strip()
@@ -214,6 +214,6 @@ def test_the_sidebar_shows_the_page_link_with_a_copy_button(browser, app_url):
     again = fresh.new_page()
     again.goto(link)
     again.wait_for_selector(".js-plotly-plot", timeout=90_000)
-    expect(again.locator("[data-testid='stNumberInput']").filter(has_text="Risk budget ($)").locator("input")) \
-        .to_have_value("20000")
+    expect(again.locator("[data-testid='stRadio']").filter(has_text="Short strikes by").locator("input:checked")) \
+        .to_have_value("1")   # the second choice: delta
     fresh.close()

@@ -126,7 +126,7 @@ def test_build_as_of_a_past_day_edit_share_and_reload(browser, files_app_url, ar
     again.goto(link)
     _ready(again)
     assert _metrics(again) == metrics
-    assert again.locator("[data-testid='stAlertContentWarning']").count() == 0
+    assert again.locator("[data-testid='stAlertContentWarning']").filter(has_text="could not").count() == 0
     assert _pnl_csv(again) == table
     fresh.close()
 

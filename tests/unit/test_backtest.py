@@ -138,16 +138,40 @@ def test_condors_sit_on_listed_strikes_at_the_tier_delta(daily_run):
         assert abs(delta) <= tier.short_delta + 1e-9
 
 
-def test_held_condors_settle_at_the_expiry_close(daily_run):
+def test_held_condors_settle_at_the_open_when_am_settled_else_at_the_close(daily_run):
     m, book = daily_run.market, daily_run.condor
     frame = book.frame(m)
-    settled = frame[frame.reason == "expiry"].sample(50, random_state=2)
+    _, am, _ = bt.spx_expiry_for(m, daily_run.config.tier.days)
+    settled = frame[frame.reason == "expiry"].sample(300, random_state=2)
     closes = pd.Series(m.spx, index=pd.DatetimeIndex(m.dates))
+    opens = pd.Series(m.spx_open, index=pd.DatetimeIndex(m.dates))
+    at_open = 0
     for row in settled.itertuples():
-        s = float(closes.loc[: row.expiry].iloc[-1])
+        entry = int(np.searchsorted(m.dates, np.datetime64(row.entry, "D")))
+        day = pd.Timestamp(row.expiry)
+        s = float(closes.loc[:day].iloc[-1])
+        if am[entry] and day in opens.index and np.isfinite(opens.loc[day]):
+            s, at_open = float(opens.loc[day]), at_open + 1
         payoff = (max(row.short_put - s, 0) - max(row.long_put - s, 0) + max(s - row.short_call, 0)
                   - max(s - row.long_call, 0))
         assert row.exit_value == pytest.approx(payoff, abs=1e-9)
+    if np.isfinite(m.spx_open).any():   # the real history has opens from about 2008
+        assert at_open > 0
+
+
+def test_vix_options_settle_at_the_vix_open_of_their_expiry(backtest_market):
+    m = backtest_market.window("2008-08-01", "2008-10-31")
+    run = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly"), ("single",), smaller=False)
+    expiry = np.datetime64("2008-09-17")
+    row = int(np.searchsorted(m.dates, expiry))
+    level, opened = m.settlement(np.array([expiry]), True, m.vix, m.vix_open)
+    if np.isfinite(m.vix_open[row]):   # the real history: 30.25 at the open, 36.22 at the close
+        assert opened[0] and level[0] == m.vix_open[row] != m.vix[row]
+    close_run = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly", settlement="close"), ("single",),
+                                smaller=False)
+    held = run.hedges["single"].trades
+    if np.isfinite(m.vix_open[row]) and (held["expiry"].to_numpy().astype("datetime64[D]") == expiry).any():
+        assert run.hedges["single"].daily_pnl[row] != close_run.hedges["single"].daily_pnl[row]
 
 
 def test_trade_smaller_cuts_the_risk_share_by_the_hedge_premium_share(daily_run):
@@ -185,6 +209,31 @@ def test_no_vix_option_before_its_listing_unless_a_synthetic_hedge_is_asked_for(
         bought = trades["bought"].to_numpy().astype("datetime64[D]")
         assert (bought.min() < listed) == synthetic
         assert (run.hedges["alvh"].daily_pnl[m.dates < listed] != 0).any() == synthetic
+
+
+@pytest.mark.data
+def test_vix_options_are_priced_on_the_real_vx_settlements_where_the_files_have_them(real_market, data_dir):
+    from alvh_core.data.closes import read_vx_continuous
+
+    vx1 = read_vx_continuous(data_dir / "VX1_continuous.csv")
+    vx2 = read_vx_continuous(data_dir / "VX2_continuous.csv")
+    m = real_market.window("2007-01-02", "2009-12-31")   # before VIX3M: where the proxy was worst
+    trades = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly"), ("alvh",), smaller=False).hedges["alvh"].trades
+    from alvh_core.data.listings import vix_expiry
+
+    checked = 0
+    for row in trades.itertuples():
+        day = pd.Timestamp(row.bought)
+        after = sorted(e for y in (day.year, day.year + 1) for mo in range(1, 13)
+                       if (e := vix_expiry(y, mo)) > day.date())[:2]
+        expiry = pd.Timestamp(row.expiry).date()
+        settle = vx1 if expiry == after[0] else vx2 if expiry == after[1] else None
+        if settle is not None and day in settle.index:
+            assert row.future == pytest.approx(settle.loc[day]), (day, expiry)
+            checked += 1
+    assert checked > 100   # base and adaptive layers on the real front and second months; the tail on the proxy
+    # Before 2007-03-26 the files are on the old 10x scale: read back to index points.
+    assert 5 < vx1.loc["2006-06-01"] < 30
 
 
 def _entry_risk_share(run, scheme: str) -> np.ndarray:

@@ -118,3 +118,28 @@ def test_uploads_combine_as_a_folder_does_and_oversized_or_bad_files_are_named(t
     pd.testing.assert_frame_equal(folder.panel[["vix", "spx", "vvix"]], history.panel[["vix", "spx", "vvix"]])
     none, why = history_from_files([("VVIX_History.csv", b"DATE,VVIX\n01/02/2024,80\n")], 1024)
     assert none is None and "no VIX history" in why[-1]
+
+
+def test_opens_are_kept_only_where_they_are_real_opens(tmp_path):
+    # A VIX row with O=H=L=C holds a close only; an SPX open equal to the day before's close is that close.
+    (tmp_path / "VIX_History.csv").write_text(
+        "DATE,OPEN,HIGH,LOW,CLOSE\n2000-01-03,24.0,24.0,24.0,24.21\n2000-01-04,27.0,27.0,27.0,27.01\n"
+        "2004-06-10,15.0,15.0,15.0,15.0\n2008-09-17,30.25,36.5,29.9,36.22\n2008-09-19,30.0,33.1,29.5,32.07\n")
+    (tmp_path / "SPX_History.csv").write_text(
+        "DATE,OPEN,HIGH,LOW,CLOSE\n01/03/2000,1469.25,1478.0,1438.36,1455.22\n01/04/2000,1455.22,1455.22,1397.43,"
+        "1399.42\n09/19/2008,1213.11,1265.12,1213.11,1255.08\n")
+    panel = load_history_folder(tmp_path).panel
+    assert panel["vix_open"].dropna().to_dict() == {pd.Timestamp(d): v for d, v in (
+        ("2000-01-03", 24.0), ("2000-01-04", 27.0), ("2008-09-17", 30.25), ("2008-09-19", 30.0))}
+    # 2000-01-03 has no day before in the file: its open stands; 2000-01-04 opened at the 3rd's close.
+    assert panel["spx_open"].dropna().index.strftime("%Y-%m-%d").tolist() == ["2000-01-03", "2008-09-19"]
+
+
+@pytest.mark.data
+def test_the_data_folder_gives_opens_vx_settlements_and_no_vvix_before_2007(data_dir):
+    panel = load_history_folder(data_dir).panel
+    assert panel.loc["2008-09-17", "vix_open"] == 30.25 and panel.loc["2008-09-17", "vix"] == 36.22
+    assert panel["vvix"].first_valid_index() >= pd.Timestamp("2007-01-03")   # Cboe's 2006 rows are erratic
+    assert 5 < panel.loc["2006-06-01", "vx1"] < 30                          # the old 10x scale put right
+    assert panel["vx1"].last_valid_index() == pd.Timestamp("2020-09-24")
+    assert panel["spx_open"].loc["2010"].notna().mean() > 0.95 and panel["spx_open"].loc["1995"].notna().mean() < 0.5
