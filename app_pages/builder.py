@@ -21,6 +21,7 @@ from alvh_core.model.fitted import (
     VIX_CALL_SKEW,
     VIX_VOL_DECAY,
 )
+from alvh_core.model.spotvol import outside_fit_notice
 from alvh_core.present.figures import (
     COMBINED_COLOR,
     CONDOR_COLOR,
@@ -485,18 +486,29 @@ def scenario_section() -> None:
     episodes = shared("episodes", (id(position),),
                       lambda: episode_rows(condor, max(n, 1), hedge, market, vol_model), held=(position,))
     st.markdown("**Real falls on this book**")
+    notice = outside_fit_notice(market.vix)
+    if notice:
+        st.info(notice, icon=":material/warning:")
+
+    def _clip(level: float, clipped: bool) -> str:
+        bound = "cap" if level >= 100 else "floor"
+        return f"VIX {level:.1f}, clipped at the {bound}" if clipped else f"VIX {level:.1f}"
+
     st.table(pd.DataFrame([{
         "Episode": f"{e.episode.label}",
         "SPX": f"{100 * e.episode.spx_move:+.1f} % in {e.episode.trading_days} d".replace("-", "−"),
-        "VIX then (model)": f"{e.episode.vix_start:.1f} → {e.episode.vix_end:.1f} ({e.model_vix_then:.1f})",
-        "Combined, VIX as then": f"{money(e.actual.combined)} (VIX {e.vix_as_then:.1f})",
-        "Combined, model VIX": f"{money(e.model.combined)} (VIX {e.model_vix:.1f})",
+        "Combined, VIX from today (link)": f"{money(e.model.combined)} ({_clip(e.model_vix, e.model_clipped)})",
+        "VIX then (link from its start)": f"{e.episode.vix_start:.1f} → {e.episode.vix_end:.1f} "
+                                          f"({e.model_vix_then:.1f})",
+        "Combined, today's VIX × the episode's ratio": f"{money(e.actual.combined)} "
+                                                       f"({_clip(e.vix_as_then, e.as_then_clipped)})",
     } for e in episodes]).set_index("Episode"))
     st.caption("Each real fall replayed on today's book: SPX moves as it did, marked after the episode's length "
-               "(at most the condor's expiry). \"VIX as then\" moves today's VIX by the ratio it moved in the "
-               "episode; \"model VIX\" is the spot–vol link's median from today's VIX for the same SPX move. "
-               "\"VIX then (model)\": the real VIX at the episode's start and end, and in brackets what the link "
-               "predicted from the SPX move alone. Closes from Cboe and S&P history; P/L model-based.")
+               "(at most the condor's expiry). First, VIX moves from today's level by the fitted spot–vol link for "
+               "that SPX move (its median; the link depends on where VIX starts). Beside it, the episode's own "
+               "path: the real VIX at its start and end (in brackets what the link said from its start), and "
+               "today's VIX times the ratio VIX moved then, a path that ignores where VIX starts; a value past "
+               "5 or 150 is held there and marked clipped. Closes from Cboe and S&P history; P/L model-based.")
 
 # Static notes sit outside the fragments: each element a fragment re-sends costs the browser a
 # render pass of the whole page.

@@ -474,6 +474,7 @@ def cmd_tiers(args) -> dict:
 
 def cmd_stress(args) -> dict:
     from alvh_core.strategy.hedge import SCHEME_LABELS
+    from alvh_core.model.spotvol import outside_fit_notice
     from alvh_core.strategy.stress import EPISODES_BY_KEY, calendar_days_for, episode_rows, stress_outcome
 
     episode = None
@@ -534,6 +535,10 @@ def cmd_stress(args) -> dict:
         if not replay:
             row = episode_rows(condor, contracts, hedge, market, vol_model, (episode,))[0]
             out["episode"]["model_vix_then"] = row.model_vix_then
+            out["actual"]["clipped"] = row.as_then_clipped
+    notice = outside_fit_notice(market.vix)
+    if notice:
+        out["notice"] = notice
     return out
 
 

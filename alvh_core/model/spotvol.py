@@ -33,7 +33,18 @@ BANDS = ("p10", "median", "p90")
 #: VIX levels a scenario may reach (points): the link is not asked beyond them.
 VIX_FLOOR, VIX_CAP = limits.VIX
 #: Starting levels seen in the fit (VIX 9.1 to 82.7): ln(VIX0/20) is held inside them.
-LEVEL_RANGE = (np.log(9.0 / 20.0), np.log(83.0 / 20.0))
+FITTED_VIX = (9.0, 83.0)
+LEVEL_RANGE = (np.log(FITTED_VIX[0] / 20.0), np.log(FITTED_VIX[1] / 20.0))
+
+
+def outside_fit_notice(vix0: float) -> str:
+    """What to say when a starting VIX is outside the levels the link was fitted on (empty inside them)."""
+    if FITTED_VIX[0] <= vix0 <= FITTED_VIX[1]:
+        return ""
+    edge = FITTED_VIX[0] if vix0 < FITTED_VIX[0] else FITTED_VIX[1]
+    return (f"VIX {vix0:.2f} is outside the starting levels the spot–vol link was fitted on (about "
+            f"{FITTED_VIX[0]:g}–{FITTED_VIX[1]:g}): the link answers as if VIX started at {edge:g}, so its VIX "
+            "response is an extrapolation.")
 
 
 def implied_move_units(spx_return, vix0: float, trading_days: float) -> np.ndarray:

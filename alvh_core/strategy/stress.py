@@ -23,7 +23,7 @@ import numpy as np
 
 from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import TRADING_DAYS_PER_YEAR
-from alvh_core.model.spotvol import BANDS, vix_band
+from alvh_core.model.spotvol import BANDS, VIX_CAP, VIX_FLOOR, vix_band
 from alvh_core.model.vixfutures import tenor_beta
 from alvh_core.model.volmodel import VolModel
 from alvh_core.strategy.condor import IronCondor
@@ -191,6 +191,13 @@ class EpisodeRow:
     actual: Marks            # the book at vix_as_then
     model: Marks             # the book at model_vix
     days_elapsed: float      # calendar days the book is marked after (capped at its expiry)
+    as_then_clipped: bool = False   # today's VIX × the episode's ratio fell outside 5–150 and was held at the bound
+    model_clipped: bool = False     # the link's median reached the 5 or 150 bound
+
+    @property
+    def clipped_at(self) -> float | None:
+        """The bound VIX as then was held at, if it was."""
+        return self.vix_as_then if self.as_then_clipped else None
 
 
 def episode_rows(condor: IronCondor, contracts: int, hedge: HedgePlan, market: MarketState, vol_model: VolModel,
@@ -199,7 +206,10 @@ def episode_rows(condor: IronCondor, contracts: int, hedge: HedgePlan, market: M
     episodes = tuple(episodes)
     model_then = np.array([_model_vix_then(e) for e in episodes])
     model_now = np.array([_model_vix(float(market.vix), e) for e in episodes])
-    as_then = np.clip(market.vix * np.array([e.vix_ratio for e in episodes]), 5.0, 150.0)
+    raw = market.vix * np.array([e.vix_ratio for e in episodes])
+    as_then = np.clip(raw, VIX_FLOOR, VIX_CAP)
+    clipped = raw != as_then
+    model_clipped = (model_now <= VIX_FLOOR) | (model_now >= VIX_CAP)
     elapsed = np.minimum([e.calendar_days for e in episodes], condor.days).astype(float)
     spx_after = market.spot * (1.0 + np.array([e.spx_move for e in episodes]))
     # Every episode in one pricing call: a (2, episodes) grid with one date per column.
@@ -209,6 +219,6 @@ def episode_rows(condor: IronCondor, contracts: int, hedge: HedgePlan, market: M
     marks = np.stack([np.broadcast_to(condor_pl, vix.shape).T, np.broadcast_to(hedge_pl, vix.shape).T], axis=-1)
     rows = [EpisodeRow(e, float(model_then[i]), float(as_then[i]), float(model_now[i]),
                        Marks(float(as_then[i]), *marks[i, 0]), Marks(float(model_now[i]), *marks[i, 1]),
-                       float(elapsed[i]))
+                       float(elapsed[i]), bool(clipped[i]), bool(model_clipped[i]))
             for i, e in enumerate(episodes)]
     return tuple(rows)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvh_core.model.market import DEFAULT_MARKET
+from alvh_core.model.market import DEFAULT_MARKET, MarketState
+from alvh_core.model.spotvol import outside_fit_notice, vix_band
 from alvh_core.strategy.hedge import HedgeSettings
 from alvh_core.strategy.position import HedgeContext, Scenario, build_position
 from alvh_core.strategy.sizing import RiskBudget
@@ -150,3 +151,21 @@ def test_stress_bad_input_is_one_line(args):
     out = run(*args)
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_real_falls_from_a_stressed_day_say_which_values_were_clipped():
+    """As of 2020-03-16 (VIX 82.69) today's VIX times a calm start's ratio runs past 150: held there, and said."""
+    market = MarketState(spot=2386.13, vix=82.69, vix9d=106.66, vix3m=67.70, vix6m=55.40, vvix=207.59,
+                         asof="2020-03-16")
+    position = _position(market)
+    rows = episode_rows(position.condor, max(position.contracts, 1), position.hedge, market, market.vol_model())
+    for row in rows:
+        raw = market.vix * row.episode.vix_ratio
+        assert row.as_then_clipped == (raw > 150.0 or raw < 5.0)
+        assert row.vix_as_then == pytest.approx(min(max(raw, 5.0), 150.0))
+        # The link from today's level answers from where VIX starts: never the calm start's ratio.
+        assert row.model_vix == pytest.approx(float(vix_band(82.69, np.log1p(row.episode.spx_move),
+                                                             row.episode.trading_days)[1]))
+    assert sum(r.as_then_clipped for r in rows) >= 3
+    assert outside_fit_notice(82.69) == "" and "outside" in outside_fit_notice(95.0)
+    assert "outside" in outside_fit_notice(8.0)
