@@ -109,8 +109,9 @@ with st.container(border=True):
                       help="The session's strategy notional (the same on every page): the account the backtest starts "
                            "with, which sizes the condors and the hedge")
     smaller = linked(c3.checkbox, "Show “trade smaller”", key="bsm", value=True,
-                     help="No hedge, the condor cut by the share of its credit the first hedge spends on premium "
-                          "(spread over the time each option is held): the bar a hedge has to beat")
+                     help="No hedge, the condor scaled to the first hedged scheme's risk (its max drawdown by "
+                          "default; the popover offers its worst weeks or the premium's share of the credit): the "
+                          "bar a hedge has to beat at the same risk")
     with st.popover("Costs, sizing and exit rules", icon=":material/tune:"):
         c1, c2, c3 = st.columns(3)
         fill_pct = linked(c1.slider, "Fill: % of the way from mid to natural", 0, 100, held("bfs", 50), 5, key="bfs")
@@ -148,6 +149,11 @@ with st.container(border=True):
                             help="VIX options settle at the special opening quotation of their expiry day (the VIX "
                                  "open stands in for it) and A.M. SPX expiries at the open; the close is the old "
                                  "approximation")
+        c1, c2, c3 = st.columns(3)
+        smaller_match = choice(c1.radio, "“Trade smaller” matched on", "bsmm", in_popover=True,
+                               help="The unhedged condor scaled until its risk is the hedged book's: the bar a "
+                                    "hedge has to beat at the same risk (above 1 it trades more, where the hedge "
+                                    "made the book riskier)")
         c1, c2, c3 = st.columns(3)
         contingent = choice(c1.radio, "Tail layer", "bcn", in_popover=True)
         interest = linked(c2.checkbox, "T-bill interest on the account", key="bint", value=held("bint", True))
@@ -273,7 +279,7 @@ try:
                                  int(exit_days) or None, bool(roll)),
         hedge=replace(account_hedge(), contingent=contingent, sizing=sizing), div=div_pct / 100.0,
         interest=bool(interest), shape=shape, sizing=account_sizing, synthetic_hedge=bool(synthetic),
-        settlement=settlement)
+        settlement=settlement, smaller_match=smaller_match)
 except ValueError as exc:
     st.error(f"These inputs cannot run: {exc}")
     done()
@@ -362,8 +368,13 @@ cols[2].metric("Sharpe (over T-bills)", f"{s_main.sharpe:.2f}")
 cols[3].metric("Condors traded", f"{result.condor.entry.size:,}",
                help=f"{int(result.condor.contracts.sum()):,} contracts in all")
 if result.smaller_scale is not None:
-    cols[4].metric("Trade smaller: contracts ×", f"{result.smaller_scale:.2f}",
-                   help=f"1 − {labels[result.smaller_of]}'s premium (spread over the time held) / the condors' credit")
+    cols[4].metric("Trade smaller: risk ×", f"{result.smaller_scale:.2f}",
+                   help={"premium": f"1 − {labels[result.smaller_of]}'s premium (spread over the time held) / the "
+                                    "condors' credit",
+                         "drawdown": f"The unhedged condors at the risk share whose max drawdown is "
+                                     f"{labels[result.smaller_of]}'s: the same risk without the hedge",
+                         "cvar": f"The unhedged condors at the risk share whose worst weeks (CVaR 95 %) are "
+                                 f"{labels[result.smaller_of]}'s: the same risk without the hedge"}[config.smaller_match])
 
 log_scale = linked(st.toggle, "Log scale", value=True, key="blog")
 st.plotly_chart(equity_figure(equity, labels, f"Account value by scheme (model-priced, {m.source} data)", log_scale),
@@ -458,14 +469,20 @@ def _hedges_csv(result=result) -> str:
 
 # Written when clicked, not on every rerun (36 years of days take a fifth of a second to write).
 c1.download_button("Daily equity (CSV)", _equity_csv, "backtest_equity.csv", "text/csv", key="b_dl_equity")
-c2.download_button("Condor trades (CSV)", lambda result=result, m=m: result.condor.frame(m).to_csv(index=False),
-                   "backtest_condors.csv", "text/csv", key="b_dl_condors")
+c2.download_button(f"Every trade of {labels[main]} (CSV)",
+                   lambda result=result: bt.trades_frame(result, main).to_csv(index=False),
+                   "backtest_trades.csv", "text/csv", key="b_dl_condors",
+                   help="Every condor and hedge trade: kind, layer, bought, sold, expiry, strike, contracts, price, "
+                        "cost and the condor's max loss")
 c3.download_button("Hedge trades (CSV)", _hedges_csv, "backtest_hedges.csv", "text/csv", key="b_dl_hedges")
 with st.expander("How this backtest is made, and what it is not"):
     st.markdown(bt.__doc__.split("What is simulated, day by day at the real SPX and VIX-family closes:")[1]
                 .split("Money: dollars.")[0])
     st.markdown(f"- **Rates:** {m.rate_note}.\n- **No look-ahead:** {bt.IN_SAMPLE_NOTE}\n"
-                "- **Settlement:** A.M.-settled expiries settle on the expiry day's close here (the history "
-                "holds closes, not the opening print); VIX options on the VIX close.\n"
+                "- **Settlement:** VIX options at the VIX open of their expiry day (the special opening "
+                "quotation's stand-in), A.M.-settled SPX expiries at the SPX open where the history has real "
+                "opens (from about 2008), else the close; the popover switches both to the close.\n"
+                "- **VIX futures:** CFE's front and second month settlements where the files have them "
+                "(2005-06 … 2020-09), the model's proxy beyond.\n"
                 "- **VIX options:** half spread of 0.05 points assumed (no VIX quotes in the data).")
     st.json({"config": asdict(config) | {"tier": asdict(tier)}, "schemes": list(run_schemes)}, expanded=False)

@@ -60,7 +60,7 @@ def _pct(x: float, digits: int = 2) -> str:
 
 
 def backtest_daily() -> str:
-    """The daily-condor results table of docs/how-the-numbers-are-made.md: Moderate, $1,000,000, defaults."""
+    """The daily-condor results table of docs/how-the-numbers-are-made.md: Moderate, $100,000, defaults."""
     rows = ["| daily condors | CAGR | volatility | Sharpe | max drawdown | Calmar | worst month | hedge P/L a year "
             "| hedge in the 10 worst weeks |", "|---|---|---|---|---|---|---|---|---|"]
     from alvh_core.strategy.hedge import SCHEME_LABELS as names
@@ -73,7 +73,8 @@ def backtest_daily() -> str:
             smaller = out
         rows.append(_stats_row(names[scheme], out["stats"], hedged=True))
     scale = smaller.get("smaller_scale")
-    label = f"Trade smaller (× {scale:.2f})" if scale is not None else "Trade smaller"
+    label = (f"Trade smaller: no hedge at {names[DAILY_SCHEMES[0]]}'s max drawdown (risk × {scale:.2f})"
+             if scale is not None else "Trade smaller")
     rows.append(_stats_row(label, smaller["schemes"]["smaller"], hedged=False))
     command = ("python -m alvh_core backtest --data-dir DATA --strategy daily --tier moderate "
                f"--hedge {{{','.join(DAILY_SCHEMES)}}}")
@@ -97,8 +98,8 @@ def backtest_monthly() -> str:
     s = out["schemes"]
     line = (f"Monthly condors: no hedge {_pct(s['none']['cagr'])} a year (max drawdown "
             f"{_pct(s['none']['max_drawdown'], 1)}), ALVH {_pct(s['alvh']['cagr'])} "
-            f"({_pct(s['alvh']['max_drawdown'], 1)}), trade smaller (× {out['smaller_scale']:.2f}) "
-            f"{_pct(s['smaller']['cagr'])} ({_pct(s['smaller']['max_drawdown'], 1)}).")
+            f"({_pct(s['alvh']['max_drawdown'], 1)}), no hedge at ALVH's max drawdown (risk × "
+            f"{out['smaller_scale']:.2f}) {_pct(s['smaller']['cagr'])} ({_pct(s['smaller']['max_drawdown'], 1)}).")
     command = "python -m alvh_core backtest --data-dir DATA --strategy monthly --tier moderate --hedge alvh"
     return f"<!-- {command} -->\n{line}\n"
 

@@ -473,8 +473,8 @@ def cmd_tiers(args) -> dict:
 
 
 def cmd_stress(args) -> dict:
-    from alvh_core.strategy.hedge import SCHEME_LABELS
     from alvh_core.model.spotvol import outside_fit_notice
+    from alvh_core.strategy.hedge import SCHEME_LABELS
     from alvh_core.strategy.stress import EPISODES_BY_KEY, calendar_days_for, episode_rows, stress_outcome
 
     episode = None
@@ -672,7 +672,7 @@ def cmd_backtest(args) -> dict:
         config = bt.BacktestConfig(strategy=args.strategy, tier=tier, capital=args.capital, risk_pct=args.risk_pct,
                                    contracts=contracts, costs=costs, management=management, hedge=rules,
                                    div=args.div, sizing=args.sizing, synthetic_hedge=args.synthetic_hedge,
-                                   settlement=args.settlement)
+                                   settlement=args.settlement, smaller_match=args.smaller_match)
         schemes = ("none",) if args.hedge == "none" else ("none", args.hedge)
         result = bt.run_backtest(window, config, schemes, smaller=args.hedge != "none")
         equity = result.equity[args.hedge]
@@ -682,7 +682,8 @@ def cmd_backtest(args) -> dict:
         out |= {"tier": tier.name, "hedge": args.hedge, "capital": args.capital,
                 "config": {"sizing": config.sizing, "hedge_sizing": rules.sizing, "capital": config.capital,
                            "risk_pct": 100.0 * config.risk_share, "contracts": config.contracts,
-                           "synthetic_hedge": config.synthetic_hedge, "settlement": config.settlement},
+                           "synthetic_hedge": config.synthetic_hedge, "settlement": config.settlement,
+                           "smaller_match": config.smaller_match},
                 "stats": result.summary(args.hedge),
                 "schemes": {name: result.summary(name) for name in result.equity},
                 "smaller_scale": result.smaller_scale,
@@ -693,6 +694,14 @@ def cmd_backtest(args) -> dict:
                                  else None),
                 "units": {"equity": "dollars", "hedge_drag_pct": "hedge P/L per year, % of capital",
                           "contracts": "SPX-sized condors; tenths are XSP"}}
+    if getattr(args, "trades_out", None) is not None:
+        if args.strategy in REPLICAS:
+            raise UsageError("--trades-out: the replicas have no trade list; use --out for the index level")
+        try:
+            bt.trades_frame(result, args.hedge).to_csv(args.trades_out, index=False)
+        except OSError as exc:
+            raise UsageError(f"--trades-out {args.trades_out}: {exc.strerror or 'cannot be written'}") from None
+        out["trades_out"] = str(args.trades_out)
     if args.out is not None:
         frame = pd.DataFrame({"date": equity.index.strftime("%Y-%m-%d"), "equity": equity.to_numpy().round(6)})
         try:
@@ -817,6 +826,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settlement", choices=("open", "close"), default="open",
                    help="open: VIX options at the VIX open of their expiry day, A.M. SPX expiries at the SPX open, "
                         "where the history has real opens (else the close); close: every expiry at the close")
+    p.add_argument("--smaller-match", choices=("drawdown", "cvar", "premium"), default="drawdown",
+                   help="'trade smaller' is the unhedged condor scaled to the hedged book's max drawdown (default), "
+                        "to the CVaR 95 %% of its weekly returns, or cut by the share of credit the premium took")
     p.add_argument("--synthetic-hedge", action="store_true",
                    help="buy model-priced VIX calls before VIX options were listed (2006-02-24); labeled synthetic")
     p.add_argument("--risk-pct", type=_positive("--risk-pct", (0.0, 100.0)),
@@ -841,6 +853,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--costs", action="store_true", help="replicas: trade at the fill model, not the index's mids")
     p.add_argument("--index", type=Path, help="replicas: the real index CSV (Cboe CNDR_History.csv / VXTH_History.csv)")
     p.add_argument("--out", type=Path, help="write the daily equity curve (date,equity) to this CSV")
+    p.add_argument("--trades-out", type=Path,
+                   help="write every condor and hedge trade of --hedge's run to this CSV (kind, layer, bought, sold, "
+                        "expiry, strike, contracts, price, cost, max_loss)")
     p.set_defaults(run=cmd_backtest)
 
     p = sub.add_parser("regime", help="today's VIX regime, signals and hedge budget")

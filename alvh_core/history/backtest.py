@@ -68,6 +68,10 @@ from alvh_core.strategy.tiers import Tier
 FREQUENCIES = ("daily", "weekly", "monthly")
 #: How a run sizes its condors and hedges: on the account as it is at each entry, or on the starting capital.
 SIZINGS = ("equity", "fixed")
+#: What "trade smaller" is matched on (see :func:`book_risk`); "premium": the share of the credit spent.
+SMALLER_MATCHES = ("drawdown", "cvar", "premium")
+#: "Trade smaller" may trade up to this many times the unhedged book where a hedge makes the book riskier.
+SMALLER_MAX_SCALE = 4.0
 #: From XSP's listing an account that sizes by its equity trades tenths of an SPX condor; before, whole SPX
 #: contracts only.  No VIX option is bought before VIX options were listed unless a run asks for a synthetic
 #: (model-priced, labeled) hedge before then.
@@ -125,6 +129,9 @@ class BacktestConfig:
     #: "open": VIX options settle at the VIX open of their expiry day and A.M.-settled SPX expiries at the SPX
     #: open, where the history has real opens (else the close); "close": every expiry at the day's close.
     settlement: str = "open"
+    #: What "trade smaller" matches in the hedged book: its max drawdown, the CVaR 95 % of its weekly returns,
+    #: or (the older bar) the share of the credit its premium took.
+    smaller_match: str = "drawdown"
 
     def __post_init__(self) -> None:
         if self.shape is not None:
@@ -145,6 +152,8 @@ class BacktestConfig:
             raise ValueError(f"sizing must be one of {SIZINGS}")
         if self.settlement not in ("open", "close"):
             raise ValueError("settlement must be 'open' or 'close'")
+        if self.smaller_match not in SMALLER_MATCHES:
+            raise ValueError(f"trade smaller matches one of {SMALLER_MATCHES}")
         if self.hedge.tail_instrument != "vix_calls":
             raise ValueError("the backtest's tail layer is VIX calls (SPX put flies are the Builder's only)")
 
@@ -1020,6 +1029,54 @@ def equity_sizes(m: MarketArrays, config: BacktestConfig, units: CondorUnits, la
     return n_condor, n_layers
 
 
+def book_risk(m: MarketArrays, equity: np.ndarray, measure: str = "drawdown") -> float:
+    """The risk "trade smaller" is matched on: the max drawdown of ``equity`` (a share of the peak), or the
+    CVaR 95 % of its weekly returns (the mean loss of its worst 5 % of weeks, as a positive share)."""
+    values = np.maximum(np.asarray(equity, float), 1e-12)
+    if measure == "drawdown":
+        return float(np.max(1.0 - values / np.maximum.accumulate(values)))
+    week = (m.dates.astype("int64") + 3) // 7
+    last = np.r_[week[1:] != week[:-1], True]
+    closes = np.r_[values[0], values[last]]
+    returns = closes[1:] / closes[:-1] - 1.0
+    worst = np.sort(returns)[: max(int(np.ceil(0.05 * returns.size)), 1)]
+    return float(max(-worst.mean(), 0.0))
+
+
+def _matched(scaled, risk_of, target: float, iterations: int = 8) -> tuple[float, CondorBook, np.ndarray]:
+    """The scale of the unhedged book whose risk is ``target``: secant steps from 0 (no risk) and 1 (the
+    unhedged book), kept within 0 … :data:`SMALLER_MAX_SCALE`, ending on the tried scale nearest the target."""
+    if target <= 0:
+        small, curve = scaled(0.0)
+        return 0.0, small, curve
+    tried = {}
+    low, high = (0.0, 0.0), None
+    f = 1.0
+    for _ in range(iterations):
+        small, curve = scaled(f)
+        r = risk_of(curve)
+        tried[f] = (abs(r - target), small, curve)
+        if abs(r - target) <= 0.01 * target:
+            break
+        if r < target:
+            low = max(low, (f, r))
+        else:
+            high = (f, r) if high is None or f < high[0] else high
+        if high is None:   # the unhedged book is still below the target: grow by the ratio (risk ~ scale)
+            nxt = min(f * target / max(r, 1e-9), SMALLER_MAX_SCALE) if r > 0 else SMALLER_MAX_SCALE
+            if nxt <= f or f >= SMALLER_MAX_SCALE:
+                break
+        else:              # between a scale below and one above: interpolate
+            (f0, r0), (f1, r1) = low, high
+            nxt = f0 + (target - r0) * (f1 - f0) / max(r1 - r0, 1e-12)
+            nxt = min(max(nxt, f0 + 0.05 * (f1 - f0)), f1 - 0.05 * (f1 - f0))
+        f = float(round(nxt, 4))
+        if f in tried:
+            break
+    best = min(tried, key=lambda k: tried[k][0])
+    return best, tried[best][1], tried[best][2]
+
+
 def _growth(m: MarketArrays, interest: bool) -> np.ndarray:
     """Each day's growth of a balance from the day before at the T-bill rate (1 on the first day, or
     without interest)."""
@@ -1147,14 +1204,20 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
     hedged = [s for s in schemes if s != "none"]
     if smaller and hedged:
         smaller_of = hedged[0]
-        credit = float(condors[smaller_of].credit_dollars.sum())
-        scale = smaller_fraction(hedges[smaller_of].amortised_premium, credit)
         tell((steps - 1) / steps, RESULT_LABELS["smaller"])
-        if by_equity:
-            small = units.book(m, equity_sizes(m, config, units, [], scale)[0])
+
+        def scaled(f: float) -> tuple[CondorBook, np.ndarray]:
+            small = (units.book(m, equity_sizes(m, config, units, [], f)[0]) if by_equity
+                     else condor_book(m, config, scale=f))
+            return small, equity_curve(m, small.daily_pnl, config.capital, config.interest)
+
+        if config.smaller_match == "premium":
+            scale = smaller_fraction(hedges[smaller_of].amortised_premium, float(condors[smaller_of].credit_dollars.sum()))
+            small, curve = scaled(scale)
         else:
-            small = condor_book(m, config, scale=scale)
-        curves["smaller"] = equity_curve(m, small.daily_pnl, config.capital, config.interest)
+            target = book_risk(m, curves[smaller_of], config.smaller_match)
+            scale, small, curve = _matched(scaled, lambda c: book_risk(m, c, config.smaller_match), target)
+        curves["smaller"] = curve
         hedges["smaller"] = None
         condors["smaller"] = small
     condor = condors.get("none") or condors[schemes[0]]
@@ -1190,6 +1253,46 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
     tell(1.0, "done")
     return BacktestResult(config, m, condor, hedges, equity, stats, scale, smaller_of, pd.DataFrame(regime_rows),
                           pd.DataFrame(worst_rows), condors)
+
+
+TRADE_COLUMNS = ("kind", "layer", "bought", "sold", "expiry", "strike", "contracts", "price", "cost", "max_loss")
+
+
+def trades_frame(result: BacktestResult, scheme: str) -> pd.DataFrame:
+    """Every condor and hedge trade of ``scheme``'s run, one row each (:data:`TRADE_COLUMNS`): ``kind``
+    condor / VIX call / VIX call spread; ``strike`` the condor's four (long put/short put/short call/long call)
+    or the hedge's long strike (and short); ``contracts`` SPX-sized condors (tenths are XSP) or VIX contracts;
+    ``price`` points per contract at the fill (a condor's credit negative: received); ``cost`` dollars paid
+    (negative: received); ``max_loss`` dollars per condor contract, empty for hedges.  Rows with no contract
+    are left out."""
+    m = result.market
+    book = result.condors.get(scheme) or result.condor
+    keep = book.contracts > 0
+    strikes = book.strikes[keep]
+    condors = pd.DataFrame({
+        "kind": "condor", "layer": "", "bought": m.dates[book.entry[keep]], "sold": m.dates[book.exit[keep]],
+        "expiry": book.expiry[keep],
+        "strike": ["/".join(f"{k:g}" for k in row) for row in strikes],
+        "contracts": book.contracts[keep], "price": -book.credit[keep],
+        "cost": -book.credit[keep] * book.contracts[keep] * MULTIPLIER,
+        "max_loss": book.max_loss[keep] * MULTIPLIER})
+    frames = [condors]
+    hedge = result.hedges.get(scheme)
+    if hedge is not None and len(hedge.trades):
+        t = hedge.trades[hedge.trades["contracts"] > 0]
+        spread = t["short_strike"].notna()
+        frames.append(pd.DataFrame({
+            "kind": np.where(spread, "VIX call spread", "VIX call"), "layer": t["layer"].to_numpy(),
+            "bought": t["bought"].to_numpy(), "sold": t["sold"].to_numpy(), "expiry": t["expiry"].to_numpy(),
+            "strike": [f"{a:g}/{b:g}" if np.isfinite(b) else f"{a:g}" for a, b in zip(t["strike"], t["short_strike"],
+                                                                                     strict=True)],
+            "contracts": t["contracts"].to_numpy(), "price": t["price"].to_numpy(), "cost": t["cost"].to_numpy(),
+            "max_loss": np.nan}))
+    out = pd.concat(frames, ignore_index=True).sort_values(["bought", "kind"], kind="stable", ignore_index=True)
+    for column in ("bought", "sold", "expiry"):
+        out[column] = pd.to_datetime(out[column]).dt.strftime("%Y-%m-%d")
+    out["contracts"] = out["contracts"].round(6)   # tenths of an SPX condor, without binary noise
+    return out.round({"price": 4, "cost": 2, "max_loss": 2})[list(TRADE_COLUMNS)]
 
 
 #: What in a backtest is fitted on which data (no look-ahead in the trading rules; a stated

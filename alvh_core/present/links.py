@@ -174,6 +174,9 @@ BACKTEST_KEYS: tuple[LinkKey, ...] = (
     LinkKey("bint", "T-bill interest on the account", "bool", True),
     LinkKey("bdv", "dividend yield %", "float", 1.9, **_range(limits.DIV, 100)),
     LinkKey("bsm", "show trade smaller", "bool", True),
+    LinkKey("bsmm", "trade smaller matched on", "choice", "drawdown", ("drawdown", "cvar", "premium"),
+            labels={"drawdown": "the hedged book's max drawdown", "cvar": "its worst weeks (CVaR 95 %)",
+                    "premium": "the share of credit its premium took"}),
     LinkKey("bshp", "structure from the Builder (put delta/call delta/put wing %/call wing %/days)", "text", None,
             parser=parse_shape, formatter=lambda value: shape_text(*value)),
 )

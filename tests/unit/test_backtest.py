@@ -174,23 +174,43 @@ def test_vix_options_settle_at_the_vix_open_of_their_expiry(backtest_market):
         assert run.hedges["single"].daily_pnl[row] != close_run.hedges["single"].daily_pnl[row]
 
 
-def test_trade_smaller_cuts_the_risk_share_by_the_hedge_premium_share(daily_run):
-    alvh = daily_run.hedges["alvh"]
-    credit = daily_run.condors["alvh"].credit_dollars.sum()   # the credit of the condors that hedge protects
-    assert daily_run.smaller_scale == pytest.approx(1 - alvh.amortised_premium / credit)
-    assert 0 < daily_run.smaller_scale < 1
-    assert alvh.amortised_premium < alvh.premium
-    # Its book is the same condors, each entry risking the cut share of its own account.
-    small, full = daily_run.condors["smaller"], daily_run.condors["none"]
-    np.testing.assert_array_equal(small.strikes, full.strikes)
+def test_trade_smaller_matches_the_hedged_books_risk(daily_run):
+    """The unhedged condors at the scale whose max drawdown is the hedged book's: the bar a hedge must beat."""
+    m = daily_run.market
+    assert daily_run.config.smaller_match == "drawdown"
+    hedged = bt.book_risk(m, daily_run.equity["alvh"].to_numpy())
+    small = bt.book_risk(m, daily_run.equity["smaller"].to_numpy())
+    assert small == pytest.approx(hedged, rel=0.03)
+    # Its book is the same condors, each entry risking the scaled share of its own account.
+    np.testing.assert_array_equal(daily_run.condors["smaller"].strikes, daily_run.condors["none"].strikes)
     share = _entry_risk_share(daily_run, "smaller")
     ok = share > 0
     assert np.median(share[ok]) == pytest.approx(daily_run.smaller_scale * daily_run.config.risk_share, rel=0.15)
 
 
+def test_trade_smaller_on_worst_weeks_or_on_the_premium(backtest_market):
+    m = backtest_market.window("2010-01-04", "2019-12-31")
+    cvar = bt.run_backtest(m, bt.BacktestConfig(strategy="daily", capital=CAPITAL, smaller_match="cvar"),
+                           ("none", "alvh"))
+    target = bt.book_risk(m, cvar.equity["alvh"].to_numpy(), "cvar")
+    assert bt.book_risk(m, cvar.equity["smaller"].to_numpy(), "cvar") == pytest.approx(target, rel=0.05)
+    # CVaR 95 % of weekly returns, by hand: the mean of the worst 5 % of week-end to week-end returns.
+    curve = cvar.equity["alvh"]
+    weekly = curve.groupby((m.dates.astype("int64") + 3) // 7).last()
+    returns = np.r_[weekly.iloc[0] / curve.iloc[0] - 1.0, weekly.pct_change().dropna().to_numpy()]
+    worst = np.sort(returns)[: int(np.ceil(0.05 * returns.size))]
+    assert target == pytest.approx(-worst.mean())
+    premium = bt.run_backtest(m, bt.BacktestConfig(strategy="daily", capital=CAPITAL, smaller_match="premium"),
+                              ("none", "alvh"))
+    alvh = premium.hedges["alvh"]
+    credit = premium.condors["alvh"].credit_dollars.sum()   # the credit of the condors that hedge protects
+    assert premium.smaller_scale == pytest.approx(1 - alvh.amortised_premium / credit)
+    assert 0 < premium.smaller_scale < 1 and alvh.amortised_premium < alvh.premium
+
+
 def test_fixed_sizing_trades_smaller_with_fewer_contracts_of_the_same_condors(backtest_market):
     m = backtest_market.window("2015-01-02", "2019-12-31")
-    config = bt.BacktestConfig(strategy="daily", capital=CAPITAL, sizing="fixed")
+    config = bt.BacktestConfig(strategy="daily", capital=CAPITAL, sizing="fixed", smaller_match="premium")
     run = bt.run_backtest(m, config, ("none", "alvh"))
     assert run.condors["none"] is run.condors["alvh"]   # the starting capital sizes every scheme's condors alike
     small = bt.condor_book(m, config, scale=run.smaller_scale)

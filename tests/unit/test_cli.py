@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,7 +243,9 @@ def test_backtest_prints_stats_and_writes_the_equity_curve(data_dir, tmp_path):
     assert {"cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar", "worst_day", "worst_month",
             "win_rate", "hedge_drag_pct"} <= set(stats)
     assert set(result["schemes"]) == {"none", "alvh", "smaller"}
-    assert 0 < result["smaller_scale"] < 1
+    assert 0 < result["smaller_scale"] <= 4 and result["config"]["smaller_match"] == "drawdown"
+    assert result["schemes"]["smaller"]["max_drawdown"] == pytest.approx(result["schemes"]["alvh"]["max_drawdown"],
+                                                                          rel=0.05)
     assert result["model_based"] is True and "in-sample" in result["in_sample"]
     import pandas as pd
 
@@ -436,3 +439,26 @@ def test_the_command_line_and_the_links_take_one_range_per_input():
     assert run("plan", "--spx", "6000", "--vix", top, "--tier", "moderate", "--json").returncode == 0
     past = run("plan", "--spx", "6000", "--vix", str(ALL_KEYS["vix"].high + 1), "--tier", "moderate")
     assert past.returncode == 2 and len(past.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.data
+def test_backtest_reports_its_sizing_and_writes_every_trade(data_dir, tmp_path):
+    """The Done-when of the hedge's verdict: equity sizing and the position's hedge by default, no VIX trade
+    before the listing, every trade in one file."""
+    out = run("backtest", "--data-dir", str(data_dir), "--start", "2005-06-01", "--end", "2006-12-29",
+              "--strategy", "weekly", "--trades-out", str(tmp_path / "trades.csv"), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["config"]["sizing"] == "equity" and result["config"]["hedge_sizing"] == "max_loss"
+    assert result["config"]["settlement"] == "open" and result["hedge_starts"] >= "2006-02-24"
+    trades = pd.read_csv(tmp_path / "trades.csv")
+    assert list(trades.columns) == ["kind", "layer", "bought", "sold", "expiry", "strike", "contracts", "price",
+                                    "cost", "max_loss"]
+    hedges = trades[trades["kind"] != "condor"]
+    assert len(hedges) and (hedges["bought"] >= "2006-02-24").all() and hedges["max_loss"].isna().all()
+    condors = trades[trades["kind"] == "condor"]
+    assert (condors["max_loss"] > 0).all() and (condors["cost"] < 0).all()   # a credit received
+    assert len(condors) + result["condors_without_contract"] == result["condors"]
+    synthetic = json.loads(run("backtest", "--data-dir", str(data_dir), "--start", "2005-06-01", "--end",
+                               "2006-12-29", "--strategy", "weekly", "--synthetic-hedge", "--json").stdout)
+    assert synthetic["hedge_starts"] < "2006-02-24" and synthetic["config"]["synthetic_hedge"]
