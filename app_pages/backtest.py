@@ -381,11 +381,13 @@ st.plotly_chart(equity_figure(equity, labels, f"Account value by scheme (model-p
                 key="b_equity_chart")
 st.plotly_chart(drawdown_figure(equity, labels), key="b_drawdown_chart")
 
+bills = studies.tbill_cagr(m)
 rows = []
 for name in shown_cols:
     s = result.stats[name]
     p = s.performance
-    rows.append({"Scheme": labels[name], "CAGR": p.cagr, "Volatility": p.volatility, "Sharpe": p.sharpe,
+    rows.append({"Scheme": labels[name], "CAGR": p.cagr, "Over T-bills": studies.excess(p.cagr, bills),
+                 "Volatility": p.volatility, "Sharpe": p.sharpe,
                  "Sortino": p.sortino, "Max drawdown": p.max_drawdown, "Calmar": p.calmar, "Worst day": p.worst_day,
                  "Worst month": p.worst_month, "Win days": p.win_rate,
                  "Hedge / yr": s.hedge_drag_pct / 100.0,
@@ -394,14 +396,53 @@ for name in shown_cols:
 st.subheader("Statistics")
 percent = st.column_config.NumberColumn(format="percent")
 # Measures down, schemes across: twelve measures side by side did not fit 1,400 px, five schemes do.
-_fmt = {"CAGR": "{:.2%}", "Volatility": "{:.2%}", "Sharpe": "{:.2f}", "Sortino": "{:.2f}", "Max drawdown": "{:.2%}",
+_fmt = {"CAGR": "{:.2%}", "Over T-bills": "{:+.2%}",
+        "Volatility": "{:.2%}", "Sharpe": "{:.2f}", "Sortino": "{:.2f}", "Max drawdown": "{:.2%}",
         "Calmar": "{:.2f}", "Worst day": "{:.2%}", "Worst month": "{:.2%}", "Win days": "{:.1%}",
         "Hedge / yr": "{:.2%}", "Hedge, worst wks ($)": "{:,.0f}", "Ruined on": "{}"}
-_names = {"Win days": "Days with a gain", "Hedge / yr": "Hedge P/L a year (% of capital)",
+_names = {"Over T-bills": f"CAGR over T-bills ({bills:.2%} a year)",
+          "Win days": "Days with a gain", "Hedge / yr": "Hedge P/L a year (% of capital)",
           "Hedge, worst wks ($)": "Hedge P/L in the 10 worst weeks ($)", "Ruined on": "Ruined on (account at zero)"}
 stats_table = pd.DataFrame({row["Scheme"]: {_names.get(k, k): (_fmt[k].format(v) if v not in ("", None) else "—")
                                             for k, v in row.items() if k != "Scheme"} for row in rows})
 st.table(stats_table)   # every row and every name shown: no scroll, no cut
+
+if m.source != "simulated" and main != "none":
+    st.subheader("The verdict from other start dates, and year by year")
+    own = pd.Timestamp(m.dates[0]).date().isoformat()
+    starts = tuple(dict.fromkeys([*studies.START_DATES, own]))
+    by_start = kept(("starts", data_key, end, config, run_schemes, starts),
+                    lambda progress: studies.start_date_table(window_of(market_arrays, data_key, None, end), config,
+                                                              ("none", main), starts, progress), "Other start dates")
+    table = by_start.assign(result=by_start["result"].map(lambda r: labels[r]),
+                            ruined=by_start["ruined"].fillna("—"))
+    table = table.rename(columns={"start": "Start", "result": "Result", "cagr": "CAGR",
+                                  "excess_cagr": "CAGR over T-bills", "max_drawdown": "Max drawdown",
+                                  "tbill_cagr": "T-bills alone", "ruined": "Ruined on"})
+    st.dataframe(table, hide_index=True, key="b_starts",
+                 column_config={c: st.column_config.NumberColumn(format="percent")
+                                for c in ("CAGR", "CAGR over T-bills", "Max drawdown", "T-bills alone")})
+    st.caption(f"The same rules from each start to {end}: the data's first day, VIX options' listing "
+               "(2006-02-24), the 2008 low (2008-11-20), 2013, and this page's start. “Trade smaller” is the "
+               f"unhedged condor at {labels[main]}'s risk ({ALL_KEYS['bsmm'].label_of(config.smaller_match)}). "
+               "A scheme earns its place only where it beats trading smaller at the same risk. Model-priced.")
+    years = studies.per_year(result, main)
+    shown_years = years.rename(columns={"year": "Year", "condor_pnl": "Condors ($)", "condor_credit": "Credit ($)",
+                                        "hedge_premium": "Hedge premium ($)", "hedge_pnl": "Hedge P/L ($)",
+                                        "premium_over_credit": "Premium ÷ credit",
+                                        "median_notional_per_max_loss": "VIX notional ÷ max loss (median)"}
+                               | {c: c.split("_")[0].capitalize() + (" premium ($)" if c.endswith("_premium")
+                                                                         else " P/L ($)")
+                                  for c in years.columns if c.endswith(("_premium", "_pnl"))
+                                  and c.split("_")[0] not in {"condor", "hedge"}})
+    st.dataframe(shown_years, hide_index=True, key="b_years",
+                 column_config={"Year": st.column_config.NumberColumn(format="%d"),
+                                "Premium ÷ credit": st.column_config.NumberColumn(format="%.2f"),
+                                "VIX notional ÷ max loss (median)": st.column_config.NumberColumn(format="%.2f")}
+                 | {c: DOLLARS for c in shown_years.columns if c.endswith("($)")})
+    st.caption(f"{labels[main]} year by year: the condors' P/L and credit, each layer's premium and P/L, the "
+               "premium over the credit, and the median over the year's days of the VIX notional held over the "
+               "condors' open max loss. Model-priced.")
 
 # Full width, one after the other: side by side, their last columns (the hedges') were cut off at 1,400 px.
 with st.container():

@@ -631,8 +631,15 @@ def _date_arg(text: str | None, name: str):
     return day.date()
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """A table as JSON rows (NaN as null)."""
+    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
 def cmd_backtest(args) -> dict:
     from alvh_core.history import backtest as bt
+    from alvh_core.history import studies
     from alvh_core.history.replicas import INDEX_COSTS, REPLICAS, replica, tracking
 
     if args.data_dir is None:
@@ -679,13 +686,17 @@ def cmd_backtest(args) -> dict:
         book = result.condors[args.hedge]
         traded = result.hedges[args.hedge].trades if args.hedge != "none" else None
         bought = traded[traded["contracts"] > 0] if traded is not None else None
+        bills = studies.tbill_cagr(window)
+        summaries = {name: result.summary(name) | {"excess_cagr": studies.excess(result.summary(name)["cagr"], bills)}
+                     for name in result.equity}
         out |= {"tier": tier.name, "hedge": args.hedge, "capital": args.capital,
+                "tbills": {"cagr": bills, "meaning": "the account in 3-month T-bills alone, yearly growth"},
                 "config": {"sizing": config.sizing, "hedge_sizing": rules.sizing, "capital": config.capital,
                            "risk_pct": 100.0 * config.risk_share, "contracts": config.contracts,
                            "synthetic_hedge": config.synthetic_hedge, "settlement": config.settlement,
                            "smaller_match": config.smaller_match},
-                "stats": result.summary(args.hedge),
-                "schemes": {name: result.summary(name) for name in result.equity},
+                "stats": summaries[args.hedge],
+                "schemes": summaries,
                 "smaller_scale": result.smaller_scale,
                 "condors": int(book.entry.size),
                 "condors_without_contract": int((book.contracts == 0).sum()),
@@ -694,6 +705,12 @@ def cmd_backtest(args) -> dict:
                                  else None),
                 "units": {"equity": "dollars", "hedge_drag_pct": "hedge P/L per year, % of capital",
                           "contracts": "SPX-sized condors; tenths are XSP"}}
+    if args.strategy not in REPLICAS:
+        if args.hedge != "none":
+            out["per_year"] = _records(studies.per_year(result, args.hedge))
+        if args.start_dates is not None:
+            starts = list(dict.fromkeys([*studies.START_DATES, *(d.isoformat() for d in args.start_dates)]))
+            out["start_dates"] = _records(studies.start_date_table(window, config, schemes, starts))
     if getattr(args, "trades_out", None) is not None:
         if args.strategy in REPLICAS:
             raise UsageError("--trades-out: the replicas have no trade list; use --out for the index level")
@@ -826,6 +843,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settlement", choices=("open", "close"), default="open",
                    help="open: VIX options at the VIX open of their expiry day, A.M. SPX expiries at the SPX open, "
                         "where the history has real opens (else the close); close: every expiry at the close")
+    p.add_argument("--start-dates", nargs="*", type=lambda t: _date_arg(t, "--start-dates"), metavar="DATE",
+                   help="add the start-date table: the same run from 1990-01-02, 2006-02-24, 2008-11-20, "
+                        "2013-01-02 and the dates given, to --end")
     p.add_argument("--smaller-match", choices=("drawdown", "cvar", "premium"), default="drawdown",
                    help="'trade smaller' is the unhedged condor scaled to the hedged book's max drawdown (default), "
                         "to the CVaR 95 %% of its weekly returns, or cut by the share of credit the premium took")

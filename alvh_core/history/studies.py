@@ -148,3 +148,89 @@ def sweep(m: MarketArrays, configs: list[BacktestConfig], schemes=("none", "alvh
     if progress:
         progress(1.0, "done")
     return pd.DataFrame(rows)
+
+
+# --- the verdict's tables: by year, by start date ---------------------------------------------------
+
+#: Start dates every verdict is read from: the data's first day, VIX options' listing, the 2008 low, 2013.
+START_DATES = ("1990-01-02", "2006-02-24", "2008-11-20", "2013-01-02")
+
+
+def tbill_cagr(m: MarketArrays) -> float:
+    """The T-bill account's yearly growth over ``m`` (the rate the backtest's cash earns)."""
+    from alvh_core.history.backtest import equity_curve
+
+    bills = equity_curve(m, np.zeros(m.size), 1.0, True)
+    years = max((m.dates[-1] - m.dates[0]).astype(float) / 365.25, 1 / 365.25)
+    return float(bills[-1] ** (1.0 / years) - 1.0)
+
+
+def excess(cagr: float, bills: float) -> float:
+    """A yearly growth over the T-bill account's: (1 + cagr) / (1 + bills) − 1."""
+    return (1.0 + cagr) / (1.0 + bills) - 1.0
+
+
+def per_year(result: BacktestResult, scheme: str) -> pd.DataFrame:
+    """Each calendar year of ``scheme``'s run: the condors' P/L and credit, each hedge layer's premium and P/L,
+    the premium over the condors' credit, and the median over the year's days of the VIX notional held over
+    the condors' open max loss (the VIX notional of each position as bought: contracts × 100 × its future)."""
+    m = result.market
+    years = m.dates.astype("datetime64[Y]").astype(int) + 1970
+    book = result.condors.get(scheme) or result.condor
+    hedge = result.hedges.get(scheme)
+    frame = pd.DataFrame({"year": years, "condor_pnl": book.daily_pnl})
+    credit = np.bincount(book.entry, weights=book.credit_dollars, minlength=m.size)
+    frame["condor_credit"] = credit
+    notional = np.zeros(m.size + 1)
+    layers = []
+    if hedge is not None:
+        for layer, pnl in hedge.layer_pnl.items():
+            frame[f"{layer}_pnl"] = pnl
+            t = hedge.trades[hedge.trades["layer"] == layer]
+            bought = np.searchsorted(m.dates, t["bought"].to_numpy().astype("datetime64[D]"))
+            sold = np.searchsorted(m.dates, t["sold"].to_numpy().astype("datetime64[D]"))
+            frame[f"{layer}_premium"] = np.bincount(bought, weights=t["cost"].to_numpy(float), minlength=m.size)
+            held = t["contracts"].to_numpy(float) * 100.0 * t["future"].to_numpy(float)
+            np.add.at(notional, bought, held)
+            np.add.at(notional, sold, -held)
+            layers.append(layer)
+    frame["vix_notional"] = np.cumsum(notional[: m.size])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["notional_per_max_loss"] = np.where(book.open_max_loss > 0, frame["vix_notional"] / book.open_max_loss,
+                                                  np.nan)
+    sums = frame.drop(columns=["vix_notional", "notional_per_max_loss"]).groupby("year").sum()
+    out = pd.DataFrame({"year": sums.index, "condor_pnl": sums["condor_pnl"].to_numpy(),
+                        "condor_credit": sums["condor_credit"].to_numpy()})
+    premium = np.zeros(len(out))
+    for layer in layers:
+        out[f"{layer.lower()}_premium"] = sums[f"{layer}_premium"].to_numpy()
+        out[f"{layer.lower()}_pnl"] = sums[f"{layer}_pnl"].to_numpy()
+        premium += sums[f"{layer}_premium"].to_numpy()
+    out["hedge_premium"] = premium
+    out["hedge_pnl"] = sum((out[f"{layer.lower()}_pnl"] for layer in layers), np.zeros(len(out)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["premium_over_credit"] = np.where(out["condor_credit"] > 0, premium / out["condor_credit"], np.nan)
+    out["median_notional_per_max_loss"] = frame.groupby("year")["notional_per_max_loss"].median().to_numpy()
+    return out
+
+
+def start_date_table(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh"), starts=START_DATES,
+                     progress=None) -> pd.DataFrame:
+    """The same run from each start date to the data's end: per start and result (each scheme and trading
+    smaller), CAGR, the excess over T-bills, max drawdown, and the T-bill account's CAGR beside them.  Starts
+    outside the data are left out."""
+    rows = []
+    inside = [s for s in starts if m.dates[0] <= np.datetime64(pd.Timestamp(s).date(), "D") < m.dates[-1]]
+    for i, start in enumerate(inside):
+        if progress:
+            progress(i / max(len(inside), 1), f"from {start}")
+        window = m.window(start, None)
+        result = run_backtest(window, config, schemes, smaller="none" in schemes and len(schemes) > 1)
+        bills = tbill_cagr(window)
+        for name in result.equity:
+            perf = result.stats[name].performance
+            rows.append({"start": str(start), "result": name, "cagr": perf.cagr,
+                         "excess_cagr": excess(perf.cagr, bills), "max_drawdown": perf.max_drawdown,
+                         "tbill_cagr": bills, "ruined": result.stats[name].ruined})
+    return pd.DataFrame(rows, columns=["start", "result", "cagr", "excess_cagr", "max_drawdown", "tbill_cagr",
+                                       "ruined"])

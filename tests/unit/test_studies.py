@@ -87,3 +87,45 @@ def test_sweep_shares_marks_and_reports_each_configuration(backtest_market):
     mid = table[(table.fill_share == 0.0) & table.profit_target.isna()].none_cagr.iloc[0]
     natural = table[(table.fill_share == 1.0) & table.profit_target.isna()].none_cagr.iloc[0]
     assert natural < mid
+
+
+def test_the_year_table_adds_up_to_the_run(backtest_market):
+    from alvh_core.history import backtest as bt
+    from alvh_core.history.studies import per_year
+
+    m = backtest_market.window("2016-01-04", "2019-12-31")
+    run = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly"), ("none", "alvh"), smaller=False)
+    years = per_year(run, "alvh")
+    assert years["year"].tolist() == [2016, 2017, 2018, 2019]
+    assert years["condor_pnl"].sum() == pytest.approx(run.condors["alvh"].daily_pnl.sum())
+    assert years["condor_credit"].sum() == pytest.approx(run.condors["alvh"].credit_dollars.sum())
+    trades = run.hedges["alvh"].trades
+    assert years["hedge_premium"].sum() == pytest.approx(trades["cost"].sum())
+    for layer, pnl in run.hedges["alvh"].layer_pnl.items():
+        assert years[f"{layer.lower()}_pnl"].sum() == pytest.approx(pnl.sum())
+    first = trades[trades["bought"].dt.year == 2016]
+    assert years.loc[0, "hedge_premium"] == pytest.approx(first["cost"].sum())
+    assert years["premium_over_credit"].iloc[0] == pytest.approx(first["cost"].sum() / years.loc[0, "condor_credit"])
+    # The hedge is sized to the open max loss at 20 × the band: its median ratio sits in the bands' 1.2–7×.
+    assert years["median_notional_per_max_loss"].between(0.5, 8.0).all()
+
+
+def test_start_dates_and_the_tbill_account(backtest_market):
+    from alvh_core.history import backtest as bt
+    from alvh_core.history.studies import excess, start_date_table, tbill_cagr
+
+    m = backtest_market.window("2011-01-03", "2016-12-30")
+    table = start_date_table(m, bt.BacktestConfig(strategy="weekly"), ("none", "alvh"),
+                             starts=("1990-01-02", "2013-01-02", "2015-06-01"))
+    assert sorted(set(table["start"])) == ["2013-01-02", "2015-06-01"]   # a start outside the data is left out
+    assert set(table["result"]) == {"none", "alvh", "smaller"}
+    # T-bills by hand: the account grows by exp(rate × days / 365) each day.
+    late = m.window("2015-06-01", None)
+    days = np.diff(late.dates.astype("int64")).astype(float)
+    growth = float(np.exp(np.sum(late.rate[:-1] * days / 365.0)))
+    years = (late.dates[-1] - late.dates[0]).astype(float) / 365.25
+    assert tbill_cagr(late) == pytest.approx(growth ** (1 / years) - 1, rel=1e-9)
+    row = table[(table["start"] == "2015-06-01") & (table["result"] == "alvh")].iloc[0]
+    assert row["excess_cagr"] == pytest.approx(excess(row["cagr"], row["tbill_cagr"]))
+    alone = bt.run_backtest(late, bt.BacktestConfig(strategy="weekly"), ("none", "alvh"))
+    assert row["cagr"] == pytest.approx(alone.stats["alvh"].performance.cagr)
