@@ -36,7 +36,7 @@ from app_pages.common import (
     setting_choice,
     upload_key,
 )
-from app_pages.history_data import data_range, history_arrays, kept, simulated_arrays, window_of
+from app_pages.history_data import data_range, history_arrays, is_kept, kept, simulated_arrays, window_of
 
 st.title("Backtest")
 st.caption("Condors on the listed SPX expiries and strikes, with each hedge scheme bought and rolled by its rules, "
@@ -443,6 +443,25 @@ if m.source != "simulated" and main != "none":
     st.caption(f"{labels[main]} year by year: the condors' P/L and credit, each layer's premium and P/L, the "
                "premium over the credit, and the median over the year's days of the VIX notional held over the "
                "condors' open max loss. Model-priced.")
+
+    st.markdown("**Which assumption decides the verdict**")
+    sens_key = ("sensitivity", data_key, start, end, config, main)
+    if is_kept(sens_key) or st.button("Run the sensitivity table (8 runs)", key="b_sensitivity",
+                                      icon=":material/tune:"):
+        sens = kept(sens_key, lambda progress: studies.sensitivity(m, config, main, progress), "Sensitivity")
+        shown_sens = sens.assign(beats_smaller=sens["beats_smaller"].map({True: "yes", False: "no"})).rename(
+            columns={"assumption": "Assumption", "value": "Moved to", "cagr": f"{labels[main]} CAGR",
+                     "excess_cagr": "Over T-bills", "max_drawdown": "Max drawdown",
+                     "smaller_cagr": "Trade smaller CAGR", "beats_smaller": "Beats trading smaller"})
+        st.dataframe(shown_sens, hide_index=True, key="b_sens",
+                     column_config={c: st.column_config.NumberColumn(format="percent")
+                                    for c in (f"{labels[main]} CAGR", "Over T-bills", "Max drawdown",
+                                              "Trade smaller CAGR")})
+        flips = sens[sens["beats_smaller"] != sens["beats_smaller"].iloc[0]]
+        st.caption("Each row moves one assumption of the model (the VIX-option vol, its call skew, the VIX half "
+                   "spread, settlement at the close) and runs again, trade smaller matched as above. "
+                   + (f"The verdict flips with: {', '.join(flips['assumption'] + ' ' + flips['value'])}."
+                      if len(flips) else "No row flips the verdict.") + " Model-priced.")
 
 # Full width, one after the other: side by side, their last columns (the hedges') were cut off at 1,400 px.
 with st.container():

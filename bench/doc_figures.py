@@ -21,6 +21,12 @@ from alvh_core.cli import commands as cli
 ROOT = Path(__file__).resolve().parents[1]
 
 DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+
+
+def documents() -> list[Path]:
+    """The files whose figures blocks the engine writes: docs/*.md and the README."""
+    return [*sorted(DOCS.glob("*.md")), *([README] if README.is_file() else [])]
 EPISODES = ("2015-08", "2018-02", "2020-02", "2020-03", "2024-08")
 DAILY_SCHEMES = ("alvh", "single", "static10", "vxth")
 BLOCK = re.compile(r"(<!-- figures:(?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.S)
@@ -440,7 +446,65 @@ def chain_limits() -> str:
                      "atm_error_beyond_fit_vol_points, natural_credits -->\n" + text)
 
 
-BLOCKS = {"episodes": episodes, "backtest-daily": backtest_daily, "backtest-monthly": backtest_monthly,
+_VERDICT = ["backtest", "--data-dir", "", "--strategy", "daily", "--tier", "moderate", "--hedge", "alvh"]
+_NAMES = {"none": "No hedge", "alvh": "ALVH 40/40/20", "smaller": "Trade smaller (no hedge, at ALVH's max drawdown)"}
+
+
+def _verdict(*extra: str) -> dict:
+    argv = list(_VERDICT)
+    argv[2] = data_dir()
+    return _run([*argv, *extra])
+
+
+def verdict_starts() -> str:
+    """The start-date table: the daily condors with ALVH and trading smaller from each start to the data's end."""
+    out = _verdict("--start-dates")
+    rows = ["| from | result | CAGR | over T-bills | max drawdown | T-bills alone |", "|---|---|---|---|---|---|"]
+    for r in out["start_dates"]:
+        rows.append(f"| {r['start']} | {_NAMES[r['result']]} | {_pct(r['cagr'])} | {_signed_pct(r['excess_cagr'])} | "
+                    f"{_pct(r['max_drawdown'], 1)} | {_pct(r['tbill_cagr'])} |")
+    command = ("python -m alvh_core backtest --data-dir DATA --strategy daily --tier moderate --hedge alvh "
+               "--start-dates --json: start_dates")
+    return f"<!-- {command} -->\n" + "\n".join(rows) + "\n"
+
+
+def verdict_sensitivity() -> str:
+    """The sensitivity table: ALVH against trading smaller with one assumption moved at a time."""
+    out = _verdict("--sensitivity")
+    rows = ["| assumption | moved to | ALVH CAGR | over T-bills | max drawdown | trade smaller CAGR | ALVH beats it |",
+            "|---|---|---|---|---|---|---|"]
+    for r in out["sensitivity"]:
+        rows.append(f"| {r['assumption']} | {r['value']} | {_pct(r['cagr'])} | {_signed_pct(r['excess_cagr'])} | "
+                    f"{_pct(r['max_drawdown'], 1)} | {_pct(r['smaller_cagr'])} | "
+                    f"{'yes' if r['beats_smaller'] else 'no'} |")
+    command = ("python -m alvh_core backtest --data-dir DATA --strategy daily --tier moderate --hedge alvh "
+               "--sensitivity --json: sensitivity")
+    return f"<!-- {command} -->\n" + "\n".join(rows) + "\n"
+
+
+def verdict_years() -> str:
+    """The year-by-year table of ALVH on the daily condors."""
+    out = _verdict()
+    rows = ["| year | condors | credit | base premium / P/L | adaptive premium / P/L | tail premium / P/L | premium ÷ "
+            "credit | VIX notional ÷ max loss |", "|---|---|---|---|---|---|---|---|"]
+    for r in out["per_year"]:
+        layers = " | ".join(f"${r[f'{k}_premium']:,.0f} / {_money(r[f'{k}_pnl'])}" for k in ("base", "adaptive", "tail"))
+        ratio = "" if r["median_notional_per_max_loss"] is None else f"{r['median_notional_per_max_loss']:.2f}"
+        share = "" if r["premium_over_credit"] is None else f"{r['premium_over_credit']:.2f}"
+        rows.append(f"| {r['year']} | {_money(r['condor_pnl'])} | ${r['condor_credit']:,.0f} | {layers} | {share} | "
+                    f"{ratio} |")
+    command = ("python -m alvh_core backtest --data-dir DATA --strategy daily --tier moderate --hedge alvh --json: "
+               "per_year")
+    return f"<!-- {command} -->\n" + "\n".join(rows) + "\n"
+
+
+def _signed_pct(x: float) -> str:
+    return f"{'−' if x < 0 else '+'}{abs(100 * x):.2f} %"
+
+
+BLOCKS = {"verdict-starts": verdict_starts, "verdict-sensitivity": verdict_sensitivity,
+          "verdict-years": verdict_years, "episodes": episodes, "backtest-daily": backtest_daily,
+          "backtest-monthly": backtest_monthly,
           "spot-vol": spot_vol, "futures-proxy": futures_proxy, "regime-days": regime_days, "vol-fit": vol_fit,
           "fills": fills, "simulator": simulator, "model-check": model_check, "seed-000": seed_000,
           "replicas": replicas_table, "listed": listed, "slippage": slippage, "vix-vol": vix_vol,
@@ -451,7 +515,7 @@ def check(write: bool = False) -> list[str]:
     """The blocks of docs/*.md that differ from what the engine prints now (rewritten with ``write``)."""
     cache: dict[str, str] = {}
     stale = []
-    for doc in sorted(DOCS.glob("*.md")):
+    for doc in documents():
         text = doc.read_text(encoding="utf-8")
 
         def fresh(match: re.Match, doc: Path = doc) -> str:

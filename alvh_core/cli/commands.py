@@ -708,6 +708,8 @@ def cmd_backtest(args) -> dict:
     if args.strategy not in REPLICAS:
         if args.hedge != "none":
             out["per_year"] = _records(studies.per_year(result, args.hedge))
+        if args.sensitivity and args.hedge != "none":
+            out["sensitivity"] = _records(studies.sensitivity(window, config, args.hedge))
         if args.start_dates is not None:
             starts = list(dict.fromkeys([*studies.START_DATES, *(d.isoformat() for d in args.start_dates)]))
             out["start_dates"] = _records(studies.start_date_table(window, config, schemes, starts))
@@ -846,6 +848,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start-dates", nargs="*", type=lambda t: _date_arg(t, "--start-dates"), metavar="DATE",
                    help="add the start-date table: the same run from 1990-01-02, 2006-02-24, 2008-11-20, "
                         "2013-01-02 and the dates given, to --end")
+    p.add_argument("--sensitivity", action="store_true",
+                   help="add the sensitivity table: the run with the VIX-option vol x0.8 and x1.2, call skew 0 and x2, "
+                        "VIX half spread 0.025 and 0.10, settlement at the close; each against trading smaller")
     p.add_argument("--smaller-match", choices=("drawdown", "cvar", "premium"), default="drawdown",
                    help="'trade smaller' is the unhedged condor scaled to the hedged book's max drawdown (default), "
                         "to the CVaR 95 %% of its weekly returns, or cut by the share of credit the premium took")

@@ -44,7 +44,7 @@ from alvh_core.model.fills import half_spread_array
 from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SKEW
 from alvh_core.model.market import DEFAULT_MARKET
 from alvh_core.model.pricing import DAYS_PER_YEAR, black76_price, bsm_price_delta, forward_delta
-from alvh_core.model.vixfutures import vix_option_vol
+from alvh_core.model.vixfutures import DEFAULT_VVIX, vix_option_vol
 from alvh_core.strategy.hedge import (
     BACKTEST_SCHEMES,
     EVENT_WINDOW_DAYS,
@@ -132,6 +132,8 @@ class BacktestConfig:
     #: What "trade smaller" matches in the hedged book: its max drawdown, the CVaR 95 % of its weekly returns,
     #: or (the older bar) the share of the credit its premium took.
     smaller_match: str = "drawdown"
+    #: The VIX-option vol model times this (a sensitivity; 1 is the model).
+    vix_vol_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.shape is not None:
@@ -154,6 +156,8 @@ class BacktestConfig:
             raise ValueError("settlement must be 'open' or 'close'")
         if self.smaller_match not in SMALLER_MATCHES:
             raise ValueError(f"trade smaller matches one of {SMALLER_MATCHES}")
+        if not (np.isfinite(self.vix_vol_scale) and 0.1 <= self.vix_vol_scale <= 5.0):
+            raise ValueError("the VIX-option vol scale must be between 0.1 and 5")
         if self.hedge.tail_instrument != "vix_calls":
             raise ValueError("the backtest's tail layer is VIX calls (SPX put flies are the Builder's only)")
 
@@ -866,6 +870,13 @@ class LayerUnits:
         return np.floor(target / (MULTIPLIER * self.future[rows]) + 0.5)
 
 
+def _vvix_for_options(vvix: np.ndarray, scale: float) -> np.ndarray:
+    """VVIX as the VIX-option vol reads it, scaled (a sensitivity): the model's own where ``scale`` is 1."""
+    if scale == 1.0:
+        return vvix
+    return np.where(np.isfinite(vvix) & (vvix > 0), vvix, DEFAULT_VVIX) * scale
+
+
 def hedge_units(m: MarketArrays, config: BacktestConfig, scheme: str) -> list[LayerUnits]:
     """The scheme's layers on ``m``, one contract each: bought at each roll, marked daily, sold at the next."""
     rules, costs = config.hedge, config.costs
@@ -883,15 +894,16 @@ def hedge_units(m: MarketArrays, config: BacktestConfig, scheme: str) -> list[La
         days = (expiry - m.dates[rolls]).astype(float)
         future = vix_futures(m, rolls, expiry, days)
         rate = m.rate[rolls]
-        k_long = strikes_at_delta(layer.long_delta, future, days, m.vvix[rolls], rate, rules.call_skew)
+        vvix = _vvix_for_options(m.vvix, config.vix_vol_scale)   # the VIX-option vol is proportional to it
+        k_long = strikes_at_delta(layer.long_delta, future, days, vvix[rolls], rate, rules.call_skew)
         strikes = [k_long]
         if layer.short_delta is not None:
-            k_short = np.maximum(strikes_at_delta(layer.short_delta, future, days, m.vvix[rolls], rate, rules.call_skew),
+            k_short = np.maximum(strikes_at_delta(layer.short_delta, future, days, vvix[rolls], rate, rules.call_skew),
                                  k_long + 1.0)
             strikes.append(k_short)
         sides = [1.0, -1.0][: len(strikes)]
         prices = [black76_price(future, k, days / DAYS_PER_YEAR, rate,
-                                vix_option_vol(k, future, days, m.vvix[rolls], rules.call_skew), True)
+                                vix_option_vol(k, future, days, vvix[rolls], rules.call_skew), True)
                   for k in strikes]
         unit_mid = sum(s * p for s, p in zip(sides, prices, strict=True))
         fill = costs.vix_fill_share * costs.vix_half_spread * len(strikes)
@@ -919,7 +931,7 @@ def hedge_units(m: MarketArrays, config: BacktestConfig, scheme: str) -> list[La
         for s, k in zip(sides, strikes, strict=True):
             kk = k[owner]
             live = black76_price(f_day, kk, np.maximum(left, 1e-9) / DAYS_PER_YEAR, m.rate[day],
-                                 vix_option_vol(kk, f_day, np.maximum(left, 1e-9), m.vvix[day], rules.call_skew), True)
+                                 vix_option_vol(kk, f_day, np.maximum(left, 1e-9), vvix[day], rules.call_skew), True)
             value += s * np.where(expired, np.maximum(vix_settle[owner] - kk, 0.0), live)
         # Sold at the next roll (at mid less the fill), unless it expired first.
         sell_now = (day == until[owner]) & (owner < rolls.size - 1) & ~expired   # the last one is still held

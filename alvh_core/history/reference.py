@@ -13,7 +13,7 @@ time.  Far too slow for 36 years; the tests run it on a few.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -23,10 +23,10 @@ from alvh_core.data.listings import VIX_OPTIONS_LISTED, nearest_expiry, strike_s
 from alvh_core.history.backtest import AM_HOURS, XSP_LISTED, BacktestConfig, MarketArrays
 from alvh_core.model import over_days
 from alvh_core.model.fills import half_spread_one
-from alvh_core.model.fitted import SPX_SKEW, VIX_CALL_SKEW
+from alvh_core.model.fitted import SPX_SKEW
 from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import black76_one, bsm_one
-from alvh_core.model.vixfutures import futures_proxy, vix_option_vol
+from alvh_core.model.vixfutures import DEFAULT_VVIX, futures_proxy, vix_option_vol
 from alvh_core.strategy.condor import listed_strikes
 from alvh_core.strategy.hedge import (
     EVENT_WINDOW_DAYS,
@@ -178,13 +178,14 @@ def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestCo
     expiry = pick_expiry(day, layer.low_days, layer.high_days, skip)
     days = float((expiry - day).days)
     future = _future(m, i, expiry, days, market)
-    k_long = strike_at_delta(layer.long_delta, future, days, market, skew_default())
+    options = _for_options(market, config.vix_vol_scale)
+    k_long = strike_at_delta(layer.long_delta, future, days, options, rules.call_skew)
     strikes, sides = [k_long], [1]
     if layer.short_delta is not None:
-        strikes.append(max(strike_at_delta(layer.short_delta, future, days, market, skew_default()), k_long + 1.0))
+        strikes.append(max(strike_at_delta(layer.short_delta, future, days, options, rules.call_skew), k_long + 1.0))
         sides.append(-1)
     mid = sum(s * black76_one(future, k, days / 365.0, market.rate,
-                              float(vix_option_vol(k, future, days, market.vvix)), True)[0]
+                              float(vix_option_vol(k, future, days, options.vvix, rules.call_skew)), True)[0]
               for k, s in zip(strikes, sides, strict=True))
     contracts_open, max_loss_open = open_book
     if rules.sizing == "notional":      # seed 001's rule: a share of the account (as it is today, by equity)
@@ -233,20 +234,24 @@ def _future(m: MarketArrays, i: int, expiry, days: float, market: MarketState) -
     return real if math.isfinite(real) else float(futures_proxy(market.term, days, market.vvix))
 
 
-def skew_default() -> float:
-    return VIX_CALL_SKEW
+def _for_options(market: MarketState, scale: float) -> MarketState:
+    """The market as the VIX-option vol reads it: VVIX (the median where it is missing) times ``scale``."""
+    if scale == 1.0:
+        return market
+    return replace(market, vvix=(market.vvix if market.vvix else DEFAULT_VVIX) * scale)
 
 
-def _hedge_value(m: MarketArrays, i: int, h: _Hedge, at_open: bool) -> tuple[float, bool]:
+def _hedge_value(m: MarketArrays, i: int, h: _Hedge, config: BacktestConfig) -> tuple[float, bool]:
     day = m.day(i)
     if day >= h.expiry:
-        vix = _settle_level(m, h.expiry, m.vix, m.vix_open, at_open)
+        vix = _settle_level(m, h.expiry, m.vix, m.vix_open, config.settlement == "open")
         return sum(s * max(vix - k, 0.0) for k, s in zip(h.strikes, h.sides, strict=True)), True
     market = _market(m, i)
     left = float((h.expiry - day).days)
     future = _future(m, i, h.expiry, left, market)
+    vvix = _for_options(market, config.vix_vol_scale).vvix
     return sum(s * black76_one(future, k, left / 365.0, market.rate,
-                               float(vix_option_vol(k, future, left, market.vvix)), True)[0]
+                               float(vix_option_vol(k, future, left, vvix, config.hedge.call_skew)), True)[0]
                for k, s in zip(h.strikes, h.sides, strict=True)), False
 
 
@@ -310,7 +315,7 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
             h = hedges.get(layer.name)
             rolling = _period_start(m, i, layer.schedule)
             if h is not None and h.open:
-                value, expired = _hedge_value(m, i, h, config.settlement == "open")
+                value, expired = _hedge_value(m, i, h, config)
                 got = value
                 if expired:        # settled today: replaced today
                     h.open = False

@@ -234,3 +234,47 @@ def start_date_table(m: MarketArrays, config: BacktestConfig, schemes=("none", "
                          "tbill_cagr": bills, "ruined": result.stats[name].ruined})
     return pd.DataFrame(rows, columns=["start", "result", "cagr", "excess_cagr", "max_drawdown", "tbill_cagr",
                                        "ruined"])
+
+
+#: The assumptions a verdict may hang on, each moved one way and the other: (what, how, the config's change).
+SENSITIVITY = (
+    ("the model", "as fitted", {}),
+    ("VIX-option vol", "× 0.8", {"vix_vol_scale": 0.8}),
+    ("VIX-option vol", "× 1.2", {"vix_vol_scale": 1.2}),
+    ("VIX call skew", "0", {"call_skew": 0.0}),
+    ("VIX call skew", "× 2", {"call_skew": "double"}),
+    ("VIX half spread", "0.025 points", {"vix_half_spread": 0.025}),
+    ("VIX half spread", "0.10 points", {"vix_half_spread": 0.10}),
+    ("settlement", "at the close", {"settlement": "close"}),
+)
+
+
+def _varied(config: BacktestConfig, change: dict) -> BacktestConfig:
+    """``config`` with one assumption of :data:`SENSITIVITY` changed."""
+    out = config
+    for key, value in change.items():
+        if key == "call_skew":
+            skew = 2.0 * config.hedge.call_skew if value == "double" else float(value)
+            out = replace(out, hedge=replace(out.hedge, call_skew=skew))
+        elif key == "vix_half_spread":
+            out = replace(out, costs=replace(out.costs, vix_half_spread=float(value)))
+        else:
+            out = replace(out, **{key: value})
+    return out
+
+
+def sensitivity(m: MarketArrays, config: BacktestConfig, scheme: str = "alvh", progress=None) -> pd.DataFrame:
+    """``scheme`` against trading smaller at its risk, with each assumption of :data:`SENSITIVITY` moved: CAGR,
+    over T-bills, max drawdown, trading smaller's CAGR, and whether the scheme beat it.  Which row flips the
+    verdict is the assumption the verdict hangs on."""
+    bills = tbill_cagr(m)
+    rows = []
+    for i, (what, how, change) in enumerate(SENSITIVITY):
+        if progress:
+            progress(i / len(SENSITIVITY), f"{what} {how}")
+        result = run_backtest(m, _varied(config, change), ("none", scheme))
+        perf, small = result.stats[scheme].performance, result.stats["smaller"].performance
+        rows.append({"assumption": what, "value": how, "cagr": perf.cagr, "excess_cagr": excess(perf.cagr, bills),
+                     "max_drawdown": perf.max_drawdown, "smaller_cagr": small.cagr,
+                     "beats_smaller": bool(perf.cagr > small.cagr)})
+    return pd.DataFrame(rows)

@@ -65,6 +65,8 @@ CASES = [
     (("2011-05-02", "2011-12-30"), "monthly", "alvh", (None, None, 10, True), "max_loss",   # rolled at 10 days
      ("equity", 100_000.0)),
     (("1995-01-03", "1995-04-28"), "daily", "alvh", (None, None, None), "max_loss", ("equity", 1_000_000.0)),  # SPX only
+    (("2020-01-02", "2020-03-31"), "weekly", "alvh", (None, None, None), "max_loss",   # the sensitivity's knobs
+     ("equity", 250_000.0, False, {"vix_vol_scale": 1.2, "call_skew": 0.7, "settlement": "close"})),
 ]
 
 
@@ -73,9 +75,11 @@ def test_vectorised_backtest_equals_the_reference_to_the_cent(backtest_market, b
                                                                management, sizing, account):
     """On the real history with the data folder, else on the seeded simulated market (the same dates)."""
     m = backtest_market.window(*window)
-    config = bt.BacktestConfig(strategy=strategy, management=ExitRules(*management),
-                               hedge=bt.HedgeSettings(sizing=sizing), sizing=account[0], capital=account[1],
-                               synthetic_hedge=account[2] if len(account) > 2 else False)
+    knobs = dict(account[3]) if len(account) > 3 else {}
+    skew = knobs.pop("call_skew", None)
+    hedge = bt.HedgeSettings(sizing=sizing) if skew is None else bt.HedgeSettings(sizing=sizing, call_skew=skew)
+    config = bt.BacktestConfig(strategy=strategy, management=ExitRules(*management), hedge=hedge, sizing=account[0],
+                               capital=account[1], synthetic_hedge=account[2] if len(account) > 2 else False, **knobs)
     fast = bt.run_backtest(m, config, (scheme,), smaller=False).equity[scheme].to_numpy()
     slow = reference_equity(m, backtest_panel[0], config, scheme)
     assert np.all(np.isfinite(fast))

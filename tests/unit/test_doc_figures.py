@@ -20,8 +20,9 @@ def _doc_figures():
 @pytest.mark.skipif(not os.environ.get("ALVH_DATA_DIR"), reason="needs the real data folder (ALVH_DATA_DIR)")
 def test_every_figures_block_in_the_docs_is_what_the_engine_prints_now():
     module = _doc_figures()
-    blocks = [(doc.name, name) for doc in sorted((ROOT / "docs").glob("*.md"))
+    blocks = [(doc.name, name) for doc in module.documents()
               for name in module.BLOCK.findall(doc.read_text(encoding="utf-8"))]
+    assert any(doc == "README.md" for doc, _ in blocks)   # the README's verdict tables too
     assert {name[1] for _, name in blocks} == set(module.BLOCKS)     # every block is used, none unknown
     assert module.check() == [], "run: python -m bench.doc_figures --write"
 
@@ -30,6 +31,7 @@ def test_a_stale_block_is_named(tmp_path, monkeypatch):
     module = _doc_figures()
     (tmp_path / "x.md").write_text("a\n<!-- figures:episodes -->\n| old |\n<!-- /figures -->\nb\n", encoding="utf-8")
     monkeypatch.setattr(module, "DOCS", tmp_path)
+    monkeypatch.setattr(module, "README", tmp_path / "no-readme.md")
     monkeypatch.setitem(module.BLOCKS, "episodes", lambda: "| new |\n")
     assert module.check() == ["x.md: episodes"]
     module.check(write=True)

@@ -129,3 +129,23 @@ def test_start_dates_and_the_tbill_account(backtest_market):
     assert row["excess_cagr"] == pytest.approx(excess(row["cagr"], row["tbill_cagr"]))
     alone = bt.run_backtest(late, bt.BacktestConfig(strategy="weekly"), ("none", "alvh"))
     assert row["cagr"] == pytest.approx(alone.stats["alvh"].performance.cagr)
+
+
+def test_the_sensitivity_table_moves_one_assumption_at_a_time(backtest_market):
+    from alvh_core.history import backtest as bt
+    from alvh_core.history.studies import SENSITIVITY, sensitivity
+
+    m = backtest_market.window("2017-01-03", "2018-12-31")
+    config = bt.BacktestConfig(strategy="weekly")
+    table = sensitivity(m, config, "alvh")
+    assert len(table) == len(SENSITIVITY) and table.iloc[0]["assumption"] == "the model"
+    base = bt.run_backtest(m, config, ("none", "alvh"))
+    assert table.iloc[0]["cagr"] == pytest.approx(base.stats["alvh"].performance.cagr)
+    assert table["beats_smaller"].tolist() == (table["cagr"] > table["smaller_cagr"]).tolist()
+    # Dearer VIX options (vol × 1.2) cost more premium than cheaper ones (× 0.8), the same contracts bought.
+    dear = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly", vix_vol_scale=1.2), ("alvh",), smaller=False)
+    cheap = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly", vix_vol_scale=0.8), ("alvh",), smaller=False)
+    assert dear.hedges["alvh"].trades["price"].mean() > cheap.hedges["alvh"].trades["price"].mean()
+    close = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly", settlement="close"), ("none", "alvh"))
+    row = table[table["assumption"] == "settlement"].iloc[0]
+    assert row["cagr"] == pytest.approx(close.stats["alvh"].performance.cagr)
