@@ -296,8 +296,8 @@ main = next((s for s in order if s != "none"), "none")
 
 
 def history_notes(result, scheme: str) -> list[str]:
-    """What of the run could not have been traded as asked: when the hedge starts, and the entries the
-    account could not size to a contract."""
+    """What of the run could not have been traded as asked: when the hedge starts, the condors whose wings the
+    listed grid made far wider than the tier's, and the entries the account could not size to a contract."""
     config, m = result.config, result.market
     lines = []
     if scheme != "none":
@@ -313,6 +313,12 @@ def history_notes(result, scheme: str) -> list[str]:
                          f"{VIX_OPTIONS_LISTED}, so before then {labels[scheme]} holds no VIX call (turn on the "
                          "synthetic hedge in the popover to price one anyway).")
     book = result.condors[scheme]
+    wide = bt.wide_wings(m, book, config)
+    if wide.any():
+        lines.append(f"{int(wide.sum()):,} of {book.entry.size:,} condors have a wing wider than twice the tier's "
+                     "width: where a high VIX puts the short strikes far out, the listed grid steps 25 to 200 "
+                     "points, so their max loss is far above the tier's (and sizing by risk buys fewer of them, "
+                     "often none).")
     empty = int((book.contracts == 0).sum())
     if empty:
         early = int(((book.contracts == 0) & (m.dates[book.entry] < bt.XSP_LISTED)).sum())

@@ -700,6 +700,7 @@ def cmd_backtest(args) -> dict:
                 "smaller_scale": result.smaller_scale,
                 "condors": int(book.entry.size),
                 "condors_without_contract": int((book.contracts == 0).sum()),
+                "condors_wide_wings": int(bt.wide_wings(window, book, config).sum()),
                 "hedge_trades": int(len(bought)) if bought is not None else 0,
                 "hedge_starts": (str(pd.Timestamp(bought["bought"].min()).date()) if bought is not None and len(bought)
                                  else None),

@@ -1267,6 +1267,18 @@ def run_backtest(m: MarketArrays, config: BacktestConfig, schemes=("none", "alvh
                           pd.DataFrame(worst_rows), condors)
 
 
+def wide_wings(m: MarketArrays, book: CondorBook, config: BacktestConfig) -> np.ndarray:
+    """The condors whose wings could not be built near the tier's width: a side wider than twice its target
+    (the tier's % of spot, or the structure's) and 10 points beyond that, as the far-from-the-money strike grid
+    steps 25 to 200 points where a high VIX puts the short strikes.  Their max loss is far above the tier's."""
+    spot = m.spx[book.entry]
+    put_pct, call_pct = ((config.shape[2], config.shape[3]) if config.shape is not None
+                         else (config.tier.wing_pct, config.tier.wing_pct))
+    put = book.strikes[:, 1] - book.strikes[:, 0]
+    call = book.strikes[:, 3] - book.strikes[:, 2]
+    return (put > 2.0 * spot * put_pct / 100.0 + 10.0) | (call > 2.0 * spot * call_pct / 100.0 + 10.0)
+
+
 TRADE_COLUMNS = ("kind", "layer", "bought", "sold", "expiry", "strike", "contracts", "price", "cost", "max_loss")
 
 

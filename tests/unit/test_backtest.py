@@ -320,3 +320,19 @@ def test_a_roll_opens_the_next_condor_the_day_one_is_closed(backtest_market):
     left = (pd.to_datetime(frame.expiry) - pd.to_datetime(frame.exit)).dt.days.iloc[:-1]
     assert left.between(0, 7).all()
     assert book.entry.size > bt.period_starts(m.dates, "monthly").size   # about every three weeks
+
+
+@pytest.mark.data
+def test_wings_the_far_grid_widens_are_counted(real_market):
+    """On 2008-10-02 (VIX 45) the 14-delta shorts sit where the listed grid steps 100 points or more: the
+    wings are many times the tier's 0.55 % of spot, and the run counts them."""
+    m = real_market.window("2008-09-02", "2008-11-28")
+    config = bt.BacktestConfig(strategy="daily")
+    book = bt.condor_book(m, config)
+    wide = bt.wide_wings(m, book, config)
+    day = int(np.flatnonzero(m.dates[book.entry] == np.datetime64("2008-10-02"))[0])
+    put, call = book.strikes[day, 1] - book.strikes[day, 0], book.strikes[day, 3] - book.strikes[day, 2]
+    target = m.spx[book.entry[day]] * 0.0055
+    assert wide[day] == (max(put, call) > 2 * target + 10) and wide[day]
+    calm = real_market.window("2017-03-01", "2017-05-31")
+    assert bt.wide_wings(calm, bt.condor_book(calm, config), config).mean() < 0.5 * wide.mean()
