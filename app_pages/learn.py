@@ -89,8 +89,9 @@ position = build_position(market, Scenario(tier=tier, budget=RiskBudget(notional
                           context, None, vol_model, with_view=False)
 cols = st.columns(4)
 cols[0].metric("Regime today", context.regime.name, help=f"VIX {market.vix:.2f} ({market.source})")
-cols[1].metric("Hedge budget, % of notional", f"{context.budget_pct:.1f} %",
-               help="The regime's band, placed inside it by the stress score")
+cols[1].metric("Hedge budget (the regime's band)", f"{context.budget_pct:.1f} %",
+               help="The regime's band, placed inside it by the stress score: a % of the notional the position "
+                    "stands for (20 × its max loss, the default), or of the strategy notional (seed 001's rule)")
 cols[2].metric("Contracts in the example", f"{position.contracts:,}",
                help=f"{tier.name} condors for {money(inputs.risk)} of risk, sized by max loss (model)")
 cols[3].metric("ALVH premium today", money(position.hedge.total_cost), help="All active layers, model prices")
