@@ -121,7 +121,7 @@ def _strike_options(market: MarketState, condor, days: float, cycle: str) -> lis
     underlying = condor.underlying
     size = PRODUCT_SIZE[underlying]
     grid = listed_strikes(market.spot * size, days, market.spot * size * 0.5, market.spot * size * 1.5, cycle,
-                          underlying) / size
+                          underlying, market.vix) / size
     current = [leg.strike for leg in condor.legs]
     return sorted(set(np.round(grid, 6).tolist()) | set(current))
 
@@ -171,7 +171,7 @@ def _on_expiry(key: str, tier_day: date, market: MarketState, underlying: str, c
     _set("ex", None if e.day == tier_day else e.day)
     days = max(e.years_from(market_date(market)), 0.25)
     size = PRODUCT_SIZE[underlying]
-    snapped = tuple(snap_strike(market.spot * size, k * size, days, "nearest", underlying, e.cycle) / size
+    snapped = tuple(snap_strike(market.spot * size, k * size, days, "nearest", underlying, e.cycle, market.vix) / size
                     for k in current)
     if len(set(snapped)) == 4 and list(snapped) == sorted(snapped) and (st.session_state.get("lg") or e.day != tier_day):
         _set("lg", snapped)
@@ -321,7 +321,8 @@ def _added_legs(market: MarketState, asof: date) -> None:
             e = c1.selectbox("SPX expiry (listed)", listed, key="xa_sexp", format_func=lambda x: _expiry_label(x, asof),
                              index=_index(listed, st.session_state.get("xa_sexp"), quarter))
             days = max(e.years_from(asof), 0.25)
-            grid = listed_strikes(market.spot, days, market.spot * 0.5, market.spot * 1.05, e.cycle).tolist()
+            grid = listed_strikes(market.spot, days, market.spot * 0.5, market.spot * 1.05, e.cycle,
+                                       vix=market.vix).tolist()
             tenth = grid.index(min(grid, key=lambda k: abs(k - market.spot * 0.9)))
             c2.selectbox("Strike", grid, key="xa_sk", format_func=lambda k: f"{k:g}",
                          index=_index(grid, st.session_state.get("xa_sk"), tenth))

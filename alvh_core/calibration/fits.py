@@ -19,6 +19,7 @@ from alvh_core.model.chain_smile import expiry_slices
 from alvh_core.model.params import FuturesProxyParams, SkewParams
 from alvh_core.model.pricing import DAYS_PER_YEAR, TRADING_DAYS_PER_YEAR, black76
 from alvh_core.model.volmodel import VixTermStructure, VolModel
+from alvh_core.model.skew_index import SKEW_REFERENCE, skew_reading, slope_scale
 
 #: The population the vol-model error is reported on.
 FIT_MIN_DAYS, FIT_MAX_DAYS = 7, 70
@@ -38,6 +39,7 @@ class ChainPoints:
     atm_days: np.ndarray      # expiries in range and the chain's ATM vol at each
     atm_ivs: np.ndarray
     half_spreads: np.ndarray  # bid/ask half-spreads of the same options, points
+    skew_index: float = float("nan")   # the SKEW reading that day (skew_index.skew_reading; NaN: no SKEW)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class SkewCalibration:
     median_half_spread: float
     chains: tuple[str, ...]
     atm_beyond: FitError | None = None   # the same past the fitted tenors (71–200 days)
+    held_out: tuple = ()                  # HeldOutDay: fitted on one chain day, checked on another
+    skew_readings: dict = field(default_factory=dict)   # chain day -> its SKEW reading
 
 
 #: Expiries past the fitted range on which the ATM level is checked, calendar days.
@@ -97,8 +101,20 @@ def chain_points(chain_path: Path, history: History, min_days: int = FIT_MIN_DAY
         atm_ivs.append(float(np.interp(0.0, k[order], s.ivs[order])))
     if not atm_days:
         raise ValueError(f"{chain_path.name}: no expiries between {min_days} and {max_days} days")
+    skew_index = skew_reading_on(history, pd.Timestamp(chain.quote_date))
     return ChainPoints(str(chain.quote_date), term, *(np.concatenate(cols[k]) for k in ("days", "forward", "strikes", "ivs")),
-                       np.array(atm_days), np.array(atm_ivs), np.concatenate(cols["hs"]))
+                       np.array(atm_days), np.array(atm_ivs), np.concatenate(cols["hs"]),
+                       float("nan") if skew_index is None else skew_index)
+
+
+def skew_reading_on(history: History, day: pd.Timestamp) -> float:
+    """The SKEW reading (:func:`alvh_core.model.skew_index.skew_reading`) on ``day``; NaN without SKEW."""
+    panel = history.panel
+    if not {"skew", "spx", "vix"} <= set(panel.columns):
+        return float("nan")
+    sessions = panel.loc[:day]
+    series = sessions.loc[sessions["spx"].notna() & sessions["vix"].notna(), "skew"]   # the backtest's rows
+    return float(skew_reading(series.to_numpy())[-1]) if len(series) else float("nan")
 
 
 def _value(row: pd.Series, key: str) -> float | None:
@@ -111,21 +127,57 @@ def _params(x: np.ndarray) -> SkewParams:
                       call_curvature=float(x[3]), vix_scale=float(x[4]))
 
 
-def model_errors(params: SkewParams, points: ChainPoints) -> np.ndarray:
-    """Model minus market IV, vol points, for every option of the chain."""
-    model = VolModel(points.term, params)
+def model_errors(params: SkewParams, points: ChainPoints, reference: float | None = None) -> np.ndarray:
+    """Model minus market IV, vol points, for every option of the chain: the smile's slope scaled by the
+    day's SKEW against ``reference`` (default :data:`SKEW_REFERENCE`, the chain days' mean; NaN: no scale)."""
+    scale = float(slope_scale(points.skew_index, params, SKEW_REFERENCE if reference is None else reference))
+    model = VolModel(points.term, params, scale)
     return 100.0 * (model.implied_vol(points.strikes, points.forward, points.days) - points.ivs)
 
 
-def fit_skew(points: list[ChainPoints]) -> SkewCalibration:
-    """Least squares over all options of all chains, ATM level from the VIX."""
-
+def _least_squares_smile(points: list[ChainPoints], reference: float | None = None, tie: bool = True) -> SkewParams:
     def residuals(x):
-        return np.concatenate([model_errors(_params(x), p) for p in points])
+        params = _params(x)
+        return np.concatenate([model_errors(params, p, reference) if tie else
+                               model_errors(params, replace(p, skew_index=float("nan"))) for p in points])
 
     fit = least_squares(residuals, x0=[-0.25, 0.3, 0.0, 0.05, 0.97],
                         bounds=([-1.0, -1.0, -0.2, -0.2, 0.5], [0.0, 1.5, 0.2, 0.5, 1.5]))
-    params = _params(np.round(fit.x, 5))
+    return _params(np.round(fit.x, 5))
+
+
+@dataclass(frozen=True)
+class HeldOutDay:
+    """The smile fitted on one chain day and checked on another: RMSE (vol points) with one shape for
+    every day and with the slope tied to SKEW."""
+
+    fitted_on: str
+    checked_on: str
+    rmse_fixed_shape: float
+    rmse_skew_tied: float
+    slope_scale: float
+
+
+def held_out_days(points: list[ChainPoints]) -> list[HeldOutDay]:
+    """Each chain day checked with the smile fitted on each other one, with and without the SKEW tie."""
+    out = []
+    for a in points:
+        if not np.isfinite(a.skew_index):
+            continue
+        fixed = _least_squares_smile([a], tie=False)
+        for b in points:
+            if b is a or not np.isfinite(b.skew_index):
+                continue
+            plain = model_errors(fixed, replace(b, skew_index=float("nan")))
+            tied = model_errors(fixed, b, reference=a.skew_index)
+            out.append(HeldOutDay(a.quote_date, b.quote_date, FitError.of(plain).rmse, FitError.of(tied).rmse,
+                                  float(slope_scale(b.skew_index, fixed, a.skew_index))))
+    return out
+
+
+def fit_skew(points: list[ChainPoints]) -> SkewCalibration:
+    """Least squares over all options of all chains, ATM level from the VIX, each day's slope tied to its SKEW."""
+    params = _least_squares_smile(points)
     errors = {p.quote_date: model_errors(params, p) for p in points}
     return SkewCalibration(
         params=params,
@@ -134,6 +186,8 @@ def fit_skew(points: list[ChainPoints]) -> SkewCalibration:
         atm=FitError.of(atm_errors(params, points)),
         median_half_spread=float(np.median(np.concatenate([p.half_spreads for p in points]))),
         chains=tuple(p.quote_date for p in points),
+        held_out=tuple(held_out_days(points)),
+        skew_readings={p.quote_date: p.skew_index for p in points},
     )
 
 
@@ -156,7 +210,8 @@ def calibrate_skew(data_dir: str | Path) -> SkewCalibration:
 
 def atm_errors(params: SkewParams, points: list[ChainPoints]) -> np.ndarray:
     """The model's ATM vol (from each day's VIX family) minus the chain's, vol points, at every expiry."""
-    return np.concatenate([100 * (VolModel(p.term, params).atm_vol(p.atm_days) - p.atm_ivs) for p in points])
+    return np.concatenate([100 * (VolModel(p.term, params, float(slope_scale(p.skew_index, params))).atm_vol(p.atm_days)
+                                  - p.atm_ivs) for p in points])
 
 
 def as_dict(result) -> dict:
@@ -459,7 +514,7 @@ def fit_futures_proxy(data_dir: str | Path, history: History | None = None) -> F
 
 GRID_STEPS = (5.0, 10.0, 25.0, 50.0, 100.0)
 #: Tenor buckets (calendar days, upper bounds) of the listed strike grid, by kind of expiry.
-GRID_BUCKETS = {"weekly": (10, 27, 50), "standard": (60, 110, 180, 400)}
+GRID_BUCKETS = {"weekly": (10, 27, 50), "monthly": (60, 110, 180, 400), "standard": (60, 110, 180, 400)}
 
 
 def listed_reach(strikes: set, spot: float, step: float) -> float:
@@ -484,7 +539,7 @@ def fit_strike_grid(data_dir: str | Path) -> dict:
     the step.  Returns kind -> [(max days, [(step, reach), ...]), ...].
     """
     from alvh_core.data.chains import read_cboe_chain_file
-    from alvh_core.data.listings import spx_expiries
+    from alvh_core.data.listings import expiry_class, spx_expiries
 
     reaches: dict[tuple[str, int], list[list[float]]] = {}
     for path in sorted((Path(data_dir) / "chains").glob("*.csv")):
@@ -493,7 +548,7 @@ def fit_strike_grid(data_dir: str | Path) -> dict:
         expiry_days = pd.to_datetime(quotes["expiration"]).dt.date
         for e in spx_expiries(chain.quote_date):
             days = (e.day - chain.quote_date).days
-            kind = "weekly" if e.cycle == "weekly" else "standard"
+            kind = expiry_class(e.cycle)
             bucket = next((b for b in GRID_BUCKETS[kind] if days <= b), None)
             if bucket is None:
                 continue

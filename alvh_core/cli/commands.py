@@ -574,9 +574,12 @@ def cmd_calibrate(args) -> dict:
             "skew_fit_error_by_date": {k: asdict(v) for k, v in result.by_date.items()},
             "atm_fit_error_vol_points": asdict(result.atm),
             "atm_error_beyond_fit_vol_points": asdict(result.atm_beyond) if result.atm_beyond else None,
+            "skew_held_out_days": [asdict(h) for h in result.held_out],
+            "skew_readings": {d: round(v, 3) for d, v in result.skew_readings.items()},
             "median_half_spread_points": result.median_half_spread,
             "chains": list(result.chains),
-            "population": "OTM options of 5-50 delta, 7-70 days, IVs from bid/ask mids"}
+            "population": "OTM options of 5-50 delta, 7-70 days, IVs from bid/ask mids; each day's slope scaled by "
+                          "its Cboe SKEW (alvh_core/model/skew_index.py)"}
 
 
 def cmd_regime(args) -> dict:

@@ -32,6 +32,7 @@ SERIES_FILES = {
     "vix3m": "VIX3M_History.csv",
     "vix6m": "VIX6M_History.csv",
     "vvix": "VVIX_History.csv",
+    "skew": "SKEW_History.csv",   # Cboe SKEW: ties the SPX smile's slope to the day (model/skew_index.py)
     "irx": "DTB3.csv",   # FRED's 3-month T-bill rate (percent, discount basis), as Yahoo's ^IRX
 }
 PANEL_FILE = "cboe_vol_panel.csv"
@@ -46,7 +47,7 @@ MAX_ROWS = 100_000
 MAX_PROBLEMS = 200
 #: Levels a close can have (points; the T-bill ^IRX in percent): outside them a row is bad data.
 PLAUSIBLE = {"spx": (1.0, 1e6), "vix": (1.0, 500.0), "vix9d": (1.0, 500.0), "vix3m": (1.0, 500.0),
-             "vix6m": (1.0, 500.0), "vvix": (5.0, 1000.0), "irx": (-5.0, 50.0), "rsp": (0.01, 1e5),
+             "vix6m": (1.0, 500.0), "vvix": (5.0, 1000.0), "skew": (90.0, 250.0), "irx": (-5.0, 50.0), "rsp": (0.01, 1e5),
              "spy": (0.01, 1e5)}
 
 

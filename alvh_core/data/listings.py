@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+import numpy as np
+
 #: One-off full closures of the US equity and options markets since 1990.
 SPECIAL_CLOSURES = frozenset({
     date(1994, 4, 27),   # President Nixon's funeral
@@ -268,24 +270,36 @@ def nearest_expiry(asof: date, target_days: float) -> SpxExpiry:
 # --- SPX strike grid ------------------------------------------------------------------
 
 #: The listed strike grid, read off the Cboe SPX/SPXW chains of 2022-02-04 and
-#: 2023-02-07: by cycle of expiry and tenor (calendar days, upper bound), the
-#: steps and how far from spot (share of spot) every multiple of each step was
-#: listed on every expiry of the bucket.  Beyond the last reach the grid is 200
-#: points.  Re-derive with ``python -m alvh_core calibrate --data-dir ../shared/data
-#: --json`` (key ``strike_grid``).
+#: 2023-02-07: by kind of expiry (the third-Friday monthlies, which Cboe lists with
+#: "the most granularity and widest ranges"; the other standard expiries: month-end,
+#: quarter-end, LEAPS; the weeklies) and tenor (calendar days, upper bound), the
+#: steps and how far from spot (share of spot) every multiple of each step was listed
+#: on every expiry of the bucket.  Beyond the last reach the grid is 200 points.
+#: Re-derive with ``python -m alvh_core calibrate --data-dir ../shared/data --json``
+#: (key ``strike_grid``).
 SPX_STRIKE_GRID = {
     "weekly": (
         (10, ((5.0, 0.025), (10.0, 0.035), (25.0, 0.05), (50.0, 0.09), (100.0, 0.175))),
         (27, ((5.0, 0.02), (10.0, 0.035), (25.0, 0.05), (50.0, 0.065), (100.0, 0.125))),
         (50, ((10.0, 0.01), (25.0, 0.025), (50.0, 0.04), (100.0, 0.085))),
     ),
-    "standard": (
-        (60, ((5.0, 0.055), (10.0, 0.095), (25.0, 0.13), (50.0, 0.21), (100.0, 0.32))),
-        (110, ((5.0, 0.03), (10.0, 0.08), (25.0, 0.13), (50.0, 0.21), (100.0, 0.32))),
-        (180, ((10.0, 0.025), (25.0, 0.06), (50.0, 0.09), (100.0, 0.175))),
+    "monthly": (
+        (60, ((5.0, 0.065), (10.0, 0.105), (25.0, 0.205), (50.0, 0.255), (100.0, 0.485))),
+        (110, ((5.0, 0.03), (10.0, 0.08), (25.0, 0.19), (50.0, 0.26), (100.0, 0.365))),
+        (180, ((10.0, 0.08), (25.0, 0.13), (50.0, 0.16), (100.0, 0.32))),
         (400, ((25.0, 0.005), (50.0, 0.14), (100.0, 0.265))),
     ),
+    "standard": (
+        (60, ((5.0, 0.055), (10.0, 0.095), (25.0, 0.13), (50.0, 0.21), (100.0, 0.32))),
+        (110, ((5.0, 0.065), (10.0, 0.11), (25.0, 0.13), (50.0, 0.21), (100.0, 0.32))),
+        (180, ((10.0, 0.025), (25.0, 0.06), (50.0, 0.09), (100.0, 0.175))),
+        (400, ((25.0, 0.11), (50.0, 0.16), (100.0, 0.32))),
+    ),
 }
+#: Grid kinds as the vectorised backtest codes them.
+GRID_KINDS = ("monthly", "standard", "weekly")
+#: VIX on the two chain days, averaged (23.22 and 18.66): the level at which the reaches were read.
+GRID_REFERENCE_VIX = 20.94
 FAR_STEP = 200.0
 #: The mini index XSP (one tenth of SPX) lists its own, denser grid: 1-point strikes within 20 %
 #: of spot (10 SPX points), 5-point beyond.  Cboe's XSP specification sets intervals of one point
@@ -297,33 +311,49 @@ XSP_FAR_STEP = 5.0
 
 def expiry_class(cycle: str) -> str:
     """The grid a cycle of expiry is listed on: "weekly" (SPXW weeklies and
-    dailies) or "standard" (monthly, month-end, quarter-end, LEAPS)."""
-    return "weekly" if cycle == "weekly" else "standard"
+    dailies), "monthly" (the third-Friday SPX) or "standard" (month-end,
+    quarter-end, LEAPS)."""
+    return cycle if cycle in ("weekly", "monthly") else "standard"
 
 
-def strike_step(spot: float, strike: float, days: float, underlying: str = "SPX", cycle: str = "standard") -> float:
-    """The listed strike interval at ``strike`` for an expiry ``days`` out (see :data:`SPX_STRIKE_GRID`).
+def reach_scale(vix: float | None) -> float:
+    """How much farther from spot each step of the grid reaches on a day of VIX ``vix``: the chains'
+    reaches times ``max(1, VIX / GRID_REFERENCE_VIX)``.  Cboe lists new strikes as the index trades
+    toward the outermost ones and as traders ask for them, so the listed range follows the moves the
+    market expects; with only two chain days (VIX 18.7 and 23.2) the proportional rule is an assumption,
+    the same in every era.  None or not finite: 1 (the chains' own reach)."""
+    if vix is None or not np.isfinite(vix) or vix <= GRID_REFERENCE_VIX:
+        return 1.0
+    return float(vix) / GRID_REFERENCE_VIX
+
+
+def strike_step(spot: float, strike: float, days: float, underlying: str = "SPX", cycle: str = "standard",
+                vix: float | None = None) -> float:
+    """The listed strike interval at ``strike`` for an expiry ``days`` out (see :data:`SPX_STRIKE_GRID`),
+    the reaches widened on a day of high ``vix`` (:func:`reach_scale`).
 
     XSP: its own points, 1-point strikes within :data:`XSP_ONE_POINT_REACH` of spot, 5-point beyond.
     """
     distance = abs(strike / spot - 1.0)
     if underlying == "XSP":
         return 1.0 if distance < XSP_ONE_POINT_REACH else XSP_FAR_STEP
+    distance /= reach_scale(vix)
     buckets = SPX_STRIKE_GRID[expiry_class(cycle)]
     steps = next((row for limit, row in buckets if days <= limit), buckets[-1][1])
     step = next((s for s, reach in steps if distance < reach), FAR_STEP)
     return step
 
 
-def on_grid(spot: float, strike: float, days: float, underlying: str = "SPX", cycle: str = "standard") -> bool:
-    step = strike_step(spot, strike, days, underlying, cycle)
+def on_grid(spot: float, strike: float, days: float, underlying: str = "SPX", cycle: str = "standard",
+            vix: float | None = None) -> bool:
+    step = strike_step(spot, strike, days, underlying, cycle, vix)
     return abs(strike / step - round(strike / step)) < 1e-9
 
 
 def snap_strike(spot: float, strike: float, days: float, direction: str = "nearest", underlying: str = "SPX",
-                cycle: str = "standard") -> float:
+                cycle: str = "standard", vix: float | None = None) -> float:
     """The listed strike nearest ``strike`` (or the nearest below / above)."""
-    step = strike_step(spot, strike, days, underlying, cycle)
+    step = strike_step(spot, strike, days, underlying, cycle, vix)
     q = strike / step
     k = {"nearest": round(q), "down": int(q // 1), "up": -int(-q // 1)}[direction] * step
     return float(max(k, step))

@@ -13,6 +13,7 @@ time.  Far too slow for 36 years; the tests run it on a few.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,6 +27,7 @@ from alvh_core.model.fills import half_spread_one
 from alvh_core.model.fitted import SPX_SKEW
 from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import black76_one, bsm_one
+from alvh_core.model.skew_index import ERA_MIN_SESSIONS, ERA_SESSIONS, SKEW_WINDOW, slope_scale
 from alvh_core.model.vixfutures import DEFAULT_VVIX, futures_proxy, vix_option_vol
 from alvh_core.strategy.condor import listed_strikes
 from alvh_core.strategy.hedge import (
@@ -74,14 +76,28 @@ def _market(m: MarketArrays, i: int) -> MarketState:
                        asof=str(m.day(i)), source="file")
 
 
+def _slope_scale(m: MarketArrays, i: int) -> float:
+    """The smile's skew scale on day ``i``: the mean SKEW of the last SKEW_WINDOW sessions less the median
+    of the last ERA_SESSIONS (at least ERA_MIN_SESSIONS readings), through
+    :func:`alvh_core.model.skew_index.slope_scale`; 1 without a reading."""
+    root, offset = m._parent if m._parent is not None else (m, 0)
+    j = offset + i
+    recent = [float(x) for x in root.skew[max(j - SKEW_WINDOW + 1, 0): j + 1] if np.isfinite(x)]
+    era = [float(x) for x in root.skew[max(j - ERA_SESSIONS + 1, 0): j + 1] if np.isfinite(x)]
+    if not recent or len(era) < ERA_MIN_SESSIONS:
+        return 1.0
+    return float(slope_scale(sum(recent) / len(recent) - statistics.median(era)))
+
+
 def _smile_price(m: MarketArrays, i: int, strike: float, days: float, div: float, is_call: bool) -> tuple:
     """Price and delta of one SPX option on day ``i`` with ``days`` to expiry."""
     spot, rate = float(m.spx[i]), float(m.rate[i])
     t = max(days, 0.25)
-    atm = float(over_days.atm_vol(m.nodes[i], t))
+    scale = _slope_scale(m, i)
+    atm = float(over_days.atm_vol(m.nodes[i], t, slope_scale=scale))
     forward = spot * math.exp((rate - div) * t / 365.0)
     z = math.log(strike / forward) / (atm * math.sqrt(t / 365.0))
-    iv = atm * float(SPX_SKEW.ratio(z, t))
+    iv = atm * float(SPX_SKEW.ratio(z, t, scale))
     price, delta, *_ = bsm_one(spot, strike, max(days, 0.0) / 365.0, rate, div, iv, is_call)
     return price, delta
 
@@ -93,18 +109,22 @@ def _pick_condor(m: MarketArrays, i: int, config: BacktestConfig, delta: float, 
     expiry = nearest_expiry(day, tier.days)
     days = max(expiry.years_from(day), 0.25)
     spot = float(m.spx[i])
-    reach = 8.0 * float(over_days.atm_vol(m.nodes[i], days)) * math.sqrt(days / 365.0) + 0.05
+    atm = float(over_days.atm_vol(m.nodes[i], days, slope_scale=_slope_scale(m, i)))
+    reach = 8.0 * atm * math.sqrt(days / 365.0) + 0.05
     margin = 2 * spot * tier.wing_pct / 100.0 + 400.0
-    grid = listed_strikes(spot, days, spot * math.exp(-reach) - margin, spot * math.exp(reach) + margin, expiry.cycle)
+    vix = float(m.vix[i])
+    grid = listed_strikes(spot, days, spot * math.exp(-reach) - margin, spot * math.exp(reach) + margin, expiry.cycle,
+                          vix=vix)
     puts = [k for k in grid if abs(_smile_price(m, i, k, days, div, False)[1]) <= delta]
     calls = [k for k in grid if _smile_price(m, i, k, days, div, True)[1] <= delta]
     short_put = max(puts)
     short_call = min(k for k in calls if k > short_put)
     if long_delta is None:
-        step = strike_step(spot, spot, days, "SPX", expiry.cycle)
+        step = strike_step(spot, spot, days, "SPX", expiry.cycle, vix)
         wing = max(step, round(spot * tier.wing_pct / 100.0 / step) * step)
-        long_put = max(k for k in grid if k <= short_put - wing)
-        long_call = min(k for k in grid if k >= short_call + wing)
+        # The listed strike nearest the width asked, never on or inside the short strike; a tie goes wider.
+        long_put = min((k for k in grid if k < short_put), key=lambda k: (abs(short_put - wing - k), k))
+        long_call = min((k for k in grid if k > short_call), key=lambda k: (abs(short_call + wing - k), -k))
     else:
         long_put = max(k for k in grid if k < short_put and abs(_smile_price(m, i, k, days, div, False)[1])
                        <= long_delta)
@@ -128,11 +148,11 @@ def _pick_condor(m: MarketArrays, i: int, config: BacktestConfig, delta: float, 
 
 
 def _settle_level(m: MarketArrays, expiry, close: np.ndarray, opens: np.ndarray, at_open: bool) -> float:
-    """The expiry day's open if asked for and the history has a real one that day; else the last close on or
-    before the expiry."""
+    """The expiry day's open if asked for and the history has a real one that day; asked for without one, the
+    close before the expiry day; else the last close on or before the expiry."""
     for j in range(m.size):
-        if at_open and m.day(j) == expiry and np.isfinite(opens[j]):
-            return float(opens[j])
+        if at_open and m.day(j) == expiry:
+            return float(opens[j]) if np.isfinite(opens[j]) else float(close[max(j - 1, 0)])
     j = max(k for k in range(m.size) if m.day(k) <= expiry) if m.day(0) <= expiry else 0
     return float(close[j])
 

@@ -104,7 +104,7 @@ def cndr_replica(m: MarketArrays, costs: Costs = INDEX_COSTS, div: float = 0.019
     nxt = expiries[np.searchsorted(expiries, m.dates[rolls], side="right")]
     config = BacktestConfig(strategy="monthly", tier=CNDR_TIER, contracts=1, costs=costs, div=div, interest=False)
     book = condor_book(m, config, entries=rolls, long_delta=0.05,
-                       expiries=(nxt, np.ones(rolls.size, bool), np.zeros(rolls.size, bool)))
+                       expiries=(nxt, np.ones(rolls.size, bool), np.zeros(rolls.size, int)))   # A.M., the monthly grid
     owner, day, unit = book.unit_rows
     growth = _growth(m)
     level = np.full(m.size, np.nan)

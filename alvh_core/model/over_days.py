@@ -8,8 +8,9 @@ the same model as arrays:
   is filled so that the interpolation is exactly the one-day model's: flat
   vol outside the quoted nodes, linear total variance between them);
 * the ATM level of the smile from the variance-swap vol, solved with a
-  tabulated varswap/ATM ratio (bilinear in log ATM stddev and tenor; within
-  1e-5 (relative) of the exact replication integral, checked in the tests);
+  tabulated varswap/ATM ratio (bilinear in log ATM stddev and the weight of
+  the smile's skew terms at that tenor, so a per-day SKEW scale costs nothing; within 1e-5
+  (relative) of the exact replication integral, checked in the tests);
 * the smile, the VIX futures proxy and the VIX option vol, elementwise.
 
 Every function takes arrays that broadcast together and has no Python loop
@@ -81,58 +82,63 @@ def varswap_vol(nodes: np.ndarray, days) -> np.ndarray:
 # --- the ATM level of the smile ----------------------------------------------------------
 
 _LOG_SD = np.linspace(np.log(1e-3), np.log(2.0), 321)
-_TABLE_DAYS = np.linspace(0.25, 70.0, 280)
+#: The weight of the smile's skew terms at a tenor, ``τ^p · scale`` (:meth:`SkewParams.skew_weight`):
+#: 0.25–70 days and a SKEW scale of 0.25–2 stay inside.
+_WEIGHTS = np.linspace(0.0, 2.7, 601)
 
 
 @lru_cache(maxsize=8)
 def _ratio_table(skew: SkewParams) -> np.ndarray:
-    """varswap/ATM ratio on (log ATM stddev, tenor days) nodes; the smile's shape stops
-    changing past ``skew.max_tenor_days``."""
+    """varswap/ATM ratio on (log ATM stddev, skew weight) nodes: the smile in standardised moneyness
+    depends on the tenor and the SKEW scale only through the weight of its skew terms."""
+    flat = SkewParams(skew.slope, 0.0, skew.curvature, skew.call_curvature, skew.vix_scale, skew.z_min, skew.z_max,
+                      skew.floor, skew.max_tenor_days)   # τ^0 = 1: the scale passed is the weight itself
     sd = np.exp(_LOG_SD)[:, None]
-    days = np.minimum(_TABLE_DAYS, skew.max_tenor_days)[None, :]
+    table = np.empty((sd.size, _WEIGHTS.size))
     # Built a band of rows at a time: the whole grid at once held ~0.55 GB of temporaries (same values).
-    table = np.empty((sd.size, days.size))
     for a in range(0, sd.size, 16):
         band = sd[a:a + 16]
-        table[a:a + 16] = variance_swap_ratio(np.broadcast_to(band, (band.size, days.size)),
-                                              np.broadcast_to(days, (band.size, days.size)), skew)
+        table[a:a + 16] = variance_swap_ratio(np.broadcast_to(band, (band.size, _WEIGHTS.size)), 30.0, flat,
+                                              np.broadcast_to(_WEIGHTS[None, :], (band.size, _WEIGHTS.size)))
     table.setflags(write=False)
     return table
 
 
-def _ratio(skew: SkewParams, atm_stddev, days) -> np.ndarray:
+def _ratio(skew: SkewParams, atm_stddev, days, slope_scale=1.0) -> np.ndarray:
     table = _ratio_table(skew)
+    tau = np.minimum(np.maximum(np.asarray(days, float), 0.25), skew.max_tenor_days) / 30.0
     x = np.clip(np.log(np.maximum(atm_stddev, 1e-300)), _LOG_SD[0], _LOG_SD[-1])
-    y = np.clip(np.asarray(days, float), _TABLE_DAYS[0], _TABLE_DAYS[-1])
+    y = np.clip(skew.skew_weight(tau, slope_scale), _WEIGHTS[0], _WEIGHTS[-1])
     # Both axes are uniform: the cell is arithmetic, no search.
     i = np.minimum(((x - _LOG_SD[0]) * ((_LOG_SD.size - 1) / (_LOG_SD[-1] - _LOG_SD[0]))).astype(np.int64),
                    _LOG_SD.size - 2)
-    j = np.minimum(((y - _TABLE_DAYS[0]) * ((_TABLE_DAYS.size - 1) / (_TABLE_DAYS[-1] - _TABLE_DAYS[0])))
-                   .astype(np.int64), _TABLE_DAYS.size - 2)
+    j = np.minimum(((y - _WEIGHTS[0]) * ((_WEIGHTS.size - 1) / (_WEIGHTS[-1] - _WEIGHTS[0]))).astype(np.int64),
+                   _WEIGHTS.size - 2)
     fx = (x - _LOG_SD[i]) / (_LOG_SD[i + 1] - _LOG_SD[i])
-    fy = (y - _TABLE_DAYS[j]) / (_TABLE_DAYS[j + 1] - _TABLE_DAYS[j])
+    fy = (y - _WEIGHTS[j]) / (_WEIGHTS[j + 1] - _WEIGHTS[j])
     return ((1 - fx) * (1 - fy) * table[i, j] + fx * (1 - fy) * table[i + 1, j]
             + (1 - fx) * fy * table[i, j + 1] + fx * fy * table[i + 1, j + 1])
 
 
-def atm_vol(nodes: np.ndarray, days, skew: SkewParams | None = None) -> np.ndarray:
-    """ATM vol (decimal) whose smile has the scaled variance-swap vol of each row's curve."""
+def atm_vol(nodes: np.ndarray, days, skew: SkewParams | None = None, slope_scale=1.0) -> np.ndarray:
+    """ATM vol (decimal) whose smile (its slope times ``slope_scale``) has the scaled variance-swap vol of
+    each row's curve."""
     skew = skew or SPX_SKEW
     days = np.maximum(np.asarray(days, float), 1e-6)
     target = skew.vix_scale * varswap_vol(nodes, days)
     sqrt_years = np.sqrt(days / DAYS_PER_YEAR)
     atm = target / 1.15
     for _ in range(6):  # the ratio barely moves with the level: a few fixed-point steps
-        atm = target / _ratio(skew, atm * sqrt_years, days)
+        atm = target / _ratio(skew, atm * sqrt_years, days, slope_scale)
     return atm
 
 
-def smile_vol(atm, strike, forward, days, skew: SkewParams | None = None) -> np.ndarray:
-    """Implied vol (decimal) at ``strike`` on the smile around ``atm``."""
+def smile_vol(atm, strike, forward, days, skew: SkewParams | None = None, slope_scale=1.0) -> np.ndarray:
+    """Implied vol (decimal) at ``strike`` on the smile around ``atm`` (its slope times ``slope_scale``)."""
     skew = skew or SPX_SKEW
     days = np.maximum(np.asarray(days, float), 1e-6)
     z = np.log(np.asarray(strike, float) / np.asarray(forward, float)) / (atm * np.sqrt(days / DAYS_PER_YEAR))
-    return atm * skew.ratio(z, days)
+    return atm * skew.ratio(z, days, slope_scale)
 
 
 # --- VIX futures and options -------------------------------------------------------------

@@ -92,7 +92,7 @@ def _gauss_legendre_halves(points: int, low: float, high: float) -> tuple[np.nda
 _REPLICATION_Z, _REPLICATION_W = _gauss_legendre_halves(48, -12.0, 10.0)
 
 
-def variance_swap_ratio(atm_stddev, days, skew: SkewParams) -> np.ndarray:
+def variance_swap_ratio(atm_stddev, days, skew: SkewParams, slope_scale=1.0) -> np.ndarray:
     """varswap vol / ATM vol for a smile with ATM total stddev ``atm_stddev``.
 
     Integrates the normalised OTM price over ``k = z·σ_atm·√T`` for z in
@@ -103,20 +103,20 @@ def variance_swap_ratio(atm_stddev, days, skew: SkewParams) -> np.ndarray:
     days_b = np.asarray(days, float)[..., None]
     z, weight = _REPLICATION_Z, _REPLICATION_W
     k = z * atm_stddev
-    sd = atm_stddev * skew.ratio(z, days_b)
+    sd = atm_stddev * skew.ratio(z, days_b, np.asarray(slope_scale, float)[..., None])
     # OTM puts below the forward, calls above.
     otm = black_price_scaled(1.0, np.exp(k), sd, 1.0, 1.0, z >= 0)
     total_var = 2.0 * np.sum(weight * otm * np.exp(-k) * atm_stddev, axis=-1)
     return np.sqrt(np.maximum(total_var, 0.0)) / atm_stddev[..., 0]
 
 
-def _solve_atm(target, days, skew: SkewParams) -> np.ndarray:
+def _solve_atm(target, days, skew: SkewParams, slope_scale=1.0) -> np.ndarray:
     """ATM vol whose smile has variance-swap vol ``target`` (fixed point)."""
     sqrt_years = np.sqrt(days / DAYS_PER_YEAR)
     atm = target / 1.15
     # The varswap/ATM ratio barely depends on the level: three or four steps.
     for _ in range(8):
-        new = target / variance_swap_ratio(atm * sqrt_years, days, skew)
+        new = target / variance_swap_ratio(atm * sqrt_years, days, skew, slope_scale)
         converged = np.all(np.abs(new - atm) < 1e-10)
         atm = new
         if converged:
@@ -125,9 +125,9 @@ def _solve_atm(target, days, skew: SkewParams) -> np.ndarray:
 
 
 @lru_cache(maxsize=4096)
-def _atm_vol_cached(term: VixTermStructure, skew: SkewParams, days: float) -> float:
+def _atm_vol_cached(term: VixTermStructure, skew: SkewParams, days: float, slope_scale: float = 1.0) -> float:
     target = skew.vix_scale * term.variance_swap_vol(days)
-    return float(_solve_atm(target, np.float64(days), skew))
+    return float(_solve_atm(target, np.float64(days), skew, slope_scale))
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,8 @@ class VolModel:
 
     term: VixTermStructure
     skew: SkewParams = SPX_SKEW
+    #: The smile's slope times this: the day's SKEW reading (:mod:`alvh_core.model.skew_index`), 1 unknown.
+    slope_scale: float = 1.0
 
     def atm_vol(self, days) -> np.ndarray:
         """ATM (forward) implied vol, decimal, for ``days`` to expiry.
@@ -144,13 +146,13 @@ class VolModel:
         time, the common case on every page rerun.
         """
         if np.ndim(days) == 0:
-            return np.float64(_atm_vol_cached(self.term, self.skew, max(float(days), 1e-6)))
+            return np.float64(_atm_vol_cached(self.term, self.skew, max(float(days), 1e-6), self.slope_scale))
         days = np.maximum(np.asarray(days, float), 1e-6)
         if days.size <= 16:
-            flat = [_atm_vol_cached(self.term, self.skew, float(d)) for d in days.ravel()]
+            flat = [_atm_vol_cached(self.term, self.skew, float(d), self.slope_scale) for d in days.ravel()]
             return np.array(flat).reshape(days.shape)
         target = self.skew.vix_scale * self.term.variance_swap_vol(days)
-        return _solve_atm(target, days, self.skew)
+        return _solve_atm(target, days, self.skew, self.slope_scale)
 
     def implied_vol(self, strikes, forward, days) -> np.ndarray:
         """Model IV (decimal) for ``strikes`` on ``forward`` at ``days``.
@@ -159,9 +161,9 @@ class VolModel:
         """
         if np.ndim(days) == 0:  # one tenor: the common case, kept lean
             d = max(float(days), 1e-6)
-            atm = _atm_vol_cached(self.term, self.skew, d)
+            atm = _atm_vol_cached(self.term, self.skew, d, self.slope_scale)
             z = np.log(np.asarray(strikes, float) / np.asarray(forward, float)) / (atm * math.sqrt(d / DAYS_PER_YEAR))
-            return atm * self.skew.ratio(z, d)
+            return atm * self.skew.ratio(z, d, self.slope_scale)
         days = np.maximum(np.asarray(days, float), 1e-6)
         if days.size == 1:
             atm = self.atm_vol(days)
@@ -171,4 +173,4 @@ class VolModel:
             atm = self.atm_vol(unique_days)[inverse].reshape(days.shape)
         stddev = atm * np.sqrt(days / DAYS_PER_YEAR)
         z = np.log(np.asarray(strikes, float) / np.asarray(forward, float)) / stddev
-        return atm * self.skew.ratio(z, days)
+        return atm * self.skew.ratio(z, days, self.slope_scale)

@@ -180,19 +180,35 @@ class CondorMetrics:
         return self.credit / self.reg_t if self.reg_t > 0 else 0.0
 
 
-def product_step(spot: float, strike: float, days: float, cycle: str = "standard", underlying: str = "SPX") -> float:
+def product_step(spot: float, strike: float, days: float, cycle: str = "standard", underlying: str = "SPX",
+                 vix: float | None = None) -> float:
     """The listed strike interval in SPX points for SPX or XSP (see :func:`alvh_core.data.listings.strike_step`;
-    an XSP point is a tenth of an SPX point)."""
-    return strike_step(spot, strike, days, underlying, cycle) / PRODUCT_SIZE[underlying]
+    an XSP point is a tenth of an SPX point), on a day of VIX ``vix``."""
+    return strike_step(spot, strike, days, underlying, cycle, vix) / PRODUCT_SIZE[underlying]
 
 
 def listed_strikes(spot: float, days: float, low: float, high: float, cycle: str = "standard",
-                   underlying: str = "SPX") -> np.ndarray:
+                   underlying: str = "SPX", vix: float | None = None) -> np.ndarray:
     """Every listed strike (SPX points) between ``low`` and ``high`` on the grid of
     :func:`product_step` (finer near the money)."""
     candidates = np.arange(np.floor(max(low, 5.0) / 5.0) * 5.0, high + 5.0, 5.0)
-    steps = np.array([product_step(spot, k, days, cycle, underlying) for k in candidates])
+    steps = np.array([product_step(spot, k, days, cycle, underlying, vix) for k in candidates])
     return candidates[np.abs(candidates / steps - np.round(candidates / steps)) < 1e-9]
+
+
+def nearest_wing(target, below, above, short, direction: int):
+    """The wing strike nearest ``target`` of the listed ``below`` and ``above`` it (elementwise), the one on
+    or inside the ``short`` strike left out; a tie goes to the wider wing.  ``direction`` −1 for the put
+    wing (below the short put), +1 for the call wing."""
+    target, below, above, short = np.broadcast_arrays(*(np.asarray(x, float) for x in (target, below, above, short)))
+    if direction < 0:
+        inner, outer = above, below           # the put wing: "above" is the narrower one
+        inner_ok = inner < short
+    else:
+        inner, outer = below, above
+        inner_ok = inner > short
+    closer = np.abs(inner - target) < np.abs(outer - target)
+    return np.where(inner_ok & closer, inner, outer)
 
 
 class _StrikeGrid:
@@ -207,7 +223,8 @@ class _StrikeGrid:
         # Two far-grid steps beyond the wings, so every short strike has a listed wing beyond it.
         low = market.spot * np.exp(-7 * sd - 0.02) - 2 * wing - 2 * FAR_STEP
         high = market.spot * np.exp(5 * sd + 0.02) + 2 * wing + 2 * FAR_STEP
-        self.strikes = _listed_cached(float(market.spot), float(days), float(low), float(high), cycle, underlying)
+        self.strikes = _listed_cached(float(market.spot), float(days), float(low), float(high), cycle, underlying,
+                                      market.vix)
         if self.strikes.size < 8:
             # An index level no listing was ever made for (SPX has not traded below 300 since 1990,
             # a hand-typed 100 is possible): a uniform grid of about half a percent instead.
@@ -237,15 +254,17 @@ class _StrikeGrid:
         return self.strikes[np.minimum(idx, self.strikes.size - 1)]
 
 
-def _listed_cached(spot: float, days: float, low: float, high: float, cycle: str, underlying: str) -> np.ndarray:
+def _listed_cached(spot: float, days: float, low: float, high: float, cycle: str, underlying: str,
+                   vix: float | None = None) -> np.ndarray:
     # Rounded bounds keep the cache small; the grid itself is exact.
     return _listed(round(spot, 2), round(days, 4), float(np.floor(low / 100) * 100), float(np.ceil(high / 100) * 100),
-                   cycle, underlying)
+                   cycle, underlying, None if vix is None else round(float(vix), 4))
 
 
 @lru_cache(maxsize=256)
-def _listed(spot: float, days: float, low: float, high: float, cycle: str, underlying: str) -> np.ndarray:
-    strikes = listed_strikes(spot, days, low, high, cycle, underlying)
+def _listed(spot: float, days: float, low: float, high: float, cycle: str, underlying: str,
+            vix: float | None = None) -> np.ndarray:
+    strikes = listed_strikes(spot, days, low, high, cycle, underlying, vix)
     strikes.setflags(write=False)
     return strikes
 
@@ -269,10 +288,13 @@ def candidates(market: MarketState, days: float, wing: float, short_deltas=None,
     call_idx = np.clip(np.minimum(np.searchsorted(-grid.call_delta, -deltas), last), put_idx + 1, last - 1)
     short_put = grid.strikes[put_idx]
     short_call = grid.strikes[call_idx]
-    # Wings on listed strikes: at least ``wing`` wide (the next listed strike out where the grid is coarse).
-    long_put = np.maximum(grid.at_or_below(short_put - wing), grid.strikes[0])
+    # Wings on the listed strike nearest the width asked (where the grid is coarse, the nearer of the
+    # listed strikes either side; never on or inside the short strike).
+    put_target, call_target = short_put - wing, short_call + wing
+    long_put = nearest_wing(put_target, np.maximum(grid.at_or_below(put_target), grid.strikes[0]),
+                            grid.at_or_above(put_target), short_put, -1)
     long_put = np.where(long_put >= short_put, grid.strikes[0], long_put)
-    long_call = grid.at_or_above(short_call + wing)
+    long_call = nearest_wing(call_target, grid.at_or_below(call_target), grid.at_or_above(call_target), short_call, 1)
     price = lambda side, k: (grid.put_price if side == "put" else grid.call_price)[grid.index(k)]  # noqa: E731
     credit = price("put", short_put) - price("put", long_put) + price("call", short_call) - price("call", long_call)
     max_loss = np.maximum(short_put - long_put, long_call - short_call) - credit
@@ -325,7 +347,7 @@ def build_condor(market: MarketState, tier: Tier, selection: str = "pop", days: 
     if underlying == "XSP":  # the same listed days; XSP settles at the close (P.M.)
         expiry = replace(expiry, root="XSP")
         days = max(expiry.years_from(market_date(market)), 0.25)
-    step = product_step(market.spot, market.spot, days, expiry.cycle, underlying)
+    step = product_step(market.spot, market.spot, days, expiry.cycle, underlying, market.vix)
     wing = float(wing_points if wing_points is not None else tier.wing_points(market.spot, step))
     wing = max(step, round(wing / step) * step)
     if selection == "delta":

@@ -181,7 +181,8 @@ def vix_expiries(market: MarketState) -> list[date]:
 def check_spx_strike(market: MarketState, strike: float, expiry: SpxExpiry, underlying: str = "SPX") -> None:
     days = max(expiry.years_from(market_date(market)), 0.25)
     grid_strike = strike * PRODUCT_SIZE[underlying]   # XSP lists in its own points
-    if not on_grid(market.spot * PRODUCT_SIZE[underlying], grid_strike, days, underlying, expiry.cycle):
+    if not on_grid(market.spot * PRODUCT_SIZE[underlying], grid_strike, days, underlying, expiry.cycle,
+                   market.vix):
         raise ValueError(f"{strike:g} is not a listed {expiry.root} strike for {expiry.day:%d %b %Y}")
 
 

@@ -567,7 +567,7 @@ def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, sett
     days = float(listed.years_from(asof))
     vol_model = market.vol_model()
     forward = float(market.forward(days))
-    strikes = [snap_strike(market.spot, market.spot * (1 - x), days, cycle=listed.cycle) for x in (0.10, 0.15, 0.20)]
+    strikes = [snap_strike(market.spot, market.spot * (1 - x), days, cycle=listed.cycle, vix=market.vix) for x in (0.10, 0.15, 0.20)]
     ivs = vol_model.implied_vol(np.array(strikes), forward, days)
     legs = []
     for (side, qty), k, iv in zip(((1, 1), (-1, 2), (1, 1)), strikes, ivs, strict=True):

@@ -96,7 +96,7 @@ def test_grid_strikes_are_listed_on_the_standard_expiries(data_dir, day):
             continue
         strikes = set(quotes.loc[pd.to_datetime(quotes["expiration"]).dt.date == e.day, "strike"])
         grid = [k for k in np.arange(chain.spot * 0.75 // 5 * 5, chain.spot * 1.1, 5.0)
-                if on_grid(chain.spot, k, days) and abs(k / chain.spot - 1) < (0.06 if days > 100 else 0.10)]
+                if on_grid(chain.spot, k, days, cycle=e.cycle) and abs(k / chain.spot - 1) < (0.06 if days > 100 else 0.10)]
         missing = [k for k in grid if k not in strikes]
         assert not missing, (e, missing[:5])
         checked += len(grid)
@@ -121,6 +121,21 @@ def test_strike_step_by_tenor_and_distance():
     assert steps == [5, 10, 25, 50, 200]
     assert strike_step(6000, 6000, 30, cycle="weekly") == 10  # new dailies a month out list no 5s
     assert strike_step(6000, 6000, 300) == 25 and strike_step(600, 605, 21, "XSP") == 1
+    # The third-Friday monthlies list finer far out than the other standard expiries (the chains).
+    assert strike_step(6000, 5400, 21, cycle="monthly") == 10 and strike_step(6000, 4900, 21, cycle="monthly") == 25
+    assert strike_step(6000, 4900, 21) == 50
+
+
+def test_the_grid_reaches_farther_on_a_high_vix_day():
+    """Cboe adds strikes as the index and its expected moves go there: at VIX 45 (2008-10-02, SPX 1114) the
+    14-delta put about 15 % below spot sits on the 10-point grid, not the 100-point one."""
+    from alvh_core.data.listings import GRID_REFERENCE_VIX, reach_scale
+
+    assert reach_scale(None) == reach_scale(12.0) == reach_scale(GRID_REFERENCE_VIX) == 1.0
+    assert reach_scale(2 * GRID_REFERENCE_VIX) == pytest.approx(2.0)
+    assert strike_step(1114, 945, 30, cycle="monthly") == 25            # the chains' reach at their VIX
+    assert strike_step(1114, 945, 30, cycle="monthly", vix=45.0) == 10
+    assert strike_step(1114, 945, 30, cycle="weekly") == 200 and strike_step(1114, 945, 30, cycle="weekly", vix=45.0) == 100
 
 
 @pytest.mark.data
@@ -164,7 +179,7 @@ def test_a_thousand_random_plans_use_only_listed_expiries_and_strikes():
             shifted = not (is_business_day(day + timedelta(days=1)) and is_business_day(day - timedelta(days=1)))
             assert day.weekday() in weekdays or shifted, (asof, day)  # off its weekday only beside a holiday
         for leg in condor.legs:
-            assert on_grid(market.spot, leg.strike, condor.days, cycle=condor.expiry.cycle), (asof, leg.strike)
+            assert on_grid(market.spot, leg.strike, condor.days, cycle=condor.expiry.cycle, vix=vix), (asof, leg.strike)
         if i % 10 == 0:
             tail = "spx_put_fly" if i % 20 == 0 else "vix_calls"
             hedge = build_hedge(market, classify_regime(vix), 10.0, 100_000.0, HedgeSettings(tail_instrument=tail))

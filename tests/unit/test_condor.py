@@ -106,11 +106,12 @@ def test_pop_selection_lands_in_the_tier_range(tier_name):
 
     strikes = [leg.strike for leg in condor.legs]
     cycle, days, spot = condor.expiry.cycle, condor.days, DEFAULT_MARKET.spot
-    assert strikes == sorted(strikes) and all(on_grid(spot, k, days, cycle=cycle) for k in strikes)
-    # Wings as wide as the tier asks, or the next listed strike out where the grid is coarser.
+    vix = DEFAULT_MARKET.vix
+    assert strikes == sorted(strikes) and all(on_grid(spot, k, days, cycle=cycle, vix=vix) for k in strikes)
+    # Wings on the listed strike nearest the width the tier asks: within a step of it where the grid is coarser.
     wing = tier.wing_points(spot, 5)
-    assert wing <= condor.put_width < wing + strike_step(spot, condor.long_put.strike, days, cycle=cycle)
-    assert wing <= condor.call_width < wing + strike_step(spot, condor.long_call.strike, days, cycle=cycle)
+    assert abs(condor.put_width - wing) <= strike_step(spot, condor.long_put.strike, days, cycle=cycle, vix=vix)
+    assert abs(condor.call_width - wing) <= strike_step(spot, condor.long_call.strike, days, cycle=cycle, vix=vix)
 
 
 def test_delta_selection_hits_the_short_delta():
@@ -147,8 +148,10 @@ def test_a_thousand_candidates_in_one_call():
     from alvh_core.data.listings import on_grid
 
     for k in np.concatenate([cands.long_put, cands.short_put, cands.short_call, cands.long_call]):
-        assert on_grid(DEFAULT_MARKET.spot, k, 21)
-    assert np.all(cands.short_put - cands.long_put >= 40) and np.all(cands.long_call - cands.short_call >= 40)
+        assert on_grid(DEFAULT_MARKET.spot, k, 21, vix=DEFAULT_MARKET.vix)
+    # The nearest listed wings to 40 points: within one far-grid step of it, never zero.
+    put_w, call_w = cands.short_put - cands.long_put, cands.long_call - cands.short_call
+    assert np.all(put_w > 0) and np.all(call_w > 0) and np.all(np.abs(put_w - 40) <= 50) and np.all(np.abs(call_w - 40) <= 50)
     # With the same wings, closer short strikes collect more credit and have lower POP.
     same = (cands.short_put - cands.long_put == 40) & (cands.long_call - cands.short_call == 40)
     assert same.sum() > 500
@@ -188,3 +191,16 @@ def test_priced_legs_equal_dataclass_built_legs():
     assert leg == built and hash(leg) == hash(built)
     with pytest.raises(AttributeError):
         leg.strike = 1.0  # still immutable
+
+
+def test_the_wing_is_the_listed_strike_nearest_the_width_asked():
+    from alvh_core.strategy.condor import nearest_wing
+
+    # A put wing asked at 2347 between listed 2325 and 2350: 2350 (3 away, not 22); a tie goes wider.
+    assert nearest_wing(2347.0, 2325.0, 2350.0, 2360.0, -1) == 2350.0
+    assert nearest_wing(2337.5, 2325.0, 2350.0, 2360.0, -1) == 2325.0
+    # The nearer strike on or inside the short strike is never the wing.
+    assert nearest_wing(2357.0, 2350.0, 2360.0, 2360.0, -1) == 2350.0
+    # Calls mirror it.
+    assert nearest_wing(2486.0, 2475.0, 2500.0, 2470.0, 1) == 2475.0
+    assert nearest_wing(2476.0, 2475.0, 2500.0, 2475.0, 1) == 2500.0
