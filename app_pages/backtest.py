@@ -26,6 +26,7 @@ from app_pages.common import (
     account_hedge,
     bounds,
     choice,
+    current_history,
     done,
     held,
     keep_in_link,
@@ -215,6 +216,10 @@ if strategy in replicas.REPLICAS:
             st.info(f"Cboe's {name} file is not here yet: press Fetch again in a moment.")
     if index_level is None:
         index_level = st.session_state.get(f"b_fetched_{strategy}")
+    if index_level is None and source == "history":
+        loaded = current_history()   # Cboe's own file in the data folder or the sidebar's uploads
+        if loaded is not None and strategy in loaded.panel and loaded.panel[strategy].notna().sum() > 40:
+            index_level = loaded.panel[strategy].dropna()
     level = rep.level
     if index_level is not None:
         try:
@@ -469,6 +474,53 @@ if m.source != "simulated" and main != "none":
                    + (f"The verdict flips with: {', '.join(flips['assumption'] + ' ' + flips['value'])}."
                       if len(flips) else "No row flips the verdict.") + " Model-priced.")
 
+# --- the models checked against real indexes --------------------------------------------------
+st.markdown("**Are the model's prices real?** Its two option models against Cboe indexes they were not fitted on")
+if source != "history":
+    st.caption("The checks read Cboe's CNDR and VXTH index files: they run on the real history, not the simulated "
+               "market.")
+else:
+    loaded = current_history()
+    panel = loaded.panel if loaded is not None else pd.DataFrame()
+    checks = kept(("model checks", data_key),
+                  lambda progress: replicas.model_checks(market_arrays, panel.get("cndr"), panel.get("vxth")),
+                  "Model checks")
+    c1, c2 = st.columns(2)
+    if checks.cndr:
+        c1.dataframe(pd.DataFrame([{"Years": label, "Monthly correlation": t.monthly_correlation,
+                                    "Replica CAGR": t.cagr_replica, "CNDR CAGR": t.cagr_index, "Gap": t.cagr_gap}
+                                   for label, t in checks.cndr]),
+                     hide_index=True, key="b_check_cndr",
+                     column_config={"Monthly correlation": st.column_config.NumberColumn(format="%.3f")}
+                     | {c: st.column_config.NumberColumn(format="percent") for c in ("Replica CAGR", "CNDR CAGR",
+                                                                                      "Gap")})
+        c1.caption("The SPX smile: Cboe's CNDR condor rule priced by the model's smile (fitted on two 2022-2023 "
+                   "chains, its skew tied to SKEW) against the index, by decade. CNDR after 2009 is kept back.")
+    vix = checks.vix_options
+    if vix is not None:
+        t = vix.tracking
+        spikes = pd.DataFrame([{"Spike": x.label, "Calls bought": x.bought, "VIX peak": f"{x.peak} ({x.vix_at_peak:.1f})",
+                                "Index ×": x.multiple_index, "Replica ×": x.multiple_replica, "Note": x.note}
+                               for x in vix.spikes])
+        c2.dataframe(pd.DataFrame([{"Months": t.months, "Monthly correlation": t.monthly_correlation,
+                                    "CAGR gap": t.cagr_gap,
+                                    "Calm-week decay, index (bp)": vix.calm_decay_index_bp,
+                                    "Calm-week decay, replica (bp)": vix.calm_decay_replica_bp}]),
+                     hide_index=True, key="b_check_vxth",
+                     column_config={"Monthly correlation": st.column_config.NumberColumn(format="%.3f"),
+                                    "CAGR gap": st.column_config.NumberColumn(format="percent"),
+                                    "Calm-week decay, index (bp)": st.column_config.NumberColumn(format="%.1f"),
+                                    "Calm-week decay, replica (bp)": st.column_config.NumberColumn(format="%.1f")})
+        c2.dataframe(spikes, hide_index=True, key="b_check_spikes",
+                     column_config={"Index ×": st.column_config.NumberColumn(format="%.1f"),
+                                    "Replica ×": st.column_config.NumberColumn(format="%.1f")})
+        c2.caption(f"The VIX options: Cboe's VXTH rule priced by the model (ATM vol from VVIX through the smile, "
+                   f"call skew {vix.call_skew:g} fitted on these years) against the index, {t.start} to {t.end}; "
+                   "the calls' mean weekly bleed in calm weeks and what they became through three spikes "
+                   "(× per dollar spent). VXTH before 2016 is kept back.")
+    for why in checks.missing:
+        st.caption(f"Not checked: {why}.")
+
 # Full width, one after the other: side by side, their last columns (the hedges') were cut off at 1,400 px.
 with st.container():
     st.markdown("**The unhedged book's 10 worst weeks**, and what each hedge did in them")
@@ -547,8 +599,11 @@ with st.expander("How this backtest is made, and what it is not"):
     st.markdown(f"- **Rates:** {m.rate_note}.\n- **No look-ahead:** {bt.IN_SAMPLE_NOTE}\n"
                 "- **Settlement:** VIX options at the VIX open of their expiry day (the special opening "
                 "quotation's stand-in), A.M.-settled SPX expiries at the SPX open where the history has real "
-                "opens (from about 2008), else the close; the popover switches both to the close.\n"
+                "opens (from about 2008), else the close of the session before; the popover switches both to the "
+                "close.\n"
                 "- **VIX futures:** CFE's front and second month settlements where the files have them "
                 "(2005-06 … 2020-09), the model's proxy beyond.\n"
-                "- **VIX options:** half spread of 0.05 points assumed (no VIX quotes in the data).")
+                "- **VIX options:** the ATM vol VVIX implies through the smile, the call skew fitted on Cboe's VXTH "
+                "index; a half spread of at least 0.05 points or 3 % of the price, wider above VIX 20 (assumed: "
+                "no VIX quotes in the data); strikes as listed in their era.")
     st.json({"config": asdict(config) | {"tier": asdict(tier)}, "schemes": list(run_schemes)}, expanded=False)

@@ -18,8 +18,8 @@ from alvh_core.data.closes import History, closes_on, load_history_folder, read_
 from alvh_core.model.chain_smile import expiry_slices
 from alvh_core.model.params import FuturesProxyParams, SkewParams
 from alvh_core.model.pricing import DAYS_PER_YEAR, TRADING_DAYS_PER_YEAR, black76
-from alvh_core.model.volmodel import VixTermStructure, VolModel
 from alvh_core.model.skew_index import SKEW_REFERENCE, skew_reading, slope_scale
+from alvh_core.model.volmodel import VixTermStructure, VolModel
 
 #: The population the vol-model error is reported on.
 FIT_MIN_DAYS, FIT_MAX_DAYS = 7, 70
@@ -508,6 +508,49 @@ def fit_futures_proxy(data_dir: str | Path, history: History | None = None) -> F
                            str(frame.index[0].date()), str(frame.index[-1].date()), round(beta1, 3), round(beta2, 3),
                            round(t1, 1), round(t2, 1), round(float(scale), 1), round(float(power), 3),
                            backwardation, by_curve, proxy_error_by_era(data_dir, history))
+
+
+# --- the VIX call skew, on Cboe's VXTH index ------------------------------------------------
+
+#: Call skews tried (the VIX smile's slope in log-moneyness).
+VIX_SKEW_GRID = tuple(round(0.05 * i, 2) for i in range(33))
+
+
+@dataclass(frozen=True)
+class VixSkewFit:
+    """The VIX call skew whose VXTH replica follows the real index closest (least squares on monthly returns)."""
+
+    call_skew: float
+    start: str
+    end: str
+    months: int
+    sum_squared_monthly_gap: float
+    monthly_correlation: float
+    cagr_gap: float
+    by_skew: dict               # skew -> sum of squared monthly return gaps
+
+
+def fit_vix_call_skew(history: History, index: pd.Series) -> VixSkewFit:
+    """Least squares over :data:`VIX_SKEW_GRID` of the VXTH replica's monthly returns against ``index``
+    (Cboe's VXTH levels); the ATM vol follows VVIX through the smile (:func:`vix_atm_vol_30d`)."""
+    from alvh_core.history.backtest import market_arrays
+    from alvh_core.history.replicas import tracking, vxth_replica
+
+    index = index.dropna()
+    market = market_arrays(history.panel)
+    start = max((index.index[0] - pd.Timedelta(days=40)).date(), market.day(0))
+    window = market.window(start, None)
+    scores, best = {}, None
+    for skew in VIX_SKEW_GRID:
+        level = vxth_replica(window, call_skew=skew).level.loc[index.index[0]:]
+        both = pd.concat([level.rename("replica"), index.rename("index")], axis=1).dropna()
+        monthly = both.resample("ME").last().pct_change().dropna()
+        scores[skew] = float(((monthly["replica"] - monthly["index"]) ** 2).sum())
+        if best is None or scores[skew] < scores[best[0]]:
+            best = (skew, tracking(level, index))
+    skew, track = best
+    return VixSkewFit(skew, track.start, track.end, track.months, scores[skew], track.monthly_correlation,
+                      track.cagr_gap, scores)
 
 
 # --- SPX strike grid ---------------------------------------------------------------------

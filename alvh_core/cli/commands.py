@@ -27,6 +27,7 @@ from alvh_core.calibration.fits import (
     fit_spot_vol,
     fit_spreads,
     fit_strike_grid,
+    fit_vix_call_skew,
     fit_vvix_response,
     natural_credit_check,
     vix_expiry_check,
@@ -559,6 +560,10 @@ def cmd_calibrate(args) -> dict:
     if "spx" in history.panel:
         out["simulator"] = asdict(fit_simulator(history))
     out["strike_grid"] = fit_strike_grid(args.data_dir)
+    if "vxth" in history.panel and history.panel["vxth"].notna().sum() > 40:
+        out["vix_call_skew"] = asdict(fit_vix_call_skew(history, history.panel["vxth"]))
+    else:
+        out["vix_call_skew"] = {"unavailable": "needs VXTH_History.csv (Cboe's VIX Tail Hedge index)"}
     out["bid_ask_spreads"] = asdict(fit_spreads(args.data_dir))
     out["slippage_depth"] = fit_size_depth(args.data_dir)
     out["natural_credits"] = natural_credit_check(args.data_dir)
@@ -710,6 +715,10 @@ def cmd_backtest(args) -> dict:
                 "units": {"equity": "dollars", "hedge_drag_pct": "hedge P/L per year, % of capital",
                           "contracts": "SPX-sized condors; tenths are XSP"}}
     if args.strategy not in REPLICAS:
+        from alvh_core.history.replicas import model_checks, model_checks_dict
+
+        panel = history.panel
+        out["model_checks"] = model_checks_dict(model_checks(market, panel.get("cndr"), panel.get("vxth")))
         if args.hedge != "none":
             out["per_year"] = _records(studies.per_year(result, args.hedge))
         if args.sensitivity and args.hedge != "none":
@@ -854,7 +863,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "2013-01-02 and the dates given, to --end")
     p.add_argument("--sensitivity", action="store_true",
                    help="add the sensitivity table: the run with the VIX-option vol x0.8 and x1.2, call skew 0 and x2, "
-                        "VIX half spread 0.025 and 0.10, settlement at the close; each against trading smaller")
+                        "VIX half spread floor 0.025 and 0.10, settlement at the close; each against trading smaller")
     p.add_argument("--smaller-match", choices=("drawdown", "cvar", "premium"), default="drawdown",
                    help="'trade smaller' is the unhedged condor scaled to the hedged book's max drawdown (default), "
                         "to the CVaR 95 %% of its weekly returns, or cut by the share of credit the premium took")

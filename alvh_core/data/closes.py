@@ -33,6 +33,8 @@ SERIES_FILES = {
     "vix6m": "VIX6M_History.csv",
     "vvix": "VVIX_History.csv",
     "skew": "SKEW_History.csv",   # Cboe SKEW: ties the SPX smile's slope to the day (model/skew_index.py)
+    "vxth": "VXTH_History.csv",   # Cboe's VIX Tail Hedge index: checks the VIX option model
+    "cndr": "CNDR_History.csv",   # Cboe's S&P 500 Iron Condor index: checks the SPX smile
     "irx": "DTB3.csv",   # FRED's 3-month T-bill rate (percent, discount basis), as Yahoo's ^IRX
 }
 PANEL_FILE = "cboe_vol_panel.csv"
@@ -47,8 +49,8 @@ MAX_ROWS = 100_000
 MAX_PROBLEMS = 200
 #: Levels a close can have (points; the T-bill ^IRX in percent): outside them a row is bad data.
 PLAUSIBLE = {"spx": (1.0, 1e6), "vix": (1.0, 500.0), "vix9d": (1.0, 500.0), "vix3m": (1.0, 500.0),
-             "vix6m": (1.0, 500.0), "vvix": (5.0, 1000.0), "skew": (90.0, 250.0), "irx": (-5.0, 50.0), "rsp": (0.01, 1e5),
-             "spy": (0.01, 1e5)}
+             "vix6m": (1.0, 500.0), "vvix": (5.0, 1000.0), "skew": (90.0, 250.0), "vxth": (1.0, 1e6),
+             "cndr": (1.0, 1e6), "irx": (-5.0, 50.0), "rsp": (0.01, 1e5), "spy": (0.01, 1e5)}
 
 
 class HistoryFormatError(ValueError):

@@ -267,6 +267,62 @@ def nearest_expiry(asof: date, target_days: float) -> SpxExpiry:
     return best
 
 
+# --- VIX option strikes ---------------------------------------------------------------
+
+#: The listed VIX option strikes by era (Cboe Rule 24.9 and its notices): 2.5-point strikes from the
+#: listing; 1-point strikes from 15 to 30 (only 10 below 15) by February 2012; 1-point strikes down to
+#: 10 from January 2013; half points from 10.5 to 14.5 in the front month from 2014-05-29.  Always 2.5
+#: points from 30 to 50 and 5 points above 50.  (VIX weeklies, from 2015-10-08, are not used: the
+#: layers hold monthly expiries.)
+VIX_STRIKE_ERAS = (
+    (VIX_OPTIONS_LISTED, "2.5-point strikes from 10 to 50, 5-point above"),
+    (date(2012, 1, 2), "1-point strikes from 15 to 30, 10 below them; 2.5-point to 50, 5-point above"),
+    (date(2013, 1, 2), "1-point strikes from 10 to 30; 2.5-point to 50, 5-point above"),
+    (date(2014, 5, 29), "and half points from 10.5 to 14.5 in the front month"),
+)
+VIX_WEEKLIES_LISTED = date(2015, 10, 8)
+#: Every strike any era listed (the grid searches run on it, masked by era).
+VIX_STRIKE_SUPERSET = np.unique(np.concatenate([np.arange(10.0, 15.0, 0.5), np.arange(10.0, 30.0 + 1e-9, 1.0),
+                                                np.arange(10.0, 50.0 + 1e-9, 2.5), np.arange(50.0, 300.0 + 1e-9, 5.0)]))
+
+
+def _vix_era_masks() -> np.ndarray:
+    """(era, front month) -> which of :data:`VIX_STRIKE_SUPERSET` were listed, shape (4, 2, strikes)."""
+    k = VIX_STRIKE_SUPERSET
+    by_2_5 = (np.abs(k / 2.5 - np.round(k / 2.5)) < 1e-9) & (k <= 50.0)
+    by_5 = (np.abs(k / 5.0 - np.round(k / 5.0)) < 1e-9) & (k >= 50.0)
+    whole = np.abs(k - np.round(k)) < 1e-9
+    base = by_5 | (by_2_5 & (k >= 30.0))
+    eras = [
+        base | by_2_5,
+        base | (whole & (k >= 15.0) & (k <= 30.0)) | (k == 10.0),
+        base | (whole & (k >= 10.0) & (k <= 30.0)),
+        base | (whole & (k >= 10.0) & (k <= 30.0)),
+    ]
+    half = (k > 10.0) & (k < 15.0) & ~whole
+    out = np.zeros((len(eras), 2, k.size), bool)
+    for e, mask in enumerate(eras):
+        out[e, 0] = out[e, 1] = mask
+    out[3, 1] |= half                                 # the front month from 2014-05-29
+    out.setflags(write=False)
+    return out
+
+
+VIX_ERA_MASKS = _vix_era_masks()
+_VIX_ERA_STARTS = np.array([start for start, _ in VIX_STRIKE_ERAS], dtype="datetime64[D]")
+
+
+def vix_strike_era(days) -> np.ndarray:
+    """The index in :data:`VIX_STRIKE_ERAS` of each day (datetime64[D]); before the listing, the first."""
+    return np.maximum(np.searchsorted(_VIX_ERA_STARTS, np.asarray(days, "datetime64[D]"), side="right") - 1, 0)
+
+
+def vix_strikes_listed(day: date | None = None, front: bool = True) -> np.ndarray:
+    """The VIX option strikes listed on ``day`` (None: today's rules) for the front month or a later one."""
+    era = len(VIX_STRIKE_ERAS) - 1 if day is None else int(vix_strike_era(np.datetime64(day, "D")))
+    return VIX_STRIKE_SUPERSET[VIX_ERA_MASKS[era, int(bool(front))]]
+
+
 # --- SPX strike grid ------------------------------------------------------------------
 
 #: The listed strike grid, read off the Cboe SPX/SPXW chains of 2022-02-04 and

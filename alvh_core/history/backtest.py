@@ -43,18 +43,20 @@ from alvh_core.data.listings import (
     expiry_class,
     nearest_expiry,
     vix_expiry,
+    vix_strike_era,
 )
 from alvh_core.data.listings import VIX_OPTIONS_LISTED as VIX_OPTIONS_LISTED_DAY
 from alvh_core.data.listings import XSP_LISTED as XSP_LISTED_DAY
 from alvh_core.history.stats import Performance, performance
 from alvh_core.model import limits, over_days
-from alvh_core.model.fills import half_spread_array
-from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SKEW
-from alvh_core.model.skew_index import slope_scale as skew_slope_scale
-from alvh_core.model.skew_index import skew_reading
+from alvh_core.model.fills import half_spread_array, vix_half_spread
+from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SKEW, VIX_SPREAD
 from alvh_core.model.market import DEFAULT_MARKET
 from alvh_core.model.pricing import DAYS_PER_YEAR, black76_price, bsm_price_delta, forward_delta
+from alvh_core.model.skew_index import skew_reading
+from alvh_core.model.skew_index import slope_scale as skew_slope_scale
 from alvh_core.model.vixfutures import DEFAULT_VVIX, vix_option_vol
+from alvh_core.strategy.condor import nearest_wing
 from alvh_core.strategy.hedge import (
     BACKTEST_SCHEMES,
     EVENT_WINDOW_DAYS,
@@ -64,12 +66,12 @@ from alvh_core.strategy.hedge import (
     LayerRule,
     capped_event_multiplier,
     hedge_base,
+    listed_above,
     pick_vix_expiries,
     scheme_layers,
     strikes_at_delta,
     vxth_weight_pct,
 )
-from alvh_core.strategy.condor import nearest_wing
 from alvh_core.strategy.legs import MULTIPLIER
 from alvh_core.strategy.management import ExitRules
 from alvh_core.strategy.signals import stress_series
@@ -104,7 +106,7 @@ class Costs:
     fill_share: float = DEFAULT_FILL_SHARE   # SPX legs: 0 = mid, 1 = natural (fitted spreads)
     slippage: float = 0.0                    # extra index points per SPX leg, each way
     commission: float = 1.0                  # dollars per option contract, each way (fees included)
-    vix_half_spread: float = 0.05            # VIX option half spread, points (an assumption: no VIX quotes)
+    vix_half_spread: float = VIX_SPREAD["floor"]   # the VIX option half spread's floor, points (model/fills.py)
     vix_fill_share: float = 0.5
 
     def __post_init__(self) -> None:
@@ -905,6 +907,14 @@ class LayerUnits:
         return np.floor(target / (MULTIPLIER * self.future[rows]) + 0.5)
 
 
+def _front_vix_expiry(dates: np.ndarray) -> np.ndarray:
+    """The first VIX expiry after each day (datetime64[D]): the front month's."""
+    if dates.size == 0:
+        return dates
+    listed = vix_expiries(pd.Timestamp(dates.min()).date(), pd.Timestamp(dates.max()).date())
+    return listed[np.searchsorted(listed, dates, side="right")]
+
+
 def _vvix_for_options(vvix: np.ndarray, scale: float) -> np.ndarray:
     """VVIX as the VIX-option vol reads it, scaled (a sensitivity): the model's own where ``scale`` is 1."""
     if scale == 1.0:
@@ -930,18 +940,19 @@ def hedge_units(m: MarketArrays, config: BacktestConfig, scheme: str) -> list[La
         future = vix_futures(m, rolls, expiry, days)
         rate = m.rate[rolls]
         vvix = _vvix_for_options(m.vvix, config.vix_vol_scale)   # the VIX-option vol is proportional to it
-        k_long = strikes_at_delta(layer.long_delta, future, days, vvix[rolls], rate, rules.call_skew)
+        era, front = vix_strike_era(m.dates[rolls]), expiry == _front_vix_expiry(m.dates[rolls])
+        k_long = strikes_at_delta(layer.long_delta, future, days, vvix[rolls], rate, rules.call_skew, era, front)
         strikes = [k_long]
         if layer.short_delta is not None:
-            k_short = np.maximum(strikes_at_delta(layer.short_delta, future, days, vvix[rolls], rate, rules.call_skew),
-                                 k_long + 1.0)
+            k_short = np.maximum(strikes_at_delta(layer.short_delta, future, days, vvix[rolls], rate, rules.call_skew,
+                                                  era, front), listed_above(k_long, era, front))
             strikes.append(k_short)
         sides = [1.0, -1.0][: len(strikes)]
         prices = [black76_price(future, k, days / DAYS_PER_YEAR, rate,
                                 vix_option_vol(k, future, days, vvix[rolls], rules.call_skew), True)
                   for k in strikes]
         unit_mid = sum(s * p for s, p in zip(sides, prices, strict=True))
-        fill = costs.vix_fill_share * costs.vix_half_spread * len(strikes)
+        fill = costs.vix_fill_share * sum(vix_half_spread(p, m.vix[rolls], costs.vix_half_spread) for p in prices)
         unit_paid = unit_mid + fill
         budget = weight = multiplier = active = None
         if scheme == "vxth":
@@ -963,14 +974,16 @@ def hedge_units(m: MarketArrays, config: BacktestConfig, scheme: str) -> list[La
         vix_settle, _ = m.settlement(expiry, config.settlement == "open", m.vix, m.vix_open)
         f_day = vix_futures(m, day, expiry[owner], np.maximum(left, 0.0))
         value = np.zeros(owner.size)
+        sell_fill = np.zeros(owner.size)
         for s, k in zip(sides, strikes, strict=True):
             kk = k[owner]
             live = black76_price(f_day, kk, np.maximum(left, 1e-9) / DAYS_PER_YEAR, m.rate[day],
                                  vix_option_vol(kk, f_day, np.maximum(left, 1e-9), vvix[day], rules.call_skew), True)
             value += s * np.where(expired, np.maximum(vix_settle[owner] - kk, 0.0), live)
+            sell_fill += costs.vix_fill_share * vix_half_spread(live, m.vix[day], costs.vix_half_spread)
         # Sold at the next roll (at mid less the fill), unless it expired first.
         sell_now = (day == until[owner]) & (owner < rolls.size - 1) & ~expired   # the last one is still held
-        got = value - np.where(sell_now, fill, 0.0)
+        got = value - np.where(sell_now, sell_fill, 0.0)
         prev = np.empty_like(value)
         first_row = np.r_[True, owner[1:] != owner[:-1]] if owner.size else np.zeros(0, bool)
         prev[first_row] = unit_mid[owner[first_row]]

@@ -23,7 +23,7 @@ from alvh_core.data.events import EventCalendar, load_events
 from alvh_core.data.listings import VIX_OPTIONS_LISTED, nearest_expiry, strike_step, vix_expiry
 from alvh_core.history.backtest import AM_HOURS, XSP_LISTED, BacktestConfig, MarketArrays
 from alvh_core.model import over_days
-from alvh_core.model.fills import half_spread_one
+from alvh_core.model.fills import half_spread_one, vix_half_spread
 from alvh_core.model.fitted import SPX_SKEW
 from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import black76_one, bsm_one
@@ -36,6 +36,7 @@ from alvh_core.strategy.hedge import (
     STATIC_BUDGET_PCT,
     pick_expiry,
     scheme_layers,
+    short_strike_at_delta,
     strike_at_delta,
     vxth_weight_pct,
 )
@@ -66,6 +67,7 @@ class _Hedge:
     contracts: float
     value: float
     open: bool = True
+    leg_mids: tuple = ()       # each leg's mid when bought (its half spread is paid on it)
 
 
 def _market(m: MarketArrays, i: int) -> MarketState:
@@ -199,14 +201,15 @@ def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestCo
     days = float((expiry - day).days)
     future = _future(m, i, expiry, days, market)
     options = _for_options(market, config.vix_vol_scale)
-    k_long = strike_at_delta(layer.long_delta, future, days, options, rules.call_skew)
+    k_long = strike_at_delta(layer.long_delta, future, days, options, rules.call_skew, expiry)
     strikes, sides = [k_long], [1]
     if layer.short_delta is not None:
-        strikes.append(max(strike_at_delta(layer.short_delta, future, days, options, rules.call_skew), k_long + 1.0))
+        strikes.append(short_strike_at_delta(layer.short_delta, k_long, future, days, options, rules.call_skew, expiry))
         sides.append(-1)
-    mid = sum(s * black76_one(future, k, days / 365.0, market.rate,
-                              float(vix_option_vol(k, future, days, options.vvix, rules.call_skew)), True)[0]
-              for k, s in zip(strikes, sides, strict=True))
+    leg_mids = tuple(black76_one(future, k, days / 365.0, market.rate,
+                                 float(vix_option_vol(k, future, days, options.vvix, rules.call_skew)), True)[0]
+                     for k in strikes)
+    mid = sum(s * p for p, s in zip(leg_mids, sides, strict=True))
     contracts_open, max_loss_open = open_book
     if rules.sizing == "notional":      # seed 001's rule: a share of the account (as it is today, by equity)
         sized_on = carried if config.sizing == "equity" else config.capital
@@ -237,7 +240,7 @@ def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestCo
             if not (report.stress_score >= rules.stress_trigger or report.rebalance_trigger):
                 target = 0.0
         contracts = math.floor(target / (MULTIPLIER * future) + 0.5)
-    return _Hedge(expiry, tuple(strikes), tuple(sides), contracts, mid)
+    return _Hedge(expiry, tuple(strikes), tuple(sides), contracts, mid, leg_mids=leg_mids)
 
 
 def _future(m: MarketArrays, i: int, expiry, days: float, market: MarketState) -> float:
@@ -261,18 +264,25 @@ def _for_options(market: MarketState, scale: float) -> MarketState:
     return replace(market, vvix=(market.vvix if market.vvix else DEFAULT_VVIX) * scale)
 
 
-def _hedge_value(m: MarketArrays, i: int, h: _Hedge, config: BacktestConfig) -> tuple[float, bool]:
+def _hedge_value(m: MarketArrays, i: int, h: _Hedge, config: BacktestConfig) -> tuple[float, bool, tuple]:
+    """The hedge's value per contract on day ``i``, whether it settled, and each leg's mid (to sell it at)."""
     day = m.day(i)
     if day >= h.expiry:
         vix = _settle_level(m, h.expiry, m.vix, m.vix_open, config.settlement == "open")
-        return sum(s * max(vix - k, 0.0) for k, s in zip(h.strikes, h.sides, strict=True)), True
+        return sum(s * max(vix - k, 0.0) for k, s in zip(h.strikes, h.sides, strict=True)), True, ()
     market = _market(m, i)
     left = float((h.expiry - day).days)
     future = _future(m, i, h.expiry, left, market)
     vvix = _for_options(market, config.vix_vol_scale).vvix
-    return sum(s * black76_one(future, k, left / 365.0, market.rate,
-                               float(vix_option_vol(k, future, left, vvix, config.hedge.call_skew)), True)[0]
-               for k, s in zip(h.strikes, h.sides, strict=True)), False
+    legs = tuple(black76_one(future, k, left / 365.0, market.rate,
+                             float(vix_option_vol(k, future, left, vvix, config.hedge.call_skew)), True)[0]
+                 for k in h.strikes)
+    return sum(s * p for p, s in zip(legs, h.sides, strict=True)), False, legs
+
+
+def _vix_fill(costs, legs: tuple, vix: float) -> float:
+    """What filling ``legs`` (their mids) gives up, points per contract: the fill share of each half spread."""
+    return costs.vix_fill_share * sum(float(vix_half_spread(p, vix, costs.vix_half_spread)) for p in legs)
 
 
 def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfig, scheme: str = "none",
@@ -335,20 +345,20 @@ def reference_equity(m: MarketArrays, panel: pd.DataFrame, config: BacktestConfi
             h = hedges.get(layer.name)
             rolling = _period_start(m, i, layer.schedule)
             if h is not None and h.open:
-                value, expired = _hedge_value(m, i, h, config)
+                value, expired, legs = _hedge_value(m, i, h, config)
                 got = value
                 if expired:        # settled today: replaced today
                     h.open = False
                     rolling = True
                 elif rolling:
-                    got = value - costs.vix_fill_share * costs.vix_half_spread * len(h.strikes)
+                    got = value - _vix_fill(costs, legs, float(m.vix[i]))
                     pnl -= len(h.strikes) * h.contracts * costs.commission
                     h.open = False
                 pnl += (got - h.value) * h.contracts * MULTIPLIER
                 h.value = value
             if rolling and (config.synthetic_hedge or m.day(i) >= VIX_OPTIONS_LISTED):
                 h = _hedge_trade(m, i, layer, scheme, config, panel, calendar, open_book, carried)
-                fill = costs.vix_fill_share * costs.vix_half_spread * len(h.strikes)
+                fill = _vix_fill(costs, h.leg_mids, float(m.vix[i]))
                 pnl -= fill * h.contracts * MULTIPLIER + len(h.strikes) * h.contracts * costs.commission
                 hedges[layer.name] = h
         balance += pnl

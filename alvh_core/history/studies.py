@@ -243,8 +243,8 @@ SENSITIVITY = (
     ("VIX-option vol", "× 1.2", {"vix_vol_scale": 1.2}),
     ("VIX call skew", "0", {"call_skew": 0.0}),
     ("VIX call skew", "× 2", {"call_skew": "double"}),
-    ("VIX half spread", "0.025 points", {"vix_half_spread": 0.025}),
-    ("VIX half spread", "0.10 points", {"vix_half_spread": 0.10}),
+    ("VIX half spread", "floor 0.025 points", {"vix_half_spread": 0.025}),
+    ("VIX half spread", "floor 0.10 points", {"vix_half_spread": 0.10}),
     ("settlement", "at the close", {"settlement": "close"}),
 )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SPREAD
+from alvh_core.model.fitted import DEFAULT_FILL_SHARE, SPX_SPREAD, VIX_SPREAD
 
 #: Cboe's minimum tick for SPX options: a half spread is at least half of it.
 MIN_HALF_SPREAD = 0.025
@@ -71,3 +71,16 @@ def half_spread_array(mid, delta, is_call, vix) -> np.ndarray:
               + c["call"] * np.asarray(is_call, float) + c["log_vix"] * np.log(np.maximum(np.asarray(vix, float), 1.0)
                                                                              / 20.0))
     return np.minimum(np.maximum(np.exp(log_hs), MIN_HALF_SPREAD), np.maximum(mid, MIN_HALF_SPREAD))
+
+
+def vix_half_spread(price, vix, floor: float = VIX_SPREAD["floor"]) -> np.ndarray:
+    """Half spread (VIX points) of a VIX option at ``price`` on a day of ``vix``, elementwise
+    (:data:`alvh_core.model.fitted.VIX_SPREAD`: an assumption, there are no VIX option quotes): at least
+    half the minimum tick (0.05 under 3.00, 0.10 from 3.00), ``floor`` and a share of the price, widened
+    by (VIX/20)^power above VIX 20."""
+    price = np.maximum(np.asarray(price, float), 0.0)
+    half_tick = np.where(price < 3.0, 0.025, 0.05)
+    base = np.maximum(np.maximum(half_tick, floor), VIX_SPREAD["price_share"] * price)
+    vix = np.asarray(vix, float)
+    widen = np.maximum(np.where(np.isfinite(vix), vix, 20.0) / 20.0, 1.0) ** VIX_SPREAD["vix_power"]
+    return base * widen

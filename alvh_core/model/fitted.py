@@ -150,17 +150,28 @@ TENOR_BETA_SCALE_DAYS = 62.9
 TENOR_BETA_POWER = 0.576
 
 # --- Vol of VIX (for VIX options) ----------------------------------------------------
-#: ATM implied vol of a VIX option on the future expiring in T days:
-#: VVIX/100 · (T/30)^-0.31, with T floored at 7 days.  The decay exponent is
-#: the ratio of realized vols of the CFE front and second months (daily log
-#: changes within a contract, 2009–2020: 0.91 at 16 days, 0.65 at 46 days,
-#: log-ratio / log-tenor-ratio = 0.31).  VVIX itself is a 30-day implied vol.
+#: ATM implied vol of a VIX option on the future expiring in T days: the 30-day ATM vol whose
+#: smile has the variance-swap vol VVIX (VVIX prices the whole VIX smile, as VIX prices SPX's:
+#: :func:`alvh_core.model.vixfutures.vix_atm_vol_30d`), times (T/30)^-0.31, T floored at 7 days.
+#: The decay exponent is the ratio of realized vols of the CFE front and second months (daily log
+#: changes within a contract, 2009–2020: 0.91 at 16 days, 0.65 at 46 days, log-ratio /
+#: log-tenor-ratio = 0.31).
 VIX_VOL_DECAY = 0.31
 VIX_VOL_MIN_DAYS = 7.0
-#: Upward call skew: vol · (1 + slope · ln(K/F)), floored at 0.7 · ATM.  An
-#: assumption, not a fit: the project has no VIX option quotes; 0.35 per unit
-#: of log-moneyness is a typical VIX smile slope.  Editable in the Builder.
-VIX_CALL_SKEW = 0.35
+#: Upward call skew: vol · (1 + slope · ln(K/F)), floored at 0.7 · ATM.  Fitted on Cboe's VIX Tail
+#: Hedge index (VXTH_History.csv, 2016-01-04..2026-07-08, 126 months): the slope in 0–1.6 whose VXTH
+#: replica's monthly returns are nearest the index's (least squares); the replica then tracks it with a
+#: monthly correlation of 0.996 and a CAGR gap of +0.04 points a year (0.35, the old assumed slope:
+#: twice the squared gap).  VXTH's 2006–2015 are kept back to check it.  Re-derive with ``python -m
+#: alvh_core calibrate --data-dir ../shared/data --json`` (key ``vix_call_skew``).  Editable in the Builder.
+VIX_CALL_SKEW = 0.85
+
+#: Bid/ask half spread of a VIX option (VIX points): at least half the minimum tick (0.05 under a
+#: price of 3, 0.10 from 3) and the chosen floor, at least ``price_share`` of the price, widened by
+#: (VIX/20)^vix_power when VIX is above 20.  An assumption, not a fit: the project has no VIX option
+#: quotes (a 3.00 call quoted 2.90–3.10 is 3.3 % a side; spreads widen in stress).  The floor is the
+#: sensitivity table's knob (0.025 to 0.10).
+VIX_SPREAD = {"price_share": 0.03, "vix_power": 0.5, "floor": 0.05}
 
 # --- the market simulator -----------------------------------------------------------
 

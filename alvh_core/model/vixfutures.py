@@ -104,14 +104,54 @@ def proxy_from_forward_vol(forward, vix, vvix, days, inversion, params: FuturesP
     return np.where(days <= 0.0, vix, forward * factor)
 
 
+#: Floor of the VIX call smile, a share of the at-the-money vol (below the money the smile flattens).
+VIX_SMILE_FLOOR = 0.7
+_VVIX_ATM_NODES = np.exp(np.linspace(np.log(0.05), np.log(6.0), 241))
+
+
+def _vix_smile_ratio(moneyness, call_skew: float):
+    return np.maximum(1.0 + call_skew * moneyness, VIX_SMILE_FLOOR)
+
+
+@lru_cache(maxsize=32)
+def _vvix_curve(call_skew: float) -> np.ndarray:
+    """The 30-day variance-swap vol (what VVIX measures) of the VIX smile at each ATM vol of
+    :data:`_VVIX_ATM_NODES`: Cboe's VIX formula, the log-contract replication
+    ``σ²·T = 2 ∫ OTM(K)/K² dK`` on a future of 1, over log-moneyness split at the money."""
+    from alvh_core.model.pricing import black_price_scaled
+
+    years = 30.0 / 365.0
+    x, w = np.polynomial.legendre.leggauss(96)
+    out = np.empty(_VVIX_ATM_NODES.size)
+    for i, atm in enumerate(_VVIX_ATM_NODES):
+        sd = atm * np.sqrt(years)
+        lo, hi = -12.0 * sd, 12.0 * sd
+        k = np.concatenate([0.5 * lo * (x + 1.0), 0.5 * hi * (x + 1.0)])
+        weight = np.concatenate([0.5 * -lo * w, 0.5 * hi * w])
+        otm = black_price_scaled(1.0, np.exp(k), sd * _vix_smile_ratio(k, call_skew), 1.0, 1.0, k >= 0)
+        out[i] = np.sqrt(max(2.0 * np.sum(weight * otm * np.exp(-k)), 0.0) / years)
+    return out
+
+
+def vix_atm_vol_30d(vvix, call_skew: float | None = None) -> np.ndarray:
+    """The 30-day at-the-money vol (decimal) of VIX options whose smile has the variance-swap vol VVIX.
+
+    VVIX prices the whole VIX smile, as VIX prices SPX's: with the calls skewed up, the money sits below it
+    (VVIX 90 with the default skew: an ATM vol of about 0.83).  ``vvix`` NaN or not positive: the median."""
+    skew = VIX_CALL_SKEW if call_skew is None else float(call_skew)
+    level = np.asarray(np.nan if vvix is None else vvix, float)
+    level = np.where(np.isfinite(level) & (level > 0), level, DEFAULT_VVIX) / 100.0
+    curve = _vvix_curve(round(skew, 6))
+    return np.interp(level, curve, _VVIX_ATM_NODES)
+
+
 def vix_option_vol(strike, future, days, vvix=None, call_skew: float | None = None) -> np.ndarray:
-    """Implied vol (decimal) of a VIX option: VVIX decaying with tenor, (days/30)^−decay, with the call
-    skew ``1 + skew · ln(K/F)`` (floored at 0.7).  ``vvix`` is one level or one per element; where it is
+    """Implied vol (decimal) of a VIX option: the 30-day ATM vol that VVIX implies for the smile
+    (:func:`vix_atm_vol_30d`) decaying with tenor, (days/30)^−decay, times the call skew
+    ``1 + skew · ln(K/F)`` (floored at 0.7).  ``vvix`` is one level or one per element; where it is
     None, NaN or not positive the median VVIX stands in."""
     skew = VIX_CALL_SKEW if call_skew is None else call_skew
-    vvix = np.asarray(np.nan if vvix is None else vvix, float)
-    level = np.where(np.isfinite(vvix) & (vvix > 0), vvix, DEFAULT_VVIX) / 100.0
     tenor = np.maximum(np.asarray(days, float), VIX_VOL_MIN_DAYS)
-    atm = level * (tenor / 30.0) ** (-VIX_VOL_DECAY)
+    atm = vix_atm_vol_30d(vvix, skew) * (tenor / 30.0) ** (-VIX_VOL_DECAY)
     moneyness = np.log(np.asarray(strike, float) / np.maximum(np.asarray(future, float), 1e-6))
-    return atm * np.maximum(1.0 + skew * moneyness, 0.7)
+    return atm * _vix_smile_ratio(moneyness, skew)

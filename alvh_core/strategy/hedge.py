@@ -30,7 +30,14 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-from alvh_core.data.listings import nearest_expiry, snap_strike
+from alvh_core.data.listings import (
+    VIX_ERA_MASKS,
+    VIX_STRIKE_ERAS,
+    VIX_STRIKE_SUPERSET,
+    nearest_expiry,
+    snap_strike,
+    vix_strike_era,
+)
 from alvh_core.model import limits
 from alvh_core.model.fitted import VIX_CALL_SKEW, VVIX_ELASTICITY
 from alvh_core.model.market import MarketState
@@ -276,9 +283,9 @@ def scheme_layers(scheme: str, split: tuple[float, float, float] = (0.4, 0.4, 0.
 
 # --- VIX strikes and expiries ---------------------------------------------------------
 
-#: Listed-style VIX strikes: 1-point to 50, then 5-point (a superset; each search keeps the
-#: strikes from 60 % of the future to four times it, at least 60).
-VIX_STRIKES = np.concatenate([np.arange(1.0, 50.0 + 1e-9, 1.0), np.arange(55.0, 1000.0 + 1e-9, 5.0)])
+#: Every VIX strike any era listed (:data:`alvh_core.data.listings.VIX_STRIKE_SUPERSET`); a search
+#: masks it by the era and whether the expiry is the front month.
+VIX_STRIKES = VIX_STRIKE_SUPERSET
 
 
 def _searched(strikes: np.ndarray, future) -> np.ndarray:
@@ -287,19 +294,43 @@ def _searched(strikes: np.ndarray, future) -> np.ndarray:
     return (strikes >= np.maximum(1.0, np.floor(future * 0.6))) & (strikes <= np.maximum(60.0, future * 4) + 1e-9)
 
 
-def vix_strike_grid(future: float) -> np.ndarray:
-    """The listed-style VIX strikes a search looks at for one future."""
-    return VIX_STRIKES[_searched(VIX_STRIKES, future)]
+def _asof(market: MarketState) -> date | None:
+    """The market's date, None for a market without one (today's rules)."""
+    if not market.asof:
+        return None
+    try:
+        return pd.Timestamp(market.asof).date()
+    except (ValueError, TypeError):
+        return None
 
 
-def strikes_at_delta(target: float, future, days, vvix, rate, call_skew: float = VIX_CALL_SKEW) -> np.ndarray:
-    """For each (future, days, VVIX, rate): the grid strike whose call delta on the future is
-    nearest ``target`` (the lowest such strike on a tie)."""
+def _era_front(day: date | None, expiry: date | None) -> tuple[int, bool]:
+    """The strike era of ``day`` (None: today's rules) and whether ``expiry`` is its front month."""
+    era = len(VIX_STRIKE_ERAS) - 1 if day is None else int(vix_strike_era(np.datetime64(day, "D")))
+    front = True if day is None or expiry is None else expiry == expiries_after(day, 1)[0]
+    return era, front
+
+
+def vix_strike_grid(future: float, day: date | None = None, expiry: date | None = None) -> np.ndarray:
+    """The VIX strikes listed on ``day`` for ``expiry`` (None: today's rules, the front month) that a
+    search around ``future`` looks at."""
+    era, front = _era_front(day, expiry)
+    listed = VIX_STRIKES[VIX_ERA_MASKS[era, int(front)]]
+    return listed[_searched(listed, future)]
+
+
+def strikes_at_delta(target: float, future, days, vvix, rate, call_skew: float = VIX_CALL_SKEW, era=None,
+                     front=None) -> np.ndarray:
+    """For each (future, days, VVIX, rate): the listed strike whose call delta on the future is nearest
+    ``target`` (the lowest such strike on a tie).  ``era`` (:func:`vix_strike_era`) and ``front`` (the
+    front month) pick the listed grid, one or one per row; None: today's rules, the front month."""
     future, days, vvix, rate = (a.reshape(-1)[:, None] for a in np.broadcast_arrays(
         *(np.asarray(x, float) for x in (future, days, vvix, rate))))
-    k = VIX_STRIKES[None, : int(np.searchsorted(VIX_STRIKES, max(60.0, 4.0 * float(np.max(future, initial=0.0))),
-                                                side="right"))]
-    valid = _searched(k, future)
+    cut = int(np.searchsorted(VIX_STRIKES, max(60.0, 4.0 * float(np.max(future, initial=0.0))), side="right"))
+    k = VIX_STRIKES[None, :cut]
+    era = np.broadcast_to(np.asarray(len(VIX_STRIKE_ERAS) - 1 if era is None else era, int), (future.shape[0],))
+    front = np.broadcast_to(np.asarray(True if front is None else front, bool), (future.shape[0],))
+    valid = _searched(k, future) & VIX_ERA_MASKS[era, front.astype(int)][:, :cut]
     vol = vix_option_vol(k, future, days, vvix, call_skew)
     years = days / DAYS_PER_YEAR
     delta = black_call_delta(future, k, years, vol, np.exp(-rate * years))
@@ -307,16 +338,38 @@ def strikes_at_delta(target: float, future, days, vvix, rate, call_skew: float =
     return k[0, np.argmin(miss, axis=1)]
 
 
-def strike_at_delta(target: float, future: float, days: float, market: MarketState, call_skew: float) -> float:
-    """The grid strike whose call delta (on the future) is nearest ``target``."""
+def listed_above(strike, era=None, front=None) -> np.ndarray:
+    """The next listed VIX strike above each ``strike`` (a spread's short leg must sit above its long)."""
+    strike = np.asarray(strike, float).reshape(-1)
+    era = np.broadcast_to(np.asarray(len(VIX_STRIKE_ERAS) - 1 if era is None else era, int), strike.shape)
+    front = np.broadcast_to(np.asarray(True if front is None else front, bool), strike.shape)
+    ok = VIX_ERA_MASKS[era, front.astype(int)] & (VIX_STRIKES[None, :] > strike[:, None] + 1e-9)
+    return VIX_STRIKES[np.argmax(ok, axis=1)]
+
+
+def strike_at_delta(target: float, future: float, days: float, market: MarketState, call_skew: float,
+                    expiry: date | None = None) -> float:
+    """The listed strike (on the market's date, for ``expiry``) whose call delta (on the future) is
+    nearest ``target``."""
     vvix = float(market.vvix) if market.vvix is not None else np.nan
-    return _strike_at_delta(float(target), float(future), float(days), vvix, float(market.rate), float(call_skew))
+    era, front = _era_front(_asof(market), expiry)
+    return _strike_at_delta(float(target), float(future), float(days), vvix, float(market.rate), float(call_skew),
+                            era, front)
 
 
 @lru_cache(maxsize=4096)
-def _strike_at_delta(target: float, future: float, days: float, vvix: float, rate: float, call_skew: float) -> float:
+def _strike_at_delta(target: float, future: float, days: float, vvix: float, rate: float, call_skew: float,
+                     era: int, front: bool) -> float:
     # One row of the array search, kept: a Builder rerun asks for the same few strikes again.
-    return float(strikes_at_delta(target, future, days, vvix, rate, call_skew)[0])
+    return float(strikes_at_delta(target, future, days, vvix, rate, call_skew, era, front)[0])
+
+
+def short_strike_at_delta(target: float, long_strike: float, future: float, days: float, market: MarketState,
+                          call_skew: float, expiry: date | None = None) -> float:
+    """A call spread's short strike: at ``target`` delta, and at least the next listed strike above the long."""
+    era, front = _era_front(_asof(market), expiry)
+    floor = float(listed_above(long_strike, era, front)[0])
+    return max(strike_at_delta(target, future, days, market, call_skew, expiry), floor)
 
 
 def pick_vix_expiries(listed: np.ndarray, asof: np.ndarray, low_days: int, high_days: int, skip=0) -> np.ndarray:
@@ -446,10 +499,10 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
         expiry = pick_expiry(asof, rule.low_days, rule.high_days, skip)
         future = future_for(expiry)
         days = (expiry - asof).days
-        strikes = [strike_at_delta(rule.long_delta, future, days, market, settings.call_skew)]
+        strikes = [strike_at_delta(rule.long_delta, future, days, market, settings.call_skew, expiry)]
         if rule.short_delta is not None:
-            strikes.append(max(strike_at_delta(rule.short_delta, future, days, market, settings.call_skew),
-                               strikes[0] + 1.0))
+            strikes.append(short_strike_at_delta(rule.short_delta, strikes[0], future, days, market,
+                                                 settings.call_skew, expiry))
         legs = [vix_call_leg(side, k, expiry, asof, market, future, settings.call_skew)
                 for side, k in zip((1, -1), strikes, strict=False)]
         return expiry, future, legs
@@ -567,7 +620,8 @@ def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, sett
     days = float(listed.years_from(asof))
     vol_model = market.vol_model()
     forward = float(market.forward(days))
-    strikes = [snap_strike(market.spot, market.spot * (1 - x), days, cycle=listed.cycle, vix=market.vix) for x in (0.10, 0.15, 0.20)]
+    strikes = [snap_strike(market.spot, market.spot * (1 - x), days, cycle=listed.cycle, vix=market.vix)
+               for x in (0.10, 0.15, 0.20)]
     ivs = vol_model.implied_vol(np.array(strikes), forward, days)
     legs = []
     for (side, qty), k, iv in zip(((1, 1), (-1, 2), (1, 1)), strikes, ivs, strict=True):
@@ -579,7 +633,7 @@ def _spx_fly_layer(market: MarketState, asof: date, target_notional: float, sett
     fly_cost = MULTIPLIER * sum(leg.signed_quantity * leg.price for leg in legs)
     # Premium the VIX tail calls would spend on this budget, at a 10-delta call.
     expiry = pick_expiry(asof, 90, 185)
-    k = strike_at_delta(0.10, tail_future, (expiry - asof).days, market, settings.call_skew)
+    k = strike_at_delta(0.10, tail_future, (expiry - asof).days, market, settings.call_skew, expiry)
     call = vix_call_leg(1, k, expiry, asof, market, tail_future, settings.call_skew)
     budget_premium = target_notional / (MULTIPLIER * tail_future) * MULTIPLIER * call.price
     exact = budget_premium / fly_cost if fly_cost > 0 else 0.0

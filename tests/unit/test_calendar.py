@@ -189,3 +189,21 @@ def test_a_thousand_random_plans_use_only_listed_expiries_and_strikes():
                         assert date.fromisoformat(leg.expiry) in vix_expiries
                     else:
                         assert date.fromisoformat(leg.expiry) in {e.day for e in listed}
+
+
+def test_vix_strikes_by_era():
+    """Cboe's VIX strike grid: 2.5 points at the listing; by February 2012 1-point from 15 to 30 (only 10 below);
+    1-point down to 10 from January 2013; half points 10.5-14.5 in the front month from 2014-05-29."""
+    from alvh_core.data.listings import vix_strikes_listed
+
+    def near(day, front=True):
+        return [float(k) for k in vix_strikes_listed(day, front) if k <= 35]
+
+    assert near(date(2008, 10, 1)) == [10, 12.5, 15, 17.5, 20, 22.5, 25, 27.5, 30, 32.5, 35]
+    assert near(date(2012, 2, 15)) == [10, *range(15, 31), 32.5, 35]
+    assert near(date(2013, 6, 3)) == [*range(10, 31), 32.5, 35]
+    assert near(date(2014, 5, 28)) == near(date(2013, 6, 3))
+    assert {10.5, 11.5, 12.5, 13.5, 14.5} <= set(near(date(2014, 5, 29)))
+    assert not {10.5, 14.5} & set(near(date(2014, 5, 29), front=False))    # the front month only
+    assert list(vix_strikes_listed(date(2020, 3, 16))[-3:]) == [290.0, 295.0, 300.0]
+    assert set(vix_strikes_listed(date(2020, 3, 16))) >= {50.0, 55.0, 60.0} and 52.5 not in vix_strikes_listed()

@@ -102,8 +102,27 @@ def test_comparators_on_the_same_budget():
 
 def test_vix_option_vol_decays_with_tenor_and_has_call_skew():
     vols = vix_option_vol(20.0, 20.0, np.array([7.0, 30.0, 90.0]), 100.0)
-    assert vols[1] == pytest.approx(1.0) and vols[0] > vols[1] > vols[2]
+    assert vols[1] < 1.0 and vols[0] > vols[1] > vols[2]      # with the calls skewed up the money sits below VVIX
     assert vix_option_vol(30.0, 20.0, 30.0, 100.0) > vix_option_vol(20.0, 20.0, 30.0, 100.0)
+    assert vix_option_vol(20.0, 20.0, 30.0, 100.0, call_skew=0.0) == pytest.approx(1.0, rel=1e-3)
+
+
+@pytest.mark.parametrize("vvix,skew", [(70.0, 0.85), (100.0, 0.85), (140.0, 0.3), (100.0, 1.5)])
+def test_the_vix_smile_reprices_vvix_through_cboes_discrete_formula(vvix, skew):
+    """VVIX is Cboe's VIX formula on VIX options: run that discrete formula (strikes every 0.25 point, the
+    forward's own ΔK/K² weights and the K0 correction) on the model's 30-day prices and VVIX comes back."""
+    from alvh_core.model.pricing import black76_price
+
+    future, days = 20.0, 30.0
+    years = days / 365.0
+    strikes = np.arange(1.0, 400.0, 0.25)
+    vol = vix_option_vol(strikes, future, days, vvix, skew)
+    is_call = strikes >= future
+    prices = black76_price(future, strikes, years, 0.0, vol, is_call)
+    k0 = strikes[strikes <= future].max()
+    dk = np.gradient(strikes)
+    variance = 2.0 / years * np.sum(dk / strikes**2 * prices) - (future / k0 - 1.0) ** 2 / years
+    assert 100.0 * np.sqrt(variance) == pytest.approx(vvix, rel=0.01)
 
 
 def test_spot_vol_link_by_hand():
@@ -315,3 +334,26 @@ def test_premium_over_a_condors_life_counts_each_layers_share_of_its_own_life():
     by_hand = sum(layer.cost * min(21.0 / layer.days, 1.0) for layer in plan.active_layers)
     assert plan.premium_over(21.0) == pytest.approx(by_hand)
     assert plan.premium_over(1_000.0) == pytest.approx(plan.total_cost)
+
+
+def test_vix_strikes_are_searched_on_the_listed_grid_of_their_era():
+    from alvh_core.data.listings import VIX_STRIKE_ERAS
+    from alvh_core.strategy.hedge import listed_above, strikes_at_delta
+
+    futures = np.linspace(11.0, 45.0, 60)
+    old = strikes_at_delta(0.3, futures, 30.0, 90.0, 0.03, era=0, front=True)
+    assert np.all(np.abs(old / 2.5 - np.round(old / 2.5)) < 1e-9)             # 2006-2011: 2.5-point strikes
+    new = strikes_at_delta(0.3, futures, 30.0, 90.0, 0.03, era=len(VIX_STRIKE_ERAS) - 1, front=True)
+    assert np.any(np.abs(new / 2.5 - np.round(new / 2.5)) > 1e-9)             # 1-point strikes since
+    assert list(listed_above([14.0, 14.0, 30.0, 50.0], [0, 3, 3, 3], [True, True, True, True])) == [15.0, 14.5, 32.5, 55.0]
+
+
+def test_vix_half_spread_widens_with_price_and_vix():
+    from alvh_core.model.fills import vix_half_spread
+
+    assert vix_half_spread(0.20, 15.0, 0.0) == pytest.approx(0.025)         # half the 0.05 tick under 3.00
+    assert vix_half_spread(3.50, 15.0, 0.0) == pytest.approx(max(0.05, 0.03 * 3.5))
+    assert vix_half_spread(6.0, 15.0) > vix_half_spread(1.0, 15.0)
+    assert vix_half_spread(1.0, 45.0) == pytest.approx(vix_half_spread(1.0, 20.0) * 1.5)
+    assert vix_half_spread(1.0, 12.0) == vix_half_spread(1.0, 20.0)           # never narrower than at VIX 20
+    assert vix_half_spread(1.0, 20.0, 0.10) == pytest.approx(0.10)            # the floor the sensitivity moves

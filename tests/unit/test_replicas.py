@@ -83,7 +83,41 @@ def test_cndr_replica_against_the_published_2010_2019_cagr(cndr):
     level = cndr.level
     years = (pd.Timestamp("2019-01-14") - pd.Timestamp("2010-01-29")).days / 365.25
     cagr = (level.loc[:"2019-01-14"].iloc[-1] / level.loc[:"2010-01-29"].iloc[-1]) ** (1 / years) - 1
-    assert abs(cagr - (-0.0086)) < 0.04
+    # Years kept back from every fit (the data folder's CNDR file stops at 2009): +1.2 points a year with the
+    # smile's skew tied to SKEW (+3.8 with one smile for every day).
+    assert abs(cagr - (-0.0086)) < 0.015
+
+
+@pytest.fixture(scope="module")
+def checks(real_market, real_history):
+    panel = real_history.panel
+    return replicas.model_checks(real_market, panel.get("cndr"), panel.get("vxth"))
+
+
+def test_vix_option_model_tracks_cboes_vxth(checks):
+    """The VXTH replica on the index file's years (2016-2026): the call skew is fitted on them, the ATM vol
+    follows VVIX; a monthly correlation of 0.95 at least and a CAGR gap within a point a year."""
+    vix = checks.vix_options
+    assert vix is not None and vix.tracking.months >= 120
+    assert vix.tracking.monthly_correlation >= 0.95 and abs(vix.tracking.cagr_gap) <= 0.01
+    assert vix.calm_weeks > 100 and vix.calm_decay_index_bp < 0 and vix.calm_decay_replica_bp < 0
+    assert abs(vix.calm_decay_replica_bp - vix.calm_decay_index_bp) < 5.0      # the calls' bleed, bp a week
+    spikes = {x.label: x for x in vix.spikes}
+    assert set(spikes) == {"2018-02", "2020-03", "2024-08"}
+    assert spikes["2018-02"].weight_pct == 0 and abs(spikes["2018-02"].overlay_index_pct) < 0.2   # no calls held
+    march = spikes["2020-03"]
+    assert march.multiple_index > 20 and march.multiple_replica == pytest.approx(march.multiple_index, rel=0.2)
+
+
+def test_spx_smile_tracks_cboes_cndr_by_decade(checks):
+    """The CNDR replica on 1990-2009 (the index file's years; nothing is fitted on them): the CAGR gap within
+    a point a year over the two decades.  The monthly correlation stays near 0.89: the index rolls at 11 a.m.
+    and settles at the opening quotation, which daily closes (and opens only from 2008) cannot follow."""
+    rows = dict(checks.cndr)
+    assert set(rows) == {"1990s", "2000s", "1990-2009"}
+    assert abs(rows["1990-2009"].cagr_gap) <= 0.01
+    assert all(abs(t.cagr_gap) <= 0.015 for t in rows.values())
+    assert all(t.monthly_correlation >= 0.85 for t in rows.values())
 
 
 def test_tracking_figures_against_an_independent_computation():
