@@ -311,7 +311,7 @@ def _added_legs(market: MarketState, asof: date) -> None:
                                   index=_index(expiries, st.session_state.get("xa_vexp"), min(1, len(expiries) - 1)),
                                   format_func=lambda d: f"{d:%a %d %b %Y} · {(d - asof).days} d")
             future = vix_future_on(market, expiry)
-            grid = [float(k) for k in vix_strike_grid(future)]
+            grid = [float(k) for k in vix_strike_grid(future, asof, expiry)]
             near = grid.index(min(grid, key=lambda k: abs(k - round(future * 1.25))))
             c2.selectbox(f"Strike (model future {future:.2f})", grid, key="xa_vk", format_func=lambda k: f"{k:g}",
                          index=_index(grid, st.session_state.get("xa_vk"), near))

@@ -209,11 +209,15 @@ def vol_fit() -> str:
     """The vol model's fit to the two Cboe chains."""
     cal = _calibration()
     smile, atm = cal["skew_fit_error_vol_points"], cal["atm_fit_error_vol_points"]
-    text = (f"forwards): **{smile['rmse']:.2f} vol points RMSE** on {smile['count']:,} OTM options of 5–50 delta and\n"
-            f"7–70 days (90th percentile {smile['p90_abs']:.2f}, max {smile['max_abs']:.2f}); ATM level from the VIX "
-            f"family\nwithin {atm['rmse']:.2f} vol points RMSE.\n")
+    held = cal["skew_held_out_days"]
+    out = ";\n".join(f"fitted on {h['fitted_on']} alone, {h['checked_on']} is priced to {h['rmse_skew_tied']:.2f} "
+                      f"with the tie, {h['rmse_fixed_shape']:.2f} without" for h in held)
+    text = (f"forwards, each day's skew terms scaled by its SKEW reading): **{smile['rmse']:.2f} vol points RMSE** on "
+            f"{smile['count']:,}\nOTM options of 5–50 delta and 7–70 days (90th percentile {smile['p90_abs']:.2f}, "
+            f"max {smile['max_abs']:.2f}); ATM level from\nthe VIX family within {atm['rmse']:.2f} vol points RMSE. "
+            f"Held out:\n{out}\n(vol points RMSE).\n")
     return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: skew_fit_error_vol_points, "
-                     "atm_fit_error_vol_points -->\n" + text)
+                     "atm_fit_error_vol_points, skew_held_out_days -->\n" + text)
 
 
 def fills() -> str:
@@ -410,13 +414,50 @@ def _impact(x: float) -> str:
 
 
 def vix_vol() -> str:
-    """The vol of VIX options: VVIX decayed by tenor, with the assumed call skew."""
-    from alvh_core.model.fitted import VIX_CALL_SKEW, VIX_VOL_DECAY
+    """The vol of VIX options: the ATM vol VVIX implies, decayed by tenor, with the call skew fitted on VXTH."""
+    from alvh_core.model.fitted import VIX_VOL_DECAY
+    from alvh_core.model.vixfutures import vix_atm_vol_30d
 
-    text = (f"Vol of VIX = VVIX × (days/30)^−{VIX_VOL_DECAY:g} (the decay of realized vol from VX1 to VX2)\n"
-            f"with an assumed call skew of {VIX_CALL_SKEW:g} per unit log-moneyness (no VIX option quotes are\n"
-            "available to fit it).\n")
-    return _indented("<!-- alvh_core.model.fitted: VIX_VOL_DECAY, VIX_CALL_SKEW -->\n" + text)
+    fit = _calibration()["vix_call_skew"]
+    text = (f"Vol of VIX at the money = the 30-day ATM vol whose smile has the variance-swap vol VVIX (VVIX 90:\n"
+            f"{100 * float(vix_atm_vol_30d(90.0)):.1f} %) × (days/30)^−{VIX_VOL_DECAY:g} (the decay of realized vol "
+            f"from VX1 to VX2), times the call\nskew 1 + {fit['call_skew']:g} · ln(K/F): the slope whose VXTH replica "
+            f"follows Cboe's index closest over\n{fit['start']} to {fit['end']} ({fit['months']} months; monthly "
+            f"correlation {fit['monthly_correlation']:.3f}, CAGR gap\n"
+            f"{100 * fit['cagr_gap']:+.2f} points).\n".replace("-0.", "−0."))
+    return _indented("<!-- python -m alvh_core calibrate --data-dir DATA: vix_call_skew; alvh_core.model.vixfutures -->\n"
+                     + text)
+
+
+def model_checks_table() -> str:
+    """The two option models against the real Cboe indexes, as every backtest reports them."""
+    out = _run(["backtest", "--data-dir", data_dir(), "--strategy", "monthly", "--hedge", "none", "--end",
+                "1990-12-31"])["model_checks"]
+
+    def gap(x: float) -> str:
+        return f"{100 * x:+.2f} points".replace("-", "−")
+
+    rows = ["| check | years | monthly correlation | CAGR, replica | CAGR, index | gap |", "|---|---|---|---|---|---|"]
+    for t in out["cndr"]:
+        rows.append(f"| CNDR (the SPX smile) | {t['start'][:4]}–{t['end'][:4]} | {t['monthly_correlation']:.3f} | "
+                    f"{_pct(t['cagr_replica'])} | {_pct(t['cagr_index'])} | {gap(t['cagr_gap'])} |")
+    vix = out["vix_options"]
+    t = vix["tracking"]
+    rows.append(f"| VXTH (the VIX options) | {t['start'][:4]}–{t['end'][:4]} | {t['monthly_correlation']:.3f} | "
+                f"{_pct(t['cagr_replica'])} | {_pct(t['cagr_index'])} | {gap(t['cagr_gap'])} |")
+    spikes = []
+    for x in vix["spikes"]:
+        if x["multiple_index"] is None:
+            spikes.append(f"- {x['label']} (VIX {x['vix_at_peak']:.1f} on {x['peak']}): {x['note']}.")
+        else:
+            spikes.append(f"- {x['label']} (VIX {x['vix_at_peak']:.1f} on {x['peak']}): ×{x['multiple_index']:.1f} in "
+                          f"the index, ×{x['multiple_replica']:.1f} in the replica" + (f"; {x['note']}." if x["note"]
+                                                                                       else "."))
+    text = ("\n".join(rows) + "\n\n"
+            f"VXTH's calls in calm weeks ({vix['calm_weeks']} weeks of VIX under 20 and not rising) lose "
+            f"{-vix['calm_decay_index_bp']:.1f} bp a week in\nthe index, {-vix['calm_decay_replica_bp']:.1f} "
+            "in the replica. Per dollar of calls, from the roll to VIX's peak:\n\n" + "\n".join(spikes) + "\n")
+    return "<!-- python -m alvh_core backtest --data-dir DATA --json: model_checks -->\n" + text
 
 
 def offline_market() -> str:
@@ -508,7 +549,7 @@ BLOCKS = {"verdict-starts": verdict_starts, "verdict-sensitivity": verdict_sensi
           "spot-vol": spot_vol, "futures-proxy": futures_proxy, "regime-days": regime_days, "vol-fit": vol_fit,
           "fills": fills, "simulator": simulator, "model-check": model_check, "seed-000": seed_000,
           "replicas": replicas_table, "listed": listed, "slippage": slippage, "vix-vol": vix_vol,
-          "offline-market": offline_market, "chain-limits": chain_limits}
+          "offline-market": offline_market, "chain-limits": chain_limits, "model-checks": model_checks_table}
 
 
 def check(write: bool = False) -> list[str]:

@@ -857,7 +857,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "2005-10-25); fixed: the starting capital's")
     p.add_argument("--settlement", choices=("open", "close"), default="open",
                    help="open: VIX options at the VIX open of their expiry day, A.M. SPX expiries at the SPX open, "
-                        "where the history has real opens (else the close); close: every expiry at the close")
+                        "where the history has real opens (else the close before); close: every expiry at the close")
     p.add_argument("--start-dates", nargs="*", type=lambda t: _date_arg(t, "--start-dates"), metavar="DATE",
                    help="add the start-date table: the same run from 1990-01-02, 2006-02-24, 2008-11-20, "
                         "2013-01-02 and the dates given, to --end")

@@ -278,12 +278,13 @@ VIX_STRIKE_ERAS = (
     (VIX_OPTIONS_LISTED, "2.5-point strikes from 10 to 50, 5-point above"),
     (date(2012, 1, 2), "1-point strikes from 15 to 30, 10 below them; 2.5-point to 50, 5-point above"),
     (date(2013, 1, 2), "1-point strikes from 10 to 30; 2.5-point to 50, 5-point above"),
-    (date(2014, 5, 29), "and half points from 10.5 to 14.5 in the front month"),
+    (date(2014, 5, 29), "1-point strikes from 10 to 30, half points from 10.5 to 14.5 in the front month; "
+                        "2.5-point to 50, 5-point above"),
 )
 VIX_WEEKLIES_LISTED = date(2015, 10, 8)
 #: Every strike any era listed (the grid searches run on it, masked by era).
 VIX_STRIKE_SUPERSET = np.unique(np.concatenate([np.arange(10.0, 15.0, 0.5), np.arange(10.0, 30.0 + 1e-9, 1.0),
-                                                np.arange(10.0, 50.0 + 1e-9, 2.5), np.arange(50.0, 300.0 + 1e-9, 5.0)]))
+                                                np.arange(10.0, 50.0 + 1e-9, 2.5), np.arange(50.0, 500.0 + 1e-9, 5.0)]))
 
 
 def _vix_era_masks() -> np.ndarray:

@@ -5,18 +5,23 @@ What is simulated, day by day at the real SPX and VIX-family closes:
 * **Condors** entered daily, weekly (first session of the week) or monthly
   (first session of the month), on the listed expiry nearest the tier's
   days, short strikes the highest listed put / lowest listed call whose
-  |delta| is at most the tier's, wings the tier's width out on the listed
-  grid.  Priced with the vol model (the smile on the day's VIX curve), filled
-  ``fill_share`` of the way from mid to natural on the fitted spreads, plus
-  slippage and commissions.  Held to expiry (cash-settled on the expiry
-  day's close) or closed by rules: a profit target (share of credit), a stop
-  (loss as a multiple of credit), or N calendar days before expiry.
+  |delta| is at most the tier's, wings on the listed strike nearest the
+  tier's width (the grid of that kind of expiry, wider-reaching on high-VIX
+  days).  Priced with the vol model (the smile on the day's VIX curve, its
+  skew scaled by the day's SKEW reading), filled ``fill_share`` of the way
+  from mid to natural on the fitted spreads, plus slippage and commissions.
+  Held to expiry (A.M. expiries settled at the day's open where the history
+  has a real one, else the close before it; P.M. expiries at the close) or
+  closed by rules: a profit target (share of credit), a stop (loss as a
+  multiple of credit), or N calendar days before expiry.
 * **Hedge schemes** of the hedge engine, each layer bought on its roll day
   (weekly / monthly / quarterly: the first session of the week, month or
   quarter) with the Builder's rules (expiry windows, deltas, time-shifting,
-  the event multiplier kept in the band, the contingent tail), sized to the
-  day's regime budget, marked daily on the futures proxy and sold at the
-  next roll.
+  the event multiplier kept in the band, the contingent tail) on the VIX
+  strikes listed in that era, sized to the day's regime budget, marked daily
+  on the VIX future (CFE's settlements where the files have them, else the
+  proxy), with the ATM vol VVIX implies and the call skew fitted on VXTH, and
+  sold at the next roll (half spreads wider with price and VIX).
 * **Collateral**: the whole account earns the 3-month T-bill (FRED DTB3, or
   ``^IRX``), compounded daily.
 
@@ -140,7 +145,7 @@ class BacktestConfig:
     #: VIX calls before VIX options were listed (2006-02-24), priced on the model: off unless asked for.
     synthetic_hedge: bool = False
     #: "open": VIX options settle at the VIX open of their expiry day and A.M.-settled SPX expiries at the SPX
-    #: open, where the history has real opens (else the close); "close": every expiry at the day's close.
+    #: open, where the history has real opens (else the close before); "close": every expiry at the day's close.
     settlement: str = "open"
     #: What "trade smaller" matches in the hedged book: its max drawdown, the CVaR 95 % of its weekly returns,
     #: or (the older bar) the share of the credit its premium took.

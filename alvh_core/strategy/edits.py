@@ -31,7 +31,7 @@ from alvh_core.model.market import MarketState
 from alvh_core.model.pricing import bsm_one
 from alvh_core.model.vixfutures import expiries_after, futures_proxy
 from alvh_core.strategy.condor import PRODUCT_SIZE, IronCondor, condor_from_strikes, market_date
-from alvh_core.strategy.hedge import HedgeLayer, HedgeLeg, HedgePlan, vix_call_leg, vix_strike_grid
+from alvh_core.strategy.hedge import HedgeLayer, HedgeLeg, HedgePlan, vix_call_leg, vix_strikes_for
 
 #: How many VIX expiries ahead an added VIX leg may use (CFE lists about nine monthlies).
 VIX_EXPIRIES_LISTED = 9
@@ -230,8 +230,10 @@ def added_layer(market: MarketState, legs: tuple[AddedLeg, ...], vol_model, call
                 raise ValueError(f"{leg.expiry:%d %b %Y} is not a listed VIX expiry; listed: "
                                  + ", ".join(f"{d:%d %b}" for d in listed_vix[:4]) + " …")
             future = vix_future_on(market, leg.expiry)
-            if leg.strike not in vix_strike_grid(future) and not (leg.strike <= 50 and float(leg.strike).is_integer()):
-                raise ValueError(f"{leg.strike:g} is not a listed VIX strike (1-point to 50, then 5-point)")
+            listed, rule = vix_strikes_for(asof, leg.expiry)
+            if not np.any(np.abs(listed - leg.strike) < 1e-9):
+                raise ValueError(f"{leg.strike:g} is not a VIX strike listed on {asof:%d %b %Y} for "
+                                 f"{leg.expiry:%d %b %Y} ({rule})")
             priced.append(replace(vix_call_leg(leg.side, leg.strike, leg.expiry, asof, market, future, call_skew,
                                                leg.quantity), held=True))
         else:

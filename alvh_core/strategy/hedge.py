@@ -311,6 +311,13 @@ def _era_front(day: date | None, expiry: date | None) -> tuple[int, bool]:
     return era, front
 
 
+def vix_strikes_for(day: date | None = None, expiry: date | None = None) -> tuple[np.ndarray, str]:
+    """Every VIX strike listed on ``day`` for ``expiry`` (None: today's rules, the front month), and the
+    era's rule in words."""
+    era, front = _era_front(day, expiry)
+    return VIX_STRIKES[VIX_ERA_MASKS[era, int(front)]], VIX_STRIKE_ERAS[era][1]
+
+
 def vix_strike_grid(future: float, day: date | None = None, expiry: date | None = None) -> np.ndarray:
     """The VIX strikes listed on ``day`` for ``expiry`` (None: today's rules, the front month) that a
     search around ``future`` looks at."""

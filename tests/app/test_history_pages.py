@@ -82,7 +82,8 @@ def test_backtest_replica_page(monkeypatch, tmp_path, data_dir):
     at = _open(monkeypatch, tmp_path, "backtest", data_dir, {"bst": "vxth", "bs": "2016-01-04", "be": "2020-12-31"})
     assert not at.exception and not at.error
     assert _metric(at, "CAGR (model)").endswith("%")
-    assert any("Upload Cboe's VXTH_History.csv" in c.value for c in at.caption)
+    # Cboe's own VXTH file is in the data folder: the page overlays it and reads the tracking figures.
+    assert float(_metric(at, "Monthly correlation")) >= 0.95
 
 
 def test_backtest_odd_link_values_are_reported_not_fatal(monkeypatch, tmp_path):

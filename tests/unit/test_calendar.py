@@ -205,5 +205,5 @@ def test_vix_strikes_by_era():
     assert near(date(2014, 5, 28)) == near(date(2013, 6, 3))
     assert {10.5, 11.5, 12.5, 13.5, 14.5} <= set(near(date(2014, 5, 29)))
     assert not {10.5, 14.5} & set(near(date(2014, 5, 29), front=False))    # the front month only
-    assert list(vix_strikes_listed(date(2020, 3, 16))[-3:]) == [290.0, 295.0, 300.0]
+    assert list(vix_strikes_listed(date(2020, 3, 16))[-3:]) == [490.0, 495.0, 500.0]
     assert set(vix_strikes_listed(date(2020, 3, 16))) >= {50.0, 55.0, 60.0} and 52.5 not in vix_strikes_listed()

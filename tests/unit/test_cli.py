@@ -305,7 +305,7 @@ def test_backtest_needs_a_data_folder():
 
 def test_plan_with_your_own_position_and_the_days_chain(data_dir, tmp_path):
     out = run("plan", "--data-dir", str(data_dir), "--asof", "2022-02-04", "--tier", "moderate", "--notional",
-              "1000000", "--strikes", "4160/4210/4705/4730", "--add-leg", "V+5C33@2022-03-15", "--drop-layer", "tail",
+              "1000000", "--strikes", "4160/4210/4705/4730", "--add-leg", "V+5C32.5@2022-03-15", "--drop-layer", "tail",
               "--contracts", "3", "--json")
     assert out.returncode == 0, out.stderr
     plan = json.loads(out.stdout)
@@ -315,13 +315,13 @@ def test_plan_with_your_own_position_and_the_days_chain(data_dir, tmp_path):
     # The 4210 put of 28 Feb 2022 (SPXW) as the file quotes it: 24.90 / 25.50.
     short_put = next(leg for leg in mine["prices"]["legs"] if leg["strike"] == 4210)
     assert (short_put["bid"], short_put["ask"], short_put["root"]) == (24.9, 25.5, "SPXW")
-    assert any(r["Order"] == "Hedge: Your legs" and r["Root"] == "VIX" and r["Strike"] == 33 for r in mine["ticket"])
+    assert any(r["Order"] == "Hedge: Your legs" and r["Root"] == "VIX" and r["Strike"] == 32.5 for r in mine["ticket"])
     assert not any(r["Order"] == "Hedge: Tail" for r in mine["ticket"])
     # The same position from a scenario file the Builder saves.
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"format": "alvh-studio-scenario", "inputs": {
         "t": "Moderate", "n": "1000000", "ad": "2022-02-04", "lg": "4160/4210/4705/4730", "q": "3", "lo": "tail",
-        "xl": "V+5C33@2022-03-15"}}))
+        "xl": "V+5C32.5@2022-03-15"}}))
     again = run("plan", "--data-dir", str(data_dir), "--scenario", str(scenario), "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["your_position"]["ticket"] == mine["ticket"]
