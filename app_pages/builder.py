@@ -117,7 +117,7 @@ with inputs:
                          help="What one contract risks when sizing: max loss, expected loss or CVaR 95 % at expiry")
         underlying = choice(st.selectbox, "Underlying", "u",
                             help="SPX, or XSP (the mini index, one tenth the size, 1-point strikes) for smaller "
-                                 "accounts; Auto trades SPX when the budget holds one contract")
+                                 "accounts; Auto trades SPX when whole SPX condors use three quarters of the budget or more")
         fill_pct = linked(st.slider, "Fill: % of the way from mid to natural", 0, 100, 50, 5, key="fs",
                           help="0 = the model mid, 100 = selling at the bid and buying at the ask (model spreads "
                                "fitted on Cboe chains). Credit, max loss, sizing and expected P/L use this fill.")

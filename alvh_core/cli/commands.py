@@ -746,7 +746,7 @@ def cmd_backtest(args) -> dict:
 
 def _add_trade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--underlying", choices=UNDERLYINGS, default="auto",
-                   help="SPX, XSP (one tenth), or auto: SPX when the budget holds one contract")
+                   help="SPX, XSP (one tenth), or auto: SPX when whole SPX condors use 3/4 of the budget or more")
     p.add_argument("--fill-share", type=_number("--fill-share", bounds=(0.0, 1.0)), default=DEFAULT_FILL_SHARE,
                    help="share of the way from mid (0) to natural (1) the condor fills")
     p.add_argument("--hedge-sizing", choices=SIZING_MODES, default=DEFAULT_SIZING,

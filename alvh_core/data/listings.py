@@ -355,6 +355,13 @@ SPX_STRIKE_GRID = {
 }
 #: Grid kinds as the vectorised backtest codes them.
 GRID_KINDS = ("monthly", "standard", "weekly")
+#: The listed steps, and the lower of the chains' spots (4,164.00 and 4,500.53): at a lower index level every
+#: step shrinks in proportion, to the listed step at or below it (never under 5 points), so the grid keeps
+#: its shape as a share of spot (SPX 1,150 in 2010: 100-point steps become 25, 50 become 10).  An
+#: assumption (no chain before 2022 to read it off), in the spirit of Cboe's old rule for SPX: "five points,
+#: 25-point intervals for far months".
+LISTED_STEPS = (5.0, 10.0, 25.0, 50.0, 100.0, 200.0)
+GRID_REFERENCE_SPOT = 4164.0
 #: VIX on the two chain days, averaged (23.22 and 18.66): the level at which the reaches were read.
 GRID_REFERENCE_VIX = 20.94
 FAR_STEP = 200.0
@@ -398,7 +405,16 @@ def strike_step(spot: float, strike: float, days: float, underlying: str = "SPX"
     buckets = SPX_STRIKE_GRID[expiry_class(cycle)]
     steps = next((row for limit, row in buckets if days <= limit), buckets[-1][1])
     step = next((s for s, reach in steps if distance < reach), FAR_STEP)
-    return step
+    return level_step(step, spot)
+
+
+def level_step(step: float, spot: float) -> float:
+    """``step`` (the chains' grid) at an index level of ``spot``: scaled down by spot / the chains' spot to the
+    listed step at or below it, at least 5 points; never coarser than the chains'."""
+    if spot >= GRID_REFERENCE_SPOT:
+        return step
+    scaled = step * spot / GRID_REFERENCE_SPOT
+    return max([s for s in LISTED_STEPS if s <= scaled + 1e-9] or [LISTED_STEPS[0]])
 
 
 def on_grid(spot: float, strike: float, days: float, underlying: str = "SPX", cycle: str = "standard",

@@ -43,7 +43,9 @@ from alvh_core.data.events import EventCalendar, load_events
 from alvh_core.data.listings import (
     FAR_STEP,
     GRID_KINDS,
+    GRID_REFERENCE_SPOT,
     GRID_REFERENCE_VIX,
+    LISTED_STEPS,
     SPX_STRIKE_GRID,
     expiry_class,
     nearest_expiry,
@@ -427,7 +429,13 @@ def grid_step(spot, strike, days, kind, scale=1.0) -> np.ndarray:
             for s, reach in reversed(steps):
                 chosen = np.where(distance[mask] < reach, s, chosen)
             step[mask] = chosen
-    return step
+    # At a lower index level every step shrinks in proportion, to the listed step at or below it (at least 5).
+    ratio = np.minimum(spot / GRID_REFERENCE_SPOT, 1.0)
+    scaled = step * ratio
+    out = np.full(step.shape, LISTED_STEPS[0])
+    for s in LISTED_STEPS[1:]:
+        out = np.where(scaled + 1e-9 >= s, s, out)
+    return np.where(ratio >= 1.0, step, np.minimum(out, step))
 
 
 def reach_scale_array(vix) -> np.ndarray:

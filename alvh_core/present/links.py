@@ -97,7 +97,7 @@ BUILDER_KEYS: tuple[LinkKey, ...] = (
     LinkKey("em", "event multiplier", "float", 1.5, **_range(limits.EVENT_MULTIPLIER)),
     LinkKey("sk", "VIX call skew", "float", VIX_CALL_SKEW, **_range(limits.CALL_SKEW)),
     LinkKey("u", "underlying", "choice", "auto", ("auto", "SPX", "XSP"),
-            labels={"auto": "Auto (SPX if the budget holds one)", "SPX": "SPX", "XSP": "XSP (one tenth)"}),
+            labels={"auto": "Auto (SPX if whole SPX condors fill ¾ of the budget)", "SPX": "SPX", "XSP": "XSP (one tenth)"}),
     LinkKey("fs", "fill (% of the way from mid to natural)", "int", 50, low=0, high=100),
     LinkKey("hab", "event multiplier may exceed the band", "bool", False),
     LinkKey("hz", "horizon days", "int", 0, low=0, high=MAX_DAYS),

@@ -101,7 +101,7 @@ class Scenario:
     days: float | None = None
     hedge: HedgeSettings = field(default_factory=HedgeSettings)
     horizon_days: float = 0.0
-    underlying: str = "auto"                 # SPX, XSP, or auto (SPX when the budget holds one)
+    underlying: str = "auto"                 # SPX, XSP, or auto (SPX when whole SPX condors fill 3/4 of it)
     fill_share: float = DEFAULT_FILL_SHARE   # 0 = mid, 1 = natural
     edits: PositionEdits = field(default_factory=PositionEdits)   # the trader's changes to the tier's position
     quotes: QuoteTable | None = None         # a chain to price the condor's legs at, when it covers them

@@ -65,12 +65,13 @@ def test_build_as_of_a_past_day_edit_share_and_reload(browser, files_app_url, ar
     page.get_by_role("option", name=re.compile(r"^Fri 20 Mar 2020 · SPX AM \(monthly\)")).click()
     _wait_for_param(page, "ex", "^2020-03-20$")
     credit_before = dict(_metrics(page))["Credit / contract"]
-    # Edit a wing: the long put one listed strike lower.
+    # Edit a wing: the long put lower.
     box = page.locator("[data-testid='stSelectbox']").filter(has_text="Long put").first
     combo = box.locator("input[role='combobox']")
     current = float(combo.input_value().replace(",", ""))
-    # The next listed strike below it on the monthly's grid (SPX 3,386.15 that day, 29.73 days).
-    lower = float(max(k for k in listed_strikes(3386.15, 29.73, current - 300, current, "monthly") if k < current))
+    # A listed strike at least 50 points below it on the monthly's grid (SPX 3,386.15, VIX 14.38, 29.73 days).
+    lower = float(max(k for k in listed_strikes(3386.15, 29.73, current - 300, current, "monthly", vix=14.38)
+                      if k <= current - 50))   # far enough down to move the credit by dollars
     combo.click()
     page.keyboard.type(f"{lower:g}")
     page.get_by_role("option", name=f"{lower:g}", exact=True).click()

@@ -127,15 +127,26 @@ def test_strike_step_by_tenor_and_distance():
 
 
 def test_the_grid_reaches_farther_on_a_high_vix_day():
-    """Cboe adds strikes as the index and its expected moves go there: at VIX 45 (2008-10-02, SPX 1114) the
-    14-delta put about 15 % below spot sits on the 10-point grid, not the 100-point one."""
+    """Cboe adds strikes as the index and its expected moves go there: at VIX 45 the 14-delta put about 15 %
+    below spot sits on the 10-point grid, not the 25-point one."""
     from alvh_core.data.listings import GRID_REFERENCE_VIX, reach_scale
 
     assert reach_scale(None) == reach_scale(12.0) == reach_scale(GRID_REFERENCE_VIX) == 1.0
     assert reach_scale(2 * GRID_REFERENCE_VIX) == pytest.approx(2.0)
-    assert strike_step(1114, 945, 30, cycle="monthly") == 25            # the chains' reach at their VIX
-    assert strike_step(1114, 945, 30, cycle="monthly", vix=45.0) == 10
-    assert strike_step(1114, 945, 30, cycle="weekly") == 200 and strike_step(1114, 945, 30, cycle="weekly", vix=45.0) == 100
+    assert strike_step(4164, 3530, 30, cycle="monthly") == 25            # the chains' reach at their VIX
+    assert strike_step(4164, 3530, 30, cycle="monthly", vix=45.0) == 10
+    assert strike_step(4164, 3530, 30, cycle="weekly") == 200 and strike_step(4164, 3530, 30, cycle="weekly", vix=45.0) == 100
+
+
+def test_the_grid_shrinks_with_the_index_level():
+    """Below the chains' spot the steps scale with the index, so the grid keeps its shape as a share of spot:
+    SPX 1,150 (2010) lists 25-point steps where the chains had 100, SPX 330 (1990) 5-point ones."""
+    from alvh_core.data.listings import level_step
+
+    assert [level_step(s, 1150.0) for s in (5, 10, 25, 50, 100, 200)] == [5, 5, 5, 10, 25, 50]
+    assert [level_step(s, 330.0) for s in (5, 25, 100, 200)] == [5, 5, 5, 10]
+    assert [level_step(s, 7400.0) for s in (5, 25, 100, 200)] == [5, 25, 100, 200]     # never coarser
+    assert strike_step(1150, 1050, 21, cycle="weekly") == 25 and strike_step(4164, 3800, 21, cycle="weekly") == 100
 
 
 @pytest.mark.data

@@ -42,7 +42,8 @@ def test_the_history_columns_are_read_from_the_runs():
     assert f"at {int(last['contracts'])}: {100 * last['none_max_drawdown_pct']:.1f} %" in rows["scale"].backtest
     assert int(first["contracts"]) == 10 and int(last["contracts"]) == 200
     # Two per cent a day risks twice the contracts of one per cent.
-    assert runs.two_pct.condor.contracts.sum() > 1.5 * runs.one_pct.condor.contracts.sum()
+    # 2 % a day trades about twice the 1 % book while the two accounts are still alike (the first year).
+    assert runs.two_pct.condor.contracts[:250].sum() > 1.5 * runs.one_pct.condor.contracts[:250].sum()
     assert rows["pays"].smaller.startswith(f"Trading smaller (×{runs.main.smaller_scale:.2f})")
     for r in rows.values():
         assert "nan" not in (r.backtest + r.smaller).lower(), r

@@ -83,7 +83,7 @@ def test_cndr_replica_against_the_published_2010_2019_cagr(cndr):
     level = cndr.level
     years = (pd.Timestamp("2019-01-14") - pd.Timestamp("2010-01-29")).days / 365.25
     cagr = (level.loc[:"2019-01-14"].iloc[-1] / level.loc[:"2010-01-29"].iloc[-1]) ** (1 / years) - 1
-    # Years kept back from every fit (the data folder's CNDR file stops at 2009): +1.2 points a year with the
+    # Years kept back from every fit (the data folder's CNDR file stops at 2009): +1.1 points a year with the
     # smile's skew tied to SKEW (+3.8 with one smile for every day).
     assert abs(cagr - (-0.0086)) < 0.015
 
