@@ -146,7 +146,8 @@ with inputs:
                                   "held down and the page says so)")
         call_skew = linked(c2.number_input, "VIX call skew (per unit log-moneyness)", *bounds("sk"),
                            held("sk", VIX_CALL_SKEW), 0.05, key="sk",
-                           help="An assumption: the project has no VIX option quotes")
+                           help=f"Fitted at {VIX_CALL_SKEW:g} on Cboe's VXTH index 2016-2026 (the slope whose VXTH "
+                                "replica tracks the index closest); there are no VIX option quotes to fit it on")
         hedge_sizing, per_contract, per_max_loss = hedge_sizing_inputs(c3, declared=True)
     with st.popover("Management: target, stop, roll", icon=":material/rule:"):
         c1, c2, c3 = st.columns(3)
@@ -593,9 +594,9 @@ if hedge_tab.open:
             ("Worst case at expiry: condor alone → with hedge", f"{money(-position.book.worst_condor)} → "
                                                                 f"{money(-position.book.worst_combined)}"),
         ], columns=["Hedge metric", "Value"]), hide_index=True)
-        st.caption("VIX options are priced with Black-76 on the model VIX futures (never on spot VIX), vol of VIX = "
-                   f"VVIX decaying as (days/30)^−{VIX_VOL_DECAY:g} (fitted on VX1/VX2 realized vols) with the call skew "
-                   "above.")
+        st.caption("VIX options are priced with Black-76 on the model VIX futures (never on spot VIX); the ATM vol is "
+                   f"the one VVIX implies through the smile, decaying as (days/30)^−{VIX_VOL_DECAY:g} (fitted on VX1/VX2 "
+                   "realized vols), with the call skew above (fitted on Cboe's VXTH index). Model-based.")
 
 if legs_tab.open:
     with legs_tab:

@@ -226,7 +226,20 @@ def build_position(market: MarketState, scenario: Scenario, context: HedgeContex
                        fill_share=scenario.fill_share)
     tier_condor = plan.condor
     edits = scenario.edits
-    plan, quoted, quote_note = _edited_plan(plan, scenario, market, history, vol_model)
+    try:
+        plan, quoted, quote_note = _edited_plan(plan, scenario, market, history, vol_model)
+    except ValueError:
+        # Auto picked XSP for the fill, the edits were made on SPX's grid (an older link, or a budget near the
+        # line): where the budget holds one SPX condor the edits keep the product they were made on.
+        if scenario.underlying != "auto" or not edits.any or plan.condor.underlying != "XSP":
+            raise
+        spx = plan_condor(market, scenario.tier, scenario.budget, scenario.measure, scenario.selection,
+                          days=scenario.days, history=history, vol_model=vol_model, underlying="SPX",
+                          fill_share=scenario.fill_share)
+        if spx.metrics.max_loss > scenario.budget.amount:
+            raise
+        tier_condor = spx.condor
+        plan, quoted, quote_note = _edited_plan(spx, scenario, market, history, vol_model)
     condor = plan.condor
 
     def hedge_for(sizing: Sizing) -> HedgePlan:
