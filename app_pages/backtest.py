@@ -475,7 +475,7 @@ if m.source != "simulated" and main != "none":
                       if len(flips) else "No row flips the verdict.") + " Model-priced.")
 
 # --- the models checked against real indexes --------------------------------------------------
-st.markdown("**Are the model's prices real?** Its two option models against Cboe indexes they were not fitted on")
+st.markdown("**Are the model's prices real?** Its two option models against Cboe's own indexes")
 if source != "history":
     st.caption("The checks read Cboe's CNDR and VXTH index files: they run on the real history, not the simulated "
                "market.")
@@ -485,39 +485,39 @@ else:
     checks = kept(("model checks", data_key),
                   lambda progress: replicas.model_checks(market_arrays, panel.get("cndr"), panel.get("vxth")),
                   "Model checks")
-    c1, c2 = st.columns(2)
-    if checks.cndr:
-        c1.dataframe(pd.DataFrame([{"Years": label, "Monthly correlation": t.monthly_correlation,
-                                    "Replica CAGR": t.cagr_replica, "CNDR CAGR": t.cagr_index, "Gap": t.cagr_gap}
-                                   for label, t in checks.cndr]),
-                     hide_index=True, key="b_check_cndr",
-                     column_config={"Monthly correlation": st.column_config.NumberColumn(format="%.3f")}
-                     | {c: st.column_config.NumberColumn(format="percent") for c in ("Replica CAGR", "CNDR CAGR",
-                                                                                      "Gap")})
-        c1.caption("The SPX smile: Cboe's CNDR condor rule priced by the model's smile (fitted on two 2022-2023 "
-                   "chains, its skew tied to SKEW) against the index, by decade. CNDR after 2009 is kept back.")
+
+    def points(x: float) -> str:
+        return f"{100 * x:+.2f}".replace("-", "−")
+
+    rows = [{"Check": f"CNDR, the SPX smile ({label})", "Months": t.months,
+             "Monthly correlation": f"{t.monthly_correlation:.3f}", "Replica CAGR": pct(t.cagr_replica, 2),
+             "Index CAGR": pct(t.cagr_index, 2), "Gap (points)": points(t.cagr_gap)} for label, t in checks.cndr]
     vix = checks.vix_options
     if vix is not None:
         t = vix.tracking
-        spikes = pd.DataFrame([{"Spike": x.label, "Calls bought": x.bought, "VIX peak": f"{x.peak} ({x.vix_at_peak:.1f})",
-                                "Index ×": x.multiple_index, "Replica ×": x.multiple_replica, "Note": x.note}
-                               for x in vix.spikes])
-        c2.dataframe(pd.DataFrame([{"Months": t.months, "Monthly correlation": t.monthly_correlation,
-                                    "CAGR gap": t.cagr_gap,
-                                    "Calm-week decay, index (bp)": vix.calm_decay_index_bp,
-                                    "Calm-week decay, replica (bp)": vix.calm_decay_replica_bp}]),
-                     hide_index=True, key="b_check_vxth",
-                     column_config={"Monthly correlation": st.column_config.NumberColumn(format="%.3f"),
-                                    "CAGR gap": st.column_config.NumberColumn(format="percent"),
-                                    "Calm-week decay, index (bp)": st.column_config.NumberColumn(format="%.1f"),
-                                    "Calm-week decay, replica (bp)": st.column_config.NumberColumn(format="%.1f")})
-        c2.dataframe(spikes, hide_index=True, key="b_check_spikes",
-                     column_config={"Index ×": st.column_config.NumberColumn(format="%.1f"),
-                                    "Replica ×": st.column_config.NumberColumn(format="%.1f")})
-        c2.caption(f"The VIX options: Cboe's VXTH rule priced by the model (ATM vol from VVIX through the smile, "
-                   f"call skew {vix.call_skew:g} fitted on these years) against the index, {t.start} to {t.end}; "
-                   "the calls' mean weekly bleed in calm weeks and what they became through three spikes "
-                   "(× per dollar spent). VXTH before 2016 is kept back.")
+        rows.append({"Check": f"VXTH, the VIX options ({t.start[:4]}–{t.end[:4]})", "Months": t.months,
+                     "Monthly correlation": f"{t.monthly_correlation:.3f}", "Replica CAGR": pct(t.cagr_replica, 2),
+                     "Index CAGR": pct(t.cagr_index, 2), "Gap (points)": points(t.cagr_gap)})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="b_check_tracking")
+        st.caption("Cboe's CNDR condor rule priced by the model's smile (fitted on two 2022–2023 chains, its skew "
+                   "tied to SKEW; nothing fitted on CNDR, and its years after 2009 are kept back) and Cboe's VXTH "
+                   "rule priced by the VIX option model (ATM vol from VVIX through the smile; the call skew"
+                   + (f", {vix.call_skew:g}," if vix is not None else "")
+                   + " is the one constant fitted on VXTH's 2016–2026, and its earlier years are kept back), each "
+                   "against the real index.")
+    if vix is not None:
+        def times(x) -> str:
+            return "no calls" if x is None else f"×{x:.1f}"
+
+        spikes = pd.DataFrame([{"Spike": x.label, "Calls bought": x.bought,
+                                "VIX peak": f"{x.peak} ({x.vix_at_peak:.1f})", "Index": times(x.multiple_index),
+                                "Replica": times(x.multiple_replica), "Why": x.note} for x in vix.spikes])
+        st.dataframe(spikes, hide_index=True, key="b_check_spikes")
+        st.caption(f"What VXTH's calls became through three VIX spikes, per dollar spent, from the roll to VIX's peak. "
+                   f"In {vix.calm_weeks} calm weeks (VIX under 20 and not rising) the calls lost "
+                   f"{-vix.calm_decay_index_bp:.1f} bp a week in the index, {-vix.calm_decay_replica_bp:.1f} in the "
+                   "replica.")
     for why in checks.missing:
         st.caption(f"Not checked: {why}.")
 

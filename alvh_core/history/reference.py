@@ -84,11 +84,13 @@ def _slope_scale(m: MarketArrays, i: int) -> float:
     :func:`alvh_core.model.skew_index.slope_scale`; 1 without a reading."""
     root, offset = m._parent if m._parent is not None else (m, 0)
     j = offset + i
-    recent = [float(x) for x in root.skew[max(j - SKEW_WINDOW + 1, 0): j + 1] if np.isfinite(x)]
-    era = [float(x) for x in root.skew[max(j - ERA_SESSIONS + 1, 0): j + 1] if np.isfinite(x)]
-    if not recent or len(era) < ERA_MIN_SESSIONS:
-        return 1.0
-    return float(slope_scale(sum(recent) / len(recent) - statistics.median(era)))
+    key = ("reference slope scale", j)   # one day's scale, asked for every option priced that day
+    if key not in root._cache:
+        recent = [float(x) for x in root.skew[max(j - SKEW_WINDOW + 1, 0): j + 1] if np.isfinite(x)]
+        era = [float(x) for x in root.skew[max(j - ERA_SESSIONS + 1, 0): j + 1] if np.isfinite(x)]
+        root._cache[key] = (1.0 if not recent or len(era) < ERA_MIN_SESSIONS
+                            else float(slope_scale(sum(recent) / len(recent) - statistics.median(era))))
+    return root._cache[key]
 
 
 def _smile_price(m: MarketArrays, i: int, strike: float, days: float, div: float, is_call: bool) -> tuple:

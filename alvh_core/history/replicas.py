@@ -309,10 +309,9 @@ def vix_option_check(m: MarketArrays, index: pd.Series, div: float = 0.019) -> V
         o_index, o_rep = _overlay(index, stocks, bought, peak), _overlay(level, stocks, bought, peak)
         future = float(roll["future"])
         if weight <= 0:
-            note = f"the rule held no calls (the VIX future at {future:.2f}, at or under 15)"
+            note = f"no calls held: the VIX future read {future:.2f}, at or under 15"
         elif abs(o_index) < 0.005 <= abs(o_rep):
-            note = (f"the index gained nothing from calls: on Cboe's own reading of the VIX future the rule held none "
-                    f"(the model's future: {future:.2f}, against the 15 threshold)")
+            note = f"the index held no calls (Cboe's future read ≤ 15); the model's read {future:.2f}"
         else:
             note = ""
         spikes.append(SpikeCheck(label, str(bought.date()), str(peak.date()), float(span.max()), weight,

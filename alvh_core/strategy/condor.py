@@ -239,6 +239,8 @@ class _StrikeGrid:
         self.call_price = np.maximum(put_price + carry * market.spot - discount * self.strikes, 0.0)
         self.call_delta = put_delta + carry
         self.atm = atm
+        for values in (self.iv, self.put_price, self.put_delta, self.call_price, self.call_delta):
+            values.setflags(write=False)   # shared by every caller of the cached grid
 
     def index(self, strikes) -> np.ndarray:
         """Index of each (listed) strike in the grid."""
@@ -269,6 +271,14 @@ def _listed(spot: float, days: float, low: float, high: float, cycle: str, under
     return strikes
 
 
+@lru_cache(maxsize=64)
+def _strike_grid(market: MarketState, vol_model: VolModel, days: float, wing: float, cycle: str,
+                 underlying: str) -> _StrikeGrid:
+    """The priced grid of one market, tenor and product: a Builder rerun that changes the budget or the hedge
+    (not the market) prices it once.  Its arrays are never written after construction."""
+    return _StrikeGrid(market, vol_model, days, wing, cycle, underlying)
+
+
 def candidates(market: MarketState, days: float, wing: float, short_deltas=None,
                vol_model: VolModel | None = None, distribution: TerminalDistribution | None = None,
                cycle: str = "standard", underlying: str = "SPX") -> CandidateSet:
@@ -278,7 +288,7 @@ def candidates(market: MarketState, days: float, wing: float, short_deltas=None,
     (default: lognormal at the model ATM vol).
     """
     vol_model = vol_model or market.vol_model()
-    grid = _StrikeGrid(market, vol_model, days, wing, cycle, underlying)
+    grid = _strike_grid(market, vol_model, float(days), float(wing), cycle, underlying)
     deltas = np.asarray(_DELTA_GRID if short_deltas is None else short_deltas, float)
     # Nearest grid strike to each target |delta| (put deltas rise with strike).
     last = grid.strikes.size - 1
@@ -334,7 +344,26 @@ def build_condor(market: MarketState, tier: Tier, selection: str = "pop", days: 
                  wing_points: float | None = None, vol_model: VolModel | None = None,
                  fill_share: float = DEFAULT_FILL_SHARE, underlying: str = "SPX") -> IronCondor:
     """The tier's condor on the listed expiry nearest its days (or ``days``), short
-    strikes at the POP target or the delta target, every strike on the listed grid."""
+    strikes at the POP target or the delta target, every strike on the listed grid.
+
+    Memoised per input (and the day, for a market without a date): a Builder rerun that changes the budget,
+    the hedge or the view, not the market or the condor's own inputs, searches once."""
+    vol_model = vol_model or market.vol_model()
+    try:
+        return _build_condor_cached(market, tier, selection, days, wing_points, vol_model, fill_share, underlying,
+                                    market_date(market))
+    except TypeError:   # an input that cannot be a cache key
+        return _build_condor(market, tier, selection, days, wing_points, vol_model, fill_share, underlying)
+
+
+@lru_cache(maxsize=128)
+def _build_condor_cached(market, tier, selection, days, wing_points, vol_model, fill_share, underlying,
+                         _day) -> IronCondor:
+    return _build_condor(market, tier, selection, days, wing_points, vol_model, fill_share, underlying)
+
+
+def _build_condor(market: MarketState, tier: Tier, selection: str, days: float | None, wing_points: float | None,
+                  vol_model: VolModel | None, fill_share: float, underlying: str) -> IronCondor:
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}")
     target = float(tier.days if days is None else days)

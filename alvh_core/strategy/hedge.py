@@ -296,10 +296,13 @@ def _searched(strikes: np.ndarray, future) -> np.ndarray:
 
 def _asof(market: MarketState) -> date | None:
     """The market's date, None for a market without one (today's rules)."""
-    if not market.asof:
-        return None
+    return _parsed_day(market.asof) if market.asof else None
+
+
+@lru_cache(maxsize=256)
+def _parsed_day(text: str) -> date | None:
     try:
-        return pd.Timestamp(market.asof).date()
+        return date.fromisoformat(text[:10])
     except (ValueError, TypeError):
         return None
 
