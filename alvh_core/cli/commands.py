@@ -723,6 +723,12 @@ def cmd_backtest(args) -> dict:
             out["per_year"] = _records(studies.per_year(result, args.hedge))
         if args.sensitivity and args.hedge != "none":
             out["sensitivity"] = _records(studies.sensitivity(window, config, args.hedge))
+        if args.frontier:
+            schemes_tried = ("alvh", "single", "static10", "vxth") if args.hedge == "none" else (args.hedge,)
+            front = studies.frontier(window, config, schemes_tried, risk=args.frontier_risk)
+            out["frontier"] = _records(front.points)
+            out["smaller"] = _records(front.smaller)
+            out["frontier_note"] = front.sentence()
         if args.start_dates is not None:
             starts = list(dict.fromkeys([*studies.START_DATES, *(d.isoformat() for d in args.start_dates)]))
             out["start_dates"] = _records(studies.start_date_table(window, config, schemes, starts))
@@ -864,6 +870,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sensitivity", action="store_true",
                    help="add the sensitivity table: the run with the VIX-option vol x0.8 and x1.2, call skew 0 and x2, "
                         "VIX half spread floor 0.025 and 0.10, settlement at the close; each against trading smaller")
+    p.add_argument("--frontier", action="store_true",
+                   help="add the frontier: the hedge at 0 to 3x its rule's size (every scheme with --hedge none), "
+                        "each point's excess over T-bills against its risk, beside the unhedged condors at 0 to 3x "
+                        "their size ('trade smaller')")
+    p.add_argument("--frontier-risk", choices=("drawdown", "cvar"), default="drawdown",
+                   help="the frontier's risk axis: max drawdown, or the CVaR 95 %% of the worst weeks")
     p.add_argument("--smaller-match", choices=("drawdown", "cvar", "premium"), default="drawdown",
                    help="'trade smaller' is the unhedged condor scaled to the hedged book's max drawdown (default), "
                         "to the CVaR 95 %% of its weekly returns, or cut by the share of credit the premium took")

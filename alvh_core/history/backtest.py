@@ -1089,7 +1089,8 @@ def equity_sizes(m: MarketArrays, config: BacktestConfig, units: CondorUnits, la
             k += 1
         for j, r in roll_at.get(i, ()):
             lu = layers[j]
-            sized_on = hedge_base(rules.sizing, carried, open_ml[i], open_n[i], rules.per_max_loss, rules.per_contract)
+            sized_on = rules.scale * hedge_base(rules.sizing, carried, open_ml[i], open_n[i], rules.per_max_loss,
+                                                rules.per_contract)
             n = float(lu.contracts(np.float64(sized_on), r))
             if n > 0:
                 n_layers[j][r] = n
@@ -1161,8 +1162,8 @@ def _growth(m: MarketArrays, interest: bool) -> np.ndarray:
 
 def _sized_on(rules: HedgeSettings, rows: np.ndarray, capital, open_max_loss, open_contracts) -> np.ndarray:
     """The dollars each roll's hedge is sized on (:func:`alvh_core.strategy.hedge.hedge_base`)."""
-    return hedge_base(rules.sizing, np.broadcast_to(np.asarray(capital, float), rows.shape), open_max_loss[rows],
-                      open_contracts[rows], rules.per_max_loss, rules.per_contract)
+    return rules.scale * hedge_base(rules.sizing, np.broadcast_to(np.asarray(capital, float), rows.shape),
+                                    open_max_loss[rows], open_contracts[rows], rules.per_max_loss, rules.per_contract)
 
 
 def hedge_book(m: MarketArrays, config: BacktestConfig, scheme: str, condor: CondorBook | None = None) -> HedgeBook:
@@ -1224,6 +1225,17 @@ class BacktestResult:
                 "worst_month": p.worst_month, "win_rate": p.win_rate, "ruined": s.ruined,
                 "hedge_pnl": s.hedge_pnl, "hedge_premium": s.hedge_premium, "hedge_drag_pct": s.hedge_drag_pct,
                 "worst_weeks_hedge_pnl": s.worst_weeks_hedge, "worst_weeks_condor_pnl": s.worst_weeks_condor}
+
+
+def condor_only_equity(m: MarketArrays, config: BacktestConfig, fraction: float = 1.0) -> np.ndarray:
+    """The account with the condors alone at ``fraction`` of their risk share (0: T-bills only): the run's
+    "trade smaller" curve at any size; at 1 it is the unhedged run's equity."""
+    if config.sizes_by_equity:
+        units = condor_units(m, config)
+        book = units.book(m, equity_sizes(m, config, units, [], fraction)[0])
+    else:
+        book = condor_book(m, config, scale=fraction)
+    return equity_curve(m, book.daily_pnl, config.capital, config.interest)
 
 
 def _stats(m: MarketArrays, equity: np.ndarray, hedge: HedgeBook | None, capital: float,

@@ -219,6 +219,7 @@ def _hedge_trade(m: MarketArrays, i: int, layer, scheme: str, config: BacktestCo
         sized_on = rules.per_contract * contracts_open * 100.0 / REFERENCE_BUDGET_PCT
     else:                               # the notional the open condors stand for
         sized_on = rules.per_max_loss * max_loss_open
+    sized_on *= rules.scale             # the frontier's multiple of the rule
     if scheme == "vxth":
         spend = sized_on * vxth_weight_pct(future) / 100.0
         contracts = math.floor(spend / (MULTIPLIER * max(mid, 1e-9)) + 0.5)

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +278,83 @@ def sensitivity(m: MarketArrays, config: BacktestConfig, scheme: str = "alvh", p
                      "max_drawdown": perf.max_drawdown, "smaller_cagr": small.cagr,
                      "beats_smaller": bool(perf.cagr > small.cagr)})
     return pd.DataFrame(rows)
+
+
+# --- the frontier: how much hedge, if any, beats trading smaller ---------------------------------------
+
+#: Hedge sizes tried, as multiples of the scheme's rule (0 is the unhedged run).
+FRONTIER_SCALES = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+#: "Trade smaller" sizes, as fractions of the condors' risk share (1 is the unhedged run, 0 T-bills alone).
+SMALLER_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+#: Risk axes of the frontier: the max drawdown, or the CVaR 95 % of the worst weeks.
+FRONTIER_RISKS = ("drawdown", "cvar")
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Each scheme at each hedge size against the line of the unhedged condors at each size."""
+
+    points: pd.DataFrame      # scheme, scale, cagr, excess_cagr, max_drawdown, cvar_worst_weeks, above_smaller
+    smaller: pd.DataFrame     # fraction, cagr, excess_cagr, max_drawdown, cvar_worst_weeks
+    risk: str
+    tbills: float
+
+    def sentence(self) -> str:
+        """For each scheme, at which sizes (if any) it earns more over T-bills than trading smaller at the same
+        risk."""
+        parts = []
+        for scheme, rows in self.points[self.points["scale"] > 0].groupby("scheme", sort=False):
+            above = rows.loc[rows["above_smaller"] == True, "scale"]   # noqa: E712 (None is unknown)
+            label = RESULT_LABELS.get(scheme, scheme)
+            parts.append(f"{label} lies above the line at {', '.join(f'{x:g}×' for x in above)} its rule's size"
+                         if len(above) else f"{label} lies above the line at no size tried")
+        axis = "max drawdown" if self.risk == "drawdown" else "CVaR 95 % of its weeks"
+        return ("; ".join(parts) + f" (risk: the {axis}; the line runs from T-bills through the unhedged condors "
+                "at 0.25 to 3× their size). Model-priced.")
+
+
+def _point(m: MarketArrays, curve: np.ndarray, bills: float) -> dict:
+    from alvh_core.history.backtest import book_risk
+    from alvh_core.history.stats import performance
+
+    index = pd.DatetimeIndex(m.dates)
+    perf = performance(pd.Series(np.maximum(curve, 1.0), index=index))
+    return {"cagr": perf.cagr, "excess_cagr": excess(perf.cagr, bills), "max_drawdown": perf.max_drawdown,
+            "cvar_worst_weeks": book_risk(m, curve, "cvar")}
+
+
+def frontier(m: MarketArrays, config: BacktestConfig, schemes=("alvh",), scales=FRONTIER_SCALES,
+             fractions=SMALLER_FRACTIONS, risk: str = "drawdown", progress=None) -> Frontier:
+    """Every scheme of ``schemes`` with its hedge at each multiple of ``scales`` of its rule, and the unhedged
+    condors at each of ``fractions`` of their risk share; a point is above the line where it earns more over
+    T-bills than the line at its risk (None: outside the line's risk range)."""
+    from alvh_core.history.backtest import condor_only_equity
+
+    if risk not in FRONTIER_RISKS:
+        raise ValueError(f"the frontier's risk axis must be one of {FRONTIER_RISKS}")
+    tell = progress or (lambda fraction, text: None)
+    bills = tbill_cagr(m)
+    total = len(fractions) + len(schemes) * len(scales)
+    done = 0
+    small = []
+    for f in fractions:
+        small.append({"fraction": float(f)} | _point(m, condor_only_equity(m, config, float(f)), bills))
+        done += 1
+        tell(done / total, "trade smaller")
+    smaller = pd.DataFrame(small)
+    axis = "max_drawdown" if risk == "drawdown" else "cvar_worst_weeks"
+    line = smaller.sort_values(axis)
+    rows = []
+    for scheme in schemes:
+        for s in scales:
+            run = run_backtest(m, replace(config, hedge=replace(config.hedge, scale=float(s))), (scheme,),
+                               smaller=False)
+            point = {"scheme": scheme, "scale": float(s)} | _point(m, run.equity[scheme].to_numpy(), bills)
+            x = point[axis]
+            inside = line[axis].min() <= x <= line[axis].max()
+            point["above_smaller"] = (bool(point["excess_cagr"] > np.interp(x, line[axis], line["excess_cagr"]))
+                                      if inside else None)
+            rows.append(point)
+            done += 1
+            tell(done / total, RESULT_LABELS.get(scheme, scheme))
+    return Frontier(pd.DataFrame(rows), smaller, risk, bills)

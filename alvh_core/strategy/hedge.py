@@ -77,6 +77,10 @@ EVENT_WINDOW_DAYS = 7          # about 5 trading days
 STATIC_BUDGET_PCT = 10.0
 
 
+#: The largest multiple of its rule a hedge can be sized at.
+HEDGE_SCALE_MAX = 10.0
+
+
 @dataclass(frozen=True)
 class HedgeSettings:
     """The user's hedge choices (every one editable on the Builder)."""
@@ -94,8 +98,12 @@ class HedgeSettings:
     per_max_loss: float = DEFAULT_PER_MAX_LOSS
     #: The event multiplier may take the total above the regime's band (said on the page).
     allow_above_band: bool = False
+    #: The hedge's size as a multiple of what its rule gives (the frontier: 0 = no hedge, 1 = the rule).
+    scale: float = 1.0
 
     def __post_init__(self) -> None:
+        if not (np.isfinite(self.scale) and 0.0 <= self.scale <= HEDGE_SCALE_MAX):
+            raise ValueError(f"the hedge scale must be between 0 and {HEDGE_SCALE_MAX:g}")
         if self.scheme not in SCHEMES:
             raise ValueError(f"hedge scheme must be one of {SCHEMES}")
         if self.contingent not in CONTINGENT_MODES:
@@ -491,7 +499,7 @@ def build_hedge(market: MarketState, regime: Regime, regime_budget_pct: float, n
         raise ValueError("notional must be a positive number of dollars")
     budget_pct = hedge_budget_pct(settings, regime_budget_pct)
     base = float(hedge_base(settings.sizing, notional, position_max_loss, spx_contracts, settings.per_max_loss,
-                            settings.per_contract))
+                            settings.per_contract)) * settings.scale
     target = base * budget_pct / 100.0
     term = market.term
     notes: list[str] = []

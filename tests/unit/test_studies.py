@@ -149,3 +149,44 @@ def test_the_sensitivity_table_moves_one_assumption_at_a_time(backtest_market):
     close = bt.run_backtest(m, bt.BacktestConfig(strategy="weekly", settlement="close"), ("none", "alvh"))
     row = table[table["assumption"] == "settlement"].iloc[0]
     assert row["cagr"] == pytest.approx(close.stats["alvh"].performance.cagr)
+
+
+def test_frontier_end_points_are_the_plain_runs(backtest_market):
+    """Scale 0 is the unhedged run and "trade smaller" at fraction 1 is the unhedged run, to 1e-9; the scale-1
+    point is the plain hedged run; a point is above the line exactly where its excess beats the line there."""
+    from alvh_core.history import backtest as bt
+    from alvh_core.history import studies
+
+    m = backtest_market.window("2018-01-02", "2020-12-31")
+    config = bt.BacktestConfig(strategy="weekly")
+    front = studies.frontier(m, config, ("alvh",), scales=(0.0, 0.5, 1.0), fractions=(0.0, 0.5, 1.0, 2.0))
+    plain = bt.run_backtest(m, config, ("none", "alvh"), smaller=False)
+    points = front.points.set_index("scale")
+    assert points.loc[0.0, "cagr"] == pytest.approx(plain.stats["none"].performance.cagr, abs=1e-9)
+    assert points.loc[1.0, "cagr"] == pytest.approx(plain.stats["alvh"].performance.cagr, abs=1e-9)
+    line = front.smaller.set_index("fraction")
+    assert line.loc[1.0, "cagr"] == pytest.approx(plain.stats["none"].performance.cagr, abs=1e-9)
+    assert line.loc[0.0, "max_drawdown"] < 1e-4 and abs(line.loc[0.0, "excess_cagr"]) < 1e-4   # T-bills alone
+    ordered = front.smaller.sort_values("max_drawdown")
+    for row in front.points.itertuples():
+        if row.above_smaller is not None:
+            at = np.interp(row.max_drawdown, ordered["max_drawdown"], ordered["excess_cagr"])
+            assert row.above_smaller == (row.excess_cagr > at)
+    assert "ALVH 40/40/20 lies above the line" in front.sentence()
+    with pytest.raises(ValueError):
+        studies.frontier(m, config, risk="sharpe")
+
+
+def test_hedge_scale_zero_buys_nothing_and_two_doubles_the_target():
+    from alvh_core.model.market import DEFAULT_MARKET
+    from alvh_core.model.regime import classify_regime
+    from alvh_core.strategy.hedge import HedgeSettings, build_hedge
+
+    regime = classify_regime(DEFAULT_MARKET.vix)
+    one = build_hedge(DEFAULT_MARKET, regime, 14.0, 100_000.0, HedgeSettings(), position_max_loss=5_000.0)
+    two = build_hedge(DEFAULT_MARKET, regime, 14.0, 100_000.0, HedgeSettings(scale=2.0), position_max_loss=5_000.0)
+    none = build_hedge(DEFAULT_MARKET, regime, 14.0, 100_000.0, HedgeSettings(scale=0.0), position_max_loss=5_000.0)
+    assert two.target_vix_notional == pytest.approx(2 * one.target_vix_notional)
+    assert none.target_vix_notional == 0.0 and all(layer.contracts == 0 for layer in none.layers)
+    with pytest.raises(ValueError):
+        HedgeSettings(scale=-1.0)
